@@ -1,0 +1,44 @@
+# hotline: `make run` sets up and runs everything; `make test` sets up and runs every test.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+# pytest-timeout per test; the whole suite has its own bound in .ci/run
+PYTEST_ARGS ?=
+
+.PHONY: setup run test check lint typecheck unit integration e2e bench clean
+
+setup:
+	scripts/setup
+
+run: setup
+	$(VENV)/bin/hotline run
+
+# lint, types, import contracts, unit tests
+check: setup lint typecheck unit
+
+lint:
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench
+
+typecheck:
+	$(VENV)/bin/mypy
+
+unit:
+	$(PYTEST) tests/unit $(PYTEST_ARGS)
+
+integration:
+	$(PYTEST) tests/integration $(PYTEST_ARGS)
+
+e2e:
+	$(PYTEST) tests/e2e $(PYTEST_ARGS)
+
+# every test: the checks, then the real Asterisk, Redis, SIP peers and browser
+test: check
+	$(PYTEST) tests/integration tests/e2e $(PYTEST_ARGS)
+
+bench: setup
+	HOTLINE_EXTRAS=test,bench scripts/setup
+	$(PY) bench/ami_parse.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,139 @@
+"""The ``hotline`` command: the operator's entry to every part of the system.
+
+Settings are built once here from the environment and passed down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+
+from hotline import ami_cli
+from hotline.config import ConfigError, Settings
+from hotline.pbx import runner as pbx
+from hotline.pbx.errors import PBXError
+from hotline.stores import redis_server
+from hotline.stores.redis_server import RedisError
+
+# `hotline pbx status` exit codes follow the LSB init-script convention
+EXIT_RUNNING, EXIT_STOPPED, EXIT_UNKNOWN = 0, 3, 4
+
+
+class UsageError(Exception):
+    """The command line or environment is wrong; exit 2."""
+
+
+def _pbx(settings: Settings, args: argparse.Namespace) -> int:
+    if args.pbx_command == "start":
+        print(pbx.start(settings).describe(settings))
+    elif args.pbx_command == "stop":
+        print("stopped" if pbx.stop(settings) else "was not running")
+    elif args.pbx_command == "status":
+        status = pbx.status(settings)
+        print(status.describe(settings))
+        return {
+            pbx.PBXState.RUNNING: EXIT_RUNNING,
+            pbx.PBXState.STOPPED: EXIT_STOPPED,
+        }.get(status.state, EXIT_UNKNOWN)
+    elif args.pbx_command == "cli":
+        sys.stdout.write(pbx.cli(settings, " ".join(args.words)))
+    elif args.pbx_command == "reload":
+        print(pbx.reload(settings, args.module))
+    return 0
+
+
+def _redis(settings: Settings, args: argparse.Namespace) -> int:
+    if args.redis_command == "start":
+        st = redis_server.start(settings)
+        print(f"running: {st.url} (pid {st.pid}, redis {st.version})")
+    elif args.redis_command == "stop":
+        print("stopped" if redis_server.stop(settings) else "was not running (or is external)")
+    else:
+        st = redis_server.status(settings)
+        print(
+            f"running: {st.url} (pid {st.pid}, redis {st.version})"
+            if st.running
+            else f"stopped: {st.url}"
+        )
+        return EXIT_RUNNING if st.running else EXIT_STOPPED
+    return 0
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    """Start everything, say what runs where, stop it all on Ctrl-C or SIGTERM."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    started: list[tuple[str, Callable[[], object]]] = []
+    try:
+        rs = redis_server.start(settings)
+        if not settings.redis_url:
+            started.append(("redis", lambda: redis_server.stop(settings)))
+        print(f"redis     {rs.url}  (log {settings.redis_dir}/redis.log)")
+        if settings.pbx == "bundled":
+            st = pbx.start(settings)
+            started.append(("asterisk", lambda: pbx.stop(settings)))
+            print(f"asterisk  {st.version}, pid {st.pid}")
+            print(f"          logs and queue_log in {settings.pbx_dir}/log")
+        print(f"ami       {settings.ami_host}:{settings.ami_port} (user {settings.ami_user})")
+        print("running; Ctrl-C stops everything", flush=True)
+        if args.once:
+            stop.set()
+        stop.wait()
+    finally:
+        for name, halt in reversed(started):
+            print(f"stopping {name}", flush=True)
+            halt()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("pbx", help="the bundled Asterisk")
+    ps = p.add_subparsers(dest="pbx_command", required=True)
+    ps.add_parser("start", help="start Asterisk and wait until it is fully booted")
+    ps.add_parser("stop", help="shut Asterisk down")
+    ps.add_parser("status", help="exit 0 running, 3 stopped, 4 starting/not responding")
+    c = ps.add_parser("cli", help="run an Asterisk CLI command, e.g. `queue show`")
+    c.add_argument("words", nargs="+")
+    r = ps.add_parser("reload", help="re-render the configuration and reload over AMI")
+    r.add_argument("module", nargs="?")
+
+    p = sub.add_parser("redis", help="the private Redis (unless HOTLINE_REDIS_URL is set)")
+    p.add_argument("redis_command", choices=["start", "stop", "status"])
+
+    p = sub.add_parser("run", help="start everything and run until Ctrl-C")
+    p.add_argument("--once", action="store_true", help="start, report, stop (for tests)")
+
+    ami_cli.add_parser(sub)
+    return parser
+
+
+HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "pbx": _pbx,
+    "redis": _redis,
+    "run": _run,
+    "ami": ami_cli.run,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return HANDLERS[args.command](settings, args)
+    except (ConfigError, UsageError) as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 2
+    except (PBXError, RedisError, ami_cli.CLIError) as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Settings: every knob of hotline, read once from ``HOTLINE_*`` environment variables.
+
+Build it once at the edge (the CLI, a test fixture) with :func:`Settings.from_env` and pass
+the value down; nothing else reads the environment. Secrets come only from the environment
+(or, for the bundled PBX, from a generated file that only the owner may read).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+# src/hotline/config.py -> the checkout's dialplan/ (an installed copy sets HOTLINE_DIALPLAN_DIR)
+DEFAULT_DIALPLAN_DIR = Path(__file__).resolve().parents[2] / "dialplan"
+
+
+class ConfigError(ValueError):
+    """A ``HOTLINE_*`` variable has a value hotline cannot use; the message names it."""
+
+
+def _default_run_dir(env: Mapping[str, str]) -> Path:
+    if os.geteuid() == 0:
+        return Path("/var/lib/hotline")
+    state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "hotline"
+
+
+def _default_rootfs(env: Mapping[str, str]) -> Path:
+    # where scripts/build-rootfs puts it
+    if os.geteuid() == 0:
+        return Path("/var/cache/hotline/rootfs")
+    cache = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "hotline" / "rootfs"
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a port number") from None
+    if not 0 < value < 65536:
+        raise ConfigError(f"{name}={raw!r} is outside 1..65535")
+    return value
+
+
+def _port_range(env: Mapping[str, str], name: str, default: tuple[int, int]) -> tuple[int, int]:
+    raw = env.get(name)
+    if not raw:
+        return default
+    first, sep, last = raw.partition("-")
+    try:
+        lo, hi = int(first), int(last)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a range like 10000-10999") from None
+    if not sep or not 0 < lo < hi < 65536:
+        raise ConfigError(f"{name}={raw!r} is not a range like 10000-10999")
+    return lo, hi
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Where hotline keeps things and how it reaches Asterisk and Redis."""
+
+    run_dir: Path
+    """``HOTLINE_RUN_DIR``: pids, sockets, logs and the bundled PBX's instance directory."""
+    db: Path
+    """``HOTLINE_DB``: the SQLite history (default ``RUN_DIR/hotline.sqlite3``)."""
+    redis_url: str | None
+    """``HOTLINE_REDIS_URL``; None means: start a private redis-server under RUN_DIR."""
+    pbx: str
+    """``HOTLINE_PBX``: ``bundled`` (run Asterisk from the rootfs) or ``external``."""
+    rootfs: Path
+    """``HOTLINE_ROOTFS``: the Asterisk rootfs built by scripts/setup."""
+    ami_host: str
+    ami_port: int
+    ami_user: str
+    ami_secret: str | None = field(repr=False)
+    """``HOTLINE_AMI_SECRET``; for the bundled PBX a generated one is used when unset."""
+    sip_port: int = 5060
+    rtp_ports: tuple[int, int] = (10000, 10999)
+    vosk_model: Path | None = None
+    """``HOTLINE_VOSK_MODEL``: a Vosk model directory."""
+    dialplan_dir: Path = DEFAULT_DIALPLAN_DIR
+    """``HOTLINE_DIALPLAN_DIR``: the Asterisk configuration templates."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read every ``HOTLINE_*`` variable; raise :class:`ConfigError` naming a bad one."""
+        env = os.environ if env is None else env
+        run_dir = Path(env.get("HOTLINE_RUN_DIR") or _default_run_dir(env))
+        pbx = env.get("HOTLINE_PBX", "bundled")
+        if pbx not in ("bundled", "external"):
+            raise ConfigError(f"HOTLINE_PBX={pbx!r}: use 'bundled' or 'external'")
+        secret = env.get("HOTLINE_AMI_SECRET") or None
+        if pbx == "external" and secret is None:
+            raise ConfigError("HOTLINE_PBX=external needs HOTLINE_AMI_SECRET")
+        vosk = env.get("HOTLINE_VOSK_MODEL")
+        return cls(
+            run_dir=run_dir,
+            db=Path(env.get("HOTLINE_DB") or run_dir / "hotline.sqlite3"),
+            redis_url=env.get("HOTLINE_REDIS_URL") or None,
+            pbx=pbx,
+            rootfs=Path(env.get("HOTLINE_ROOTFS") or _default_rootfs(env)),
+            ami_host=env.get("HOTLINE_AMI_HOST") or "127.0.0.1",
+            ami_port=_port(env, "HOTLINE_AMI_PORT", 5038),
+            ami_user=env.get("HOTLINE_AMI_USER") or "hotline",
+            ami_secret=secret,
+            sip_port=_port(env, "HOTLINE_SIP_PORT", 5060),
+            rtp_ports=_port_range(env, "HOTLINE_RTP_PORTS", (10000, 10999)),
+            vosk_model=Path(vosk) if vosk else None,
+            dialplan_dir=Path(env.get("HOTLINE_DIALPLAN_DIR") or DEFAULT_DIALPLAN_DIR),
+        )
+
+    def with_secret(self, secret: str) -> Settings:
+        return replace(self, ami_secret=secret)
+
+    @property
+    def pbx_dir(self) -> Path:
+        """The bundled PBX's instance directory (etc, log, spool, run, lib)."""
+        return self.run_dir / "asterisk"
+
+    @property
+    def redis_dir(self) -> Path:
+        return self.run_dir / "redis"

@@ -1,0 +1,213 @@
+"""Start, stop and inspect the bundled Asterisk; the CLI's ``hotline pbx`` calls these.
+
+Every function takes the :class:`~hotline.config.Settings` and either returns a value or
+raises :class:`PBXError` whose text says what failed and what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import socket
+import time
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from hotline.ami.client import AMIClient, ClientOptions, Endpoint
+from hotline.ami.errors import AMIError
+from hotline.ami.message import Message
+from hotline.config import Settings
+from hotline.pbx import instance, process
+from hotline.pbx.errors import PBXError
+
+
+class PBXState(Enum):
+    STOPPED = "stopped"
+    STARTING = "starting"  # the process runs, AMI does not answer (yet)
+    RUNNING = "running"  # AMI answered and Asterisk is fully booted
+
+
+@dataclass(frozen=True, slots=True)
+class PBXStatus:
+    state: PBXState
+    pid: int | None = None
+    version: str = ""
+    uptime: str = ""
+    detail: str = ""
+
+    def describe(self, settings: Settings) -> str:
+        where = f"AMI {settings.ami_host}:{settings.ami_port}"
+        if self.state is PBXState.RUNNING:
+            return f"running: pid {self.pid}, {self.version}, up {self.uptime}, {where}"
+        if self.state is PBXState.STARTING:
+            return f"starting or not responding: pid {self.pid}, {where}: {self.detail}"
+        return f"stopped{': ' + self.detail if self.detail else ''}"
+
+
+def _pidfile(settings: Settings) -> Path:
+    return settings.pbx_dir / "hotline-pbx.pid"
+
+
+def _console_log(settings: Settings) -> Path:
+    return settings.pbx_dir / "log" / "console.log"
+
+
+def _running_record(settings: Settings) -> process.PidRecord | None:
+    path = _pidfile(settings)
+    try:
+        record = process.PidRecord.load(path.read_text())
+    except OSError:
+        return None
+    if record is None or not process.is_alive(record):
+        path.unlink(missing_ok=True)  # stale: the process is gone
+        return None
+    return record
+
+
+def endpoint(settings: Settings) -> Endpoint:
+    settings = instance.resolve_secret(settings)
+    assert settings.ami_secret is not None
+    return Endpoint(settings.ami_host, settings.ami_port, settings.ami_user, settings.ami_secret)
+
+
+async def _query(settings: Settings, timeout: float) -> tuple[str, str]:
+    """Log in, wait for FullyBooted, return (version, uptime)."""
+    client = AMIClient(endpoint(settings), ClientOptions(connect_timeout=timeout))
+    await client.connect()
+    try:
+        await asyncio.wait_for(client.fully_booted.wait(), timeout)
+        core = await client.action("CoreSettings", timeout=timeout)
+        status = await client.action("CoreStatus", timeout=timeout)
+        assert isinstance(core, Message)
+        assert isinstance(status, Message)
+        return (
+            f"Asterisk {core.get('AsteriskVersion') or '?'}",
+            f"since {status.get('CoreStartupDate')} {status.get('CoreStartupTime')}",
+        )
+    finally:
+        await client.close()
+
+
+def status(settings: Settings, timeout: float = 2.0) -> PBXStatus:
+    """The truth about the bundled PBX: stopped, starting (or hung), or running."""
+    record = _running_record(settings)
+    if record is None:
+        return PBXStatus(PBXState.STOPPED)
+    pid = process.asterisk_pid(settings.pbx_dir) or record.pid
+    try:
+        version, uptime = asyncio.run(_query(settings, timeout))
+    except (AMIError, OSError, TimeoutError) as exc:
+        return PBXStatus(PBXState.STARTING, pid, detail=str(exc) or type(exc).__name__)
+    return PBXStatus(PBXState.RUNNING, pid, version, uptime)
+
+
+def _check_port(kind: int, port: int, what: str, variable: str) -> None:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise PBXError(
+                f"{what} port {port} on 127.0.0.1 is already in use by another process "
+                f"(see `ss -lntup | grep :{port}`): stop it or set {variable}"
+            ) from None
+
+
+def _check_rootfs(rootfs: Path) -> None:
+    if not (rootfs / "usr" / "sbin" / "asterisk").is_file():
+        raise PBXError(
+            f"no Asterisk rootfs at {rootfs}: run scripts/setup (make setup) to build it, "
+            "or set HOTLINE_ROOTFS"
+        )
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no console log)"
+
+
+def start(settings: Settings, timeout: float = 60.0) -> PBXStatus:
+    """Start the bundled Asterisk and wait until AMI reports FullyBooted."""
+    if settings.pbx != "bundled":
+        raise PBXError("HOTLINE_PBX=external: hotline does not start that Asterisk")
+    record = _running_record(settings)
+    if record is not None:
+        raise PBXError(f"the PBX is already running (pid {record.pid}); `hotline pbx stop` first")
+    _check_rootfs(settings.rootfs)
+    _check_port(socket.SOCK_STREAM, settings.ami_port, "AMI", "HOTLINE_AMI_PORT")
+    _check_port(socket.SOCK_DGRAM, settings.sip_port, "SIP", "HOTLINE_SIP_PORT")
+    settings = instance.resolve_secret(settings)
+    base = instance.prepare(settings)
+    (settings.rootfs / instance.MOUNT_POINT.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    (base / "run" / "asterisk.pid").unlink(missing_ok=True)
+    record = process.spawn(settings.rootfs, base, _console_log(settings))
+    _pidfile(settings).write_text(record.dump())
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        if not process.is_alive(record):
+            _pidfile(settings).unlink(missing_ok=True)
+            raise PBXError(
+                f"Asterisk exited during start; its console said:\n{_tail(_console_log(settings))}"
+            )
+        try:
+            version, uptime = asyncio.run(_query(settings, 2.0))
+        except (AMIError, OSError, TimeoutError) as exc:
+            last = str(exc) or type(exc).__name__
+            time.sleep(0.2)
+            continue
+        return PBXStatus(PBXState.RUNNING, process.asterisk_pid(base), version, uptime)
+    stop(settings)
+    raise PBXError(f"Asterisk did not boot within {timeout:.0f} s (last: {last}); see {base}/log")
+
+
+def stop(settings: Settings, timeout: float = 20.0) -> bool:
+    """Shut Asterisk down; return False if it was not running. Mounts vanish with it."""
+    record = _running_record(settings)
+    if record is None:
+        return False
+    clean = process.terminate(record, process.asterisk_pid(settings.pbx_dir), timeout)
+    _pidfile(settings).unlink(missing_ok=True)
+    if not clean:
+        raise PBXError(f"Asterisk did not stop within {timeout:.0f} s and was killed")
+    return True
+
+
+def cli(settings: Settings, command: str, timeout: float = 30.0) -> str:
+    """Run an Asterisk CLI command (``asterisk -rx``) on the running bundled PBX."""
+    pid = process.asterisk_pid(settings.pbx_dir)
+    if _running_record(settings) is None or pid is None:
+        raise PBXError("the PBX is not running: `hotline pbx start` first")
+    result = process.console_command(pid, command, timeout)
+    if result.returncode != 0:
+        raise PBXError(f"`{command}` failed: {(result.stderr or result.stdout).strip()}")
+    return result.stdout
+
+
+async def _reload(settings: Settings, module: str | None) -> str:
+    client = AMIClient(endpoint(settings))
+    await client.connect()
+    try:
+        reply = await client.action("Reload", {"Module": module} if module else {})
+        assert isinstance(reply, Message)
+        return reply.get("Message") or "reloaded"
+    finally:
+        with contextlib.suppress(AMIError):
+            await client.close()
+
+
+def reload(settings: Settings, module: str | None = None) -> str:
+    """Re-render the configuration and reload Asterisk (all modules, or one) over AMI."""
+    if _running_record(settings) is None:
+        raise PBXError("the PBX is not running: `hotline pbx start` first")
+    instance.prepare(instance.resolve_secret(settings))
+    try:
+        return asyncio.run(_reload(settings, module))
+    except AMIError as exc:
+        raise PBXError(f"reload over AMI failed: {exc}") from exc

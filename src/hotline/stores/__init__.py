@@ -1,0 +1,1 @@
+"""Where hotline keeps state: Redis (live) and SQLite (history)."""

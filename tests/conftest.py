@@ -1,0 +1,39 @@
+"""The test bed: a real Asterisk (the bundled rootfs) and a real Redis, once per session.
+
+Both get their own run directory and free ports, so a test run never touches a PBX or
+Redis that `make run` started. A service that cannot start fails the tests that need it:
+nothing here ever turns into a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from hotline.config import Settings
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of the test bed's private PBX and Redis."""
+    run_dir: Path = tmp_path_factory.mktemp("hotline-run")
+    rtp = 20000 + (os.getpid() % 200) * 200
+    env = {
+        "HOTLINE_RUN_DIR": str(run_dir),
+        "HOTLINE_AMI_PORT": str(free_port()),
+        "HOTLINE_SIP_PORT": str(free_port(socket.SOCK_DGRAM)),
+        "HOTLINE_RTP_PORTS": f"{rtp}-{rtp + 199}",
+        "HOTLINE_AMI_SECRET": "test-" + os.urandom(8).hex(),
+    }
+    if "HOTLINE_ROOTFS" in os.environ:
+        env["HOTLINE_ROOTFS"] = os.environ["HOTLINE_ROOTFS"]
+    return Settings.from_env(env)

@@ -1,0 +1,38 @@
+"""Helpers of the test bed: bring the PBX back to a clean state between tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from hotline.ami.client import AMIClient
+from hotline.ami.errors import ActionFailed
+from hotline.ami.message import EventList, Message
+
+
+async def channels(client: AMIClient) -> list[Message]:
+    reply = await client.action("CoreShowChannels")
+    assert isinstance(reply, EventList)
+    return [e for e in reply.events if e.name == "CoreShowChannel"]
+
+
+async def reset(client: AMIClient, timeout: float = 10.0) -> None:
+    """Hang up every channel and remove every dynamic queue member."""
+    if await channels(client):
+        # Asterisk's Hangup takes a /regex/ for the channel name
+        await client.action("Hangup", {"Channel": "/.*/", "Cause": "16"})
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while await channels(client):
+            if loop.time() > deadline:
+                raise AssertionError("channels survive a hangup of everything")
+            await asyncio.sleep(0.1)
+    status = await client.action("QueueStatus")
+    assert isinstance(status, EventList)
+    for member in status.events:
+        if member.name == "QueueMember" and member.get("Membership") == "dynamic":
+            with contextlib.suppress(ActionFailed):  # already gone
+                await client.action(
+                    "QueueRemove",
+                    {"Queue": member.get("Queue") or "", "Interface": member.get("Location") or ""},
+                )

@@ -1,0 +1,56 @@
+"""Fixtures that start the real services. Every test in tests/integration uses them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import pytest_asyncio
+import redis
+
+from hotline.ami.client import AMIClient
+from hotline.config import Settings
+from hotline.pbx import runner as pbx
+from hotline.stores import redis_server
+from tests.integration import bed
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration/" in str(item.path):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def pbx_running(settings: Settings) -> Iterator[Settings]:
+    """The bundled Asterisk, started once for the session and stopped at its end."""
+    pbx.stop(settings)
+    pbx.start(settings)
+    yield settings
+    pbx.stop(settings)
+
+
+@pytest.fixture(scope="session")
+def redis_url(settings: Settings) -> Iterator[str]:
+    """A private redis-server on a Unix socket, for the session."""
+    status = redis_server.start(settings)
+    yield status.url
+    redis_server.stop(settings)
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest_asyncio.fixture
+async def ami(pbx_running: Settings) -> AsyncIterator[AMIClient]:
+    """A logged-in client on a PBX reset to a clean state (no calls, empty queues)."""
+    client = AMIClient(pbx.endpoint(pbx_running))
+    await client.connect()
+    await bed.reset(client)
+    yield client
+    await client.close()
