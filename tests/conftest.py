@@ -22,11 +22,9 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings of the test bed's private PBX and Redis."""
-    run_dir: Path = tmp_path_factory.mktemp("hotline-run")
-    rtp = 20000 + (os.getpid() % 200) * 200
+def bed_env(run_dir: Path) -> dict[str, str]:
+    """HOTLINE_* variables for a private PBX and Redis under RUN_DIR, on free ports."""
+    rtp = 20000 + (os.getpid() % 100) * 400 + (hash(str(run_dir)) % 2) * 200
     env = {
         "HOTLINE_RUN_DIR": str(run_dir),
         "HOTLINE_AMI_PORT": str(free_port()),
@@ -36,4 +34,16 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     }
     if "HOTLINE_ROOTFS" in os.environ:
         env["HOTLINE_ROOTFS"] = os.environ["HOTLINE_ROOTFS"]
+    return env
+
+
+@pytest.fixture(scope="session")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of the test bed's private PBX and Redis (for CLI subprocesses)."""
+    return bed_env(tmp_path_factory.mktemp("hotline-run"))
+
+
+@pytest.fixture(scope="session")
+def settings(env: dict[str, str]) -> Settings:
+    """Settings of the test bed's private PBX and Redis."""
     return Settings.from_env(env)

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from hotline.ami.client import AMIClient
-from hotline.ami.dump import dump_messages
+from hotline.ami.dump import dump_messages, message_record
 from hotline.ami.errors import AMIError, ProtocolError
-from hotline.ami.message import EventList, Message
 from hotline.config import Settings
 from hotline.pbx import runner
 
@@ -64,23 +63,12 @@ async def _record(settings: Settings, path: Path, seconds: float | None) -> int:
     return written
 
 
-def _to_json(item: Message | EventList) -> dict[str, object]:
-    if isinstance(item, EventList):
-        return {
-            "kind": "eventlist",
-            "response": item.response.as_dict(),
-            "events": [e.as_dict() for e in item.events],
-            "complete": item.complete.as_dict(),
-        }
-    return {"kind": item.kind.value.lower(), **item.as_dict()}
-
-
 async def _action(settings: Settings, name: str, pairs: list[tuple[str, str]]) -> None:
     client = _client(settings)
     await client.connect()
     try:
         reply = await client.action(name, pairs, check=False)
-        print(json.dumps(_to_json(reply), ensure_ascii=False, indent=2))
+        print(json.dumps(message_record(reply), ensure_ascii=False, indent=2))
     finally:
         await client.close()
 

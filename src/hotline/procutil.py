@@ -55,3 +55,28 @@ def terminate(pid: int, timeout: float) -> bool:
         return True
     wait_gone(pid, 5.0)
     return False
+
+
+def spawn_detached(argv: list[str], output: Path | None = None) -> int:
+    """Start a long-lived process in its own session; return its pid.
+
+    stdin is /dev/null; stdout and stderr go to ``output`` (appended) or /dev/null. No
+    Popen object is kept: the process outlives the command that started it, and a zombie
+    left behind is reaped by :func:`start_ticks`.
+    """
+    out = os.open(output if output else os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        return os.posix_spawnp(
+            argv[0],
+            argv,
+            dict(os.environ),
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, out, 1),
+                (os.POSIX_SPAWN_DUP2, out, 2),
+                (os.POSIX_SPAWN_CLOSE, out),
+            ],
+            setsid=True,
+        )
+    finally:
+        os.close(out)

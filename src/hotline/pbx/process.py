@@ -57,17 +57,9 @@ def spawn(rootfs: Path, instance: Path, console_log: Path) -> PidRecord:
     if os.geteuid() != 0:
         argv[1:1] = ["--user", "--map-root-user"]
     argv += ["--", "sh", "-c", _CHROOT_SCRIPT, "hotline-pbx", str(rootfs), str(instance)]
-    with console_log.open("ab") as log:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
-        )
-    ticks = procutil.start_ticks(proc.pid)
-    return PidRecord(proc.pid, ticks if ticks is not None else -1)
+    pid = procutil.spawn_detached(argv, console_log)
+    ticks = procutil.start_ticks(pid)
+    return PidRecord(pid, ticks if ticks is not None else -1)
 
 
 def terminate(record: PidRecord, asterisk_pid: int | None, timeout: float) -> bool:

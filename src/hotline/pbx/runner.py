@@ -99,7 +99,8 @@ def status(settings: Settings, timeout: float = 2.0) -> PBXStatus:
     try:
         version, uptime = asyncio.run(_query(settings, timeout))
     except (AMIError, OSError, TimeoutError) as exc:
-        return PBXStatus(PBXState.STARTING, pid, detail=str(exc) or type(exc).__name__)
+        detail = str(exc) or f"AMI did not answer within {timeout:g} s"
+        return PBXStatus(PBXState.STARTING, pid, detail=detail)
     return PBXStatus(PBXState.RUNNING, pid, version, uptime)
 
 
@@ -138,7 +139,8 @@ def start(settings: Settings, timeout: float = 60.0) -> PBXStatus:
         raise PBXError("HOTLINE_PBX=external: hotline does not start that Asterisk")
     record = _running_record(settings)
     if record is not None:
-        raise PBXError(f"the PBX is already running (pid {record.pid}); `hotline pbx stop` first")
+        pid = process.asterisk_pid(settings.pbx_dir) or record.pid
+        raise PBXError(f"the PBX is already running (pid {pid}); `hotline pbx stop` first")
     _check_rootfs(settings.rootfs)
     _check_port(socket.SOCK_STREAM, settings.ami_port, "AMI", "HOTLINE_AMI_PORT")
     _check_port(socket.SOCK_DGRAM, settings.sip_port, "SIP", "HOTLINE_SIP_PORT")

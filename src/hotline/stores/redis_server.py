@@ -7,7 +7,6 @@ restart; the live state itself is rebuilt from Asterisk on every (re)connect.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,24 +80,18 @@ def start(settings: Settings, timeout: float = 15.0) -> RedisStatus:
     conf = rdir / "redis.conf"
     conf.write_text(_CONFIG.format(sock=socket_path(settings), dir=rdir))
     try:
-        proc = subprocess.Popen(
-            ["redis-server", str(conf)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        pid = procutil.spawn_detached(["redis-server", str(conf)])
     except FileNotFoundError:
         raise RedisError("redis-server is not installed: run scripts/setup") from None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RedisError(f"redis-server exited with {proc.returncode}; see {rdir}/redis.log")
+        if not procutil.alive(pid):
+            raise RedisError(f"redis-server exited at start; see {rdir}/redis.log")
         current = status(settings)
         if current.running:
             return current
         time.sleep(0.05)
-    proc.kill()
+    procutil.terminate(pid, 1.0)
     raise RedisError(f"redis-server did not answer within {timeout:.0f} s; see {rdir}/redis.log")
 
 

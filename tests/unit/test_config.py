@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hotline.config import ConfigError, Settings
+
+
+def test_defaults_point_at_the_bundled_pbx() -> None:
+    s = Settings.from_env({"HOTLINE_RUN_DIR": "/srv/x"})
+    assert (s.pbx, s.ami_host, s.ami_port, s.ami_user) == ("bundled", "127.0.0.1", 5038, "hotline")
+    assert s.db == Path("/srv/x/hotline.sqlite3")
+    assert s.pbx_dir == Path("/srv/x/asterisk")
+    assert s.redis_url is None
+    assert s.ami_secret is None
+    assert (s.dialplan_dir / "manager.conf").is_file()
+
+
+def test_every_variable_is_read() -> None:
+    s = Settings.from_env(
+        {
+            "HOTLINE_RUN_DIR": "/r",
+            "HOTLINE_DB": "/d/h.db",
+            "HOTLINE_REDIS_URL": "redis://127.0.0.1:6390/2",
+            "HOTLINE_PBX": "external",
+            "HOTLINE_ROOTFS": "/rf",
+            "HOTLINE_AMI_HOST": "10.0.0.5",
+            "HOTLINE_AMI_PORT": "6038",
+            "HOTLINE_AMI_USER": "ctl",
+            "HOTLINE_AMI_SECRET": "s3",
+            "HOTLINE_SIP_PORT": "5070",
+            "HOTLINE_RTP_PORTS": "30000-30100",
+            "HOTLINE_VOSK_MODEL": "/m",
+            "HOTLINE_DIALPLAN_DIR": "/dp",
+        }
+    )
+    assert s.db == Path("/d/h.db")
+    assert s.redis_url == "redis://127.0.0.1:6390/2"
+    assert (s.ami_host, s.ami_port, s.ami_user, s.ami_secret) == ("10.0.0.5", 6038, "ctl", "s3")
+    assert (s.sip_port, s.rtp_ports) == (5070, (30000, 30100))
+    assert (s.rootfs, s.vosk_model, s.dialplan_dir) == (Path("/rf"), Path("/m"), Path("/dp"))
+
+
+def test_the_secret_is_never_printed() -> None:
+    s = Settings.from_env({"HOTLINE_AMI_SECRET": "hunter2"})
+    assert "hunter2" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"HOTLINE_AMI_PORT": "fivethousand"}, "HOTLINE_AMI_PORT='fivethousand' is not a port"),
+        ({"HOTLINE_SIP_PORT": "70000"}, "HOTLINE_SIP_PORT='70000' is outside 1..65535"),
+        ({"HOTLINE_RTP_PORTS": "20000"}, "HOTLINE_RTP_PORTS='20000' is not a range"),
+        ({"HOTLINE_RTP_PORTS": "9-3"}, "HOTLINE_RTP_PORTS='9-3' is not a range"),
+        ({"HOTLINE_PBX": "docker"}, "HOTLINE_PBX='docker': use 'bundled' or 'external'"),
+        ({"HOTLINE_PBX": "external"}, "HOTLINE_PBX=external needs HOTLINE_AMI_SECRET"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        Settings.from_env(env)

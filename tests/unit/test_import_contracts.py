@@ -1,0 +1,89 @@
+"""Import contracts: the pure core (protocol, reducers, formulas, renderers) does no I/O.
+
+Checked on the source (ast), so a forbidden import anywhere in a core module fails, even
+inside a function or under TYPE_CHECKING.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import hotline
+
+PACKAGE = Path(hotline.__file__).parent
+
+# Modules that must stay pure. Add each new reducer, formula and renderer here.
+CORE = [
+    "ami/protocol.py",
+    "ami/message.py",
+    "ami/errors.py",
+    "ami/dump.py",
+    "pbx/render.py",
+]
+
+# Anything that touches sockets, files, processes, clocks, randomness or the environment.
+FORBIDDEN = {
+    "asyncio",
+    "socket",
+    "selectors",
+    "ssl",
+    "subprocess",
+    "os",
+    "shutil",
+    "pathlib",
+    "io",
+    "time",
+    "datetime",
+    "random",
+    "secrets",
+    "uuid",
+    "threading",
+    "multiprocessing",
+    "signal",
+    "sqlite3",
+    "logging",
+    "tempfile",
+    "urllib",
+    "http",
+    "redis",
+    "vosk",
+    "starlette",
+    "httpx",
+    "hotline.ami.client",
+    "hotline.stores",
+    "hotline.pbx.runner",
+    "hotline.pbx.process",
+    "hotline.pbx.instance",
+    "hotline.cli",
+    "hotline.config",
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def forbidden(name: str) -> bool:
+    return any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_module_imports_no_io(module: str) -> None:
+    path = PACKAGE / module
+    assert path.is_file(), f"{module} is listed as core but does not exist"
+    assert sorted(n for n in imported_modules(path) if forbidden(n)) == []
+
+
+def test_the_check_catches_a_forbidden_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("import json\nfrom asyncio import sleep\nimport os.path\n")
+    assert sorted(n for n in imported_modules(bad) if forbidden(n)) == ["asyncio", "os.path"]
