@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -12,6 +13,7 @@ from hotline.ami.client import AMIClient
 from hotline.config import Settings
 from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
+from tests.conftest import bed_env
 from tests.integration import bed
 
 
@@ -21,13 +23,37 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+OPS_USER = "hotline-ops"
+
+
+def add_ops_user(settings: Settings) -> str:
+    """Give the instance an operator AMI user with 'command' (as a site would, locally)."""
+    secret = "ops-" + (settings.ami_secret or "")
+    etc = settings.pbx_dir / "etc"
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "manager-local.conf").write_text(
+        f"[{OPS_USER}]\nsecret = {secret}\npermit = 127.0.0.1/255.255.255.255\n"
+        "read = all\nwrite = command,system,call,agent,originate\n"
+    )
+    return secret
+
+
 @pytest.fixture(scope="session")
 def pbx_running(settings: Settings) -> Iterator[Settings]:
     """The bundled Asterisk, started once for the session and stopped at its end."""
     pbx.stop(settings)
+    add_ops_user(settings)
     pbx.start(settings)
     yield settings
     pbx.stop(settings)
+
+
+@pytest.fixture
+def other_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of a second, independent PBX instance (lifecycle and fault tests)."""
+    env = bed_env(tmp_path)
+    yield env
+    pbx.stop(Settings.from_env(env))
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ import pytest
 
 from hotline.config import Settings
 from hotline.pbx import runner as pbx
-from tests.conftest import bed_env
 
 HOTLINE = [sys.executable, "-m", "hotline"]
 
@@ -98,23 +97,15 @@ def test_cli_runs_an_asterisk_command(pbx_running: Settings, env: dict[str, str]
     assert "SL2:0.0% within 15s" in out.stdout  # servicelevel = 15 from queues.conf
 
 
-@pytest.fixture
-def other(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A second, independent PBX instance for lifecycle tests."""
-    env = bed_env(tmp_path)
-    yield env
-    pbx.stop(Settings.from_env(env))
-
-
 def mounts_under(path: Path) -> list[str]:
     return [line for line in Path("/proc/mounts").read_text().splitlines() if str(path) in line]
 
 
-def test_status_is_true_in_every_state(other: dict[str, str]) -> None:
-    settings = Settings.from_env(other)
-    assert hotline(other, "pbx", "status").returncode == 3  # never started
+def test_status_is_true_in_every_state(other_env: dict[str, str]) -> None:
+    settings = Settings.from_env(other_env)
+    assert hotline(other_env, "pbx", "status").returncode == 3  # never started
 
-    start = hotline(other, "pbx", "start")
+    start = hotline(other_env, "pbx", "start")
     assert start.returncode == 0, start.stderr
     status = pbx.status(settings)
     assert status.state is pbx.PBXState.RUNNING
@@ -122,19 +113,19 @@ def test_status_is_true_in_every_state(other: dict[str, str]) -> None:
 
     os.kill(status.pid, signal.SIGSTOP)  # frozen: the process exists, AMI does not answer
     try:
-        frozen = hotline(other, "pbx", "status")
+        frozen = hotline(other_env, "pbx", "status")
         assert frozen.returncode == 4
         assert "not responding" in frozen.stdout
     finally:
         os.kill(status.pid, signal.SIGCONT)
     assert pbx.status(settings).state is pbx.PBXState.RUNNING
 
-    stop = hotline(other, "pbx", "stop")
+    stop = hotline(other_env, "pbx", "stop")
     assert (stop.returncode, stop.stdout.strip()) == (0, "stopped")
-    assert hotline(other, "pbx", "status").returncode == 3
+    assert hotline(other_env, "pbx", "status").returncode == 3
     assert mounts_under(settings.pbx_dir) == []
 
-    assert hotline(other, "pbx", "start").returncode == 0
+    assert hotline(other_env, "pbx", "start").returncode == 0
     killed = pbx.status(settings).pid
     assert killed is not None
     os.kill(killed, signal.SIGKILL)  # a crash: the pid file is stale now
@@ -143,27 +134,27 @@ def test_status_is_true_in_every_state(other: dict[str, str]) -> None:
         assert time.monotonic() < deadline, "status still claims a killed Asterisk runs"
         time.sleep(0.1)
     assert mounts_under(settings.pbx_dir) == []  # the mount namespace died with it
-    assert hotline(other, "pbx", "start").returncode == 0  # and it starts again
+    assert hotline(other_env, "pbx", "start").returncode == 0  # and it starts again
 
 
-def test_a_busy_port_is_a_clear_error(other: dict[str, str]) -> None:
+def test_a_busy_port_is_a_clear_error(other_env: dict[str, str]) -> None:
     with socket.socket() as squatter:
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        squatter.bind(("127.0.0.1", int(other["HOTLINE_AMI_PORT"])))
+        squatter.bind(("127.0.0.1", int(other_env["HOTLINE_AMI_PORT"])))
         squatter.listen()
-        out = hotline(other, "pbx", "start")
+        out = hotline(other_env, "pbx", "start")
     assert out.returncode == 1
-    assert f"AMI port {other['HOTLINE_AMI_PORT']} on 127.0.0.1 is already in use" in out.stderr
+    assert f"AMI port {other_env['HOTLINE_AMI_PORT']} on 127.0.0.1 is already in use" in out.stderr
     assert "HOTLINE_AMI_PORT" in out.stderr
 
 
-def test_a_missing_rootfs_is_a_clear_error(other: dict[str, str], tmp_path: Path) -> None:
-    out = hotline({**other, "HOTLINE_ROOTFS": str(tmp_path / "none")}, "pbx", "start")
+def test_a_missing_rootfs_is_a_clear_error(other_env: dict[str, str], tmp_path: Path) -> None:
+    out = hotline({**other_env, "HOTLINE_ROOTFS": str(tmp_path / "none")}, "pbx", "start")
     assert out.returncode == 1
     assert "no Asterisk rootfs at" in out.stderr
     assert "scripts/setup" in out.stderr
 
 
-def test_stop_when_stopped_says_so(other: dict[str, str]) -> None:
-    out = hotline(other, "pbx", "stop")
+def test_stop_when_stopped_says_so(other_env: dict[str, str]) -> None:
+    out = hotline(other_env, "pbx", "stop")
     assert (out.returncode, out.stdout.strip()) == (0, "was not running")

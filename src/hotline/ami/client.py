@@ -78,6 +78,8 @@ class ClientStats:
     slow_consumer_waits: int = 0
     """Times the reader had to wait for a full subscriber queue (back-pressure, not loss)."""
     last_error: str = ""
+    last_disconnect: float = 0.0
+    """Clock time at which the last logged-in session was lost."""
 
 
 class Subscription:
@@ -136,6 +138,7 @@ class AMIClient:
         self._subs: list[Subscription] = []
         self._pending: dict[str, asyncio.Future[Message | EventList]] = {}
         self._writer: asyncio.StreamWriter | None = None
+        self._logged_in = False
         self._protocol: Protocol | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._supervisor: asyncio.Task[None] | None = None
@@ -147,7 +150,8 @@ class AMIClient:
 
     @property
     def connected(self) -> bool:
-        return self._writer is not None
+        """True while a logged-in session is up (hooks may still be running)."""
+        return self._logged_in
 
     def on_connect(self, hook: Hook) -> None:
         """Run ``hook(client)`` after every successful login (the controller resyncs here)."""
@@ -270,6 +274,7 @@ class AMIClient:
         try:
             await asyncio.wait_for(greeting, opts.connect_timeout)
             await self._login()
+            self._logged_in = True
             self.stats.connects += 1
             self._tasks.append(asyncio.create_task(self._ping(), name="ami-ping"))
             for hook in self._hooks:
@@ -297,8 +302,11 @@ class AMIClient:
 
     async def _teardown(self, why: str) -> None:
         writer, self._writer = self._writer, None
-        if writer is not None:
+        if self._logged_in:
+            self._logged_in = False
             self.stats.disconnects += 1
+            self.stats.last_disconnect = self._clock()
+        if writer is not None:
             writer.close()
             with contextlib.suppress(OSError, ConnectionError):
                 await writer.wait_closed()
@@ -319,7 +327,8 @@ class AMIClient:
 
     async def _send(self, act: Action, timeout: float | None, check: bool) -> Message | EventList:
         writer, protocol = self._writer, self._protocol
-        if writer is None or protocol is None:
+        logging_in = act.name in ("Challenge", "Login")
+        if writer is None or protocol is None or not (self._logged_in or logging_in):
             raise NotConnected(f"not connected to AMI at {self._where()}; {act.name} not sent")
         future: asyncio.Future[Message | EventList] = asyncio.get_running_loop().create_future()
         self._pending[act.action_id] = future

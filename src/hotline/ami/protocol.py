@@ -138,12 +138,10 @@ class Protocol:
                 pos += 1
                 continue
             terminator = _TERMINATOR
-            if first in b"Rr":
-                head = bytes(buf[pos : pos + len(_FOLLOWS)]).lower()
-                if head == _FOLLOWS:
-                    terminator = _END_COMMAND
-                elif len(head) < len(_FOLLOWS) and _FOLLOWS.startswith(head):
-                    break  # cannot tell the framing yet; no terminator can be in `head`
+            # While fewer bytes than _FOLLOWS are here, no terminator of either kind can be
+            # complete, so deciding on the blank-line framing for now is harmless.
+            if first in b"Rr" and bytes(buf[pos : pos + len(_FOLLOWS)]).lower() == _FOLLOWS:
+                terminator = _END_COMMAND
             end = buf.find(terminator, max(pos, self._scan))
             if end < 0:
                 self._scan = max(pos, size - len(terminator) + 1)
