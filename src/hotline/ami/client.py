@@ -64,6 +64,10 @@ class ClientOptions:
     # unanswered Ping reveals it. Detection takes at most ping_interval + ping_timeout.
     ping_interval: float = 5.0
     ping_timeout: float = 3.0
+    # Asterisk accepts logins before its modules are loaded (QueueStatus is then an
+    # "Invalid/unknown command"): hooks run only after FullyBooted, which it sends at once
+    # to a session that logs in after boot.
+    boot_timeout: float = 60.0
     backoff_initial: float = 0.2
     backoff_max: float = 10.0
     subscriber_queue: int = 10_000
@@ -277,6 +281,10 @@ class AMIClient:
             self._logged_in = True
             self.stats.connects += 1
             self._tasks.append(asyncio.create_task(self._ping(), name="ami-ping"))
+            try:
+                await asyncio.wait_for(self.fully_booted.wait(), opts.boot_timeout)
+            except TimeoutError:
+                raise ConnectFailed(f"Asterisk not FullyBooted in {opts.boot_timeout} s") from None
             for hook in self._hooks:
                 await hook(self)
         except BaseException:

@@ -74,10 +74,10 @@ def endpoint(settings: Settings) -> Endpoint:
 
 async def _query(settings: Settings, timeout: float) -> tuple[str, str]:
     """Log in, wait for FullyBooted, return (version, uptime)."""
-    client = AMIClient(endpoint(settings), ClientOptions(connect_timeout=timeout))
-    await client.connect()
+    options = ClientOptions(connect_timeout=timeout, boot_timeout=timeout)
+    client = AMIClient(endpoint(settings), options)
+    await client.connect()  # returns once Asterisk is FullyBooted
     try:
-        await asyncio.wait_for(client.fully_booted.wait(), timeout)
         core = await client.action("CoreSettings", timeout=timeout)
         status = await client.action("CoreStatus", timeout=timeout)
         assert isinstance(core, Message)
