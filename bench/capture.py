@@ -207,8 +207,10 @@ class Load:
             ("Priority", "1"),
             ("Async", "true"),
             ("CallerID", caller_id(rng, self.calls)),
-            ("Variable", f"TALK={rng.randint(4, 12)}"),
-            # "__": inherited through Queue's dial into the member's Local channel
+            # one caller in ten gives up after 1-3 s, often still waiting: QueueCallerAbandon
+            ("Variable", f"TALK={rng.randint(1, 3) if rng.random() < 0.1 else rng.randint(4, 12)}"),
+            # Queue's dial passes on only "_"/"__" variables (measured: a plain AGENT_TALK
+            # never reaches the member's Local channel; a Local channel copies all of them)
             ("Variable", f"__AGENT_TALK={rng.randint(1, 3)}"),
         ]
         self.in_flight += 1

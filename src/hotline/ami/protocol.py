@@ -25,7 +25,7 @@ _TERMINATOR = b"\r\n\r\n"
 # Before Asterisk 14, the Command action answered "Response: Follows", then the raw CLI text
 # (lines may be empty or hold colons), then "--END COMMAND--\r\n\r\n" (manager.c,
 # action_command). Only that marker ends such a message.
-_FOLLOWS = b"response: follows\r\n"
+_FOLLOWS = b"Response: Follows\r\n"
 _END_COMMAND = b"--END COMMAND--\r\n\r\n"
 # The header lines Asterisk writes before the raw CLI text of a legacy Command reply.
 _LEGACY_HEADERS = frozenset({"response", "privilege", "actionid"})
@@ -125,118 +125,72 @@ class Protocol:
             else:
                 if eol + 2 > limit:
                     raise _MalformedError("greeting line longer than max_message_size", self._base)
-                text = self._decode(buf[:eol])
+                raw = buf[:eol]
+                try:
+                    text = raw.decode()
+                except UnicodeDecodeError:
+                    self.decode_errors += 1
+                    text = raw.decode(errors="backslashreplace")
                 out.append(Message(MessageKind.GREETING, (("Greeting", text),), self._base))
                 self.messages_received += 1
                 self._greeted = True
                 pos = eol + 2
+        base, scan, lists = self._base, self._scan, self._lists
         while pos < size:
-            # Stray blank lines between messages are not messages: Debian's build sometimes
-            # sends an extra CRLF after TestEvent.
             first = buf[pos]
             if first in b"\r\n":
+                # Stray blank lines between messages are not messages: Debian's build
+                # sometimes sends an extra CRLF after TestEvent.
                 pos += 1
                 continue
-            terminator = _TERMINATOR
-            # While fewer bytes than _FOLLOWS are here, no terminator of either kind can be
-            # complete, so deciding on the blank-line framing for now is harmless.
-            if first in b"Rr" and bytes(buf[pos : pos + len(_FOLLOWS)]).lower() == _FOLLOWS:
-                terminator = _END_COMMAND
-            end = buf.find(terminator, max(pos, self._scan))
+            # Fewer bytes than _FOLLOWS here means no terminator of either kind is complete
+            # yet, so choosing the blank-line framing for now changes nothing.
+            legacy = first == 82 and buf.startswith(_FOLLOWS, pos)  # 82: "R"
+            terminator = _END_COMMAND if legacy else _TERMINATOR
+            end = buf.find(terminator, scan if scan > pos else pos)
             if end < 0:
-                self._scan = max(pos, size - len(terminator) + 1)
+                scan = max(pos, size - len(terminator) + 1)
                 break
             stop = end + len(terminator)
-            offset = self._base + pos
+            offset = base + pos
             if stop - pos > limit:
                 raise _MalformedError(
                     f"message of {stop - pos} bytes exceeds max_message_size", offset
                 )
-            if terminator is _TERMINATOR:
-                message = self._message(self._parse_headers(buf[pos:end], offset), offset)
-            else:
-                message = self._parse_legacy_command(buf[pos:end], offset)
+            raw = buf[pos:end]
+            try:
+                text = raw.decode()
+            except UnicodeDecodeError:
+                # Frames are cut on bytes, so a character is never split across reads: these
+                # bytes are really invalid. Keep them visible (\xNN) and count them.
+                self.decode_errors += 1
+                text = raw.decode(errors="backslashreplace")
+            message = _legacy_command(text, offset) if legacy else _message(text, offset)
             self.messages_received += 1
-            item = self._route(message, stop - pos)
+            if lists or message.kind is not MessageKind.EVENT:
+                item = self._route(message, stop - pos)
+                if item is not None:
+                    out.append(item)
+            else:
+                out.append(message)  # the common case: an event, no list being collected
             pos = stop
-            if item is not None:
-                out.append(item)
         del buf[:pos]
-        self._base += pos
-        self._scan = max(0, self._scan - pos)
+        self._base = base + pos
+        self._scan = max(0, scan - pos)
         if len(buf) > limit:
             raise _MalformedError(
                 f"incomplete message of more than {limit} bytes (max_message_size)", self._base
             )
 
-    def _decode(self, raw: bytearray) -> str:
-        # Frames are cut on bytes, so a multi-byte character is never split; bytes that are
-        # still invalid UTF-8 are kept visibly (\xNN) and counted, never dropped.
-        try:
-            return raw.decode()
-        except UnicodeDecodeError:
-            self.decode_errors += 1
-            return raw.decode(errors="backslashreplace")
-
-    def _parse_headers(self, frame: bytearray, offset: int) -> list[tuple[str, str]]:
-        text = self._decode(frame)
-        lines = text.split("\r\n")
-        parts = [line.partition(": ") for line in lines]
-        headers = [(key, value) for key, sep, value in parts if sep and ":" not in key]
-        if len(headers) == len(lines) and text.count("\r") == len(lines) - 1:
-            return headers
-        # Rare shapes: "Key:", "Key:value", a stray CR before the CRLF. Split on the first
-        # colon, as Asterisk's own astman_get_header does, dropping one space after it.
-        headers = []
-        for line in lines:
-            key, sep, value = line.partition(":")
-            if not sep:
-                raise _MalformedError(f"header line without a colon: {line[:60]!r}", offset)
-            value = value[1:] if value.startswith(" ") else value
-            headers.append((key, value.removesuffix("\r")))
-        return headers
-
-    def _message(self, headers: list[tuple[str, str]], offset: int) -> Message:
-        first = headers[0][0]
-        if first == "Event":
-            kind = MessageKind.EVENT
-        elif first.lower() == "response":
-            kind = MessageKind.RESPONSE
-        elif any(key.lower() == "event" for key, _ in headers):
-            kind = MessageKind.EVENT
-        else:
-            raise _MalformedError(
-                f"message starting with header {first[:60]!r} is neither a Response nor an Event",
-                offset,
-            )
-        return Message(kind, tuple(headers), offset)
-
-    def _parse_legacy_command(self, frame: bytearray, offset: int) -> Message:
-        lines = self._decode(frame).split("\n")
-        headers: list[tuple[str, str]] = []
-        index = 0
-        while index < len(lines):
-            key, sep, value = lines[index].partition(":")
-            if not (sep and value.endswith("\r") and key.lower() in _LEGACY_HEADERS):
-                break  # the CLI text starts here: its lines end in a bare LF
-            headers.append((key, value[1:-1] if value.startswith(" ") else value[:-1]))
-            index += 1
-        output = lines[index:]
-        if output and output[-1] == "":
-            output.pop()  # the marker was on a line of its own
-        headers.extend(("Output", line.removesuffix("\r")) for line in output)
-        return Message(MessageKind.RESPONSE, tuple(headers), offset)
-
     def _route(self, message: Message, size: int) -> Message | EventList | None:
         """Hold back the parts of an EventList; return what is ready for the caller."""
         lists = self._lists
+        headers = message.headers
         if message.kind is MessageKind.EVENT:
-            if not lists:
-                return message
-            action_id = message.action_id
+            action_id = _first(headers, "ActionID")
             if action_id is None or (pending := lists.get(action_id)) is None:
                 return message  # not part of a list: keeps flowing in order
-            if (message.get("EventList") or "").lower() == "complete":
+            if (_first(headers, "EventList") or "").lower() == "complete":
                 del lists[action_id]
                 self._listed -= pending.size
                 return EventList(pending.response, tuple(pending.events), message)
@@ -250,8 +204,8 @@ class Protocol:
                     message.offset,
                 )
             return None
-        marker = message.get("EventList")
-        action_id = message.action_id
+        marker = _first(headers, "EventList")
+        action_id = _first(headers, "ActionID")
         # Without an ActionID the list's events cannot be told apart: pass them through.
         if marker is None or marker.lower() != "start" or action_id is None:
             return message
@@ -280,6 +234,68 @@ class Protocol:
             lines.append(f"{name}: {value}\r\n")
         lines.append("\r\n")
         return "".join(lines).encode()
+
+
+def _first(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    """The first value of ``name`` (any case), without building Message's index."""
+    size, lowered = len(name), name.lower()
+    for key, value in headers:
+        if len(key) == size and (key == name or key.lower() == lowered):
+            return value
+    return None
+
+
+def _message(text: str, offset: int) -> Message:
+    """Parse one blank-line-terminated message (without its terminator)."""
+    lines = text.split("\r\n")
+    parts = [line.partition(": ") for line in lines]
+    headers = [(key, value) for key, sep, value in parts if sep]
+    if len(headers) != len(lines) or text.count("\r") != len(lines) - 1:
+        headers = _odd_headers(lines, offset)
+    first = headers[0][0]
+    if first == "Event":
+        kind = MessageKind.EVENT
+    elif first.lower() == "response":
+        kind = MessageKind.RESPONSE
+    elif any(key.lower() == "event" for key, _ in headers):
+        kind = MessageKind.EVENT
+    else:
+        raise _MalformedError(
+            f"message starting with header {first[:60]!r} is neither a Response nor an Event",
+            offset,
+        )
+    return Message(kind, tuple(headers), offset)
+
+
+def _odd_headers(lines: list[str], offset: int) -> list[tuple[str, str]]:
+    """The rare line shapes: ``Key:`` and ``Key:value`` (no space), a stray CR before CRLF."""
+    headers = []
+    for line in lines:
+        key, sep, value = line.partition(": ")
+        if not sep:
+            key, sep, value = line.partition(":")
+            if not sep:
+                raise _MalformedError(f"header line without a colon: {line[:60]!r}", offset)
+        headers.append((key, value.removesuffix("\r")))
+    return headers
+
+
+def _legacy_command(text: str, offset: int) -> Message:
+    """Parse a pre-14 ``Response: Follows`` reply (without its --END COMMAND-- marker)."""
+    lines = text.split("\n")
+    headers: list[tuple[str, str]] = []
+    index = 0
+    while index < len(lines):
+        key, sep, value = lines[index].partition(":")
+        if not (sep and value.endswith("\r") and key.lower() in _LEGACY_HEADERS):
+            break  # the CLI text starts here: its lines end in a bare LF
+        headers.append((key, value[1:-1] if value.startswith(" ") else value[:-1]))
+        index += 1
+    output = lines[index:]
+    if output and output[-1] == "":
+        output.pop()  # the marker was on a line of its own
+    headers.extend(("Output", line.removesuffix("\r")) for line in output)
+    return Message(MessageKind.RESPONSE, tuple(headers), offset)
 
 
 def _check_value(what: str, value: str) -> None:

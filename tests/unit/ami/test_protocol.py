@@ -104,7 +104,7 @@ def test_repeated_chanvariable_becomes_a_list() -> None:
         (b"Key:value", "Key", "value"),
         (b"Key:  two spaces ", "Key", " two spaces "),
         (b"AppData: a: b:c", "AppData", "a: b:c"),
-        (b"Key:a: b", "Key", "a: b"),
+        (b"Key:a: b", "Key:a", "b"),  # split on the first ": ", as specified
         (b"Stray: cr\r", "Stray", "cr"),
     ],
 )
