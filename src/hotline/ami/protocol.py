@@ -135,7 +135,7 @@ class Protocol:
                 self.messages_received += 1
                 self._greeted = True
                 pos = eol + 2
-        base, scan, lists = self._base, self._scan, self._lists
+        base, scan, lists, count = self._base, self._scan, self._lists, 0
         while pos < size:
             first = buf[pos]
             if first in b"\r\n":
@@ -166,7 +166,7 @@ class Protocol:
                 self.decode_errors += 1
                 text = raw.decode(errors="backslashreplace")
             message = _legacy_command(text, offset) if legacy else _message(text, offset)
-            self.messages_received += 1
+            count += 1
             if lists or message.kind is not MessageKind.EVENT:
                 item = self._route(message, stop - pos)
                 if item is not None:
@@ -174,6 +174,7 @@ class Protocol:
             else:
                 out.append(message)  # the common case: an event, no list being collected
             pos = stop
+        self.messages_received += count
         del buf[:pos]
         self._base = base + pos
         self._scan = max(0, scan - pos)
@@ -237,10 +238,17 @@ class Protocol:
 
 
 def _first(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
-    """The first value of ``name`` (any case), without building Message's index."""
-    size, lowered = len(name), name.lower()
+    """The first value of ``name``, without building Message's index.
+
+    Asterisk spells header names one way, so the exact pass nearly always answers; any
+    spelling is still accepted, as Asterisk itself does.
+    """
     for key, value in headers:
-        if len(key) == size and (key == name or key.lower() == lowered):
+        if key == name:
+            return value
+    lowered = name.lower()
+    for key, value in headers:
+        if key.lower() == lowered:
             return value
     return None
 

@@ -33,6 +33,8 @@ from hotline.ivr.model import (
 )
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+# prompts the rendered dialplan plays on its own (menus' retries and the way to a human)
+SYSTEM_PROMPTS = ("invalid", "no-input", "to-operator")
 T = TypeVar("T")
 
 
@@ -146,12 +148,15 @@ def _build(r: _Reader, top: dict[str, Any]) -> Flow | None:
         if name is not None and name not in prompts:
             r.fail(node, f"unknown prompt {name!r}")
 
+    for name in SYSTEM_PROMPTS:
+        need_prompt("prompts", name)
     menus = _menus(r, top.get("menus", {}), queues, operator, languages, need_prompt)
     start = r.get("", top, "start", str) or ""
     if start and start not in menus:
         r.fail("start", f"unknown menu {start!r}")
     _check_reachable(r, menus, start)
     _check_overflow(r, queues)
+    _check_when_empty(r, queues, operator)
     callback = _callback(r, top.get("callback"), need_prompt)
     survey = _survey(r, top.get("survey"), need_prompt)
     announcements: dict[str, str] = {}
@@ -333,6 +338,32 @@ def _check_overflow(r: _Reader, queues: Mapping[str, QueueSpec]) -> None:
                 break
             chain.append(current)
             current = queues[current].overflow_to
+
+
+def _check_when_empty(r: _Reader, queues: Mapping[str, QueueSpec], operator: str) -> None:
+    """With no agent logged in, each queue hands callers on; the chain must end in a callback."""
+
+    def next_queue(q: QueueSpec) -> str | None:
+        if q.when_empty is WhenEmpty.OVERFLOW:
+            return q.overflow_to
+        if q.when_empty is WhenEmpty.OPERATOR:
+            return operator or None
+        return None
+
+    for name in queues:
+        chain, current = [name], next_queue(queues[name])
+        while current is not None and current in queues:
+            if current in chain:
+                if current != name:
+                    break  # a loop further on, reported at its own queue
+                r.fail(
+                    f"queues.{name}.when_empty",
+                    f"with no agent logged in callers would loop: {' > '.join([*chain, current])}"
+                    " (end the chain with when_empty: callback)",
+                )
+                break
+            chain.append(current)
+            current = next_queue(queues[current])
 
 
 def _callback(

@@ -1,0 +1,1 @@
+"""The IVR: flow model, YAML loader, renderers (dialplan, TwiML) and prompts."""

@@ -1,0 +1,317 @@
+"""Render a flow to Asterisk configuration (pure and deterministic).
+
+Two files, included by dialplan/extensions.conf and dialplan/queues.conf:
+
+- ``extensions-hotline.conf``: the entry context (the DID), one context per menu holding
+  only that menu's one-digit extensions (a digit beside the DID would wait for more digits:
+  ``1`` could start ``12345``), one context per queue, the survey and the callback;
+- ``queues-hotline.conf``: one queue per flow queue, from the ``hotline-defaults`` template.
+
+Every step a caller takes is announced with ``UserEvent(HotlineIvr, ...)`` and kept in the
+inherited channel variable ``HOTLINE_PATH`` (``language:1>main:2>complaint:3``), so the
+controller knows the IVR path of each call. Each call bridged to an agent is recorded per
+leg with MixMonitor, named by the caller channel's ``${UNIQUEID}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from hotline.ivr.model import Flow, Hours, Menu, Option, QueueSpec, WhenEmpty
+
+ENTRY = "hotline-ivr"
+STEP = "hotline-step"
+NOTICE = "hotline-notice"
+SURVEY = "hotline-survey"
+CALLBACK = "hotline-callback"
+HOURS = "hotline-hours"
+NOTICE_VARIABLE = "HOTLINE_NOTICE"
+"""The global variable a supervisor sets (over AMI) to switch an announcement on."""
+
+
+def menu_context(name: str) -> str:
+    return f"hotline-menu-{name}"
+
+
+def queue_context(name: str) -> str:
+    return f"hotline-queue-{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """Where the running Asterisk finds prompts and puts recordings (inside its chroot)."""
+
+    prompts: str = "/srv/hotline/prompts"
+    recordings: str = "/srv/hotline/spool/recordings"
+
+
+class _Context:
+    """Lines of one context, with Asterisk's ``same => n`` continuation.
+
+    A step written ``"(label)App(args)"`` gets a priority label.
+    """
+
+    def __init__(self, name: str, comment: str = "") -> None:
+        self.lines = [f"[{name}]"] + ([f"; {comment}"] if comment else [])
+
+    def exten(self, exten: str, *steps: str) -> None:
+        for i, step in enumerate(steps):
+            label = ""
+            if step.startswith("("):
+                label, step = step[1:].split(")", 1)
+            priority = ("1" if i == 0 else "n") + (f"({label})" if label else "")
+            head = f"exten => {exten}," if i == 0 else " same => "
+            self.lines.append(f"{head}{priority},{step}")
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def _prompt(paths: Paths, name: str) -> str:
+    return f"{paths.prompts}/${{CHANNEL(language)}}/{name}"
+
+
+def _step(menu: str, what: str) -> str:
+    return f"Gosub({STEP},s,1({menu},{what}))"
+
+
+def _take(flow: Flow, menu: Menu, option: Option, what: str) -> list[str]:
+    steps = [_step(menu.name, what)]
+    if option.language is not None:
+        steps.append(f"Set(CHANNEL(language)={option.language})")
+    if option.queue is not None:
+        steps.append(f"Set(__HOTLINE_TAG={option.tag or option.queue})")
+        steps.append(f"Goto({queue_context(option.queue)},s,1)")
+    else:
+        steps.append(f"Goto({menu_context(option.goto or flow.start)},s,1)")
+    return steps
+
+
+def _menu(flow: Flow, menu: Menu, paths: Paths) -> str:
+    ctx = _Context(menu_context(menu.name), f"menu '{menu.name}': one-digit extensions only")
+    ctx.exten(
+        "s",
+        "Set(HOTLINE_TRIES=0)",
+        f"(ask)Background({_prompt(paths, menu.prompt)})",
+        f"WaitExten({menu.timeout})",
+        # invalid or no input: replay the menu `retries` times, then a human, never a hang-up
+        "(retry)Set(HOTLINE_TRIES=$[${HOTLINE_TRIES} + 1])",
+        f"GotoIf($[${{HOTLINE_TRIES}} > {menu.retries}]?human)",
+        "Goto(ask)",
+        f"(human)Playback({_prompt(paths, 'to-operator')})",
+        "Set(__HOTLINE_TAG=fallback)",
+        f"Goto({queue_context(flow.operator_queue)},s,1)",
+    )
+    for option in menu.options:
+        ctx.exten(option.digit, *_take(flow, menu, option, option.digit))
+    if menu.no_input is not None:
+        ctx.exten("t", *_take(flow, menu, menu.no_input, "no-input"))
+    else:
+        ctx.exten(
+            "t",
+            _step(menu.name, "no-input"),
+            f"Playback({_prompt(paths, 'no-input')})",
+            "Goto(s,retry)",
+        )
+    ctx.exten(
+        "i",
+        _step(menu.name, "invalid"),
+        f"Playback({_prompt(paths, 'invalid')})",
+        "Goto(s,retry)",
+    )
+    return ctx.text()
+
+
+def _on_timeout(flow: Flow, queue: QueueSpec) -> str:
+    """Where a caller goes when Queue() times out: overflow, a callback offer, or wait on."""
+    if queue.overflow_to is not None:
+        return f"{queue_context(queue.overflow_to)},s,1"
+    if flow.callback is not None:
+        return f"{CALLBACK},offer,1"
+    return f"{queue_context(queue.name)},s,enter"
+
+
+def _on_empty(flow: Flow, queue: QueueSpec) -> str:
+    """Where a caller goes when no agent is logged in (the loader rules out loops)."""
+    if queue.when_empty is WhenEmpty.OVERFLOW and queue.overflow_to is not None:
+        return f"{queue_context(queue.overflow_to)},s,1"
+    if queue.when_empty is WhenEmpty.OPERATOR:
+        return f"{queue_context(flow.operator_queue)},s,1"
+    return f"{CALLBACK},register,1"
+
+
+def _queue(flow: Flow, queue: QueueSpec, paths: Paths) -> str:
+    name = queue.name
+    ctx = _Context(queue_context(name), f"queue '{name}': {queue.label}")
+    wait = queue.overflow_after if queue.overflow_to else queue.timeout
+    steps = [
+        f"Set(__HOTLINE_QUEUE={name})",
+        f"UserEvent(HotlineQueue,Queue: {name},Path: ${{HOTLINE_PATH}},Tag: ${{HOTLINE_TAG}})",
+    ]
+    if flow.callback is not None:
+        steps.append(
+            f"GotoIf($[${{QUEUE_WAITING_COUNT({name})}} >= {flow.callback.offer_when_waiting}]"
+            f"?{CALLBACK},offer,1)"
+        )
+    steps += [
+        '(enter)GotoIf($["${HOTLINE_REC}" != ""]?queue)',
+        f"Set(__HOTLINE_REC={paths.recordings}/${{STRFTIME(${{EPOCH}},UTC,%Y/%m/%d)}}"
+        "/${UNIQUEID})",
+        # b: only while bridged to an agent; r()/t(): the caller and the agent leg apart
+        "MixMonitor(${HOTLINE_REC}.wav,br(${HOTLINE_REC}-rx.wav)t(${HOTLINE_REC}-tx.wav))",
+        # c: continue here when the agent hangs up, for the survey
+        f"(queue)Queue({name},c,,,{wait})",
+        f'GotoIf($["${{MEMBERINTERFACE}}" != ""]?{SURVEY},s,1)',
+        "Goto(${QUEUESTATUS},1)",
+    ]
+    ctx.exten("s", *steps)
+    ctx.exten("TIMEOUT", f"Goto({_on_timeout(flow, queue)})")
+    for status in ("JOINEMPTY", "LEAVEEMPTY", "JOINUNAVAIL", "LEAVEUNAVAIL", "FULL"):
+        ctx.exten(status, f"Goto({_on_empty(flow, queue)})")
+    ctx.exten("_[A-Z].", "Hangup()")  # CONTINUE, WITHDRAW: the call is over
+    return ctx.text()
+
+
+def _common(flow: Flow, paths: Paths) -> list[str]:
+    step = _Context(STEP, "records each IVR step: UserEvent for the controller, HOTLINE_PATH")
+    step.exten(
+        "s",
+        'Set(__HOTLINE_PATH=${HOTLINE_PATH}${IF($["${HOTLINE_PATH}" = ""]?:>)}${ARG1}:${ARG2})',
+        "UserEvent(HotlineIvr,Menu: ${ARG1},Digit: ${ARG2},Path: ${HOTLINE_PATH})",
+        "Return()",
+    )
+    notice = _Context(NOTICE, f"announcements, switched on by the global {NOTICE_VARIABLE}")
+    for name, prompt in sorted(flow.announcements.items()):
+        notice.exten(
+            name,
+            f"UserEvent(HotlineNotice,Notice: {name})",
+            f"Playback({_prompt(paths, prompt)})",
+            "Return()",
+        )
+    contexts = [step.text(), notice.text()]
+    if flow.survey is not None:
+        s = flow.survey
+        survey = _Context(SURVEY, "after the agent hangs up: a 1-5 rating by DTMF")
+        survey.exten(
+            "s",
+            f"Read(HOTLINE_SCORE,{_prompt(paths, s.prompt)},1,,1,{s.timeout})",
+            f'GotoIf($["${{HOTLINE_SCORE}}" : "[{s.scores}]$"]?scored)',
+            "UserEvent(HotlineSurvey,Score: none,Queue: ${HOTLINE_QUEUE})",
+            "Hangup()",
+            "(scored)UserEvent(HotlineSurvey,Score: ${HOTLINE_SCORE},Queue: ${HOTLINE_QUEUE})",
+            # in queue_log too, so the importer and third parties see it beside the call
+            "QueueLog(${HOTLINE_QUEUE},${UNIQUEID},NONE,SURVEY,${HOTLINE_SCORE})",
+            f"Playback({_prompt(paths, s.thanks)})",
+            "Hangup()",
+        )
+        contexts.append(survey.text())
+    if flow.callback is not None:
+        c = flow.callback
+        cb = _Context(CALLBACK, "keeps the caller's number and request as a callback task")
+        cb.exten(
+            "offer",
+            f"Read(HOTLINE_CHOICE,{_prompt(paths, c.prompt)},1,,1,5)",
+            f'GotoIf($["${{HOTLINE_CHOICE}}" = "{c.digit}"]?register,1)',
+            # declined: back into the queue that made the offer
+            "Goto(hotline-queue-${HOTLINE_QUEUE},s,enter)",
+        )
+        cb.exten(
+            "register",
+            "UserEvent(HotlineCallback,Queue: ${HOTLINE_QUEUE},Number: ${CALLERID(num)},"
+            "Path: ${HOTLINE_PATH},Tag: ${HOTLINE_TAG})",
+            "QueueLog(${HOTLINE_QUEUE},${UNIQUEID},NONE,CALLBACK,${CALLERID(num)})",
+            f"Playback({_prompt(paths, c.confirm)})",
+            "Hangup()",
+        )
+        contexts.append(cb.text())
+    if not flow.hours.always:
+        contexts.append(_hours(flow.hours))
+    return contexts
+
+
+def _hours(hours: Hours) -> str:
+    ctx = _Context(HOURS, "HOTLINE_OPEN=1 when the line is open now")
+    tz = hours.timezone
+    names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    steps = [f"Set(HOTLINE_TODAY=${{STRFTIME(${{EPOCH}},{tz},%F)}})"]
+    if hours.holidays:
+        days = "|".join(d.isoformat() for d in hours.holidays)
+        steps.append(f'GotoIf($["${{HOTLINE_TODAY}}" : "({days})$"]?closed)')
+    if hours.workdays:
+        days = "|".join(d.isoformat() for d in hours.workdays)
+        steps.append(f'GotoIf($["${{HOTLINE_TODAY}}" : "({days})$"]?workday)')
+    steps += [
+        f"GotoIfTime({start:%H:%M}-{end:%H:%M},{names[day - 1]},*,*,{tz}?open)"
+        for day, start, end in hours.weekly
+    ]
+    steps += ["(closed)Set(HOTLINE_OPEN=0)", "Return()"]
+    # a make-up working day (调休) keeps Monday's hours
+    monday = [(s, e) for d, s, e in hours.weekly if d == 1]
+    steps += [
+        f"(workday)GotoIfTime({s:%H:%M}-{e:%H:%M},*,*,*,{tz}?open)"
+        if i == 0
+        else f"GotoIfTime({s:%H:%M}-{e:%H:%M},*,*,*,{tz}?open)"
+        for i, (s, e) in enumerate(monday)
+    ] or ["(workday)NoOp(no Monday hours)"]
+    steps += ["Goto(closed)", "(open)Set(HOTLINE_OPEN=1)", "Return()"]
+    ctx.exten("s", *steps)
+    return ctx.text()
+
+
+def _entry(flow: Flow, paths: Paths) -> str:
+    ctx = _Context(ENTRY, f"{flow.name}: calls to {flow.did}")
+    steps = [
+        f"Set(CHANNEL(language)={flow.default_language})",
+        f"Set(__HOTLINE_LINE={flow.did})",
+        "Set(__HOTLINE_PATH=)",
+        f"UserEvent(HotlineIvr,Menu: entry,Digit: ,Path: ,Line: {flow.did})",
+        "Answer()",
+    ]
+    if not flow.hours.always:
+        closed = flow.hours.closed_prompt or "no-input"
+        steps += [
+            f"Gosub({HOURS},s,1)",
+            "GotoIf($[${HOTLINE_OPEN} = 1]?open)",
+            "UserEvent(HotlineIvr,Menu: entry,Digit: closed,Path: closed)",
+            f"Playback({_prompt(paths, closed)})",
+            "Hangup()",
+        ]
+    # only an announcement that exists in the dialplan can play (the variable is data)
+    steps += [
+        f"(open)GotoIf($[${{DIALPLAN_EXISTS({NOTICE},${{{NOTICE_VARIABLE}}},1)}}]?:menu)",
+        f"Gosub({NOTICE},${{{NOTICE_VARIABLE}}},1)",
+        f"(menu)Goto({menu_context(flow.start)},s,1)",
+    ]
+    ctx.exten(flow.did, *steps)
+    return ctx.text()
+
+
+def render_extensions(flow: Flow, source: str, paths: Paths = Paths()) -> str:
+    """The dialplan of ``flow``; ``source`` is the flow's text (its hash goes in the header)."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    parts = [
+        f"; Generated by `hotline ivr render` from the flow '{flow.name}' "
+        f"(sha256 {digest}). Do not edit: edit the flow and apply it.\n",
+        _entry(flow, paths),
+    ]
+    parts += [_menu(flow, flow.menus[name], paths) for name in flow.menus]
+    parts += [_queue(flow, flow.queues[name], paths) for name in flow.queues]
+    parts += _common(flow, paths)
+    return "\n".join(parts)
+
+
+def render_queues(flow: Flow) -> str:
+    """queues.conf entries for the flow's queues (template ``hotline-defaults``)."""
+    out = [f"; Generated by `hotline ivr render` from the flow '{flow.name}'. Do not edit.\n"]
+    for queue in flow.queues.values():
+        out.append(
+            f"[{queue.name}](hotline-defaults)\n"
+            f"; {queue.label}\n"
+            f"servicelevel = {queue.servicelevel}\n"
+            # refuse (JOINEMPTY) when no agent is logged in or all phones are gone; paused
+            # agents do not count as gone: callers wait, and the watchdog sees the harm
+            "joinempty = unavailable,invalid\n"
+            "leavewhenempty = unavailable,invalid\n"
+        )
+    return "\n".join(out)
