@@ -92,6 +92,21 @@ def reference_parse(data: bytes) -> Reference:
     return Reference(greeting.decode(), frames, stray)
 
 
+def prefix(data: bytes, messages: int) -> bytes:
+    """The greeting and the first ``messages`` messages of a capture (as the reference counts
+    them), cut right after the last one's terminator."""
+    pos = data.index(b"\r\n") + 2
+    seen = 0
+    while seen < messages:
+        end = data.find(TERMINATOR, pos)
+        if end < 0:
+            return data
+        if data[pos:end].lstrip(b"\r\n"):
+            seen += 1
+        pos = end + len(TERMINATOR)
+    return data[:pos]
+
+
 def parse_frame(frame: bytes) -> HeaderDict:
     """One frame's headers. Asterisk writes ``Key: value``; split on the first colon and drop
     one space after it, as its own astman_get_header does."""

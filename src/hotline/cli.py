@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
-from hotline import ami_cli
+from hotline import ami_cli, ivr_cli
 from hotline.config import ConfigError, Settings
 from hotline.pbx import runner as pbx
 from hotline.pbx.errors import PBXError
@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="start, report, stop (for tests)")
 
     ami_cli.add_parser(sub)
+    ivr_cli.add_parsers(sub)
     return parser
 
 
@@ -119,6 +120,8 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "redis": _redis,
     "run": _run,
     "ami": ami_cli.run,
+    "ivr": ivr_cli.run_ivr,
+    "prompts": ivr_cli.run_prompts,
 }
 
 
@@ -130,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError) as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         return 2
-    except (PBXError, RedisError, ami_cli.CLIError) as exc:
+    except (PBXError, RedisError, ami_cli.CLIError, ivr_cli.CLIError) as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         return 1
 

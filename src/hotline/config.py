@@ -14,6 +14,7 @@ from pathlib import Path
 
 # src/hotline/config.py -> the checkout's dialplan/ (an installed copy sets HOTLINE_DIALPLAN_DIR)
 DEFAULT_DIALPLAN_DIR = Path(__file__).resolve().parents[2] / "dialplan"
+DEFAULT_FLOW = Path(__file__).resolve().parents[2] / "flows" / "12345.yaml"
 
 
 class ConfigError(ValueError):
@@ -87,6 +88,8 @@ class Settings:
     """``HOTLINE_VOSK_MODEL``: a Vosk model directory."""
     dialplan_dir: Path = DEFAULT_DIALPLAN_DIR
     """``HOTLINE_DIALPLAN_DIR``: the Asterisk configuration templates."""
+    flow: Path = DEFAULT_FLOW
+    """``HOTLINE_FLOW``: the IVR flow `hotline run` installs."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -114,6 +117,7 @@ class Settings:
             rtp_ports=_port_range(env, "HOTLINE_RTP_PORTS", (10000, 10999)),
             vosk_model=Path(vosk) if vosk else None,
             dialplan_dir=Path(env.get("HOTLINE_DIALPLAN_DIR") or DEFAULT_DIALPLAN_DIR),
+            flow=Path(env.get("HOTLINE_FLOW") or DEFAULT_FLOW),
         )
 
     def with_secret(self, secret: str) -> Settings:

@@ -36,3 +36,29 @@ async def reset(client: AMIClient, timeout: float = 10.0) -> None:
                     "QueueRemove",
                     {"Queue": member.get("Queue") or "", "Interface": member.get("Location") or ""},
                 )
+
+
+def member(ext: str) -> str:
+    """A simulated agent: a Local channel that answers and talks AGENT_TALK seconds."""
+    return f"Local/{ext}@hotline-test-agent/n"
+
+
+async def add_members(
+    client: AMIClient, queues: list[str], *, paused: bool, first_ext: int = 8001
+) -> list[str]:
+    """One member per queue (paused: callers join and wait, nobody answers)."""
+    interfaces = []
+    for n, queue in enumerate(queues):
+        iface = member(str(first_ext + n))
+        await client.action(
+            "QueueAdd",
+            {
+                "Queue": queue,
+                "Interface": iface,
+                "MemberName": f"agent{first_ext + n}",
+                "Paused": "true" if paused else "false",
+                "Reason": "test" if paused else "",
+            },
+        )
+        interfaces.append(iface)
+    return interfaces

@@ -11,6 +11,7 @@ import redis
 
 from hotline.ami.client import AMIClient
 from hotline.config import Settings
+from hotline.ivr import install
 from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
 from tests.conftest import bed_env
@@ -43,6 +44,7 @@ def pbx_running(settings: Settings) -> Iterator[Settings]:
     """The bundled Asterisk, started once for the session and stopped at its end."""
     pbx.stop(settings)
     add_ops_user(settings)
+    install.install(settings, settings.flow)
     pbx.start(settings)
     yield settings
     pbx.stop(settings)
@@ -78,5 +80,13 @@ async def ami(pbx_running: Settings) -> AsyncIterator[AMIClient]:
     client = AMIClient(pbx.endpoint(pbx_running))
     await client.connect()
     await bed.reset(client)
+    log = pbx_running.pbx_dir / "log" / "messages.log"
+    start = log.stat().st_size
     yield client
     await client.close()
+    # whatever a test did, Asterisk must not have logged an ERROR (a module missing from
+    # modules.conf, a dialplan function not registered, a broken config line)
+    with log.open(errors="replace") as f:
+        f.seek(start)
+        errors = [line.strip() for line in f if "ERROR[" in line]
+    assert errors == [], "Asterisk logged errors during the test"

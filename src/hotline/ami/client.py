@@ -35,6 +35,7 @@ from hotline.ami.errors import (
     ConnectionLost,
     LoginFailed,
     NotConnected,
+    ProtocolError,
 )
 from hotline.ami.message import Action, EventList, Message, MessageKind
 from hotline.ami.protocol import Protocol
@@ -223,7 +224,9 @@ class AMIClient:
 
         The call carries ``HOTLINE_ORIGINATE_ID=<action id>`` as a channel variable, so after
         a lost reply the caller can find the channel (CoreShowChannels / Getvar) instead of
-        originating twice. Returns the id and the OriginateResponse event.
+        originating twice. Returns the id and the OriginateResponse event; a failed call
+        raises ActionFailed. (Asterisk finds uniqueids by prefix: a ChannelId must not be
+        the start of an OtherChannelId or the originate fails.)
         """
         action_id = self._new_id()
         pairs = [p for p in _header_pairs(headers) if p[0].lower() != "async"]
@@ -234,8 +237,15 @@ class AMIClient:
             deadline = self._clock() + timeout
             while True:
                 event = await responses.get(max(0.0, deadline - self._clock()))
-                if event.action_id == action_id:
-                    return action_id, event
+                if event.action_id != action_id:
+                    continue
+                if (event.get("Response") or "").lower() != "success":
+                    # Reason is Asterisk's control frame cause: 0 no channel, 3 no answer,
+                    # 5 busy, 8 congestion
+                    raise ActionFailed(
+                        f"Originate {action_id} failed (Reason {event.get('Reason')})", event
+                    )
+                return action_id, event
         except TimeoutError:
             raise ActionTimeout(f"no OriginateResponse for {action_id} in {timeout} s") from None
         finally:
@@ -367,6 +377,12 @@ class AMIClient:
                     self.tap(data)
                 for item in protocol.receive_data(data):
                     await self._dispatch(item)
+        except ProtocolError as exc:
+            for item in exc.items:  # what arrived before the bad message still counts
+                await self._dispatch(item)
+            why = f"dropped: {exc}"
+            self.stats.last_error = str(exc)
+            log.error("AMI protocol error from %s: %s", self._where(), exc)
         except AMIError as exc:
             why = f"dropped: {exc}"
             self.stats.last_error = str(exc)

@@ -24,6 +24,13 @@ class MessageKind(enum.Enum):
     EVENT = "event"
 
 
+_NAME_HEADER = {
+    MessageKind.GREETING: "greeting",
+    MessageKind.RESPONSE: "response",
+    MessageKind.EVENT: "event",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """One AMI message: the greeting line, a Response or an Event.
@@ -82,10 +89,7 @@ class Message:
         headers = self.headers
         if self.kind is MessageKind.EVENT and headers and headers[0][0] == "Event":
             return headers[0][1]  # Asterisk always sends Event first: skip the index
-        key = {MessageKind.EVENT: "event", MessageKind.RESPONSE: "response"}.get(
-            self.kind, "greeting"
-        )
-        return self._lookup().get(key, "")
+        return self._lookup().get(_NAME_HEADER[self.kind], "")
 
     @property
     def action_id(self) -> str | None:

@@ -95,6 +95,8 @@ def _menu(flow: Flow, menu: Menu, paths: Paths) -> str:
         "Set(HOTLINE_TRIES=0)",
         f"(ask)Background({_prompt(paths, menu.prompt)})",
         f"WaitExten({menu.timeout})",
+        # WaitExten returns on a timeout without going to 't' itself (seen on Asterisk 22)
+        "Goto(t,1)",
         # invalid or no input: replay the menu `retries` times, then a human, never a hang-up
         "(retry)Set(HOTLINE_TRIES=$[${HOTLINE_TRIES} + 1])",
         f"GotoIf($[${{HOTLINE_TRIES}} > {menu.retries}]?human)",

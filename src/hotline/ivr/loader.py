@@ -35,6 +35,8 @@ from hotline.ivr.model import (
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 # prompts the rendered dialplan plays on its own (menus' retries and the way to a human)
 SYSTEM_PROMPTS = ("invalid", "no-input", "to-operator")
+# queues.conf's [general] holds global settings: Asterisk silently makes no queue of it
+RESERVED_QUEUES = ("general",)
 T = TypeVar("T")
 
 
@@ -210,6 +212,8 @@ def _queues(r: _Reader, raw: object) -> dict[str, QueueSpec]:
     for name, spec in r.mapping("queues", raw, names).items():
         node = f"queues.{name}"
         r.name(node, name)
+        if name in RESERVED_QUEUES:
+            r.fail(node, f"'{name}' is reserved by Asterisk's queues.conf; choose another name")
         q = r.mapping(node, spec, {"label", "servicelevel", "timeout", "overflow", "when_empty"})
         servicelevel = r.get(node, q, "servicelevel", int, 15)
         timeout = r.get(node, q, "timeout", int, 600)

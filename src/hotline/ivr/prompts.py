@@ -271,7 +271,9 @@ def build_prompts(
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp = _temp_beside(final)
             staged.append((tmp, final))
-            recorded = recorded_dir / p.language / f"{p.name}.wav" if recorded_dir else None
+            recorded = (
+                recorded_dir / p.language / f"{p.name}.wav" if recorded_dir is not None else None
+            )
             if recorded is not None and recorded.is_file():
                 _convert_recorded(recorded, tmp)
                 source = Source.RECORDED
@@ -381,13 +383,10 @@ def _synthesise(prompt: Prompt, cached: Path) -> None:
 
 
 def _convert_recorded(recorded: Path, tmp: Path) -> None:
-    try:
-        proc = _run(
-            ["sox", "-R", "-V2", str(recorded), *_OUTPUT, str(tmp), *RECORDED_EFFECTS],
-            what=f"sox reading recorded prompt {recorded}",
-        )
-    except PromptError as exc:
-        raise PromptError(f"recorded prompt {recorded} is not readable audio: {exc}") from exc
+    proc = _run(
+        ["sox", "-R", "-V2", str(recorded), *_OUTPUT, str(tmp), *RECORDED_EFFECTS],
+        what=f"reading recorded prompt {recorded} with sox",
+    )
     # A WAV whose data stops short of its header's length converts "fine" with only this
     # warning; installing it would cut the prompt off mid-sentence.
     if b"Premature EOF" in proc.stderr:

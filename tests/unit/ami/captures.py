@@ -105,8 +105,8 @@ def synthetic_frames() -> list[bytes]:
     """A session's worth of realistic frames, in order (see FIELD_NOTES.md for the fields)."""
     qs = ("ActionID", "qs-1")
     return [
-        # The version after the slash differs per Asterisk release.
-        b"Asterisk Call Manager/9.0.0\r\n",
+        # The AMI version after the slash differs per release (11.0.0 on Asterisk 22).
+        b"Asterisk Call Manager/11.0.0\r\n",
         frame(
             ("Response", "Success"), ("ActionID", "login-1"), ("Message", "Authentication accepted")
         ),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 from hotline.ami import (
@@ -13,10 +16,11 @@ from hotline.ami import (
     Protocol,
     ProtocolError,
 )
+from hotline.ami.dump import dump_messages
 
 from .captures import LEGACY_OUTPUT, event, feed, frame, list_item, split_at
 
-GREETING = b"Asterisk Call Manager/9.0.0\r\n"
+GREETING = b"Asterisk Call Manager/11.0.0\r\n"
 
 
 def greeted(**options: int) -> Protocol:
@@ -38,10 +42,10 @@ def only(items: list[Message | EventList]) -> Message:
 def test_greeting_is_one_crlf_terminated_line() -> None:
     protocol = Protocol()
     assert protocol.receive_data(b"Asterisk Call Man") == []
-    greeting = only(protocol.receive_data(b"ager/9.0.0\r\n"))
+    greeting = only(protocol.receive_data(b"ager/11.0.0\r\n"))
     assert greeting.kind is MessageKind.GREETING
-    assert greeting.name == "Asterisk Call Manager/9.0.0"
-    assert greeting.headers == (("Greeting", "Asterisk Call Manager/9.0.0"),)
+    assert greeting.name == "Asterisk Call Manager/11.0.0"
+    assert greeting.headers == (("Greeting", "Asterisk Call Manager/11.0.0"),)
     assert greeting.offset == 0
     assert protocol.buffered == 0
 
@@ -127,10 +131,13 @@ def test_stray_blank_lines_lose_nothing() -> None:
         + b"\r\n\r\n"
         + frame(("Event", "Hangup"), ("Cause", "16"))
     )
-    items = protocol.receive_data(data)
-    assert [item.name for item in items if isinstance(item, Message)] == ["TestEvent", "Hangup"]
+    test_event, hangup = protocol.receive_data(data)
+    assert isinstance(test_event, Message)
+    assert isinstance(hangup, Message)
+    assert (test_event.name, hangup.name) == ("TestEvent", "Hangup")
     # the offset is the message's first byte, after the blank lines
-    assert items[1].offset == len(GREETING) + data.index(b"Event: Hangup")
+    assert hangup.offset == len(GREETING) + data.index(b"Event: Hangup")
+    assert protocol.buffered == 0
 
 
 @pytest.mark.parametrize("cut", range(1, 60))
@@ -345,7 +352,7 @@ def test_oversized_complete_message_fails_however_it_arrives() -> None:
     assert one_shot == bytewise
     assert one_shot.error_offset == data.index(b"Event: Big")
     assert [item.name for item in one_shot.items if isinstance(item, Message)] == [
-        "Asterisk Call Manager/9.0.0",
+        "Asterisk Call Manager/11.0.0",
         "Before",
     ]
 
@@ -420,3 +427,70 @@ def test_action_build_from_mapping_and_keywords() -> None:
 def test_send_rejects_injection_and_bad_names(action: Action) -> None:
     with pytest.raises(ActionError):
         Protocol().send(action)
+
+
+# -- values, the line cache and the dump ---------------------------------------------------
+
+
+def test_message_lookups_do_not_change_equality() -> None:
+    data = event("Hangup", ("cause", "16"), ("Cause", "17"))
+    looked_up, fresh = only(greeted().receive_data(data)), only(greeted().receive_data(data))
+    assert looked_up.get("CAUSE") == "16"
+    assert looked_up == fresh
+    assert hash(looked_up) == hash(fresh)
+    assert looked_up.as_dict()["cause"] == ["16", "17"]  # one header, first spelling
+
+
+def test_line_cache_gives_the_same_pairs_as_a_fresh_parse() -> None:
+    # the same lines in an odd message (stray CR, "Key:"), a plain one, the odd one again
+    odd = b"Event: E\r\nQueue: q\r\r\nAccountCode:\r\n\r\n"
+    plain = b"Event: E\r\nQueue: q\r\nAccountCode: \r\n\r\n"
+    long_value = b"Event: E\r\nData: " + "长".encode() * 300 + b"\r\n\r\n"
+    stream = [odd, plain, odd, long_value, long_value]
+    shared = greeted().receive_data(b"".join(stream))
+    fresh = [only(greeted().receive_data(data)) for data in stream]
+    assert [item.headers for item in shared if isinstance(item, Message)] == [
+        item.headers for item in fresh
+    ]
+    assert fresh[0].headers == (("Event", "E"), ("Queue", "q"), ("AccountCode", ""))
+    assert fresh[3].get("Data") == "长" * 300
+
+
+def test_line_cache_stays_bounded_and_correct() -> None:
+    protocol = greeted()
+    for batch in range(3):
+        data = b"".join(
+            frame(("Event", "Newchannel"), ("Uniqueid", f"{batch}.{n}")) for n in range(3000)
+        )
+        items = protocol.receive_data(data)
+        assert [item.get("Uniqueid") for item in items if isinstance(item, Message)] == [
+            f"{batch}.{n}" for n in range(3000)
+        ]
+    assert len(protocol._pairs) <= 4096
+
+
+def test_dump_records() -> None:
+    start, params, _, _, complete = queue_status("qs-1")
+    data = GREETING + start + params + complete + event("VarSet", ("ChanVariable", "A=1"))
+    records = list(dump_messages(data))
+    assert records[0] == {
+        "kind": "greeting",
+        "offset": 0,
+        "headers": {"Greeting": "Asterisk Call Manager/11.0.0"},
+    }
+    assert records[1]["kind"] == "eventlist"
+    assert records[1]["action_id"] == "qs-1"
+    assert records[1]["response"]["offset"] == len(GREETING)
+    assert [e["headers"]["Event"] for e in records[1]["events"]] == ["QueueParams"]
+    assert records[1]["complete"]["headers"]["EventList"] == "Complete"
+    assert records[2]["headers"]["ChanVariable"] == "A=1"
+    json.dumps(records, ensure_ascii=False)  # JSON-ready
+
+
+def test_dump_yields_what_precedes_a_protocol_error() -> None:
+    data = GREETING + event("Good") + b"garbage\r\n\r\n"
+    records: list[dict[str, Any]] = []
+    with pytest.raises(ProtocolError) as caught:
+        records.extend(dump_messages(data))
+    assert [r["kind"] for r in records] == ["greeting", "event"]
+    assert caught.value.offset == data.index(b"garbage")

@@ -59,7 +59,7 @@ def test_arbitrary_bytes(data: bytes, cuts: list[int]) -> None:
     cuts=st.lists(st.integers(0, 3000), max_size=20),
 )
 def test_ami_like_token_soup(parts: list[bytes], cuts: list[int]) -> None:
-    check(b"Asterisk Call Manager/9.0.0\r\n" + b"".join(parts), cuts)
+    check(b"Asterisk Call Manager/11.0.0\r\n" + b"".join(parts), cuts)
 
 
 MUTATION = st.tuples(
