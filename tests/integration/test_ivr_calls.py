@@ -13,7 +13,6 @@ import time
 import wave
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
