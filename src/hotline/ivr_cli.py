@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hotline.config import Settings
-from hotline.ivr import install
+from hotline.ivr import install, twiml
 from hotline.ivr.loader import FlowError
-from hotline.ivr.model import routes
+from hotline.ivr.model import Flow, routes
 from hotline.ivr.prompts import PromptError, audio_stats
 
 
@@ -29,6 +31,10 @@ def add_parsers(sub: Any) -> None:
     a = ps.add_parser("apply", help="install a flow into the running PBX and reload")
     a.add_argument("flow", type=Path, nargs="?")
     ps.add_parser("routes", help="list every way through the menus").add_argument("flow", type=Path)
+    t = ps.add_parser("twiml", help="print the TwiML of a menu node (or 'entry')")
+    t.add_argument("flow", type=Path)
+    t.add_argument("node")
+    t.add_argument("--lang", default=None, help="language (default: the flow's first)")
 
     p = sub.add_parser("prompts", help="IVR prompts (espeak-ng, or recorded)")
     ps = p.add_subparsers(dest="prompts_command", required=True)
@@ -58,6 +64,9 @@ def run_ivr(settings: Settings, args: argparse.Namespace) -> int:
             for route in routes(flow):
                 digits = " ".join(d or "(none)" for d in route.digits)
                 print(f"{digits:<16} {route.language}  {route.queue:<12} {route.tag}")
+        elif args.ivr_command == "twiml":
+            flow, _ = install.read_flow(args.flow)
+            print(_twiml(flow, args.node, args.lang or flow.default_language))
         else:
             done = install.apply(settings, _flow(settings, args.flow))
             print(
@@ -71,6 +80,17 @@ def run_ivr(settings: Settings, args: argparse.Namespace) -> int:
     except PromptError as exc:
         raise CLIError(str(exc)) from None
     return 0
+
+
+def _twiml(flow: Flow, node: str, language: str) -> str:
+    if language not in flow.languages:
+        raise CLIError(f"language {language!r} is not one of {', '.join(flow.languages)}")
+    try:
+        if node == "entry":
+            return twiml.render_entry(flow, now=dt.datetime.now(ZoneInfo(flow.hours.timezone)))
+        return twiml.render_node(flow, node, language=language)
+    except twiml.TwimlError as exc:
+        raise CLIError(f"{node!r}: {exc} (menus: {', '.join(flow.menus)})") from None
 
 
 def run_prompts(settings: Settings, args: argparse.Namespace) -> int:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
-import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from functools import partial
@@ -40,8 +38,9 @@ from hotline.ivr.twiml import (
     render_survey_answer,
     render_wait,
 )
+from tests.unit.ivr import golden_files
 
-GOLDEN = Path(__file__).parent / "golden" / "twiml"
+GOLDEN = golden_files.GOLDEN / "twiml"
 FLOW_FILE = Path(__file__).parents[3] / "flows" / "12345.yaml"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY_10AM = dt.datetime(2025, 3, 3, 10, 0, tzinfo=SHANGHAI)
@@ -64,22 +63,12 @@ def pretty(xml: str) -> list[str]:
 
 def read_golden(name: str) -> str:
     """The golden document ``name`` (the file ends with one newline, the document does not)."""
-    path = GOLDEN / f"{name}.xml"
-    if not path.is_file():
-        pytest.fail(f"no golden file {path}: run with UPDATE_GOLDEN=1 and review it")
-    return path.read_text(encoding="utf-8").removesuffix("\n")
+    return golden_files.read_golden(GOLDEN / f"{name}.xml").removesuffix("\n")
 
 
 def assert_golden(name: str, xml: str) -> None:
     """``xml`` is the golden document ``name``; with UPDATE_GOLDEN=1, it becomes it."""
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        (GOLDEN / f"{name}.xml").write_text(xml + "\n", encoding="utf-8")
-        return
-    expected = read_golden(name)
-    if xml != expected:
-        diff = "".join(difflib.unified_diff(pretty(expected), pretty(xml), "golden", "rendered"))
-        pytest.fail(f"{name}.xml differs (UPDATE_GOLDEN=1 to accept):\n{diff}")
+    golden_files.check_golden(GOLDEN / f"{name}.xml", xml + "\n", lambda t: pretty(t.strip()))
 
 
 # -- the flow's nodes by role, so the cases follow flows/12345.yaml when it changes --------
