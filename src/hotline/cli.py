@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from hotline import ami_cli, ivr_cli
 from hotline.config import ConfigError, Settings
+from hotline.ivr import install
 from hotline.pbx import runner as pbx
 from hotline.pbx.errors import PBXError
 from hotline.stores import redis_server
@@ -74,6 +75,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
             started.append(("redis", lambda: redis_server.stop(settings)))
         print(f"redis     {rs.url}  (log {settings.redis_dir}/redis.log)")
         if settings.pbx == "bundled":
+            installed = install.install(settings, settings.flow)
+            print(f"ivr       {installed.flow.name} ({settings.flow})")
             st = pbx.start(settings)
             started.append(("asterisk", lambda: pbx.stop(settings)))
             print(f"asterisk  {st.version}, pid {st.pid}")

@@ -162,9 +162,13 @@ def _queue(flow: Flow, queue: QueueSpec, paths: Paths) -> str:
         "/${UNIQUEID})",
         # b: only while bridged to an agent; r()/t(): the caller and the agent leg apart
         "MixMonitor(${HOTLINE_REC}.wav,br(${HOTLINE_REC}-rx.wav)t(${HOTLINE_REC}-tx.wav))",
+        # MixMonitor's own events carry no file name: tell the controller where the legs go
+        "UserEvent(HotlineRecording,File: ${HOTLINE_REC})",
         # c: continue here when the agent hangs up, for the survey
         f"(queue)Queue({name},c,,,{wait})",
         f'GotoIf($["${{MEMBERINTERFACE}}" != ""]?{SURVEY},s,1)',
+        # QueueCallerAbandon fires on a timeout too: this says how the caller left
+        f"UserEvent(HotlineQueueExit,Queue: {name},Status: ${{QUEUESTATUS}})",
         "Goto(${QUEUESTATUS},1)",
     ]
     ctx.exten("s", *steps)
