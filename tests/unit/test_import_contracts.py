@@ -22,6 +22,10 @@ CORE = [
     "ami/errors.py",
     "ami/dump.py",
     "pbx/render.py",
+    "records.py",
+    "ivr/model.py",
+    "ivr/loader.py",
+    "ivr/asterisk.py",
 ]
 
 # Anything that touches sockets, files, processes, clocks, randomness or the environment.
