@@ -76,6 +76,20 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
+# datetime's values are pure; reading the clock is not (``now`` is a parameter)
+CLOCK_READS = {"now", "today", "utcnow"}
+
+
+def clock_reads(path: Path) -> list[str]:
+    return [
+        f"line {node.lineno}: .{node.func.attr}()"
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in CLOCK_READS
+    ]
+
+
 def forbidden(name: str) -> bool:
     return any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
 
@@ -85,6 +99,13 @@ def test_core_module_imports_no_io(module: str) -> None:
     path = PACKAGE / module
     assert path.is_file(), f"{module} is listed as core but does not exist"
     assert sorted(n for n in imported_modules(path) if forbidden(n)) == []
+    assert clock_reads(path) == []
+
+
+def test_the_check_catches_a_clock_read(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("import datetime as dt\nx = dt.date(2026, 1, 1)\ny = dt.datetime.now()\n")
+    assert clock_reads(bad) == ["line 3: .now()"]
 
 
 def test_the_check_catches_a_forbidden_import(tmp_path: Path) -> None:
