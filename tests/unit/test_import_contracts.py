@@ -40,7 +40,6 @@ FORBIDDEN = {
     "pathlib",
     "io",
     "time",
-    "datetime",
     "random",
     "secrets",
     "uuid",
