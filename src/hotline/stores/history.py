@@ -1,0 +1,371 @@
+"""The history in SQLite (WAL): calls with their queue visits and rings, the append-only
+agent journal (hash-chained), callbacks. Plain SQL types, so PostgreSQL can follow.
+
+    history = History.open(settings.db)
+    history.save_calls([record, ...])       # idempotent: a call is replaced as a whole
+    history.append_journal([change, ...])   # never updated or deleted
+    history.calls(since=t0, until=t1)
+
+Migrations are numbered SQL scripts; ``PRAGMA user_version`` records the last one applied.
+Methods are synchronous: the controller calls them from a worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotline.records import (
+    AgentChange,
+    AgentStatus,
+    CallRecord,
+    EndReason,
+    PauseSetBy,
+    Precision,
+    QueueVisit,
+    Ring,
+    Source,
+)
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE calls (
+        call_id TEXT PRIMARY KEY,
+        linkedid TEXT NOT NULL DEFAULT '',
+        caller TEXT NOT NULL DEFAULT '',
+        caller_name TEXT NOT NULL DEFAULT '',
+        line TEXT NOT NULL DEFAULT '',
+        t_arrival BIGINT,
+        t_q BIGINT,
+        first_queue TEXT NOT NULL DEFAULT '',
+        ivr_path TEXT NOT NULL DEFAULT '',
+        tag TEXT NOT NULL DEFAULT '',
+        t_answer BIGINT,
+        agent TEXT NOT NULL DEFAULT '',
+        talk_end BIGINT,
+        completed_by TEXT NOT NULL DEFAULT '',
+        t_end BIGINT,
+        end_reason TEXT,
+        survey_score INTEGER,
+        callback_number TEXT NOT NULL DEFAULT '',
+        recording TEXT NOT NULL DEFAULT '',
+        precision TEXT NOT NULL,
+        source TEXT NOT NULL,
+        notes TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX calls_t_q ON calls (t_q);
+    CREATE INDEX calls_t_arrival ON calls (t_arrival);
+    CREATE INDEX calls_caller ON calls (caller, t_arrival);
+    CREATE INDEX calls_agent ON calls (agent, t_answer);
+    CREATE TABLE call_visits (
+        call_id TEXT NOT NULL REFERENCES calls (call_id) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        queue TEXT NOT NULL,
+        t_enter BIGINT NOT NULL,
+        position INTEGER NOT NULL,
+        t_leave BIGINT,
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (call_id, n)
+    );
+    CREATE INDEX call_visits_queue ON call_visits (queue, t_enter);
+    CREATE TABLE call_rings (
+        call_id TEXT NOT NULL REFERENCES calls (call_id) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        agent TEXT NOT NULL,
+        t_start BIGINT NOT NULL,
+        t_end BIGINT,
+        answered INTEGER NOT NULL,
+        PRIMARY KEY (call_id, n)
+    );
+    CREATE INDEX call_rings_agent ON call_rings (agent, t_start);
+    CREATE TABLE agent_journal (
+        id INTEGER PRIMARY KEY,
+        t BIGINT NOT NULL,
+        agent TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        set_by TEXT,
+        actor TEXT NOT NULL,
+        call_id TEXT NOT NULL,
+        status TEXT,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX agent_journal_agent ON agent_journal (agent, t);
+    CREATE TABLE callbacks (
+        call_id TEXT PRIMARY KEY,
+        number TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        t_requested BIGINT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open',
+        t_done BIGINT,
+        done_by TEXT NOT NULL DEFAULT ''
+    );
+    """,
+)
+
+GENESIS = "0" * 64
+
+
+class HistoryError(Exception):
+    """The history database is unusable (newer schema, corrupt journal, ...)."""
+
+
+def _journal_hash(prev: str, change: AgentChange) -> str:
+    body = json.dumps(
+        [
+            prev,
+            change.t,
+            change.agent,
+            change.kind,
+            change.queue,
+            change.reason,
+            change.set_by.value if change.set_by else None,
+            change.actor,
+            change.call_id,
+            change.status.value if change.status else None,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass
+class History:
+    connection: sqlite3.Connection
+    _lock: threading.Lock
+
+    @classmethod
+    def open(cls, path: Path | str) -> History:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        history = cls(conn, threading.Lock())
+        history.migrate()
+        return history
+
+    def close(self) -> None:
+        self.connection.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.connection
+            except BaseException:
+                self.connection.execute("ROLLBACK")
+                raise
+            self.connection.execute("COMMIT")
+
+    def migrate(self) -> int:
+        """Apply the migrations not yet applied; return the schema version."""
+        version = int(self.connection.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(MIGRATIONS):
+            raise HistoryError(
+                f"the database has schema {version}, newer than this hotline "
+                f"({len(MIGRATIONS)}): upgrade hotline"
+            )
+        for n, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self._tx() as conn:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {n}")
+        return len(MIGRATIONS)
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def save_calls(self, records: Iterable[CallRecord]) -> int:
+        """Insert or replace whole calls (visits and rings included); return how many."""
+        n = 0
+        with self._tx() as conn:
+            for r in records:
+                conn.execute("DELETE FROM calls WHERE call_id = ?", (r.call_id,))
+                conn.execute(
+                    "INSERT INTO calls VALUES "
+                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        r.call_id, r.linkedid, r.caller, r.caller_name, r.line, r.t_arrival,
+                        r.t_q, r.first_queue, r.ivr_path, r.tag, r.t_answer, r.agent,
+                        r.talk_end, r.completed_by, r.t_end,
+                        r.end_reason.value if r.end_reason else None, r.survey_score,
+                        r.callback_number, r.recording, r.precision.value, r.source.value,
+                        json.dumps(list(r.notes), ensure_ascii=False),
+                    ),
+                )  # fmt: skip
+                conn.executemany(
+                    "INSERT INTO call_visits VALUES (?,?,?,?,?,?,?)",
+                    [
+                        (r.call_id, i, v.queue, v.t_enter, v.position, v.t_leave, v.outcome)
+                        for i, v in enumerate(r.visits)
+                    ],
+                )
+                conn.executemany(
+                    "INSERT INTO call_rings VALUES (?,?,?,?,?,?)",
+                    [
+                        (r.call_id, i, g.agent, g.t_start, g.t_end, int(g.answered))
+                        for i, g in enumerate(r.rings)
+                    ],
+                )
+                if r.callback_number and r.t_end is not None:
+                    conn.execute(
+                        "INSERT INTO callbacks (call_id, number, queue, t_requested) "
+                        "VALUES (?,?,?,?) ON CONFLICT (call_id) DO NOTHING",
+                        (r.call_id, r.callback_number, r.first_queue, r.t_end),
+                    )
+                n += 1
+        return n
+
+    def call(self, call_id: str) -> CallRecord | None:
+        rows = self._calls("WHERE call_id = ?", (call_id,))
+        return rows[0] if rows else None
+
+    def calls(
+        self, since: int | None = None, until: int | None = None, limit: int | None = None
+    ) -> list[CallRecord]:
+        """Calls that arrived (or first queued) in [since, until), oldest first."""
+        where = "WHERE COALESCE(t_arrival, t_q) >= ? AND COALESCE(t_arrival, t_q) < ?"
+        args: tuple[object, ...] = (since or 0, until if until is not None else 2**62)
+        tail = " ORDER BY COALESCE(t_arrival, t_q), call_id"
+        if limit is not None:
+            tail += f" LIMIT {int(limit)}"
+        return self._calls(where + tail, args)
+
+    def _calls(self, where: str, args: tuple[object, ...]) -> list[CallRecord]:
+        with self._lock:
+            conn = self.connection
+            rows = conn.execute(
+                "SELECT call_id, linkedid, caller, caller_name, line, t_arrival, ivr_path, tag, "
+                "t_answer, agent, talk_end, completed_by, t_end, end_reason, survey_score, "
+                f"callback_number, recording, precision, source, notes FROM calls {where}",
+                args,
+            ).fetchall()
+            ids = [row[0] for row in rows]
+            visits: dict[str, list[QueueVisit]] = {i: [] for i in ids}
+            rings: dict[str, list[Ring]] = {i: [] for i in ids}
+            marks = ",".join("?" * len(ids))
+            if ids:
+                for cid, *v in conn.execute(
+                    "SELECT call_id, queue, t_enter, position, t_leave, outcome FROM call_visits "
+                    f"WHERE call_id IN ({marks}) ORDER BY call_id, n",
+                    ids,
+                ):
+                    visits[cid].append(QueueVisit(*v))
+                for cid, agent, t0, t1, answered in conn.execute(
+                    "SELECT call_id, agent, t_start, t_end, answered FROM call_rings "
+                    f"WHERE call_id IN ({marks}) ORDER BY call_id, n",
+                    ids,
+                ):
+                    rings[cid].append(Ring(agent, t0, t1, bool(answered)))
+        return [
+            CallRecord(
+                call_id=row[0],
+                linkedid=row[1],
+                caller=row[2],
+                caller_name=row[3],
+                line=row[4],
+                t_arrival=row[5],
+                ivr_path=row[6],
+                tag=row[7],
+                visits=tuple(visits[row[0]]),
+                rings=tuple(rings[row[0]]),
+                t_answer=row[8],
+                agent=row[9],
+                talk_end=row[10],
+                completed_by=row[11],
+                t_end=row[12],
+                end_reason=EndReason(row[13]) if row[13] else None,
+                survey_score=row[14],
+                callback_number=row[15],
+                recording=row[16],
+                precision=Precision(row[17]),
+                source=Source(row[18]),
+                notes=tuple(json.loads(row[19])),
+            )
+            for row in rows
+        ]
+
+    # -- the agent journal ----------------------------------------------------------------
+
+    def append_journal(self, changes: Iterable[AgentChange]) -> int:
+        """Append entries, each chained to the previous by SHA-256; return how many."""
+        n = 0
+        with self._tx() as conn:
+            last = conn.execute(
+                "SELECT hash FROM agent_journal ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            prev = last[0] if last else GENESIS
+            for c in changes:
+                digest = _journal_hash(prev, c)
+                conn.execute(
+                    "INSERT INTO agent_journal (t, agent, kind, queue, reason, set_by, actor, "
+                    "call_id, status, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        c.t, c.agent, c.kind, c.queue, c.reason,
+                        c.set_by.value if c.set_by else None, c.actor, c.call_id,
+                        c.status.value if c.status else None, prev, digest,
+                    ),
+                )  # fmt: skip
+                prev = digest
+                n += 1
+        return n
+
+    def journal(
+        self, agent: str | None = None, since: int = 0, until: int = 2**62
+    ) -> list[AgentChange]:
+        sql = (
+            "SELECT t, agent, kind, queue, reason, set_by, actor, call_id, status "
+            "FROM agent_journal WHERE t >= ? AND t < ?"
+        )
+        args: tuple[object, ...] = (since, until)
+        if agent is not None:
+            sql += " AND agent = ?"
+            args += (agent,)
+        with self._lock:
+            rows = self.connection.execute(sql + " ORDER BY id", args).fetchall()
+        return [
+            AgentChange(
+                t=r[0],
+                agent=r[1],
+                kind=r[2],
+                queue=r[3],
+                reason=r[4],
+                set_by=PauseSetBy(r[5]) if r[5] else None,
+                actor=r[6],
+                call_id=r[7],
+                status=AgentStatus(r[8]) if r[8] else None,
+            )
+            for r in rows
+        ]
+
+    def verify_journal(self) -> int | None:
+        """The id of the first journal entry whose hash chain is broken, or None if intact."""
+        prev = GENESIS
+        with self._lock:
+            rows = self.connection.execute(
+                "SELECT id, t, agent, kind, queue, reason, set_by, actor, call_id, status, "
+                "prev_hash, hash FROM agent_journal ORDER BY id"
+            ).fetchall()
+        for row in rows:
+            change = AgentChange(
+                t=row[1], agent=row[2], kind=row[3], queue=row[4], reason=row[5],
+                set_by=PauseSetBy(row[6]) if row[6] else None, actor=row[7], call_id=row[8],
+                status=AgentStatus(row[9]) if row[9] else None,
+            )  # fmt: skip
+            if row[10] != prev or row[11] != _journal_hash(prev, change):
+                return int(row[0])
+            prev = row[11]
+        return None

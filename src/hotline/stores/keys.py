@@ -1,0 +1,81 @@
+"""Every Redis key and channel hotline uses, with its type and lifetime. Nothing else
+spells a key: grep here first.
+
+All keys live under one prefix so several hotline sites can share a Redis (give each its
+own prefix) and so `redis-cli --scan --pattern 'hotline:*'` lists everything of ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    prefix: str = "hotline"
+
+    # -- live state (rebuilt from Asterisk on every controller (re)connect) ---------------
+
+    @property
+    def calls(self) -> str:
+        """HASH call_id -> JSON of the call in progress. Deleted when the call ends."""
+        return f"{self.prefix}:live:calls"
+
+    @property
+    def agents(self) -> str:
+        """HASH agent (MemberName) -> JSON of the agent's state. Lives while logged in."""
+        return f"{self.prefix}:live:agents"
+
+    @property
+    def queues(self) -> str:
+        """HASH queue -> JSON of the queue (waiting callers, members, service level)."""
+        return f"{self.prefix}:live:queues"
+
+    @property
+    def seq(self) -> str:
+        """STRING counter: the sequence number of the last change written (INCR)."""
+        return f"{self.prefix}:live:seq"
+
+    @property
+    def feed(self) -> str:
+        """STREAM of changes (fields: seq, kind, id, doc); capped near FEED_LENGTH entries.
+
+        A reader loads the snapshot, then follows the feed from the snapshot's stream id;
+        a seq that is not the previous + 1 means it missed changes and must reload.
+        """
+        return f"{self.prefix}:live:feed"
+
+    @property
+    def generation(self) -> str:
+        """STRING: bumped when the controller replaces the whole snapshot (resync)."""
+        return f"{self.prefix}:live:generation"
+
+    # -- intents and jobs (durable: Redis with appendonly) ---------------------------------
+
+    @property
+    def members(self) -> str:
+        """HASH "queue|interface" -> JSON member intent (name, paused, reason, by).
+
+        What hotline asked Asterisk for; re-applied after an Asterisk restart, because
+        persistentmembers = no empties the queues.
+        """
+        return f"{self.prefix}:desired:members"
+
+    @property
+    def commands(self) -> str:
+        """STREAM of agent/supervisor commands for the running controller."""
+        return f"{self.prefix}:commands"
+
+    def reply(self, command_id: str) -> str:
+        """LIST holding the controller's reply to one command; expires after REPLY_TTL s."""
+        return f"{self.prefix}:reply:{command_id}"
+
+    @property
+    def stt_jobs(self) -> str:
+        """STREAM of speech-to-text jobs (one per recorded leg), consumed by STT workers."""
+        return f"{self.prefix}:stt:jobs"
+
+
+FEED_LENGTH = 50_000
+REPLY_TTL = 60
+KEYS = Keys()

@@ -1,0 +1,179 @@
+"""The live store in Redis: a snapshot readers can load, and a feed of numbered changes.
+
+Writer (the controller)::
+
+    live = LiveStore(redis.asyncio.Redis.from_url(url))
+    await live.replace(calls={...}, agents={...}, queues={...})   # after a resync
+    await live.apply([Change("call", "1795.7", {...}), Change("call", "1795.7", None)])
+
+Reader (the wallboard)::
+
+    snap = await live.snapshot()
+    async for change in live.follow(snap):        # raises FeedGap: load a new snapshot
+        ...
+
+Each ``apply`` is one pipelined MULTI: the documents, the sequence counter and the feed
+entries change together, so a snapshot is always consistent with the feed position it
+reports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import redis.asyncio as aredis
+
+from hotline.stores.keys import FEED_LENGTH, KEYS, Keys
+
+Kind = Literal["call", "agent", "queue"]
+Doc = Mapping[str, Any]
+
+
+class FeedGap(Exception):  # noqa: N818
+    """The reader missed changes (or the snapshot was replaced): load a new snapshot."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A document set (``doc``) or deleted (``doc is None``)."""
+
+    kind: Kind
+    id: str
+    doc: Doc | None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    calls: dict[str, dict[str, Any]]
+    agents: dict[str, dict[str, Any]]
+    queues: dict[str, dict[str, Any]]
+    seq: int
+    stream_id: str
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    seq: int
+    change: Change
+    stream_id: str
+
+
+def _dump(doc: Doc) -> str:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _load_hash(raw: Mapping[bytes, bytes]) -> dict[str, dict[str, Any]]:
+    return {k.decode(): json.loads(v) for k, v in raw.items()}
+
+
+@dataclass
+class LiveStore:
+    redis: aredis.Redis
+    keys: Keys = field(default=KEYS)
+    _seq: int | None = field(default=None, init=False, repr=False)
+
+    def _hash(self, kind: Kind) -> str:
+        return {"call": self.keys.calls, "agent": self.keys.agents, "queue": self.keys.queues}[kind]
+
+    async def _next_seq(self, count: int) -> tuple[int, int]:
+        # one writer (the controller) numbers the changes; the counter in Redis lets it
+        # continue after a restart
+        if self._seq is None:
+            self._seq = int(await self.redis.get(self.keys.seq) or 0)
+        first = self._seq + 1
+        self._seq += count
+        return first, self._seq
+
+    async def apply(self, changes: Sequence[Change]) -> int:
+        """Write the changes and their feed entries in one MULTI; return the last seq."""
+        if not changes:
+            return self._seq or int(await self.redis.get(self.keys.seq) or 0)
+        first, last = await self._next_seq(len(changes))
+        pipe = self.redis.pipeline(transaction=True)
+        for n, change in enumerate(changes):
+            key = self._hash(change.kind)
+            if change.doc is None:
+                pipe.hdel(key, change.id)
+                doc = ""
+            else:
+                doc = _dump(change.doc)
+                pipe.hset(key, change.id, doc)
+            pipe.xadd(
+                self.keys.feed,
+                {"seq": first + n, "kind": change.kind, "id": change.id, "doc": doc},
+                maxlen=FEED_LENGTH,
+                approximate=True,
+            )
+        pipe.set(self.keys.seq, last)
+        await pipe.execute()
+        return last
+
+    async def replace(
+        self,
+        *,
+        calls: Mapping[str, Doc],
+        agents: Mapping[str, Doc],
+        queues: Mapping[str, Doc],
+    ) -> int:
+        """Replace the whole snapshot (after a resync); followers get FeedGap and reload."""
+        (seq, _) = await self._next_seq(1)
+        generation = int(await self.redis.get(self.keys.generation) or 0) + 1
+        pipe = self.redis.pipeline(transaction=True)
+        for kind, docs in (("call", calls), ("agent", agents), ("queue", queues)):
+            key = self._hash(kind)  # type: ignore[arg-type]
+            pipe.delete(key)
+            if docs:
+                pipe.hset(key, mapping={k: _dump(v) for k, v in docs.items()})
+        pipe.set(self.keys.generation, generation)
+        pipe.xadd(
+            self.keys.feed,
+            {"seq": seq, "kind": "generation", "id": str(generation), "doc": ""},
+            maxlen=FEED_LENGTH,
+            approximate=True,
+        )
+        pipe.set(self.keys.seq, seq)
+        await pipe.execute()
+        return seq
+
+    async def snapshot(self) -> Snapshot:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hgetall(self.keys.calls)
+        pipe.hgetall(self.keys.agents)
+        pipe.hgetall(self.keys.queues)
+        pipe.get(self.keys.seq)
+        pipe.xrevrange(self.keys.feed, count=1)
+        pipe.get(self.keys.generation)
+        calls, agents, queues, seq, last, generation = await pipe.execute()
+        return Snapshot(
+            calls=_load_hash(calls),
+            agents=_load_hash(agents),
+            queues=_load_hash(queues),
+            seq=int(seq or 0),
+            stream_id=last[0][0].decode() if last else "0-0",
+            generation=int(generation or 0),
+        )
+
+    async def follow(self, snap: Snapshot, block_ms: int = 5000) -> AsyncIterator[FeedItem]:
+        """Changes after ``snap``, in order; raises FeedGap when some were missed."""
+        expected, position = snap.seq + 1, snap.stream_id
+        while True:
+            reply = cast(
+                "list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]] | None",
+                await self.redis.xread({self.keys.feed: position}, block=block_ms, count=500),
+            )
+            for _stream, entries in reply or ():
+                for entry_id, fields in entries:
+                    position = entry_id.decode()
+                    seq = int(fields[b"seq"])
+                    kind = fields[b"kind"].decode()
+                    if seq != expected or kind == "generation":
+                        raise FeedGap(f"expected change {expected}, got {seq} ({kind})")
+                    expected = seq + 1
+                    raw = fields[b"doc"]
+                    doc = json.loads(raw) if raw else None
+                    change = Change(cast(Kind, kind), fields[b"id"].decode(), doc)
+                    yield FeedItem(seq, change, position)

@@ -1,0 +1,124 @@
+"""The SQLite history: round trips, idempotence, migrations, the journal's hash chain."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from hotline.records import (
+    AgentChange,
+    AgentStatus,
+    CallRecord,
+    EndReason,
+    PauseSetBy,
+    Precision,
+    QueueVisit,
+    Ring,
+    Source,
+)
+from hotline.stores.history import History, HistoryError
+
+T0 = 1_795_463_379_412
+
+
+def answered(call_id: str = "1795463379.1", **changes: object) -> CallRecord:
+    record = CallRecord(
+        call_id=call_id,
+        linkedid="1795463379.0",
+        caller="13800000001",
+        caller_name="张三丰",
+        line="12345",
+        t_arrival=T0,
+        ivr_path="language:1>main:3>help:1",
+        tag="unpaid-wages",
+        visits=(
+            QueueVisit("labour", T0 + 9_000, 1, T0 + 129_000, "EXITWITHTIMEOUT"),
+            QueueVisit("intake", T0 + 129_010, 2, T0 + 131_000, "CONNECT"),
+        ),
+        rings=(
+            Ring("王芳", T0 + 129_100, T0 + 144_100),
+            Ring("李娜", T0 + 129_500, T0 + 131_000, True),
+        ),
+        t_answer=T0 + 131_000,
+        agent="李娜",
+        talk_end=T0 + 200_000,
+        completed_by="agent",
+        t_end=T0 + 210_000,
+        end_reason=EndReason.ANSWERED,
+        survey_score=4,
+        recording="/srv/hotline/spool/recordings/2026/11/24/1795463379.1",
+        notes=("reconciled",),
+    )
+    return CallRecord(**{**{f: getattr(record, f) for f in record.__slots__}, **changes})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> History:
+    return History.open(tmp_path / "h.sqlite3")
+
+
+def test_a_call_round_trips(history: History) -> None:
+    record = answered()
+    assert history.save_calls([record]) == 1
+    assert history.call(record.call_id) == record
+    assert history.calls(since=T0, until=T0 + 1) == [record]
+    assert history.calls(since=T0 + 1) == []
+
+
+def test_saving_twice_replaces_the_call(history: History) -> None:
+    history.save_calls([answered(survey_score=None)])
+    history.save_calls([answered()])
+    history.save_calls([answered()])
+    assert len(history.calls()) == 1
+    stored = history.call("1795463379.1")
+    assert stored is not None
+    assert stored.survey_score == 4
+    assert len(stored.visits) == 2
+
+
+def test_a_second_precision_record_from_queue_log(history: History) -> None:
+    record = answered("1795463400.5", precision=Precision.SECOND, source=Source.QUEUE_LOG)
+    history.save_calls([record])
+    assert history.call("1795463400.5") == record
+
+
+def test_open_is_idempotent_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    History.open(path).close()
+    history = History.open(path)
+    assert history.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert history.migrate() == 1
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    History.open(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(HistoryError, match="schema 99, newer than this hotline"):
+        History.open(path)
+
+
+def change(n: int, kind: str = "pause") -> AgentChange:
+    return AgentChange(
+        t=T0 + n,
+        agent="王芳",
+        kind=kind,
+        queue="labour",
+        reason="午饭",
+        set_by=PauseSetBy.SELF,
+        status=AgentStatus.BREAK,
+    )
+
+
+def test_the_journal_is_chained_and_an_edit_is_evident(history: History) -> None:
+    history.append_journal([change(1), change(2, "unpause")])
+    history.append_journal([change(3)])
+    assert [c.kind for c in history.journal("王芳")] == ["pause", "unpause", "pause"]
+    assert history.journal("王芳")[0] == change(1)
+    assert history.verify_journal() is None
+    # someone shortens a pause after the fact
+    history.connection.execute("UPDATE agent_journal SET t = t + 60000 WHERE id = 2")
+    assert history.verify_journal() == 2
