@@ -6,16 +6,22 @@ Settings are built once here from the environment and passed down.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import random
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
 
 from hotline import ami_cli, ivr_cli
+from hotline.ami.client import AMIClient
+from hotline.ami.errors import AMIError
 from hotline.config import ConfigError, Settings
 from hotline.ivr import install
 from hotline.pbx import runner as pbx
 from hotline.pbx.errors import PBXError
+from hotline.sim.plan import plan_traffic
+from hotline.sim.runner import SimStats, play
 from hotline.stores import redis_server
 from hotline.stores.redis_server import RedisError
 
@@ -93,6 +99,34 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _sim(settings: Settings, args: argparse.Namespace) -> int:
+    """Simulated citizens and agents against the running PBX."""
+    flow, _ = install.read_flow(settings.flow)
+    traffic = plan_traffic(
+        flow, random.Random(args.seed), calls=args.calls, rate=args.rate, agents=args.agents
+    )
+
+    async def go() -> SimStats:
+        client = AMIClient(pbx.endpoint(settings))
+        await client.connect()
+        try:
+            return await play(client, flow, traffic)
+        finally:
+            await client.close()
+
+    print(
+        f"simulating {args.calls} calls at {args.rate}/min with {args.agents} agents "
+        f"(seed {args.seed})",
+        flush=True,
+    )
+    try:
+        stats = asyncio.run(go())
+    except AMIError as exc:
+        raise PBXError(f"simulation stopped: {exc}") from exc
+    print(f"placed {stats.placed} calls ({stats.failed} failed), {stats.pauses} pauses")
+    return 0 if stats.failed == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="start everything and run until Ctrl-C")
     p.add_argument("--once", action="store_true", help="start, report, stop (for tests)")
 
+    p = sub.add_parser("sim", help="simulated citizens and agents (needs the running PBX)")
+    p.add_argument("--calls", type=int, default=20)
+    p.add_argument("--rate", type=float, default=6.0, help="calls per minute")
+    p.add_argument("--agents", type=int, default=4)
+    p.add_argument("--seed", type=int, default=12345)
+
     ami_cli.add_parser(sub)
     ivr_cli.add_parsers(sub)
     return parser
@@ -122,6 +162,7 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "pbx": _pbx,
     "redis": _redis,
     "run": _run,
+    "sim": _sim,
     "ami": ami_cli.run,
     "ivr": ivr_cli.run_ivr,
     "prompts": ivr_cli.run_prompts,
