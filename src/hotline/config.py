@@ -15,6 +15,7 @@ from pathlib import Path
 # src/hotline/config.py -> the checkout's dialplan/ (an installed copy sets HOTLINE_DIALPLAN_DIR)
 DEFAULT_DIALPLAN_DIR = Path(__file__).resolve().parents[2] / "dialplan"
 DEFAULT_FLOW = Path(__file__).resolve().parents[2] / "flows" / "12345.yaml"
+DEFAULT_CENTER = Path(__file__).resolve().parents[2] / "config" / "center.yaml"
 
 
 class ConfigError(ValueError):
@@ -90,6 +91,8 @@ class Settings:
     """``HOTLINE_DIALPLAN_DIR``: the Asterisk configuration templates."""
     flow: Path = DEFAULT_FLOW
     """``HOTLINE_FLOW``: the IVR flow `hotline run` installs."""
+    center: Path = DEFAULT_CENTER
+    """``HOTLINE_CENTER``: pause reasons, teams, shifts and agents."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -118,6 +121,7 @@ class Settings:
             vosk_model=Path(vosk) if vosk else None,
             dialplan_dir=Path(env.get("HOTLINE_DIALPLAN_DIR") or DEFAULT_DIALPLAN_DIR),
             flow=Path(env.get("HOTLINE_FLOW") or DEFAULT_FLOW),
+            center=Path(env.get("HOTLINE_CENTER") or DEFAULT_CENTER),
         )
 
     def with_secret(self, secret: str) -> Settings:

@@ -1,0 +1,182 @@
+"""The call centre's configuration (config/center.yaml): pause reasons, teams, agents.
+
+    center = load_center(text)
+    center.reason("meal").label        # 用餐
+    center.agents["1001"].interface    # PJSIP/1001
+
+Validated like a flow: every problem is reported at once, naming its node.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from hotline.ivr.loader import FlowError, Problem
+
+EXT = re.compile(r"^[0-9]{2,8}$")
+CODE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+
+
+class CenterError(FlowError):
+    """config/center.yaml is invalid; ``problems`` names every bad node."""
+
+
+@dataclass(frozen=True, slots=True)
+class PauseReason:
+    code: str
+    label: str
+    is_break: bool = False
+    max_minutes: int | None = None
+    supervisor_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    name: str
+    start: dt.time
+    end: dt.time  # 24:00 is written as 00:00 of the next day: end <= start means "to midnight"
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    name: str
+    label: str
+    supervisor: str
+    shifts: tuple[Shift, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    ext: str
+    name: str  # the queue MemberName
+    team: str
+    queues: tuple[str, ...]
+    interface: str  # PJSIP/<ext> unless set
+
+    @property
+    def state_interface(self) -> str:
+        return self.interface
+
+
+@dataclass(frozen=True, slots=True)
+class Center:
+    reasons: Mapping[str, PauseReason]
+    teams: Mapping[str, Team]
+    agents: Mapping[str, Agent]
+
+    def reason(self, code: str) -> PauseReason:
+        return self.reasons[code]
+
+    def agent(self, key: str) -> Agent | None:
+        """An agent by extension or by name."""
+        return self.agents.get(key) or next(
+            (a for a in self.agents.values() if a.name == key), None
+        )
+
+
+def _time(value: str) -> dt.time | None:
+    m = re.fullmatch(r"(\d\d):(\d\d)", value)
+    if not m:
+        return None
+    hour, minute = int(m.group(1)), int(m.group(2))
+    if hour == 24 and minute == 0:
+        return dt.time(0, 0)
+    try:
+        return dt.time(hour, minute)
+    except ValueError:
+        return None
+
+
+def load_center(text: str, queues: set[str] | None = None) -> Center:
+    """Parse and validate; ``queues`` (the flow's) lets agents' queues be checked."""
+    problems: list[Problem] = []
+
+    def fail(node: str, message: str) -> None:
+        problems.append(Problem(node, message))
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CenterError([Problem("center", f"not valid YAML: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise CenterError([Problem("center", "expected a mapping")])
+    for key in data:
+        if key not in ("pause_reasons", "teams", "agents"):
+            fail(str(key), "unknown key (expected pause_reasons, teams, agents)")
+
+    reasons: dict[str, PauseReason] = {}
+    for code, spec in _mapping(data, "pause_reasons", fail).items():
+        node = f"pause_reasons.{code}"
+        if not CODE.match(code):
+            fail(node, "a code is lower-case letters, digits and '-'")
+        if not isinstance(spec, dict) or not isinstance(spec.get("label"), str):
+            fail(node, "needs a label")
+            continue
+        limit = spec.get("max_minutes")
+        if limit is not None and (not isinstance(limit, int) or limit <= 0):
+            fail(f"{node}.max_minutes", "a positive number of minutes")
+            limit = None
+        reasons[code] = PauseReason(
+            code,
+            spec["label"],
+            bool(spec.get("break", False)),
+            limit,
+            bool(spec.get("supervisor_only", False)),
+        )
+
+    teams: dict[str, Team] = {}
+    for name, spec in _mapping(data, "teams", fail).items():
+        node = f"teams.{name}"
+        if not isinstance(spec, dict):
+            fail(node, "expected a mapping")
+            continue
+        shifts = []
+        for i, raw in enumerate(spec.get("shifts") or []):
+            start = _time(str(raw.get("from", ""))) if isinstance(raw, dict) else None
+            end = _time(str(raw.get("to", ""))) if isinstance(raw, dict) else None
+            if start is None or end is None:
+                fail(f"{node}.shifts.{i}", "write a shift as {name, from: HH:MM, to: HH:MM}")
+                continue
+            shifts.append(Shift(str(raw.get("name", i)), start, end))
+        teams[name] = Team(
+            name, str(spec.get("label", name)), str(spec.get("supervisor", "")), tuple(shifts)
+        )
+
+    agents: dict[str, Agent] = {}
+    for ext, spec in _mapping(data, "agents", fail).items():
+        node = f"agents.{ext}"
+        if not EXT.match(ext):
+            fail(node, "an extension is 2 to 8 digits (quote it in YAML)")
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            fail(node, "needs a name")
+            continue
+        team = str(spec.get("team", ""))
+        if team not in teams:
+            fail(f"{node}.team", f"unknown team {team!r}")
+        agent_queues = tuple(str(q) for q in spec.get("queues") or [])
+        for q in agent_queues:
+            if queues is not None and q not in queues:
+                fail(f"{node}.queues", f"unknown queue {q!r}")
+        agents[ext] = Agent(
+            ext, spec["name"], team, agent_queues, str(spec.get("interface", f"PJSIP/{ext}"))
+        )
+    names = [a.name for a in agents.values()]
+    for name in {n for n in names if names.count(n) > 1}:
+        fail("agents", f"two agents are named {name!r} (names are Asterisk MemberNames)")
+    if problems:
+        raise CenterError(problems)
+    return Center(reasons, teams, agents)
+
+
+def _mapping(data: Mapping[str, Any], key: str, fail: Any) -> dict[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        fail(key, "expected a mapping")
+        return {}
+    return {str(k): v for k, v in value.items()}
