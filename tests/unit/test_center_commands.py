@@ -1,0 +1,101 @@
+"""config/center.yaml and the AMI actions of agent commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hotline.center import CenterError, load_center
+from hotline.commands import Command, CommandError, Verb, plan
+from hotline.records import PauseSetBy
+
+TEXT = (Path(__file__).parents[2] / "config" / "center.yaml").read_text(encoding="utf-8")
+QUEUES = {"intake", "labour", "property", "environment"}
+CENTER = load_center(TEXT, QUEUES)
+
+
+def cmd(verb: Verb, agent: str = "1001", **kw: object) -> Command:
+    return Command(id="c1", verb=verb, agent=agent, actor=kw.pop("actor", "王芳"), **kw)  # type: ignore[arg-type]
+
+
+def test_the_shipped_center_loads() -> None:
+    assert CENTER.agent("王芳") == CENTER.agents["1001"]
+    assert CENTER.agents["1001"].interface == "PJSIP/1001"
+    assert CENTER.reason("meal").is_break
+    assert CENTER.reason("meal").max_minutes == 40
+    assert not CENTER.reason("busy").is_break
+    assert [s.name for s in CENTER.teams["team-a"].shifts] == ["day", "evening"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "team: team-b, queues: [intake, labour, property]",
+            "team: team-c, queues: [intake]",
+            "agents.1004.team: unknown team 'team-c'",
+        ),
+        (
+            "queues: [intake, labour]}",
+            "queues: [intake, labor]}",
+            "agents.1001.queues: unknown queue 'labor'",
+        ),
+        (
+            '{name: night, from: "00:00", to: "08:00"}',
+            '{name: night, from: "25:00", to: "08:00"}',
+            "teams.team-b.shifts.0: write a shift",
+        ),
+        ("meal:     {label: 用餐", "meal:     {lable: 用餐", "pause_reasons.meal: needs a label"),
+        ("{name: 李娜,", "{name: 王芳,", "agents: two agents are named '王芳'"),
+    ],
+)
+def test_a_broken_center_names_its_node(old: str, new: str, expected: str) -> None:
+    assert old in TEXT
+    with pytest.raises(CenterError) as caught:
+        load_center(TEXT.replace(old, new, 1), QUEUES)
+    assert any(str(p).startswith(expected) for p in caught.value.problems), caught.value.problems
+
+
+def test_login_adds_the_agent_to_each_queue_by_name() -> None:
+    planned = plan(cmd(Verb.LOGIN), CENTER)
+    assert [a[0] for a in planned.actions] == ["QueueAdd", "QueueAdd"]
+    assert {a[1]["Queue"] for a in planned.actions} == {"intake", "labour"}
+    assert all(a[1]["MemberName"] == "王芳" for a in planned.actions)
+    assert all(a[1]["Interface"] == "PJSIP/1001" for a in planned.actions)
+
+
+def test_pause_sends_the_reason_code_and_knows_who_set_it() -> None:
+    mine = plan(cmd(Verb.PAUSE, reason="meal"), CENTER)
+    assert mine.set_by is PauseSetBy.SELF
+    assert {a[1]["Reason"] for a in mine.actions} == {"meal"}
+    forced = plan(cmd(Verb.PAUSE, reason="forced", supervisor=True, actor="班长01"), CENTER)
+    assert forced.set_by is PauseSetBy.SUPERVISOR
+    busy = plan(cmd(Verb.PAUSE, queue="labour"), CENTER)  # no reason given: 示忙
+    assert busy.actions == (
+        (
+            "QueuePause",
+            {"Queue": "labour", "Interface": "PJSIP/1001", "Paused": "true", "Reason": "busy"},
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (cmd(Verb.PAUSE, agent="9999"), "unknown agent '9999'"),
+        (cmd(Verb.PAUSE, reason="nap"), "unknown pause reason 'nap'"),
+        (cmd(Verb.PAUSE, reason="forced"), "only a supervisor may set 强制示忙"),
+        (cmd(Verb.LOGIN, queue="property"), "王芳 does not serve queue 'property'"),
+    ],
+)
+def test_commands_that_are_not_allowed(command: Command, message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        plan(command, CENTER)
+
+
+def test_commands_round_trip_through_stream_fields() -> None:
+    original = cmd(Verb.PAUSE, reason="toilet", queue="intake", supervisor=True, issued_at=5)
+    assert Command.from_fields(original.fields()) == original
+    with pytest.raises(CommandError, match="malformed"):
+        Command.from_fields({"id": "x", "verb": "dance", "agent": "1"})
