@@ -83,6 +83,8 @@ class Settings:
     ami_user: str
     ami_secret: str | None = field(repr=False)
     """``HOTLINE_AMI_SECRET``; for the bundled PBX a generated one is used when unset."""
+    sip_secret: str | None = field(default=None, repr=False)
+    """``HOTLINE_SIP_SECRET``: the site secret agents' SIP passwords derive from."""
     sip_port: int = 5060
     rtp_ports: tuple[int, int] = (10000, 10999)
     vosk_model: Path | None = None
@@ -116,6 +118,7 @@ class Settings:
             ami_port=_port(env, "HOTLINE_AMI_PORT", 5038),
             ami_user=env.get("HOTLINE_AMI_USER") or "hotline",
             ami_secret=secret,
+            sip_secret=env.get("HOTLINE_SIP_SECRET") or None,
             sip_port=_port(env, "HOTLINE_SIP_PORT", 5060),
             rtp_ports=_port_range(env, "HOTLINE_RTP_PORTS", (10000, 10999)),
             vosk_model=Path(vosk) if vosk else None,

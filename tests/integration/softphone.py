@@ -1,0 +1,121 @@
+"""A real agent softphone for tests: baresip, auto-answering, speaking a WAV file.
+
+baresip 1.0.0 facts (FIELD_NOTES): ``net_interface 127.0.0.1`` or it advertises eth0; its
+aufile source hangs up the call at the end of the file (so the agent "speaks and hangs up";
+pad with silence to stay longer); ``sndfile`` dumps what it sent and received per call.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from hotline.config import Settings
+from hotline.pbx.instance import sip_secret
+from hotline.pbx.softphones import agent_password
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def speech(path: Path, text: str, *, voice: str = "cmn-latn-pinyin", pad: float = 0.0) -> Path:
+    """Synthesise ``text`` to an 8 kHz mono WAV, with ``pad`` seconds of silence after it."""
+    raw = path.with_suffix(".22k.wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-w", str(raw), text], check=True)
+    effects = ["rate", "8000", "channels", "1"] + (["pad", "0", str(pad)] if pad else [])
+    subprocess.run(["sox", str(raw), "-b", "16", str(path), *effects], check=True)
+    raw.unlink()
+    return path
+
+
+@dataclass
+class Softphone:
+    """``with Softphone(settings, "1001", home, audio) as phone:`` registers and auto-answers."""
+
+    settings: Settings
+    ext: str
+    home: Path
+    audio: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log(self) -> Path:
+        return self.home / "baresip.log"
+
+    def _configure(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "dumps").mkdir(exist_ok=True)
+        lo, hi = 30000 + int(self.ext) % 100 * 20, 30019 + int(self.ext) % 100 * 20
+        (self.home / "config").write_text(
+            "\n".join(
+                [
+                    "poll_method epoll",
+                    f"sip_listen 127.0.0.1:{free_udp_port()}",
+                    "net_interface 127.0.0.1",
+                    "sip_trans_def udp",
+                    "audio_player alsa,null",
+                    "audio_alert alsa,null",
+                    f"audio_source aufile,{self.audio}",
+                    "ausrc_srate 8000",
+                    "auplay_srate 8000",
+                    "ausrc_channels 1",
+                    "auplay_channels 1",
+                    f"rtp_ports {lo}-{hi}",
+                    "module_path /usr/lib/baresip/modules",
+                    "module g711.so",
+                    "module aufile.so",
+                    "module sndfile.so",
+                    f"snd_path {self.home / 'dumps'}",
+                    "module_app account.so",
+                    "module_app menu.so",
+                    "",
+                ]
+            )
+        )
+        password = agent_password(sip_secret(self.settings), self.ext)
+        port = self.settings.sip_port
+        (self.home / "accounts").write_text(
+            f"<sip:{self.ext}@127.0.0.1:{port}>;auth_pass={password};answermode=auto;"
+            "regint=300;audio_codecs=PCMU,PCMA\n"
+        )
+
+    def __enter__(self) -> Softphone:
+        self._configure()
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                ["baresip", "-f", str(self.home), "-n", "127.0.0.1", "-t", "300"],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 15
+        while "200 OK" not in self.log.read_text(errors="replace"):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"baresip {self.ext} did not register:\n{self.tail()}")
+            time.sleep(0.1)
+        return self
+
+    def tail(self, lines: int = 30) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        # menu prints a status line every ~100 ms: drop those
+        kept = [ln for ln in text.splitlines() if not re.match(r"^\s*\[?\d+:\d+:\d+", ln)]
+        return "\n".join(kept[-lines:])
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
