@@ -26,6 +26,7 @@ from typing import Any, Literal, cast
 
 import redis.asyncio as aredis
 
+from hotline.stores import streams
 from hotline.stores.keys import FEED_LENGTH, KEYS, Keys
 
 Kind = Literal["call", "agent", "queue"]
@@ -104,7 +105,9 @@ class LiveStore:
                 pipe.hset(key, change.id, doc)
             pipe.xadd(
                 self.keys.feed,
-                {"seq": first + n, "kind": change.kind, "id": change.id, "doc": doc},
+                streams.fields(
+                    {"seq": first + n, "kind": change.kind, "id": change.id, "doc": doc}
+                ),
                 maxlen=FEED_LENGTH,
                 approximate=True,
             )
@@ -131,7 +134,7 @@ class LiveStore:
         pipe.set(self.keys.generation, generation)
         pipe.xadd(
             self.keys.feed,
-            {"seq": seq, "kind": "generation", "id": str(generation), "doc": ""},
+            streams.fields({"seq": seq, "kind": "generation", "id": str(generation), "doc": ""}),
             maxlen=FEED_LENGTH,
             approximate=True,
         )
@@ -161,19 +164,16 @@ class LiveStore:
         """Changes after ``snap``, in order; raises FeedGap when some were missed."""
         expected, position = snap.seq + 1, snap.stream_id
         while True:
-            reply = cast(
-                "list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]] | None",
-                await self.redis.xread({self.keys.feed: position}, block=block_ms, count=500),
+            entries = await streams.read(
+                self.redis, self.keys.feed, position, block_ms=block_ms, count=500
             )
-            for _stream, entries in reply or ():
-                for entry_id, fields in entries:
-                    position = entry_id.decode()
-                    seq = int(fields[b"seq"])
-                    kind = fields[b"kind"].decode()
-                    if seq != expected or kind == "generation":
-                        raise FeedGap(f"expected change {expected}, got {seq} ({kind})")
-                    expected = seq + 1
-                    raw = fields[b"doc"]
-                    doc = json.loads(raw) if raw else None
-                    change = Change(cast(Kind, kind), fields[b"id"].decode(), doc)
-                    yield FeedItem(seq, change, position)
+            for position, fields in entries:  # the next read starts after the last one
+                seq = int(fields[b"seq"])
+                kind = fields[b"kind"].decode()
+                if seq != expected or kind == "generation":
+                    raise FeedGap(f"expected change {expected}, got {seq} ({kind})")
+                expected = seq + 1
+                raw = fields[b"doc"]
+                doc = json.loads(raw) if raw else None
+                change = Change(cast(Kind, kind), fields[b"id"].decode(), doc)
+                yield FeedItem(seq, change, position)
