@@ -77,18 +77,19 @@ def reference_parse(data: bytes) -> Reference:
     greeting, sep, rest = data.partition(b"\r\n")
     if not sep:
         raise ValueError("no greeting line")
+    if not rest.endswith(TERMINATOR):
+        raise ValueError("the capture ends inside a message")
     frames: list[bytes] = []
     stray = 0
     for raw in rest.split(TERMINATOR):
         frame = raw.lstrip(b"\r\n")
-        if frame != raw and frame:
+        if not frame:
+            continue
+        if frame is not raw:
             stray += 1
-        if frame:
-            if frame[:18].lower() == b"response: follows\r":
-                raise ValueError("legacy Command output in the capture: not supported")
-            frames.append(frame)
-    if rest and not rest.endswith(TERMINATOR) and rest.rstrip(b"\r\n") == rest:
-        raise ValueError("the capture ends inside a message")
+        if frame[:19].lower() == b"response: follows\r\n":
+            raise ValueError("legacy Command output in the capture: not supported")
+        frames.append(frame)
     return Reference(greeting.decode(), frames, stray)
 
 
@@ -125,7 +126,8 @@ def parse_frame(frame: bytes) -> HeaderDict:
 
 
 def flatten(items: Sequence[Message | EventList]) -> list[Message]:
-    """Our items as single messages in stream order (an EventList is several messages)."""
+    """Our items as single messages: an EventList's response, events and completing event
+    (it comes out when complete, so sort by ``offset`` for stream order)."""
     out: list[Message] = []
     for item in items:
         if isinstance(item, EventList):
@@ -140,8 +142,8 @@ def flatten(items: Sequence[Message | EventList]) -> list[Message]:
 def cross_check(data: bytes, ref: Reference) -> None:
     """Our protocol fed the whole capture at once must give exactly the reference messages.
 
-    Our protocol groups list replies (EventList) and so may emit them later than their
-    position in the stream: compare as multisets of frames, ordered by stream offset.
+    Our protocol groups list replies (EventList) and so emits their parts when the list is
+    complete: compare in stream order, by offset.
     """
     items = Protocol(max_message_size=1 << 24).receive_data(data)
     messages = sorted(flatten(items)[1:], key=lambda m: m.offset)
@@ -329,14 +331,14 @@ def ensure_capture(
     path = capture_path(target)
     if path.exists():
         return path
-    print(f"recording {path} from Asterisk (about {target // 600} s)...", file=sys.stderr)
+    print(f"recording {path} from Asterisk (about {target // 400} s)...", file=sys.stderr)
     size = asyncio.run(
         record(path, target, agents=agents, concurrency=concurrency, rate=rate, limit=limit)
     )
     ref = reference_parse(path.read_bytes())
     if len(ref.frames) < target:
-        path.rename(path.with_suffix(".short"))
-        raise SystemExit(f"only {len(ref.frames)} messages in {limit} s; see {path}.short")
+        short = path.rename(path.with_suffix(".short"))
+        raise SystemExit(f"only {len(ref.frames)} messages in {limit} s; see {short}")
     print(f"recorded {len(ref.frames)} messages, {size} bytes", file=sys.stderr)
     return path
 

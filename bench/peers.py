@@ -132,7 +132,7 @@ class _MemoryRaw(io.RawIOBase):
         return len(chunk)
 
 
-def _pyst2_dict(headers: dict[str, Any]) -> HeaderDict:
+def pyst2_dict(headers: dict[str, Any]) -> HeaderDict:
     return {k: _variables(k, v) if isinstance(v, dict) else _listify(v) for k, v in headers.items()}
 
 
@@ -162,9 +162,9 @@ def parse_pyst2(data: bytes, keep: bool) -> Result:
         return responses[1:], note  # responses[0] is the greeting ("Generated Header")
 
     seconds, (responses, note) = _timed(run)
-    messages = [_pyst2_dict(e.headers) for e in sink.kept]
+    messages = [pyst2_dict(e.headers) for e in sink.kept]
     if keep:
-        messages += [_pyst2_dict(r.headers) for r in responses]
+        messages += [pyst2_dict(r.headers) for r in responses]
     return Result(seconds, sink.total() + len(responses), messages, note)
 
 
@@ -199,6 +199,13 @@ def _keys(first: str, name: str, keys: dict[str, Any]) -> HeaderDict:
     return out
 
 
+def asterisk_ami_dict(message: Any) -> HeaderDict:
+    """An asterisk-ami Event (``name``, ``keys``) or Response (``status``, ``keys``)."""
+    if hasattr(message, "status"):
+        return _keys("Response", message.status, message.keys)
+    return _keys("Event", message.name, message.keys)
+
+
 def parse_asterisk_ami(data: bytes, keep: bool) -> Result:
     from asterisk.ami import client as ami
 
@@ -217,12 +224,7 @@ def parse_asterisk_ami(data: bytes, keep: bool) -> Result:
         c.listen()  # what connect() runs in its thread
 
     seconds, _ = _timed(run)
-    messages = [
-        _keys("Event", m.name, m.keys)
-        if isinstance(m, ami.Event)
-        else _keys("Response", m.status, m.keys)
-        for m in sink.kept
-    ]
+    messages = [asterisk_ami_dict(m) for m in sink.kept]
     note = f"{len(unknown)} packs passed to on_unknown" if unknown else ""
     return Result(seconds, sink.total(), messages, note)
 
@@ -261,10 +263,15 @@ async def _panoramisk(data: bytes, sink: _Sink) -> None:
     manager.close()
 
 
+def panoramisk_dict(message: Any) -> HeaderDict:
+    # Message(headers, content=...) stores its body as one more key, "content": not a header
+    return {k: _listify(v) for k, v in message.items() if k != "content"}
+
+
 def parse_panoramisk(data: bytes, keep: bool) -> Result:
     sink = _Sink(keep)
     seconds, _ = _timed(lambda: asyncio.run(_panoramisk(data, sink)))
-    messages = [{k: _listify(v) for k, v in m.items() if k != "content"} for m in sink.kept]
+    messages = [panoramisk_dict(m) for m in sink.kept]
     return Result(seconds, sink.total(), messages)
 
 

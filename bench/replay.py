@@ -67,7 +67,7 @@ async def serve(data: bytes, timeout: float) -> None:
             for start in range(greeting_end, len(data), WRITE_SIZE):
                 writer.write(view[start : start + WRITE_SIZE])
                 await writer.drain()
-        except (OSError, asyncio.IncompleteReadError):
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
         finally:
             writer.close()

@@ -400,13 +400,16 @@ class AMIClient:
             if item.action_id is not None:
                 self._resolve(item.action_id, item)
             return
-        if item.name == "FullyBooted":
+        name = item.name
+        if name == "FullyBooted":
             self.fully_booted.set()
         for sub in self._subs:
-            if sub.wants(item.name):
-                if sub.queue.full():
+            if sub.wants(name):
+                try:  # put_nowait: no coroutine and no repeated full() check per event
+                    sub.queue.put_nowait(item)
+                except asyncio.QueueFull:
                     self.stats.slow_consumer_waits += 1
-                await sub.queue.put(item)
+                    await sub.queue.put(item)
 
     def _resolve(self, key: str, item: Message | EventList) -> None:
         future = self._pending.get(key)

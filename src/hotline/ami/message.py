@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -46,6 +47,20 @@ class Message:
     _index: dict[str, str] | None = field(
         default=None, init=False, repr=False, compare=False, hash=False
     )
+
+    @classmethod
+    def trusted(cls, kind: MessageKind, headers: Headers, offset: int) -> Message:
+        """Build without the frozen dataclass's ``__init__`` (for the parser's hot path).
+
+        The generated ``__init__`` sets each field through ``object.__setattr__``; at
+        100,000 messages/s that was a tenth of the parse time. The values are the same.
+        """
+        message = _new(cls)
+        _set_kind(message, kind)
+        _set_headers(message, headers)
+        _set_offset(message, offset)
+        _set_index(message, None)
+        return message
 
     def _lookup(self) -> dict[str, str]:
         index = self._index
@@ -95,6 +110,15 @@ class Message:
     def action_id(self) -> str | None:
         """The ActionID this message answers (events of an action's list carry it too)."""
         return self._lookup().get("actionid")
+
+
+# the slots' member descriptors: setting through them skips the frozen __setattr__
+_new = object.__new__
+_slot: dict[str, Any] = dict(vars(Message))
+_set_kind = _slot["kind"].__set__
+_set_headers = _slot["headers"].__set__
+_set_offset = _slot["offset"].__set__
+_set_index = _slot["_index"].__set__
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,9 @@ from hotline.ami.message import Action, EventList, Message, MessageKind
 
 __all__ = ["Protocol"]
 
+_EVENT = MessageKind.EVENT
+_RESPONSE = MessageKind.RESPONSE
+
 _TERMINATOR = b"\r\n\r\n"
 # Before Asterisk 14, the Command action answered "Response: Follows", then the raw CLI text
 # (lines may be empty or hold colons), then "--END COMMAND--\r\n\r\n" (manager.c,
@@ -146,6 +149,7 @@ class Protocol:
                 self._greeted = True
                 pos = eol + 2
         base, scan, lists, pairs = self._base, self._scan, self._lists, self._pairs
+        count = 0
         while pos < size:
             first = buf[pos]
             if first in b"\r\n":
@@ -173,14 +177,15 @@ class Protocol:
             except UnicodeDecodeError:  # is joined again before it is decoded
                 text = self._salvage(raw)
             message = _legacy_command(text, offset) if legacy else _message(text, offset, pairs)
-            self.messages_received += 1
-            if lists or message.kind is not MessageKind.EVENT:
+            count += 1
+            if lists or message.kind is not _EVENT:
                 item = self._route(message, stop - pos)
                 if item is not None:
                     out.append(item)
             else:
                 out.append(message)  # the common case: an event, no list being collected
             pos = stop
+        self.messages_received += count
         del buf[:pos]
         self._base = base + pos
         self._scan = max(0, scan - pos)
@@ -297,22 +302,22 @@ def _message(text: str, offset: int, pairs: _Pairs) -> Message:
     """Parse one blank-line-terminated message (without its terminator)."""
     lines = text.split("\r\n")
     try:
-        headers = [pairs[line] for line in lines]
+        headers = tuple(map(pairs.__getitem__, lines))  # C-level loop: no bytecode per line
     except _OddLineError:
-        headers = _odd_headers(lines, offset)
+        headers = tuple(_odd_headers(lines, offset))
     first = headers[0][0]
     if first == "Event":
-        kind = MessageKind.EVENT
+        kind = _EVENT
     elif first.lower() == "response":
-        kind = MessageKind.RESPONSE
+        kind = _RESPONSE
     elif any(key.lower() == "event" for key, _ in headers):
-        kind = MessageKind.EVENT
+        kind = _EVENT
     else:
         raise _MalformedError(
             f"message starting with header {first[:60]!r} is neither a Response nor an Event",
             offset,
         )
-    return Message(kind, tuple(headers), offset)
+    return Message.trusted(kind, headers, offset)
 
 
 def _odd_headers(lines: list[str], offset: int) -> list[tuple[str, str]]:
