@@ -37,6 +37,9 @@ class EndReason(Enum):
     CLOSED = "closed"  # out of hours
     IVR_ONLY = "ivr_only"  # hung up in the menus, never asked for a human (not in R)
     VANISHED = "vanished"  # gone while the controller was away and queue_log did not say
+    LEFT_WITH_KEY = "left_with_key"  # the caller pressed a key to leave the queue (EXITWITHKEY)
+    WITHDRAWN = "withdrawn"  # taken out of the queue by QueueWithdrawCaller (WITHDRAW)
+    FAILED = "failed"  # answered, then dropped: channels not compatible (SYSCOMPAT) (L)
 
 
 class AgentStatus(Enum):
@@ -92,6 +95,9 @@ class CallRecord:
     caller_name: str = ""
     line: str = ""  # the DID (12345)
     t_arrival: int | None = None  # entered the IVR
+    t_request: int | None = None
+    """First asked for a human (UserEvent HotlineQueue), even if refused or offered a callback
+    before entering any queue; t_q is the first actual queue entry."""
     ivr_path: str = ""  # language:1>main:2>complaint:3
     tag: str = ""  # what the caller chose (inquiry, complaint, unpaid-wages, operator, ...)
     visits: tuple[QueueVisit, ...] = ()
@@ -137,3 +143,4 @@ class AgentChange:
     actor: str = ""  # the supervisor or user who did it, for commands issued through hotline
     call_id: str = ""
     status: AgentStatus | None = None  # the visible status after the change
+    note: str = ""  # why, where not obvious: "resync" (rebuilt from QueueStatus), ...

@@ -26,6 +26,19 @@ CORE = [
     "ivr/model.py",
     "ivr/loader.py",
     "ivr/asterisk.py",
+    "queuelog/__init__.py",
+    "queuelog/parse.py",
+    "queuelog/calls.py",
+    "queuelog/agents.py",
+    "queuelog/build.py",
+    "queuelog/counts.py",
+    "timestamps.py",
+    "calls.py",
+    "queues.py",
+    "agents/__init__.py",
+    "agents/model.py",
+    "agents/state.py",
+    "agents/status.py",
 ]
 
 # Anything that touches sockets, files, processes, clocks, randomness or the environment.
