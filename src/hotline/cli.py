@@ -13,11 +13,12 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
-from hotline import ami_cli, ivr_cli
+from hotline import ami_cli, controller_cli, ivr_cli
 from hotline.ami.client import AMIClient
 from hotline.ami.errors import AMIError
 from hotline.config import ConfigError, Settings
 from hotline.ivr import install
+from hotline.ivr.loader import FlowError
 from hotline.pbx import runner as pbx
 from hotline.pbx.errors import PBXError
 from hotline.sim.plan import plan_traffic
@@ -155,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ami_cli.add_parser(sub)
     ivr_cli.add_parsers(sub)
+    controller_cli.add_parsers(sub)
     return parser
 
 
@@ -166,6 +168,10 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "ami": ami_cli.run,
     "ivr": ivr_cli.run_ivr,
     "prompts": ivr_cli.run_prompts,
+    "controller": controller_cli.run_controller,
+    "calls": controller_cli.run_calls,
+    "agents": controller_cli.run_agents,
+    "agent": controller_cli.run_agent,
 }
 
 
@@ -177,7 +183,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError) as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         return 2
-    except (PBXError, RedisError, ami_cli.CLIError, ivr_cli.CLIError) as exc:
+    except (
+        PBXError,
+        RedisError,
+        ami_cli.CLIError,
+        ivr_cli.CLIError,
+        controller_cli.CLIError,
+        FlowError,
+    ) as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         return 1
 

@@ -1,0 +1,352 @@
+"""The controller: follows every call, queue and agent; the composition root.
+
+    controller = Controller(settings, center, client=AMIClient(...), redis=..., history=...)
+    await controller.run()              # until cancelled
+
+Asterisk is the source of truth: on every (re)connect the model is rebuilt from QueueStatus
+and CoreShowChannels before events are trusted, members are re-added after an Asterisk
+restart (persistentmembers = no empties the queues), and calls that vanished are closed.
+Effects of the pure reducers go to Redis (live, batched) and SQLite (history, in a worker
+thread). queue_log completes calls that began or ended while the controller was away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import redis.asyncio as aredis
+from redis.exceptions import RedisError
+
+from hotline.agents.model import AgentView, Membership
+from hotline.agents.state import Agents
+from hotline.agents.status import PausePolicy
+from hotline.ami.client import AMIClient, Subscription
+from hotline.ami.errors import AMIError
+from hotline.ami.message import EventList, Message
+from hotline.calls import CallEnded, Calls, Effect
+from hotline.center import Center
+from hotline.config import Settings
+from hotline.controller.docs import agent_doc, call_doc, queue_doc
+from hotline.controller.inbox import serve_commands
+from hotline.controller.reconcile import Reconciler
+from hotline.queues import Queues
+from hotline.records import AgentChange, CallRecord, PauseSetBy
+from hotline.stores.history import History
+from hotline.stores.keys import KEYS
+from hotline.stores.live import Change, LiveStore
+
+log = logging.getLogger(__name__)
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class Pending:
+    """What the reducers produced since the last flush (the latest doc per key wins)."""
+
+    live: dict[tuple[str, str], Change] = field(default_factory=dict)
+    ended: dict[str, CallRecord] = field(default_factory=dict)
+    journal: list[AgentChange] = field(default_factory=list)
+    members_changed: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.live or self.ended or self.journal or self.members_changed)
+
+    def merged_with(self, newer: Pending) -> Pending:
+        """This (older, unwritten) batch followed by ``newer``."""
+        return Pending(
+            live={**self.live, **newer.live},
+            ended={**self.ended, **newer.ended},
+            journal=[*self.journal, *newer.journal],
+            members_changed=self.members_changed | newer.members_changed,
+        )
+
+
+class Controller:
+    def __init__(
+        self,
+        settings: Settings,
+        center: Center,
+        *,
+        client: AMIClient,
+        redis: aredis.Redis,
+        history: History,
+        clock: Callable[[], int] = wall_ms,
+        flush_every: float = 0.05,
+    ) -> None:
+        self.settings = settings
+        self.center = center
+        self.client = client
+        self.redis = redis
+        self.history = history
+        self.clock = clock
+        self.flush_every = flush_every
+        self.live = LiveStore(redis)
+        policy = PausePolicy.from_reasons(center.reasons.values())
+        self.calls = Calls()
+        self.queues = Queues()
+        self.agents = Agents(policy=policy)
+        self.pending = Pending()
+        self.lock = asyncio.Lock()  # held by resync: events wait until the model is rebuilt
+        self.ready = asyncio.Event()  # set after the first resync
+        self.resyncs = 0
+        self.reconciler = Reconciler(self, settings.pbx_dir / "log" / "queue_log")
+        self._events: Subscription | None = None
+        self.failures: dict[str, int] = {}
+        self.snapshot_due = False
+
+    # -- running ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect (and keep reconnecting) and follow everything until cancelled."""
+        self.client.on_connect(self.resync)
+        self._events = self.client.subscribe(maxsize=100_000)
+        events = self._events
+        await self.client.start(wait=False)
+        loops: dict[str, Callable[[], Awaitable[None]]] = {
+            "events": lambda: self._follow(events),
+            "flush": self._flusher,
+            "tick": self._ticker,
+            "commands": lambda: serve_commands(self),
+            "queue_log": self.reconciler.run,
+        }
+        tasks = [
+            asyncio.create_task(self._guard(name, loop), name=name) for name, loop in loops.items()
+        ]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # a crashed loop is a bug: surface it
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self.flush()
+            await self.client.close()
+
+    async def _guard(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """Run a loop; when Redis or SQLite fails under it, log, wait and start it again.
+
+        What is pending stays pending (the flush retries it); anything else is a bug and
+        stops the controller.
+        """
+        delay = 0.5
+        while True:
+            try:
+                await loop()
+                return
+            except (RedisError, OSError, sqlite3.OperationalError) as exc:
+                self.failures[name] = self.failures.get(name, 0) + 1
+                if isinstance(exc, RedisError):
+                    # Redis may come back empty (a restart without persistence): write the
+                    # whole snapshot, not just the changes, once it answers again
+                    self.snapshot_due = True
+                log.error("%s loop failed (%s); again in %.1f s", name, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _follow(self, events: Subscription) -> None:
+        async for event in events:
+            async with self.lock:
+                self.apply(event)
+
+    async def _flusher(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_every)
+            if self.pending:
+                await self.flush()
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            now = self.clock()
+            async with self.lock:
+                self._journal(self.agents.tick(now))
+                # waiting times grow while nothing happens: the wallboard needs them
+                for view in self.queues.views().values():
+                    if view.waiting:
+                        self._queue_changed(view.name)
+
+    # -- reducing --------------------------------------------------------------------------
+
+    def apply(self, event: Message) -> None:
+        """Feed one AMI event to every reducer and collect their effects."""
+        self._calls(self.calls.apply(event))
+        for change in self.queues.apply(event):
+            self._queue_changed(change.view.name)
+        self._journal(self.agents.apply(event))
+
+    def _calls(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            record = effect.record
+            key = ("call", record.call_id)
+            if isinstance(effect, CallEnded):
+                self.pending.live[key] = Change("call", record.call_id, None)
+                self.pending.ended[record.call_id] = record
+            else:
+                self.pending.live[key] = Change("call", record.call_id, call_doc(record))
+
+    def _queue_changed(self, name: str) -> None:
+        view = self.queues.view(name)
+        if view is not None:
+            doc = queue_doc(view, self.clock())
+            self.pending.live[("queue", name)] = Change("queue", name, doc)
+
+    def _journal(self, changes: list[AgentChange]) -> None:
+        for change in changes:
+            self.pending.journal.append(change)
+            view = self.agents.view(change.agent)
+            doc = agent_doc(view) if view is not None and view.memberships else None
+            self.pending.live[("agent", change.agent)] = Change("agent", change.agent, doc)
+            if change.kind in ("login", "logout", "pause", "unpause"):
+                self.pending.members_changed.add(change.agent)
+
+    async def flush(self) -> None:
+        """Write what is pending: Redis first (live), then SQLite (history).
+
+        On a failure nothing is lost: what was not written is pending again.
+        """
+        pending, self.pending = self.pending, Pending()
+        try:
+            await self._write(pending)
+        except BaseException:
+            self.pending = pending.merged_with(self.pending)
+            raise
+
+    async def write_snapshot(self) -> None:
+        """Replace the live store's snapshot with the whole model."""
+        now = self.clock()
+        await self.live.replace(
+            calls={r.call_id: call_doc(r) for r in self.calls.records()},
+            agents={n: agent_doc(v) for n, v in self.agents.views().items() if v.memberships},
+            queues={n: queue_doc(v, now) for n, v in self.queues.views().items()},
+        )
+        self.snapshot_due = False
+
+    async def _write(self, pending: Pending) -> None:
+        if pending.ended:
+            await asyncio.to_thread(self.history.save_calls, list(pending.ended.values()))
+            pending.ended = {}
+        if pending.journal:
+            await asyncio.to_thread(self.history.append_journal, pending.journal)
+            pending.journal = []
+        if self.snapshot_due:
+            await self.write_snapshot()
+            pending.live = {}
+        if pending.live:
+            await self.live.apply(list(pending.live.values()))
+            pending.live = {}
+        if pending.members_changed:
+            await self._remember_members(pending.members_changed)
+            pending.members_changed = set()
+
+    # -- desired membership ----------------------------------------------------------------
+
+    async def _remember_members(self, agents: set[str]) -> None:
+        """Keep what each agent should be (queues, pause) for re-adding after a restart."""
+        keys = KEYS.members
+        current = await self.redis.hgetall(keys)
+        pipe = self.redis.pipeline(transaction=True)
+        for raw_key, raw in current.items():
+            if json.loads(raw).get("name") in agents:
+                pipe.hdel(keys, raw_key)
+        for name in agents:
+            view = self.agents.view(name)
+            if view is None:
+                continue
+            for m in view.memberships:
+                pipe.hset(keys, f"{m.queue}|{m.interface}", json.dumps(_intent(view, m)))
+        await pipe.execute()
+
+    # -- resync ----------------------------------------------------------------------------
+
+    async def resync(self, client: AMIClient) -> None:
+        """Rebuild the model from Asterisk's own view (the on_connect hook)."""
+        async with self.lock:
+            restarted = await self._asterisk_restarted(client)
+            status = await client.action("QueueStatus")
+            channels = await client.action("CoreShowChannels")
+            assert isinstance(status, EventList)
+            assert isinstance(channels, EventList)
+            if restarted and await self._readd_members(client, status):
+                status = await client.action("QueueStatus")
+                assert isinstance(status, EventList)
+            now = self.clock()
+            alive = [
+                c.get("Uniqueid") or "" for c in channels.events if c.name == "CoreShowChannel"
+            ]
+            self._calls(self.calls.resync(channels.events, status.events, now=now))
+            self.queues.resync(status.events, channels.events, now=now)
+            self._journal(self.agents.resync(status.events, now=now, calls=alive))
+            self.snapshot_due = True  # the flush writes the whole model, not the changes
+            await self.flush()
+            self.resyncs += 1
+            self.ready.set()
+            log.info(
+                "resync %d: %d calls, %d agents", self.resyncs, len(alive), len(self.agents.views())
+            )
+
+    async def _asterisk_restarted(self, client: AMIClient) -> bool:
+        """Whether Asterisk started anew since we last saw it (CoreStartupTime changed)."""
+        core = await client.action("CoreStatus")
+        assert isinstance(core, Message)
+        started = f"{core.get('CoreStartupDate')} {core.get('CoreStartupTime')}"
+        key = f"{KEYS.prefix}:pbx:started"
+        previous = await self.redis.getset(key, started)
+        if isinstance(previous, bytes):
+            previous = previous.decode()
+        return previous is not None and previous != started
+
+    async def _readd_members(self, client: AMIClient, status: EventList) -> int:
+        """Re-add the members Asterisk lost in its restart, paused as they were."""
+        present = {
+            (m.get("Queue"), m.get("Location")) for m in status.events if m.name == "QueueMember"
+        }
+        added = 0
+        for raw in (await self.redis.hgetall(KEYS.members)).values():
+            intent = json.loads(raw)
+            if (intent["queue"], intent["interface"]) in present:
+                continue
+            now = self.clock()
+            self.agents.expect(
+                intent["name"], "login", set_by=PauseSetBy.SYSTEM, actor="controller",
+                queue=intent["queue"], now=now,
+            )  # fmt: skip
+            headers = {
+                "Queue": intent["queue"],
+                "Interface": intent["interface"],
+                "MemberName": intent["name"],
+                "Paused": "true" if intent["paused"] else "false",
+            }
+            if intent.get("state_interface"):
+                headers["StateInterface"] = intent["state_interface"]
+            if intent["paused"]:
+                headers["Reason"] = intent.get("reason", "")
+            try:
+                await client.action("QueueAdd", headers)
+                added += 1
+            except AMIError as exc:
+                log.warning("re-adding %s to %s failed: %s", intent["name"], intent["queue"], exc)
+        log.info("Asterisk restarted: re-added %d members", added)
+        return added
+
+
+def _intent(view: AgentView, m: Membership) -> dict[str, object]:
+    return {
+        "name": view.name,
+        "queue": m.queue,
+        "interface": m.interface,
+        "state_interface": m.state_interface,
+        "paused": m.paused,
+        "reason": m.reason,
+    }
