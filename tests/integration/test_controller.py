@@ -1,0 +1,310 @@
+"""The controller on the real Asterisk and Redis: scenarios, commands, and faults.
+
+After each fault the model must equal Asterisk's own view (QueueStatus/CoreShowChannels)
+within 2 s of reconnecting, and the history must hold every call queue_log knows, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import redis.asyncio as aredis
+
+from hotline import bus
+from hotline.agents import state as agents_state
+from hotline.ami.client import AMIClient, ClientOptions
+from hotline.ami.message import EventList
+from hotline.center import Center, load_center
+from hotline.commands import Command, Verb
+from hotline.config import Settings
+from hotline.controller.core import Controller
+from hotline.pbx import process
+from hotline.pbx import runner as pbx
+from hotline.queuelog.build import build
+from hotline.queuelog.parse import QueueLogEntry, parse_lines
+from hotline.queues import Queues
+from hotline.queues import diff as queue_diff
+from hotline.records import AgentStatus, EndReason, PauseSetBy
+from hotline.stores import redis_server
+from hotline.stores.history import History
+from hotline.stores.live import LiveStore
+from tests.integration import bed
+from tests.integration.test_ivr_calls import Watcher, dial
+
+pytestmark = pytest.mark.asyncio
+
+
+def center(settings: Settings) -> Center:
+    return load_center(settings.center.read_text(encoding="utf-8"))
+
+
+class Running:
+    """A controller in this process, with what it needs."""
+
+    def __init__(self, settings: Settings, db: Path) -> None:
+        self.settings = settings
+        self.redis = aredis.Redis.from_url(redis_server.url(settings), socket_timeout=30)
+        self.history = History.open(db)
+        options = ClientOptions(backoff_initial=0.1, backoff_max=0.5, ping_interval=1.0,
+                                ping_timeout=1.0)  # fmt: skip
+        self.client = AMIClient(pbx.endpoint(settings), options)
+        self.controller = Controller(
+            settings, center(settings), client=self.client, redis=self.redis,
+            history=self.history,
+        )  # fmt: skip
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> Controller:
+        self.task = asyncio.create_task(self.controller.run())
+        await asyncio.wait_for(self.controller.ready.wait(), 15)
+        return self.controller
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        self.history.close()
+        await self.redis.aclose()
+
+
+@pytest_asyncio.fixture
+async def running(
+    ami: AMIClient, pbx_running: Settings, redis_url: str, tmp_path: Path
+) -> AsyncIterator[Running]:
+    redis = aredis.Redis.from_url(redis_url)
+    await redis.flushdb()
+    await redis.aclose()
+    # start reading queue_log where it ends now: earlier tests' calls are not ours
+    log = pbx_running.pbx_dir / "log" / "queue_log"
+    run = Running(pbx_running, tmp_path / "history.sqlite3")
+    st = log.stat()
+    position = {"offset": st.st_size, "identity": [st.st_dev, st.st_ino]}
+    await run.redis.set("hotline:queuelog:position", json.dumps(position))
+    await run.start()
+    yield run
+    await run.stop()
+
+
+async def asterisk_view(client: AMIClient) -> tuple[EventList, EventList]:
+    status = await client.action("QueueStatus")
+    channels = await client.action("CoreShowChannels")
+    assert isinstance(status, EventList)
+    assert isinstance(channels, EventList)
+    return status, channels
+
+
+async def model_equals_asterisk(controller: Controller, client: AMIClient) -> list[str]:
+    status, channels = await asterisk_view(client)
+    now = controller.clock()
+    async with controller.lock:
+        problems = queue_diff(
+            controller.queues, Queues.from_status(status.events, channels.events, now=now)
+        )
+        theirs = agents_state.Agents.from_status(status.events, now=now)
+        problems += agents_state.diff(controller.agents, theirs, calls=False)
+    return problems
+
+
+async def settle(controller: Controller, client: AMIClient, timeout: float = 2.0) -> float:
+    """Seconds until the model equals Asterisk's view; fails after ``timeout``."""
+    start = time.monotonic()
+    while problems := await model_equals_asterisk(controller, client):
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"model differs from Asterisk after {timeout} s: {problems}")
+        await asyncio.sleep(0.1)
+    return time.monotonic() - start
+
+
+async def wait_calls_done(controller: Controller, ids: list[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while any(i in controller.calls for i in ids):
+        assert time.monotonic() < deadline, [i for i in ids if i in controller.calls]
+        await asyncio.sleep(0.2)
+    await controller.flush()
+
+
+async def test_an_answered_call_is_recorded_live_then_in_history(
+    ami: AMIClient, running: Running
+) -> None:
+    controller = running.controller
+    await bed.add_members(ami, ["labour"], paused=False)
+    live = LiveStore(running.redis)
+    uid = await dial(ami, "1-3-1", TALK="20", __AGENT_TALK="3")  # help > unpaid wages
+    deadline = time.monotonic() + 20
+    while uid not in (await live.snapshot()).calls:
+        assert time.monotonic() < deadline, "the call never appeared in the live store"
+        await asyncio.sleep(0.1)
+    await wait_calls_done(controller, [uid], 40)
+    record = running.history.call(uid)
+    assert record is not None
+    assert record.end_reason is EndReason.ANSWERED
+    assert (record.first_queue, record.agent, record.tag) == ("labour", "agent8001", "unpaid-wages")
+    assert record.ivr_path == "language:1>main:3>help:1"
+    assert record.t_arrival is not None
+    assert record.t_q is not None
+    assert record.t_answer is not None
+    assert record.t_arrival <= record.t_q <= record.t_answer
+    assert record.t_answer % 1000 != 0 or record.t_q % 1000 != 0  # milliseconds, not seconds
+    assert record.recording.endswith(uid)
+    assert uid not in (await live.snapshot()).calls
+    kinds = [c.kind for c in running.history.journal("agent8001")]
+    assert "connect" in kinds
+    assert "complete" in kinds
+
+
+async def test_an_abandon_in_queue(ami: AMIClient, running: Running) -> None:
+    await bed.add_members(ami, ["intake"], paused=True)
+    uid = await dial(ami, "1-4", TALK="6")
+    await wait_calls_done(running.controller, [uid], 40)
+    record = running.history.call(uid)
+    assert record is not None
+    assert record.end_reason is EndReason.ABANDONED_IN_QUEUE
+    assert record.agent == ""
+
+
+async def send(running: Running, verb: Verb, agent: str, **kw: object) -> bus.Reply:
+    actor = str(kw.pop("actor", agent))
+    command = Command(id=uuid.uuid4().hex, verb=verb, agent=agent, actor=actor, **kw)  # type: ignore[arg-type]
+    return await bus.send(running.redis, command, timeout=10)
+
+
+async def test_commands_log_in_pause_and_force(ami: AMIClient, running: Running) -> None:
+    controller = running.controller
+    reply = await send(running, Verb.LOGIN, "1002")
+    assert reply.ok, reply.message
+    reply = await send(running, Verb.PAUSE, "李娜", reason="meal")
+    assert reply.ok, reply.message
+    forced = await send(running, Verb.PAUSE, "1001", reason="forced", actor="班长01",
+                        supervisor=True)  # fmt: skip
+    assert not forced.ok  # 王芳 is not logged in
+    refused = await send(running, Verb.PAUSE, "1002", reason="forced")
+    assert not refused.ok
+    assert "only a supervisor" in refused.message
+    await settle(controller, ami)
+    view = controller.agents.view("李娜")
+    assert view is not None
+    assert view.status is AgentStatus.BREAK
+    assert {m.reason for m in view.memberships} == {"meal"}
+    status, _ = await asterisk_view(ami)
+    assert {m.get("PausedReason") for m in status.events if m.get("Name") == "李娜"} == {"meal"}
+    forced = await send(running, Verb.PAUSE, "1002", reason="forced", actor="班长01",
+                        supervisor=True)  # fmt: skip
+    assert forced.ok, forced.message
+    await settle(controller, ami)
+    await controller.flush()
+    journal = [c for c in running.history.journal("李娜") if c.kind == "pause"]
+    assert journal[-1].set_by is PauseSetBy.SUPERVISOR
+    assert journal[-1].actor == "班长01"
+    assert journal[0].set_by is PauseSetBy.SELF
+    assert controller.agents.view("李娜").status is AgentStatus.FORCED_BUSY  # type: ignore[union-attr]
+
+
+async def test_commands_without_a_controller_fail_clearly(redis_url: str) -> None:
+    redis = aredis.Redis.from_url(redis_url)
+    try:
+        command = Command(id=uuid.uuid4().hex, verb=Verb.LOGIN, agent="1001", actor="王芳")
+        with pytest.raises(bus.NoController, match="is `hotline controller` running"):
+            await bus.send(redis, command, timeout=0.5)
+    finally:
+        await redis.aclose()
+
+
+def queue_log_calls(settings: Settings, since: int) -> set[str]:
+    """Call ids queue_log saw enter a queue after byte ``since``."""
+    with (settings.pbx_dir / "log" / "queue_log").open() as f:
+        f.seek(since)
+        entries = [e for e in parse_lines(f.readlines()) if isinstance(e, QueueLogEntry)]
+    return {r.call_id for r in build(entries).calls if r.visits}
+
+
+async def test_cutting_the_ami_link_during_20_calls(ami: AMIClient, running: Running) -> None:
+    controller = running.controller
+    settings = running.settings
+    log_start = (settings.pbx_dir / "log" / "queue_log").stat().st_size
+    await bed.add_members(ami, ["intake", "labour", "property", "environment"], paused=False)
+    await bed.add_members(ami, ["intake"] * 3, paused=False, first_ext=8101)
+    ids = [await dial(ami, "1-4", TALK="12", __AGENT_TALK="4") for _ in range(20)]
+    took = []
+    for _ in range(3):
+        await asyncio.sleep(1.5)
+        writer = controller.client._writer  # the test cuts the link under the client
+        assert writer is not None
+        writer.transport.abort()
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(controller.client.wait_ready(), 10)
+        took.append(await settle(controller, ami))
+    await wait_calls_done(controller, ids, 60)
+    assert controller.resyncs >= 4
+    await asyncio.sleep(2)  # the last queue_log lines
+    await controller.flush()
+    expected = queue_log_calls(settings, log_start)
+    stored = {r.call_id for r in running.history.calls()}
+    assert expected <= stored, f"missing from history: {expected - stored}"
+    assert len(running.history.calls()) == len(stored)  # no duplicates
+    assert max(took) < 2.0
+
+
+async def test_kill_9_asterisk_mid_calls(ami: AMIClient, running: Running) -> None:
+    controller = running.controller
+    settings = running.settings
+    assert (await send(running, Verb.LOGIN, "1004")).ok
+    assert (await send(running, Verb.PAUSE, "1004", reason="toilet", queue="labour")).ok
+    await bed.add_members(ami, ["intake"], paused=True)
+    watcher = Watcher(ami)
+    ids = [await dial(ami, "1-4", TALK="60") for _ in range(3)]
+    await watcher.until(lambda: all(watcher.callers[i].joined for i in ids), 15)
+    watcher.close()
+    asterisk = process.asterisk_pid(settings.pbx_dir)
+    assert asterisk is not None
+    os.kill(asterisk, signal.SIGKILL)
+    await asyncio.sleep(0.5)
+    await asyncio.to_thread(pbx.start, settings)
+    await asyncio.wait_for(controller.client.wait_ready(), 20)
+    check = AMIClient(pbx.endpoint(settings))
+    await check.connect()
+    try:
+        await settle(controller, check)
+        # persistentmembers = no emptied the queues: the controller put 刘洋 back, paused
+        status, _ = await asterisk_view(check)
+        members = {
+            (m.get("Queue"), m.get("Paused"), m.get("PausedReason"))
+            for m in status.events
+            if m.get("Name") == "刘洋"
+        }
+        assert members == {("intake", "0", ""), ("labour", "1", "toilet"), ("property", "0", "")}
+    finally:
+        await check.close()
+    await controller.flush()
+    for uid in ids:
+        record = running.history.call(uid)
+        assert record is not None, uid
+        assert record.end_reason is EndReason.VANISHED
+
+
+async def test_redis_restart(ami: AMIClient, running: Running) -> None:
+    controller = running.controller
+    settings = running.settings
+    await bed.add_members(ami, ["intake"], paused=True)
+    redis_server.stop(settings)
+    uid = await dial(ami, "1-4", TALK="30")  # while Redis is down
+    await asyncio.sleep(3)
+    redis_server.start(settings)
+    live = LiveStore(running.redis)
+    deadline = time.monotonic() + 20
+    while uid not in (await live.snapshot()).calls:
+        assert time.monotonic() < deadline, (
+            f"live store not rebuilt; failures {controller.failures}"
+        )
+        await asyncio.sleep(0.2)
+    snap = await live.snapshot()
+    assert "agent8001" in snap.agents
+    assert controller.failures
