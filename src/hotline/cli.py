@@ -8,9 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
 
 from hotline import ami_cli, controller_cli, ivr_cli
@@ -21,6 +19,7 @@ from hotline.ivr import install
 from hotline.ivr.loader import FlowError
 from hotline.pbx import runner as pbx
 from hotline.pbx.errors import PBXError
+from hotline.runall import run_all
 from hotline.sim.plan import plan_traffic
 from hotline.sim.runner import SimStats, play
 from hotline.stores import redis_server
@@ -67,36 +66,6 @@ def _redis(settings: Settings, args: argparse.Namespace) -> int:
             else f"stopped: {st.url}"
         )
         return EXIT_RUNNING if st.running else EXIT_STOPPED
-    return 0
-
-
-def _run(settings: Settings, args: argparse.Namespace) -> int:
-    """Start everything, say what runs where, stop it all on Ctrl-C or SIGTERM."""
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    started: list[tuple[str, Callable[[], object]]] = []
-    try:
-        rs = redis_server.start(settings)
-        if not settings.redis_url:
-            started.append(("redis", lambda: redis_server.stop(settings)))
-        print(f"redis     {rs.url}  (log {settings.redis_dir}/redis.log)")
-        if settings.pbx == "bundled":
-            installed = install.install(settings, settings.flow)
-            print(f"ivr       {installed.flow.name} ({settings.flow})")
-            st = pbx.start(settings)
-            started.append(("asterisk", lambda: pbx.stop(settings)))
-            print(f"asterisk  {st.version}, pid {st.pid}")
-            print(f"          logs and queue_log in {settings.pbx_dir}/log")
-        print(f"ami       {settings.ami_host}:{settings.ami_port} (user {settings.ami_user})")
-        print("running; Ctrl-C stops everything", flush=True)
-        if args.once:
-            stop.set()
-        stop.wait()
-    finally:
-        for name, halt in reversed(started):
-            print(f"stopping {name}", flush=True)
-            halt()
     return 0
 
 
@@ -147,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="start everything and run until Ctrl-C")
     p.add_argument("--once", action="store_true", help="start, report, stop (for tests)")
+    p.add_argument("--no-sim", action="store_true", help="no simulated traffic")
+    p.add_argument("--rate", type=float, default=6.0, help="simulated calls per minute")
+    p.add_argument("--agents", type=int, default=6, help="simulated agents")
 
     p = sub.add_parser("sim", help="simulated citizens and agents (needs the running PBX)")
     p.add_argument("--calls", type=int, default=20)
@@ -163,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "pbx": _pbx,
     "redis": _redis,
-    "run": _run,
+    "run": run_all,
     "sim": _sim,
     "ami": ami_cli.run,
     "ivr": ivr_cli.run_ivr,

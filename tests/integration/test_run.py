@@ -1,7 +1,8 @@
-"""`hotline run` (what `make run` runs): starts everything, reports it, stops it all."""
+"""`hotline run` (what `make run` runs): everything starts, traffic flows, Ctrl-C stops it."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,10 +14,21 @@ from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
 
 
-def test_run_starts_everything_and_stops_it_on_sigint(other_env: dict[str, str]) -> None:
+def hotline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hotline", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_run_shows_live_calls_and_agents_then_stops_on_sigint(other_env: dict[str, str]) -> None:
     settings = Settings.from_env(other_env)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hotline", "run"],
+        [sys.executable, "-m", "hotline", "run", "--rate", "40", "--agents", "3"],
         env={**os.environ, **other_env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -24,8 +36,8 @@ def test_run_starts_everything_and_stops_it_on_sigint(other_env: dict[str, str])
     )
     try:
         assert proc.stdout is not None
-        lines = []
-        deadline = time.monotonic() + 60
+        lines: list[str] = []
+        deadline = time.monotonic() + 90
         while not lines or not lines[-1].startswith("running; Ctrl-C"):
             assert time.monotonic() < deadline, lines
             line = proc.stdout.readline()
@@ -33,18 +45,33 @@ def test_run_starts_everything_and_stops_it_on_sigint(other_env: dict[str, str])
             lines.append(line.strip())
         report = "\n".join(lines)
         assert f"unix://{settings.redis_dir}/redis.sock" in report
-        assert "asterisk  Asterisk 22." in report
-        assert f"ami       127.0.0.1:{settings.ami_port}" in report
+        assert "Asterisk 22." in report
+        assert f"127.0.0.1:{settings.ami_port}" in report
+        assert "controller  pid" in report
+        assert "40.0 calls/min, 3 agents" in report
         assert pbx.status(settings).state is pbx.PBXState.RUNNING
-        assert redis_server.status(settings).running
+
+        # simulated traffic reaches the controller: calls and agents appear
+        deadline = time.monotonic() + 60
+        while True:
+            agents = json.loads(hotline(other_env, "agents", "list", "--format", "json").stdout)
+            calls = json.loads(hotline(other_env, "calls", "list", "--format", "json").stdout)
+            if len(agents) == 3 and any(c["agent"] for c in calls):
+                break
+            assert time.monotonic() < deadline, (agents, calls)
+            time.sleep(1)
+        table = hotline(other_env, "calls", "list")
+        assert table.returncode == 0, table.stderr
+        assert "language:" in table.stdout  # the IVR path of a simulated citizen
+        assert hotline(other_env, "agents", "list").returncode == 0
 
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    assert "stopping asterisk" in out
-    assert "stopping redis" in out
+    for name in ("simulated traffic", "controller", "asterisk", "redis"):
+        assert f"stopping {name}" in out
     assert pbx.status(settings).state is pbx.PBXState.STOPPED
     assert not redis_server.status(settings).running
