@@ -10,6 +10,8 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -33,7 +35,7 @@ from hotline.queuelog.build import build
 from hotline.queuelog.parse import QueueLogEntry, parse_lines
 from hotline.queues import Queues
 from hotline.queues import diff as queue_diff
-from hotline.records import AgentStatus, EndReason, PauseSetBy
+from hotline.records import AgentStatus, CallRecord, EndReason, PauseSetBy
 from hotline.stores import redis_server
 from hotline.stores.history import History
 from hotline.stores.live import LiveStore
@@ -218,12 +220,17 @@ async def test_commands_without_a_controller_fail_clearly(redis_url: str) -> Non
         await redis.aclose()
 
 
-def queue_log_calls(settings: Settings, since: int) -> set[str]:
-    """Call ids queue_log saw enter a queue after byte ``since``."""
+def queue_log_records(settings: Settings, since: int) -> list[CallRecord]:
+    """The calls queue_log has after byte ``since``."""
     with (settings.pbx_dir / "log" / "queue_log").open() as f:
         f.seek(since)
         entries = [e for e in parse_lines(f.readlines()) if isinstance(e, QueueLogEntry)]
-    return {r.call_id for r in build(entries).calls if r.visits}
+    return list(build(entries).calls)
+
+
+def queue_log_calls(settings: Settings, since: int) -> set[str]:
+    """Call ids queue_log saw enter a queue after byte ``since``."""
+    return {r.call_id for r in queue_log_records(settings, since) if r.visits}
 
 
 async def test_cutting_the_ami_link_during_20_calls(ami: AMIClient, running: Running) -> None:
@@ -308,3 +315,68 @@ async def test_redis_restart(ami: AMIClient, running: Running) -> None:
     snap = await live.snapshot()
     assert "agent8001" in snap.agents
     assert controller.failures
+
+
+async def test_kill_9_the_controller_while_calls_go_on(
+    ami: AMIClient, pbx_running: Settings, redis_url: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    settings = pbx_running
+    log = settings.pbx_dir / "log" / "queue_log"
+    redis = aredis.Redis.from_url(redis_url)
+    await redis.flushdb()
+    st = log.stat()
+    position = {"offset": st.st_size, "identity": [st.st_dev, st.st_ino]}
+    await redis.set("hotline:queuelog:position", json.dumps(position))
+    db = tmp_path / "history.sqlite3"
+    child_env = {**os.environ, **env, "HOTLINE_DB": str(db)}
+    argv = [sys.executable, "-m", "hotline", "controller"]
+
+    def start() -> subprocess.Popen[bytes]:
+        with (tmp_path / "controller.log").open("ab") as out:
+            return subprocess.Popen(argv, env=child_env, stdout=out, stderr=subprocess.STDOUT)
+
+    async def wait_resynced(count: int) -> None:
+        deadline = time.monotonic() + 20
+        text = ""
+        while (text := (tmp_path / "controller.log").read_text()).count("core: resync") < count:
+            assert time.monotonic() < deadline, text[-2000:]
+            await asyncio.sleep(0.1)
+
+    await bed.add_members(ami, ["intake"], paused=False)
+    await bed.add_members(ami, ["intake"], paused=False, first_ext=8101)
+    controller = start()
+    try:
+        await wait_resynced(1)
+        before = [await dial(ami, "1-4", TALK="15", __AGENT_TALK="6") for _ in range(4)]
+        await asyncio.sleep(4)
+        controller.send_signal(signal.SIGKILL)
+        controller.wait()
+        during = [await dial(ami, "1-4", TALK="10", __AGENT_TALK="3") for _ in range(3)]
+        await asyncio.sleep(3)
+        controller = start()
+        await wait_resynced(2)
+        deadline = time.monotonic() + 60
+        while [c for c in await bed.channels(ami) if "hotline-ivr" in (c.get("Channel") or "")]:
+            assert time.monotonic() < deadline, "calls still up"
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(3)  # queue_log's last lines, then the reconciliation
+    finally:
+        controller.send_signal(signal.SIGTERM)
+        controller.wait(20)
+        await redis.aclose()
+    history = History.open(db)
+    try:
+        expected = queue_log_calls(settings, st.st_size)
+        stored = history.calls()
+        ids = [r.call_id for r in stored]
+        assert set(before + during) <= expected
+        assert expected <= set(ids), f"missing: {expected - set(ids)}"
+        assert len(ids) == len(set(ids))
+        by_id = {r.call_id: r for r in stored}
+        truth = {r.call_id: r for r in queue_log_records(settings, st.st_size)}
+        for uid in during:  # began while the controller was away: completed from queue_log
+            assert by_id[uid].end_reason is truth[uid].end_reason, by_id[uid]
+            assert by_id[uid].agent == truth[uid].agent
+            assert any("queue_log" in n or "resync" in n for n in by_id[uid].notes)
+    finally:
+        history.close()
