@@ -47,7 +47,7 @@ from hotline.ivr.asterisk import (
     queue_context,
 )
 from hotline.records import CallRecord, EndReason, QueueVisit, Ring
-from hotline.timestamps import parse_ms
+from hotline.timestamps import event_time
 
 __all__ = ["CallEnded", "CallUpdated", "Calls", "Effect"]
 
@@ -193,11 +193,7 @@ class Calls:
         uid = event.get("Uniqueid")
         if not uid or uid in self._ended:
             return []
-        t = parse_ms(event.get("Timestamp"))
-        if t is None:
-            t = self.now
-        else:
-            self.now = t
+        t = self.now = event_time(event, self.now)
         call = self._active.get(uid)
         created = call is None
         if call is None:

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from hotline.ami.message import Message
-from hotline.timestamps import parse_ms
+from hotline.timestamps import event_time
 
 __all__ = ["QueueChanged", "QueueParams", "QueueView", "Queues", "Waiting", "diff"]
 
@@ -143,11 +143,7 @@ class Queues:
         handler = _EVENTS.get(event.name)
         if handler is None:
             return []
-        t = parse_ms(event.get("Timestamp"))
-        if t is None:
-            t = self.now
-        else:
-            self.now = t
+        t = self.now = event_time(event, self.now)
         changed = handler(self, event, t)
         return [QueueChanged(changed.view())] if changed is not None else []
 

@@ -27,3 +27,12 @@ def parse_ms(value: str | None) -> int | None:
 def event_ms(event: Message) -> int | None:
     """The event's ``Timestamp`` in milliseconds, or None."""
     return parse_ms(event.get("Timestamp"))
+
+
+def event_time(event: Message, last: int) -> int:
+    """The event's time in ms; ``last`` (the last good one) when it has none or a bad one.
+
+    Reducers keep their clock with it: ``self.now = event_time(event, self.now)``.
+    """
+    t = parse_ms(event.get("Timestamp"))
+    return last if t is None else t

@@ -31,6 +31,7 @@ def answered(call_id: str = "1795463379.1", **changes: object) -> CallRecord:
         caller_name="张三丰",
         line="12345",
         t_arrival=T0,
+        t_request=T0 + 8_500,
         ivr_path="language:1>main:3>help:1",
         tag="unpaid-wages",
         visits=(
@@ -89,7 +90,7 @@ def test_open_is_idempotent_and_uses_wal(tmp_path: Path) -> None:
     History.open(path).close()
     history = History.open(path)
     assert history.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert history.migrate() == 1
+    assert history.migrate() == 2
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -122,3 +123,18 @@ def test_the_journal_is_chained_and_an_edit_is_evident(history: History) -> None
     # someone shortens a pause after the fact
     history.connection.execute("UPDATE agent_journal SET t = t + 60000 WHERE id = 2")
     assert history.verify_journal() == 2
+
+
+def test_a_version_1_database_is_migrated_in_place(tmp_path: Path) -> None:
+    from hotline.stores import history as module
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(module.MIGRATIONS[0])
+        conn.execute("PRAGMA user_version = 1")
+    history = History.open(path)
+    history.save_calls([answered()])
+    history.append_journal([AgentChange(t=T0, agent="王芳", kind="login", note="resync")])
+    assert history.call("1795463379.1") == answered()
+    assert history.journal()[0].note == "resync"
+    assert history.verify_journal() is None

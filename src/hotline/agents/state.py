@@ -41,7 +41,7 @@ from hotline.agents.model import AUTOPAUSE_REASON, AgentView, Expectation, Kind,
 from hotline.agents.status import DeviceState, PauseKind, PausePolicy, Phase, status
 from hotline.ami.message import Message
 from hotline.records import AgentChange, AgentStatus, PauseSetBy
-from hotline.timestamps import parse_ms
+from hotline.timestamps import event_time
 
 __all__ = ["Agents", "diff"]
 
@@ -155,11 +155,7 @@ class Agents:
         handler = _EVENTS.get(event.name)
         if handler is None:
             return []
-        t = parse_ms(event.get("Timestamp"))
-        if t is None:
-            t = self.now
-        else:
-            self.now = t
+        t = self.now = event_time(event, self.now)
         out = self.tick(t) if self._wraps else []
         handler(self, event, t, out)
         return out

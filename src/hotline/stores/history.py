@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hotline.records import (
     AgentChange,
@@ -109,6 +110,11 @@ MIGRATIONS: tuple[str, ...] = (
         done_by TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 2: when the caller asked for a human (HotlineQueue), and the journal's notes
+    """
+    ALTER TABLE calls ADD COLUMN t_request BIGINT;
+    ALTER TABLE agent_journal ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 GENESIS = "0" * 64
@@ -131,6 +137,7 @@ def _journal_hash(prev: str, change: AgentChange) -> str:
             change.actor,
             change.call_id,
             change.status.value if change.status else None,
+            *([change.note] if change.note else []),
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -196,7 +203,7 @@ class History:
                 conn.execute("DELETE FROM calls WHERE call_id = ?", (r.call_id,))
                 conn.execute(
                     "INSERT INTO calls VALUES "
-                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         r.call_id, r.linkedid, r.caller, r.caller_name, r.line, r.t_arrival,
                         r.t_q, r.first_queue, r.ivr_path, r.tag, r.t_answer, r.agent,
@@ -204,6 +211,7 @@ class History:
                         r.end_reason.value if r.end_reason else None, r.survey_score,
                         r.callback_number, r.recording, r.precision.value, r.source.value,
                         json.dumps(list(r.notes), ensure_ascii=False),
+                        r.t_request,
                     ),
                 )  # fmt: skip
                 conn.executemany(
@@ -250,7 +258,8 @@ class History:
             rows = conn.execute(
                 "SELECT call_id, linkedid, caller, caller_name, line, t_arrival, ivr_path, tag, "
                 "t_answer, agent, talk_end, completed_by, t_end, end_reason, survey_score, "
-                f"callback_number, recording, precision, source, notes FROM calls {where}",
+                "callback_number, recording, precision, source, notes, t_request "
+                f"FROM calls {where}",
                 args,
             ).fetchall()
             ids = [row[0] for row in rows]
@@ -294,6 +303,7 @@ class History:
                 precision=Precision(row[17]),
                 source=Source(row[18]),
                 notes=tuple(json.loads(row[19])),
+                t_request=row[20],
             )
             for row in rows
         ]
@@ -312,11 +322,11 @@ class History:
                 digest = _journal_hash(prev, c)
                 conn.execute(
                     "INSERT INTO agent_journal (t, agent, kind, queue, reason, set_by, actor, "
-                    "call_id, status, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "call_id, status, prev_hash, hash, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         c.t, c.agent, c.kind, c.queue, c.reason,
                         c.set_by.value if c.set_by else None, c.actor, c.call_id,
-                        c.status.value if c.status else None, prev, digest,
+                        c.status.value if c.status else None, prev, digest, c.note,
                     ),
                 )  # fmt: skip
                 prev = digest
@@ -326,46 +336,36 @@ class History:
     def journal(
         self, agent: str | None = None, since: int = 0, until: int = 2**62
     ) -> list[AgentChange]:
-        sql = (
-            "SELECT t, agent, kind, queue, reason, set_by, actor, call_id, status "
-            "FROM agent_journal WHERE t >= ? AND t < ?"
-        )
+        sql = f"SELECT {_JOURNAL_COLUMNS} FROM agent_journal WHERE t >= ? AND t < ?"
         args: tuple[object, ...] = (since, until)
         if agent is not None:
             sql += " AND agent = ?"
             args += (agent,)
         with self._lock:
             rows = self.connection.execute(sql + " ORDER BY id", args).fetchall()
-        return [
-            AgentChange(
-                t=r[0],
-                agent=r[1],
-                kind=r[2],
-                queue=r[3],
-                reason=r[4],
-                set_by=PauseSetBy(r[5]) if r[5] else None,
-                actor=r[6],
-                call_id=r[7],
-                status=AgentStatus(r[8]) if r[8] else None,
-            )
-            for r in rows
-        ]
+        return [_change(row) for row in rows]
 
     def verify_journal(self) -> int | None:
         """The id of the first journal entry whose hash chain is broken, or None if intact."""
         prev = GENESIS
         with self._lock:
             rows = self.connection.execute(
-                "SELECT id, t, agent, kind, queue, reason, set_by, actor, call_id, status, "
-                "prev_hash, hash FROM agent_journal ORDER BY id"
+                f"SELECT id, prev_hash, hash, {_JOURNAL_COLUMNS} FROM agent_journal ORDER BY id"
             ).fetchall()
         for row in rows:
-            change = AgentChange(
-                t=row[1], agent=row[2], kind=row[3], queue=row[4], reason=row[5],
-                set_by=PauseSetBy(row[6]) if row[6] else None, actor=row[7], call_id=row[8],
-                status=AgentStatus(row[9]) if row[9] else None,
-            )  # fmt: skip
-            if row[10] != prev or row[11] != _journal_hash(prev, change):
+            if row[1] != prev or row[2] != _journal_hash(prev, _change(row[3:])):
                 return int(row[0])
-            prev = row[11]
+            prev = row[2]
         return None
+
+
+_JOURNAL_COLUMNS = "t, agent, kind, queue, reason, set_by, actor, call_id, status, note"
+
+
+def _change(r: tuple[Any, ...]) -> AgentChange:
+    """A journal row (the columns of _JOURNAL_COLUMNS, in order) as an AgentChange."""
+    return AgentChange(
+        t=r[0], agent=r[1], kind=r[2], queue=r[3], reason=r[4],
+        set_by=PauseSetBy(r[5]) if r[5] else None, actor=r[6], call_id=r[7],
+        status=AgentStatus(r[8]) if r[8] else None, note=r[9],
+    )  # fmt: skip
