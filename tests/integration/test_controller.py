@@ -7,6 +7,7 @@ within 2 s of reconnecting, and the history must hold every call queue_log knows
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import signal
@@ -161,6 +162,22 @@ async def test_an_answered_call_is_recorded_live_then_in_history(
     kinds = [c.kind for c in running.history.journal("agent8001")]
     assert "connect" in kinds
     assert "complete" in kinds
+    # the legs are catalogued once MixMonitor closed them, and queued for speech-to-text
+    deadline = time.monotonic() + 20
+    while len(legs := running.history.recordings(uid)) < 3:
+        assert time.monotonic() < deadline, legs
+        await asyncio.sleep(0.2)
+    assert {leg.leg.value for leg in legs} == {"rx", "tx", "mixed"}
+    for leg in legs:
+        data = Path(leg.path).read_bytes()
+        assert leg.size == len(data)
+        assert leg.sha256 == hashlib.sha256(data).hexdigest()
+        assert leg.duration_ms > 2000  # talked about 3 s
+    jobs = await running.redis.xrange("hotline:stt:jobs")
+    assert sorted(f[b"leg"].decode() for _, f in jobs if f[b"call_id"].decode() == uid) == [
+        "rx",
+        "tx",
+    ]
 
 
 async def test_an_abandon_in_queue(ami: AMIClient, running: Running) -> None:

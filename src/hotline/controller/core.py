@@ -36,6 +36,7 @@ from hotline.config import Settings
 from hotline.controller.docs import agent_doc, call_doc, queue_doc
 from hotline.controller.inbox import serve_commands
 from hotline.controller.reconcile import Reconciler
+from hotline.controller.recorder import Ended, serve_recordings
 from hotline.queues import Queues
 from hotline.records import AgentChange, CallRecord, PauseSetBy
 from hotline.stores.history import History
@@ -103,6 +104,7 @@ class Controller:
         self._events: Subscription | None = None
         self.failures: dict[str, int] = {}
         self.snapshot_due = False
+        self.recordings: asyncio.Queue[Ended] = asyncio.Queue()
 
     # -- running ---------------------------------------------------------------------------
 
@@ -118,6 +120,7 @@ class Controller:
             "tick": self._ticker,
             "commands": lambda: serve_commands(self),
             "queue_log": self.reconciler.run,
+            "recordings": lambda: serve_recordings(self),
         }
         tasks = [
             asyncio.create_task(self._guard(name, loop), name=name) for name, loop in loops.items()
@@ -193,6 +196,8 @@ class Controller:
             if isinstance(effect, CallEnded):
                 self.pending.live[key] = Change("call", record.call_id, None)
                 self.pending.ended[record.call_id] = record
+                if record.recording:
+                    self.recordings.put_nowait(Ended(record.call_id, record.recording))
             else:
                 self.pending.live[key] = Change("call", record.call_id, call_doc(record))
 

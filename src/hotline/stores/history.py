@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hotline.recordings.catalogue import Leg, Recording
 from hotline.records import (
     AgentChange,
     AgentStatus,
@@ -114,6 +115,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE calls ADD COLUMN t_request BIGINT;
     ALTER TABLE agent_journal ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    """,
+    # 3: the recorded legs of each call
+    """
+    CREATE TABLE recordings (
+        call_id TEXT NOT NULL,
+        leg TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        duration_ms BIGINT NOT NULL,
+        sha256 TEXT NOT NULL,
+        t_catalogued BIGINT NOT NULL,
+        PRIMARY KEY (call_id, leg)
+    );
     """,
 )
 
@@ -307,6 +321,27 @@ class History:
             )
             for row in rows
         ]
+
+    # -- recordings -------------------------------------------------------------------------
+
+    def save_recordings(self, recordings: Iterable[Recording], at: int) -> int:
+        """Record catalogued legs (a leg catalogued again replaces its row)."""
+        rows = [
+            (r.call_id, r.leg.value, r.path, r.size, r.duration_ms, r.sha256, at)
+            for r in recordings
+        ]
+        with self._tx() as conn:
+            conn.executemany("INSERT OR REPLACE INTO recordings VALUES (?,?,?,?,?,?,?)", rows)
+        return len(rows)
+
+    def recordings(self, call_id: str) -> list[Recording]:
+        with self._lock:
+            rows = self.connection.execute(
+                "SELECT call_id, leg, path, size, duration_ms, sha256 FROM recordings "
+                "WHERE call_id = ? ORDER BY leg",
+                (call_id,),
+            ).fetchall()
+        return [Recording(r[0], Leg(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
 
     # -- the agent journal ----------------------------------------------------------------
 

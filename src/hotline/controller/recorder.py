@@ -1,0 +1,88 @@
+"""Catalogue the legs of ended calls and queue their speech-to-text jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hotline.pbx.instance import MOUNT_POINT
+from hotline.recordings.catalogue import (
+    Leg,
+    Recording,
+    RecordingError,
+    describe,
+    host_path,
+    leg_paths,
+)
+from hotline.stores import streams
+from hotline.stores.keys import KEYS
+
+if TYPE_CHECKING:
+    from hotline.controller.core import Controller
+
+log = logging.getLogger(__name__)
+SETTLE_S = 0.5  # a file whose size did not change for this long is closed
+GIVE_UP_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    call_id: str
+    prefix: str  # as the PBX wrote it (HotlineRecording)
+
+
+async def _settled(paths: list[str]) -> dict[str, int]:
+    """Sizes of the files that exist, once none of them grew for SETTLE_S."""
+
+    def sizes() -> dict[str, int]:
+        out = {}
+        for p in paths:
+            with contextlib.suppress(FileNotFoundError):
+                out[p] = os.stat(p).st_size
+        return out
+
+    before = sizes()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + GIVE_UP_S
+    while True:
+        await asyncio.sleep(SETTLE_S)
+        now = sizes()
+        if (now == before and now) or loop.time() > deadline:
+            return now
+        before = now
+
+
+async def catalogue(controller: Controller, ended: Ended) -> list[Recording]:
+    prefix = host_path(ended.prefix, MOUNT_POINT, controller.settings.pbx_dir)
+    legs = leg_paths(prefix)
+    present = await _settled([str(p) for p in legs.values()])
+    found = []
+    for leg, path in legs.items():
+        if str(path) not in present:
+            continue
+        try:
+            found.append(await asyncio.to_thread(describe, ended.call_id, leg, path))
+        except RecordingError as exc:
+            log.error("recording of %s not catalogued: %s", ended.call_id, exc)
+    if found:
+        await asyncio.to_thread(controller.history.save_recordings, found, controller.clock())
+    for rec in found:
+        if rec.leg is not Leg.MIXED and rec.duration_ms > 0:
+            job = {"call_id": rec.call_id, "leg": rec.leg.value, "path": rec.path,
+                   "sha256": rec.sha256, "duration_ms": rec.duration_ms}  # fmt: skip
+            await controller.redis.xadd(KEYS.stt_jobs, streams.fields(job))
+    return found
+
+
+async def serve_recordings(controller: Controller) -> None:
+    """Catalogue calls as they end, a few at a time (each waits for its files to close)."""
+    pending: set[asyncio.Task[list[Recording]]] = set()
+    while True:
+        ended = await controller.recordings.get()
+        task = asyncio.create_task(catalogue(controller, ended))
+        pending.add(task)
+        task.add_done_callback(pending.discard)

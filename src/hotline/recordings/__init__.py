@@ -1,0 +1,1 @@
+"""Recordings: catalogue, hashing, speech-to-text."""
