@@ -52,10 +52,10 @@ def test_describe_reads_size_duration_and_hash(tmp_path: Path) -> None:
 def test_a_truncated_or_foreign_file_is_a_clear_error(tmp_path: Path, content: bytes) -> None:
     bad = tmp_path / "bad.wav"
     bad.write_bytes(content)
-    with pytest.raises(RecordingError, match="bad.wav"):
+    with pytest.raises(RecordingError, match=r"bad\.wav"):
         describe("1795.7", Leg.AGENT, bad)
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(RecordingError, match="gone.wav"):
+    with pytest.raises(RecordingError, match=r"gone\.wav"):
         describe("1795.7", Leg.AGENT, tmp_path / "gone.wav")
