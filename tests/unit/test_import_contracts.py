@@ -39,6 +39,16 @@ CORE = [
     "agents/model.py",
     "agents/state.py",
     "agents/status.py",
+    "metrics/__init__.py",
+    "metrics/params.py",
+    "metrics/timefmt.py",
+    "metrics/populations.py",
+    "metrics/explain.py",
+    "metrics/formulas.py",
+    "metrics/report.py",
+    "metrics/render.py",
+    "metrics/asterisk.py",
+    "metrics/merge.py",
 ]
 
 # Anything that touches sockets, files, processes, clocks, randomness or the environment.

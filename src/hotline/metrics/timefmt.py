@@ -1,0 +1,81 @@
+"""Epoch milliseconds shown in the centre's time zone, and durations, as text (pure).
+
+    local(1795564385000, "Asia/Shanghai")          # datetime 2026-11-24 ... +08:00
+    clock(1795564385412, Precision.MILLISECOND)    # "2026-11-24 10:33:05.412"
+    clock(1795564385000, Precision.SECOND)         # "2026-11-24 10:33:05"
+    duration(17208, Precision.MILLISECOND)         # "17.208 s"
+    duration(17000, Precision.SECOND)              # "17 s"
+
+Intervals (:func:`interval_key`) are cut in local time: a call queued at 23:59:59.999 on
+one day and one at 00:00:00.000 on the next fall in different days whatever UTC says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from hotline.records import Precision
+
+__all__ = ["GroupBy", "clock", "duration", "interval_key", "local", "zone"]
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local(ms: int, tz: str) -> dt.datetime:
+    """Epoch ms → an aware datetime in ``tz`` (exact to the millisecond)."""
+    seconds, rest = divmod(ms, 1000)
+    base = dt.datetime.fromtimestamp(seconds, zone(tz))
+    return base + dt.timedelta(milliseconds=rest)
+
+
+def clock(ms: int, precision: Precision, tz: str, *, date: bool = True) -> str:
+    """Local date and time; milliseconds only when the record has them."""
+    t = local(ms, tz)
+    text = t.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S")
+    if precision is Precision.MILLISECOND:
+        text += f".{ms % 1000:03d}"
+    return text
+
+
+def duration(ms: int, precision: Precision) -> str:
+    """A duration in seconds: "17.208 s" to the ms, "17 s" to the second."""
+    if precision is Precision.SECOND:
+        if ms % 1000 == 0:
+            return f"{ms // 1000} s"
+        return f"{ms / 1000:.1f} s"
+    sign = "-" if ms < 0 else ""
+    whole, rest = divmod(abs(ms), 1000)
+    return f"{sign}{whole}.{rest:03d} s"
+
+
+class GroupBy(Enum):
+    """How a report is cut: by the call's first queue, its answering agent, or the local
+    interval of its ``t_q``."""
+
+    QUEUE = "queue"
+    AGENT = "agent"
+    MIN15 = "15min"
+    HOUR = "hour"
+    DAY = "day"
+    MONTH = "month"
+
+
+def interval_key(ms: int, by: GroupBy, tz: str) -> str:
+    """The local interval that contains ``ms``: "2026-11-24 10:15", "2026-11-24 10:00",
+    "2026-11-24" or "2026-11"."""
+    t = local(ms, tz)
+    if by is GroupBy.MIN15:
+        return t.strftime("%Y-%m-%d %H:") + f"{t.minute - t.minute % 15:02d}"
+    if by is GroupBy.HOUR:
+        return t.strftime("%Y-%m-%d %H:00")
+    if by is GroupBy.DAY:
+        return t.strftime("%Y-%m-%d")
+    if by is GroupBy.MONTH:
+        return t.strftime("%Y-%m")
+    raise ValueError(f"{by} is not an interval")
