@@ -10,17 +10,34 @@ from hotline.agents.model import AgentView
 from hotline.queues import QueueView
 from hotline.records import CallRecord
 
+_SCALARS = (str, int, float, bool, type(None))
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    names = _FIELDS.get(cls)
+    if names is None and dataclasses.is_dataclass(cls):
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
 
 def to_doc(value: Any) -> Any:
-    """Dataclasses, enums and tuples as plain JSON values (recursively)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_doc(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    """Dataclasses, enums and tuples as plain JSON values (recursively).
+
+    On the controller's hot path (a document per change): scalars are checked first and a
+    dataclass's field names are looked up once per class.
+    """
+    if isinstance(value, _SCALARS):
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (tuple, list)):
         return [to_doc(v) for v in value]
     if isinstance(value, dict):
         return {str(k): to_doc(v) for k, v in value.items()}
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: to_doc(getattr(value, name)) for name in names}
     return value
 
 
