@@ -1,8 +1,10 @@
-"""The call centre's configuration (config/center.yaml): pause reasons, teams, agents.
+"""The call centre's configuration (config/center.yaml): pause reasons, teams, agents, and
+the watchdog's thresholds.
 
     center = load_center(text)
     center.reason("meal").label        # 用餐
     center.agents["1001"].interface    # PJSIP/1001
+    center.watchdog.thresholds("team-a", "day").busy_max_ms   # 600000
 
 Validated like a flow: every problem is reported at once, naming its node.
 """
@@ -12,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from hotline.ivr.loader import FlowError, Problem
+from hotline.watchdog.config import WatchdogConfig, load_watchdog
 
 EXT = re.compile(r"^[0-9]{2,8}$")
 CODE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
@@ -69,6 +72,8 @@ class Center:
     reasons: Mapping[str, PauseReason]
     teams: Mapping[str, Team]
     agents: Mapping[str, Agent]
+    watchdog: WatchdogConfig = field(default_factory=WatchdogConfig)
+    """The ``watchdog:`` section: thresholds per team and shift, severity and escalation."""
 
     def reason(self, code: str) -> PauseReason:
         return self.reasons[code]
@@ -107,8 +112,8 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     if not isinstance(data, dict):
         raise CenterError([Problem("center", "expected a mapping")])
     for key in data:
-        if key not in ("pause_reasons", "teams", "agents"):
-            fail(str(key), "unknown key (expected pause_reasons, teams, agents)")
+        if key not in ("pause_reasons", "teams", "agents", "watchdog"):
+            fail(str(key), "unknown key (expected pause_reasons, teams, agents, watchdog)")
 
     reasons: dict[str, PauseReason] = {}
     for code, spec in _mapping(data, "pause_reasons", fail).items():
@@ -169,9 +174,12 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     names = [a.name for a in agents.values()]
     for name in {n for n in names if names.count(n) > 1}:
         fail("agents", f"two agents are named {name!r} (names are Asterisk MemberNames)")
+    watchdog = load_watchdog(
+        data.get("watchdog"), fail, {name: [s.name for s in t.shifts] for name, t in teams.items()}
+    )
     if problems:
         raise CenterError(problems)
-    return Center(reasons, teams, agents)
+    return Center(reasons, teams, agents, watchdog)
 
 
 def _mapping(data: Mapping[str, Any], key: str, fail: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import random
 import sys
 from collections.abc import Callable, Sequence
 
-from hotline import ami_cli, controller_cli, ivr_cli, metrics_cli
+from hotline import ami_cli, controller_cli, ivr_cli, metrics_cli, watchdog_cli
 from hotline.ami.client import AMIClient
 from hotline.ami.errors import AMIError
 from hotline.config import ConfigError, Settings
@@ -129,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     ami_cli.add_parser(sub)
     ivr_cli.add_parsers(sub)
     controller_cli.add_parsers(sub)
+    watchdog_cli.add_parsers(sub)  # adds `agents audit` and `agents report`
     metrics_cli.add_parsers(sub)
     return parser
 
@@ -143,7 +144,7 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "prompts": ivr_cli.run_prompts,
     "controller": controller_cli.run_controller,
     "calls": controller_cli.run_calls,
-    "agents": controller_cli.run_agents,
+    "agents": watchdog_cli.run_agents,  # hands `agents list` to controller_cli
     "agent": controller_cli.run_agent,
     "metrics": metrics_cli.run_metrics,
 }

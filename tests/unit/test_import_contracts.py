@@ -49,6 +49,20 @@ CORE = [
     "metrics/render.py",
     "metrics/asterisk.py",
     "metrics/merge.py",
+    "watchdog/__init__.py",
+    "watchdog/alerts.py",
+    "watchdog/audit.py",
+    "watchdog/basis.py",
+    "watchdog/config.py",
+    "watchdog/engine.py",
+    "watchdog/escalation.py",
+    "watchdog/evidence.py",
+    "watchdog/render.py",
+    "watchdog/rules.py",
+    "watchdog/report.py",
+    "watchdog/shifts.py",
+    "watchdog/spans.py",
+    "watchdog/track.py",
 ]
 
 # Anything that touches sockets, files, processes, clocks, randomness or the environment.
