@@ -57,8 +57,20 @@ class Inbox:
     keys: Keys = field(default=KEYS)
     position: str = "$"  # commands sent before the controller started are not replayed
 
+    async def start(self) -> None:
+        """Fix the position to the stream's end now, so nothing sent later is skipped.
+
+        (With ``$`` every read would start at the end *then*: a command added between two
+        reads would be lost.)
+        """
+        if self.position != "$":
+            return
+        last = await streams.last_id(self.redis, self.keys.commands)
+        self.position = last or "0-0"
+
     async def __aiter__(self) -> AsyncIterator[Command | tuple[str, CommandError]]:
         """Commands in order; a malformed one comes as (its id, the error)."""
+        await self.start()
         while True:
             entries = await streams.read(
                 self.redis, self.keys.commands, self.position, block_ms=5000, count=100

@@ -111,6 +111,14 @@ class Subscription:
         while (item := await self.queue.get()) is not None:
             yield item
 
+    def drain(self) -> int:
+        """Drop what is queued now; return how many events that was."""
+        dropped = 0
+        while not self.queue.empty():
+            if self.queue.get_nowait() is not None:
+                dropped += 1
+        return dropped
+
     def close(self) -> None:
         self._client.unsubscribe(self)
 
@@ -258,7 +266,9 @@ class AMIClient:
         while not self._closing:
             try:
                 await self._open()
-            except (AMIError, OSError) as exc:
+            # the task loop's top: an on_connect hook may fail for reasons of its own (the
+            # controller's Redis is down too); the session was torn down, so try again later
+            except Exception as exc:  # noqa: BLE001
                 self.stats.last_error = str(exc)
                 log.warning("AMI connect to %s failed: %s", self._where(), exc)
                 await asyncio.sleep(delay)

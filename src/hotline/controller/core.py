@@ -30,6 +30,7 @@ from hotline.agents.status import PausePolicy
 from hotline.ami.client import AMIClient, Subscription
 from hotline.ami.errors import AMIError
 from hotline.ami.message import EventList, Message
+from hotline.bus import Inbox
 from hotline.calls import CallEnded, Calls, Effect
 from hotline.center import Center
 from hotline.config import Settings
@@ -98,6 +99,8 @@ class Controller:
         self.agents = Agents(policy=policy)
         self.pending = Pending()
         self.lock = asyncio.Lock()  # held by resync: events wait until the model is rebuilt
+        self._flush_lock = asyncio.Lock()
+        self.inbox: Inbox | None = None
         self.ready = asyncio.Event()  # set after the first resync
         self.resyncs = 0
         self.reconciler = Reconciler(self, settings.pbx_dir / "log" / "queue_log")
@@ -226,15 +229,17 @@ class Controller:
         """Write what is pending: SQLite (history) first, then Redis (live).
 
         In that order a call leaves the live store only once it is in the history, so no
-        reader loses sight of it. On a failure nothing is lost: what was not written is
-        pending again.
+        reader loses sight of it. One flush at a time (the flusher, the reconciler and the
+        resync all flush): batches land in the order they were made. On a failure nothing
+        is lost: what was not written is pending again.
         """
-        pending, self.pending = self.pending, Pending()
-        try:
-            await self._write(pending)
-        except BaseException:
-            self.pending = pending.merged_with(self.pending)
-            raise
+        async with self._flush_lock:
+            pending, self.pending = self.pending, Pending()
+            try:
+                await self._write(pending)
+            except BaseException:
+                self.pending = pending.merged_with(self.pending)
+                raise
 
     async def write_snapshot(self) -> None:
         """Replace the live store's snapshot with the whole model."""
@@ -247,11 +252,15 @@ class Controller:
         self.snapshot_due = False
 
     async def _write(self, pending: Pending) -> None:
+        # shielded: a cancelled flush must not leave a committed write pending again (the
+        # journal is append-only; writing it twice would double pauses)
         if pending.ended:
-            await asyncio.to_thread(self.history.save_calls, list(pending.ended.values()))
+            ended = list(pending.ended.values())
+            await asyncio.shield(asyncio.to_thread(self.history.save_calls, ended))
             pending.ended = {}
         if pending.journal:
-            await asyncio.to_thread(self.history.append_journal, pending.journal)
+            journal = pending.journal
+            await asyncio.shield(asyncio.to_thread(self.history.append_journal, journal))
             pending.journal = []
         if self.snapshot_due:
             await self.write_snapshot()
@@ -286,7 +295,15 @@ class Controller:
     async def resync(self, client: AMIClient) -> None:
         """Rebuild the model from Asterisk's own view (the on_connect hook)."""
         async with self.lock:
-            restarted = await self._asterisk_restarted(client)
+            # events of the previous session still queued are older than the view below:
+            # applied after it they would resurrect calls whose hangup we never saw
+            if self._events is not None:
+                stale = self._events.drain()
+                if stale:
+                    log.info("resync: dropped %d events of the previous session", stale)
+            started = await self._asterisk_started(client)
+            last = await self._last_started()
+            restarted = bool(last) and started != last
             status = await client.action("QueueStatus")
             channels = await client.action("CoreShowChannels")
             assert isinstance(status, EventList)
@@ -303,22 +320,30 @@ class Controller:
             self._journal(self.agents.resync(status.events, now=now, calls=alive))
             self.snapshot_due = True  # the flush writes the whole model, not the changes
             await self.flush()
+            # only now: if anything above failed, the next resync re-adds the members again
+            await self.redis.set(self._started_key, started)
             self.resyncs += 1
             self.ready.set()
             log.info(
                 "resync %d: %d calls, %d agents", self.resyncs, len(alive), len(self.agents.views())
             )
 
-    async def _asterisk_restarted(self, client: AMIClient) -> bool:
-        """Whether Asterisk started anew since we last saw it (CoreStartupTime changed)."""
+    @property
+    def _started_key(self) -> str:
+        return f"{KEYS.prefix}:pbx:started"
+
+    async def _asterisk_started(self, client: AMIClient) -> str:
+        """When this Asterisk started (CoreStatus): a change means it restarted."""
         core = await client.action("CoreStatus")
         assert isinstance(core, Message)
-        started = f"{core.get('CoreStartupDate')} {core.get('CoreStartupTime')}"
-        key = f"{KEYS.prefix}:pbx:started"
-        previous = await self.redis.getset(key, started)
-        if isinstance(previous, bytes):
-            previous = previous.decode()
-        return previous is not None and previous != started
+        return f"{core.get('CoreStartupDate')} {core.get('CoreStartupTime')}"
+
+    async def _last_started(self) -> str:
+        """The start time seen at the last successful resync ("" the first time)."""
+        raw = await self.redis.get(self._started_key)
+        if raw is None:
+            return ""
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
 
     async def _readd_members(self, client: AMIClient, status: EventList) -> int:
         """Re-add the members Asterisk lost in its restart, paused as they were."""

@@ -45,7 +45,11 @@ async def execute(controller: Controller, command: Command) -> Reply:
 
 
 async def serve_commands(controller: Controller) -> None:
-    inbox = Inbox(controller.redis)
+    # the inbox (its stream position) outlives a restart of this loop after a Redis error,
+    # so commands sent during the back-off are still served
+    if controller.inbox is None:
+        controller.inbox = Inbox(controller.redis)
+    inbox = controller.inbox
     async for item in inbox:
         if isinstance(item, tuple):
             command_id, error = item

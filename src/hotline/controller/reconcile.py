@@ -75,7 +75,7 @@ class Reconciler:
         self.builder = Builder()
         self.stored = 0
         self.problems = 0
-        self.deferred: set[str] = set()
+        self.deferred: dict[str, CallRecord] = {}
 
     async def _saved_position(self) -> tuple[int, tuple[int, int] | None]:
         raw = await self.controller.redis.get(f"{KEYS.prefix}:queuelog:position")
@@ -113,17 +113,21 @@ class Reconciler:
             tail.close()
 
     async def absorb(self, entries: list[QueueLogEntry]) -> None:
-        """Store the calls these lines complete that the controller did not follow."""
+        """Store the calls these lines complete that the controller did not follow.
+
+        A call queue_log has finished while AMI still follows it waits in ``deferred`` (with
+        its queue_log record, which the builder may forget) until it has ended live. An id
+        leaves ``deferred`` only once handled, so a failure part way loses nothing.
+        """
         controller = self.controller
-        todo = self.builder.feed(entries) | self.deferred
-        self.deferred = set()
-        for call_id in todo:
-            theirs = self.builder.record(call_id)
+        for call_id in self.builder.feed(entries):
+            self.deferred[call_id] = self.builder.record(call_id)
+        for call_id, theirs in list(self.deferred.items()):
             if theirs.end_reason is None:
-                continue  # still going in queue_log: its last line will report it again
-            if call_id in controller.calls:
-                self.deferred.add(call_id)  # followed live: look again once it has ended
+                del self.deferred[call_id]  # still going: its last line reports it again
                 continue
+            if call_id in controller.calls:
+                continue  # followed live: look again once it has ended
             await controller.flush()  # what AMI said about it is in the history first
             ours = await asyncio.to_thread(controller.history.call, call_id)
             record = merge(ours, theirs)
@@ -131,5 +135,6 @@ class Reconciler:
                 await asyncio.to_thread(controller.history.save_calls, [record])
                 self.stored += 1
                 log.info("queue_log completed call %s (%s)", call_id, record.end_reason)
+            del self.deferred[call_id]
         if entries:
             self.builder.settle(before=entries[-1].t - QUIET_S)

@@ -6,8 +6,11 @@ import asyncio
 import contextlib
 import logging
 import os
+import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from redis.exceptions import RedisError
 
 from hotline.pbx.instance import MOUNT_POINT
 from hotline.recordings.catalogue import (
@@ -78,11 +81,28 @@ async def catalogue(controller: Controller, ended: Ended) -> list[Recording]:
     return found
 
 
+async def _catalogue_safely(controller: Controller, ended: Ended, gate: asyncio.Semaphore) -> None:
+    async with gate:
+        for attempt in range(3):
+            try:
+                await catalogue(controller, ended)
+                return
+            except (OSError, RedisError, sqlite3.Error) as exc:
+                log.error("cataloguing %s failed (%s), attempt %d", ended.call_id, exc, attempt + 1)
+                await asyncio.sleep(1.0 + attempt * 2)
+
+
 async def serve_recordings(controller: Controller) -> None:
-    """Catalogue calls as they end, a few at a time (each waits for its files to close)."""
-    pending: set[asyncio.Task[list[Recording]]] = set()
-    while True:
-        ended = await controller.recordings.get()
-        task = asyncio.create_task(catalogue(controller, ended))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
+    """Catalogue calls as they end, four at a time (each waits for its files to close)."""
+    gate = asyncio.Semaphore(4)
+    running: set[asyncio.Task[None]] = set()
+    try:
+        while True:
+            ended = await controller.recordings.get()
+            task = asyncio.create_task(_catalogue_safely(controller, ended, gate))
+            running.add(task)
+            task.add_done_callback(running.discard)
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)

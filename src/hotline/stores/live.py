@@ -81,13 +81,17 @@ class LiveStore:
         return {"call": self.keys.calls, "agent": self.keys.agents, "queue": self.keys.queues}[kind]
 
     async def _next_seq(self, count: int) -> tuple[int, int]:
-        # one writer (the controller) numbers the changes; the counter in Redis lets it
-        # continue after a restart
+        """The numbers for ``count`` changes; :meth:`_used` commits them once written.
+
+        One writer (the controller) numbers the changes; the counter in Redis lets it
+        continue after a restart. A failed write does not use its numbers (no gap).
+        """
         if self._seq is None:
             self._seq = int(await self.redis.get(self.keys.seq) or 0)
-        first = self._seq + 1
-        self._seq += count
-        return first, self._seq
+        return self._seq + 1, self._seq + count
+
+    def _used(self, last: int) -> None:
+        self._seq = last
 
     async def apply(self, changes: Sequence[Change]) -> int:
         """Write the changes and their feed entries in one MULTI; return the last seq."""
@@ -113,6 +117,7 @@ class LiveStore:
             )
         pipe.set(self.keys.seq, last)
         await pipe.execute()
+        self._used(last)
         return last
 
     async def replace(
@@ -140,6 +145,7 @@ class LiveStore:
         )
         pipe.set(self.keys.seq, seq)
         await pipe.execute()
+        self._used(seq)
         return seq
 
     async def snapshot(self) -> Snapshot:

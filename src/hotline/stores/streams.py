@@ -27,3 +27,9 @@ async def read(
 def fields(values: Mapping[str, str | int]) -> dict[Any, Any]:
     """Stream entry fields in the form redis-py's XADD signature accepts."""
     return dict(values)
+
+
+async def last_id(redis: aredis.Redis, key: str) -> str | None:
+    """The id of the stream's last entry, or None when it is empty or missing."""
+    last = cast("list[tuple[bytes, dict[bytes, bytes]]]", await redis.xrevrange(key, count=1))
+    return last[0][0].decode() if last else None
