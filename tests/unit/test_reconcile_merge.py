@@ -1,0 +1,83 @@
+"""What the controller stores when queue_log completes a call (pure rules)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hotline.controller.core import Pending
+from hotline.controller.reconcile import merge
+from hotline.records import CallRecord, EndReason, Precision, QueueVisit, Source
+from hotline.stores.live import Change
+
+T = 1_795_563_000_000
+
+
+def from_queue_log(**kw: object) -> CallRecord:
+    base = CallRecord(
+        call_id="c1",
+        caller="13800138000",
+        visits=(QueueVisit("intake", T, 1, T + 25_000, "CONNECT"),),
+        t_answer=T + 25_000,
+        agent="朱英8001",
+        talk_end=T + 60_000,
+        completed_by="agent",
+        t_end=T + 60_000,
+        end_reason=EndReason.ANSWERED,
+        precision=Precision.SECOND,
+        source=Source.QUEUE_LOG,
+    )
+    return dataclasses.replace(base, **kw)  # type: ignore[arg-type]
+
+
+def test_a_call_the_controller_never_saw_is_stored_and_marked() -> None:
+    stored = merge(None, from_queue_log())
+    assert stored is not None
+    assert stored.agent == "朱英8001"
+    assert "from queue_log: the controller was away" in stored.notes
+
+
+def test_a_call_followed_live_is_kept_as_ami_saw_it() -> None:
+    ours = from_queue_log(precision=Precision.MILLISECOND, source=Source.AMI, t_answer=T + 25_123)
+    assert merge(ours, from_queue_log()) is None
+
+
+def test_a_vanished_call_gets_its_end_from_queue_log_and_keeps_the_ivr_facts() -> None:
+    ours = CallRecord(
+        call_id="c1",
+        t_arrival=T - 9_000,
+        ivr_path="language:1>main:4",
+        recording="/srv/hotline/spool/recordings/x/c1",
+        t_end=T + 5_000,
+        end_reason=EndReason.VANISHED,
+        notes=("channel gone at resync",),
+    )
+    stored = merge(ours, from_queue_log())
+    assert stored is not None
+    assert stored.end_reason is EndReason.ANSWERED
+    assert (stored.agent, stored.t_answer) == ("朱英8001", T + 25_000)
+    assert (stored.t_arrival, stored.ivr_path) == (T - 9_000, "language:1>main:4")
+    assert stored.precision is Precision.SECOND
+
+
+def test_a_call_adopted_at_resync_gets_its_answer_and_agent_from_queue_log() -> None:
+    ours = from_queue_log(
+        agent="",
+        t_answer=T + 61_000,  # the resync's guess
+        precision=Precision.MILLISECOND,
+        source=Source.AMI,
+        notes=("bridged at resync: answer time unknown",),
+    )
+    stored = merge(ours, from_queue_log())
+    assert stored is not None
+    assert (stored.agent, stored.t_answer, stored.end_reason) == (
+        "朱英8001",
+        T + 25_000,
+        EndReason.ANSWERED,
+    )
+
+
+def test_an_unwritten_batch_goes_before_the_newer_one() -> None:
+    older = Pending(live={("agent", "a"): Change("agent", "a", {"status": "busy"})})
+    newer = Pending(live={("agent", "a"): Change("agent", "a", {"status": "ready"})})
+    merged = older.merged_with(newer)
+    assert merged.live[("agent", "a")].doc == {"status": "ready"}
