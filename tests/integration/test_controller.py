@@ -401,3 +401,30 @@ async def test_kill_9_the_controller_while_calls_go_on(
             assert any("queue_log" in n or "resync" in n for n in by_id[uid].notes)
     finally:
         history.close()
+
+
+async def test_the_watchdog_raises_a_live_alert_while_callers_wait(
+    ami: AMIClient, running: Running
+) -> None:
+    """The Wuyi case, live: an agent sits in 示忙 while a citizen waits in her queue."""
+    controller = running.controller
+    assert (await send(running, Verb.LOGIN, "1001")).ok  # 王芳: intake, labour
+    assert (await send(running, Verb.PAUSE, "1001", reason="busy")).ok
+    # another member, paused too, so the queue takes callers (王芳's phone is not registered)
+    await bed.add_members(ami, ["intake"], paused=True)
+    await dial(ami, "1-4", TALK="60")
+    live = LiveStore(running.redis)
+    deadline = time.monotonic() + 45
+    while True:
+        await controller.flush()
+        alerts = [a for a in (await live.alerts()).values() if a["agent"] == "王芳"]
+        if any(a["rule"] == "paused_while_waiting" for a in alerts):
+            break
+        assert time.monotonic() < deadline, f"no alert; seen {[a['rule'] for a in alerts]}"
+        await asyncio.sleep(0.5)
+    alert = next(a for a in alerts if a["rule"] == "paused_while_waiting")
+    assert alert["severity"] == "critical"
+    waiting = alert["evidence"]["waiting"]
+    assert waiting["count"] + waiting["still_waiting"] >= 1
+    stored = {a["id"]: a for a in running.history.alerts("王芳")}
+    assert alert["id"] in stored

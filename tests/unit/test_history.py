@@ -90,7 +90,7 @@ def test_open_is_idempotent_and_uses_wal(tmp_path: Path) -> None:
     History.open(path).close()
     history = History.open(path)
     assert history.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert history.migrate() == 3
+    assert history.migrate() == 4
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis.asyncio as aredis
 from redis.exceptions import RedisError
@@ -34,7 +35,7 @@ from hotline.bus import Inbox
 from hotline.calls import CallEnded, Calls, Effect
 from hotline.center import Center
 from hotline.config import Settings
-from hotline.controller.docs import agent_doc, call_doc, queue_doc
+from hotline.controller.docs import agent_doc, alert_doc, call_doc, queue_doc
 from hotline.controller.inbox import serve_commands
 from hotline.controller.reconcile import Reconciler
 from hotline.controller.recorder import Ended, serve_recordings
@@ -43,6 +44,7 @@ from hotline.records import AgentChange, CallRecord, PauseSetBy
 from hotline.stores.history import History
 from hotline.stores.keys import KEYS
 from hotline.stores.live import Change, LiveStore
+from hotline.watchdog import CHINA, Alert, Watchdog, resynced
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +61,10 @@ class Pending:
     ended: dict[str, CallRecord] = field(default_factory=dict)
     journal: list[AgentChange] = field(default_factory=list)
     members_changed: set[str] = field(default_factory=set)
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.live or self.ended or self.journal or self.members_changed)
+        return bool(self.live or self.ended or self.journal or self.members_changed or self.alerts)
 
     def merged_with(self, newer: Pending) -> Pending:
         """This (older, unwritten) batch followed by ``newer``."""
@@ -70,6 +73,7 @@ class Pending:
             ended={**self.ended, **newer.ended},
             journal=[*self.journal, *newer.journal],
             members_changed=self.members_changed | newer.members_changed,
+            alerts={**self.alerts, **newer.alerts},
         )
 
 
@@ -97,6 +101,7 @@ class Controller:
         self.calls = Calls()
         self.queues = Queues()
         self.agents = Agents(policy=policy)
+        self.watchdog = Watchdog(center.watchdog, center, tz=CHINA)
         self.pending = Pending()
         self.lock = asyncio.Lock()  # held by resync: events wait until the model is rebuilt
         self._flush_lock = asyncio.Lock()
@@ -184,6 +189,7 @@ class Controller:
             now = self.clock()
             async with self.lock:
                 self._journal(self.agents.tick(now))
+                self._alerts(self.watchdog.tick(now))
                 # waiting times grow while nothing happens: the wallboard needs them
                 for view in self.queues.views().values():
                     if view.waiting:
@@ -201,6 +207,7 @@ class Controller:
     def _calls(self, effects: list[Effect]) -> None:
         for effect in effects:
             record = effect.record
+            self._alerts(self.watchdog.feed(record))
             key = ("call", record.call_id)
             if isinstance(effect, CallEnded):
                 self.pending.live[key] = Change("call", record.call_id, None)
@@ -209,6 +216,13 @@ class Controller:
                     self.recordings.put_nowait(Ended(record.call_id, record.recording))
             else:
                 self.pending.live[key] = Change("call", record.call_id, call_doc(record))
+
+    def _alerts(self, alerts: list[Alert]) -> None:
+        """Publish and keep the watchdog's alerts (new ones and new versions)."""
+        for alert in alerts:
+            doc = alert_doc(alert)
+            self.pending.live[("alert", alert.id)] = Change("alert", alert.id, doc)
+            self.pending.alerts[alert.id] = doc
 
     def _queue_changed(self, name: str) -> None:
         view = self.queues.view(name)
@@ -219,6 +233,7 @@ class Controller:
     def _journal(self, changes: list[AgentChange]) -> None:
         for change in changes:
             self.pending.journal.append(change)
+            self._alerts(self.watchdog.feed(change))
             view = self.agents.view(change.agent)
             doc = agent_doc(view) if view is not None and view.memberships else None
             self.pending.live[("agent", change.agent)] = Change("agent", change.agent, doc)
@@ -262,6 +277,10 @@ class Controller:
             journal = pending.journal
             await asyncio.shield(asyncio.to_thread(self.history.append_journal, journal))
             pending.journal = []
+        if pending.alerts:
+            alerts = list(pending.alerts.values())
+            await asyncio.shield(asyncio.to_thread(self.history.save_alerts, alerts))
+            pending.alerts = {}
         if self.snapshot_due:
             await self.write_snapshot()
             pending.live = {}
@@ -317,7 +336,9 @@ class Controller:
             ]
             self._calls(self.calls.resync(channels.events, status.events, now=now))
             self.queues.resync(status.events, channels.events, now=now)
-            self._journal(self.agents.resync(status.events, now=now, calls=alive))
+            changes = self.agents.resync(status.events, now=now, calls=alive)
+            # a pause found at a resync counts from Asterisk's LastPause (in the note)
+            self._journal(resynced(changes, self.agents.views()))
             self.snapshot_due = True  # the flush writes the whole model, not the changes
             await self.flush()
             # only now: if anything above failed, the next resync re-adds the members again

@@ -9,6 +9,7 @@ from typing import Any
 from hotline.agents.model import AgentView
 from hotline.queues import QueueView
 from hotline.records import CallRecord
+from hotline.watchdog.alerts import Alert
 
 _SCALARS = (str, int, float, bool, type(None))
 _FIELDS: dict[type, tuple[str, ...]] = {}
@@ -58,4 +59,10 @@ def queue_doc(view: QueueView, now: int) -> dict[str, Any]:
     doc: dict[str, Any] = to_doc(view)
     doc["waiting_count"] = len(view.waiting)
     doc["longest_wait_ms"] = view.longest_wait(now)
+    return doc
+
+
+def alert_doc(alert: Alert) -> dict[str, Any]:
+    doc: dict[str, Any] = to_doc(alert)
+    doc["label"] = alert.label
     return doc

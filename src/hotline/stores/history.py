@@ -16,7 +16,7 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +128,22 @@ MIGRATIONS: tuple[str, ...] = (
         t_catalogued BIGINT NOT NULL,
         PRIMARY KEY (call_id, leg)
     );
+    """,
+    # 4: the watchdog's alerts (latest version of each; the document holds the evidence)
+    """
+    CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        rule TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        team TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        t_start BIGINT NOT NULL,
+        t_end BIGINT,
+        t_raised BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX alerts_agent ON alerts (agent, t_raised);
     """,
 )
 
@@ -342,6 +358,27 @@ class History:
                 (call_id,),
             ).fetchall()
         return [Recording(r[0], Leg(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+
+    # -- alerts -------------------------------------------------------------------------------
+
+    def save_alerts(self, alerts: Iterable[Mapping[str, Any]]) -> int:
+        """Upsert alert documents (as published live: id, rule, agent, team, ...)."""
+        rows = [
+            (a["id"], a["rule"], a["agent"], a["team"], a["severity"], a["start"], a["end"],
+             a["t_raised"], a["state"], json.dumps(a, ensure_ascii=False))
+            for a in alerts
+        ]  # fmt: skip
+        with self._tx() as conn:
+            conn.executemany("INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        return len(rows)
+
+    def alerts(self, agent: str | None = None) -> list[dict[str, Any]]:
+        sql, args = "SELECT doc FROM alerts", tuple[str, ...]()
+        if agent is not None:
+            sql, args = sql + " WHERE agent = ?", (agent,)
+        with self._lock:
+            rows = self.connection.execute(sql + " ORDER BY t_raised, id", args).fetchall()
+        return [json.loads(r[0]) for r in rows]
 
     # -- the agent journal ----------------------------------------------------------------
 

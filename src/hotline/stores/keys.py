@@ -32,6 +32,11 @@ class Keys:
         return f"{self.prefix}:live:queues"
 
     @property
+    def alerts(self) -> str:
+        """HASH alert id -> JSON of the watchdog's alert (latest version). Kept a day."""
+        return f"{self.prefix}:live:alerts"
+
+    @property
     def seq(self) -> str:
         """STRING counter: the sequence number of the last change written (INCR)."""
         return f"{self.prefix}:live:seq"

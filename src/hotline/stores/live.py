@@ -29,7 +29,7 @@ import redis.asyncio as aredis
 from hotline.stores import streams
 from hotline.stores.keys import FEED_LENGTH, KEYS, Keys
 
-Kind = Literal["call", "agent", "queue"]
+Kind = Literal["call", "agent", "queue", "alert"]
 Doc = Mapping[str, Any]
 
 
@@ -78,7 +78,13 @@ class LiveStore:
     _seq: int | None = field(default=None, init=False, repr=False)
 
     def _hash(self, kind: Kind) -> str:
-        return {"call": self.keys.calls, "agent": self.keys.agents, "queue": self.keys.queues}[kind]
+        hashes = {
+            "call": self.keys.calls,
+            "agent": self.keys.agents,
+            "queue": self.keys.queues,
+            "alert": self.keys.alerts,
+        }
+        return hashes[kind]
 
     async def _next_seq(self, count: int) -> tuple[int, int]:
         """The numbers for ``count`` changes; :meth:`_used` commits them once written.
@@ -165,6 +171,11 @@ class LiveStore:
             stream_id=last[0][0].decode() if last else "0-0",
             generation=int(generation or 0),
         )
+
+    async def alerts(self) -> dict[str, dict[str, Any]]:
+        """The watchdog's alerts (latest version of each)."""
+        raw = cast("dict[bytes, bytes]", await self.redis.hgetall(self.keys.alerts))
+        return _load_hash(raw)
 
     async def follow(self, snap: Snapshot, block_ms: int = 5000) -> AsyncIterator[FeedItem]:
         """Changes after ``snap``, in order; raises FeedGap when some were missed."""
