@@ -36,12 +36,8 @@ def add_parser(sub: Any) -> None:
     a.add_argument("headers", nargs="*", metavar="Key=Value")
 
 
-def _client(settings: Settings) -> AMIClient:
-    return AMIClient(runner.endpoint(settings))
-
-
 async def _record(settings: Settings, path: Path, seconds: float | None) -> int:
-    client = _client(settings)
+    client = AMIClient(runner.endpoint(settings))
     written = 0
     with path.open("wb") as out:
 
@@ -64,13 +60,9 @@ async def _record(settings: Settings, path: Path, seconds: float | None) -> int:
 
 
 async def _action(settings: Settings, name: str, pairs: list[tuple[str, str]]) -> None:
-    client = _client(settings)
-    await client.connect()
-    try:
+    async with runner.session(settings) as client:
         reply = await client.action(name, pairs, check=False)
-        print(json.dumps(message_record(reply), ensure_ascii=False, indent=2))
-    finally:
-        await client.close()
+    print(json.dumps(message_record(reply), ensure_ascii=False, indent=2))
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:

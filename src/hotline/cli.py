@@ -12,7 +12,6 @@ import sys
 from collections.abc import Callable, Sequence
 
 from hotline import ami_cli, controller_cli, ivr_cli, metrics_cli, watchdog_cli
-from hotline.ami.client import AMIClient
 from hotline.ami.errors import AMIError
 from hotline.config import ConfigError, Settings
 from hotline.ivr import install
@@ -77,12 +76,8 @@ def _sim(settings: Settings, args: argparse.Namespace) -> int:
     )
 
     async def go() -> SimStats:
-        client = AMIClient(pbx.endpoint(settings))
-        await client.connect()
-        try:
+        async with pbx.session(settings) as client:
             return await play(client, flow, traffic)
-        finally:
-            await client.close()
 
     print(
         f"simulating {args.calls} calls at {args.rate}/min with {args.agents} agents "

@@ -220,7 +220,7 @@ def _common(flow: Flow, paths: Paths) -> list[str]:
             f"Read(HOTLINE_CHOICE,{_prompt(paths, c.prompt)},1,,1,5)",
             f'GotoIf($["${{HOTLINE_CHOICE}}" = "{c.digit}"]?register,1)',
             # declined: back into the queue that made the offer
-            "Goto(hotline-queue-${HOTLINE_QUEUE},s,enter)",
+            f"Goto({queue_context('${HOTLINE_QUEUE}')},s,enter)",
         )
         cb.exten(
             "register",

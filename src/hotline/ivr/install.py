@@ -12,7 +12,6 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.ami.client import AMIClient
 from hotline.ami.errors import AMIError
 from hotline.config import Settings
 from hotline.ivr.asterisk import render_extensions, render_queues
@@ -84,17 +83,6 @@ def install(settings: Settings, flow_path: Path) -> Installed:
     return Installed(flow, files, tuple(prompts))
 
 
-async def _reload(settings: Settings) -> None:
-    client = AMIClient(runner.endpoint(settings))
-    await client.connect()
-    try:
-        # dialplan first: new queue contexts must exist before queues point callers there
-        await client.action("Reload", {"Module": "pbx_config"})
-        await client.action("Reload", {"Module": "app_queue"})
-    finally:
-        await client.close()
-
-
 def apply(settings: Settings, flow_path: Path) -> Installed:
     """Install the flow into the running bundled PBX and reload dialplan and queues."""
     if settings.pbx != "bundled":
@@ -107,7 +95,8 @@ def apply(settings: Settings, flow_path: Path) -> Installed:
         raise PBXError("the PBX is not running: `hotline pbx start` first")
     installed = install(settings, flow_path)
     try:
-        asyncio.run(_reload(settings))
+        # dialplan first: new queue contexts must exist before queues point callers there
+        asyncio.run(runner.reload_modules(settings, ["pbx_config", "app_queue"]))
     except AMIError as exc:
         raise PBXError(f"the flow is installed but the reload failed: {exc}") from exc
     return installed

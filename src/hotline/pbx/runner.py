@@ -11,6 +11,7 @@ import contextlib
 import errno
 import socket
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -72,22 +73,32 @@ def endpoint(settings: Settings) -> Endpoint:
     return Endpoint(settings.ami_host, settings.ami_port, settings.ami_user, settings.ami_secret)
 
 
-async def _query(settings: Settings, timeout: float) -> tuple[str, str]:
-    """Log in, wait for FullyBooted, return (version, uptime)."""
-    options = ClientOptions(connect_timeout=timeout, boot_timeout=timeout)
+@contextlib.asynccontextmanager
+async def session(
+    settings: Settings, options: ClientOptions | None = None
+) -> AsyncIterator[AMIClient]:
+    """A logged-in AMI session with the PBX (one connect, no reconnecting), closed after."""
     client = AMIClient(endpoint(settings), options)
     await client.connect()  # returns once Asterisk is FullyBooted
     try:
+        yield client
+    finally:
+        with contextlib.suppress(AMIError):
+            await client.close()
+
+
+async def _query(settings: Settings, timeout: float) -> tuple[str, str]:
+    """Log in, wait for FullyBooted, return (version, uptime)."""
+    options = ClientOptions(connect_timeout=timeout, boot_timeout=timeout)
+    async with session(settings, options) as client:
         core = await client.action("CoreSettings", timeout=timeout)
         status = await client.action("CoreStatus", timeout=timeout)
-        assert isinstance(core, Message)
-        assert isinstance(status, Message)
-        return (
-            f"Asterisk {core.get('AsteriskVersion') or '?'}",
-            f"since {status.get('CoreStartupDate')} {status.get('CoreStartupTime')}",
-        )
-    finally:
-        await client.close()
+    assert isinstance(core, Message)
+    assert isinstance(status, Message)
+    return (
+        f"Asterisk {core.get('AsteriskVersion') or '?'}",
+        f"since {status.get('CoreStartupDate')} {status.get('CoreStartupTime')}",
+    )
 
 
 def status(settings: Settings, timeout: float = 2.0) -> PBXStatus:
@@ -192,16 +203,15 @@ def cli(settings: Settings, command: str, timeout: float = 30.0) -> str:
     return result.stdout
 
 
-async def _reload(settings: Settings, module: str | None) -> str:
-    client = AMIClient(endpoint(settings))
-    await client.connect()
-    try:
-        reply = await client.action("Reload", {"Module": module} if module else {})
-        assert isinstance(reply, Message)
-        return reply.get("Message") or "reloaded"
-    finally:
-        with contextlib.suppress(AMIError):
-            await client.close()
+async def reload_modules(settings: Settings, modules: list[str | None]) -> str:
+    """Reload each module in order over AMI (None: everything); the last reply's message."""
+    message = ""
+    async with session(settings) as client:
+        for module in modules:
+            reply = await client.action("Reload", {"Module": module} if module else {})
+            assert isinstance(reply, Message)
+            message = reply.get("Message") or "reloaded"
+    return message
 
 
 def reload(settings: Settings, module: str | None = None) -> str:
@@ -210,6 +220,6 @@ def reload(settings: Settings, module: str | None = None) -> str:
         raise PBXError("the PBX is not running: `hotline pbx start` first")
     instance.prepare(instance.resolve_secret(settings))
     try:
-        return asyncio.run(_reload(settings, module))
+        return asyncio.run(reload_modules(settings, [module]))
     except AMIError as exc:
         raise PBXError(f"reload over AMI failed: {exc}") from exc
