@@ -16,8 +16,8 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from hotline.records import (
     Ring,
     Source,
 )
+from hotline.stores import schema
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -182,30 +183,15 @@ class History:
 
     @classmethod
     def open(cls, path: Path | str) -> History:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=5000")
-        history = cls(conn, threading.Lock())
+        history = cls(schema.connect(path), threading.Lock())
         history.migrate()
         return history
 
     def close(self) -> None:
         self.connection.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self.connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.connection
-            except BaseException:
-                self.connection.execute("ROLLBACK")
-                raise
-            self.connection.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return schema.transaction(self.connection, self._lock)
 
     def migrate(self) -> int:
         """Apply the migrations not yet applied; return the schema version."""
