@@ -63,6 +63,7 @@ CORE = [
     "watchdog/shifts.py",
     "watchdog/spans.py",
     "watchdog/track.py",
+    "recordings/transcript.py",
 ]
 
 # Anything that touches sockets, files, processes, clocks, randomness or the environment.
