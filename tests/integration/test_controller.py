@@ -7,6 +7,7 @@ within 2 s of reconnecting, and the history must hold every call queue_log knows
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -56,6 +57,7 @@ class Running:
     def __init__(self, settings: Settings, db: Path) -> None:
         self.settings = settings
         self.redis = aredis.Redis.from_url(redis_server.url(settings), socket_timeout=30)
+        self.history_path = db
         self.history = History.open(db)
         options = ClientOptions(backoff_initial=0.1, backoff_max=0.5, ping_interval=1.0,
                                 ping_timeout=1.0)  # fmt: skip
@@ -74,27 +76,53 @@ class Running:
     async def stop(self) -> None:
         if self.task is not None:
             self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
+            done, _ = await asyncio.wait([self.task], timeout=15)
+            if not done:  # say where it hangs instead of hanging the test run
+                for task in asyncio.all_tasks():
+                    print("task", task.get_name(), *_awaiting(task), file=sys.stderr)
+                raise AssertionError("the controller did not stop within 15 s of a cancel")
         self.history.close()
         await self.redis.aclose()
+
+
+def _awaiting(task: asyncio.Task[object]) -> list[str]:
+    """Where a task waits: file:line of each coroutine down its await chain."""
+    where, coro = [], task.get_coro()
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "ag_frame", None)
+        if frame is not None:
+            where.append(f"{frame.f_code.co_filename}:{frame.f_lineno}")
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "ag_await", None)
+    return where
+
+
+@contextlib.asynccontextmanager
+async def controller_on(
+    settings: Settings, redis_url: str, tmp_path: Path
+) -> AsyncIterator[Running]:
+    """A controller on an empty Redis and a new history, reading queue_log from its end."""
+    redis = aredis.Redis.from_url(redis_url)
+    await redis.flushdb()
+    await redis.aclose()
+    # start reading queue_log where it ends now: earlier tests' calls are not ours
+    log = settings.pbx_dir / "log" / "queue_log"
+    run = Running(settings, tmp_path / "history.sqlite3")
+    st = log.stat()
+    position = {"offset": st.st_size, "identity": [st.st_dev, st.st_ino]}
+    await run.redis.set("hotline:queuelog:position", json.dumps(position))
+    await run.start()
+    try:
+        yield run
+    finally:
+        await run.stop()
 
 
 @pytest_asyncio.fixture
 async def running(
     ami: AMIClient, pbx_running: Settings, redis_url: str, tmp_path: Path
 ) -> AsyncIterator[Running]:
-    redis = aredis.Redis.from_url(redis_url)
-    await redis.flushdb()
-    await redis.aclose()
-    # start reading queue_log where it ends now: earlier tests' calls are not ours
-    log = pbx_running.pbx_dir / "log" / "queue_log"
-    run = Running(pbx_running, tmp_path / "history.sqlite3")
-    st = log.stat()
-    position = {"offset": st.st_size, "identity": [st.st_dev, st.st_ino]}
-    await run.redis.set("hotline:queuelog:position", json.dumps(position))
-    await run.start()
-    yield run
-    await run.stop()
+    async with controller_on(pbx_running, redis_url, tmp_path) as run:
+        yield run
 
 
 async def asterisk_view(client: AMIClient) -> tuple[EventList, EventList]:

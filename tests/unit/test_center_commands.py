@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hotline.center import CenterError, load_center
-from hotline.commands import Command, CommandError, Verb, plan
+from hotline.commands import Command, CommandError, Verb, plan, plan_notice
 from hotline.records import PauseSetBy
 
 TEXT = (Path(__file__).parents[2] / "config" / "center.yaml").read_text(encoding="utf-8")
@@ -99,3 +99,36 @@ def test_commands_round_trip_through_stream_fields() -> None:
     assert Command.from_fields(original.fields()) == original
     with pytest.raises(CommandError, match="malformed"):
         Command.from_fields({"id": "x", "verb": "dance", "agent": "1"})
+
+
+def test_alert_and_notice_commands_travel_whole_over_the_stream() -> None:
+    command = Command(
+        id="c9", verb=Verb.ACKNOWLEDGE, agent="", actor="班长01", supervisor=True,
+        alert="paused_while_waiting/王芳/1795463379", comment="已电话提醒", issued_at=5,
+    )  # fmt: skip
+    assert Command.from_fields(command.fields()) == command
+    notice = Command(id="c10", verb=Verb.NOTICE, agent="", actor="班长01", notice="water-cut")
+    assert Command.from_fields(notice.fields()) == notice
+
+
+def test_only_agent_verbs_are_planned_as_membership_actions() -> None:
+    for verb in (Verb.ACKNOWLEDGE, Verb.CLOSE, Verb.REOPEN, Verb.NOTICE):
+        assert not verb.on_agent
+        with pytest.raises(CommandError, match="does not act on an agent"):
+            plan(cmd(verb), CENTER)
+
+
+def test_the_announcement_is_a_global_setvar_for_supervisors_only() -> None:
+    on = Command(id="n", verb=Verb.NOTICE, agent="", actor="班长01", supervisor=True,
+                 notice="water-cut")  # fmt: skip
+    assert plan_notice(on, ["water-cut"]) == (
+        "Setvar", {"Variable": "HOTLINE_NOTICE", "Value": "water-cut"}
+    )  # fmt: skip
+    off = Command(id="n", verb=Verb.NOTICE, agent="", actor="班长01", supervisor=True)
+    assert plan_notice(off, ["water-cut"])[1]["Value"] == ""
+    with pytest.raises(CommandError, match="unknown announcement 'flood'"):
+        plan_notice(Command(id="n", verb=Verb.NOTICE, agent="", actor="x", supervisor=True,
+                            notice="flood"), ["water-cut"])  # fmt: skip
+    with pytest.raises(CommandError, match="only a supervisor"):
+        plan_notice(Command(id="n", verb=Verb.NOTICE, agent="", actor="王芳",
+                            notice="water-cut"), ["water-cut"])  # fmt: skip

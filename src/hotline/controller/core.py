@@ -148,9 +148,7 @@ class Controller:
             for task in done:
                 task.result()  # a crashed loop is a bug: surface it
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await stop_tasks(tasks)
             with contextlib.suppress(Exception):
                 await self.flush()
             await self.client.close()
@@ -420,6 +418,26 @@ class Controller:
                 log.warning("re-adding %s to %s failed: %s", intent["name"], intent["queue"], exc)
         log.info("Asterisk restarted: re-added %d members", added)
         return added
+
+
+async def stop_tasks(tasks: list[asyncio.Task[None]], *, attempts: int = 10) -> None:
+    """Cancel the loops and wait for them, cancelling again those that go on.
+
+    A cancel can be swallowed: redis-py wraps each read in a timeout, and a cancel that
+    arrives as that timeout fires (seen after the event loop was held up for 10 s) turns
+    into the timeout's error, so the inbox's loop simply reads again. Measured here: the
+    controller then never stopped. Cancelling again until the task is done ends it.
+    """
+    for _ in range(attempts):
+        pending = [t for t in tasks if not t.done()]
+        if not pending:
+            return
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=1.0)
+    left = [t.get_name() for t in tasks if not t.done()]
+    if left:
+        log.error("loops still running after %d cancels: %s", attempts, ", ".join(left))
 
 
 def _intent(view: AgentView, m: Membership) -> dict[str, object]:
