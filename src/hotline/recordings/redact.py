@@ -20,7 +20,9 @@ between neighbours. A run read in groups (``138 1234 5678``) may hold several nu
 where the groups are; a run spelled out digit by digit (``一 三 八 …``, English words) or
 written solid is one number, except that an ID or mobile may have up to 2 stray digits
 around it (``两`` before it), and a run too long to be one number (> 21 digits: numbers read
-back to back) is searched at every offset. Checked in the order ID card, bank card, mobile.
+back to back) is cut anywhere. Of the possible readings, the one covering most digits wins
+(then the one cut most where the groups are); a window valid as two kinds is an ID card
+before a bank card.
 
 Masking keeps the text's shape: each hidden digit becomes ``*`` (an English digit word one
 ``*``), separators stay, and a few digits stay visible so people can tell numbers apart:
@@ -88,7 +90,7 @@ _TOKEN = re.compile(
 )
 _SEPARATOR = re.compile(r"[\s\-‐‑–—,，、.·]{1,3}")
 _MAX_GAP = 3
-_LONG_RUN = 21  # longer than any number (19) plus strays: several numbers back to back
+_LONG_RUN = 21  # longer than any number (19) plus strays: numbers read back to back
 _STRAYS = 2
 
 # visible digits (first, last) when masked
@@ -161,44 +163,63 @@ def _valid(kind: PiiKind, digits: str) -> bool:
     return 13 <= len(digits) <= 19 and luhn_ok(digits)
 
 
-_LENGTHS = {
-    PiiKind.ID_CARD: (18,),
-    PiiKind.BANK_CARD: tuple(range(19, 12, -1)),
-    PiiKind.MOBILE: (11,),
-}
-_ORDER = (PiiKind.ID_CARD, PiiKind.BANK_CARD, PiiKind.MOBILE)
+_LENGTHS = {PiiKind.ID_CARD: (18,), PiiKind.BANK_CARD: tuple(range(13, 20)), PiiKind.MOBILE: (11,)}
+_ORDER = (PiiKind.ID_CARD, PiiKind.BANK_CARD, PiiKind.MOBILE)  # one window, several kinds
 
 
-def _windows(kind: PiiKind, n: int, gaps: list[bool], every: bool) -> list[tuple[int, int]]:
-    """Candidate [a, b) token windows of a run of N tokens for KIND, longest first: cut
-    where the groups are (or at any offset, with EVERY)."""
+def _candidates(
+    tokens: list[_Token], gaps: list[bool]
+) -> dict[int, list[tuple[int, PiiKind, int]]]:
+    """Valid windows by start: (end, kind, how many of its edges fall on group cuts)."""
+    n = len(tokens)
     grouped = any(gaps[1:]) and not all(gaps[1:])
     cuts = {0, n} | ({i for i in range(1, n) if gaps[i]} if grouped else set())
-    strays = kind is not PiiKind.BANK_CARD  # fixed length: a stray digit or two around it
-    out = []
-    for length in _LENGTHS[kind]:
-        for a in range(n - length + 1):
-            b = a + length
-            if every or (a in cuts and b in cuts) or (strays and n - length <= _STRAYS):
-                out.append((a, b))
+    values = "".join(t.value for t in tokens)
+    out: dict[int, list[tuple[int, PiiKind, int]]] = {}
+    taken: dict[int, set[int]] = {}  # a window valid as two kinds is the first of _ORDER
+    for a in range(n):
+        for kind in _ORDER:
+            strays = kind is not PiiKind.BANK_CARD  # fixed length: a stray digit around it
+            for length in _LENGTHS[kind]:
+                b = a + length
+                if b > n:
+                    break
+                edges = (a in cuts) + (b in cuts)
+                allowed = edges == 2 or n > _LONG_RUN or (strays and n - length <= _STRAYS)
+                if allowed and _valid(kind, values[a:b]) and b not in taken.get(a, ()):
+                    out.setdefault(a, []).append((b, kind, edges))
+                    taken.setdefault(a, set()).add(b)
     return out
 
 
 def _found(text: str, kinds: Iterable[PiiKind]) -> list[tuple[Pii, list[_Token]]]:
-    wanted = [k for k in _ORDER if k in set(kinds)]
+    """Each run read as the numbers that cover most of its digits (then: whose edges
+    fall on the most group cuts), whatever KINDS asks for, so asking for fewer kinds
+    never turns an ID into a mobile; then only those of KINDS."""
+    wanted = set(kinds)
     found: list[tuple[Pii, list[_Token]]] = []
     for tokens, gaps in _runs(text):
-        taken = [False] * len(tokens)
-        for every in (False, True) if len(tokens) > _LONG_RUN else (False,):
-            for kind in wanted:
-                for a, b in _windows(kind, len(tokens), gaps, every):
-                    if any(taken[a:b]):
-                        continue
-                    if _valid(kind, "".join(t.value for t in tokens[a:b])):
-                        taken[a:b] = [True] * (b - a)
-                        part = tokens[a:b]
-                        found.append((Pii(kind, part[0].start, part[-1].end), part))
-    found.sort(key=lambda f: f[0].start)
+        n = len(tokens)
+        windows = _candidates(tokens, gaps)
+        # best[i]: (digits covered, edges on cuts) from token i on, and the first window
+        best: list[tuple[tuple[int, int], tuple[int, PiiKind] | None]] = [((0, 0), None)] * (n + 1)
+        for a in range(n - 1, -1, -1):
+            best[a] = (best[a + 1][0], None)
+            for b, kind, edges in windows.get(a, []):
+                (covered, on_cuts), _ = best[b]
+                score = (covered + b - a, on_cuts + edges)
+                if score > best[a][0]:
+                    best[a] = (score, (b, kind))
+        a = 0
+        while a < n:
+            step = best[a][1]
+            if step is None:
+                a += 1
+                continue
+            b, kind = step
+            if kind in wanted:
+                found.append((Pii(kind, tokens[a].start, tokens[b - 1].end), tokens[a:b]))
+            a = b
     return found
 
 
