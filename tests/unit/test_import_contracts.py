@@ -67,6 +67,7 @@ CORE = [
     "recordings/fulltext.py",
     "recordings/redact.py",
     "recordings/turns.py",
+    "recordings/retention.py",
 ]
 
 # Anything that touches sockets, files, processes, clocks, randomness or the environment.
