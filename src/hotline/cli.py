@@ -11,7 +11,15 @@ import random
 import sys
 from collections.abc import Callable, Sequence
 
-from hotline import ami_cli, controller_cli, ivr_cli, metrics_cli, watchdog_cli
+from hotline import (
+    ami_cli,
+    controller_cli,
+    ivr_cli,
+    metrics_cli,
+    retention_cli,
+    transcripts_cli,
+    watchdog_cli,
+)
 from hotline.ami.errors import AMIError
 from hotline.config import ConfigError, Settings
 from hotline.ivr import install
@@ -126,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     controller_cli.add_parsers(sub)
     watchdog_cli.add_parsers(sub)  # adds `agents audit` and `agents report`
     metrics_cli.add_parsers(sub)
+    transcripts_cli.add_parsers(sub)  # adds `transcripts` and `access`
+    retention_cli.add_parsers(sub)
     return parser
 
 
@@ -142,6 +152,9 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "agents": watchdog_cli.run_agents,  # hands `agents list` to controller_cli
     "agent": controller_cli.run_agent,
     "metrics": metrics_cli.run_metrics,
+    "transcripts": transcripts_cli.run_transcripts,
+    "access": transcripts_cli.run_access,
+    "retention": retention_cli.run_retention,
 }
 
 
