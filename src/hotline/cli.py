@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from hotline import (
+    alerts_cli,
     ami_cli,
     controller_cli,
     ivr_cli,
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     controller_cli.add_parsers(sub)
     watchdog_cli.add_parsers(sub)  # adds `agents audit` and `agents report`
     metrics_cli.add_parsers(sub)
+    alerts_cli.add_parsers(sub)
     transcripts_cli.add_parsers(sub)  # adds `transcripts` and `access`
     retention_cli.add_parsers(sub)
     return parser
@@ -152,6 +154,8 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "agents": watchdog_cli.run_agents,  # hands `agents list` to controller_cli
     "agent": controller_cli.run_agent,
     "metrics": metrics_cli.run_metrics,
+    "alerts": alerts_cli.run_alerts,
+    "notice": alerts_cli.run_notice,
     "transcripts": transcripts_cli.run_transcripts,
     "access": transcripts_cli.run_access,
     "retention": retention_cli.run_retention,
