@@ -17,7 +17,7 @@ from hotline.recordings.fulltext import QueryError, parse_query
 from hotline.recordings.redact import PiiKind
 from hotline.recordings.transcript import Transcript, Word
 from hotline.records import CallRecord, QueueVisit
-from hotline.stores import schema
+from hotline.stores import schema, search_plan
 from hotline.stores.history import History
 from hotline.stores.transcripts import MIGRATIONS, SearchFilters, TranscriptStore
 
@@ -226,8 +226,14 @@ def test_a_number_the_window_would_cut_is_included_whole(store: TranscriptStore)
 # -- filters, joined to the history's calls ---------------------------------------------
 
 
-@pytest.fixture
-def with_calls(tmp_path: Path) -> TranscriptStore:
+@pytest.fixture(params=[None, *search_plan.Way])
+def with_calls(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> TranscriptStore:
+    """Calls in the history; every filter test runs with each way of running a search
+    (None: the way the planner picks)."""
+    if request.param is not None:
+        monkeypatch.setattr(search_plan, "_choose", lambda *a, **k: request.param)
     db = tmp_path / "h.sqlite3"
     history = History.open(db)
     history.save_calls(
@@ -337,3 +343,79 @@ def test_a_store_made_by_the_first_schema_becomes_searchable(tmp_path: Path) -> 
     assert store.search("物业")[0].start_ms == 0
     store.save(leg("c1", "电梯"))  # an old row replaced through the index
     assert ids(store, "物业") == set()
+
+
+calls_strategy = st.lists(
+    st.tuples(
+        st.sampled_from(["王芳", "李娜", ""]),  # agent
+        st.sampled_from(["138", "139"]),  # caller
+        st.none() | st.integers(0, 10),  # t_q (in days), None: never queued
+        st.integers(0, 10),  # t_arrival (days)
+        st.lists(st.sampled_from(["intake", "property", "labour"]), max_size=2),  # visits
+        st.text(alphabet=HAN[:4], max_size=6),  # what the caller said
+    ),
+    min_size=1,
+    max_size=12,
+)
+filters_strategy = st.builds(
+    SearchFilters,
+    since_ms=st.none() | st.integers(0, 10).map(lambda d: T0 + d * 86_400_000),
+    until_ms=st.none() | st.integers(0, 11).map(lambda d: T0 + d * 86_400_000),
+    queue=st.none() | st.sampled_from(["intake", "property", "labour"]),
+    agent=st.none() | st.sampled_from(["王芳", "李娜"]),
+    caller=st.none() | st.sampled_from(["138", "139"]),
+    leg=st.none() | st.sampled_from([Leg.CALLER, Leg.AGENT]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    calls_strategy, filters_strategy, st.sampled_from(["", "物", "物业", "噪音小"]), st.booleans()
+)
+def test_filters_find_what_a_scan_of_the_calls_finds(
+    tmp_path_factory: pytest.TempPathFactory,
+    calls: list[tuple[str, str, int | None, int, list[str], str]],
+    f: SearchFilters,
+    query: str,
+    way: search_plan.Way | None,
+) -> None:
+    db = tmp_path_factory.mktemp("f") / "h.sqlite3"
+    day = 86_400_000
+    History.open(db).save_calls(
+        CallRecord(
+            f"c{i}", caller=caller, agent=agent, t_arrival=T0 + arrival * day,
+            visits=tuple(QueueVisit(q, T0 + (t_q or 0) * day + n) for n, q in enumerate(visits))
+            if t_q is not None else (),
+        )
+        for i, (agent, caller, t_q, arrival, visits, _) in enumerate(calls)
+    )  # fmt: skip
+    store = TranscriptStore.open(db)
+    for i, c in enumerate(calls):
+        store.save(leg(f"c{i}", c[5]))
+        store.save(leg(f"c{i}", "您好" + c[5][::-1], Leg.AGENT))
+    expected = set()
+    q = parse_query(query)
+    for i, (agent, caller, t_q, arrival, visits, said) in enumerate(calls):
+        t = T0 + (t_q if t_q is not None and visits else arrival) * day
+        ok = (
+            (f.since_ms is None or t >= f.since_ms)
+            and (f.until_ms is None or t < f.until_ms)
+            and (f.queue is None or f.queue in (visits if t_q is not None else []))
+            and (f.agent is None or agent == f.agent)
+            and (f.caller is None or caller == f.caller)
+        )
+        for which, text in ((Leg.CALLER, said), (Leg.AGENT, "您好" + said[::-1])):
+            if ok and (f.leg is None or f.leg is which) and q.matches(text):
+                expected.add(f"c{i}/{which.value}")
+    original = search_plan._choose
+    if way is not None:
+        search_plan._choose = lambda *a, **k: way  # type: ignore[assignment]
+    try:
+        assert ids(store, query, f) == expected
+        hits = store.search(query, f, limit=1000)
+        assert [h.call_id for h in hits] == [
+            h.call_id
+            for h in sorted(hits, key=lambda h: -int(h.call_id[1:]) * 2 - (h.leg is Leg.AGENT))
+        ]  # newest first, whichever way
+    finally:
+        search_plan._choose = original

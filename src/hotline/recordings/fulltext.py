@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -112,45 +112,6 @@ class Folded:
     tokens: tuple[tuple[Kind, str], ...]
 
 
-def fold(text: str) -> Folded:
-    """The searchable form of TEXT (see the module docstring for the rules)."""
-    tokens: list[tuple[Kind, str]] = []
-    out: list[str] = []
-    origin: list[int] = []
-    current: list[str] = []  # the token being built
-    kind: Kind | None = None  # its kind
-    gap = False  # whitespace seen since it (a CJK run continues across whitespace)
-
-    def close() -> None:
-        nonlocal kind
-        if kind is not None:
-            tokens.append((kind, "".join(current)))
-            current.clear()
-            kind = None
-
-    for i, raw in enumerate(text):
-        for ch, k in _fold_char(raw):
-            if k is Kind.SPACE:
-                gap = True
-                continue
-            if k is Kind.OTHER:
-                close()
-                gap = False
-                continue
-            if k is not kind or (gap and k is Kind.WORD):
-                close()
-                if tokens:
-                    out.append(" ")
-                    origin.append(i)
-                kind = k
-            gap = False
-            current.append(ch)
-            out.append(ch)
-            origin.append(i)
-    close()
-    return Folded("".join(out), tuple(origin), tuple(tokens))
-
-
 def _run_grams(run: str) -> list[str]:
     return [*map(str.__add__, run, run[1:]), run[-1]]
 
@@ -172,10 +133,36 @@ _KIND = _Table(lambda ch: {Kind.CJK: "c", Kind.WORD: "w", Kind.SPACE: "s"}.get(_
 _RUN = re.compile(r"c(?:s*c)*|w+")
 
 
+def fold(text: str) -> Folded:
+    """The searchable form of TEXT (see the module docstring for the rules)."""
+    folded = text.translate(_FOLD)
+    if len(folded) == len(text):
+        where: Sequence[int] = range(len(text))  # each character folded to one (the usual)
+    else:
+        where = [i for i, ch in enumerate(text) for _ in _FOLD[ord(ch)]]
+    kinds = folded.translate(_KIND)
+    tokens: list[tuple[Kind, str]] = []
+    out: list[str] = []
+    origin: list[int] = []
+    for m in _RUN.finditer(kinds):
+        a, b = m.span()
+        if kinds[a] == "c" and "s" in kinds[a:b]:  # Chinese words with spaces between
+            at: Sequence[int] = [i for i in range(a, b) if kinds[i] == "c"]
+            token = "".join(folded[i] for i in at)
+        else:
+            at, token = range(a, b), folded[a:b]
+        if tokens:
+            out.append(" ")
+            origin.append(where[at[0]])
+        tokens.append((Kind.CJK if kinds[a] == "c" else Kind.WORD, token))
+        out.append(token)
+        origin.extend(where[i] for i in at)
+    return Folded("".join(out), tuple(origin), tuple(tokens))
+
+
 def grams(text: str) -> str:
-    """What the FTS5 index stores for TEXT: tokens separated by spaces. The same tokens
-    as :func:`fold` (tested), computed with ``str.translate`` and one regex: it runs once
-    per transcript saved, and over every row when the index is built."""
+    """What the FTS5 index stores for TEXT: the tokens of :func:`fold`, Chinese runs as
+    bigrams and their last character, separated by spaces."""
     folded = text.translate(_FOLD)
     kinds = folded.translate(_KIND)
     out: list[str] = []

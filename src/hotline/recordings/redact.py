@@ -92,6 +92,7 @@ _SEPARATOR = re.compile(r"[\s\-‐‑–—,，、.·]{1,3}")
 _MAX_GAP = 3
 _LONG_RUN = 21  # longer than any number (19) plus strays: numbers read back to back
 _STRAYS = 2
+_SHORTEST = 11  # a mobile
 
 # visible digits (first, last) when masked
 _KEEP = {PiiKind.MOBILE: (3, 4), PiiKind.ID_CARD: (3, 4), PiiKind.BANK_CARD: (4, 4)}
@@ -198,8 +199,12 @@ def _found(text: str, kinds: Iterable[PiiKind]) -> list[tuple[Pii, list[_Token]]
     never turns an ID into a mobile; then only those of KINDS."""
     wanted = set(kinds)
     found: list[tuple[Pii, list[_Token]]] = []
+    if len(_TOKEN.findall(text)) < _SHORTEST:
+        return found  # too few digits for any number (most texts): skip the reading
     for tokens, gaps in _runs(text):
         n = len(tokens)
+        if n < _SHORTEST:
+            continue
         windows = _candidates(tokens, gaps)
         # best[i]: (digits covered, edges on cuts) from token i on, and the first window
         best: list[tuple[tuple[int, int], tuple[int, PiiKind] | None]] = [((0, 0), None)] * (n + 1)

@@ -19,6 +19,7 @@ from hotline.recordings import redact
 from hotline.recordings.catalogue import Leg
 from hotline.recordings.fulltext import Query, QueryError, parse_query
 from hotline.recordings.redact import Pii, PiiKind
+from hotline.stores import search_plan
 
 __all__ = ["Hit", "SearchFilters", "count_hits", "find_hits"]
 
@@ -75,71 +76,6 @@ class Hit:
         return replace(self, snippet=snippet, marks=marks, pii=rest)
 
 
-_SELECT = (
-    "SELECT t.call_id, t.leg, t.text, t.words, c.t_q, c.first_queue, c.agent, c.caller, "
-    "c.t_arrival "
-)
-_NO_CALLS = "SELECT t.call_id, t.leg, t.text, t.words, NULL, '', '', '', NULL "
-
-
-def _has_calls(conn: sqlite3.Connection) -> bool:
-    return (
-        conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calls'"
-        ).fetchone()
-        is not None
-    )
-
-
-def _plan(
-    conn: sqlite3.Connection, q: Query, f: SearchFilters, select: str
-) -> tuple[str, list[object]] | None:
-    """The SQL after SELECT ... for Q and F and its parameters; None: nothing can match."""
-    if q.matches_nothing:
-        return None
-    calls = _has_calls(conn)
-    if f.needs_calls and not calls:
-        return None  # no history in this file: no call can pass a call filter
-    where: list[str] = []
-    args: list[object] = []
-    if q.blank:
-        sql = (_SELECT if calls else _NO_CALLS) + "FROM transcripts t "
-        order = "t.rowid"
-    else:
-        sql = (_SELECT if calls else _NO_CALLS) + (
-            "FROM transcript_index i JOIN transcripts t ON t.rowid = i.rowid "
-        )
-        where.append("transcript_index MATCH ?")
-        args.append(q.fts())
-        order = "i.rowid"
-    if calls:
-        sql += "LEFT JOIN calls c ON c.call_id = t.call_id "
-    if f.leg is not None:
-        where.append("t.leg = ?")
-        args.append(f.leg.value)
-    if f.since_ms is not None:
-        where.append("COALESCE(c.t_q, c.t_arrival) >= ?")
-        args.append(f.since_ms)
-    if f.until_ms is not None:
-        where.append("COALESCE(c.t_q, c.t_arrival) < ?")
-        args.append(f.until_ms)
-    if f.queue is not None:
-        where.append(
-            "(c.first_queue = ? OR EXISTS (SELECT 1 FROM call_visits v "
-            "WHERE v.call_id = t.call_id AND v.queue = ?))"
-        )
-        args += [f.queue, f.queue]
-    if f.agent is not None:
-        where.append("c.agent = ?")
-        args.append(f.agent)
-    if f.caller is not None:
-        where.append("c.caller = ?")
-        args.append(f.caller)
-    if where:
-        sql += "WHERE " + " AND ".join(where) + " "
-    return (sql + f"ORDER BY {order} DESC " if select == "rows" else sql), args
-
-
 def find_hits(
     conn: sqlite3.Connection, query: str, filters: SearchFilters, *, limit: int, offset: int
 ) -> list[Hit]:
@@ -148,20 +84,33 @@ def find_hits(
     if offset < 0:
         raise QueryError(f"offset {offset}: use 0 or more")
     q = parse_query(query)
-    plan = _plan(conn, q, filters, "rows")
-    if plan is None or limit == 0:
+    how = search_plan.plan(conn, q, filters, wanted=offset + limit)
+    if how is None or limit == 0:
         return []
-    sql, args = plan
-    rows = conn.execute(sql + "LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
-    return [_hit(q, row) for row in rows]
+    ids = [r[0] for r in conn.execute(how.rowids(), [*how.args, limit, offset])]
+    if not ids:
+        return []
+    calls = search_plan.has_calls(conn)
+    sql = f"SELECT {_COLUMNS if calls else _NO_CALLS} FROM transcripts t "
+    if calls:
+        sql += "LEFT JOIN calls c ON c.call_id = t.call_id "
+    marks = ",".join("?" * len(ids))
+    rows = {r[0]: r[1:] for r in conn.execute(sql + f"WHERE t.rowid IN ({marks})", ids)}
+    return [_hit(q, rows[i]) for i in ids if i in rows]
+
+
+_COLUMNS = (
+    "t.rowid, t.call_id, t.leg, t.text, t.words, c.t_q, c.first_queue, c.agent, c.caller, "
+    "c.t_arrival"
+)
+_NO_CALLS = "t.rowid, t.call_id, t.leg, t.text, t.words, NULL, '', '', '', NULL"
 
 
 def count_hits(conn: sqlite3.Connection, query: str, filters: SearchFilters) -> int:
-    plan = _plan(conn, parse_query(query), filters, "count")
-    if plan is None:
+    how = search_plan.plan(conn, parse_query(query), filters, wanted=None)
+    if how is None:
         return 0
-    sql, args = plan
-    return int(conn.execute(f"SELECT count(*) FROM ({sql})", args).fetchone()[0])
+    return int(conn.execute(how.count(), how.args).fetchone()[0])
 
 
 def _hit(q: Query, row: tuple[Any, ...]) -> Hit:
