@@ -64,6 +64,11 @@ def fingerprint(*, index: bool) -> str:
     return h.hexdigest()[:10]
 
 
+def caller(i: int) -> str:
+    """The caller number of call I (distinct for every call of the corpus)."""
+    return f"13{i % 1000:03d}{i * 7919 % 1_000_000:06d}"
+
+
 def build_corpus(path: Path, n: int) -> float:
     """The v1 file: calls in the history, transcripts in the first schema. Seconds."""
     t = time.perf_counter()
@@ -78,7 +83,7 @@ def build_corpus(path: Path, n: int) -> float:
         "INSERT INTO calls (call_id, caller, t_arrival, t_q, first_queue, agent, precision, "
         "source) VALUES (?,?,?,?,?,?,'ms','ami')",
         (
-            (f"{1_795_000_000 + i}.{i}", f"13{i % 1000:03d}{i * 7919 % 1_000_000:06d}",
+            (f"{1_795_000_000 + i}.{i}", caller(i),
              T0 + i * step, T0 + i * step + 8000, QUEUES[i % 5], f"agent{i % 100:03d}")
             for i in range(n // 2 + 1)
         ),
@@ -262,7 +267,7 @@ def main() -> None:
         "one agent": SearchFilters(agent="agent042"),
         "one month": SearchFilters(since_ms=T0 + 30 * day, until_ms=T0 + 60 * day),
         "one queue": SearchFilters(queue="property"),
-        "one caller": SearchFilters(caller="13042000294"),
+        "one caller": SearchFilters(caller=caller(42)),
     }
     pages: dict[tuple[str, str], list[float]] = {}
     totals: dict[tuple[str, str], list[float]] = {}
