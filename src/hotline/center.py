@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from hotline.ivr.loader import FlowError, Problem
+from hotline.recordings.retention import RetentionPolicy, load_retention
 from hotline.watchdog.config import WatchdogConfig, load_watchdog
 
 EXT = re.compile(r"^[0-9]{2,8}$")
@@ -74,6 +75,8 @@ class Center:
     agents: Mapping[str, Agent]
     watchdog: WatchdogConfig = field(default_factory=WatchdogConfig)
     """The ``watchdog:`` section: thresholds per team and shift, severity and escalation."""
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    """The ``retention:`` section: days recordings and transcripts are kept, by category."""
 
     def reason(self, code: str) -> PauseReason:
         return self.reasons[code]
@@ -112,8 +115,11 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     if not isinstance(data, dict):
         raise CenterError([Problem("center", "expected a mapping")])
     for key in data:
-        if key not in ("pause_reasons", "teams", "agents", "watchdog"):
-            fail(str(key), "unknown key (expected pause_reasons, teams, agents, watchdog)")
+        if key not in ("pause_reasons", "teams", "agents", "watchdog", "retention"):
+            fail(
+                str(key),
+                "unknown key (expected pause_reasons, teams, agents, watchdog, retention)",
+            )
 
     reasons: dict[str, PauseReason] = {}
     for code, spec in _mapping(data, "pause_reasons", fail).items():
@@ -177,9 +183,10 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     watchdog = load_watchdog(
         data.get("watchdog"), fail, {name: [s.name for s in t.shifts] for name, t in teams.items()}
     )
+    retention = load_retention(data.get("retention"), fail)
     if problems:
         raise CenterError(problems)
-    return Center(reasons, teams, agents, watchdog)
+    return Center(reasons, teams, agents, watchdog, retention)
 
 
 def _mapping(data: Mapping[str, Any], key: str, fail: Any) -> dict[str, Any]:

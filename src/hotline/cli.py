@@ -11,7 +11,16 @@ import random
 import sys
 from collections.abc import Callable, Sequence
 
-from hotline import alerts_cli, ami_cli, controller_cli, ivr_cli, metrics_cli, watchdog_cli
+from hotline import (
+    alerts_cli,
+    ami_cli,
+    controller_cli,
+    ivr_cli,
+    metrics_cli,
+    retention_cli,
+    transcripts_cli,
+    watchdog_cli,
+)
 from hotline.ami.errors import AMIError
 from hotline.config import ConfigError, Settings
 from hotline.ivr import install
@@ -127,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     watchdog_cli.add_parsers(sub)  # adds `agents audit` and `agents report`
     metrics_cli.add_parsers(sub)
     alerts_cli.add_parsers(sub)
+    transcripts_cli.add_parsers(sub)  # adds `transcripts` and `access`
+    retention_cli.add_parsers(sub)
     return parser
 
 
@@ -145,6 +156,9 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "metrics": metrics_cli.run_metrics,
     "alerts": alerts_cli.run_alerts,
     "notice": alerts_cli.run_notice,
+    "transcripts": transcripts_cli.run_transcripts,
+    "access": transcripts_cli.run_access,
+    "retention": retention_cli.run_retention,
 }
 
 

@@ -64,6 +64,10 @@ CORE = [
     "watchdog/spans.py",
     "watchdog/track.py",
     "recordings/transcript.py",
+    "recordings/fulltext.py",
+    "recordings/redact.py",
+    "recordings/turns.py",
+    "recordings/retention.py",
 ]
 
 # Anything that touches sockets, files, processes, clocks, randomness or the environment.

@@ -325,6 +325,8 @@ class Agents:
         if a is None or a.talking == call:
             return
         a.ringing.pop(call, None)
+        if a.talking is not None:  # a Connect for another call while talking: that one is over
+            self._forget(a.talking, a.name)
         a.talking = call
         a.wrap_until = None
         self._wraps.pop(a.name, None)

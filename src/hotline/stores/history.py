@@ -12,7 +12,6 @@ Methods are synchronous: the controller calls them from a worker thread.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -34,7 +33,7 @@ from hotline.records import (
     Ring,
     Source,
 )
-from hotline.stores import schema
+from hotline.stores import chain, schema
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -163,7 +162,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-GENESIS = "0" * 64
+GENESIS = chain.GENESIS
 
 
 class HistoryError(Exception):
@@ -171,9 +170,9 @@ class HistoryError(Exception):
 
 
 def _journal_hash(prev: str, change: AgentChange) -> str:
-    body = json.dumps(
+    return chain.link(
+        prev,
         [
-            prev,
             change.t,
             change.agent,
             change.kind,
@@ -185,10 +184,7 @@ def _journal_hash(prev: str, change: AgentChange) -> str:
             change.status.value if change.status else None,
             *([change.note] if change.note else []),
         ],
-        ensure_ascii=False,
-        separators=(",", ":"),
     )
-    return hashlib.sha256(body.encode()).hexdigest()
 
 
 @dataclass

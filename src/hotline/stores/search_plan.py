@@ -1,0 +1,180 @@
+"""The SQL of a transcript search, and which side drives it.
+
+Three ways to run a search that has call filters (agent, caller, dates, queue):
+
+* text first: walk the index's matches newest first, join each to its transcript and
+  call, keep those that pass, stop when the page is full. Good when many matches pass.
+* calls first, collect: the calls that pass (through the calls table's indexes), their
+  transcripts each looked up in the text's matches, collected once. Good when the filters
+  are selective (one agent in one month) and the text common: text first would walk
+  thousands of matches to fill a page.
+* calls first, probe: as above, but each transcript checked against the index on its
+  own (tens of µs each): the best for a handful of calls (one caller).
+
+:func:`plan` counts the passing calls and the matches up to small caps (a few ms at
+most) and picks: probe for a handful of calls; collect for a count, or when a date range
+is asked (rowids follow time, so newest first would walk every later match first); text
+first when many calls pass; otherwise by a cost model measured with bench/search.py.
+Every way finds the same rows in the same order (tested); only the time differs. A page
+is found as rowids first, then only its rows are read.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from hotline.recordings.fulltext import Query
+
+if TYPE_CHECKING:
+    from hotline.stores.transcript_search import SearchFilters
+
+__all__ = ["Plan", "Way", "plan"]
+
+CALLS_CAP, MATCHES_CAP = 1000, 20_000  # how far each side is counted
+PROBE_CALLS = 25  # at most this many passing calls: probe each of their transcripts
+# µs per row, measured (bench/search.py, 100 k legs): a match walked and joined to its
+# transcript and call; a match collected; a passing transcript looked up in the collection
+WALK_US, COLLECT_US, LOOKUP_US = 2.1, 0.28, 1.5
+
+MATCH = "transcript_index MATCH ?"
+
+
+class Way(Enum):
+    TEXT_FIRST = "text first"
+    COLLECT = "calls first, collect"
+    PROBE = "calls first, probe"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    way: Way
+    sql: str  # FROM ... [WHERE ...]: rows with the transcript's rowid as ``t.rowid``
+    args: tuple[object, ...]
+    order: str  # the rowid to order by, newest first
+
+    def rowids(self) -> str:
+        return f"SELECT {self.order} {self.sql} ORDER BY {self.order} DESC LIMIT ? OFFSET ?"
+
+    def count(self) -> str:
+        return f"SELECT count(*) {self.sql}"
+
+
+def has_calls(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calls'")
+    return row.fetchone() is not None
+
+
+def _call_filters(f: SearchFilters) -> tuple[list[str], list[object]]:
+    where: list[str] = []
+    args: list[object] = []
+    if f.since_ms is not None or f.until_ms is not None:
+        lo = f.since_ms if f.since_ms is not None else -(2**62)
+        hi = f.until_ms if f.until_ms is not None else 2**62
+        # t_q, or t_arrival for a call that never queued; spelled out so both indexes serve
+        where.append(
+            "((c.t_q >= ? AND c.t_q < ?) "
+            "OR (c.t_q IS NULL AND c.t_arrival >= ? AND c.t_arrival < ?))"
+        )
+        args += [lo, hi, lo, hi]
+    if f.queue is not None:
+        where.append(
+            "(c.first_queue = ? OR EXISTS (SELECT 1 FROM call_visits v "
+            "WHERE v.call_id = c.call_id AND v.queue = ?))"
+        )
+        args += [f.queue, f.queue]
+    if f.agent is not None:
+        where.append("c.agent = ?")
+        args.append(f.agent)
+    if f.caller is not None:
+        where.append("c.caller = ?")
+        args.append(f.caller)
+    return where, args
+
+
+def _capped(conn: sqlite3.Connection, sql: str, args: list[object], cap: int) -> int:
+    return int(conn.execute(f"SELECT count(*) FROM ({sql} LIMIT {cap})", args).fetchone()[0])
+
+
+def plan(
+    conn: sqlite3.Connection, q: Query, f: SearchFilters, *, wanted: int | None
+) -> Plan | None:
+    """How to run Q with F (WANTED: the rows up to the end of a page, None: a count);
+    None when nothing can match (only punctuation asked, or call filters on a file
+    without a history)."""
+    if q.matches_nothing or (f.needs_calls and not has_calls(conn)):
+        return None
+    text_args: list[object] = [] if q.blank else [q.fts()]
+    leg = ["t.leg = ?"] if f.leg is not None else []
+    leg_args: list[object] = [f.leg.value] if f.leg is not None else []
+    call_where, call_args = _call_filters(f)
+    if not call_where:
+        if q.blank:
+            only = " WHERE " + leg[0] if leg else ""
+            return Plan(Way.TEXT_FIRST, "FROM transcripts t" + only, tuple(leg_args), "t.rowid")
+        if not leg and wanted is None:  # the index alone: each of its rows is a transcript
+            return Plan(Way.TEXT_FIRST, f"FROM transcript_index WHERE {MATCH}",
+                        tuple(text_args), "rowid")  # fmt: skip
+        sql = "FROM transcript_index i JOIN transcripts t ON t.rowid = i.rowid WHERE " + MATCH
+        return Plan(Way.TEXT_FIRST, sql + "".join(f" AND {w}" for w in leg),
+                    (*text_args, *leg_args), "i.rowid")  # fmt: skip
+
+    way = _choose(conn, q, f, call_where, call_args, wanted)
+    if way is Way.TEXT_FIRST:
+        if q.blank:
+            sql, order = "FROM transcripts t ", "t.rowid"
+        else:
+            sql, order = (
+                "FROM transcript_index i JOIN transcripts t ON t.rowid = i.rowid ",
+                "i.rowid",
+            )
+        where = ([] if q.blank else [MATCH]) + leg + call_where
+        return Plan(way, sql + "JOIN calls c ON c.call_id = t.call_id WHERE " + " AND ".join(where),
+                    (*text_args, *leg_args, *call_args), order)  # fmt: skip
+    text = []
+    if not q.blank and way is Way.COLLECT:
+        text = [f"t.rowid IN (SELECT rowid FROM transcript_index WHERE {MATCH})"]
+    elif not q.blank:
+        text = [f"EXISTS (SELECT 1 FROM transcript_index WHERE {MATCH} AND rowid = t.rowid)"]
+    return Plan(
+        way,
+        "FROM calls c CROSS JOIN transcripts t ON t.call_id = c.call_id WHERE "
+        + " AND ".join(call_where + leg + text),
+        (*call_args, *leg_args, *text_args),
+        "t.rowid",
+    )
+
+
+def _choose(
+    conn: sqlite3.Connection,
+    q: Query,
+    f: SearchFilters,
+    call_where: list[str],
+    call_args: list[object],
+    wanted: int | None,
+) -> Way:
+    passing = _capped(conn, "SELECT 1 FROM calls c WHERE " + " AND ".join(call_where),
+                      call_args, CALLS_CAP)  # fmt: skip
+    if passing <= PROBE_CALLS:
+        return Way.PROBE if not q.blank else Way.COLLECT
+    if wanted is None:
+        return Way.COLLECT  # a count walks every match anyway: collecting costs less
+    if f.since_ms is not None or f.until_ms is not None:
+        # newest first walks every match after the range first (rowids follow time)
+        return Way.COLLECT
+    if passing >= CALLS_CAP:
+        return Way.TEXT_FIRST  # many calls pass: a page fills early
+    total = int(conn.execute("SELECT coalesce(max(rowid), 0) FROM transcripts").fetchone()[0])
+    if q.blank:
+        matches = total
+    else:
+        sql = f"SELECT rowid FROM transcript_index WHERE {MATCH}"
+        matches = _capped(conn, sql, [q.fts()], MATCHES_CAP)
+        if matches >= MATCHES_CAP:
+            matches = max(matches, total // 2)  # a common text: assume half of everything
+    share = 2 * passing / max(total, 1)  # of the matches, how many pass (if independent)
+    walk = min(matches, wanted / share) * WALK_US
+    collect = matches * COLLECT_US + 2 * passing * LOOKUP_US
+    return Way.COLLECT if collect < walk else Way.TEXT_FIRST

@@ -1,0 +1,171 @@
+"""The SQL half of transcript search: filters joined to the history's calls, hits with
+snippets, highlight marks and the time of the first matching word.
+
+Used through :meth:`hotline.stores.transcripts.TranscriptStore.search`. A snippet is raw
+text: show it through :meth:`Hit.masked` (it masks the personal numbers found in the whole
+transcript, even where the snippet cuts them, and moves the marks along), unless the
+viewer may see them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from hotline.recordings import redact
+from hotline.recordings.catalogue import Leg
+from hotline.recordings.fulltext import Query, QueryError, parse_query
+from hotline.recordings.redact import Pii, PiiKind
+from hotline.stores import search_plan
+
+__all__ = ["Hit", "SearchFilters", "count_hits", "find_hits"]
+
+MAX_LIMIT = 1000
+BEFORE, AFTER = 20, 60  # characters of context around the first match
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """All given ones must hold. Times are epoch ms, ``[since_ms, until_ms)``, on the
+    call's ``t_q`` (or ``t_arrival`` when it never queued); ``queue`` matches any queue
+    the call visited; ``agent`` is the MemberName that answered; ``caller`` exact."""
+
+    since_ms: int | None = None
+    until_ms: int | None = None
+    queue: str | None = None
+    agent: str | None = None
+    caller: str | None = None
+    leg: Leg | None = None
+
+    @property
+    def needs_calls(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.since_ms, self.until_ms, self.queue, self.agent, self.caller)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    call_id: str
+    leg: Leg
+    snippet: str  # raw (unmasked): show masked() unless the role may see it
+    marks: tuple[tuple[int, int], ...]  # (start, end) offsets into snippet to highlight
+    start_ms: int | None  # time in the leg of the first matching word (to jump the player)
+    t_q: int | None
+    queue: str  # the call's first queue ('' when the call is not in the history)
+    agent: str
+    caller: str
+    pii: tuple[Pii, ...] = ()  # personal numbers in snippet (offsets into it)
+    t_arrival: int | None = None
+
+    def masked(self, kinds: Iterable[PiiKind] = redact.ALL) -> Hit:
+        """This hit with the personal numbers of KINDS masked in the snippet, its marks
+        moved to match, the others left in ``pii``. The caller number stays: mask it
+        with :func:`hotline.recordings.redact.mask_phone` where shown."""
+        chosen = set(kinds)
+        snippet, marks = redact.mask_spans(
+            self.snippet, [p for p in self.pii if p.kind in chosen], self.marks
+        )
+        # masking changes lengths (an English digit word becomes one "*"): re-find the rest
+        rest = tuple(p for p in redact.find(snippet) if p.kind not in chosen)
+        return replace(self, snippet=snippet, marks=marks, pii=rest)
+
+
+def find_hits(
+    conn: sqlite3.Connection, query: str, filters: SearchFilters, *, limit: int, offset: int
+) -> list[Hit]:
+    if not 0 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit {limit}: use 0 to {MAX_LIMIT}")
+    if offset < 0:
+        raise QueryError(f"offset {offset}: use 0 or more")
+    q = parse_query(query)
+    how = search_plan.plan(conn, q, filters, wanted=offset + limit)
+    if how is None or limit == 0:
+        return []
+    ids = [r[0] for r in conn.execute(how.rowids(), [*how.args, limit, offset])]
+    if not ids:
+        return []
+    calls = search_plan.has_calls(conn)
+    sql = f"SELECT {_COLUMNS if calls else _NO_CALLS} FROM transcripts t "
+    if calls:
+        sql += "LEFT JOIN calls c ON c.call_id = t.call_id "
+    marks = ",".join("?" * len(ids))
+    rows = {r[0]: r[1:] for r in conn.execute(sql + f"WHERE t.rowid IN ({marks})", ids)}
+    return [_hit(q, rows[i]) for i in ids if i in rows]
+
+
+_COLUMNS = (
+    "t.rowid, t.call_id, t.leg, t.text, t.words, c.t_q, c.first_queue, c.agent, c.caller, "
+    "c.t_arrival"
+)
+_NO_CALLS = "t.rowid, t.call_id, t.leg, t.text, t.words, NULL, '', '', '', NULL"
+
+
+def count_hits(conn: sqlite3.Connection, query: str, filters: SearchFilters) -> int:
+    how = search_plan.plan(conn, parse_query(query), filters, wanted=None)
+    if how is None:
+        return 0
+    return int(conn.execute(how.count(), how.args).fetchone()[0])
+
+
+def _hit(q: Query, row: tuple[Any, ...]) -> Hit:
+    call_id, leg, text, words, t_q, queue, agent, caller, t_arrival = row
+    spans = q.spans(text)
+    pii = redact.find(text)
+    if spans:
+        first = spans[0]
+        start, end = max(0, first[0] - BEFORE), min(len(text), first[1] + AFTER)
+    else:
+        start, end = 0, min(len(text), BEFORE + AFTER)
+    for p in pii:  # never cut a number: masking a part of it could leave digits readable
+        if p.start < start < p.end:
+            start = p.start
+        if p.start < end < p.end:
+            end = p.end
+    lead = ELLIPSIS if start > 0 else ""
+    shift = len(lead) - start
+    snippet = lead + text[start:end] + (ELLIPSIS if end < len(text) else "")
+    marks = tuple(
+        (max(a, start) + shift, min(b, end) + shift) for a, b in spans if a < end and b > start
+    )
+    inside = tuple(
+        Pii(p.kind, p.start + shift, p.end + shift)
+        for p in pii
+        if p.start >= start and p.end <= end
+    )
+    return Hit(
+        call_id=call_id,
+        leg=Leg(leg),
+        snippet=snippet,
+        marks=marks,
+        start_ms=_start_ms(text, json.loads(words), spans[0][0]) if spans else None,
+        t_q=t_q,
+        queue=queue or "",
+        agent=agent or "",
+        caller=caller or "",
+        pii=inside,
+        t_arrival=t_arrival,
+    )
+
+
+def _start_ms(text: str, words: list[list[Any]], at: int) -> int | None:
+    """The start of the word at offset AT of TEXT (the words found in TEXT in order)."""
+    best: int | None = None
+    pos = 0
+    for w in words:
+        word, start_ms = str(w[0]).strip(), w[1]
+        if not word:
+            continue
+        found = text.find(word, pos)
+        if found < 0:
+            continue
+        if found > at:
+            return best if best is not None else int(start_ms)
+        best = int(start_ms)
+        pos = found + len(word)
+    return best

@@ -1,0 +1,230 @@
+"""Personal numbers found on normalised text and masked: property tests over generated
+valid and invalid numbers in the ways speech-to-text writes them."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from hotline.recordings.catalogue import Leg
+from hotline.recordings.redact import (
+    ALL,
+    Pii,
+    PiiKind,
+    find,
+    id_check_char,
+    luhn_ok,
+    mask,
+    mask_phone,
+    mask_spans,
+    mask_transcript,
+)
+from hotline.recordings.transcript import Transcript, Word
+
+ZH = dict(zip("0123456789", "零一二三四五六七八九", strict=True))
+ZH_ALT = dict(zip("0123456789", "〇幺两三四五六七八九", strict=True))
+NAMES = "zero one two three four five six seven eight nine"
+EN = dict(zip("0123456789", NAMES.split(" "), strict=True))
+
+
+def spoken(digits: str, style: str) -> str:
+    """DIGITS written as an engine might: solid, grouped, spelled in Chinese or English."""
+    if style == "solid":
+        return digits
+    if style == "grouped":  # 3-4-4 for a mobile, 6-8-4 for an ID, 4s for a card
+        cuts = {11: (3, 7), 18: (6, 14)}.get(len(digits), tuple(range(4, len(digits), 4)))
+        parts, at = [], 0
+        for cut in (*cuts, len(digits)):
+            parts.append(digits[at:cut])
+            at = cut
+        return " ".join(parts)
+    if style == "hyphens":
+        return "-".join(digits[i : i + 4] for i in range(0, len(digits), 4))
+    if style == "zh":
+        return "".join(ZH.get(d, d) for d in digits)
+    if style == "zh-alt":
+        return "".join(ZH_ALT.get(d, d) for d in digits)
+    if style == "zh-spaced":
+        return " ".join(ZH.get(d, d) for d in digits)
+    if style == "en":
+        return " ".join(EN.get(d, d) for d in digits)
+    if style == "fullwidth":
+        return "".join(chr(0xFF10 + int(d)) if d.isdigit() else d for d in digits)
+    raise AssertionError(style)
+
+
+STYLES = ["solid", "grouped", "hyphens", "zh", "zh-alt", "zh-spaced", "en", "fullwidth"]
+UNGROUPED = ["solid", "zh", "zh-alt", "zh-spaced", "en", "fullwidth"]
+# context that holds no digit (a stray digit next to a number is a test of its own)
+context = st.text(alphabet="我的号码是请记下好谢谢，。 ", max_size=12)
+digits = st.text(alphabet="0123456789", min_size=1)
+
+
+def valid_id(body: str) -> str:
+    return body + id_check_char(body)
+
+
+def valid_card(body: str) -> str:
+    check = next(d for d in "0123456789" if luhn_ok(body + d))
+    return body + check
+
+
+ids = st.text(alphabet="0123456789", min_size=17, max_size=17).map(valid_id)
+cards = (
+    st.integers(12, 18)
+    .flatmap(lambda n: st.text(alphabet="0123456789", min_size=n, max_size=n))
+    .map(valid_card)
+)
+mobiles = st.tuples(st.sampled_from("3456789"), st.text("0123456789", min_size=9, max_size=9)).map(
+    lambda p: "1" + p[0] + p[1]
+)
+
+
+def kinds_at(text: str) -> list[tuple[PiiKind, str]]:
+    return [(p.kind, text[p.start : p.end]) for p in find(text)]
+
+
+@settings(max_examples=300)
+@given(ids, st.sampled_from(STYLES), context, context)
+def test_valid_ids_are_always_found(number: str, style: str, before: str, after: str) -> None:
+    said = spoken(number, style)
+    text = before + said + after
+    assert kinds_at(text) == [(PiiKind.ID_CARD, said)]
+
+
+@settings(max_examples=300)
+@given(cards, st.sampled_from(STYLES), context, context)
+def test_valid_cards_are_always_found(number: str, style: str, before: str, after: str) -> None:
+    said = spoken(number, style)
+    text = before + said + after
+    found = kinds_at(text)
+    # an 18-digit card that also passes the ID check is reported as an ID: masked either way
+    assert found in ([(PiiKind.BANK_CARD, said)], [(PiiKind.ID_CARD, said)])
+    assert found[0][0] is PiiKind.BANK_CARD or len(number) == 18
+
+
+@settings(max_examples=300)
+@given(mobiles, st.sampled_from(STYLES), context, context)
+def test_mobiles_are_always_found(number: str, style: str, before: str, after: str) -> None:
+    said = spoken(number, style)
+    assert kinds_at(before + said + after) == [(PiiKind.MOBILE, said)]
+
+
+@settings(max_examples=300)
+@given(st.text("0123456789", min_size=17, max_size=17), st.sampled_from([*UNGROUPED, "grouped"]))
+def test_eighteen_digits_failing_the_check_are_no_id(body: str, style: str) -> None:
+    for last in "0123456789X":
+        if last != id_check_char(body):
+            said = spoken(body + last, style)
+            assert PiiKind.ID_CARD not in {p.kind for p in find("号码" + said + "。")}
+
+
+@settings(max_examples=300)
+@given(st.integers(13, 19).flatmap(lambda n: st.text("0123456789", min_size=n, max_size=n)),
+       st.sampled_from(UNGROUPED))  # fmt: skip
+def test_digits_failing_luhn_are_no_card(number: str, style: str) -> None:
+    assume(not luhn_ok(number))
+    said = spoken(number, style)
+    assert PiiKind.BANK_CARD not in {p.kind for p in find("卡号" + said + "。")}
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="0123456789一二三四五六七八九零幺两 -，。号码是oneeightXx*", max_size=80))
+def test_masking_is_idempotent_and_keeps_no_number(text: str) -> None:
+    once = mask(text)
+    assert mask(once) == once
+    assert find(once) == []
+
+
+@settings(max_examples=200)
+@given(st.one_of(ids, cards, mobiles), st.sampled_from(STYLES), context, context)
+def test_masking_hides_all_but_the_edges(number: str, style: str, before: str, after: str) -> None:
+    said = spoken(number, style)
+    masked = mask(before + said + after)
+    assert masked.startswith(before)
+    assert masked.endswith(after)
+    middle = masked[len(before) : len(masked) - len(after)]
+    assert middle.count("*") >= len(number) - 8
+    if style != "en":
+        assert len(middle) == len(said)  # the shape is kept: 138****5678
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("电话13812345678", "电话138****5678"),
+        ("电话 138 1234 5678 好", "电话 138 **** 5678 好"),
+        ("call 138-1234-5678", "call 138-****-5678"),
+        ("我的手机是一三八 一二三四 五六七八", "我的手机是一三八 **** 五六七八"),
+        ("幺三八幺二三四五六七八", "幺三八****五六七八"),
+        ("one three eight one two three four five six seven eight",
+         "one three eight * * * * five six seven eight"),
+        ("身份证110101199003077571", "身份证110***********7571"),
+        ("身份证110101199003070011号", "身份证110***********0011号"),
+        ("卡号6222 0212 3456 7890 128", "卡号6222 **** **** ***0 128"),
+        ("+86 139 1234 5678", "+86 139 **** 5678"),
+        ("8613912345678", "86139****5678"),
+        ("两13812345678", "两138****5678"),  # a stray numeral before it
+        ("工单号12345 共3个", "工单号12345 共3个"),  # short numbers are not personal
+        ("13812345678 13987654321", "138****5678 139****4321"),
+    ],
+)  # fmt: skip
+def test_examples(text: str, masked: str) -> None:
+    assert mask(text) == masked
+
+
+def test_numbers_read_back_to_back_are_each_found() -> None:
+    text = "一三八一二三四五六七八一三九八七六五四三二一"  # two mobiles without a pause
+    assert [p.kind for p in find(text)] == [PiiKind.MOBILE, PiiKind.MOBILE]
+    assert mask(text) == "一三八****五六七八一三九****四三二一"
+
+
+def test_only_the_kinds_asked_for_are_masked() -> None:
+    text = "13812345678 110101199003077571"
+    assert mask(text, {PiiKind.MOBILE}) == "138****5678 110101199003077571"
+    assert mask(text, {PiiKind.ID_CARD}) == "13812345678 110***********7571"
+    assert mask(text, ALL) == "138****5678 110***********7571"
+    # read back to back: the ID is still an ID when only mobiles are asked for
+    assert mask(text.replace(" ", ""), {PiiKind.MOBILE}) == "138****5678110101199003077571"
+
+
+def test_digit_words_need_word_boundaries() -> None:
+    assert find("someone threes oneness ohio") == []
+    assert mask("tone " + "one " * 11) == "tone " + "one " * 11  # 11 ones: not 1[3-9]
+
+
+def test_mask_spans_moves_marks_over_shorter_masks() -> None:
+    text = "seven: one three eight one two three four five six seven eight!"
+    spans = find(text)
+    start = text.index("one three")
+    marks = [(0, 5), (start, start + 3), (text.index("four"), text.index("four") + 4)]
+    masked, moved = mask_spans(text, spans, marks)
+    assert masked == "seven: one three eight * * * * five six seven eight!"
+    assert [masked[a:b] for a, b in moved] == ["seven", "one", "*"]
+
+
+def test_a_span_cut_from_a_longer_text_masks_the_same() -> None:
+    text = "前面的话 我的电话是 138 1234 5678 后面"
+    (pii,) = find(text)
+    cut = text[5:]
+    masked, _ = mask_spans(cut, [Pii(pii.kind, pii.start - 5, pii.end - 5)])
+    assert masked == mask(text)[5:]
+
+
+def test_mask_phone() -> None:
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("01012345678") == "010****5678"
+    assert mask_phone("1001") == "1001"
+
+
+def test_mask_transcript_masks_a_number_spoken_across_words() -> None:
+    words = ("我的", "电话", "一三八", "一二三四", "五六七八", "好的")
+    t = Transcript(
+        "c1", Leg.CALLER, "vosk", "m", "zh", " ".join(words),
+        tuple(Word(w, i * 100, i * 100 + 90, 1.0) for i, w in enumerate(words)),
+    )  # fmt: skip
+    m = mask_transcript(t)
+    assert [w.text for w in m.words] == ["我的", "电话", "一三八", "****", "五六七八", "好的"]
+    assert m.text == "我的 电话 一三八 **** 五六七八 好的"
+    assert [w.start_ms for w in m.words] == [w.start_ms for w in t.words]
