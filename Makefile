@@ -37,7 +37,7 @@ test: check
 	$(PYTEST) tests/integration tests/e2e $(PYTEST_ARGS)
 
 bench: setup
-	HOTLINE_EXTRAS=test,bench scripts/setup
+	HOTLINE_EXTRAS=test,whisper,bench scripts/setup
 	$(PY) bench/ami_parse.py
 
 clean:
