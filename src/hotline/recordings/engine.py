@@ -104,9 +104,11 @@ def join_words(texts: Iterable[str], language: str) -> str:
     return ("" if language in ("zh", "ja", "yue") else " ").join(parts)
 
 
-def open_engine(kind: EngineKind, settings: Settings, language: str | None = None) -> Engine:
+def open_engine(
+    kind: EngineKind, settings: Settings, language: str | None = None, threads: int = 0
+) -> Engine:
     """Load KIND's model as SETTINGS say (once per process per model); ModelError if it
-    is missing or broken."""
+    is missing or broken. THREADS: whisper's CPU threads (0: its default)."""
     if kind is EngineKind.VOSK:
         from hotline.recordings import vosk_engine
 
@@ -116,7 +118,7 @@ def open_engine(kind: EngineKind, settings: Settings, language: str | None = Non
     from hotline.recordings import whisper_engine
 
     return whisper_engine.WhisperEngine.load(
-        settings.whisper_model, language or settings.stt_language
+        settings.whisper_model, language or settings.stt_language, threads
     )
 
 
