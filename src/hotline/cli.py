@@ -11,13 +11,14 @@ import random
 import sys
 from collections.abc import Callable, Sequence
 
-from hotline import ami_cli, controller_cli, ivr_cli, metrics_cli, watchdog_cli
+from hotline import ami_cli, controller_cli, ivr_cli, metrics_cli, stt_cli, watchdog_cli
 from hotline.ami.errors import AMIError
 from hotline.config import ConfigError, Settings
 from hotline.ivr import install
 from hotline.ivr.loader import FlowError
 from hotline.pbx import runner as pbx
 from hotline.pbx.errors import PBXError
+from hotline.recordings.errors import RecordingError
 from hotline.runall import run_all
 from hotline.sim.plan import plan_traffic
 from hotline.sim.runner import SimStats, play
@@ -114,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sim", action="store_true", help="no simulated traffic")
     p.add_argument("--rate", type=float, default=6.0, help="simulated calls per minute")
     p.add_argument("--agents", type=int, default=6, help="simulated agents")
+    p.add_argument("--stt-engine", choices=["vosk", "whisper"],
+                   help="the STT worker's engine (default: HOTLINE_STT_ENGINE)")  # fmt: skip
 
     p = sub.add_parser("sim", help="simulated citizens and agents (needs the running PBX)")
     p.add_argument("--calls", type=int, default=20)
@@ -126,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     controller_cli.add_parsers(sub)
     watchdog_cli.add_parsers(sub)  # adds `agents audit` and `agents report`
     metrics_cli.add_parsers(sub)
+    stt_cli.add_parsers(sub)  # transcribe, play, stt
     return parser
 
 
@@ -142,6 +146,9 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "agents": watchdog_cli.run_agents,  # hands `agents list` to controller_cli
     "agent": controller_cli.run_agent,
     "metrics": metrics_cli.run_metrics,
+    "transcribe": stt_cli.run_transcribe,
+    "play": stt_cli.run_play,
+    "stt": stt_cli.run_stt,
 }
 
 
@@ -160,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ivr_cli.CLIError,
         controller_cli.CLIError,
         FlowError,
+        RecordingError,
     ) as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         return 1

@@ -37,7 +37,7 @@ def _default_rootfs(env: Mapping[str, str]) -> Path:
     return Path(cache) / "hotline" / "rootfs"
 
 
-def _default_cache(env: Mapping[str, str]) -> Path:
+def default_cache(env: Mapping[str, str]) -> Path:
     # where scripts/setup keeps built things (the rootfs, the assembled whisper model)
     if env.get("HOTLINE_CACHE"):
         return Path(env["HOTLINE_CACHE"])
@@ -141,7 +141,7 @@ class Settings:
             rtp_ports=_port_range(env, "HOTLINE_RTP_PORTS", (10000, 10999)),
             vosk_model=Path(vosk) if vosk else None,
             whisper_model=Path(
-                env.get("HOTLINE_WHISPER_MODEL") or _default_cache(env) / "whisper-base"
+                env.get("HOTLINE_WHISPER_MODEL") or default_cache(env) / "whisper-base"
             ),
             stt_engine=engine,
             stt_language=env.get("HOTLINE_STT_LANGUAGE") or "zh",

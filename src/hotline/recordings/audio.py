@@ -98,8 +98,8 @@ def probe(path: Path | str) -> WavInfo:
     if not MIN_RATE <= rate <= MAX_RATE:
         raise AudioError(
             f"{path}: sample rate {rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz "
-            "(below 8 kHz the speech band is gone; resample a higher rate with sox IN.wav "
-            "-r 16000 OUT.wav)",
+            "(below 8 kHz the telephone speech band is gone; a higher rate: resample it, "
+            "sox IN.wav -r 16000 OUT.wav)",
             "sample_rate",
         )
     if data is None:
@@ -182,3 +182,15 @@ def segments_of(pcm: bytes, rate: int) -> list[Segment]:
         Segment(s.start_ms, pcm[s.start_ms * rate // 1000 * 2 : s.end_ms * rate // 1000 * 2], rate)
         for s in voiced.spans(levels, total_ms=total)
     ]
+
+
+def pcm_from(path: Path | str, info: WavInfo, start_ms: int = 0) -> bytes:
+    """The leg's mono PCM from START_MS to its end (for playback)."""
+    first = min(info.frames, max(0, start_ms) * info.rate // 1000)
+    return _read(Path(path), info, first, info.frames - first).tobytes()
+
+
+def peak(pcm: bytes) -> int:
+    """The largest |sample| of 16-bit PCM (0 for none)."""
+    samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.int32)
+    return int(np.abs(samples).max()) if len(samples) else 0

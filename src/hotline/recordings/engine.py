@@ -17,7 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from hotline.recordings import audio
+from hotline.recordings import audio, voiced
 from hotline.recordings.transcript import Word
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ class Buffered:
 
     def feed(self, pcm: bytes) -> Heard | None:
         self._pcm += pcm
-        loud = any(s.duration_ms for s in audio.segments_of(pcm, self.rate))
+        loud = audio.peak(pcm) >= voiced.SILENCE_PEAK
         chunk_ms = len(pcm) // 2 * 1000 // self.rate
         self._voiced = self._voiced or loud
         self._quiet_ms = 0 if loud else self._quiet_ms + chunk_ms
