@@ -64,6 +64,9 @@ CORE = [
     "watchdog/spans.py",
     "watchdog/track.py",
     "recordings/transcript.py",
+    "recordings/voiced.py",
+    "recordings/jobs.py",
+    "recordings/errors.py",
 ]
 
 # Anything that touches sockets, files, processes, clocks, randomness or the environment.
@@ -91,6 +94,8 @@ FORBIDDEN = {
     "http",
     "redis",
     "vosk",
+    "faster_whisper",
+    "sounddevice",
     "starlette",
     "httpx",
     "hotline.ami.client",
