@@ -67,8 +67,9 @@ def test_speech_to_text_settings() -> None:
     s = Settings.from_env({"HOTLINE_RUN_DIR": "/x", "HOTLINE_CACHE": "/c"})
     assert (s.stt_engine, s.stt_language, s.vosk_model) == ("vosk", "zh", None)
     assert s.whisper_model == Path("/c/whisper-base")
-    s = Settings.from_env({"HOTLINE_RUN_DIR": "/x", "HOTLINE_STT_ENGINE": "whisper",
-                           "HOTLINE_STT_LANGUAGE": "en", "HOTLINE_WHISPER_MODEL": "/m"})  # fmt: skip
+    env = {"HOTLINE_STT_ENGINE": "whisper", "HOTLINE_STT_LANGUAGE": "en",
+           "HOTLINE_WHISPER_MODEL": "/m"}  # fmt: skip
+    s = Settings.from_env({"HOTLINE_RUN_DIR": "/x", **env})
     assert (s.stt_engine, s.stt_language, s.whisper_model) == ("whisper", "en", Path("/m"))
     with pytest.raises(ConfigError, match="HOTLINE_STT_ENGINE"):
         Settings.from_env({"HOTLINE_STT_ENGINE": "kaldi"})
