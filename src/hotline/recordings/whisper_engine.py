@@ -32,6 +32,12 @@ from hotline.recordings.transcript import Word
 RATE = 16000  # whisper's input rate
 
 
+def _load_zhconv() -> None:
+    # zhconv's default loader leaves its dictionary file open (a ResourceWarning at exit);
+    # loading it by path closes it
+    zhconv.loaddict(str(Path(zhconv.__file__).with_name("zhcdict.json")))
+
+
 def _simplified(text: str, language: str) -> str:
     return zhconv.convert(text, "zh-cn") if language == "zh" else text
 
@@ -67,6 +73,7 @@ class WhisperEngine:
     def load(cls, directory: Path, language: str = "zh", threads: int = 0) -> WhisperEngine:
         """The engine on the model in DIRECTORY, assembled there first if need be."""
         whisper_model.assemble(directory)
+        _load_zhconv()
         key = (directory.resolve(), threads)
         if key not in cls._models:
             try:
