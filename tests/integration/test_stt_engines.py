@@ -9,9 +9,17 @@ from pathlib import Path
 import numpy as np
 
 from hotline.recordings.engine import Engine, Samples, transcribe
-from tests.integration.engines import vosk, whisper, whisper_en  # noqa: F401 (fixtures)
-from tests.speech import KOREAN, cer, korean, librivox, mandarin, mandarin_dir, read_pcm, wer
-from tests.speech import write_wav
+from tests.speech import (
+    KOREAN,
+    cer,
+    korean,
+    librivox,
+    mandarin,
+    mandarin_dir,
+    read_pcm,
+    wer,
+    write_wav,
+)
 
 
 def words_in_order(engine_words: tuple, duration_ms: int) -> None:  # type: ignore[type-arg]
