@@ -219,6 +219,7 @@ class Worker:
                             "that took it died (a poison file?)")  # fmt: skip
             return "dead:deliveries"
         self.current = f"{job.call_id}/{job.leg.value}"
+        self._beat()
         try:
             with self._kept(d.entry_id):
                 done = self._transcribe(job)
