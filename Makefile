@@ -39,6 +39,7 @@ test: check
 bench: setup
 	HOTLINE_EXTRAS=test,whisper,bench scripts/setup
 	$(PY) bench/ami_parse.py
+	$(PY) bench/stt.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
