@@ -18,7 +18,8 @@ the same run:
 slow on its first seconds); the best round is kept (the machine is shared). Then scaling:
 ``hotline stt worker --processes 1`` and ``2`` as subprocesses, timed from queuing the legs
 (after every worker has loaded its model and decoded one warm-up leg) to the last of twice
-the legs done, with each worker's resident memory. Prints Markdown tables. About 3 minutes on 2 cores.
+the legs done, with each worker's resident memory. Prints Markdown tables. About 3 minutes
+on 2 cores.
 """
 
 from __future__ import annotations
@@ -161,7 +162,8 @@ def scaling(pipe: Pipeline, kind: str, files: list[Path], processes: int) -> dic
     try:
         deadline = time.monotonic() + 120
         while pipe.redis.hlen(KEYS.stt_workers) < processes:  # each has loaded its model
-            assert time.monotonic() < deadline and proc.poll() is None, "workers never started"
+            assert proc.poll() is None, "the worker exited"
+            assert time.monotonic() < deadline, "the workers never started"
             time.sleep(0.1)
         # one warm-up leg per worker (a fresh recognizer is slow on its first seconds)
         pipe.queue(files[:processes])
@@ -181,6 +183,33 @@ def scaling(pipe: Pipeline, kind: str, files: list[Path], processes: int) -> dic
     return {"took": took, "memory": memory}
 
 
+def compare(
+    pipe: Pipeline, settings: Settings, legs: dict[str, list[Path]], rounds: int
+) -> dict[str, dict[str, float]]:
+    """Best wall time of each engine, direct and through the pipeline, on the same legs."""
+    engines = {k: open_engine(EngineKind(k), settings, "zh" if k == "whisper" else None)
+               for k in ("vosk", "whisper")}  # fmt: skip
+    raw_vosk = vosk.Model(str(bundled_model()))
+    rec = vosk.KaldiRecognizer(raw_vosk, 8000.0)
+    rec.SetWords(True)
+    raw_whisper = WhisperModel(str(settings.whisper_model), device="cpu",
+                               compute_type="int8", local_files_only=True)  # fmt: skip
+    direct = {"vosk": lambda f: direct_vosk(raw_vosk, rec, f),
+              "whisper": lambda f: direct_whisper(raw_whisper, f)}  # fmt: skip
+    results: dict[str, dict[str, float]] = {}
+    for kind in ("vosk", "whisper"):
+        files = legs[kind]
+        direct[kind](files[:1])  # warm-up: recognizers, caches
+        pipe.run(engines[kind], files[:1])
+        times: dict[str, list[float]] = {"direct": [], "pipeline": []}
+        for _ in range(rounds):
+            times["direct"].append(direct[kind](files))
+            times["pipeline"].append(pipe.run(engines[kind], files))
+        results[kind] = {m: min(t) for m, t in times.items()}
+        print(f"{kind}: direct {times['direct']}, pipeline {times['pipeline']}", flush=True)
+    return results
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--rounds", type=int, default=2)
@@ -195,37 +224,19 @@ def main() -> int:
     pipe = Pipeline(settings)
     print(f"# {platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"vosk {vosk.__version__ if hasattr(vosk, '__version__') else '0.3.45'}")  # fmt: skip
-    results: dict[str, dict[str, float]] = {}
     try:
-        engines = {k: open_engine(EngineKind(k), settings, "zh" if k == "whisper" else None)
-                   for k in ("vosk", "whisper")}  # fmt: skip
-        raw_vosk = vosk.Model(str(bundled_model()))
-        rec = vosk.KaldiRecognizer(raw_vosk, 8000.0)
-        rec.SetWords(True)
-        raw_whisper = WhisperModel(str(settings.whisper_model), device="cpu",
-                                   compute_type="int8", local_files_only=True)  # fmt: skip
-        direct = {"vosk": lambda f: direct_vosk(raw_vosk, rec, f),
-                  "whisper": lambda f: direct_whisper(raw_whisper, f)}  # fmt: skip
-        for kind in ("vosk", "whisper"):
-            files = legs[kind]
-            direct[kind](files[:1])  # warm-up: recognizers, caches
-            pipe.run(engines[kind], files[:1])
-            times: dict[str, list[float]] = {"direct": [], "pipeline": []}
-            for _ in range(args.rounds):
-                times["direct"].append(direct[kind](files))
-                times["pipeline"].append(pipe.run(engines[kind], files))
-            results[kind] = {m: min(t) for m, t in times.items()}
-            print(f"{kind}: direct {times['direct']}, pipeline {times['pipeline']}", flush=True)
+        results = compare(pipe, settings, legs, args.rounds)
         print()
-        print("| engine | audio | direct: wall, × real time | pipeline: wall, × real time | "
-              "pipeline / direct |")
+        print(
+            "| engine | audio | direct: wall, × real time | pipeline: wall, × real time | "
+            "pipeline / direct |"
+        )
         print("|---|---|---|---|---|")
         for kind, r in results.items():
             a = audio[kind]
             print(f"| {kind} | {a:.0f} s | {r['direct']:.2f} s, {a / r['direct']:.1f}× | "
                   f"{r['pipeline']:.2f} s, {a / r['pipeline']:.1f}× | "
                   f"{r['direct'] / r['pipeline']:.3f} |")  # fmt: skip
-        del engines, raw_vosk, rec, raw_whisper
         print()
         print("| engine | processes | wall | × real time | speed-up | RSS per worker (peak) |")
         print("|---|---|---|---|---|---|")
