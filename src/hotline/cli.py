@@ -179,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         controller_cli.CLIError,
         FlowError,
         RecordingError,
+        stt_cli.CLIError,
     ) as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         return 1

@@ -29,6 +29,10 @@ from hotline.stores.integrity import IntegrityAlerts
 LEGS = {"caller": Leg.CALLER, "agent": Leg.AGENT}
 
 
+class CLIError(Exception):
+    """A command failed; the text says why."""
+
+
 def _engine_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=[k.value for k in EngineKind],
                    help="default: HOTLINE_STT_ENGINE (vosk)")  # fmt: skip
@@ -110,6 +114,9 @@ def run_play(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         history.close()
     info = audio.probe(rec.path)
+    if args.at * 1000 >= info.duration_ms:
+        long = f"{info.duration_ms / 1000:.1f} s"
+        raise CLIError(f"--at {args.at:g}: the {args.leg} leg of {args.call_id} is {long} long")
     pcm = audio.pcm_from(rec.path, info, round(args.at * 1000))
     print(f"playing {args.call_id} {args.leg} leg from {args.at:.1f} s "
           f"({len(pcm) // 2 / info.rate:.1f} s, SHA-256 verified)", file=sys.stderr)  # fmt: skip

@@ -88,6 +88,16 @@ def test_play_a_leg_from_a_second_on(call: tuple[dict[str, str], Path], tmp_path
     assert len(got) - len(want) < rate  # at most the device's last period of padding
 
 
+def test_play_past_the_end_says_how_long_the_leg_is(
+    call: tuple[dict[str, str], Path], tmp_path: Path
+) -> None:
+    env, _ = call
+    env = {**env, **asoundrc(tmp_path / "home", "pcm.nulldev { type null }\n")}
+    out = hotline(env, "play", "1795.7", "--at", "60", "--device", "nulldev")
+    assert out.returncode == 1
+    assert "the caller leg of 1795.7 is 5.4 s long" in out.stderr
+
+
 def test_play_refuses_an_altered_leg_and_alerts(
     call: tuple[dict[str, str], Path], tmp_path: Path
 ) -> None:
@@ -124,6 +134,21 @@ def test_listen_transcribes_a_microphone_live(env: dict[str, str], tmp_path: Pat
     partials = [ln for ln in out.stderr.splitlines() if ln.startswith("… ")]
     assert len(partials) >= 3  # words appear while the citizen is still speaking
     assert cer(KOREAN["s131"], out.stdout) < 0.5, out.stdout
+
+
+def test_listen_with_whisper_gives_each_utterance(env: dict[str, str], tmp_path: Path) -> None:
+    samples, rate = read_pcm(mandarin_dir() / "complaint-16k.wav")
+    mic = tmp_path / "mic.raw"
+    mic.write_bytes(np.concatenate([samples, np.zeros(rate, dtype=np.int16)]).tobytes())
+    env = {**env, **asoundrc(tmp_path / "home", (
+        f'pcm.mic {{ type file slave.pcm "null" file "/dev/null" infile "{mic}" '
+        'format "raw" }\n'))}  # fmt: skip
+    seconds = len(samples) / rate + 1
+    out = hotline(env, "stt", "listen", "--engine", "whisper", "--device", "mic",
+                  "--rate", str(rate), "--seconds", f"{seconds:.2f}")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "物业" in out.stdout
+    assert "噪音" in out.stdout
 
 
 def test_status_shows_the_backlog(env: dict[str, str], redis_url: str) -> None:

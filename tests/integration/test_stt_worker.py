@@ -207,6 +207,10 @@ def test_a_stuck_job_is_taken_over_and_a_poison_one_given_up(bed: Bed, vosk: Eng
     bed.drain(vosk, "rescuer")
     assert bed.dead() == {"poison": "deliveries"}
     assert bed.transcripts().get("poison") == []
+    # the dead worker is forgotten by the group once it holds nothing (after an hour idle)
+    assert bed.worker(vosk, "rescuer").queue.prune(idle_ms=0) == ["ghost"]
+    assert [c["name"] for c in bed.redis.xinfo_consumers(KEYS.stt_jobs, STT_GROUP)] == [
+        b"rescuer"]  # fmt: skip
 
 
 def hotline_worker(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:

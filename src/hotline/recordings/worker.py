@@ -75,6 +75,18 @@ class JobQueue:
         with contextlib.suppress(redis.ResponseError):  # BUSYGROUP: it exists
             self.redis.xgroup_create(self.keys.stt_jobs, STT_GROUP, id="0", mkstream=True)
 
+    def prune(self, idle_ms: int = 3_600_000) -> list[str]:
+        """Forget consumers (workers gone for good) with nothing pending, idle IDLE_MS."""
+        gone = []
+        consumers: list[dict[str, Any]] = self.redis.xinfo_consumers(self.keys.stt_jobs, STT_GROUP)
+        for c in consumers:
+            name = _id(c["name"])
+            if name != self.consumer and int(c["pending"]) == 0 and int(c["idle"]) > idle_ms:
+                self.redis.xgroup_delconsumer(self.keys.stt_jobs, STT_GROUP, name)
+                self.redis.hdel(self.keys.stt_workers, name)
+                gone.append(name)
+        return gone
+
     def next(self, options: Options) -> list[Delivery]:
         """A job: a dead worker's stuck one if any, else a new one (waiting block_ms)."""
         reply = self.redis.xautoclaim(self.keys.stt_jobs, STT_GROUP, self.consumer,
@@ -271,6 +283,7 @@ class Worker:
                 try:
                     if not ready:
                         self.queue.ensure_group()
+                        self.queue.prune()
                         ready = True
                     self._beat()
                     got = self.queue.next(self.options)
