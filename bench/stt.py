@@ -15,7 +15,8 @@ the same run:
   check, WAV checks, speech spans, decoding, the transcript saved, XACK and counters);
 
 ``--rounds`` interleaved repetitions after one untimed warm-up each (a fresh recognizer is
-slow on its first seconds); the best round is kept (the machine is shared). Then scaling:
+slow on its first seconds); the best round is kept (the machine is shared), in wall time and
+in CPU time of the process (less sensitive to other work on the cores). Then scaling:
 ``hotline stt worker --processes 1`` and ``2`` as subprocesses, timed from queuing the legs
 (after every worker has loaded its model and decoded one warm-up leg) to the last of twice
 the legs done, with each worker's resident memory. Prints Markdown tables. About 3 minutes
@@ -37,6 +38,7 @@ import tempfile
 import threading
 import time
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
@@ -86,8 +88,7 @@ def make_legs(work: Path, vosk_legs: int, whisper_legs: int) -> dict[str, list[P
     return legs
 
 
-def direct_vosk(model: vosk.Model, rec: vosk.KaldiRecognizer, files: list[Path]) -> float:
-    start = time.perf_counter()
+def direct_vosk(model: vosk.Model, rec: vosk.KaldiRecognizer, files: list[Path]) -> None:
     for path in files:
         with wave.open(str(path)) as w:
             rate, data = w.getframerate(), w.readframes(w.getnframes())
@@ -95,17 +96,21 @@ def direct_vosk(model: vosk.Model, rec: vosk.KaldiRecognizer, files: list[Path])
         for i in range(0, len(data), step):
             rec.AcceptWaveform(data[i : i + step])
         json.loads(rec.FinalResult())
-    return time.perf_counter() - start
 
 
-def direct_whisper(model: WhisperModel, files: list[Path]) -> float:
-    start = time.perf_counter()
+def direct_whisper(model: WhisperModel, files: list[Path]) -> None:
     for path in files:
         pieces, _ = model.transcribe(str(path), language="zh", vad_filter=True,
                                      word_timestamps=True, beam_size=5,
                                      condition_on_previous_text=False)  # fmt: skip
         list(pieces)
-    return time.perf_counter() - start
+
+
+def timed(run: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU seconds (all this process's threads) of RUN."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    run()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 class Pipeline:
@@ -126,12 +131,10 @@ class Pipeline:
             job = Job(rec.call_id, rec.leg, rec.path, rec.sha256, rec.duration_ms)
             self.redis.xadd(KEYS.stt_jobs, streams.fields(job.fields()))
 
-    def run(self, engine: Engine, files: list[Path]) -> float:
+    def run(self, engine: Engine, files: list[Path]) -> tuple[float, float]:
         self.queue(files)
         worker = Worker.open(self.settings, engine, self.redis, "bench", Options(block_ms=20))
-        start = time.perf_counter()
-        worker.run(threading.Event(), until_idle=True)
-        took = time.perf_counter() - start
+        took = timed(lambda: worker.run(threading.Event(), until_idle=True))
         worker.close()
         assert worker.handled == len(files), worker.handled
         return took
@@ -194,25 +197,30 @@ def compare(
     rec.SetWords(True)
     raw_whisper = WhisperModel(str(settings.whisper_model), device="cpu",
                                compute_type="int8", local_files_only=True)  # fmt: skip
-    direct = {"vosk": lambda f: direct_vosk(raw_vosk, rec, f),
-              "whisper": lambda f: direct_whisper(raw_whisper, f)}  # fmt: skip
+    direct: dict[str, Callable[[list[Path]], None]] = {
+        "vosk": lambda f: direct_vosk(raw_vosk, rec, f),
+        "whisper": lambda f: direct_whisper(raw_whisper, f),
+    }
     results: dict[str, dict[str, float]] = {}
     for kind in ("vosk", "whisper"):
         files = legs[kind]
         direct[kind](files[:1])  # warm-up: recognizers, caches
         pipe.run(engines[kind], files[:1])
-        times: dict[str, list[float]] = {"direct": [], "pipeline": []}
+        times: dict[str, list[tuple[float, float]]] = {"direct": [], "pipeline": []}
         for _ in range(rounds):
-            times["direct"].append(direct[kind](files))
+            times["direct"].append(timed(lambda: direct[kind](files)))  # noqa: B023
             times["pipeline"].append(pipe.run(engines[kind], files))
-        results[kind] = {m: min(t) for m, t in times.items()}
-        print(f"{kind}: direct {times['direct']}, pipeline {times['pipeline']}", flush=True)
+        for mode, runs in times.items():
+            results.setdefault(kind, {})[mode] = min(w for w, _ in runs)
+            results[kind][f"{mode}_cpu"] = min(c for _, c in runs)
+        shown = {m: [f"{w:.2f} s wall, {c:.2f} s CPU" for w, c in t] for m, t in times.items()}
+        print(f"{kind}: {shown}", flush=True)
     return results
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--vosk-legs", type=int, default=4)
     ap.add_argument("--whisper-legs", type=int, default=4)
     args = ap.parse_args()
@@ -227,16 +235,15 @@ def main() -> int:
     try:
         results = compare(pipe, settings, legs, args.rounds)
         print()
-        print(
-            "| engine | audio | direct: wall, × real time | pipeline: wall, × real time | "
-            "pipeline / direct |"
-        )
+        print("| engine | audio | direct: wall, × real time, CPU | pipeline: wall, × real time, "
+              "CPU | pipeline / direct: wall, CPU |")  # fmt: skip
         print("|---|---|---|---|---|")
         for kind, r in results.items():
             a = audio[kind]
-            print(f"| {kind} | {a:.0f} s | {r['direct']:.2f} s, {a / r['direct']:.1f}× | "
-                  f"{r['pipeline']:.2f} s, {a / r['pipeline']:.1f}× | "
-                  f"{r['direct'] / r['pipeline']:.3f} |")  # fmt: skip
+            print(f"| {kind} | {a:.0f} s | {r['direct']:.2f} s, {a / r['direct']:.1f}×, "
+                  f"{r['direct_cpu']:.2f} s | {r['pipeline']:.2f} s, {a / r['pipeline']:.1f}×, "
+                  f"{r['pipeline_cpu']:.2f} s | {r['direct'] / r['pipeline']:.3f}, "
+                  f"{r['direct_cpu'] / r['pipeline_cpu']:.3f} |")  # fmt: skip
         print()
         print("| engine | processes | wall | × real time | speed-up | RSS per worker (peak) |")
         print("|---|---|---|---|---|---|")

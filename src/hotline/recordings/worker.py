@@ -243,9 +243,8 @@ class Worker:
             return self._failed(d, job, exc.reason, str(exc), permanent=True)
         except (redis.RedisError, sqlite3.OperationalError):
             raise  # the worker's loop waits for Redis; the job stays pending
-        except (
-            Exception
-        ) as exc:  # the job loop's top: an engine failure fails the job, never the worker
+        # the job loop's top: an engine failure fails the job, never the worker
+        except Exception as exc:
             log.exception("job %s failed", d.entry_id)
             return self._failed(d, job, "engine", f"{type(exc).__name__}: {exc}", permanent=False)
         finally:
