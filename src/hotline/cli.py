@@ -19,6 +19,7 @@ from hotline import (
     metrics_cli,
     retention_cli,
     transcripts_cli,
+    stt_cli,
     watchdog_cli,
 )
 from hotline.ami.errors import AMIError
@@ -27,6 +28,7 @@ from hotline.ivr import install
 from hotline.ivr.loader import FlowError
 from hotline.pbx import runner as pbx
 from hotline.pbx.errors import PBXError
+from hotline.recordings.errors import RecordingError
 from hotline.runall import run_all
 from hotline.sim.plan import plan_traffic
 from hotline.sim.runner import SimStats, play
@@ -123,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sim", action="store_true", help="no simulated traffic")
     p.add_argument("--rate", type=float, default=6.0, help="simulated calls per minute")
     p.add_argument("--agents", type=int, default=6, help="simulated agents")
+    p.add_argument("--stt-engine", choices=["vosk", "whisper"],
+                   help="the STT worker's engine (default: HOTLINE_STT_ENGINE)")  # fmt: skip
 
     p = sub.add_parser("sim", help="simulated citizens and agents (needs the running PBX)")
     p.add_argument("--calls", type=int, default=20)
@@ -138,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     alerts_cli.add_parsers(sub)
     transcripts_cli.add_parsers(sub)  # adds `transcripts` and `access`
     retention_cli.add_parsers(sub)
+    stt_cli.add_parsers(sub)  # transcribe, play, stt
     return parser
 
 
@@ -159,6 +164,9 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "transcripts": transcripts_cli.run_transcripts,
     "access": transcripts_cli.run_access,
     "retention": retention_cli.run_retention,
+    "transcribe": stt_cli.run_transcribe,
+    "play": stt_cli.run_play,
+    "stt": stt_cli.run_stt,
 }
 
 
@@ -177,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ivr_cli.CLIError,
         controller_cli.CLIError,
         FlowError,
+        RecordingError,
+        stt_cli.CLIError,
     ) as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         return 1

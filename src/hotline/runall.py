@@ -69,6 +69,10 @@ def run_all(settings: Settings, args: argparse.Namespace) -> int:
         started.append(("controller", _stopper(controller)))
         print(f"controller  pid {controller.pid}, log {logs}/controller.log")
         print(f"history     {settings.db}")
+        engine = args.stt_engine or settings.stt_engine
+        stt = _child(["stt", "worker", "--engine", engine], logs / "stt.log")
+        started.append(("stt worker", _stopper(stt)))
+        print(f"stt worker  pid {stt.pid}, {engine}, log {logs}/stt.log")
         if not args.no_sim:
             time.sleep(1.0)  # let the controller see the agents log in
             sim = _child(
@@ -85,14 +89,18 @@ def run_all(settings: Settings, args: argparse.Namespace) -> int:
             )
             started.append(("simulated traffic", _stopper(sim)))
             print(f"traffic     {args.rate} calls/min, {args.agents} agents (log {logs}/sim.log)")
-        print("see it:     hotline calls list · hotline agents list")
+        print("see it:     hotline calls list · hotline agents list · hotline stt status")
         print("running; Ctrl-C stops everything", flush=True)
         if args.once:
             stop.set()
+        stt_told = False
         while not stop.wait(1.0):
             if controller.poll() is not None:
                 print(f"the controller exited ({controller.returncode}); see its log", flush=True)
                 return 1
+            if stt.poll() is not None and not stt_told:  # calls go on; legs stay queued
+                print(f"the stt worker exited ({stt.returncode}); see {logs}/stt.log", flush=True)
+                stt_told = True
     finally:
         for name, halt in reversed(started):
             print(f"stopping {name}", flush=True)

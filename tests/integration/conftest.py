@@ -16,6 +16,7 @@ from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
 from tests.conftest import bed_env
 from tests.integration import bed
+from tests.integration.engines import vosk, whisper, whisper_en  # noqa: F401 (fixtures)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -48,6 +48,7 @@ def test_run_shows_live_calls_and_agents_then_stops_on_sigint(other_env: dict[st
         assert "Asterisk 22." in report
         assert f"127.0.0.1:{settings.ami_port}" in report
         assert "controller  pid" in report
+        assert "stt worker  pid" in report
         assert "40.0 calls/min, 3 agents" in report
         assert pbx.status(settings).state is pbx.PBXState.RUNNING
 
@@ -65,13 +66,24 @@ def test_run_shows_live_calls_and_agents_then_stops_on_sigint(other_env: dict[st
         assert "language:" in table.stdout  # the IVR path of a simulated citizen
         assert hotline(other_env, "agents", "list").returncode == 0
 
+        # the calls' recorded legs are transcribed by the STT worker as they end
+        deadline = time.monotonic() + 90
+        while True:
+            status = hotline(other_env, "stt", "status").stdout
+            done = next(ln for ln in status.splitlines() if ln.startswith("done "))
+            if int(done.split()[1]) >= 2:
+                break
+            assert time.monotonic() < deadline, status
+            time.sleep(1)
+        assert "0 dead-lettered" in status
+
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    for name in ("simulated traffic", "controller", "asterisk", "redis"):
+    for name in ("simulated traffic", "stt worker", "controller", "asterisk", "redis"):
         assert f"stopping {name}" in out
     assert pbx.status(settings).state is pbx.PBXState.STOPPED
     assert not redis_server.status(settings).running

@@ -61,3 +61,15 @@ def test_the_secret_is_never_printed() -> None:
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
         Settings.from_env(env)
+
+
+def test_speech_to_text_settings() -> None:
+    s = Settings.from_env({"HOTLINE_RUN_DIR": "/x", "HOTLINE_CACHE": "/c"})
+    assert (s.stt_engine, s.stt_language, s.vosk_model) == ("vosk", "zh", None)
+    assert s.whisper_model == Path("/c/whisper-base")
+    env = {"HOTLINE_STT_ENGINE": "whisper", "HOTLINE_STT_LANGUAGE": "en",
+           "HOTLINE_WHISPER_MODEL": "/m"}  # fmt: skip
+    s = Settings.from_env({"HOTLINE_RUN_DIR": "/x", **env})
+    assert (s.stt_engine, s.stt_language, s.whisper_model) == ("whisper", "en", Path("/m"))
+    with pytest.raises(ConfigError, match="HOTLINE_STT_ENGINE"):
+        Settings.from_env({"HOTLINE_STT_ENGINE": "kaldi"})

@@ -68,6 +68,9 @@ CORE = [
     "recordings/redact.py",
     "recordings/turns.py",
     "recordings/retention.py",
+    "recordings/voiced.py",
+    "recordings/jobs.py",
+    "recordings/errors.py",
 ]
 
 # Anything that touches sockets, files, processes, clocks, randomness or the environment.
@@ -95,6 +98,8 @@ FORBIDDEN = {
     "http",
     "redis",
     "vosk",
+    "faster_whisper",
+    "sounddevice",
     "starlette",
     "httpx",
     "hotline.ami.client",

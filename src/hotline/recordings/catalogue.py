@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
 
+from hotline.recordings.errors import RecordingError as RecordingError  # re-exported
+
 
 class Leg(Enum):
     CALLER = "rx"  # what the caller said (MixMonitor r())
@@ -30,10 +32,6 @@ class Recording:
     size: int
     duration_ms: int
     sha256: str
-
-
-class RecordingError(Exception):
-    """A leg could not be read as a WAV file (missing, truncated, not audio)."""
 
 
 def host_path(prefix: str, mount_point: str, instance: Path) -> Path:
@@ -61,7 +59,7 @@ def describe(call_id: str, leg: Leg, path: Path) -> Recording:
         with wave.open(str(path)) as w:
             frames, rate = w.getnframes(), w.getframerate()
     except (OSError, EOFError, wave.Error) as exc:
-        raise RecordingError(f"{path}: {exc}") from None
+        raise RecordingError(f"{path}: {exc}", "unreadable") from None
     if rate <= 0:
         raise RecordingError(f"{path}: no sample rate in the header")
     return Recording(

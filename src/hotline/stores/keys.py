@@ -92,7 +92,32 @@ class Keys:
         """STREAM of speech-to-text jobs (one per recorded leg), consumed by STT workers."""
         return f"{self.prefix}:stt:jobs"
 
+    @property
+    def stt_dead(self) -> str:
+        """STREAM of dead-lettered STT jobs: the job's fields + reason, error, attempts,
+        worker, t. Kept until an operator deals with them (XDEL / re-XADD to stt_jobs)."""
+        return f"{self.prefix}:stt:dead"
+
+    @property
+    def stt_done(self) -> str:
+        """STREAM of finished STT jobs (call_id, leg, engine, audio_ms, took_ms, worker);
+        capped near STT_DONE_LENGTH entries; throughput is read from it."""
+        return f"{self.prefix}:stt:done"
+
+    @property
+    def stt_stats(self) -> str:
+        """HASH of STT counters since the stream was made: done, retried, dead, audio_ms,
+        busy_ms, integrity."""
+        return f"{self.prefix}:stt:stats"
+
+    @property
+    def stt_workers(self) -> str:
+        """HASH consumer -> JSON heartbeat of each STT worker (pid, engine, job, t_seen)."""
+        return f"{self.prefix}:stt:workers"
+
 
 FEED_LENGTH = 50_000
+STT_GROUP = "stt-workers"  # the consumer group of the STT job stream
+STT_DONE_LENGTH = 10_000
 REPLY_TTL = 60
 KEYS = Keys()

