@@ -25,16 +25,28 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from hotline.agents.timeline import Activity
+from hotline.metrics.agenttime import AgentData, agent_time, call_acw
+from hotline.metrics.changes import Period
 from hotline.metrics.formulas import REGISTRY, Formula, FormulaVersion, Kind, Quantity, version
 from hotline.metrics.params import Params
 from hotline.metrics.populations import Exclusion, Population, Verdict, classify
-from hotline.metrics.timefmt import GroupBy, interval_key
+from hotline.metrics.timefmt import GroupBy, clock, interval_key
 from hotline.records import CallRecord, Precision, Source
 
-__all__ = ["NO_AGENT", "Figure", "Group", "Quality", "Report", "compute"]
+__all__ = ["NO_AGENT", "CallbackState", "Figure", "Group", "Quality", "Report", "compute"]
 
 NO_AGENT = "(none)"
 _DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackState:
+    """A row of the callbacks table: when it was requested and whether it is done."""
+
+    call_id: str
+    t_requested: int
+    t_done: int | None = None  # None: not done (yet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +79,7 @@ class Quality:
     no_arrival: int  # counted calls without t_arrival: outside the nav.* figures
     no_talk_end: int  # answered calls whose end of talk is unknown: outside AHT
     no_number: int  # counted calls without a caller number: outside the repeat figure
+    no_acw: int = 0  # answered calls whose end of talk is not in the journal: outside AHT
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +92,11 @@ class Report:
     groups: tuple[Group, ...]
     quality: Quality
     notes: tuple[str, ...] = ()
+    in_force: tuple[Period, ...] = ()
+    """What was recorded in force over the window, period by period (metrics_changes)."""
+    params_from: str = "default"  # default | recorded | command line
+    waits: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    """The total's waits (ms, sorted): "answered" (to answer), "abandoned" (to leaving)."""
 
     @property
     def params(self) -> Params:
@@ -91,31 +109,64 @@ class _Acc:
 
     counts: Counter[Population] = field(default_factory=Counter)
     values: dict[Quantity, list[int]] = field(default_factory=lambda: defaultdict(list))
+    times: Counter[Activity] | None = None  # agent time; None: not attributable (by queue)
 
-    def add(self, v: Verdict, record: CallRecord, repeat: int | None) -> None:
+    def add(self, c: _Call) -> None:
+        v, record, values = c.verdict, c.record, self.values
         self.counts.update(v.populations)
         if Population.A in v.populations and v.wait_ms is not None:
-            self.values[Quantity.WAIT].append(v.wait_ms)
+            values[Quantity.WAIT].append(v.wait_ms)
             if v.talk_ms is not None:
-                self.values[Quantity.TALK].append(v.talk_ms)
+                values[Quantity.TALK].append(v.talk_ms)
+            if c.acw is not None:
+                values[Quantity.ACW].append(c.acw)
+                if v.talk_ms is not None:
+                    values[Quantity.HANDLE].append(v.talk_ms + c.acw)
         score = record.survey_score
         if score is not None:
-            self.values[Quantity.SURVEY].append(score)
-            self.values[Quantity.SATISFIED].append(int(score >= 4))
-        self.values[Quantity.CALLBACK].append(int(bool(record.callback_number)))
-        if repeat is not None:
-            self.values[Quantity.REPEAT].append(repeat)
+            values[Quantity.SURVEY].append(score)
+            values[Quantity.SATISFIED].append(int(score >= 4))
+        values[Quantity.CALLBACK].append(int(bool(record.callback_number)))
+        if record.callback_number:
+            done = c.callback is not None and c.callback.t_done is not None
+            values[Quantity.CALLBACK_DONE].append(int(done))
+            if c.callback is not None and c.callback.t_done is not None:
+                values[Quantity.CALLBACK_DELAY].append(c.callback.t_done - c.callback.t_requested)
+        if c.repeat is not None:
+            values[Quantity.REPEAT].append(c.repeat)
 
     def _values(self, f: Formula) -> list[int]:
         return self.values.get(f.quantity, []) if f.quantity is not None else []
 
     def group(self, key: str) -> Group:
         counts = {p: self.counts.get(p, 0) for p in Population}
-        figures = {f.id: _figure(f, counts, self._values(f)) for f in REGISTRY}
+        figures = {f.id: _figure(f, counts, self._values(f), self.times) for f in REGISTRY}
         return Group(key, counts, figures)
 
 
-def _figure(f: Formula, counts: Mapping[Population, int], values: list[int]) -> Figure:
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One counted call with what the figures need beside its verdict."""
+
+    record: CallRecord
+    verdict: Verdict
+    repeat: int | None
+    acw: int | None
+    callback: CallbackState | None
+
+
+def _figure(
+    f: Formula,
+    counts: Mapping[Population, int],
+    values: list[int],
+    times: Mapping[Activity, int] | None,
+) -> Figure:
+    if f.kind is Kind.TIME_SHARE:
+        if times is None:
+            return Figure(f.id, None, None, None, f.unit)
+        num = sum(times.get(a, 0) for a in f.time_num)
+        den = sum(times.get(a, 0) for a in f.time_den)
+        return Figure(f.id, num / den if den > 0 else None, num, den, f.unit)
     if f.kind is Kind.RATIO:
         num = sum(t.sign * counts[t.population] for t in f.numerator)
         den = sum(t.sign * counts[t.population] for t in f.denominator)
@@ -151,11 +202,13 @@ def _repeats(verdicts: list[tuple[CallRecord, Verdict]], days: int) -> dict[str,
     return out
 
 
-def _key(v: Verdict, by: GroupBy, tz: str) -> str:
+def _key(v: Verdict, by: GroupBy, tz: str, agents: AgentData) -> str:
     if by is GroupBy.QUEUE:
         return v.queue
     if by is GroupBy.AGENT:
         return v.agent or NO_AGENT
+    if by is GroupBy.TEAM:
+        return agents.team(v.agent) if v.agent else NO_AGENT
     assert v.t_interval is not None  # every counted call has one
     return interval_key(v.t_interval, by, tz)
 
@@ -167,9 +220,24 @@ def compute(
     by: GroupBy = GroupBy.QUEUE,
     since: int | None = None,
     until: int | None = None,
+    agents: AgentData | None = None,
+    callbacks: Mapping[str, CallbackState] | None = None,
+    in_force: tuple[Period, ...] = (),
+    params_from: str = "default",
 ) -> Report:
-    """The report over the calls whose ``t_q`` is in [since, until) (ms; None: open)."""
+    """The report over the calls whose ``t_q`` is in [since, until) (ms; None: open).
+
+    ``agents``: the journal (from a day before ``since``, so each agent's state at the start
+    is known), pause reasons and teams, for after-call work, AHT, occupancy and ``by=team``;
+    ``callbacks``: the callbacks table by call_id, for the callbacks completed;
+    ``in_force``: the recorded parameters and registry over the window
+    (:func:`hotline.metrics.changes.in_force`), stated in the report with ``params_from``
+    (where ``params`` came from); every call is counted with ``params``.
+    """
     params = params or Params()
+    agents = agents or AgentData()
+    callbacks = callbacks or {}
+    acw = call_acw(agents)
     lo = since if since is not None else -(2**62)
     hi = until if until is not None else 2**62
     verdicts = [(r, classify(r, params)) for r in records]
@@ -177,7 +245,8 @@ def compute(
     total = _Acc()
     groups: defaultdict[str, _Acc] = defaultdict(_Acc)
     excluded: Counter[Exclusion] = Counter()
-    calls = counted = second = queue_log = no_arrival = no_talk = no_number = 0
+    calls = counted = second = queue_log = no_arrival = no_talk = no_number = no_acw = 0
+    abandon_waits: list[int] = []
     for record, v in verdicts:
         t = v.t_interval
         if t is None:
@@ -194,12 +263,26 @@ def compute(
         no_arrival += record.t_arrival is None
         no_talk += Population.A in v.populations and v.talk_ms is None
         no_number += not record.caller
-        repeat = repeats.get(record.call_id) if record.caller else None
-        total.add(v, record, repeat)
-        groups[_key(v, by, params.tz)].add(v, record, repeat)
+        answered = Population.A in v.populations
+        no_acw += answered and record.call_id not in acw
+        call = _Call(
+            record, v, repeats.get(record.call_id) if record.caller else None,
+            acw.get(record.call_id) if answered else None, callbacks.get(record.call_id),
+        )  # fmt: skip
+        total.add(call)
+        groups[_key(v, by, params.tz, agents)].add(call)
+        if Population.AB in v.populations and v.wait_ms is not None:
+            abandon_waits.append(v.wait_ms)
+    times, total.times = agent_time(agents, by, since=since, until=until, tz=params.tz)
+    if by is not GroupBy.QUEUE:
+        for key, spent in times.items():
+            groups[key].times = spent
+        for acc in groups.values():
+            acc.times = acc.times if acc.times is not None else Counter()
     quality = Quality(
-        calls, counted, dict(excluded), second, queue_log, no_arrival, no_talk, no_number
-    )
+        calls, counted, dict(excluded), second, queue_log, no_arrival, no_talk, no_number,
+        no_acw,
+    )  # fmt: skip
     return Report(
         version(params),
         by,
@@ -208,11 +291,19 @@ def compute(
         total.group("total"),
         tuple(groups[k].group(k) for k in sorted(groups)),
         quality,
-        _notes(params, quality, total.counts),
+        _notes(params, quality, total.counts, by) + _change_notes(params, in_force),
+        in_force,
+        params_from,
+        {
+            "answered": tuple(sorted(total.values.get(Quantity.WAIT, []))),
+            "abandoned": tuple(sorted(abandon_waits)),
+        },
     )
 
 
-def _notes(params: Params, q: Quality, counts: Mapping[Population, int]) -> tuple[str, ...]:
+def _notes(
+    params: Params, q: Quality, counts: Mapping[Population, int], by: GroupBy
+) -> tuple[str, ...]:
     notes = []
     if q.from_queue_log:
         notes.append(
@@ -227,7 +318,41 @@ def _notes(params: Params, q: Quality, counts: Mapping[Population, int]) -> tupl
             f"S = {params.short_abandon_s} s: {counts.get(Population.ABS, 0)} short abandons "
             "(Ab≤S) are left out of the strict denominators"
         )
-    notes.append("AHT is talk time only: after-call work is not recorded per call")
+    if q.no_acw:
+        notes.append(
+            f"{q.no_acw} answered calls have no end of talk in the agent journal (e.g. "
+            "imported from queue_log): outside AHT and after-call work"
+        )
+    if by is GroupBy.QUEUE:
+        notes.append(
+            "occupancy is per agent, team or interval: agents' time is not split between "
+            "queues (the total has it)"
+        )
     for why, n in sorted(q.excluded.items(), key=lambda item: item[0].value):
         notes.append(f"{n} calls excluded: {why.value}")
+    return tuple(notes)
+
+
+def _change_notes(params: Params, periods: tuple[Period, ...]) -> tuple[str, ...]:
+    notes = []
+    if len(periods) > 1:
+        told = "; ".join(
+            f"at {clock(p.since or 0, Precision.MILLISECOND, params.tz)}: "
+            f"{p.started_by.text()} by {p.started_by.by} ({p.started_by.why})"
+            for p in periods[1:]
+            if p.started_by is not None
+        )
+        notes.append(
+            f"the window spans {len(periods) - 1} recorded change(s): {told}; every call here "
+            f"is counted with T = {params.threshold_s} s, S = {params.short_abandon_s} s, "
+            f"N = {params.repeat_days} days and the formulas of this hotline"
+        )
+    if periods and periods[-1].params != params:
+        last = periods[-1].params
+        notes.append(
+            f"the parameters used (T = {params.threshold_s} s, S = {params.short_abandon_s} s, "
+            f"N = {params.repeat_days}) are not those recorded in force at the end of the "
+            f"window (T = {last.threshold_s} s, S = {last.short_abandon_s} s, "
+            f"N = {last.repeat_days})"
+        )
     return tuple(notes)

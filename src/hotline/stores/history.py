@@ -324,6 +324,30 @@ class History:
             for row in rows
         ]
 
+    # -- callbacks ----------------------------------------------------------------------------
+
+    def callbacks(self, since: int = 0, until: int = 2**62) -> list[dict[str, Any]]:
+        """Callback rows requested in [since, until), oldest first."""
+        with self._lock:
+            rows = self.connection.execute(
+                "SELECT call_id, number, queue, t_requested, status, t_done, done_by "
+                "FROM callbacks WHERE t_requested >= ? AND t_requested < ? "
+                "ORDER BY t_requested, call_id",
+                (since, until),
+            ).fetchall()
+        names = ("call_id", "number", "queue", "t_requested", "status", "t_done", "done_by")
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def complete_callback(self, call_id: str, *, at: int, by: str) -> bool:
+        """Mark an open callback done by ``by`` at ``at``; False if none is open for it."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE callbacks SET status = 'done', t_done = ?, done_by = ? "
+                "WHERE call_id = ? AND status = 'open'",
+                (at, by, call_id),
+            )
+        return cur.rowcount == 1
+
     # -- recordings -------------------------------------------------------------------------
 
     def save_recordings(self, recordings: Iterable[Recording], at: int) -> int:
