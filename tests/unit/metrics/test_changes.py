@@ -105,7 +105,7 @@ def test_a_window_over_a_change_is_cut_and_says_so(cli: CLI) -> None:  # noqa: F
         (T0 + HOUR, 20_000),
     ]
     assert params_at([change], T0 + HOUR - 1).threshold_ms == 15_000
-    code, out, _ = cli("report", "--from", "2026-11-25", "--to", "2026-11-25", "--format", "json")
+    _code, out, _ = cli("report", "--from", "2026-11-25", "--to", "2026-11-25", "--format", "json")
     doc = json.loads(out)
     assert [p["params"]["threshold_ms"] for p in doc["in_force"]] == [15_000, 20_000]
     assert doc["in_force"][1]["changed_by"]["by"] == "张三"
