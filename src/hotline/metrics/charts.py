@@ -194,8 +194,8 @@ def service_level(report: Report) -> str:
 def waits(report: Report, bin_s: int = 5) -> str:
     """How long callers waited: to an answer, and before giving up; T marked."""
     p = report.params
-    answered = report.waits.get("answered", ())
-    abandoned = report.waits.get("abandoned", ())
+    answered: Sequence[int] = report.waits["answered"].values() if report.waits else []
+    abandoned: Sequence[int] = report.waits["abandoned"].values() if report.waits else []
     longest = max([*answered[-1:], *abandoned[-1:], p.threshold_ms, 1])
     bins = min(60, longest // (bin_s * 1000) + 1)
     width = bin_s * 1000

@@ -25,16 +25,19 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from hotline.agents.timeline import Activity
 from hotline.metrics.agenttime import AgentData, agent_time, call_acw
 from hotline.metrics.changes import Period
-from hotline.metrics.formulas import REGISTRY, Formula, FormulaVersion, Kind, Quantity, version
+from hotline.metrics.formulas import FormulaVersion, Quantity, version
 from hotline.metrics.params import Params
 from hotline.metrics.populations import Exclusion, Population, Verdict, classify
+from hotline.metrics.sums import Figure, Group, Sums, WaitSet
 from hotline.metrics.timefmt import GroupBy, clock, interval_key
 from hotline.records import CallRecord, Precision, Source
 
-__all__ = ["NO_AGENT", "CallbackState", "Figure", "Group", "Quality", "Report", "compute"]
+__all__ = [
+    "NO_AGENT", "CallbackState", "Figure", "Group", "Quality", "Report", "add_call",
+    "add_callback", "assemble", "compute",
+]  # fmt: skip
 
 NO_AGENT = "(none)"
 _DAY_MS = 86_400_000
@@ -47,24 +50,6 @@ class CallbackState:
     call_id: str
     t_requested: int
     t_done: int | None = None  # None: not done (yet)
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """One formula's value for one group; ``value`` is None when the denominator is 0."""
-
-    formula: str
-    value: float | None
-    numerator: int | None
-    denominator: int | None
-    unit: str
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    key: str
-    counts: Mapping[Population, int]
-    figures: Mapping[str, Figure]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,53 +80,12 @@ class Report:
     in_force: tuple[Period, ...] = ()
     """What was recorded in force over the window, period by period (metrics_changes)."""
     params_from: str = "default"  # default | recorded | command line
-    waits: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
-    """The total's waits (ms, sorted): "answered" (to answer), "abandoned" (to leaving)."""
+    waits: Mapping[str, WaitSet] = field(default_factory=dict)
+    """The total's waits (ms): "answered" (to answer), "abandoned" (to leaving)."""
 
     @property
     def params(self) -> Params:
         return self.version.params
-
-
-@dataclass
-class _Acc:
-    """The sums of one group."""
-
-    counts: Counter[Population] = field(default_factory=Counter)
-    values: dict[Quantity, list[int]] = field(default_factory=lambda: defaultdict(list))
-    times: Counter[Activity] | None = None  # agent time; None: not attributable (by queue)
-
-    def add(self, c: _Call) -> None:
-        v, record, values = c.verdict, c.record, self.values
-        self.counts.update(v.populations)
-        if Population.A in v.populations and v.wait_ms is not None:
-            values[Quantity.WAIT].append(v.wait_ms)
-            if v.talk_ms is not None:
-                values[Quantity.TALK].append(v.talk_ms)
-            if c.acw is not None:
-                values[Quantity.ACW].append(c.acw)
-                if v.talk_ms is not None:
-                    values[Quantity.HANDLE].append(v.talk_ms + c.acw)
-        score = record.survey_score
-        if score is not None:
-            values[Quantity.SURVEY].append(score)
-            values[Quantity.SATISFIED].append(int(score >= 4))
-        values[Quantity.CALLBACK].append(int(bool(record.callback_number)))
-        if record.callback_number:
-            done = c.callback is not None and c.callback.t_done is not None
-            values[Quantity.CALLBACK_DONE].append(int(done))
-            if c.callback is not None and c.callback.t_done is not None:
-                values[Quantity.CALLBACK_DELAY].append(c.callback.t_done - c.callback.t_requested)
-        if c.repeat is not None:
-            values[Quantity.REPEAT].append(c.repeat)
-
-    def _values(self, f: Formula) -> list[int]:
-        return self.values.get(f.quantity, []) if f.quantity is not None else []
-
-    def group(self, key: str) -> Group:
-        counts = {p: self.counts.get(p, 0) for p in Population}
-        figures = {f.id: _figure(f, counts, self._values(f), self.times) for f in REGISTRY}
-        return Group(key, counts, figures)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,34 +99,38 @@ class _Call:
     callback: CallbackState | None
 
 
-def _figure(
-    f: Formula,
-    counts: Mapping[Population, int],
-    values: list[int],
-    times: Mapping[Activity, int] | None,
-) -> Figure:
-    if f.kind is Kind.TIME_SHARE:
-        if times is None:
-            return Figure(f.id, None, None, None, f.unit)
-        num = sum(times.get(a, 0) for a in f.time_num)
-        den = sum(times.get(a, 0) for a in f.time_den)
-        return Figure(f.id, num / den if den > 0 else None, num, den, f.unit)
-    if f.kind is Kind.RATIO:
-        num = sum(t.sign * counts[t.population] for t in f.numerator)
-        den = sum(t.sign * counts[t.population] for t in f.denominator)
-        return Figure(f.id, num / den if den > 0 else None, num, den, f.unit)
-    n = len(values)
-    scale = 1000 if f.unit == "s" else 1  # times are summed in ms, shown in s
-    if f.kind is Kind.COUNT:
-        count = sum(values)
-        return Figure(f.id, float(count), count, n, f.unit)
-    if f.kind is Kind.MEAN:
-        total = sum(values)
-        return Figure(f.id, total / n / scale if n else None, total, n, f.unit)
-    if not n:
-        return Figure(f.id, None, 0, 0, f.unit)
-    k = n if f.kind is Kind.MAX else max(1, -(-(f.percentile or 0) * n // 100))
-    return Figure(f.id, sorted(values)[k - 1] / scale, k, n, f.unit)
+def add_call(sums: Sums, c: _Call) -> None:
+    """Fold one counted call into ``sums``."""
+    v, record = c.verdict, c.record
+    sums.counts.update(v.populations)
+    if Population.A in v.populations and v.wait_ms is not None:
+        sums.stat(Quantity.WAIT, v.wait_ms)
+        sums.waits.add(v.wait_ms)
+        if v.talk_ms is not None:
+            sums.stat(Quantity.TALK, v.talk_ms)
+        if c.acw is not None:
+            sums.stat(Quantity.ACW, c.acw)
+            if v.talk_ms is not None:
+                sums.stat(Quantity.HANDLE, v.talk_ms + c.acw)
+    if Population.AB in v.populations and v.wait_ms is not None:
+        sums.abandons.add(v.wait_ms)
+    score = record.survey_score
+    if score is not None:
+        sums.stat(Quantity.SURVEY, score)
+        sums.stat(Quantity.SATISFIED, int(score >= 4))
+    sums.stat(Quantity.CALLBACK, int(bool(record.callback_number)))
+    if record.callback_number:
+        add_callback(sums, c.callback)
+    if c.repeat is not None:
+        sums.stat(Quantity.REPEAT, c.repeat)
+
+
+def add_callback(sums: Sums, callback: CallbackState | None) -> None:
+    """A requested callback: done (with its delay) or not."""
+    done = callback is not None and callback.t_done is not None
+    sums.stat(Quantity.CALLBACK_DONE, int(done))
+    if callback is not None and callback.t_done is not None:
+        sums.stat(Quantity.CALLBACK_DELAY, callback.t_done - callback.t_requested)
 
 
 def _repeats(verdicts: list[tuple[CallRecord, Verdict]], days: int) -> dict[str, int]:
@@ -242,11 +190,10 @@ def compute(
     hi = until if until is not None else 2**62
     verdicts = [(r, classify(r, params)) for r in records]
     repeats = _repeats(verdicts, params.repeat_days)
-    total = _Acc()
-    groups: defaultdict[str, _Acc] = defaultdict(_Acc)
+    total = Sums()
+    groups: defaultdict[str, Sums] = defaultdict(Sums)
     excluded: Counter[Exclusion] = Counter()
     calls = counted = second = queue_log = no_arrival = no_talk = no_number = no_acw = 0
-    abandon_waits: list[int] = []
     for record, v in verdicts:
         t = v.t_interval
         if t is None:
@@ -269,20 +216,40 @@ def compute(
             record, v, repeats.get(record.call_id) if record.caller else None,
             acw.get(record.call_id) if answered else None, callbacks.get(record.call_id),
         )  # fmt: skip
-        total.add(call)
-        groups[_key(v, by, params.tz, agents)].add(call)
-        if Population.AB in v.populations and v.wait_ms is not None:
-            abandon_waits.append(v.wait_ms)
-    times, total.times = agent_time(agents, by, since=since, until=until, tz=params.tz)
-    if by is not GroupBy.QUEUE:
-        for key, spent in times.items():
-            groups[key].times = spent
-        for acc in groups.values():
-            acc.times = acc.times if acc.times is not None else Counter()
+        add_call(total, call)
+        add_call(groups[_key(v, by, params.tz, agents)], call)
     quality = Quality(
         calls, counted, dict(excluded), second, queue_log, no_arrival, no_talk, no_number,
         no_acw,
     )  # fmt: skip
+    return assemble(
+        total, groups, quality, params, by=by, since=since, until=until, agents=agents,
+        in_force=in_force, params_from=params_from,
+    )  # fmt: skip
+
+
+def assemble(
+    total: Sums,
+    groups: Mapping[str, Sums],
+    quality: Quality,
+    params: Params,
+    *,
+    by: GroupBy,
+    since: int | None,
+    until: int | None,
+    agents: AgentData,
+    in_force: tuple[Period, ...] = (),
+    params_from: str = "default",
+) -> Report:
+    """The report from the sums of the total and of each group (any source of sums), with
+    the agents' time from the journal."""
+    groups = dict(groups)
+    times, total.times = agent_time(agents, by, since=since, until=until, tz=params.tz)
+    if by is not GroupBy.QUEUE:
+        for key, spent in times.items():
+            groups.setdefault(key, Sums()).times = spent
+        for acc in groups.values():
+            acc.times = acc.times if acc.times is not None else Counter()
     return Report(
         version(params),
         by,
@@ -294,10 +261,7 @@ def compute(
         _notes(params, quality, total.counts, by) + _change_notes(params, in_force),
         in_force,
         params_from,
-        {
-            "answered": tuple(sorted(total.values.get(Quantity.WAIT, []))),
-            "abandoned": tuple(sorted(abandon_waits)),
-        },
+        {"answered": total.waits, "abandoned": total.abandons},
     )
 
 
