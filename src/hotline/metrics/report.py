@@ -133,7 +133,7 @@ def add_callback(sums: Sums, callback: CallbackState | None) -> None:
         sums.stat(Quantity.CALLBACK_DELAY, callback.t_done - callback.t_requested)
 
 
-def _repeats(verdicts: list[tuple[CallRecord, Verdict]], days: int) -> dict[str, int]:
+def repeats_of(verdicts: list[tuple[CallRecord, Verdict]], days: int) -> dict[str, int]:
     """call_id → 1 if its number asked for a human within ``days`` before it, else 0."""
     by_number: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for record, v in verdicts:
@@ -189,49 +189,73 @@ def compute(
     lo = since if since is not None else -(2**62)
     hi = until if until is not None else 2**62
     verdicts = [(r, classify(r, params)) for r in records]
-    repeats = _repeats(verdicts, params.repeat_days)
+    repeats = repeats_of(verdicts, params.repeat_days)
     total = Sums()
     groups: defaultdict[str, Sums] = defaultdict(Sums)
-    excluded: Counter[Exclusion] = Counter()
-    calls = counted = second = queue_log = no_arrival = no_talk = no_number = no_acw = 0
     for record, v in verdicts:
-        t = v.t_interval
-        if t is None:
-            t = record.t_arrival if record.t_arrival is not None else record.t_end
+        t = placement(record, v)
         if t is None or not lo <= t < hi:
             continue
-        calls += 1
-        if v.excluded is not None:
-            excluded[v.excluded] += 1
-            continue
-        counted += 1
-        second += record.precision is Precision.SECOND
-        queue_log += record.source is Source.QUEUE_LOG
-        no_arrival += record.t_arrival is None
-        no_talk += Population.A in v.populations and v.talk_ms is None
-        no_number += not record.caller
-        answered = Population.A in v.populations
-        no_acw += answered and record.call_id not in acw
-        call = _Call(
-            record, v, repeats.get(record.call_id) if record.caller else None,
-            acw.get(record.call_id) if answered else None, callbacks.get(record.call_id),
-        )  # fmt: skip
-        add_call(total, call)
-        add_call(groups[_key(v, by, params.tz, agents)], call)
-    quality = Quality(
-        calls, counted, dict(excluded), second, queue_log, no_arrival, no_talk, no_number,
-        no_acw,
-    )  # fmt: skip
+        call = tally(total, record, v, repeats, acw, callbacks)
+        if call is not None:
+            add_call(groups[_key(v, by, params.tz, agents)], call)
     return assemble(
-        total, groups, quality, params, by=by, since=since, until=until, agents=agents,
+        total, groups, params, by=by, since=since, until=until, agents=agents,
         in_force=in_force, params_from=params_from,
+    )  # fmt: skip
+
+
+def placement(record: CallRecord, v: Verdict) -> int | None:
+    """The time that places a call in a window and an interval: t_q (or t_request); for a
+    call without either, its arrival or end (it is excluded, but counted under quality)."""
+    if v.t_interval is not None:
+        return v.t_interval
+    return record.t_arrival if record.t_arrival is not None else record.t_end
+
+
+def tally(
+    sums: Sums,
+    record: CallRecord,
+    v: Verdict,
+    repeats: Mapping[str, int],
+    acw: Mapping[str, int],
+    callbacks: Mapping[str, CallbackState],
+) -> _Call | None:
+    """Count one call of the window into ``sums`` (quality included); the counted call, or
+    None when it is excluded."""
+    q = sums.quality
+    q["calls"] += 1
+    if v.excluded is not None:
+        q[v.excluded.value] += 1
+        return None
+    answered = Population.A in v.populations
+    q["counted"] += 1
+    q["to_the_second"] += record.precision is Precision.SECOND
+    q["from_queue_log"] += record.source is Source.QUEUE_LOG
+    q["no_arrival"] += record.t_arrival is None
+    q["no_talk_end"] += answered and v.talk_ms is None
+    q["no_number"] += not record.caller
+    q["no_acw"] += answered and record.call_id not in acw
+    call = _Call(
+        record, v, repeats.get(record.call_id) if record.caller else None,
+        acw.get(record.call_id) if answered else None, callbacks.get(record.call_id),
+    )  # fmt: skip
+    add_call(sums, call)
+    return call
+
+
+def quality_of(q: Mapping[str, int]) -> Quality:
+    return Quality(
+        q.get("calls", 0), q.get("counted", 0),
+        {e: q[e.value] for e in Exclusion if q.get(e.value)},
+        q.get("to_the_second", 0), q.get("from_queue_log", 0), q.get("no_arrival", 0),
+        q.get("no_talk_end", 0), q.get("no_number", 0), q.get("no_acw", 0),
     )  # fmt: skip
 
 
 def assemble(
     total: Sums,
     groups: Mapping[str, Sums],
-    quality: Quality,
     params: Params,
     *,
     by: GroupBy,
@@ -244,6 +268,7 @@ def assemble(
     """The report from the sums of the total and of each group (any source of sums), with
     the agents' time from the journal."""
     groups = dict(groups)
+    quality = quality_of(total.quality)
     times, total.times = agent_time(agents, by, since=since, until=until, tz=params.tz)
     if by is not GroupBy.QUEUE:
         for key, spent in times.items():

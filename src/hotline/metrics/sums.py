@@ -84,6 +84,7 @@ class Sums:
     waits: WaitSet = field(default_factory=WaitSet)  # answered: t_answer − t_q
     abandons: WaitSet = field(default_factory=WaitSet)  # abandoned: departure − t_q
     times: Counter[Activity] | None = None  # agent time; None: not attributable (by queue)
+    quality: Counter[str] = field(default_factory=Counter)  # report.Quality's fields, by name
 
     def stat(self, q: Quantity, value: int, n: int = 1) -> None:
         s = self.stats.setdefault(q, [0, 0])
@@ -96,6 +97,7 @@ class Sums:
             self.stat(q, total, n)
         self.waits.merge(other.waits)
         self.abandons.merge(other.abandons)
+        self.quality.update(other.quality)
 
     def group(self, key: str) -> Group:
         counts = {p: self.counts.get(p, 0) for p in Population}

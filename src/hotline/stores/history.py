@@ -268,6 +268,10 @@ class History:
             tail += f" LIMIT {int(limit)}"
         return self._calls(where + tail, args)
 
+    def select_calls(self, where: str, args: tuple[object, ...]) -> list[CallRecord]:
+        """Calls matching a WHERE clause over the calls table (for the metrics rollups)."""
+        return self._calls(where, args)
+
     def _calls(self, where: str, args: tuple[object, ...]) -> list[CallRecord]:
         with self._lock:
             conn = self.connection

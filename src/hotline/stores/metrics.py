@@ -20,6 +20,8 @@ from hotline.metrics.changes import Change, ChangeKind, registry_change
 from hotline.metrics.formulas import REVISION, registry_hash
 from hotline.metrics.params import MetricsError
 from hotline.stores import schema
+from hotline.stores.history import History
+from hotline.stores.rollup_schema import ROLLUP_MIGRATION
 
 __all__ = ["COMPONENT", "MIGRATIONS", "MetricsStore"]
 
@@ -42,6 +44,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER metrics_changes_append_only_d BEFORE DELETE ON metrics_changes
     BEGIN SELECT RAISE(ABORT, 'metrics_changes is append-only'); END
     """,
+    # 2: rollups per (parameters, day, queue, agent), kept right by triggers on the history
+    ROLLUP_MIGRATION,
 )
 
 _COLUMNS = "t, kind, name, value, previous, revision, by, why"
@@ -55,6 +59,7 @@ class MetricsStore:
     @classmethod
     def open(cls, path: Path | str) -> MetricsStore:
         store = cls(schema.connect(path), threading.Lock())
+        History(store.connection, store._lock).migrate()  # the rollup's triggers need it
         schema.migrate(store.connection, COMPONENT, MIGRATIONS, store._lock)
         return store
 
