@@ -26,7 +26,7 @@ import sqlite3
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotline import __version__
 from hotline.center import Center, load_center
@@ -42,6 +42,9 @@ from hotline.metrics_import_cli import QueueLogImportError, run_import
 from hotline.stores.history import History, HistoryError
 from hotline.stores.metrics import MetricsStore
 from hotline.stores.schema import SchemaError
+
+if TYPE_CHECKING:  # numpy loads with it: only when a rollup is built
+    from hotline.stores.rollup import Rollup
 
 __all__ = ["CLIError", "add_parsers", "run_metrics"]
 
@@ -123,6 +126,10 @@ def recorded_changes(path: Path) -> list[Change]:
         return store.changes()
     finally:
         store.close()
+
+
+def params_given(args: argparse.Namespace, recorded: Params) -> Params:
+    return _params(args, recorded)[0]
 
 
 def _params(args: argparse.Namespace, recorded: Params) -> tuple[Params, bool]:
@@ -252,13 +259,25 @@ def load_report(
     periods = in_force(changes, since, until)
     params, given = _params(args, periods[-1].params)
     source = "command line" if given else ("recorded" if changes_of_params(changes) else "default")
-    history = History.open(path)
+    center = _center(settings)
+    rollup = _rollup_if_built(path, params)
+    history = rollup.history if rollup is not None else History.open(path)
     try:
+        # the journal from a day before (each agent's state at the start) to a day after (a
+        # wrap-up that ends after the window belongs to a call in it)
+        journal = history.journal(since=since - _DAY_MS, until=until + _DAY_MS)
+        agents = agent_data(center, journal)
+        if rollup is not None:
+            rollup.refresh()
+            served = rollup.report(
+                params, by=by, since=since, until=until, agents=agents, in_force=periods,
+                params_from=source,
+            )  # fmt: skip
+            if served is not None:
+                return served
         # the N days before: earlier calls of the same numbers (repeat callers), and calls
-        # that arrived before the window but queued inside it; the journal from a day before,
-        # so each agent's state at the start is known
+        # that arrived before the window but queued inside it
         records = history.calls(since=since - params.repeat_days * _DAY_MS, until=until)
-        journal = history.journal(since=since - _DAY_MS, until=until)
         callbacks = {
             row["call_id"]: CallbackState(row["call_id"], row["t_requested"], row["t_done"])
             for row in history.callbacks(since=since - _DAY_MS, until=until + 2 * _DAY_MS)
@@ -266,10 +285,30 @@ def load_report(
     finally:
         history.close()
     return compute(
-        records, params, by=by, since=since, until=until,
-        agents=agent_data(_center(settings), journal), callbacks=callbacks,
+        records, params, by=by, since=since, until=until, agents=agents, callbacks=callbacks,
         in_force=periods, params_from=source,
     )  # fmt: skip
+
+
+def _rollup_if_built(path: Path, params: Params) -> Rollup | None:
+    """The rollup when one is built for ``params`` (numpy is loaded only then), else None."""
+    row = None
+    history = History.open(path)
+    try:
+        row = history.connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'metrics_rollup_built'"
+        ).fetchone()
+        if row is not None:
+            row = history.connection.execute(
+                "SELECT 1 FROM metrics_rollup_built WHERE version = ?", (version(params).id,)
+            ).fetchone()
+    finally:
+        history.close()
+    if row is None:
+        return None
+    from hotline.stores.rollup import Rollup
+
+    return Rollup.open(path)
 
 
 def changes_of_params(changes: list[Change]) -> bool:

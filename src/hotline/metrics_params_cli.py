@@ -4,6 +4,7 @@
     hotline metrics params set threshold_s 20 --by 张三 --why "市局口径：20秒" [--db PATH]
     hotline metrics callbacks [--open] [--from D --to D] [--db PATH]
     hotline metrics callback-done CALL_ID --by 王芳 [--db PATH]
+    hotline metrics rollup build [--threshold 15 ...] | refresh [--db PATH]
 
 A parameter change takes effect when it is recorded, never earlier, and cannot be edited or
 deleted afterwards; reports state what was in force for their window.
@@ -52,6 +53,13 @@ def add_parsers(ps: Any) -> None:
     d.add_argument("--by", required=True, help="the agent who called back")
     d.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
 
+    r = ps.add_parser("rollup", help="build or refresh the rollup reports read (fast months)")
+    r.add_argument("rollup_command", choices=["build", "refresh"])
+    r.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
+    r.add_argument("--threshold", help="T in seconds (default: recorded in force now)")
+    r.add_argument("--short-abandon", help="S in seconds (default: recorded in force now)")
+    r.add_argument("--repeat-days", type=int, help="N days (default: recorded in force now)")
+
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     path = db_path(settings, args.db)
@@ -59,7 +67,32 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return _set(path, args) if args.params_command == "set" else _show(path, args)
     if args.metrics_command == "callbacks":
         return _callbacks(path, args)
+    if args.metrics_command == "rollup":
+        return _rollup(path, args)
     return _done(path, args)
+
+
+def _rollup(path: Path, args: argparse.Namespace) -> int:
+    import time
+
+    from hotline.metrics_cli import params_given
+    from hotline.stores.rollup import Rollup
+
+    params = params_given(args, params_at(recorded_changes(path), now_ms()))
+    rollup = Rollup.open(path)
+    try:
+        start = time.monotonic()
+        if args.rollup_command == "build":
+            rows = rollup.build(params, now=now_ms())
+        else:
+            rows = rollup.refresh()
+    finally:
+        rollup.close()
+    print(
+        f"rollup {args.rollup_command}: {rows} rows in {time.monotonic() - start:.1f} s "
+        f"(T = {params.threshold_s} s, S = {params.short_abandon_s} s, N = {params.repeat_days})"
+    )
+    return 0
 
 
 def _show(path: Path, args: argparse.Namespace) -> int:

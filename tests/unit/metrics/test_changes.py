@@ -70,7 +70,7 @@ def test_the_changes_table_is_append_only(tmp_path: Path) -> None:
             param_change(Params(), "threshold_s", "25", by="a", why="b", at=T0 - 1, revision=2)
         )
     versions = store.connection.execute("SELECT * FROM schema_components").fetchall()
-    assert ("metrics", 1) in versions
+    assert ("metrics", 2) in versions
     store.close()
 
 
