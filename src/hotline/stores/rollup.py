@@ -75,6 +75,7 @@ _QUALITY = (
     "no_arrival", "no_talk_end", "no_number", "no_acw",
 )  # fmt: skip
 _WIDTH = len(_POPS) + 2 * len(_STATS) + len(_QUALITY)
+_COUNTED = len(_POPS) + 2 * len(_STATS) + _QUALITY.index("counted")
 
 
 def _pack(s: Sums) -> bytes:
@@ -87,6 +88,12 @@ def _pack(s: Sums) -> bytes:
 
 def _waits(values: Iterable[int]) -> bytes:
     return array("i", sorted(values)).tobytes()
+
+
+def _merged(blobs: Iterable[bytes]) -> bytes:
+    """Sorted int32 arrays merged into one sorted array."""
+    joined = np.frombuffer(b"".join(blobs), dtype="<i4")
+    return np.sort(joined, kind="stable").astype("<i4").tobytes()
 
 
 class ArrayWaits(WaitSet):
@@ -178,6 +185,7 @@ class Rollup:
         ).fetchone()
         with schema.transaction(self.conn, self._lock):
             self.conn.execute("DELETE FROM metrics_rollup WHERE version = ?", (vid,))
+            self.conn.execute("DELETE FROM metrics_rollup_by WHERE version = ?", (vid,))
             mark = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM metrics_dirty").fetchone()
         rows = 0
         if first is not None:
@@ -186,9 +194,7 @@ class Rollup:
             while day <= _day(last, params.tz):
                 lo, _ = _day_bounds(day, params.tz)
                 _, hi = _day_bounds(day + dt.timedelta(days=chunk_days - 1), params.tz)
-                records = self.history.select_calls(
-                    f"WHERE {_PLACE} >= ? AND {_PLACE} < ?", (lo, hi)
-                )
+                records = self._records(lo, hi)
                 rows += self._write(
                     vid, params, records, _streamed_repeats(records, params, last_r), lo, hi
                 )
@@ -214,7 +220,7 @@ class Rollup:
     ) -> int:
         """Write the rows of ``records`` (all placed in [lo, hi)); with ``only``, just those
         keys (and delete the ones of them that have no call any more)."""
-        acw = self._acw(records, lo, hi)
+        acw = self._acw(lo, hi)
         callbacks = self._callbacks(records)
         sums: dict[tuple[str, str, str], Sums] = defaultdict(Sums)
         for record in records:
@@ -241,15 +247,58 @@ class Rollup:
                     for key, s in sums.items()
                 ],
             )
+        touched = set(sums) | (only or set())
+        self._coarsen(vid, {("queue", d, q) for d, q, _ in touched} | {
+            ("agent", d, a) for d, _, a in touched})  # fmt: skip
         return len(sums)
 
-    def _acw(self, records: list[CallRecord], lo: int, hi: int) -> dict[str, int]:
-        """After-call work of the answered calls, from their agents' journal (a day either
-        side: the talk of a call placed in the window may end after it)."""
-        agents = sorted({r.agent for r in records if r.agent})
-        journal = []
-        for agent in agents:
-            journal += self.history.journal(agent=agent, since=lo - _DAY_MS, until=hi + _DAY_MS)
+    def _coarsen(self, vid: str, keys: set[tuple[str, str, str]]) -> None:
+        """The rows per (day, queue) and per (day, agent) that reports read, each the sum of
+        its fine rows (so a month by agent reads 30,000 rows, not 300,000)."""
+        out, gone = [], []
+        for level, day, key in sorted(keys):
+            column = "queue" if level == "queue" else "agent"
+            rows = self.conn.execute(
+                f"SELECT sums, waits, abandons FROM metrics_rollup WHERE version = ? AND day = ? "
+                f"AND {column} = ?",
+                (vid, day, key),
+            ).fetchall()
+            if not rows:
+                gone.append((vid, level, day, key))
+                continue
+            matrix = np.frombuffer(b"".join(r[0] for r in rows), dtype="<i8").reshape(-1, _WIDTH)
+            out.append((
+                vid, level, day, key, matrix.sum(axis=0).astype("<i8").tobytes(),
+                _merged(r[1] for r in rows), _merged(r[2] for r in rows),
+            ))  # fmt: skip
+        with schema.transaction(self.conn, self._lock):
+            self.conn.executemany(
+                "DELETE FROM metrics_rollup_by WHERE version = ? AND level = ? AND day = ? "
+                "AND key = ?",
+                gone,
+            )
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO metrics_rollup_by VALUES (?,?,?,?,?,?,?)", out
+            )
+
+    def _records(
+        self, lo: int, hi: int, where: str = "", args: tuple[object, ...] = ()
+    ) -> list[CallRecord]:
+        """The calls placed in [lo, hi) (and matching ``where``), 15 minutes at a time: the
+        history loads visits by call id, and SQLite binds at most 32766 ids at once."""
+        out: list[CallRecord] = []
+        step = 15 * 60_000
+        for start in range(lo, hi, step):
+            out += self.history.select_calls(
+                f"WHERE {_PLACE} >= ? AND {_PLACE} < ?{where}",
+                (start, min(start + step, hi), *args),
+            )
+        return out
+
+    def _acw(self, lo: int, hi: int) -> dict[str, int]:
+        """After-call work of the calls placed in [lo, hi), from the journal a day either
+        side (the talk of a call placed in the window may end after it)."""
+        journal = self.history.journal(since=lo - _DAY_MS, until=hi + _DAY_MS)
         return call_acw(AgentData(journal=tuple(journal))) if journal else {}
 
     def _callbacks(self, records: list[CallRecord]) -> dict[str, CallbackState]:
@@ -319,10 +368,7 @@ class Rollup:
             wanted = {k for k in keys if k[0] == day.isoformat()}
             queues = sorted({k[1] for k in wanted})
             marks = ",".join("?" * len(queues))
-            records = self.history.select_calls(
-                f"WHERE first_queue IN ({marks}) AND {_PLACE} >= ? AND {_PLACE} < ?",
-                (*queues, lo, hi),
-            )
+            records = self._records(lo, hi, f" AND first_queue IN ({marks})", tuple(queues))
             rows += self._write(
                 vid, params, records, self._repeats(records, params), lo, hi, wanted
             )
@@ -369,20 +415,36 @@ class Rollup:
         first, last = _day(since, params.tz), _day(until - 1, params.tz)
         if _day_bounds(first, params.tz)[0] != since or _day_bounds(last, params.tz)[1] != until:
             return None
-        total = Sums(waits=ArrayWaits(), abandons=ArrayWaits())
-        groups: dict[str, Sums] = {}
-        for day, queue, agent, packed, waits, abandons in self.conn.execute(
-            "SELECT day, queue, agent, sums, waits, abandons FROM metrics_rollup "
-            "WHERE version = ? AND day >= ? AND day <= ?",
-            (version(params).id, first.isoformat(), last.isoformat()),
-        ):
-            row = _unpack(packed, waits, abandons)
-            total.merge(row)
-            if row.quality.get("counted"):
-                key = _group_key(by, day, queue, agent, agents)
-                if key not in groups:
-                    groups[key] = Sums(waits=ArrayWaits(), abandons=ArrayWaits())
-                groups[key].merge(row)
+        level = "agent" if by in (GroupBy.AGENT, GroupBy.TEAM) else "queue"
+        rows = [
+            (day, key, "", *rest) if level == "queue" else (day, "", key, *rest)
+            for day, key, *rest in self.conn.execute(
+                "SELECT day, key, sums, waits, abandons FROM metrics_rollup_by "
+                "WHERE version = ? AND level = ? AND day >= ? AND day <= ?",
+                (version(params).id, level, first.isoformat(), last.isoformat()),
+            )
+        ]
+        # vectorised: one matrix of every row's sums, added up per group by numpy
+        matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype="<i8").reshape(-1, _WIDTH)
+        counted = matrix[:, _COUNTED] > 0 if len(rows) else np.zeros(0, dtype=bool)
+        names: dict[str, int] = {}
+        index = np.fromiter(
+            (names.setdefault(_group_key(by, r[0], r[1], r[2], agents), len(names)) for r in rows),
+            dtype=np.int64,
+            count=len(rows),
+        )
+        by_group = np.zeros((len(names), _WIDTH), dtype=np.int64)
+        np.add.at(by_group, index[counted], matrix[counted])
+        members: dict[int, list[int]] = defaultdict(list)
+        for i in np.flatnonzero(counted).tolist():
+            members[int(index[i])].append(i)
+        total = _sums(matrix.sum(axis=0), [r[4] for r in rows], [r[5] for r in rows])
+        groups = {
+            name: _sums(by_group[g], [rows[i][4] for i in members[g]],
+                        [rows[i][5] for i in members[g]])
+            for name, g in names.items()
+            if g in members
+        }  # fmt: skip
         return assemble(
             total, groups, params, by=by, since=since, until=until, agents=agents,
             in_force=in_force, params_from=params_from,
@@ -399,10 +461,9 @@ def _group_key(by: GroupBy, day: str, queue: str, agent: str, agents: AgentData)
     return day if by is GroupBy.DAY else day[:7]
 
 
-def _unpack(packed: bytes, waits: bytes, abandons: bytes) -> Sums:
-    values = array("q")
-    values.frombytes(packed)
-    assert len(values) == _WIDTH
+def _sums(vector: npt.NDArray[np.int64], waits: list[bytes], abandons: list[bytes]) -> Sums:
+    """A row's (or a group's) sums from its vector in the fixed layout and its waits."""
+    values = [int(x) for x in vector]
     s = Sums(waits=ArrayWaits(), abandons=ArrayWaits())
     n = len(_POPS)
     for p, c in zip(_POPS, values[:n], strict=True):
@@ -417,8 +478,8 @@ def _unpack(packed: bytes, waits: bytes, abandons: bytes) -> Sums:
             s.quality[k] = c
     assert isinstance(s.waits, ArrayWaits)
     assert isinstance(s.abandons, ArrayWaits)
-    s.waits.extend_bytes(waits)
-    s.abandons.extend_bytes(abandons)
+    s.waits.extend_bytes(b"".join(waits))
+    s.abandons.extend_bytes(b"".join(abandons))
     return s
 
 

@@ -23,6 +23,17 @@ CREATE TABLE metrics_rollup (
     abandons BLOB NOT NULL,
     PRIMARY KEY (version, day, queue, agent)
 );;
+CREATE INDEX metrics_rollup_agent ON metrics_rollup (version, day, agent);;
+CREATE TABLE metrics_rollup_by (
+    version TEXT NOT NULL,
+    level TEXT NOT NULL,
+    day TEXT NOT NULL,
+    key TEXT NOT NULL,
+    sums BLOB NOT NULL,
+    waits BLOB NOT NULL,
+    abandons BLOB NOT NULL,
+    PRIMARY KEY (version, level, day, key)
+);;
 CREATE TABLE metrics_rollup_built (
     version TEXT PRIMARY KEY,
     params TEXT NOT NULL,
@@ -35,6 +46,7 @@ CREATE TABLE metrics_dirty (
     agent TEXT,
     caller TEXT
 );;
+CREATE INDEX metrics_calls_at ON calls ({PLACE_SQL});;
 CREATE INDEX metrics_calls_place ON calls (first_queue, {PLACE_SQL});;
 CREATE INDEX metrics_calls_number ON calls (caller, COALESCE(t_q, t_request));;
 CREATE TRIGGER metrics_calls_insert AFTER INSERT ON calls
