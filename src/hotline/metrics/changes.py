@@ -95,7 +95,7 @@ def param_change(
         except ValueError:
             raise MetricsError(f"repeat_days={value!r}: use a whole number of days") from None
     else:
-        new = to_ms(value, name.removesuffix("_s"))
+        new = to_ms(value, name)
     updated = _with(current, field, new)  # validates (Params.__post_init__)
     old = getattr(current, field)
     if getattr(updated, field) == old:
