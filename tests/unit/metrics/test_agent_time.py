@@ -177,3 +177,17 @@ def _pop(key: str):  # type: ignore[no-untyped-def]
     from hotline.metrics.populations import Population
 
     return Population(key)
+
+
+def test_after_call_work_from_recorded_ami_traffic() -> None:
+    # a real Asterisk 22 capture through the agents reducer, with 2 s of wrap-up per call
+    from tests.unit.core.replay import load, replay
+
+    run = replay(load("answered_agent_hangs_up"), wrapup_ms={"labour": 2000, "intake": 2000})
+    [record] = [r for r in run.ended.values() if r.agent]
+    data = AgentData(journal=tuple(run.journal), policy=POLICY)
+    report = compute([record], agents=data)
+    talk = (record.talk_end or 0) - (record.t_answer or 0)
+    assert fig(report.total, "aht") == (pytest.approx((talk + 2000) / 1000), talk + 2000, 1)
+    assert fig(report.total, "acw_mean") == (2.0, 2000, 1)
+    assert report.quality.no_acw == 0
