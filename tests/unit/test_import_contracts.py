@@ -53,6 +53,7 @@ CORE = [
     "metrics/agenttime.py",
     "metrics/changes.py",
     "metrics/charts.py",
+    "metrics/sums.py",
     "watchdog/__init__.py",
     "watchdog/alerts.py",
     "watchdog/audit.py",
