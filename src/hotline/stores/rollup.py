@@ -173,7 +173,8 @@ class Rollup:
 
     def built(self, params: Params) -> bool:
         row = self.conn.execute(
-            "SELECT 1 FROM metrics_rollup_built WHERE version = ?", (version(params).id,)
+            "SELECT 1 FROM metrics_rollup_built WHERE version = ? AND t_built >= 0",
+            (version(params).id,),
         ).fetchone()
         return row is not None
 
@@ -184,9 +185,14 @@ class Rollup:
             f"SELECT MIN({_PLACE}), MAX({_PLACE}) FROM calls"
         ).fetchone()
         with schema.transaction(self.conn, self._lock):
+            # t_built -1 while building: the triggers note changes from now on (so a call
+            # saved into a day already read is refreshed later) and reports do not use it
+            self.conn.execute(
+                "INSERT OR REPLACE INTO metrics_rollup_built VALUES (?, ?, -1)",
+                (vid, json.dumps(params.as_dict(), sort_keys=True)),
+            )
             self.conn.execute("DELETE FROM metrics_rollup WHERE version = ?", (vid,))
             self.conn.execute("DELETE FROM metrics_rollup_by WHERE version = ?", (vid,))
-            mark = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM metrics_dirty").fetchone()
         rows = 0
         if first is not None:
             last_r: dict[str, tuple[int, str]] = {}  # number -> (t, call_id) of its last R
@@ -201,11 +207,10 @@ class Rollup:
                 day += dt.timedelta(days=chunk_days)
         with schema.transaction(self.conn, self._lock):
             self.conn.execute(
-                "INSERT OR REPLACE INTO metrics_rollup_built VALUES (?, ?, ?)",
-                (vid, json.dumps(params.as_dict(), sort_keys=True), now),
+                "UPDATE metrics_rollup_built SET t_built = ? WHERE version = ?", (max(now, 0), vid)
             )
-            # what the build read is in; what came while it ran is refreshed next time
-            self.conn.execute("DELETE FROM metrics_dirty WHERE id <= ?", (mark[0],))
+        # what is marked stays marked: the next refresh redoes it for every rollup built
+        # (for this one too, harmless), so a change during the build is never lost
         return rows
 
     def _write(
@@ -317,11 +322,16 @@ class Rollup:
     # -- keeping it right --------------------------------------------------------------------
 
     def refresh(self) -> int:
-        """Recompute every row the triggers marked, for every parameter set built; rows."""
-        built = self.conn.execute("SELECT version, params FROM metrics_rollup_built").fetchall()
+        """Recompute every row the triggers marked, for every parameter set built; rows.
+        Nothing while a build runs: what it leaves marked is done at the next refresh."""
+        built = self.conn.execute(
+            "SELECT version, params, t_built FROM metrics_rollup_built"
+        ).fetchall()
+        if any(t < 0 for _, _, t in built):
+            return 0
         mark, dirty = self._dirty()
         rows = 0
-        for vid, text in built:
+        for vid, text, _ in built:
             params = Params(**json.loads(text))
             rows += self._refresh(vid, params, dirty)
         with schema.transaction(self.conn, self._lock):

@@ -165,3 +165,30 @@ def test_what_the_rollup_cannot_serve_is_left_to_the_records(tmp_path: Path) -> 
     assert served is not None
     assert served.total.figures["sl_strict"].value == 1.0
     rollup.close()
+
+
+def test_a_call_saved_during_the_build_is_not_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(3)
+    rollup = Rollup.open(tmp_path / "h.db")
+    rollup.history.save_calls(random_calls(rng, 200, "c"))
+    write = Rollup._write
+    late = answered("late", 3 * S, t_q=START + 5 * HOUR, agent="王芳")
+    saved: list[str] = []
+
+    def write_then_save(self: Rollup, *args: object, **kw: object) -> int:
+        rows = write(self, *args, **kw)  # type: ignore[arg-type]
+        if not saved:  # the first day is written: a live call arrives for it
+            self.history.save_calls([late])
+            saved.append(late.call_id)
+        return rows
+
+    monkeypatch.setattr(Rollup, "_write", write_then_save)
+    rollup.build(Params())
+    monkeypatch.undo()
+    assert saved
+    assert rollup.built(Params())
+    assert rollup.refresh() > 0
+    assert_equal(rollup, Params())
+    rollup.close()
