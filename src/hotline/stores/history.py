@@ -300,18 +300,22 @@ class History:
             ids = [row[0] for row in rows]
             visits: dict[str, list[QueueVisit]] = {i: [] for i in ids}
             rings: dict[str, list[Ring]] = {i: [] for i in ids}
-            marks = ",".join("?" * len(ids))
-            if ids:
+            # SQLite binds a bounded number of variables (250,000 in Debian's build): a
+            # month of a big centre has more calls, so the ids go in slices
+            step = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            for start in range(0, len(ids), step):
+                part = ids[start : start + step]
+                marks = ",".join("?" * len(part))
                 for cid, *v in conn.execute(
                     "SELECT call_id, queue, t_enter, position, t_leave, outcome FROM call_visits "
                     f"WHERE call_id IN ({marks}) ORDER BY call_id, n",
-                    ids,
+                    part,
                 ):
                     visits[cid].append(QueueVisit(*v))
                 for cid, agent, t0, t1, answered in conn.execute(
                     "SELECT call_id, agent, t_start, t_end, answered FROM call_rings "
                     f"WHERE call_id IN ({marks}) ORDER BY call_id, n",
-                    ids,
+                    part,
                 ):
                     rings[cid].append(Ring(agent, t0, t1, bool(answered)))
         return [
