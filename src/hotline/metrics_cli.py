@@ -1,14 +1,20 @@
-"""``hotline metrics``: explain one call, report the figures, import an Asterisk queue_log.
+"""``hotline metrics``: explain one call, report the figures, import an Asterisk queue_log,
+set the parameters (recorded with who and when), mark callbacks done.
 
     hotline metrics explain CALL_ID [--db PATH] [--threshold 15] [--short-abandon 0]
-    hotline metrics report --from 2026-11-01 --to 2026-11-30 [--by queue|agent|15min|hour|day|month]
+    hotline metrics report --from 2026-11-01 --to 2026-11-30
+                           [--by queue|agent|team|15min|hour|day|month]
                            [--threshold 15] [--short-abandon 0] [--repeat-days 7]
-                           [--format table|csv|json] [--db PATH]
+                           [--format table|csv|json] [--chart DIR] [--db PATH]
     hotline metrics import-queue-log FILE [FILE ...] [--db PATH]
+    hotline metrics params show | set NAME VALUE --by WHO --why TEXT
+    hotline metrics callbacks [--open] | callback-done CALL_ID --by WHO
 
 Dates are Asia/Shanghai: ``--from D --to D`` covers whole days, both included; a time
 (``2026-11-24T10:00``) is exact, ``--to`` excluded. ``--db`` defaults to ``HOTLINE_DB``.
-The figures are defined in :mod:`hotline.metrics` (docs/metrics.md).
+Without ``--threshold``/``--short-abandon``/``--repeat-days`` the parameters are those
+recorded in force (``metrics params``). The figures are defined in :mod:`hotline.metrics`
+(docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -16,33 +22,36 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sqlite3
 import sys
-from collections import Counter
-from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hotline import __version__
+from hotline.center import Center, load_center
 from hotline.config import Settings
 from hotline.ivr.loader import FlowError, load_flow
 from hotline.metrics import GroupBy, MetricsError, Params, compute, verdict, version
-from hotline.metrics.merge import merge
+from hotline.metrics.agenttime import AgentData, call_acw
+from hotline.metrics.changes import Change, in_force, params_at
 from hotline.metrics.render import to_csv, to_json, to_table
+from hotline.metrics.report import CallbackState, Report
 from hotline.metrics.timefmt import zone
-from hotline.queuelog import ParseProblem, ProblemKind, QueueLogEntry, iter_build, parse_lines
-from hotline.records import AgentChange, CallRecord
+from hotline.metrics_import_cli import QueueLogImportError, run_import
 from hotline.stores.history import History, HistoryError
+from hotline.stores.metrics import MetricsStore
+from hotline.stores.schema import SchemaError
+
+if TYPE_CHECKING:  # numpy loads with it: only when a rollup is built
+    from hotline.stores.rollup import Rollup
 
 __all__ = ["CLIError", "add_parsers", "run_metrics"]
 
 _DAY_MS = 86_400_000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_BATCH = 500
-REFUSAL_NOTE = (
-    "note: queue_log has no line for a caller refused at the door (JOINEMPTY: no agent "
-    "logged in; FULL): stock Asterisk writes nothing before ENTERQUEUE. Imported calls miss "
-    "those refusals, so R and L are undercounted for them (a refusal that ended in a callback "
-    "looks like a callback chosen at the offer); the controller's AMI records have them."
-)
+SOFTWARE = f"hotline {__version__}"
+"""Who records a new formula registry: the software that brought it."""
 
 
 class CLIError(Exception):
@@ -58,39 +67,81 @@ def add_parsers(sub: Any) -> None:
     _common(e)
     e.add_argument("--format", choices=["text", "json"], default="text")
 
-    r = ps.add_parser("report", help="the figures per queue, agent or interval")
+    r = ps.add_parser("report", help="the figures per queue, agent, team or interval")
     r.add_argument("--from", dest="since", required=True, help="YYYY-MM-DD[THH:MM] (Shanghai)")
     r.add_argument("--to", dest="until", required=True, help="YYYY-MM-DD (included) or a time")
     r.add_argument("--by", choices=[g.value for g in GroupBy], default="queue")
     _common(r)
-    r.add_argument("--repeat-days", type=int, default=7, help="repeat-caller window (days)")
+    r.add_argument("--repeat-days", type=int, help="repeat-caller window (days)")
     r.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    r.add_argument("--chart", type=Path, metavar="DIR", help="write SVG (and PNG) charts here")
 
     i = ps.add_parser("import-queue-log", help="call records from an Asterisk queue_log")
     i.add_argument("files", nargs="+", type=Path, metavar="FILE", help="oldest first")
     i.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
 
+    from hotline import metrics_params_cli  # the params and callbacks verbs
+
+    metrics_params_cli.add_parsers(ps)
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
-    p.add_argument("--threshold", default="15", help="T in seconds (default 15, inclusive)")
-    p.add_argument("--short-abandon", default="0", help="S in seconds (default 0: none)")
+    p.add_argument("--threshold", help="T in seconds (default: recorded in force, 15)")
+    p.add_argument("--short-abandon", help="S in seconds (default: recorded in force, 0)")
 
 
 def run_metrics(settings: Settings, args: argparse.Namespace) -> int:
+    from hotline import metrics_params_cli
+
     try:
         if args.metrics_command == "explain":
             return _explain(settings, args)
         if args.metrics_command == "report":
             return _report(settings, args)
-        return _import(settings, args)
-    except (CLIError, MetricsError, HistoryError) as exc:
+        if args.metrics_command == "import-queue-log":
+            return run_import(settings, args)
+        return metrics_params_cli.run(settings, args)
+    except (
+        CLIError, QueueLogImportError, MetricsError, HistoryError, SchemaError, sqlite3.Error,
+        OSError,
+    ) as exc:  # fmt: skip
         print(f"hotline metrics: {exc}", file=sys.stderr)
         return 1
 
 
-def _history(settings: Settings, db: Path | None) -> History:
-    return History.open(db if db is not None else settings.db)
+def db_path(settings: Settings, db: Path | None) -> Path:
+    return db if db is not None else settings.db
+
+
+def now_ms() -> int:
+    return (dt.datetime.now(dt.UTC) - _EPOCH) // dt.timedelta(milliseconds=1)
+
+
+def recorded_changes(path: Path) -> list[Change]:
+    """Every recorded change, after recording this hotline's registry if it is new."""
+    store = MetricsStore.open(path)
+    try:
+        store.note_registry(at=now_ms(), by=SOFTWARE)
+        return store.changes()
+    finally:
+        store.close()
+
+
+def params_given(args: argparse.Namespace, recorded: Params) -> Params:
+    return _params(args, recorded)[0]
+
+
+def _params(args: argparse.Namespace, recorded: Params) -> tuple[Params, bool]:
+    """``recorded`` with what the command line gives; whether it gave anything."""
+    given: dict[str, Any] = {}
+    if args.threshold is not None:
+        given["threshold_ms"] = Params.of(threshold_s=args.threshold).threshold_ms
+    if args.short_abandon is not None:
+        given["short_abandon_ms"] = Params.of(short_abandon_s=args.short_abandon).short_abandon_ms
+    if getattr(args, "repeat_days", None) is not None:
+        given["repeat_days"] = args.repeat_days
+    return replace(recorded, **given), bool(given)
 
 
 def _labels(settings: Settings) -> dict[str, str]:
@@ -102,16 +153,45 @@ def _labels(settings: Settings) -> dict[str, str]:
     return {name: spec.label for name, spec in flow.queues.items()}
 
 
+def _center(settings: Settings) -> Center | None:
+    """The centre (teams, pause reasons), or None when config/center.yaml is unusable."""
+    try:
+        return load_center(settings.center.read_text(encoding="utf-8"))
+    except (FlowError, OSError, UnicodeDecodeError):
+        return None
+
+
+def agent_data(center: Center | None, journal: list[Any]) -> AgentData:
+    if center is None:
+        return AgentData(journal=tuple(journal))
+    from hotline.agents.status import PausePolicy
+
+    return AgentData(
+        journal=tuple(journal),
+        policy=PausePolicy.from_reasons(center.reasons.values()),
+        teams={a.name: a.team for a in center.agents.values()},
+    )
+
+
 def _explain(settings: Settings, args: argparse.Namespace) -> int:
-    params = Params.of(threshold_s=args.threshold, short_abandon_s=args.short_abandon)
-    history = _history(settings, args.db)
+    path = db_path(settings, args.db)
+    changes = recorded_changes(path)
+    history = History.open(path)
     try:
         record = history.call(args.call_id)
+        journal = []
+        if record is not None and record.agent and record.talk_end is not None:
+            journal = history.journal(
+                agent=record.agent, since=record.talk_end - _DAY_MS, until=record.talk_end + _DAY_MS
+            )
     finally:
         history.close()
     if record is None:
-        raise CLIError(f"no call {args.call_id!r} in {args.db or settings.db}")
-    v = verdict(record, params=params, labels=_labels(settings))
+        raise CLIError(f"no call {args.call_id!r} in {path}")
+    at = record.t_q if record.t_q is not None else (record.t_request or record.t_end or 0)
+    params, _ = _params(args, params_at(changes, at))
+    acw = call_acw(AgentData(journal=tuple(journal))).get(record.call_id)
+    v = verdict(record, params=params, labels=_labels(settings), acw_ms=acw)
     pops = sorted((p.value for p in v.populations), key=_order)
     if args.format == "json":
         doc = {
@@ -124,6 +204,7 @@ def _explain(settings: Settings, args: argparse.Namespace) -> int:
             "wait_ms": v.wait_ms,
             "nav_wait_ms": v.nav_wait_ms,
             "talk_ms": v.talk_ms,
+            "acw_ms": acw,
             "lost_by": v.lost_by,
             "precision": v.precision.value,
             "formula_version": version(params).as_dict(),
@@ -168,112 +249,86 @@ def parse_when(text: str, tz: str, *, end: bool = False) -> int:
     return (when - _EPOCH) // dt.timedelta(milliseconds=1)
 
 
-def _report(settings: Settings, args: argparse.Namespace) -> int:
-    params = Params.of(
-        threshold_s=args.threshold, short_abandon_s=args.short_abandon, repeat_days=args.repeat_days
-    )
-    since = parse_when(args.since, params.tz)
-    until = parse_when(args.until, params.tz, end=True)
-    if until <= since:
-        raise CLIError(f"--to {args.until} is not after --from {args.since}")
-    history = _history(settings, args.db)
+def load_report(
+    settings: Settings, args: argparse.Namespace, since: int, until: int, by: GroupBy
+) -> Report:
+    """The report over [since, until) from the history, the journal and the callbacks, with
+    the parameters recorded in force (or given) and what was in force over the window."""
+    path = db_path(settings, args.db)
+    changes = recorded_changes(path)
+    periods = in_force(changes, since, until)
+    params, given = _params(args, periods[-1].params)
+    source = "command line" if given else ("recorded" if changes_of_params(changes) else "default")
+    center = _center(settings)
+    rollup = _rollup_if_built(path, params)
+    history = rollup.history if rollup is not None else History.open(path)
     try:
+        # the journal from a day before (each agent's state at the start) to a day after (a
+        # wrap-up that ends after the window belongs to a call in it)
+        journal = history.journal(since=since - _DAY_MS, until=until + _DAY_MS)
+        agents = agent_data(center, journal)
+        if rollup is not None:
+            rollup.refresh()
+            served = rollup.report(
+                params, by=by, since=since, until=until, agents=agents, in_force=periods,
+                params_from=source,
+            )  # fmt: skip
+            if served is not None:
+                return served
         # the N days before: earlier calls of the same numbers (repeat callers), and calls
         # that arrived before the window but queued inside it
         records = history.calls(since=since - params.repeat_days * _DAY_MS, until=until)
+        callbacks = {
+            row["call_id"]: CallbackState(row["call_id"], row["t_requested"], row["t_done"])
+            for row in history.callbacks(since=since - _DAY_MS, until=until + 2 * _DAY_MS)
+        }
     finally:
         history.close()
-    report = compute(records, params, by=GroupBy(args.by), since=since, until=until)
+    return compute(
+        records, params, by=by, since=since, until=until, agents=agents, callbacks=callbacks,
+        in_force=periods, params_from=source,
+    )  # fmt: skip
+
+
+def _rollup_if_built(path: Path, params: Params) -> Rollup | None:
+    """The rollup when one is built for ``params`` (numpy is loaded only then), else None."""
+    row = None
+    history = History.open(path)
+    try:
+        row = history.connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'metrics_rollup_built'"
+        ).fetchone()
+        if row is not None:
+            row = history.connection.execute(
+                "SELECT 1 FROM metrics_rollup_built WHERE version = ?", (version(params).id,)
+            ).fetchone()
+    finally:
+        history.close()
+    if row is None:
+        return None
+    from hotline.stores.rollup import Rollup
+
+    return Rollup.open(path)
+
+
+def changes_of_params(changes: list[Change]) -> bool:
+    return any(c.kind.value == "param" for c in changes)
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    tz = Params().tz
+    since = parse_when(args.since, tz)
+    until = parse_when(args.until, tz, end=True)
+    if until <= since:
+        raise CLIError(f"--to {args.until} is not after --from {args.since}")
+    if args.repeat_days is not None and args.repeat_days < 1:
+        raise CLIError(f"--repeat-days {args.repeat_days}: use 1 or more")
+    report = load_report(settings, args, since, until, GroupBy(args.by))
     render = {"table": to_table, "csv": to_csv, "json": to_json}[args.format]
     sys.stdout.write(render(report))
-    return 0
+    if args.chart is not None:
+        from hotline.metrics_chart_cli import write_charts
 
-
-class _Reading:
-    """Entries from files, counting lines and garbage on the way."""
-
-    def __init__(self, files: list[Path]) -> None:
-        self.files = files
-        self.lines = 0
-        self.garbage: Counter[ProblemKind] = Counter()
-        self.examples: list[str] = []
-
-    def entries(self) -> Iterator[QueueLogEntry]:
-        for path in self.files:
-            with path.open(encoding="utf-8", errors="replace") as lines:
-                for item in parse_lines(lines):
-                    self.lines += 1
-                    if isinstance(item, ParseProblem):
-                        self.garbage[item.reason] += 1
-                        if len(self.examples) < 5:
-                            where = f"{path.name}:{item.lineno}"
-                            self.examples.append(f"{where}: {item.reason.value}: {item.text!r}")
-                    else:
-                        yield item
-
-
-def _import(settings: Settings, args: argparse.Namespace) -> int:
-    files: list[Path] = args.files
-    for path in files:
-        if not path.is_file():
-            raise CLIError(f"{path}: no such file")
-    reading = _Reading(files)
-    history = _history(settings, args.db)
-    seen: set[str] = set()
-    stored: set[str] = set()
-    kept: set[str] = set()
-    open_calls: set[str] = set()
-    journal = 0
-
-    def flush(batch: list[CallRecord]) -> None:
-        out = []
-        for record in batch:
-            merged = merge(history.call(record.call_id), record)
-            if merged is None:
-                kept.add(record.call_id)
-            else:
-                out.append(merged)
-                stored.add(record.call_id)
-        history.save_calls(out)
-
-    try:
-        batch: list[CallRecord] = []
-        for item in iter_build(reading.entries()):
-            if isinstance(item, AgentChange):
-                journal += 1
-                continue
-            seen.add(item.call_id)
-            if item.end_reason is None:
-                open_calls.add(item.call_id)
-            else:
-                open_calls.discard(item.call_id)
-            batch.append(item)
-            if len(batch) >= _BATCH:
-                flush(batch)
-                batch = []
-        flush(batch)
-        total = history.connection.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
-    finally:
-        history.close()
-    garbage = sum(reading.garbage.values())
-    print(
-        f"queue_log: {len(files)} file(s), {reading.lines} lines: "
-        f"{reading.lines - garbage} entries, {garbage} garbage lines (skipped, not fatal)"
-    )
-    if garbage:
-        kinds = ", ".join(f"{n} {kind.value}" for kind, n in reading.garbage.most_common())
-        print(f"  garbage: {kinds}")
-        for example in reading.examples:
-            print(f"  e.g. {example}")
-    print(
-        f"calls: {len(seen)} built ({len(seen) - len(open_calls)} ended, {len(open_calls)} "
-        f"open); {len(stored)} stored (replacing any earlier import of the same call), "
-        f"{len(kept)} kept as the controller recorded them (AMI, to the ms)"
-    )
-    print(
-        f"agent journal: {journal} lines read, not stored (the journal is append-only and "
-        "hash-chained: a second import would add them twice)"
-    )
-    print(f"history: {args.db or settings.db}: {total} calls")
-    print(REFUSAL_NOTE)
+        for line in write_charts(settings, args, report, since, until):
+            print(line, file=sys.stderr)
     return 0

@@ -139,3 +139,22 @@ def test_a_version_1_database_is_migrated_in_place(tmp_path: Path) -> None:
     assert history.call("1795463379.1") == answered()
     assert history.journal()[0].note == "resync"
     assert history.verify_journal() is None
+
+
+def test_calls_beyond_sqlite_s_variable_limit(tmp_path: Path) -> None:
+    # more calls than one IN (...) may bind (250,000 here; 1,000 for the test): in slices
+    from hotline.records import CallRecord, QueueVisit
+
+    history = History.open(tmp_path / "h.db")
+    history.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 1000)
+    n = 2_500
+    history.save_calls(
+        CallRecord(
+            call_id=f"c{i:06d}", visits=(QueueVisit("q", 1_000 + i, 1, 2_000 + i, "ABANDON"),)
+        )
+        for i in range(n)
+    )
+    calls = history.calls()
+    assert len(calls) == n
+    assert all(len(c.visits) == 1 for c in calls)
+    history.close()

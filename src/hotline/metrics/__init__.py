@@ -9,8 +9,14 @@ formula: docs/metrics.md. The modules:
 - :mod:`~hotline.metrics.explain`: the same with the reasons in English and Chinese
   (:func:`verdict`, ``hotline metrics explain``);
 - :mod:`~hotline.metrics.formulas`: the registry of named formulas and its version hash;
-- :mod:`~hotline.metrics.report`: every formula per queue, agent or interval (:func:`compute`);
+- :mod:`~hotline.metrics.report`: every formula per queue, agent, team or interval
+  (:func:`compute`), from the mergeable sums of :mod:`~hotline.metrics.sums`;
+- :mod:`~hotline.metrics.agenttime`: after-call work and occupancy from the agent journal
+  (the timeline of :mod:`hotline.agents.timeline`, shared with the watchdog);
+- :mod:`~hotline.metrics.changes`: parameter and registry changes with who and when, and
+  what was in force over a window;
 - :mod:`~hotline.metrics.render`: a report as JSON, CSV or a table;
+  :mod:`~hotline.metrics.charts`: as SVG charts;
 - :mod:`~hotline.metrics.asterisk`: Asterisk's own QueueParams counters for the same calls,
   to cross-check against a live Asterisk;
 - :mod:`~hotline.metrics.merge`: how an imported queue_log record meets a stored one.

@@ -33,16 +33,18 @@ def verdict(
     short_abandon_s: float | int | str = 0,
     params: Params | None = None,
     labels: Mapping[str, str] | None = None,
+    acw_ms: int | None = None,
 ) -> Verdict:
     """The call's :class:`Verdict` with ``en`` and ``zh`` filled in.
 
     ``params`` (when given) wins over ``threshold_s``/``short_abandon_s``; ``labels`` maps
-    queue names to what the centre calls them (the flow's queue ``label``).
+    queue names to what the centre calls them (the flow's queue ``label``); ``acw_ms`` the
+    after-call work the journal shows after the call's talk (None: not in the journal).
     """
     if params is None:
         params = Params.of(threshold_s=threshold_s, short_abandon_s=short_abandon_s)
     v = classify(record, params)
-    words = _Words(record, v, labels or {})
+    words = _Words(record, v, labels or {}, acw_ms)
     return replace(v, en=tuple(words.en), zh=tuple(words.zh))
 
 
@@ -122,8 +124,10 @@ def _zh(text: str) -> str:
 class _Words:
     """Builds the two lists of sentences; one method per part of the story."""
 
-    def __init__(self, record: CallRecord, v: Verdict, labels: Mapping[str, str]) -> None:
-        self.r, self.v, self.labels = record, v, labels
+    def __init__(
+        self, record: CallRecord, v: Verdict, labels: Mapping[str, str], acw: int | None
+    ) -> None:
+        self.r, self.v, self.labels, self.acw = record, v, labels, acw
         self.p = v.params
         self.en: list[str] = []
         self.zh: list[str] = []
@@ -336,11 +340,19 @@ class _Words:
 
     def extras(self) -> None:
         r, v = self.r, self.v
-        if v.talk_ms is not None:
+        if v.talk_ms is not None and self.acw is not None:
+            talk = duration(v.talk_ms, r.precision)
+            acw = duration(self.acw, Precision.MILLISECOND)
+            aht = duration(v.talk_ms + self.acw, r.precision)
+            self.say(
+                f"talked {talk}, then {acw} of after-call work (journal): handling time {aht}",
+                f"通话 {_zh(talk)}，话后整理 {_zh(acw)}（坐席日志）：处理时长 {_zh(aht)}",
+            )
+        elif v.talk_ms is not None:
             talk = duration(v.talk_ms, r.precision)
             self.say(
-                f"talked {talk} (AHT: talk only, after-call work is not recorded per call)",
-                f"通话 {_zh(talk)}（AHT 仅含通话时长，话后整理未按来电记录）",
+                f"talked {talk}; the agent journal has no end of this talk: outside AHT",
+                f"通话 {_zh(talk)}；坐席日志中无此通话的结束记录：不计入 AHT",
             )
         if r.callback_number:
             self.say("asked to be called back", "登记了回拨")

@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from enum import Enum
 
+from hotline.agents.timeline import Activity
 from hotline.metrics.params import Params
 from hotline.metrics.populations import Population
 
@@ -35,7 +36,7 @@ __all__ = [
     "version",
 ]
 
-REVISION = 1
+REVISION = 2
 """Bumped with every change of a formula; the history of changes is in docs/metrics.md."""
 
 P = Population  # the registry below reads like the docs: P.A15, P.R
@@ -47,6 +48,7 @@ class Kind(Enum):
     PERCENTILE = "percentile"  # nearest rank: the k-th smallest of n, k = ⌈p·n/100⌉
     MAX = "max"  # the n-th smallest of n
     COUNT = "count"  # how many calls of ``over`` have the quantity (value = numerator)
+    TIME_SHARE = "time_share"  # Σ agent time of ``time_num`` / Σ of ``time_den`` (journal)
 
 
 class Quantity(Enum):
@@ -54,9 +56,13 @@ class Quantity(Enum):
 
     WAIT = "wait"  # t_answer − t_q, ms (A)
     TALK = "talk"  # talk_end − t_answer, ms (A, when the end of talk is known)
+    ACW = "acw"  # after-call work after the talk, ms (A, when the journal has its end of talk)
+    HANDLE = "handle"  # TALK + ACW, ms (A, when both are known)
     SURVEY = "survey"  # the survey score, 1-5 (when given)
     SATISFIED = "satisfied"  # 1 when the score is 4 or 5, else 0 (when given)
     CALLBACK = "callback"  # 1 when the caller asked to be called back
+    CALLBACK_DONE = "callback_done"  # 1 when that callback is done (callbacks table), else 0
+    CALLBACK_DELAY = "callback_delay"  # t_done − t_requested, ms (callbacks done)
     REPEAT = "repeat"  # 1 when the number asked for a human within N days before (known number)
 
 
@@ -86,6 +92,8 @@ class Formula:
     quantity: Quantity | None = None
     over: P | None = None
     percentile: int | None = None
+    time_num: tuple[Activity, ...] = ()
+    time_den: tuple[Activity, ...] = ()
 
     def label_zh(self, params: Params) -> str:
         return _fill(self.zh, params)
@@ -98,6 +106,8 @@ class Formula:
         """The definition in the docs' notation: "A15 / (R − Ab≤S)"."""
         if self.kind is Kind.RATIO:
             return f"{_sum(self.numerator)} / {_sum(self.denominator)}"
+        if self.kind is Kind.TIME_SHARE:
+            return f"{_times(self.time_num)} / {_times(self.time_den)} (agent time)"
         over = self.over.text if self.over else "?"
         q = self.quantity.value if self.quantity else "?"
         if self.kind is Kind.PERCENTILE:
@@ -116,6 +126,8 @@ class Formula:
             "quantity": self.quantity.value if self.quantity else None,
             "over": self.over.value if self.over else None,
             "percentile": self.percentile,
+            "time_num": [a.value for a in self.time_num],
+            "time_den": [a.value for a in self.time_den],
             "description": self.description,
         }
 
@@ -137,6 +149,11 @@ def _sum(terms: tuple[Term, ...]) -> str:
         else:
             text += f" {'+' if t.sign > 0 else '−'} {name}"
     return f"({text})" if len(terms) > 1 else text
+
+
+def _times(items: tuple[Activity, ...]) -> str:
+    text = " + ".join(a.value for a in items)
+    return f"({text})" if len(items) > 1 else text
 
 
 def _ratio(
@@ -223,14 +240,49 @@ REGISTRY: tuple[Formula, ...] = (
     _wait("asa_p99", "应答等待 P99", "wait to answer, p99", Kind.PERCENTILE, 99),
     _wait("asa_max", "最长应答等待", "longest wait to answer", Kind.MAX),
     _stat(
-        "aht", "平均处理时长 AHT（仅通话）", "AHT (talk only)", Kind.MEAN, Quantity.TALK, P.A, "s",
-        "talk_end − t_answer over the answered calls whose end of talk is known. After-call "
-        "work (话后整理) is not recorded per call, so AHT here is talk time only.",
+        "aht", "平均处理时长 AHT", "AHT (talk + after-call work)", Kind.MEAN, Quantity.HANDLE,
+        P.A, "s",
+        "(talk_end − t_answer) + the after-call work (话后整理) that followed, from the agent "
+        "journal (AgentComplete to the end of wrap-up), over the answered calls whose end of "
+        "talk is known in both the record and the journal.",
+    ),
+    _stat(
+        "talk_mean", "平均通话时长", "mean talk time", Kind.MEAN, Quantity.TALK, P.A, "s",
+        "talk_end − t_answer over the answered calls whose end of talk is known.",
+    ),
+    _stat(
+        "acw_mean", "平均话后整理时长", "mean after-call work", Kind.MEAN, Quantity.ACW, P.A, "s",
+        "After-call work after each answered call whose end of talk the journal has (0 when "
+        "no wrap-up followed).",
+    ),
+    Formula(
+        "occupancy", "坐席占用率", "occupancy", Kind.TIME_SHARE, "ratio",
+        "(talk + after-call work) / (talk + after-call work + ready), agent time from the "
+        "journal in the window; per agent, team or interval (agents' time is not split "
+        "between queues). Pauses and breaks are in neither.",
+        time_num=(Activity.TALK, Activity.ACW),
+        time_den=(Activity.TALK, Activity.ACW, Activity.READY),
     ),
     _stat(
         "callbacks", "回拨登记量", "callbacks requested", Kind.COUNT, Quantity.CALLBACK, P.R,
         "calls", "Calls in R that left a number to be called back (at the offer, after a "
-        "refusal or a timeout). Completion of callbacks is not in the call records.",
+        "refusal or a timeout).",
+    ),
+    _stat(
+        "callbacks_done", "回拨完成量", "callbacks completed", Kind.COUNT,
+        Quantity.CALLBACK_DONE, P.R, "calls",
+        "Of the callbacks requested by calls in the window, those marked done in the "
+        "callbacks table (whenever that happened).",
+    ),
+    _stat(
+        "callback_completion", "回拨完成率", "callback completion", Kind.MEAN,
+        Quantity.CALLBACK_DONE, P.R, "ratio",
+        "Callbacks done / callbacks requested, over the calls in the window that requested one.",
+    ),
+    _stat(
+        "callback_delay", "平均回拨时长", "mean time to call back", Kind.MEAN,
+        Quantity.CALLBACK_DELAY, P.R, "s",
+        "t_done − t_requested over the callbacks done.",
     ),
     _stat(
         "survey_mean", "满意度平均分", "survey: mean score", Kind.MEAN, Quantity.SURVEY, P.R,

@@ -16,6 +16,7 @@ import json
 import unicodedata
 from collections.abc import Iterator
 
+from hotline.metrics.changes import Change, Period
 from hotline.metrics.formulas import BY_ID, REGISTRY
 from hotline.metrics.populations import Exclusion, Population
 from hotline.metrics.report import Figure, Group, Report
@@ -23,7 +24,7 @@ from hotline.metrics.timefmt import local
 
 __all__ = ["CSV_HEADER", "SCHEMA", "as_dict", "to_csv", "to_json", "to_table"]
 
-SCHEMA = "hotline.metrics.report/1"
+SCHEMA = "hotline.metrics.report/2"
 CSV_HEADER = (
     "by", "group", "metric", "kind", "label_zh", "label_en", "value", "numerator",
     "denominator", "unit", "formula_version",
@@ -51,12 +52,36 @@ def _group(g: Group) -> dict[str, object]:
     }
 
 
+def _change(c: Change | None, tz: str) -> dict[str, object] | None:
+    if c is None:
+        return None
+    return {
+        "at": _when(c.t, tz), "at_ms": c.t, "kind": c.kind.value, "name": c.name,
+        "value": c.value, "previous": c.previous, "revision": c.revision, "by": c.by,
+        "why": c.why, "text": c.text(),
+    }  # fmt: skip
+
+
+def _period(p: Period, tz: str) -> dict[str, object]:
+    return {
+        "from": _when(p.since, tz),
+        "to": _when(p.until, tz),
+        "from_ms": p.since,
+        "to_ms": p.until,
+        "params": p.params.as_dict(),
+        "registry": _change(p.registry, tz),
+        "changed_by": _change(p.started_by, tz),
+    }
+
+
 def as_dict(report: Report) -> dict[str, object]:
     p = report.params
     q = report.quality
     return {
         "schema": SCHEMA,
         "formula_version": report.version.as_dict(),
+        "params_from": report.params_from,
+        "in_force": [_period(x, p.tz) for x in report.in_force],
         "by": report.by.value,
         "window": {
             "from": _when(report.since, p.tz),
@@ -88,6 +113,7 @@ def as_dict(report: Report) -> dict[str, object]:
             "no_arrival": q.no_arrival,
             "no_talk_end": q.no_talk_end,
             "no_number": q.no_number,
+            "no_acw": q.no_acw,
         },
         "notes": list(report.notes),
     }
@@ -150,6 +176,7 @@ _COLUMNS: tuple[tuple[str, str], ...] = (
     ("asa", "ASA"),
     ("asa_p90", "P90"),
     ("aht", "AHT"),
+    ("occupancy", "占用率"),
 )
 _COUNTS = (Population.R, Population.A, Population.A15, Population.AB, Population.ABS, Population.L)
 
@@ -175,6 +202,16 @@ def _shown(f: Figure) -> str:
     return f"{f.value:.2f}"
 
 
+def _in_force_line(x: Period, tz: str) -> str:
+    why = x.started_by
+    return (
+        f"  in force from {_when(x.since, tz) or '…'}: T = {x.params.threshold_s} s, "
+        f"S = {x.params.short_abandon_s} s, N = {x.params.repeat_days} days"
+        + (f" ({why.text()}, by {why.by}: {why.why})" if why else "")
+        + (f"; formulas revision {x.registry.revision}" if x.registry else "")
+    )
+
+
 def to_table(report: Report) -> str:
     p, q = report.params, report.quality
     labels = (label.replace("{T}", p.threshold_s) for _, label in _COLUMNS)
@@ -197,6 +234,7 @@ def to_table(report: Report) -> str:
         "",
         line(header),
     ]
+    out[2:2] = [_in_force_line(x, p.tz) for x in report.in_force]
     out += [line(r) for r in rows[:-1]]
     out += ["-" * _width(line(header)), line(rows[-1]), "", "total, every figure:"]
     for f in REGISTRY:

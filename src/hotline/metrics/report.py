@@ -25,34 +25,31 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from hotline.metrics.formulas import REGISTRY, Formula, FormulaVersion, Kind, Quantity, version
+from hotline.metrics.agenttime import AgentData, agent_time, call_acw
+from hotline.metrics.changes import Period
+from hotline.metrics.formulas import FormulaVersion, Quantity, version
 from hotline.metrics.params import Params
 from hotline.metrics.populations import Exclusion, Population, Verdict, classify
-from hotline.metrics.timefmt import GroupBy, interval_key
+from hotline.metrics.sums import Figure, Group, Sums, WaitSet
+from hotline.metrics.timefmt import GroupBy, clock, interval_key
 from hotline.records import CallRecord, Precision, Source
 
-__all__ = ["NO_AGENT", "Figure", "Group", "Quality", "Report", "compute"]
+__all__ = [
+    "NO_AGENT", "CallbackState", "Figure", "Group", "Quality", "Report", "add_call",
+    "add_callback", "assemble", "compute",
+]  # fmt: skip
 
 NO_AGENT = "(none)"
 _DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
-class Figure:
-    """One formula's value for one group; ``value`` is None when the denominator is 0."""
+class CallbackState:
+    """A row of the callbacks table: when it was requested and whether it is done."""
 
-    formula: str
-    value: float | None
-    numerator: int | None
-    denominator: int | None
-    unit: str
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    key: str
-    counts: Mapping[Population, int]
-    figures: Mapping[str, Figure]
+    call_id: str
+    t_requested: int
+    t_done: int | None = None  # None: not done (yet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +64,7 @@ class Quality:
     no_arrival: int  # counted calls without t_arrival: outside the nav.* figures
     no_talk_end: int  # answered calls whose end of talk is unknown: outside AHT
     no_number: int  # counted calls without a caller number: outside the repeat figure
+    no_acw: int = 0  # answered calls whose end of talk is not in the journal: outside AHT
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,62 +77,63 @@ class Report:
     groups: tuple[Group, ...]
     quality: Quality
     notes: tuple[str, ...] = ()
+    in_force: tuple[Period, ...] = ()
+    """What was recorded in force over the window, period by period (metrics_changes)."""
+    params_from: str = "default"  # default | recorded | command line
+    waits: Mapping[str, WaitSet] = field(default_factory=dict)
+    """The total's waits (ms): "answered" (to answer), "abandoned" (to leaving)."""
 
     @property
     def params(self) -> Params:
         return self.version.params
 
 
-@dataclass
-class _Acc:
-    """The sums of one group."""
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One counted call with what the figures need beside its verdict."""
 
-    counts: Counter[Population] = field(default_factory=Counter)
-    values: dict[Quantity, list[int]] = field(default_factory=lambda: defaultdict(list))
+    record: CallRecord
+    verdict: Verdict
+    repeat: int | None
+    acw: int | None
+    callback: CallbackState | None
 
-    def add(self, v: Verdict, record: CallRecord, repeat: int | None) -> None:
-        self.counts.update(v.populations)
-        if Population.A in v.populations and v.wait_ms is not None:
-            self.values[Quantity.WAIT].append(v.wait_ms)
+
+def add_call(sums: Sums, c: _Call) -> None:
+    """Fold one counted call into ``sums``."""
+    v, record = c.verdict, c.record
+    sums.counts.update(v.populations)
+    if Population.A in v.populations and v.wait_ms is not None:
+        sums.stat(Quantity.WAIT, v.wait_ms)
+        sums.waits.add(v.wait_ms)
+        if v.talk_ms is not None:
+            sums.stat(Quantity.TALK, v.talk_ms)
+        if c.acw is not None:
+            sums.stat(Quantity.ACW, c.acw)
             if v.talk_ms is not None:
-                self.values[Quantity.TALK].append(v.talk_ms)
-        score = record.survey_score
-        if score is not None:
-            self.values[Quantity.SURVEY].append(score)
-            self.values[Quantity.SATISFIED].append(int(score >= 4))
-        self.values[Quantity.CALLBACK].append(int(bool(record.callback_number)))
-        if repeat is not None:
-            self.values[Quantity.REPEAT].append(repeat)
-
-    def _values(self, f: Formula) -> list[int]:
-        return self.values.get(f.quantity, []) if f.quantity is not None else []
-
-    def group(self, key: str) -> Group:
-        counts = {p: self.counts.get(p, 0) for p in Population}
-        figures = {f.id: _figure(f, counts, self._values(f)) for f in REGISTRY}
-        return Group(key, counts, figures)
+                sums.stat(Quantity.HANDLE, v.talk_ms + c.acw)
+    if Population.AB in v.populations and v.wait_ms is not None:
+        sums.abandons.add(v.wait_ms)
+    score = record.survey_score
+    if score is not None:
+        sums.stat(Quantity.SURVEY, score)
+        sums.stat(Quantity.SATISFIED, int(score >= 4))
+    sums.stat(Quantity.CALLBACK, int(bool(record.callback_number)))
+    if record.callback_number:
+        add_callback(sums, c.callback)
+    if c.repeat is not None:
+        sums.stat(Quantity.REPEAT, c.repeat)
 
 
-def _figure(f: Formula, counts: Mapping[Population, int], values: list[int]) -> Figure:
-    if f.kind is Kind.RATIO:
-        num = sum(t.sign * counts[t.population] for t in f.numerator)
-        den = sum(t.sign * counts[t.population] for t in f.denominator)
-        return Figure(f.id, num / den if den > 0 else None, num, den, f.unit)
-    n = len(values)
-    scale = 1000 if f.unit == "s" else 1  # times are summed in ms, shown in s
-    if f.kind is Kind.COUNT:
-        count = sum(values)
-        return Figure(f.id, float(count), count, n, f.unit)
-    if f.kind is Kind.MEAN:
-        total = sum(values)
-        return Figure(f.id, total / n / scale if n else None, total, n, f.unit)
-    if not n:
-        return Figure(f.id, None, 0, 0, f.unit)
-    k = n if f.kind is Kind.MAX else max(1, -(-(f.percentile or 0) * n // 100))
-    return Figure(f.id, sorted(values)[k - 1] / scale, k, n, f.unit)
+def add_callback(sums: Sums, callback: CallbackState | None) -> None:
+    """A requested callback: done (with its delay) or not."""
+    done = callback is not None and callback.t_done is not None
+    sums.stat(Quantity.CALLBACK_DONE, int(done))
+    if callback is not None and callback.t_done is not None:
+        sums.stat(Quantity.CALLBACK_DELAY, callback.t_done - callback.t_requested)
 
 
-def _repeats(verdicts: list[tuple[CallRecord, Verdict]], days: int) -> dict[str, int]:
+def repeats_of(verdicts: list[tuple[CallRecord, Verdict]], days: int) -> dict[str, int]:
     """call_id → 1 if its number asked for a human within ``days`` before it, else 0."""
     by_number: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for record, v in verdicts:
@@ -151,11 +150,13 @@ def _repeats(verdicts: list[tuple[CallRecord, Verdict]], days: int) -> dict[str,
     return out
 
 
-def _key(v: Verdict, by: GroupBy, tz: str) -> str:
+def _key(v: Verdict, by: GroupBy, tz: str, agents: AgentData) -> str:
     if by is GroupBy.QUEUE:
         return v.queue
     if by is GroupBy.AGENT:
         return v.agent or NO_AGENT
+    if by is GroupBy.TEAM:
+        return agents.team(v.agent) if v.agent else NO_AGENT
     assert v.t_interval is not None  # every counted call has one
     return interval_key(v.t_interval, by, tz)
 
@@ -167,39 +168,113 @@ def compute(
     by: GroupBy = GroupBy.QUEUE,
     since: int | None = None,
     until: int | None = None,
+    agents: AgentData | None = None,
+    callbacks: Mapping[str, CallbackState] | None = None,
+    in_force: tuple[Period, ...] = (),
+    params_from: str = "default",
 ) -> Report:
-    """The report over the calls whose ``t_q`` is in [since, until) (ms; None: open)."""
+    """The report over the calls whose ``t_q`` is in [since, until) (ms; None: open).
+
+    ``agents``: the journal (from a day before ``since``, so each agent's state at the start
+    is known), pause reasons and teams, for after-call work, AHT, occupancy and ``by=team``;
+    ``callbacks``: the callbacks table by call_id, for the callbacks completed;
+    ``in_force``: the recorded parameters and registry over the window
+    (:func:`hotline.metrics.changes.in_force`), stated in the report with ``params_from``
+    (where ``params`` came from); every call is counted with ``params``.
+    """
     params = params or Params()
+    agents = agents or AgentData()
+    callbacks = callbacks or {}
+    acw = call_acw(agents)
     lo = since if since is not None else -(2**62)
     hi = until if until is not None else 2**62
     verdicts = [(r, classify(r, params)) for r in records]
-    repeats = _repeats(verdicts, params.repeat_days)
-    total = _Acc()
-    groups: defaultdict[str, _Acc] = defaultdict(_Acc)
-    excluded: Counter[Exclusion] = Counter()
-    calls = counted = second = queue_log = no_arrival = no_talk = no_number = 0
+    repeats = repeats_of(verdicts, params.repeat_days)
+    total = Sums()
+    groups: defaultdict[str, Sums] = defaultdict(Sums)
     for record, v in verdicts:
-        t = v.t_interval
-        if t is None:
-            t = record.t_arrival if record.t_arrival is not None else record.t_end
+        t = placement(record, v)
         if t is None or not lo <= t < hi:
             continue
-        calls += 1
-        if v.excluded is not None:
-            excluded[v.excluded] += 1
-            continue
-        counted += 1
-        second += record.precision is Precision.SECOND
-        queue_log += record.source is Source.QUEUE_LOG
-        no_arrival += record.t_arrival is None
-        no_talk += Population.A in v.populations and v.talk_ms is None
-        no_number += not record.caller
-        repeat = repeats.get(record.call_id) if record.caller else None
-        total.add(v, record, repeat)
-        groups[_key(v, by, params.tz)].add(v, record, repeat)
-    quality = Quality(
-        calls, counted, dict(excluded), second, queue_log, no_arrival, no_talk, no_number
-    )
+        call = tally(total, record, v, repeats, acw, callbacks)
+        if call is not None:
+            add_call(groups[_key(v, by, params.tz, agents)], call)
+    return assemble(
+        total, groups, params, by=by, since=since, until=until, agents=agents,
+        in_force=in_force, params_from=params_from,
+    )  # fmt: skip
+
+
+def placement(record: CallRecord, v: Verdict) -> int | None:
+    """The time that places a call in a window and an interval: t_q (or t_request); for a
+    call without either, its arrival or end (it is excluded, but counted under quality)."""
+    if v.t_interval is not None:
+        return v.t_interval
+    return record.t_arrival if record.t_arrival is not None else record.t_end
+
+
+def tally(
+    sums: Sums,
+    record: CallRecord,
+    v: Verdict,
+    repeats: Mapping[str, int],
+    acw: Mapping[str, int],
+    callbacks: Mapping[str, CallbackState],
+) -> _Call | None:
+    """Count one call of the window into ``sums`` (quality included); the counted call, or
+    None when it is excluded."""
+    q = sums.quality
+    q["calls"] += 1
+    if v.excluded is not None:
+        q[v.excluded.value] += 1
+        return None
+    answered = Population.A in v.populations
+    q["counted"] += 1
+    q["to_the_second"] += record.precision is Precision.SECOND
+    q["from_queue_log"] += record.source is Source.QUEUE_LOG
+    q["no_arrival"] += record.t_arrival is None
+    q["no_talk_end"] += answered and v.talk_ms is None
+    q["no_number"] += not record.caller
+    q["no_acw"] += answered and record.call_id not in acw
+    call = _Call(
+        record, v, repeats.get(record.call_id) if record.caller else None,
+        acw.get(record.call_id) if answered else None, callbacks.get(record.call_id),
+    )  # fmt: skip
+    add_call(sums, call)
+    return call
+
+
+def quality_of(q: Mapping[str, int]) -> Quality:
+    return Quality(
+        q.get("calls", 0), q.get("counted", 0),
+        {e: q[e.value] for e in Exclusion if q.get(e.value)},
+        q.get("to_the_second", 0), q.get("from_queue_log", 0), q.get("no_arrival", 0),
+        q.get("no_talk_end", 0), q.get("no_number", 0), q.get("no_acw", 0),
+    )  # fmt: skip
+
+
+def assemble(
+    total: Sums,
+    groups: Mapping[str, Sums],
+    params: Params,
+    *,
+    by: GroupBy,
+    since: int | None,
+    until: int | None,
+    agents: AgentData,
+    in_force: tuple[Period, ...] = (),
+    params_from: str = "default",
+) -> Report:
+    """The report from the sums of the total and of each group (any source of sums), with
+    the agents' time from the journal."""
+    groups = dict(groups)
+    quality = quality_of(total.quality)
+    times, total.times = agent_time(agents, by, since=since, until=until, tz=params.tz)
+    if by is not GroupBy.QUEUE:
+        for key, spent in times.items():
+            groups.setdefault(key, Sums()).times = spent
+        for acc in groups.values():
+            acc.times = acc.times if acc.times is not None else Counter()
     return Report(
         version(params),
         by,
@@ -208,11 +283,16 @@ def compute(
         total.group("total"),
         tuple(groups[k].group(k) for k in sorted(groups)),
         quality,
-        _notes(params, quality, total.counts),
+        _notes(params, quality, total.counts, by) + _change_notes(params, in_force),
+        in_force,
+        params_from,
+        {"answered": total.waits, "abandoned": total.abandons},
     )
 
 
-def _notes(params: Params, q: Quality, counts: Mapping[Population, int]) -> tuple[str, ...]:
+def _notes(
+    params: Params, q: Quality, counts: Mapping[Population, int], by: GroupBy
+) -> tuple[str, ...]:
     notes = []
     if q.from_queue_log:
         notes.append(
@@ -227,7 +307,41 @@ def _notes(params: Params, q: Quality, counts: Mapping[Population, int]) -> tupl
             f"S = {params.short_abandon_s} s: {counts.get(Population.ABS, 0)} short abandons "
             "(Ab≤S) are left out of the strict denominators"
         )
-    notes.append("AHT is talk time only: after-call work is not recorded per call")
+    if q.no_acw:
+        notes.append(
+            f"{q.no_acw} answered calls have no end of talk in the agent journal (e.g. "
+            "imported from queue_log): outside AHT and after-call work"
+        )
+    if by is GroupBy.QUEUE:
+        notes.append(
+            "occupancy is per agent, team or interval: agents' time is not split between "
+            "queues (the total has it)"
+        )
     for why, n in sorted(q.excluded.items(), key=lambda item: item[0].value):
         notes.append(f"{n} calls excluded: {why.value}")
+    return tuple(notes)
+
+
+def _change_notes(params: Params, periods: tuple[Period, ...]) -> tuple[str, ...]:
+    notes = []
+    if len(periods) > 1:
+        told = "; ".join(
+            f"at {clock(p.since or 0, Precision.MILLISECOND, params.tz)}: "
+            f"{p.started_by.text()} by {p.started_by.by} ({p.started_by.why})"
+            for p in periods[1:]
+            if p.started_by is not None
+        )
+        notes.append(
+            f"the window spans {len(periods) - 1} recorded change(s): {told}; every call here "
+            f"is counted with T = {params.threshold_s} s, S = {params.short_abandon_s} s, "
+            f"N = {params.repeat_days} days and the formulas of this hotline"
+        )
+    if periods and periods[-1].params != params:
+        last = periods[-1].params
+        notes.append(
+            f"the parameters used (T = {params.threshold_s} s, S = {params.short_abandon_s} s, "
+            f"N = {params.repeat_days}) are not those recorded in force at the end of the "
+            f"window (T = {last.threshold_s} s, S = {last.short_abandon_s} s, "
+            f"N = {last.repeat_days})"
+        )
     return tuple(notes)

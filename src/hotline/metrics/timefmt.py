@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from hotline.records import Precision
 
-__all__ = ["GroupBy", "clock", "duration", "interval_key", "local", "zone"]
+__all__ = ["GroupBy", "clock", "duration", "interval_end", "interval_key", "local", "zone"]
 
 
 @cache
@@ -60,6 +60,7 @@ class GroupBy(Enum):
 
     QUEUE = "queue"
     AGENT = "agent"
+    TEAM = "team"
     MIN15 = "15min"
     HOUR = "hour"
     DAY = "day"
@@ -79,3 +80,22 @@ def interval_key(ms: int, by: GroupBy, tz: str) -> str:
     if by is GroupBy.MONTH:
         return t.strftime("%Y-%m")
     raise ValueError(f"{by} is not an interval")
+
+
+def interval_end(ms: int, by: GroupBy, tz: str) -> int:
+    """Epoch ms where the local interval containing ``ms`` ends (the next one starts)."""
+    t = local(ms, tz).replace(microsecond=0)
+    if by is GroupBy.MIN15:
+        start = t.replace(minute=t.minute - t.minute % 15, second=0)
+        nxt = start + dt.timedelta(minutes=15)
+    elif by is GroupBy.HOUR:
+        nxt = t.replace(minute=0, second=0) + dt.timedelta(hours=1)
+    elif by is GroupBy.DAY:
+        nxt = dt.datetime.combine(t.date() + dt.timedelta(days=1), dt.time(), t.tzinfo)
+    elif by is GroupBy.MONTH:
+        year, month = (t.year + 1, 1) if t.month == 12 else (t.year, t.month + 1)
+        nxt = dt.datetime(year, month, 1, tzinfo=t.tzinfo)
+    else:
+        raise ValueError(f"{by} is not an interval")
+    # wall-clock arithmetic in the zone, then back to the epoch (exact: whole seconds)
+    return int(nxt.replace(tzinfo=zone(tz)).timestamp()) * 1000

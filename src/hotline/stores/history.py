@@ -279,6 +279,10 @@ class History:
             tail += f" LIMIT {int(limit)}"
         return self._calls(where + tail, args)
 
+    def select_calls(self, where: str, args: tuple[object, ...]) -> list[CallRecord]:
+        """Calls matching a WHERE clause over the calls table (for the metrics rollups)."""
+        return self._calls(where, args)
+
     def _calls(self, where: str, args: tuple[object, ...]) -> list[CallRecord]:
         with self._lock:
             conn = self.connection
@@ -292,18 +296,22 @@ class History:
             ids = [row[0] for row in rows]
             visits: dict[str, list[QueueVisit]] = {i: [] for i in ids}
             rings: dict[str, list[Ring]] = {i: [] for i in ids}
-            marks = ",".join("?" * len(ids))
-            if ids:
+            # SQLite binds a bounded number of variables (250,000 in Debian's build): a
+            # month of a big centre has more calls, so the ids go in slices
+            step = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            for start in range(0, len(ids), step):
+                part = ids[start : start + step]
+                marks = ",".join("?" * len(part))
                 for cid, *v in conn.execute(
                     "SELECT call_id, queue, t_enter, position, t_leave, outcome FROM call_visits "
                     f"WHERE call_id IN ({marks}) ORDER BY call_id, n",
-                    ids,
+                    part,
                 ):
                     visits[cid].append(QueueVisit(*v))
                 for cid, agent, t0, t1, answered in conn.execute(
                     "SELECT call_id, agent, t_start, t_end, answered FROM call_rings "
                     f"WHERE call_id IN ({marks}) ORDER BY call_id, n",
-                    ids,
+                    part,
                 ):
                     rings[cid].append(Ring(agent, t0, t1, bool(answered)))
         return [
@@ -334,6 +342,30 @@ class History:
             )
             for row in rows
         ]
+
+    # -- callbacks ----------------------------------------------------------------------------
+
+    def callbacks(self, since: int = 0, until: int = 2**62) -> list[dict[str, Any]]:
+        """Callback rows requested in [since, until), oldest first."""
+        with self._lock:
+            rows = self.connection.execute(
+                "SELECT call_id, number, queue, t_requested, status, t_done, done_by "
+                "FROM callbacks WHERE t_requested >= ? AND t_requested < ? "
+                "ORDER BY t_requested, call_id",
+                (since, until),
+            ).fetchall()
+        names = ("call_id", "number", "queue", "t_requested", "status", "t_done", "done_by")
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def complete_callback(self, call_id: str, *, at: int, by: str) -> bool:
+        """Mark an open callback done by ``by`` at ``at``; False if none is open for it."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE callbacks SET status = 'done', t_done = ?, done_by = ? "
+                "WHERE call_id = ? AND status = 'open'",
+                (at, by, call_id),
+            )
+        return cur.rowcount == 1
 
     # -- recordings -------------------------------------------------------------------------
 

@@ -5,22 +5,23 @@
     row.busy_share        # 示忙率: 示忙 time / logged-in time
     row.occupancy         # (talk + ACW) / (talk + ACW + ready) (DOMAIN.md)
 
-Each moment an agent is logged in counts once, the first that applies: talking, after-call
-work (from AgentComplete to the journal's ``wrap_up_end``; queue_log has no wrap-up, so a
-report from it shows none), paused (by reason), ready. A pause during a call counts as
-talk. 示忙 is a pause of kind BUSY (not a break, not forced by a supervisor), as the
-watchdog counts it. Every span is clipped to [start, end): a pause across midnight is
-split between the days.
+The time comes from :func:`hotline.agents.timeline.segments` (the metrics' occupancy and
+AHT read the same timeline): each moment an agent is logged in counts once, the first that
+applies: talking, after-call work (from AgentComplete to the journal's ``wrap_up_end``;
+queue_log has no wrap-up, so a report from it shows none), paused (by reason), ready. A
+pause during a call counts as talk. 示忙 is a pause of kind BUSY (not a break, not forced
+by a supervisor), as the watchdog counts it. Every span is clipped to [start, end): a
+pause across midnight is split between the days.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hotline.agents.status import PauseKind, PausePolicy
+from hotline.agents.timeline import Activity, segments
 from hotline.records import AgentChange
 from hotline.watchdog.alerts import Alert
 
@@ -78,25 +79,7 @@ class _Pause:
     total: int = 0
     longest: int = 0
     current: int = 0  # the paused time of the pause in progress
-
-
-def _acw(changes: Sequence[AgentChange]) -> list[tuple[int, int]]:
-    """After-call work: a complete followed by a wrap_up_end before anything else."""
-    spans = []
-    for i, c in enumerate(changes):
-        if c.kind != "complete":
-            continue
-        nxt = next(
-            (
-                x
-                for x in changes[i + 1 :]
-                if x.kind in ("wrap_up_end", "connect", "ring", "logout", "complete")
-            ),
-            None,
-        )
-        if nxt is not None and nxt.kind == "wrap_up_end":
-            spans.append((c.t, nxt.t))
-    return spans
+    episode: int = -1
 
 
 def _agent(
@@ -109,65 +92,26 @@ def _agent(
     end: int,
     alerts: Sequence[Alert],
 ) -> AgentReport | None:
-    acw = _acw(changes)
-    members: dict[str, tuple[bool, str, int]] = {}  # queue -> paused, reason, since
-    talking = False
-    fresh = False  # the pause in progress has not been counted yet
-    sums = {"login": 0, "ready": 0, "talk": 0, "acw": 0, "paused": 0, "busy": 0}
+    sums = dict.fromkeys(Activity, 0)
+    busy = 0
     pauses: dict[tuple[str, str], _Pause] = {}
-    current: tuple[str, str] | None = None  # (reason, kind) of the pause in progress
-    points = sorted({c.t for c in changes} | {t for s in acw for t in s} | {start, end})
-    i = 0
-    for a, b in itertools.pairwise(points):
-        while i < len(changes) and changes[i].t <= a:
-            c = changes[i]
-            i += 1
-            if c.kind == "login":
-                members[c.queue] = (False, "", c.t)
-            elif c.kind == "logout":
-                for q in [c.queue] if c.queue else list(members):
-                    members.pop(q, None)
-            elif c.kind in ("pause", "unpause"):
-                for q in [c.queue] if c.queue or not members else list(members):
-                    members[q] = (c.kind == "pause", c.reason if c.kind == "pause" else "", c.t)
-            elif c.kind == "connect":
-                talking = True
-            elif c.kind == "complete":
-                talking = False
-        paused = bool(members) and all(m[0] for m in members.values())
-        pause = None
-        if paused:
-            reason = max(members.values(), key=lambda m: m[2])[1]
-            pause = (reason, policy.kind(True, reason, None).value)
-        if pause != current:
-            if current in pauses:
-                pauses[current].current = 0
-            current, fresh = pause, True
-        lo, hi = max(a, start), min(b, end)
-        if hi <= lo or not (members or talking):
+    for seg in segments(changes, policy, start=start, end=end):
+        sums[seg.activity] += seg.ms
+        if seg.pause is None:
             continue
-        span = hi - lo
-        sums["login"] += span
-        if talking:
-            sums["talk"] += span
-        elif any(x <= lo and hi <= y for x, y in acw):
-            sums["acw"] += span
-        elif pause is not None:
-            sums["paused"] += span
-            if pause[1] == PauseKind.BUSY.value:
-                sums["busy"] += span
-            stat = pauses.setdefault(pause, _Pause())
-            if fresh:
-                stat.count, fresh = stat.count + 1, False
-            stat.total += span
-            stat.current += span
-            stat.longest = max(stat.longest, stat.current)
-        else:
-            sums["ready"] += span
+        if seg.pause.kind == PauseKind.BUSY.value:
+            busy += seg.ms
+        stat = pauses.setdefault((seg.pause.reason, seg.pause.kind), _Pause())
+        if stat.episode != seg.pause.episode:
+            stat.count, stat.current, stat.episode = stat.count + 1, 0, seg.pause.episode
+        stat.total += seg.ms
+        stat.current += seg.ms
+        stat.longest = max(stat.longest, stat.current)
+    login = sum(sums.values())
     rings = sum(1 for c in changes if c.kind == "ring_no_answer" and start <= c.t < end)
     calls = sum(1 for c in changes if c.kind == "connect" and start <= c.t < end)
     mine = [x for x in alerts if x.agent == name and start <= x.t_raised < end]
-    if not sums["login"] and not rings and not mine:
+    if not login and not rings and not mine:
         return None
     by_rule: dict[str, int] = {}
     for alert in mine:
@@ -180,8 +124,8 @@ def _agent(
         if p.count
     )
     return AgentReport(
-        name, team, start, end, sums["login"], sums["ready"], sums["talk"], sums["acw"],
-        sums["paused"], sums["busy"], stats, calls, rings, len(mine),
+        name, team, start, end, login, sums[Activity.READY], sums[Activity.TALK],
+        sums[Activity.ACW], sums[Activity.PAUSED], busy, stats, calls, rings, len(mine),
         tuple(sorted(by_rule.items())),
     )  # fmt: skip
 

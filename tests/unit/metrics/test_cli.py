@@ -185,3 +185,20 @@ def test_explain_a_stored_call(cli: CLI) -> None:
     code, _, err = cli("explain", "no-such-call")
     assert code == 1
     assert "no call 'no-such-call'" in err
+
+
+def test_report_by_team_with_charts(cli: CLI, tmp_path: Path) -> None:
+    History.open(cli.db).save_calls(
+        [answered("a", 5_000, agent="王芳"), answered("b", 20_000, agent="刘洋"), vanished("v")]
+    )
+    out_dir = tmp_path / "charts"
+    code, out, err = cli("report", "--from", "2026-11-25", "--to", "2026-11-25", "--by", "team",
+                         "--format", "json", "--chart", str(out_dir))  # fmt: skip
+    assert code == 0, err
+    assert [g["key"] for g in json.loads(out)["groups"]] == ["team-a", "team-b"]
+    names = sorted(p.name for p in out_dir.iterdir())
+    assert names == sorted(f"{n}.{x}" for n in ("volume", "service_level", "waits")
+                           for x in ("svg", "png"))  # fmt: skip
+    assert (out_dir / "volume.png").read_bytes()[:4] == b"\x89PNG"
+    assert "来电量 calls per hour" in (out_dir / "volume.svg").read_text(encoding="utf-8")
+    assert err.count("chart: ") == 6

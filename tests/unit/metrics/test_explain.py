@@ -78,7 +78,12 @@ def test_navigation_and_talk_and_survey() -> None:
     record = answered("c", 10 * S, arrival=T0 - 20 * S, survey=4, talk=61_500)
     text = "\n".join(verdict(record).en)
     assert "含导航语音: answered 30.000 s after arrival: not in nav.A15" in text
-    assert "talked 61.500 s (AHT: talk only" in text
+    assert "talked 61.500 s; the agent journal has no end of this talk: outside AHT" in text
+    with_acw = "\n".join(verdict(record, acw_ms=30_000).en)
+    assert (
+        "talked 61.500 s, then 30.000 s of after-call work (journal): handling time 91.500 s"
+        in with_acw
+    )
     assert "survey score 4 of 5" in text
     assert "13800000001" not in text + "\n".join(verdict(record).zh)  # never the number
 

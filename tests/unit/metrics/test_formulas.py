@@ -85,7 +85,8 @@ def test_times_scores_callbacks_and_repeats_by_hand() -> None:
     assert f["asa_p90"] == (40.0, 4, 4)
     assert f["asa_p99"] == (40.0, 4, 4)
     assert f["asa_max"] == (40.0, 4, 4)
-    assert f["aht"] == (60.0, 180_000, 3)  # a4's end of talk is unknown
+    assert f["talk_mean"] == (60.0, 180_000, 3)  # a4's end of talk is unknown
+    assert f["aht"] == (None, 0, 0)  # no journal: after-call work unknown (test_agent_time)
     assert f["callbacks"] == (1.0, 1, 9)
     assert f["survey_mean"] == (pytest.approx(11 / 3), 11, 3)
     assert f["survey_satisfied"] == (pytest.approx(2 / 3), 2, 3)
@@ -121,6 +122,8 @@ def test_every_formula_is_well_formed() -> None:
     for f in REGISTRY:
         if f.kind is Kind.RATIO:
             assert (bool(f.numerator), bool(f.denominator), f.quantity) == (True, True, None)
+        elif f.kind is Kind.TIME_SHARE:
+            assert (bool(f.time_num), bool(f.time_den), f.quantity) == (True, True, None)
         else:
             assert (f.quantity is None, f.over is None) == (False, False)
         assert all((f.description, f.zh, f.en))
@@ -133,8 +136,8 @@ def test_the_registry_is_pinned_so_a_formula_change_is_recorded() -> None:
     # A formula changed? Bump REVISION, write the change in docs/metrics.md ("Changes"),
     # then pin the new hash here.
     assert (REVISION, registry_hash()) == (
-        1,
-        "9d99455bdade388788174d2f83baa97f8e0b73d4817c6e2184cc3bcdb193bb12",
+        2,
+        "c23a3320a343571d4d69e72ffcd94ae2bd4550a2184684068c3abf1db102d0b5",
     )
 
 

@@ -113,8 +113,8 @@ def test_json_has_the_documented_keys() -> None:
     doc = json.loads(to_json(report))
     assert doc == as_dict(report)
     assert set(doc) == {
-        "schema", "formula_version", "by", "window", "formulas", "total", "groups",
-        "data_quality", "notes",
+        "schema", "formula_version", "params_from", "in_force", "by", "window", "formulas",
+        "total", "groups", "data_quality", "notes",
     }  # fmt: skip
     assert doc["schema"] == SCHEMA
     assert set(doc["formula_version"]) == {"id", "registry_sha256", "revision", "params"}

@@ -1,0 +1,96 @@
+"""The metrics' own tables beside the history (same file, component ``metrics``).
+
+    store = MetricsStore.open(settings.db)
+    store.note_registry(at=now, by="hotline 0.1.0")     # record a new formula revision, once
+    store.record(param_change(...))                     # append-only: who, when, why
+    store.changes()                                     # every change, oldest first
+
+``metrics_changes`` cannot be updated or deleted (triggers refuse it), so a figure's rules
+can always be traced back to who set them and when.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotline.metrics.changes import Change, ChangeKind, registry_change
+from hotline.metrics.formulas import REVISION, registry_hash
+from hotline.metrics.params import MetricsError
+from hotline.stores import schema
+from hotline.stores.history import History
+from hotline.stores.rollup_schema import ROLLUP_MIGRATION
+
+__all__ = ["COMPONENT", "MIGRATIONS", "MetricsStore"]
+
+COMPONENT = "metrics"
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE metrics_changes (
+        id INTEGER PRIMARY KEY,
+        t BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        previous TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        by TEXT NOT NULL,
+        why TEXT NOT NULL
+    );;
+    CREATE TRIGGER metrics_changes_append_only_u BEFORE UPDATE ON metrics_changes
+    BEGIN SELECT RAISE(ABORT, 'metrics_changes is append-only'); END;;
+    CREATE TRIGGER metrics_changes_append_only_d BEFORE DELETE ON metrics_changes
+    BEGIN SELECT RAISE(ABORT, 'metrics_changes is append-only'); END
+    """,
+    # 2: rollups per (parameters, day, queue, agent), kept right by triggers on the history
+    ROLLUP_MIGRATION,
+)
+
+_COLUMNS = "t, kind, name, value, previous, revision, by, why"
+
+
+@dataclass
+class MetricsStore:
+    connection: sqlite3.Connection
+    _lock: threading.Lock
+
+    @classmethod
+    def open(cls, path: Path | str) -> MetricsStore:
+        store = cls(schema.connect(path), threading.Lock())
+        History(store.connection, store._lock).migrate()  # the rollup's triggers need it
+        schema.migrate(store.connection, COMPONENT, MIGRATIONS, store._lock)
+        return store
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def changes(self) -> list[Change]:
+        with self._lock:
+            rows = self.connection.execute(
+                f"SELECT {_COLUMNS} FROM metrics_changes ORDER BY t, id"
+            ).fetchall()
+        return [Change(r[0], ChangeKind(r[1]), *r[2:]) for r in rows]
+
+    def record(self, change: Change) -> None:
+        c = change
+        with schema.transaction(self.connection, self._lock) as conn:
+            last = conn.execute("SELECT MAX(t) FROM metrics_changes").fetchone()[0]
+            if last is not None and c.t < last:
+                raise MetricsError(
+                    "a change cannot be recorded before the last one (no back-dating)"
+                )
+            conn.execute(
+                f"INSERT INTO metrics_changes ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                (c.t, c.kind.value, c.name, c.value, c.previous, c.revision, c.by, c.why),
+            )
+
+    def note_registry(self, *, at: int, by: str) -> Change | None:
+        """Record the code's formula registry if it is not the last one recorded."""
+        changes = self.changes()
+        at = max([at, *(c.t for c in changes)])
+        change = registry_change(registry_hash(), REVISION, changes, by=by, at=at)
+        if change is not None:
+            self.record(change)
+        return change
