@@ -11,7 +11,7 @@ import random
 import sys
 from collections.abc import Callable, Sequence
 
-from hotline import ami_cli, controller_cli, ivr_cli, metrics_cli, watchdog_cli
+from hotline import ami_cli, controller_cli, ivr_cli, metrics_cli, watchdog_cli, web_cli
 from hotline.ami.errors import AMIError
 from hotline.config import ConfigError, Settings
 from hotline.ivr import install
@@ -126,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     controller_cli.add_parsers(sub)
     watchdog_cli.add_parsers(sub)  # adds `agents audit` and `agents report`
     metrics_cli.add_parsers(sub)
+    web_cli.add_parsers(sub)
     return parser
 
 
@@ -142,6 +143,8 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "agents": watchdog_cli.run_agents,  # hands `agents list` to controller_cli
     "agent": controller_cli.run_agent,
     "metrics": metrics_cli.run_metrics,
+    "web": web_cli.run_web,
+    "users": web_cli.run_users,
 }
 
 
@@ -159,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ami_cli.CLIError,
         ivr_cli.CLIError,
         controller_cli.CLIError,
+        web_cli.CLIError,
         FlowError,
     ) as exc:
         print(f"hotline: {exc}", file=sys.stderr)

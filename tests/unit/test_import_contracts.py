@@ -64,6 +64,13 @@ CORE = [
     "watchdog/spans.py",
     "watchdog/track.py",
     "recordings/transcript.py",
+    "web/roles.py",
+    "web/throttle.py",
+    "web/charts.py",
+    "web/board.py",
+    "web/i18n.py",
+    "web/filters.py",
+    "web/errors.py",
 ]
 
 # Anything that touches sockets, files, processes, clocks, randomness or the environment.

@@ -42,8 +42,9 @@ from hotline.controller.recorder import Ended, serve_recordings
 from hotline.queues import Queues
 from hotline.records import AgentChange, CallRecord, PauseSetBy
 from hotline.stores.history import History
-from hotline.stores.keys import KEYS
+from hotline.stores.keys import KEYS, STATUS_TTL
 from hotline.stores.live import Change, LiveStore
+from hotline.timestamps import event_ms
 from hotline.watchdog import CHINA, Alert, Watchdog, resynced
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,7 @@ class Controller:
         self.failures: dict[str, int] = {}
         self.snapshot_due = False
         self.recordings: asyncio.Queue[Ended] = asyncio.Queue()
+        self.event_lag_ms = 0  # wall clock at handling − the last event's Timestamp
 
     # -- running ---------------------------------------------------------------------------
 
@@ -171,6 +173,9 @@ class Controller:
         async for event in events:
             async with self.lock:
                 self.apply(event)
+            stamp = event_ms(event)
+            if stamp is not None:
+                self.event_lag_ms = self.clock() - stamp
             handled += 1
             if handled % 64 == 0:
                 # a backlog (after a resync) would otherwise run without a pause: let the
@@ -194,6 +199,13 @@ class Controller:
                 for view in self.queues.views().values():
                     if view.waiting:
                         self._queue_changed(view.name)
+            await self._publish_status(now)
+
+    async def _publish_status(self, now: int) -> None:
+        """The heartbeat /metrics reads: AMI link up, how late events are handled."""
+        status = {"t": now, "ami_connected": self.client.connected,
+                  "event_lag_ms": self.event_lag_ms, "resyncs": self.resyncs}  # fmt: skip
+        await self.redis.set(KEYS.controller_status, json.dumps(status), ex=STATUS_TTL)
 
     # -- reducing --------------------------------------------------------------------------
 
