@@ -11,7 +11,15 @@ import random
 import sys
 from collections.abc import Callable, Sequence
 
-from hotline import ami_cli, controller_cli, ivr_cli, metrics_cli, watchdog_cli, web_cli
+from hotline import (
+    alerts_cli,
+    ami_cli,
+    controller_cli,
+    ivr_cli,
+    metrics_cli,
+    watchdog_cli,
+    web_cli,
+)
 from hotline.ami.errors import AMIError
 from hotline.config import ConfigError, Settings
 from hotline.ivr import install
@@ -126,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     controller_cli.add_parsers(sub)
     watchdog_cli.add_parsers(sub)  # adds `agents audit` and `agents report`
     metrics_cli.add_parsers(sub)
+    alerts_cli.add_parsers(sub)
     web_cli.add_parsers(sub)
     return parser
 
@@ -143,6 +152,8 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "agents": watchdog_cli.run_agents,  # hands `agents list` to controller_cli
     "agent": controller_cli.run_agent,
     "metrics": metrics_cli.run_metrics,
+    "alerts": alerts_cli.run_alerts,
+    "notice": alerts_cli.run_notice,
     "web": web_cli.run_web,
     "users": web_cli.run_users,
 }

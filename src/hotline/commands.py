@@ -8,10 +8,12 @@ Supervisors' forced pause and forced logout are the same actions, recorded as su
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
 from hotline.center import Agent, Center
+from hotline.ivr.asterisk import NOTICE_VARIABLE
 from hotline.records import PauseSetBy
 
 
@@ -20,6 +22,21 @@ class Verb(Enum):
     LOGOUT = "logout"
     PAUSE = "pause"
     UNPAUSE = "unpause"
+    # the watchdog's alerts (``alert``, ``comment``): supervisors handle them
+    ACKNOWLEDGE = "ack"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    # the IVR announcement (``notice``: a name from the flow's announcements, "" = off)
+    NOTICE = "notice"
+
+    @property
+    def on_agent(self) -> bool:
+        """Whether the verb acts on an agent's queue membership (planned by :func:`plan`)."""
+        return self in AGENT_VERBS
+
+
+AGENT_VERBS = frozenset({Verb.LOGIN, Verb.LOGOUT, Verb.PAUSE, Verb.UNPAUSE})
+ALERT_VERBS = frozenset({Verb.ACKNOWLEDGE, Verb.CLOSE, Verb.REOPEN})
 
 
 class CommandError(ValueError):
@@ -36,6 +53,9 @@ class Command:
     reason: str | None = None  # a pause reason code from config/center.yaml
     supervisor: bool = False  # a supervisor acting on someone else's behalf
     issued_at: int = 0  # ms
+    alert: str = ""  # the alert an ack/close/reopen is about
+    comment: str = ""  # why (required for the alert verbs)
+    notice: str = ""  # the announcement NOTICE switches on ("" switches it off)
 
     def fields(self) -> dict[str, str]:
         """As flat strings, for a Redis stream entry."""
@@ -48,6 +68,9 @@ class Command:
             "reason": self.reason or "",
             "supervisor": "1" if self.supervisor else "",
             "issued_at": str(self.issued_at),
+            "alert": self.alert,
+            "comment": self.comment,
+            "notice": self.notice,
         }
 
     @classmethod
@@ -62,6 +85,9 @@ class Command:
                 reason=raw.get("reason") or None,
                 supervisor=raw.get("supervisor") == "1",
                 issued_at=int(raw.get("issued_at") or 0),
+                alert=raw.get("alert", ""),
+                comment=raw.get("comment", ""),
+                notice=raw.get("notice", ""),
             )
         except (KeyError, ValueError) as exc:
             raise CommandError(f"malformed command: {exc}") from None
@@ -75,7 +101,9 @@ class Planned:
 
 
 def plan(command: Command, center: Center) -> Planned:
-    """The AMI actions for ``command``; CommandError if it is not allowed."""
+    """The AMI actions for an agent ``command``; CommandError if it is not allowed."""
+    if not command.verb.on_agent:
+        raise CommandError(f"{command.verb.value} does not act on an agent")
     agent = center.agent(command.agent)
     if agent is None:
         raise CommandError(f"unknown agent {command.agent!r} (see config/center.yaml)")
@@ -118,3 +146,15 @@ def plan(command: Command, center: Center) -> Planned:
             for q in queues
         ]
     return Planned(agent, set_by, tuple(actions))
+
+
+def plan_notice(command: Command, announcements: Iterable[str]) -> tuple[str, dict[str, str]]:
+    """The Setvar that switches the IVR announcement (a global: no Channel header)."""
+    known = sorted(announcements)
+    if command.notice and command.notice not in known:
+        raise CommandError(
+            f"unknown announcement {command.notice!r} (the flow has: {', '.join(known) or 'none'})"
+        )
+    if not command.supervisor:
+        raise CommandError("only a supervisor may switch the announcement")
+    return ("Setvar", {"Variable": NOTICE_VARIABLE, "Value": command.notice})

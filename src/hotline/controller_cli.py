@@ -19,7 +19,7 @@ import redis.asyncio as aredis
 from hotline import bus
 from hotline.ami.client import AMIClient
 from hotline.center import Center, CenterError, load_center
-from hotline.commands import Command, Verb
+from hotline.commands import AGENT_VERBS, Command, Verb
 from hotline.config import Settings
 from hotline.controller.core import Controller, wall_ms
 from hotline.controller.docs import call_doc
@@ -55,7 +55,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser(
         "agent", help="log an agent in or out, pause or unpause (via the controller)"
     )
-    p.add_argument("verb", choices=[v.value for v in Verb])
+    p.add_argument("verb", choices=[v.value for v in AGENT_VERBS])
     p.add_argument("agent", help="extension or name (config/center.yaml)")
     p.add_argument("--queue")
     p.add_argument("--reason", help="a pause reason code (config/center.yaml)")
@@ -201,6 +201,11 @@ def run_agent(settings: Settings, args: argparse.Namespace) -> int:
         supervisor=args.supervisor,
         issued_at=wall_ms(),
     )
+    return send_command(settings, command)
+
+
+def send_command(settings: Settings, command: Command) -> int:
+    """Send ``command`` to the running controller; print its reply; 0 if it was carried out."""
 
     async def go() -> bus.Reply:
         redis = _redis(settings)

@@ -130,6 +130,14 @@ class CallRecord:
         return self.end_reason is not None
 
 
+SUPERVISION_KINDS = frozenset(
+    {"alert", "alert_acknowledge", "alert_close", "alert_reopen", "escalation", "notice"}
+)
+"""Journal kinds that record what the watchdog and supervisors did (an alert raised or
+handled, an escalation step, the IVR announcement switched), not an agent's state: the
+reducers and the watchdog's rules pass them by."""
+
+
 @dataclass(frozen=True, slots=True)
 class AgentChange:
     """One line of the append-only agent-state journal (who, when, what, why)."""
@@ -137,6 +145,7 @@ class AgentChange:
     t: int
     agent: str  # MemberName
     kind: str  # login, logout, pause, unpause, ring, ring_no_answer, connect, complete, device
+    # (or one of SUPERVISION_KINDS)
     queue: str = ""
     reason: str = ""  # pause reason code, RingNoAnswer ring time, ...
     set_by: PauseSetBy | None = None

@@ -18,7 +18,7 @@ from hotline.records import (
     Ring,
     Source,
 )
-from hotline.stores.history import History, HistoryError
+from hotline.stores.history import MIGRATIONS, History, HistoryError
 
 T0 = 1_795_463_379_412
 
@@ -90,7 +90,8 @@ def test_open_is_idempotent_and_uses_wal(tmp_path: Path) -> None:
     History.open(path).close()
     history = History.open(path)
     assert history.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert history.migrate() == 4
+    assert history.migrate() == len(MIGRATIONS)
+    assert history.connection.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:

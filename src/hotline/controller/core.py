@@ -35,6 +35,7 @@ from hotline.bus import Inbox
 from hotline.calls import CallEnded, Calls, Effect
 from hotline.center import Center
 from hotline.config import Settings
+from hotline.controller import alerting
 from hotline.controller.docs import agent_doc, alert_doc, call_doc, queue_doc
 from hotline.controller.inbox import serve_commands
 from hotline.controller.reconcile import Reconciler
@@ -63,9 +64,13 @@ class Pending:
     journal: list[AgentChange] = field(default_factory=list)
     members_changed: set[str] = field(default_factory=set)
     alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    escalations: list[dict[str, Any]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.live or self.ended or self.journal or self.members_changed or self.alerts)
+        return bool(
+            self.live or self.ended or self.journal or self.members_changed or self.alerts
+            or self.escalations
+        )  # fmt: skip
 
     def merged_with(self, newer: Pending) -> Pending:
         """This (older, unwritten) batch followed by ``newer``."""
@@ -75,6 +80,7 @@ class Pending:
             journal=[*self.journal, *newer.journal],
             members_changed=self.members_changed | newer.members_changed,
             alerts={**self.alerts, **newer.alerts},
+            escalations=[*self.escalations, *newer.escalations],
         )
 
 
@@ -102,7 +108,7 @@ class Controller:
         self.calls = Calls()
         self.queues = Queues()
         self.agents = Agents(policy=policy)
-        self.watchdog = Watchdog(center.watchdog, center, tz=CHINA)
+        self.watchdog = Watchdog(center.watchdog, center, tz=CHINA, keep_alerts=False)
         self.pending = Pending()
         self.lock = asyncio.Lock()  # held by resync: events wait until the model is rebuilt
         self._flush_lock = asyncio.Lock()
@@ -114,6 +120,9 @@ class Controller:
         self.failures: dict[str, int] = {}
         self.snapshot_due = False
         self.recordings: asyncio.Queue[Ended] = asyncio.Queue()
+        self.announced: dict[str, int] = {}  # alert id -> t_raised: journaled as raised
+        self.steps_done: set[str] = set()  # escalation steps carried out (Step.id)
+        self.notes: dict[str, int] = {}  # escalation notes on the live store -> when
         self.event_lag_ms = 0  # wall clock at handling − the last event's Timestamp
 
     # -- running ---------------------------------------------------------------------------
@@ -123,6 +132,7 @@ class Controller:
         self.client.on_connect(self.resync)
         self._events = self.client.subscribe(maxsize=100_000)
         events = self._events
+        await alerting.restore(self)
         await self.client.start(wait=False)
         loops: dict[str, Callable[[], Awaitable[None]]] = {
             "events": lambda: self._follow(events),
@@ -189,16 +199,23 @@ class Controller:
                 await self.flush()
 
     async def _ticker(self) -> None:
+        expired = 0
         while True:
             await asyncio.sleep(1.0)
             now = self.clock()
             async with self.lock:
                 self._journal(self.agents.tick(now))
-                self._alerts(self.watchdog.tick(now))
+                self.publish_alerts(self.watchdog.tick(now))
                 # waiting times grow while nothing happens: the wallboard needs them
                 for view in self.queues.views().values():
                     if view.waiting:
                         self._queue_changed(view.name)
+                steps = alerting.due_steps(self, now)
+                if now - expired >= 60_000:
+                    alerting.expire_notes(self, now)
+                    expired = now
+            if steps:  # outside the lock: a forced logout waits for Asterisk
+                await alerting.escalate(self, steps)
             await self._publish_status(now)
 
     async def _publish_status(self, now: int) -> None:
@@ -219,7 +236,7 @@ class Controller:
     def _calls(self, effects: list[Effect]) -> None:
         for effect in effects:
             record = effect.record
-            self._alerts(self.watchdog.feed(record))
+            self.publish_alerts(self.watchdog.feed(record))
             key = ("call", record.call_id)
             if isinstance(effect, CallEnded):
                 self.pending.live[key] = Change("call", record.call_id, None)
@@ -229,9 +246,10 @@ class Controller:
             else:
                 self.pending.live[key] = Change("call", record.call_id, call_doc(record))
 
-    def _alerts(self, alerts: list[Alert]) -> None:
+    def publish_alerts(self, alerts: list[Alert]) -> None:
         """Publish and keep the watchdog's alerts (new ones and new versions)."""
         for alert in alerts:
+            alerting.announce(self, alert)
             doc = alert_doc(alert)
             self.pending.live[("alert", alert.id)] = Change("alert", alert.id, doc)
             self.pending.alerts[alert.id] = doc
@@ -245,7 +263,7 @@ class Controller:
     def _journal(self, changes: list[AgentChange]) -> None:
         for change in changes:
             self.pending.journal.append(change)
-            self._alerts(self.watchdog.feed(change))
+            self.publish_alerts(self.watchdog.feed(change))
             view = self.agents.view(change.agent)
             doc = agent_doc(view) if view is not None and view.memberships else None
             self.pending.live[("agent", change.agent)] = Change("agent", change.agent, doc)
@@ -293,6 +311,10 @@ class Controller:
             alerts = list(pending.alerts.values())
             await asyncio.shield(asyncio.to_thread(self.history.save_alerts, alerts))
             pending.alerts = {}
+        if pending.escalations:
+            steps = pending.escalations
+            await asyncio.shield(asyncio.to_thread(self.history.save_escalations, steps))
+            pending.escalations = []
         if self.snapshot_due:
             await self.write_snapshot()
             pending.live = {}

@@ -1,47 +1,58 @@
-"""Carry out agent and supervisor commands sent with ``hotline agent ...`` (hotline.bus)."""
+"""Carry out the commands sent over the bus (``hotline agent ...``, ``hotline alerts ...``,
+``hotline notice ...``, the web): one at a time, each with a reply."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
 from hotline.ami.errors import AMIError
 from hotline.bus import Inbox, Reply
-from hotline.commands import Command, CommandError, Verb, plan
+from hotline.commands import ALERT_VERBS, Command, CommandError, plan_notice
+from hotline.controller import alerting
+from hotline.controller.agent_actions import carry_out
+from hotline.ivr.install import read_flow
+from hotline.ivr.loader import FlowError
+from hotline.pbx.errors import PBXError
+from hotline.records import AgentChange
+from hotline.stores.live import Change
 
 if TYPE_CHECKING:
     from hotline.controller.core import Controller
 
 log = logging.getLogger(__name__)
-EXPECT = {Verb.LOGIN: "login", Verb.LOGOUT: "logout", Verb.PAUSE: "pause", Verb.UNPAUSE: "unpause"}
 
 
 async def execute(controller: Controller, command: Command) -> Reply:
-    """Plan, announce (so the journal says who did it), send; report what Asterisk said."""
+    """Carry out any command: an agent's, an alert's lifecycle, the IVR announcement."""
+    if command.verb.on_agent:
+        return await carry_out(controller, command)
+    if command.verb in ALERT_VERBS:
+        return await alerting.handle(controller, command)
+    return await switch_notice(controller, command)
+
+
+async def switch_notice(controller: Controller, command: Command) -> Reply:
+    """Set HOTLINE_NOTICE (the IVR plays that announcement) and show it live."""
     try:
-        planned = plan(command, controller.center)
-    except CommandError as exc:
+        flow, _ = await asyncio.to_thread(read_flow, controller.settings.flow)
+        action, headers = plan_notice(command, flow.announcements)
+    except (CommandError, FlowError, PBXError) as exc:
         return Reply(False, str(exc))
     if not controller.client.connected:
         return Reply(False, "the controller is not connected to Asterisk right now")
+    try:
+        await controller.client.action(action, headers)
+    except AMIError as exc:
+        return Reply(False, f"notice: {exc}")
     now = controller.clock()
-    for _, headers in planned.actions:
-        controller.agents.expect(
-            planned.agent.name, EXPECT[command.verb],  # type: ignore[arg-type]
-            set_by=planned.set_by, actor=command.actor, queue=headers["Queue"], now=now,
-        )  # fmt: skip
-    failed = []
-    for name, headers in planned.actions:
-        try:
-            await controller.client.action(name, headers)
-        except AMIError as exc:
-            failed.append(f"{headers['Queue']}: {exc}")
-    done = len(planned.actions) - len(failed)
-    verb = command.verb.value
-    if failed:
-        return Reply(done > 0, f"{verb} {planned.agent.name}: {'; '.join(failed)}")
-    queues = ", ".join(h["Queue"] for _, h in planned.actions)
-    return Reply(True, f"{verb} {planned.agent.name} ({queues})")
+    doc = {"value": command.notice, "by": command.actor, "t": now}
+    controller.pending.live[("setting", "notice")] = Change("setting", "notice", doc)
+    controller.pending.journal.append(
+        AgentChange(t=now, agent="", kind="notice", reason=command.notice, actor=command.actor)
+    )
+    return Reply(True, f"announcement {command.notice or 'off'}")
 
 
 async def serve_commands(controller: Controller) -> None:

@@ -146,6 +146,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX alerts_agent ON alerts (agent, t_raised);
     """,
+    # 5: escalation steps carried out (each once, across restarts), alerts by time
+    """
+    CREATE TABLE escalations (
+        step_id TEXT PRIMARY KEY,
+        alert TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        t_due BIGINT NOT NULL,
+        t_done BIGINT NOT NULL,
+        result TEXT NOT NULL
+    );
+    CREATE INDEX escalations_alert ON escalations (alert);
+    CREATE INDEX alerts_t_raised ON alerts (t_raised);
+    """,
 )
 
 GENESIS = "0" * 64
@@ -358,13 +373,58 @@ class History:
             conn.executemany("INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
         return len(rows)
 
-    def alerts(self, agent: str | None = None) -> list[dict[str, Any]]:
-        sql, args = "SELECT doc FROM alerts", tuple[str, ...]()
-        if agent is not None:
-            sql, args = sql + " WHERE agent = ?", (agent,)
+    def alerts(
+        self,
+        agent: str | None = None,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        state: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Alert documents by time raised (``since`` <= t_raised < ``until``)."""
+        where, args = [], list[object]()
+        for clause, value in (
+            ("agent = ?", agent), ("t_raised >= ?", since), ("t_raised < ?", until),
+            ("state = ?", state),
+        ):  # fmt: skip
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        sql = "SELECT doc FROM alerts" + (" WHERE " + " AND ".join(where) if where else "")
         with self._lock:
             rows = self.connection.execute(sql + " ORDER BY t_raised, id", args).fetchall()
         return [json.loads(r[0]) for r in rows]
+
+    def alert(self, alert_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self.connection.execute(
+                "SELECT doc FROM alerts WHERE id = ?", (alert_id,)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    # -- escalation steps -------------------------------------------------------------------
+
+    def save_escalations(self, steps: Iterable[Mapping[str, Any]]) -> int:
+        """Record steps carried out (step_id, alert, action, target, agent, t_due, t_done,
+        result); a step already recorded keeps its first row."""
+        rows = [
+            (s["step_id"], s["alert"], s["action"], s["target"], s["agent"], s["t_due"],
+             s["t_done"], s["result"])
+            for s in steps
+        ]  # fmt: skip
+        with self._tx() as conn:
+            conn.executemany("INSERT OR IGNORE INTO escalations VALUES (?,?,?,?,?,?,?,?)", rows)
+        return len(rows)
+
+    def escalations(self, *, alert: str | None = None, since: int = 0) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM escalations WHERE t_due >= ?"
+        args: tuple[object, ...] = (since,)
+        if alert is not None:
+            sql, args = sql + " AND alert = ?", (*args, alert)
+        with self._lock:
+            cur = self.connection.execute(sql + " ORDER BY t_due, step_id", args)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     # -- the agent journal ----------------------------------------------------------------
 

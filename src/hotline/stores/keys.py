@@ -37,6 +37,18 @@ class Keys:
         return f"{self.prefix}:live:alerts"
 
     @property
+    def notes(self) -> str:
+        """HASH note id -> JSON of a note to an agent or a supervisor (the watchdog's
+        escalation steps). Notes older than a day are deleted by the controller."""
+        return f"{self.prefix}:live:notes"
+
+    @property
+    def settings(self) -> str:
+        """HASH name -> JSON of a switch supervisors set live ("notice": the IVR
+        announcement on, with who and when)."""
+        return f"{self.prefix}:live:settings"
+
+    @property
     def seq(self) -> str:
         """STRING counter: the sequence number of the last change written (INCR)."""
         return f"{self.prefix}:live:seq"

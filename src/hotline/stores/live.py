@@ -29,7 +29,7 @@ import redis.asyncio as aredis
 from hotline.stores import streams
 from hotline.stores.keys import FEED_LENGTH, KEYS, Keys
 
-Kind = Literal["call", "agent", "queue", "alert"]
+Kind = Literal["call", "agent", "queue", "alert", "note", "setting"]
 Doc = Mapping[str, Any]
 
 
@@ -83,6 +83,8 @@ class LiveStore:
             "agent": self.keys.agents,
             "queue": self.keys.queues,
             "alert": self.keys.alerts,
+            "note": self.keys.notes,
+            "setting": self.keys.settings,
         }
         return hashes[kind]
 
@@ -172,10 +174,15 @@ class LiveStore:
             generation=int(generation or 0),
         )
 
+    async def docs(self, kind: Kind) -> dict[str, dict[str, Any]]:
+        """Every document of one kind, by id (alerts, notes and settings are not in the
+        snapshot: a reader loads them with this)."""
+        raw = cast("dict[bytes, bytes]", await self.redis.hgetall(self._hash(kind)))
+        return _load_hash(raw)
+
     async def alerts(self) -> dict[str, dict[str, Any]]:
         """The watchdog's alerts (latest version of each)."""
-        raw = cast("dict[bytes, bytes]", await self.redis.hgetall(self.keys.alerts))
-        return _load_hash(raw)
+        return await self.docs("alert")
 
     async def follow(self, snap: Snapshot, block_ms: int = 5000) -> AsyncIterator[FeedItem]:
         """Changes after ``snap``, in order; raises FeedGap when some were missed."""

@@ -20,8 +20,10 @@ the ids of the calls counted in the cost.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
+from typing import Any
 
 from hotline.records import AgentChange
 
@@ -38,6 +40,8 @@ __all__ = [
     "Transition",
     "Waiting",
     "alert_id",
+    "lifecycle_of",
+    "step",
     "transition",
 ]
 
@@ -220,16 +224,48 @@ def alert_id(rule: RuleId, who: str, start: int) -> str:
     return f"{rule.value}/{who}/{start // 1000}"
 
 
-def transition(alert: Alert, action: Action, *, by: str, at: int, comment: str = "") -> Alert:
-    """The alert after ``action`` by ``by`` at ``at``; :class:`LifecycleError` if refused."""
-    after = TRANSITIONS.get((alert.state, action))
+def step(
+    state: AlertState,
+    history: tuple[Transition, ...],
+    action: Action,
+    *,
+    by: str,
+    at: int,
+    comment: str = "",
+) -> Transition:
+    """The lifecycle step ``action`` makes from ``state``; :class:`LifecycleError` if refused."""
+    after = TRANSITIONS.get((state, action))
     if after is None:
-        raise LifecycleError(f"cannot {action.value} an alert that is {alert.state.value}")
+        raise LifecycleError(f"cannot {action.value} an alert that is {state.value}")
     if not by.strip():
         raise LifecycleError(f"{action.value}: who does it must be named")
     if action in NEEDS_COMMENT and not comment.strip():
         raise LifecycleError(f"{action.value}: a comment is required")
-    if alert.history and at < alert.history[-1].at:
+    if history and at < history[-1].at:
         raise LifecycleError(f"{action.value}: at {at} is before the last change")
-    step = Transition(action, by, at, comment, alert.state, after)
-    return replace(alert, state=after, history=(*alert.history, step))
+    return Transition(action, by, at, comment, state, after)
+
+
+def transition(alert: Alert, action: Action, *, by: str, at: int, comment: str = "") -> Alert:
+    """The alert after ``action`` by ``by`` at ``at``; :class:`LifecycleError` if refused."""
+    s = step(alert.state, alert.history, action, by=by, at=at, comment=comment)
+    return replace(alert, state=s.after, history=(*alert.history, s))
+
+
+def lifecycle_of(doc: Mapping[str, Any]) -> tuple[AlertState, tuple[Transition, ...]]:
+    """The lifecycle of a stored alert document (as ``alert_doc`` wrote it)."""
+    try:
+        history = tuple(
+            Transition(
+                Action(t["action"]),
+                str(t["by"]),
+                int(t["at"]),
+                str(t["comment"]),
+                AlertState(t["before"]),
+                AlertState(t["after"]),
+            )
+            for t in doc.get("history") or ()
+        )
+        return AlertState(doc.get("state", "open")), history
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LifecycleError(f"alert {doc.get('id')!r}: unreadable lifecycle ({exc})") from None

@@ -28,11 +28,12 @@ import bisect
 import datetime as dt
 import heapq
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from hotline.agents.status import PausePolicy
-from hotline.records import AgentChange, CallRecord
-from hotline.watchdog.alerts import Action, Alert, transition
+from hotline.records import SUPERVISION_KINDS, AgentChange, CallRecord
+from hotline.watchdog.alerts import Action, Alert, AlertState, Transition, transition
 from hotline.watchdog.basis import Basis, Overlap, sync
 from hotline.watchdog.config import WatchdogConfig
 from hotline.watchdog.escalation import Step, escalation
@@ -63,12 +64,16 @@ class Watchdog(Rules):
         tz: dt.tzinfo = CHINA,
         journal_limit: int = 200,
         batch: bool = False,
+        keep_alerts: bool = True,
     ) -> None:
         self.config = config if config is not None else center.watchdog
         self.center = center
         self.tz = tz
         self.journal_limit = journal_limit
         self.batch = batch
+        # the controller forgets an alert that no longer changes (its store keeps it), so a
+        # month of running holds a day's alerts; a batch (the audit) keeps all to the end
+        self.keep_alerts = keep_alerts
         self.policy = PausePolicy.from_reasons(center.reasons.values())
         self._reasons = {x: r for r in center.reasons.values() for x in (r.code, r.label)}
         self.now = 0
@@ -82,6 +87,7 @@ class Watchdog(Rules):
         self._by_agent: dict[str, set[str]] = {}
         self._dirty: dict[str, Basis] = {}  # changed since their alert was last made
         self._out: dict[str, Alert] = {}  # new versions not yet handed out
+        self._adopted: dict[str, tuple[AlertState, tuple[Transition, ...]]] = {}
         self._paused: set[str] = set()  # agents paused now
         self._heap: list[tuple[int, int, str, str]] = []
         self._due: dict[tuple[str, str], int] = {}
@@ -99,6 +105,23 @@ class Watchdog(Rules):
     def alert(self, alert_id: str) -> Alert | None:
         self._make()
         return self._alerts.get(alert_id)
+
+    def active(self) -> list[Alert]:
+        """The alerts that may still change (their episode goes on or ended lately)."""
+        self._make()
+        return [self._alerts[i] for i in sorted(self._bases) if i in self._alerts]
+
+    def adopt(self, alert_id: str, state: AlertState, history: tuple[Transition, ...]) -> None:
+        """Give the alert ``alert_id``, when it is made, a lifecycle it had before.
+
+        After a controller restart the same episode gets the same id (see ``alert_id``);
+        a supervisor's acknowledgement stored then must survive the new versions.
+        """
+        alert = self._alerts.get(alert_id)
+        if alert is not None:
+            self._alerts[alert_id] = replace(alert, state=state, history=history)
+        else:
+            self._adopted[alert_id] = (state, history)
 
     def escalation(self, alert: Alert, now: int) -> list[Step]:
         """The steps due by ``now`` (the controller runs each ``Step.id`` once)."""
@@ -122,6 +145,8 @@ class Watchdog(Rules):
             return self._handout()
         resync = item if isinstance(item, Resynced) else Resynced.from_note(item)
         change = item.change if isinstance(item, Resynced) else item
+        if change.kind in SUPERVISION_KINDS:  # what was done about alerts: not evidence
+            return self._handout()
         self._tick(change.t)
         t = change.t
         track = self._track(change.agent)
@@ -227,6 +252,9 @@ class Watchdog(Rules):
                 self.calls,
             )
             old = self._alerts.get(alert_id)
+            adopted = self._adopted.pop(alert_id, None)
+            if adopted is not None and old is None:
+                alert = replace(alert, state=adopted[0], history=adopted[1])
             if old is not None:
                 alert = alert.with_lifecycle_of(old)
                 if alert == old:
@@ -295,6 +323,8 @@ class Watchdog(Rules):
             del self._bases[basis.id]
             for agent in basis.agents:
                 self._by_agent.get(agent, set()).discard(basis.id)
+            if not (self.keep_alerts or self.batch) and basis.id not in self._out:
+                self._alerts.pop(basis.id, None)
         # what the alerts still open may look at: their spans, and callers waiting before
         starts = [b.start - MAX_WAIT_MS for b in self._bases.values()]
         before = min([now - KEEP_MS, *starts])

@@ -80,7 +80,9 @@ def doc_visible(
         if doc is None:
             return True
         return scope.sees_queue(str(doc.get("queue") or ""), center)
-    return False
+    if kind == "note":  # the watchdog's escalation notes, about one agent
+        return doc is None or scope.sees_agent(str(doc.get("agent") or ""), center)
+    return kind == "setting"  # the IVR announcement in force: every supervisor sees it
 
 
 def visible(

@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from redis.exceptions import RedisError
 
-from hotline.stores.live import Change, FeedGap, LiveStore, Snapshot
+from hotline.stores.live import Change, FeedGap, Kind, LiveStore, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class _Reload:
 
 
 RELOAD: Final = _Reload()
+EXTRA_KINDS: tuple[Kind, ...] = ("alert", "note", "setting")
 INBOX_SIZE = 2000
 
 
@@ -44,7 +45,8 @@ class Update:
 
 @dataclass
 class State:
-    """The live documents by kind (``call``, ``agent``, ``queue``, ``alert``) at ``seq``."""
+    """The live documents by kind (``call``, ``agent``, ``queue``, ``alert``, ``note``,
+    ``setting``) at ``seq``."""
 
     docs: dict[str, dict[str, dict[str, Any]]]
     seq: int
@@ -72,8 +74,9 @@ class LiveHub:
 
     async def _load(self) -> tuple[State, Snapshot]:
         snap = await self.live.snapshot()
-        alerts = await self.live.alerts()
-        docs = {"call": snap.calls, "agent": snap.agents, "queue": snap.queues, "alert": alerts}
+        docs = {"call": snap.calls, "agent": snap.agents, "queue": snap.queues}
+        for kind in EXTRA_KINDS:  # not in the snapshot: read beside it
+            docs[kind] = await self.live.docs(kind)
         return State(docs, snap.seq, snap.generation), snap
 
     async def _run(self) -> None:

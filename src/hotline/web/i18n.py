@@ -97,6 +97,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "board.since": ("开始", "since"),
     "board.none": ("无", "none"),
     "st_logged_out": ("签出", "logged out"),
+    "alert.comment_required": ("请填写处理意见", "A comment is required"),
+    "alert.comment_long": ("处理意见过长（最多500字）", "The comment is too long (500 at most)"),
+    "alert.unknown": ("未知告警", "Unknown alert"),
+    "notice.unknown": ("流程中没有该公告", "The flow has no such announcement"),
+    "board.notice_now": ("当前公告", "announcement now"),
+    "board.notes": ("督办提醒", "escalation notes"),
     # the agent page
     "agent.title": ("我的状态", "My status"),
     "agent.unknown": (

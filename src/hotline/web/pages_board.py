@@ -252,3 +252,64 @@ async def act_on_agent(ctx: Ctx) -> Response:
         issued_at=ctx.app.clock(),
     )
     return reply_json(await send(ctx, command))
+
+
+ALERT_VERBS = {"ack": Verb.ACKNOWLEDGE, "close": Verb.CLOSE, "reopen": Verb.REOPEN}
+
+
+async def _alert_command(ctx: Ctx, verb: Verb) -> Response:
+    """Acknowledge, close or reopen an alert in the supervisor's scope, with a comment."""
+    assert ctx.session is not None
+    form = await ctx.form()
+    alert_id, comment = form.get("alert", ""), form.get("comment", "").strip()
+    if not comment:
+        raise BadRequest(ctx.t("alert.comment_required"))
+    if len(comment) > 500:
+        raise BadRequest(ctx.t("alert.comment_long"))
+    state = await ctx.app.hub.state()
+    doc = state.docs.get("alert", {}).get(alert_id) if state else None
+    if doc is None:
+        stored = [a for a in ctx.app.history.alerts() if a.get("id") == alert_id]
+        doc = stored[0] if stored else None
+    if doc is None:
+        raise BadRequest(ctx.t("alert.unknown"))
+    if not board.doc_visible("alert", alert_id, doc, scope_of(ctx.session.user), ctx.app.center):
+        raise Forbidden(ctx.t("not_in_scope"))
+    command = Command(
+        new_id(),
+        verb,
+        "",
+        ctx.session.user.username,
+        supervisor=True,
+        issued_at=ctx.app.clock(),
+        alert=alert_id,
+        comment=comment,
+    )
+    return reply_json(await send(ctx, command))
+
+
+async def ack_alert(ctx: Ctx) -> Response:
+    return await _alert_command(ctx, Verb.ACKNOWLEDGE)
+
+
+async def close_alert(ctx: Ctx) -> Response:
+    return await _alert_command(ctx, Verb.CLOSE)
+
+
+async def switch_notice(ctx: Ctx) -> Response:
+    """The IVR announcement: one of the flow's, or "" for none (HOTLINE_NOTICE)."""
+    assert ctx.session is not None
+    notice = (await ctx.form()).get("notice", "")
+    known = ctx.app.flow.announcements if ctx.app.flow else {}
+    if notice and notice not in known:
+        raise BadRequest(ctx.t("notice.unknown"))
+    command = Command(
+        new_id(),
+        Verb.NOTICE,
+        "",
+        ctx.session.user.username,
+        supervisor=True,
+        issued_at=ctx.app.clock(),
+        notice=notice,
+    )
+    return reply_json(await send(ctx, command))

@@ -54,6 +54,9 @@ ROUTES: tuple[Route, ...] = (
     _r("/api/stats", "GET", pages_board.stats, SUPERVISORS, "stats"),
     _r("/events", "GET", pages_board.events, SUPERVISORS, "events", stream=True),
     _r("/supervisor/agent", "POST", pages_board.act_on_agent, SUPERVISORS, "act_on_agent"),
+    _r("/supervisor/notice", "POST", pages_board.switch_notice, SUPERVISORS, "notice"),
+    _r("/alerts/ack", "POST", pages_board.ack_alert, SUPERVISORS, "ack_alert"),
+    _r("/alerts/close", "POST", pages_board.close_alert, SUPERVISORS, "close_alert"),
     # agents
     _r("/me", "GET", pages_agent.me, AGENTS, "me"),
     _r("/api/me", "GET", pages_agent.me_json, AGENTS, "me_json"),

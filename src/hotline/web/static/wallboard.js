@@ -10,6 +10,7 @@
   let seq = -1, offset = 0, stats = {};
   const now = () => Date.now() + offset;
   const SEVERITY = {critical: 0, warning: 1, info: 2};
+  const notice = document.getElementById("notice");
 
   // -- queues -------------------------------------------------------------------------
   function queueNames() {
@@ -115,6 +116,17 @@
       .sort((x, y) => (SEVERITY[x.severity] - SEVERITY[y.severity]) || (y.t_raised - x.t_raised));
     list.replaceChildren(...open.map(alertItem));
     if (!open.length) list.append(el("li", {class: "none"}, L.no_alerts));
+    const notes = Object.values(docs.note || {}).sort((x, y) => y.t - x.t);
+    for (const n of notes.slice(0, 5)) {
+      list.append(el("li", {class: "alert note", "data-note": n.id},
+        el("div", {class: "what"}, el("b", {}, L.notes), " · " + n.to), el("div", {class: "meta"}, n.text)));
+    }
+  }
+  function renderNotice() {
+    const doc = (docs.setting || {}).notice;
+    const now = document.getElementById("notice-now");
+    if (now) now.textContent = doc && doc.value ? doc.value : L.notice_off;
+    if (notice && doc) notice.elements.notice.value = doc.value || "";
   }
   function alertItem(a) {
     const comment = el("input", {placeholder: L.comment, required: true});
@@ -140,7 +152,8 @@
     live.className = "live " + (on ? "on" : "off");
     live.textContent = text || (on ? L.live : L.reconnecting);
   }
-  const renderOne = {queue: renderQueue, agent: renderAgent, alert: renderAlerts, call: () => {}};
+  const renderOne = {queue: renderQueue, agent: renderAgent, alert: renderAlerts, note: renderAlerts,
+    setting: renderNotice, call: () => {}};
   let statsDue = null;
   function apply(change) {
     if (change.seq <= seq) return;
@@ -156,9 +169,9 @@
     const es = new EventSource("/events");
     es.addEventListener("hello", (e) => {
       const d = JSON.parse(e.data);
-      seq = d.seq; docs = Object.assign({queue: {}, agent: {}, alert: {}, call: {}}, d.docs);
+      seq = d.seq; docs = Object.assign({queue: {}, agent: {}, alert: {}, call: {}, note: {}, setting: {}}, d.docs);
       offset = d.now - Date.now();
-      renderQueues(); renderAgents(); renderAlerts(); setLive(true);
+      renderQueues(); renderAgents(); renderAlerts(); renderNotice(); setLive(true);
     });
     es.addEventListener("change", (e) => apply(JSON.parse(e.data)));
     es.addEventListener("down", () => setLive(false, L.down));
@@ -187,7 +200,6 @@
       tile.classList.toggle("late", ms > 15000);
     });
   }
-  const notice = document.getElementById("notice");
   if (notice) notice.addEventListener("submit", async (e) => {
     e.preventDefault();
     const r = await post("/supervisor/notice", {notice: notice.elements.notice.value});
