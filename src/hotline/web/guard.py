@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from hotline.web.context import Ctx, Services
-from hotline.web.errors import WebError
+from hotline.web.errors import Forbidden, WebError
 from hotline.web.roles import Access
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,14 @@ HEADERS = {
 }
 
 Handler = Callable[[Ctx], Awaitable[Response]]
+DENIED = "X-Hotline-Denied"
+"""Set on every refusal of access (anonymous, role, csrf, origin, forbidden): the tests'
+authorization matrix tells a refusal from a handler's own 401/403 by it."""
+
+
+def denied(response: Response, why: str) -> Response:
+    response.headers[DENIED] = why
+    return response
 
 
 def secure_headers(response: Response, *, tls: bool) -> Response:
@@ -101,16 +109,20 @@ def guarded(
         session = services.accounts.session(token, now=services.clock()) if token else None
         ctx = Ctx(request, services, session, token if session else "")
         if not access.allows(session.user if session else None):
+            refusal: Response
             if session is not None:
-                return secure_headers(
-                    ctx.render("error.html", 403, message=ctx.t("forbidden")), tls=tls
-                )
-            if request.method in SAFE_METHODS and "text/html" in request.headers.get("accept", ""):
-                return secure_headers(RedirectResponse("/login", 303), tls=tls)
-            return secure_headers(PlainTextResponse("sign in first", 401), tls=tls)
+                refusal = denied(ctx.render("error.html", 403, message=ctx.t("forbidden")), "role")
+            elif request.method in SAFE_METHODS and "text/html" in request.headers.get(
+                "accept", ""
+            ):
+                refusal = denied(RedirectResponse("/login", 303), "anonymous")
+            else:
+                refusal = denied(PlainTextResponse("sign in first", 401), "anonymous")
+            return secure_headers(refusal, tls=tls)
         if request.method not in SAFE_METHODS and not access.public:
             if not same_origin(request):
-                return secure_headers(PlainTextResponse("cross-site request refused", 403), tls=tls)
+                refused = PlainTextResponse("cross-site request refused", 403)
+                return secure_headers(denied(refused, "origin"), tls=tls)
             given = request.headers.get("x-csrf-token", "")
             if not given:
                 try:
@@ -118,9 +130,8 @@ def guarded(
                 except WebError:
                     given = ""
             if session is None or not csrf_ok(given, session.csrf):
-                return secure_headers(
-                    PlainTextResponse("CSRF token missing or wrong", 403), tls=tls
-                )
+                refused = PlainTextResponse("CSRF token missing or wrong", 403)
+                return secure_headers(denied(refused, "csrf"), tls=tls)
         try:
             response = await handler(ctx)
         except WebError as exc:
@@ -128,6 +139,8 @@ def guarded(
                 response = ctx.render("error.html", exc.status, message=str(exc))
             else:
                 response = PlainTextResponse(str(exc), exc.status)
+            if isinstance(exc, Forbidden):
+                denied(response, "forbidden")
         return secure_headers(response, tls=tls)
 
     return endpoint

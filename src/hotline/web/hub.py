@@ -83,10 +83,12 @@ class LiveHub:
         delay = 0.2
         while True:
             try:
+                reloaded = self._state is not None or bool(self.error)
                 self._state, snap = await self._load()
                 self.error = ""
                 self._ready.set()
-                self._broadcast(RELOAD)
+                if reloaded:  # the first load: every subscriber reads it for its hello
+                    self._broadcast(RELOAD)
                 delay = 0.2
                 async for item in self.live.follow(snap, block_ms=self.block_ms):
                     self._state.apply(item.change)

@@ -122,6 +122,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "agent.episode": ("单次示忙上限", "one busy episode at most"),
     "agent.shift": ("班次", "shift"),
     "agent.not_logged_in": ("未签入", "not logged in"),
+    # the auditor
+    "audit.purpose": ("用途（案件/工单号）", "Purpose (case / ticket number)"),
+    "audit.set_purpose": ("设定", "set"),
+    "audit.purpose_now": ("当前用途", "purpose now"),
+    "audit.no_purpose": (
+        "检索、查看与播放前须先填写用途（工单号），每次访问均记入审计日志",
+        "Give a purpose (ticket number) first: every search, view and "
+        "playback is written to the access log",
+    ),
+    "audit.bad_purpose": (
+        "用途须为3-64位的工单号（字母、数字、- / # . :）",
+        "A purpose is a ticket number of 3-64 letters, digits, - / # . :",
+    ),
     # admin
     "admin.users": ("账号", "Accounts"),
     "admin.add": ("新建账号", "New account"),

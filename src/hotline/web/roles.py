@@ -88,7 +88,8 @@ class User:
 class Access:
     """Who may use a route: no one anonymous unless ``public``; else one of ``roles``.
 
-    ``signed``: the request authenticates itself (Twilio's signature), not by a session.
+    ``signed``: the request authenticates itself (Twilio's signature, a bearer token) and
+    the handler checks it; ``roles`` then names the sessions that may use it as well.
     """
 
     roles: frozenset[Role] = frozenset()

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hotline.web import ops, pages_admin, pages_agent, pages_auth, pages_board, static
+from hotline.web import (
+    ops,
+    pages_admin,
+    pages_agent,
+    pages_audit,
+    pages_auth,
+    pages_board,
+    static,
+)
 from hotline.web.guard import Handler
 from hotline.web.roles import ANY_USER, PUBLIC, SIGNED, Access, Role
 
@@ -43,7 +51,8 @@ ROUTES: tuple[Route, ...] = (
     _r("/login", "GET", pages_auth.login_form, PUBLIC, "login_form"),
     _r("/login", "POST", pages_auth.login, PUBLIC, "login"),
     _r("/static/{name}", "GET", static.serve, PUBLIC, "static"),
-    _r("/metrics", "GET", ops.metrics, SIGNED, "metrics"),
+    # an admin's session, or a scraper's bearer token (the handler checks which)
+    _r("/metrics", "GET", ops.metrics, Access(frozenset({Role.ADMIN}), signed=True), "metrics"),
     _r("/", "GET", pages_auth.home, ANY_USER, "home"),
     _r("/logout", "POST", pages_auth.logout, ANY_USER, "logout"),
     _r("/lang", "POST", pages_auth.set_lang, ANY_USER, "lang"),
@@ -61,6 +70,9 @@ ROUTES: tuple[Route, ...] = (
     _r("/me", "GET", pages_agent.me, AGENTS, "me"),
     _r("/api/me", "GET", pages_agent.me_json, AGENTS, "me_json"),
     _r("/me/command", "POST", pages_agent.me_command, AGENTS, "me_command"),
+    # auditors
+    _r("/audit/search", "GET", pages_audit.search_page, AUDITORS, "search_page"),
+    _r("/audit/purpose", "POST", pages_audit.set_purpose, AUDITORS, "purpose"),
     # admins
     _r("/admin/users", "GET", pages_admin.users, ADMINS, "users"),
     _r("/admin/users", "POST", pages_admin.add_user, ADMINS, "add_user"),

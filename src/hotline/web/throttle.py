@@ -5,8 +5,9 @@
     if wait: refuse ("try again in N s")
     ... on a wrong password: throttle.failed(key, now); on success: throttle.cleared(key)
 
-Each key (a user name, a client address) may fail ``free`` times per ``window_ms``; after
-that each further failure locks it for a delay that doubles, up to ``max_ms``. A locked
+Each key (a user name, a client address) may fail ``free`` times per ``window_ms``; the
+``free``-th failure locks it for ``first_lock_ms``, each further one for twice as long as
+the one before, up to ``max_ms``. A locked
 key is refused without checking the password, so guessing costs time, not CPU.
 """
 
@@ -38,7 +39,7 @@ class Throttle:
     def failed(self, key: Hashable, now: int) -> None:
         rec = self._keys.setdefault(key, _Record())
         rec.failures = [t for t in rec.failures if now - t < self.window_ms] + [now]
-        over = len(rec.failures) - self.free
+        over = len(rec.failures) - self.free + 1
         if over > 0:
             rec.locked_until = now + min(self.max_ms, self.first_lock_ms * 2 ** (over - 1))
         if len(self._keys) > 100_000:  # a flood of names: forget the quiet ones
