@@ -41,8 +41,9 @@ pytestmark = pytest.mark.asyncio
 
 @pytest_asyncio.fixture
 async def web(settings: Settings, redis_url: str, tmp_path: Path) -> AsyncIterator[Web]:
-    app = await make_web(settings, tmp_path / "web.sqlite3", redis_url,
-                         twilio_token="twilio-test-token")  # fmt: skip
+    app = await make_web(
+        settings, tmp_path / "web.sqlite3", redis_url, twilio_token="twilio-test-token"
+    )
     await app.services.redis.flushdb()
     yield app
     await close_web(app)
@@ -50,8 +51,11 @@ async def web(settings: Settings, redis_url: str, tmp_path: Path) -> AsyncIterat
 
 def concrete(route: Route) -> str:
     """The route's path with a value for each parameter."""
-    return re.sub(r"\{[^}]+\}", "app.css", route.path) if route.path == "/static/{name}" else (
-        re.sub(r"\{[^}]+\}", "x", route.path))  # fmt: skip
+    return (
+        re.sub(r"\{[^}]+\}", "app.css", route.path)
+        if route.path == "/static/{name}"
+        else (re.sub(r"\{[^}]+\}", "x", route.path))
+    )
 
 
 def expected_ok(route: Route, role: Role | None) -> bool:
@@ -60,8 +64,9 @@ def expected_ok(route: Route, role: Role | None) -> bool:
     return route.access.public or (role is not None and role in route.access.roles)
 
 
-async def status_of(web: Web, client: httpx.AsyncClient, route: Route,
-                    role: Role | None) -> tuple[int, str]:  # fmt: skip
+async def status_of(
+    web: Web, client: httpx.AsyncClient, route: Route, role: Role | None
+) -> tuple[int, str]:
     """Use ``route`` as ``role`` would, with valid CSRF tokens (authorization alone decides):
     the status and why access was denied ("" if it was not)."""
     path = concrete(route) + ("/voice" if route.mount else "")
@@ -81,7 +86,15 @@ async def status_of(web: Web, client: httpx.AsyncClient, route: Route,
 
 async def test_authorization_matrix(web: Web) -> None:
     """Generated from the route table: every route × every role, anonymous included."""
-    failures, checked = [], 0
+    async with Controller(web):  # commands the routes send get their answer at once
+        failures, checked = await check_matrix(web)
+    assert failures == []
+    assert checked == (len(ROUTES) + 1) * (len(ROLES) + 1)
+
+
+async def check_matrix(web: Web) -> tuple[list[str], int]:
+    failures: list[str] = []
+    checked = 0
     for role in (None, *ROLES):
         async with web.signed_in(BY_ROLE[role] if role else None) as client:
             # signing out last: the client's session serves every other route first
@@ -97,8 +110,7 @@ async def test_authorization_matrix(web: Web) -> None:
                         failures.append(f"{route.name} refused {who}: {status} {why}")
                 elif not why or status not in ((303, 401, 403) if role is None else (403,)):
                     failures.append(f"{route.name} let {who} in: {status}")
-    assert failures == []
-    assert checked == (len(ROUTES) + 1) * (len(ROLES) + 1)
+    return failures, checked
 
 
 async def test_every_route_declares_its_access() -> None:
@@ -124,8 +136,9 @@ async def test_login_sets_a_locked_down_session_cookie(web: Web) -> None:
         response = await login(client, "banzhang01", PASSWORD)
         assert response.status_code == 303
         assert response.headers["location"] == "/wallboard"
-        cookie = next(h for h in response.headers.get_list("set-cookie")
-                      if h.startswith(SESSION_COOKIE))  # fmt: skip
+        cookie = next(
+            h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE)
+        )
         lowered = cookie.lower()
         assert "httponly" in lowered
         assert "samesite=strict" in lowered
@@ -139,14 +152,16 @@ async def test_login_sets_a_locked_down_session_cookie(web: Web) -> None:
         assert "监控大屏" in page.text
 
 
-async def test_behind_tls_the_cookie_is_secure(settings: Settings, redis_url: str,
-                                               tmp_path: Path) -> None:  # fmt: skip
+async def test_behind_tls_the_cookie_is_secure(
+    settings: Settings, redis_url: str, tmp_path: Path
+) -> None:
     web = await make_web(settings, tmp_path / "tls.sqlite3", redis_url, web_secure=True)
     try:
         async with web.client("https://hotline.test") as client:
             response = await login(client, "admin", PASSWORD)
-            cookie = next(h for h in response.headers.get_list("set-cookie")
-                          if h.startswith(SESSION_COOKIE))  # fmt: skip
+            cookie = next(
+                h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE)
+            )
             assert "secure" in cookie.lower()
             assert response.headers["strict-transport-security"].startswith("max-age=")
     finally:
@@ -191,11 +206,15 @@ async def test_state_changes_need_the_csrf_token(web: Web) -> None:
         ):
             response = await client.post("/supervisor/agent", data=data, headers=headers)
             assert response.status_code == 403, data
-        wrong_header = await client.post("/supervisor/agent", data=form,
-                                         headers={"x-csrf-token": theirs})  # fmt: skip
+        wrong_header = await client.post(
+            "/supervisor/agent", data=form, headers={"x-csrf-token": theirs}
+        )
         assert wrong_header.status_code == 403
-        json_body = await client.post("/supervisor/agent", content=json.dumps(form),
-                                      headers={"content-type": "application/json"})  # fmt: skip
+        json_body = await client.post(
+            "/supervisor/agent",
+            content=json.dumps(form),
+            headers={"content-type": "application/json"},
+        )
         assert json_body.status_code == 403
         assert await web.services.redis.xlen(KEYS.commands) == 0  # nothing reached the bus
 
@@ -240,10 +259,15 @@ async def test_unknown_paths_get_the_security_headers(web: Web) -> None:
 
 async def test_healthz_and_metrics(web: Web) -> None:
     await web.live.replace(
-        calls={}, agents={},
-        queues={"intake": {"name": "intake", "waiting": [{"uniqueid": "1.1", "since": 1000,
-                                                            "caller": "13800000001"}]}},
-    )  # fmt: skip
+        calls={},
+        agents={},
+        queues={
+            "intake": {
+                "name": "intake",
+                "waiting": [{"uniqueid": "1.1", "since": 1000, "caller": "13800000001"}],
+            }
+        },
+    )
     async with web.client() as anonymous:
         assert (await anonymous.get("/healthz")).text == "ok"
         assert (await anonymous.get("/metrics")).status_code == 403
@@ -262,12 +286,15 @@ async def test_healthz_and_metrics(web: Web) -> None:
     assert "13800000001" not in response.text
 
 
-async def test_metrics_with_a_bearer_token(settings: Settings, redis_url: str,
-                                           tmp_path: Path) -> None:  # fmt: skip
+async def test_metrics_with_a_bearer_token(
+    settings: Settings, redis_url: str, tmp_path: Path
+) -> None:
     web = await make_web(settings, tmp_path / "m.sqlite3", redis_url, metrics_token="scrape-me")
     try:
-        await web.services.redis.set(KEYS.controller_status, json.dumps(
-            {"t": 1, "ami_connected": True, "event_lag_ms": 42, "resyncs": 1}))  # fmt: skip
+        await web.services.redis.set(
+            KEYS.controller_status,
+            json.dumps({"t": 1, "ami_connected": True, "event_lag_ms": 42, "resyncs": 1}),
+        )
         async with web.client() as client:
             response = await client.get("/metrics", headers={"authorization": "Bearer scrape-me"})
         assert response.status_code == 200
@@ -278,18 +305,25 @@ async def test_metrics_with_a_bearer_token(settings: Settings, redis_url: str,
 
 
 def agent_doc(name: str, status: str, reason: str = "") -> dict[str, object]:
-    return {"name": name, "status": status, "since": 1_000, "queues": ["intake"],
-            "memberships": [{"queue": "intake", "paused": bool(reason), "reason": reason}]}  # fmt: skip
+    return {
+        "name": name,
+        "status": status,
+        "since": 1_000,
+        "queues": ["intake"],
+        "memberships": [{"queue": "intake", "paused": bool(reason), "reason": reason}],
+    }
 
 
 async def test_the_wallboard_sees_only_its_scope(web: Web) -> None:
     await web.live.replace(
         calls={"9.1": {"call_id": "9.1", "queue": "intake", "caller": "13800000001"}},
         agents={"王芳": agent_doc("王芳", "ready"), "刘洋": agent_doc("刘洋", "busy", "busy")},
-        queues={"intake": {"name": "intake", "waiting": []},
-                "environment": {"name": "environment", "waiting": []},
-                "labour": {"name": "labour", "waiting": []}},
-    )  # fmt: skip
+        queues={
+            "intake": {"name": "intake", "waiting": []},
+            "environment": {"name": "environment", "waiting": []},
+            "labour": {"name": "labour", "waiting": []},
+        },
+    )
     async with web.signed_in("banzhang01") as client:  # team-a
         live = (await client.get("/api/live")).json()
     assert set(live["docs"]["agent"]) == {"王芳"}  # 刘洋 is team-b
@@ -305,8 +339,12 @@ async def test_events_start_with_the_state_then_follow_the_feed(web: Web) -> Non
         cookie = await session_cookie(client)
 
     async def pause_two() -> None:
-        await web.live.apply([Change("agent", "刘洋", agent_doc("刘洋", "busy", "busy")),
-                              Change("agent", "王芳", agent_doc("王芳", "busy", "busy"))])  # fmt: skip
+        await web.live.apply(
+            [
+                Change("agent", "刘洋", agent_doc("刘洋", "busy", "busy")),
+                Change("agent", "王芳", agent_doc("王芳", "busy", "busy")),
+            ]
+        )
 
     status, events = await first_events(web, "/events", cookie, 3, after=pause_two)
     assert status == 200
@@ -339,8 +377,9 @@ class Controller:
     async def _serve(self) -> None:
         # short reads and a flag: a cancelled XREAD BLOCK can leave redis-py hanging
         while not self.stop.is_set():
-            for entry_id, raw in await streams.read(self.redis, KEYS.commands,
-                                                   self.inbox.position, block_ms=100, count=100):  # fmt: skip
+            for entry_id, raw in await streams.read(
+                self.redis, KEYS.commands, self.inbox.position, block_ms=100, count=100
+            ):
                 self.inbox.position = entry_id
                 command = Command.from_fields({k.decode(): v.decode() for k, v in raw.items()})
                 self.got.append(command)
@@ -355,12 +394,14 @@ class Controller:
 async def test_supervisor_actions_reach_the_controller_as_theirs(web: Web) -> None:
     async with Controller(web) as controller, web.signed_in("banzhang01") as client:
         token = await csrf(client)
-        forced = await client.post("/supervisor/agent",
-                                   data={"csrf": token, "agent": "王芳", "action": "pause"})  # fmt: skip
+        forced = await client.post(
+            "/supervisor/agent", data={"csrf": token, "agent": "王芳", "action": "pause"}
+        )
         assert forced.status_code == 200, forced.text
         assert forced.json() == {"ok": True, "message": "pause done"}
-        outside = await client.post("/supervisor/agent",
-                                    data={"csrf": token, "agent": "1004", "action": "logout"})  # fmt: skip
+        outside = await client.post(
+            "/supervisor/agent", data={"csrf": token, "agent": "1004", "action": "logout"}
+        )
         assert outside.status_code == 403  # 刘洋 is team-b
         notice = await client.post(
             "/supervisor/notice", data={"csrf": token, "notice": "water-cut"}
@@ -370,32 +411,51 @@ async def test_supervisor_actions_reach_the_controller_as_theirs(web: Web) -> No
         assert bogus.status_code == 400
     [pause, switch] = controller.got
     assert (pause.verb, pause.agent, pause.actor, pause.reason, pause.supervisor) == (
-        Verb.PAUSE, "1001", "banzhang01", "forced", True)  # fmt: skip
+        Verb.PAUSE,
+        "1001",
+        "banzhang01",
+        "forced",
+        True,
+    )
     assert (switch.verb, switch.notice, switch.actor) == (Verb.NOTICE, "water-cut", "banzhang01")
 
 
 async def test_alerts_are_handled_with_a_comment_in_scope(web: Web) -> None:
-    alert = {"id": "paused_while_waiting/王芳/1796", "rule": "paused_while_waiting",
-             "agent": "王芳", "team": "team-a", "state": "open", "severity": "critical"}  # fmt: skip
+    alert = {
+        "id": "paused_while_waiting/王芳/1796",
+        "rule": "paused_while_waiting",
+        "agent": "王芳",
+        "team": "team-a",
+        "state": "open",
+        "severity": "critical",
+    }
     other = {**alert, "id": "long_pause/刘洋/1796", "agent": "刘洋", "team": "team-b"}
     await web.live.apply([Change("alert", alert["id"], alert), Change("alert", other["id"], other)])
     async with Controller(web) as controller, web.signed_in("banzhang01") as client:
         token = await csrf(client)
-        silent = await client.post("/alerts/ack", data={"csrf": token, "alert": alert["id"],
-                                                        "comment": "  "})  # fmt: skip
+        silent = await client.post(
+            "/alerts/ack", data={"csrf": token, "alert": alert["id"], "comment": "  "}
+        )
         assert silent.status_code == 400
-        ack = await client.post("/alerts/ack", data={"csrf": token, "alert": alert["id"],
-                                                     "comment": "已电话提醒"})  # fmt: skip
+        ack = await client.post(
+            "/alerts/ack", data={"csrf": token, "alert": alert["id"], "comment": "已电话提醒"}
+        )
         assert ack.status_code == 200
-        theirs = await client.post("/alerts/close", data={"csrf": token, "alert": other["id"],
-                                                          "comment": "x"})  # fmt: skip
+        theirs = await client.post(
+            "/alerts/close", data={"csrf": token, "alert": other["id"], "comment": "x"}
+        )
         assert theirs.status_code == 403
-        unknown = await client.post("/alerts/close", data={"csrf": token, "alert": "nope",
-                                                           "comment": "x"})  # fmt: skip
+        unknown = await client.post(
+            "/alerts/close", data={"csrf": token, "alert": "nope", "comment": "x"}
+        )
         assert unknown.status_code == 400
     [sent] = controller.got
     assert (sent.verb, sent.alert, sent.comment, sent.actor) == (
-        Verb.ACKNOWLEDGE, alert["id"], "已电话提醒", "banzhang01")  # fmt: skip
+        Verb.ACKNOWLEDGE,
+        alert["id"],
+        "已电话提醒",
+        "banzhang01",
+    )
 
 
 async def test_an_agent_acts_on_themself_only(web: Web) -> None:
@@ -406,27 +466,36 @@ async def test_an_agent_acts_on_themself_only(web: Web) -> None:
         assert 'value="meal"' in page.text
         assert 'value="forced"' not in page.text  # a supervisor's reason is not offered
         token = await csrf(client)
-        r = await client.post("/me/command", data={"csrf": token, "action": "pause",
-                                                   "reason": "meal", "agent": "1004"})  # fmt: skip
+        r = await client.post(
+            "/me/command",
+            data={"csrf": token, "action": "pause", "reason": "meal", "agent": "1004"},
+        )
         assert r.status_code == 200
-        bad = await client.post("/me/command", data={"csrf": token, "action": "pause",
-                                                     "reason": "nap"})  # fmt: skip
+        bad = await client.post(
+            "/me/command", data={"csrf": token, "action": "pause", "reason": "nap"}
+        )
         assert bad.status_code == 400
         me = (await client.get("/api/me")).json()
         assert me["budget"]["busy_limit_ms"] == 30 * 60_000
     [sent] = controller.got
-    assert (sent.verb, sent.agent, sent.reason, sent.supervisor) == (Verb.PAUSE, "1001", "meal",
-                                                                     False)  # fmt: skip
+    assert (sent.verb, sent.agent, sent.reason, sent.supervisor) == (
+        Verb.PAUSE,
+        "1001",
+        "meal",
+        False,
+    )
 
 
 async def test_without_a_controller_the_action_fails_clearly(web: Web) -> None:
     async with web.signed_in("banzhang01") as client:
         token = await csrf(client)
-        web.services.settings  # noqa: B018
+        web.services.command_timeout = 0.5
         response = await client.post(
-            "/supervisor/agent", data={"csrf": token, "agent": "1001", "action": "unpause"},
-            headers={"accept": "application/json"}, timeout=20,
-        )  # fmt: skip
+            "/supervisor/agent",
+            data={"csrf": token, "agent": "1001", "action": "unpause"},
+            headers={"accept": "application/json"},
+            timeout=20,
+        )
     assert response.status_code == 503
     assert "controller" in response.text
 
@@ -434,16 +503,26 @@ async def test_without_a_controller_the_action_fails_clearly(web: Web) -> None:
 async def test_admins_manage_accounts(web: Web) -> None:
     async with web.signed_in("admin") as client:
         token = await csrf(client)
-        short = await client.post("/admin/users", data={"csrf": token, "username": "x1",
-                                                        "password": "short", "role": "auditor"})  # fmt: skip
+        short = await client.post(
+            "/admin/users",
+            data={"csrf": token, "username": "x1", "password": "short", "role": "auditor"},
+        )
         assert short.status_code == 400
         assert "10" in short.text
-        made = await client.post("/admin/users", data={
-            "csrf": token, "username": "banzhang02", "password": "another long one",
-            "role": "supervisor", "teams": "team-b"})  # fmt: skip
+        made = await client.post(
+            "/admin/users",
+            data={
+                "csrf": token,
+                "username": "banzhang02",
+                "password": "another long one",
+                "role": "supervisor",
+                "teams": "team-b",
+            },
+        )
         assert made.status_code == 303
-        self_off = await client.post("/admin/users/change", data={
-            "csrf": token, "username": "admin", "action": "disable"})  # fmt: skip
+        self_off = await client.post(
+            "/admin/users/change", data={"csrf": token, "username": "admin", "action": "disable"}
+        )
         assert self_off.status_code == 400
     async with web.client() as client:
         assert (await login(client, "banzhang02", "another long one")).status_code == 303
@@ -457,8 +536,9 @@ async def test_the_language_switch(web: Web) -> None:
         assert r.headers["location"] == "/wallboard"
         page = await client.get("/wallboard")
         assert "Wallboard" in page.text
-        evil = await client.post("/lang", data={"csrf": token, "lang": "zh",
-                                                "back": "//evil.example/x"})  # fmt: skip
+        evil = await client.post(
+            "/lang", data={"csrf": token, "lang": "zh", "back": "//evil.example/x"}
+        )
         assert evil.headers["location"] == "/"
         bad = await client.post("/lang", data={"csrf": token, "lang": "fr"})
         assert bad.status_code == 400

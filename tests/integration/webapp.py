@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx2 as httpx
+from argon2 import PasswordHasher
 from starlette.applications import Starlette
 
 from hotline.config import Settings
@@ -27,9 +28,15 @@ USERS: dict[str, dict[str, object]] = {
     "jijian01": {"role": Role.AUDITOR, "can_unmask": True},
     "wangfang": {"role": Role.AGENT, "agent": "1001"},
 }
-BY_ROLE = {Role.ADMIN: "admin", Role.SUPERVISOR: "banzhang01", Role.AUDITOR: "zhijian01",
-           Role.AGENT: "wangfang"}  # fmt: skip
+BY_ROLE = {
+    Role.ADMIN: "admin",
+    Role.SUPERVISOR: "banzhang01",
+    Role.AUDITOR: "zhijian01",
+    Role.AGENT: "wangfang",
+}
 BASE = "http://hotline.test"
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+"""argon2id still, at a cost that keeps the tests quick (the app uses argon2-cffi's defaults)."""
 
 
 @dataclass
@@ -74,7 +81,7 @@ async def csrf(client: httpx.AsyncClient) -> str:
 
 async def make_web(settings: Settings, db: Path, redis_url: str, **changes: object) -> Web:
     settings = replace(settings, db=db, redis_url=redis_url, **changes)  # type: ignore[arg-type]
-    services = open_services(settings)
+    services = open_services(settings, FAST_HASHER)
     for name, spec in USERS.items():
         services.accounts.add(name, PASSWORD, now=services.clock(), **spec)  # type: ignore[arg-type]
     return Web(services, create_app(services), LiveStore(services.redis))
@@ -88,8 +95,9 @@ async def close_web(web: Web) -> None:
     web.services.transcripts.close()
 
 
-async def first_events(web: Web, path: str, cookie: str, count: int, timeout: float = 5.0,
-                       after: object = None) -> tuple[int, list[str]]:  # fmt: skip
+async def first_events(
+    web: Web, path: str, cookie: str, count: int, timeout: float = 5.0, after: object = None
+) -> tuple[int, list[str]]:
     """Call a streaming route (SSE) in process; the status and its first ``count`` events.
 
     httpx's ASGI transport waits for the whole body, which an event stream never ends: this
@@ -121,12 +129,23 @@ async def first_events(web: Web, path: str, cookie: str, count: int, timeout: fl
                 done.set()
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "server": ("hotline.test", 80), "client": ("127.0.0.1", 5000),
-        "headers": [(b"host", b"hotline.test"), (b"accept", b"text/event-stream"),
-                    (b"cookie", cookie.encode())],
-    }  # fmt: skip
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "server": ("hotline.test", 80),
+        "client": ("127.0.0.1", 5000),
+        "headers": [
+            (b"host", b"hotline.test"),
+            (b"accept", b"text/event-stream"),
+            (b"cookie", cookie.encode()),
+        ],
+    }
     task = asyncio.create_task(web.app(scope, receive, send))  # type: ignore[arg-type]
     try:
         if after is not None:

@@ -108,10 +108,12 @@ def _user(row: tuple[object, ...]) -> User:
 class Accounts:
     connection: sqlite3.Connection
     _lock: threading.Lock
+    hasher: PasswordHasher = _HASHER
 
     @classmethod
-    def open(cls, path: Path | str) -> Accounts:
-        accounts = cls(schema.connect(path), threading.Lock())
+    def open(cls, path: Path | str, hasher: PasswordHasher | None = None) -> Accounts:
+        """``hasher``: argon2-cffi's defaults unless given (tests give a cheaper one)."""
+        accounts = cls(schema.connect(path), threading.Lock(), hasher or _HASHER)
         schema.migrate(accounts.connection, COMPONENT, MIGRATIONS, accounts._lock)
         return accounts
 
@@ -137,7 +139,7 @@ class Accounts:
             raise AccountError("an agent account names its extension (--agent 1001)")
         if can_unmask and role is not Role.AUDITOR:
             raise AccountError("only an auditor may be allowed to unmask personal data")
-        digest = _HASHER.hash(password)
+        digest = self.hasher.hash(password)
         try:
             with schema.transaction(self.connection, self._lock) as conn:
                 conn.execute(
@@ -174,7 +176,7 @@ class Accounts:
 
     def set_password(self, username: str, password: str, *, now: int) -> None:
         check_password(password)
-        digest = _HASHER.hash(password)
+        digest = self.hasher.hash(password)
         with schema.transaction(self.connection, self._lock) as conn:
             n = conn.execute(
                 "UPDATE web_users SET password_hash = ?, t_password = ? WHERE username = ?",
@@ -202,7 +204,7 @@ class Accounts:
             ).fetchone()
         digest = str(row[6]) if row else _DUMMY
         try:
-            _HASHER.verify(digest, password)
+            self.hasher.verify(digest, password)
         except (VerificationError, InvalidHashError):
             return None
         if row is None:
@@ -210,11 +212,11 @@ class Accounts:
         user = _user(row)
         if user.disabled:
             return None
-        if _HASHER.check_needs_rehash(digest):
+        if self.hasher.check_needs_rehash(digest):
             with schema.transaction(self.connection, self._lock) as conn:
                 conn.execute(
                     "UPDATE web_users SET password_hash = ? WHERE username = ?",
-                    (_HASHER.hash(password), username),
+                    (self.hasher.hash(password), username),
                 )
         return user
 

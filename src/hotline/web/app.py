@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import redis.asyncio as aredis
+from argon2 import PasswordHasher
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
@@ -47,8 +48,10 @@ def templates() -> Environment:
     return env
 
 
-def open_services(settings: Settings) -> Services:
-    """Everything the app needs, from the settings (one Redis client, one SQLite file)."""
+def open_services(settings: Settings, hasher: PasswordHasher | None = None) -> Services:
+    """Everything the app needs, from the settings (one Redis client, one SQLite file).
+
+    ``hasher``: the argon2 parameters (argon2-cffi's defaults unless given)."""
     flow: Flow | None
     try:
         flow, _ = install.read_flow(settings.flow)
@@ -61,7 +64,7 @@ def open_services(settings: Settings) -> Services:
         settings=settings,
         center=center,
         flow=flow,
-        accounts=Accounts.open(settings.db),
+        accounts=Accounts.open(settings.db, hasher),
         history=History.open(settings.db),
         transcripts=TranscriptStore.open(settings.db),
         redis=redis,

@@ -11,12 +11,9 @@ from hotline.commands import Command
 from hotline.web.context import Ctx
 from hotline.web.errors import Unavailable
 
-TIMEOUT_S = 8.0
-
-
 async def send(ctx: Ctx, command: Command) -> bus.Reply:
     try:
-        return await bus.send(ctx.app.redis, command, timeout=TIMEOUT_S)
+        return await bus.send(ctx.app.redis, command, timeout=ctx.app.command_timeout)
     except bus.NoController as exc:
         raise Unavailable(ctx.t("no_controller")) from exc
 

@@ -52,6 +52,7 @@ class Services:
     templates: Environment
     clock: Callable[[], int] = wall_ms
     secure_cookies: bool = False
+    command_timeout: float = 8.0  # s to wait for the controller's reply to a command
     throttle: Throttle = field(default_factory=Throttle)
     media: dict[str, Any] = field(default_factory=dict)  # opaque id -> grant (media.py)
     cache: dict[str, tuple[int, Any]] = field(default_factory=dict)
