@@ -11,6 +11,7 @@ from hotline.commands import Command
 from hotline.web.context import Ctx
 from hotline.web.errors import Unavailable
 
+
 async def send(ctx: Ctx, command: Command) -> bus.Reply:
     try:
         return await bus.send(ctx.app.redis, command, timeout=ctx.app.command_timeout)
