@@ -74,7 +74,7 @@ def hourly_svg(hours: Sequence[Hour], title: str, legend: Sequence[str]) -> str:
     for i, name in enumerate(legend):
         body.append(f'<rect x="{w - 300 + i * 100}" y="10" width="12" height="12" class="k{i}"/>')
         body.append(_text(w - 284 + i * 100, 21, name, "lbl", "start"))
-    for frac in (0, 0.5, 1):
+    for frac in (0, 0.5, 1) if peak > 1 else (0, 1):
         y = top + plot_h * (1 - frac)
         body.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
@@ -243,9 +243,10 @@ def timeline_svg(
     body.append(f'<polygon points="{" ".join(pts)}" class="wave"/>')
     body.append(_text(left - 8, base - wave_h / 2, waiting_label, "lbl", "end"))
     body.append(_text(left - 8, top + 4, f"{peak}", "lbl", "end"))
-    hour = 3600_000
-    first = (t0 // hour + 1) * hour
-    ticks = range(first, t1, hour * max(1, span // (hour * 12)))
+    step = next(
+        (m * 60_000 for m in (1, 5, 10, 15, 30, 60, 120) if span / (m * 60_000) <= 12), 240 * 60_000
+    )
+    ticks = range((t0 // step + 1) * step, t1, step)
     for t in ticks:
         body.append(
             f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{h - 24}" class="grid"/>'

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from jinja2 import Environment
+from markupsafe import Markup
 
 from hotline.metrics.timefmt import local
 
@@ -25,7 +28,17 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
+def json_script(value: object) -> Markup:
+    """JSON to put inside <script type="application/json">: no character can end the
+    element or start markup (``<``, ``>``, ``&`` are escaped as JSON \\u escapes)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escaped)
+    return Markup(text)
+
+
 def install(env: Environment) -> None:
+    env.filters["json_script"] = json_script
     env.filters["clock"] = clock
     env.filters["duration"] = duration
     env.filters["percent"] = percent

@@ -9,7 +9,7 @@
 - every method but GET/HEAD needs the session's CSRF token (form field ``csrf`` or header
   ``X-CSRF-Token``) and, when the browser sends one, an Origin of this site;
 - every answer carries a strict Content-Security-Policy (no inline script), no-store and
-  no-referrer, so nothing personal is cached or leaks through a Referer.
+  same-origin referrers, so nothing personal is cached or leaks to another site.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no-referrer would make Chrome send Origin: null
     "Cache-Control": "no-store",
     "Cross-Origin-Opener-Policy": "same-origin",
 }

@@ -3,7 +3,6 @@ the pause budget of the current shift (示忙 and breaks used against the centre
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -66,7 +65,7 @@ async def me(ctx: Ctx) -> Response:
         reasons=reasons,
         budget=budget(ctx, agent),
         live=doc,
-        labels_json=json.dumps(ctx.t_all("st."), ensure_ascii=False),
+        labels=ctx.t_all("st."),
         redis_error=ctx.app.hub.error,
     )
 

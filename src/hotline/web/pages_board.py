@@ -30,6 +30,7 @@ from hotline.web.roles import Role, Scope, User
 HEARTBEAT_S = 15.0
 STATS_TTL_MS = 5000
 TIMELINE_MS = 2 * 3600_000
+TIMELINE_MIN_MS = 10 * 60_000
 
 
 def scope_of(user: User) -> Scope:
@@ -55,9 +56,7 @@ async def wallboard(ctx: Ctx) -> Response:
     }
     meta["labels"] = ctx.t_all("board.")
     meta["status"] = ctx.t_all("st.")
-    return ctx.render(
-        "wallboard.html", meta=_dumps(meta), notices=meta["notices"], reasons=meta["reasons"]
-    )
+    return ctx.render("wallboard.html", meta=meta, notices=meta["notices"], reasons=meta["reasons"])
 
 
 async def _hello(ctx: Ctx, scope: Scope) -> tuple[int, str]:
@@ -171,9 +170,12 @@ async def charts_fragment(ctx: Ctx) -> Response:
             answered.append(v.wait_ms)
         elif Population.AB in v.populations:
             abandoned.append(v.wait_ms)
-    t0 = now - TIMELINE_MS
     journal = ctx.app.history.journal(since=start - 86_400_000, until=now + 1)
     journal = [c for c in journal if scope.sees_agent(c.agent, center)]
+    # the last 2 h, or less when the day's activity began later (never under 10 min)
+    recent = [c.t for c in journal if c.t >= now - TIMELINE_MS]
+    t0 = max(now - TIMELINE_MS, min([*recent, now]) - 60_000)
+    t0 = min(t0, now - TIMELINE_MIN_MS)
     policy = PausePolicy.from_reasons(center.reasons.values())
     segments = charts.agent_segments(journal, policy, t0, now)
     spans = [

@@ -10,6 +10,7 @@
   let seq = -1, offset = 0, stats = {};
   const now = () => Date.now() + offset;
   const SEVERITY = {critical: 0, warning: 1, info: 2};
+  const TIME = {hour12: false, timeZone: "Asia/Shanghai"};  // the centre's time, wherever shown
   const notice = document.getElementById("notice");
 
   // -- queues -------------------------------------------------------------------------
@@ -141,7 +142,7 @@
     const cost = a.cost && a.cost.calls ? a.cost.calls.length : 0;
     return el("li", {class: "alert sev-" + a.severity + " " + a.state, "data-alert": a.id},
       el("div", {class: "what"}, el("b", {}, a.label || a.rule), " · " + a.agent),
-      el("div", {class: "meta"}, `${L.since} ${new Date(a.start).toLocaleTimeString("zh-CN", {hour12: false})} · ${L.cost} ${cost} · ${a.state}`),
+      el("div", {class: "meta"}, `${L.since} ${new Date(a.start).toLocaleTimeString("zh-CN", TIME)} · ${L.cost} ${cost} · ${L["state_" + a.state] || a.state}`),
       el("div", {class: "do"}, comment, ...(a.state === "open" ? [ack] : []), close));
   }
 
@@ -191,7 +192,7 @@
     } catch (e) { /* next time */ }
   }
   function tick() {
-    document.getElementById("clock").textContent = new Date(now()).toLocaleTimeString("zh-CN", {hour12: false});
+    document.getElementById("clock").textContent = new Date(now()).toLocaleTimeString("zh-CN", TIME);
     document.querySelectorAll("#agents tr[data-agent]").forEach(tickAgent);
     document.querySelectorAll("#queues [data-queue]").forEach((tile) => {
       const b = tile.querySelector('[data-role="longest"]');
@@ -205,6 +206,7 @@
     const r = await post("/supervisor/notice", {notice: notice.elements.notice.value});
     toast(r.message, r.ok);
   });
+  window.hotlineBoard = {loadStats, loadCharts};  // to refresh now (kiosk scripts, tests)
   renderQueues(); renderAgents(); renderAlerts();
   connect(); loadStats(); loadCharts();
   setInterval(tick, 1000); setInterval(loadStats, 10000); setInterval(loadCharts, 60000);
