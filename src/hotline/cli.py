@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sim", action="store_true", help="no simulated traffic")
     p.add_argument("--rate", type=float, default=6.0, help="simulated calls per minute")
     p.add_argument("--agents", type=int, default=6, help="simulated agents")
+    p.add_argument("--web-host", default="127.0.0.1", help="the web app's address")
+    p.add_argument("--web-port", type=int, default=8345, help="the web app's port")
 
     p = sub.add_parser("sim", help="simulated citizens and agents (needs the running PBX)")
     p.add_argument("--calls", type=int, default=20)
