@@ -549,3 +549,35 @@ async def test_twilio_webhooks_are_mounted_and_signed(web: Web) -> None:
         unsigned = await client.post("/twilio/voice", data={"CallSid": "CA1"})
     assert unsigned.status_code == 403
     assert uuid  # the module is used by the other tests' commands
+
+
+async def test_auditors_need_a_purpose_and_a_working_access_log(web: Web) -> None:
+    async with web.signed_in("zhijian01") as client:
+        token = await csrf(client)
+        no_purpose = await client.get("/audit/calls/1796000000.1")
+        assert no_purpose.status_code == 403  # no case given yet
+        bad = await client.post("/audit/purpose", data={"csrf": token, "purpose": "a b"})
+        assert bad.status_code == 400
+        ok = await client.post("/audit/purpose", data={"csrf": token, "purpose": "GD-2026-0001"})
+        assert ok.status_code == 303
+        assert (await client.get("/audit/calls/not-a-call-id")).status_code == 404
+        assert (await client.get("/audit/calls/1796000000.1")).status_code == 404  # unknown
+        refused = await client.post("/audit/calls/1796000000.1/unmask", data={"csrf": token})
+        assert refused.status_code == 403  # this auditor may not unmask
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/media/x",
+        "/media/..%2f..%2fetc%2fpasswd",
+        "/media/%2e%2e",
+        "/media/../accounts.py",
+        "/media//etc/passwd",
+    ],
+)
+async def test_media_serves_only_granted_ids(web: Web, path: str) -> None:
+    async with web.signed_in("zhijian01") as client:
+        response = await client.get(path)
+    assert response.status_code == 404
+    assert "root:" not in response.text

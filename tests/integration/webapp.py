@@ -31,7 +31,7 @@ USERS: dict[str, dict[str, object]] = {
 BY_ROLE = {
     Role.ADMIN: "admin",
     Role.SUPERVISOR: "banzhang01",
-    Role.AUDITOR: "zhijian01",
+    Role.AUDITOR: "jijian01",
     Role.AGENT: "wangfang",
 }
 BASE = "http://hotline.test"

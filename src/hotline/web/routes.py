@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hotline.web import (
+    media,
     ops,
     pages_admin,
     pages_agent,
@@ -73,6 +74,9 @@ ROUTES: tuple[Route, ...] = (
     # auditors
     _r("/audit/search", "GET", pages_audit.search_page, AUDITORS, "search_page"),
     _r("/audit/purpose", "POST", pages_audit.set_purpose, AUDITORS, "purpose"),
+    _r("/audit/calls/{call_id}", "GET", pages_audit.call_page, AUDITORS, "call"),
+    _r("/audit/calls/{call_id}/unmask", "POST", pages_audit.unmask_call, AUDITORS, "unmask"),
+    _r("/media/{media_id}", "GET", media.serve, AUDITORS, "media"),
     # admins
     _r("/admin/users", "GET", pages_admin.users, ADMINS, "users"),
     _r("/admin/users", "POST", pages_admin.add_user, ADMINS, "add_user"),
