@@ -18,6 +18,7 @@ from starlette.routing import compile_path
 from hotline.bus import Inbox, Reply
 from hotline.commands import Command, Verb
 from hotline.config import Settings
+from hotline.records import CallRecord, EndReason, QueueVisit
 from hotline.stores import streams
 from hotline.stores.keys import KEYS
 from hotline.stores.live import Change
@@ -581,3 +582,33 @@ async def test_media_serves_only_granted_ids(web: Web, path: str) -> None:
         response = await client.get(path)
     assert response.status_code == 404
     assert "root:" not in response.text
+
+
+async def test_a_call_view_is_refused_while_it_cannot_be_logged(web: Web, tmp_path: Path) -> None:
+    """Fail closed: this build has no access log (hotline.stores.access), so an auditor's
+    view and playback answer 503 saying why, instead of happening unlogged."""
+    web.services.history.save_calls(
+        [
+            CallRecord(
+                call_id="1796000000.7",
+                caller="13800000001",
+                t_arrival=1_796_000_000_000,
+                visits=(QueueVisit("intake", 1_796_000_002_000, 1, 1_796_000_005_000, "CONNECT"),),
+                t_answer=1_796_000_005_000,
+                agent="王芳",
+                t_end=1_796_000_030_000,
+                end_reason=EndReason.ANSWERED,
+            )
+        ]
+    )
+    async with web.signed_in("jijian01") as client:
+        token = await csrf(client)
+        await client.post("/audit/purpose", data={"csrf": token, "purpose": "GD-2026-0001"})
+        view = await client.get("/audit/calls/1796000000.7")
+        assert view.status_code == 503
+        assert "hotline.stores.access" in view.text
+        assert "13800000001" not in view.text
+        unmask = await client.post("/audit/calls/1796000000.7/unmask", data={"csrf": token})
+        assert unmask.status_code == 503
+        assert "13800000001" not in unmask.text
+    assert web.services.media == {}  # no recording was granted either

@@ -9,6 +9,16 @@
       if (r.status === 401) { location.href = "/login"; return; }
       const data = await r.json();
       const st = data.agent ? data.agent.status : "logged_out";
+      for (const key of ["busy", "break"]) {
+        const used = data.budget[key + "_ms"], limit = data.budget[key + "_limit_ms"];
+        const text = document.querySelector(`[data-used="${key}"]`);
+        const meter = document.querySelector(`[data-meter="${key}"]`);
+        if (text) text.textContent = hotline.duration(used);
+        if (meter && limit) {
+          meter.setAttribute("width", Math.min(300, 300 * used / limit).toFixed(1));
+          meter.setAttribute("class", used >= limit ? "over" : used >= 0.8 * limit ? "warn" : "ok");
+        }
+      }
       if (status.dataset.status !== st) {
         status.dataset.status = st;
         status.className = "chip st-" + st;
