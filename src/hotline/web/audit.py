@@ -1,6 +1,6 @@
 """The auditor's accesses — search, view, playback, export, unmask — into the access log.
 
-    audit.record(ctx, "view", call_id, detail="...")     # purpose: the session's case
+    audit.record(ctx, "show", call_id, detail="...")     # purpose: the session's case
 
 Fails closed: an access that cannot be logged is not served (Unavailable), so no search,
 view or playback ever happens without its line in the hash-chained log.

@@ -65,7 +65,7 @@ async def _call_view(ctx: Ctx, call_id: str, unmasked: bool) -> Response:
     record = ctx.app.history.call(call_id)
     if record is None:
         raise NotFound(ctx.t("audit.no_call"))
-    audit.record(ctx, "unmask" if unmasked else "view", call_id)
+    audit.record(ctx, "unmask" if unmasked else "show", call_id)
     legs = []
     transcripts = {t.leg: t for t in ctx.app.transcripts.get(call_id)}
     for rec in ctx.app.history.recordings(call_id):
