@@ -22,6 +22,7 @@ from hotline.records import CallRecord, EndReason, QueueVisit
 from hotline.stores import streams
 from hotline.stores.keys import KEYS
 from hotline.stores.live import Change
+from hotline.web.context import FORM_TYPE as FORM
 from hotline.web.guard import CSP, DENIED, SESSION_COOKIE
 from hotline.web.roles import ROLES, Role
 from hotline.web.routes import ROUTES, TWILIO, Route
@@ -612,3 +613,60 @@ async def test_a_call_view_is_refused_while_it_cannot_be_logged(web: Web, tmp_pa
         assert unmask.status_code == 503
         assert "13800000001" not in unmask.text
     assert web.services.media == {}  # no recording was granted either
+
+
+async def test_bad_forms_get_a_clear_error(web: Web) -> None:
+    async with web.signed_in("banzhang01") as client:
+        token = await csrf(client)
+        headers = {"x-csrf-token": token}
+        not_a_form = await client.post(
+            "/supervisor/agent",
+            content=b'{"agent": "1001"}',
+            headers={**headers, "content-type": "application/json"},
+        )
+        assert not_a_form.status_code == 400
+        assert "expected a form" in not_a_form.text
+        huge = await client.post(
+            "/supervisor/agent",
+            content=b"a=" + b"x" * 70_000,
+            headers={**headers, "content-type": FORM},
+        )
+        assert huge.status_code == 400
+        assert "too large" in huge.text
+        bad_utf8 = await client.post(
+            "/supervisor/agent",
+            content=b"agent=%ff%fe&action=pause",
+            headers={**headers, "content-type": FORM},
+        )
+        assert bad_utf8.status_code == 400
+        unknown = await client.post(
+            "/supervisor/agent", data={"csrf": token, "agent": "9999", "action": "pause"}
+        )
+        assert unknown.status_code == 400
+        verb = await client.post(
+            "/supervisor/agent", data={"csrf": token, "agent": "1001", "action": "delete"}
+        )
+        assert verb.status_code == 400
+
+
+async def test_without_redis_the_pages_say_so(settings: Settings, tmp_path: Path) -> None:
+    """Redis down (nothing listens on the socket): health and the live views answer 503
+    naming it; signing in still works (accounts live in SQLite)."""
+    gone = f"unix://{tmp_path}/no-redis.sock"
+    web = await make_web(settings, tmp_path / "down.sqlite3", gone)
+    try:
+        async with web.client() as anonymous:
+            health = await anonymous.get("/healthz")
+            assert health.status_code == 503
+            assert health.text == "down: redis"
+        async with web.signed_in("banzhang01") as client:
+            live = await client.get("/api/live")
+            assert live.status_code == 503
+            assert "Redis" in live.text
+            status, events = await first_events(web, "/events", await session_cookie(client), 2)
+            assert status == 200
+            assert events[0] == "retry: 1000"
+            assert events[1].startswith("event: down")
+    finally:
+        await web.services.hub.stop()
+        await web.services.redis.aclose()
