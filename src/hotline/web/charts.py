@@ -57,6 +57,23 @@ def _line(x1: float, x2: float, y1: float, y2: float, cls: str) -> str:
     return f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y1:.1f}" y2="{y2:.1f}" class="{cls}"/>'
 
 
+def _text_width(text: str, size: float) -> float:
+    """About how wide TEXT is at SIZE px: a CJK character is square, others about half."""
+    return sum(size if ord(c) > 0x2E80 else size * 0.56 for c in text)
+
+
+def _legend(items: Sequence[tuple[str, str]], right: float, size: float = 12) -> list[str]:
+    """Colour boxes with their names, in a row that ends at RIGHT (class, name)."""
+    widths = [12 + 5 + _text_width(name, size) + 16 for _, name in items]
+    x = right - sum(widths)
+    out = []
+    for (cls, name), width in zip(items, widths, strict=True):
+        out.append(_rect(x, 10, 12, 12, cls))
+        out.append(_text(x + 17, 21, name, "lbl", "start"))
+        x += width
+    return out
+
+
 def _text(x: float, y: float, text: object, cls: str = "lbl", anchor: str = "middle") -> str:
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" class="{cls}" text-anchor="{anchor}">'
@@ -71,9 +88,7 @@ def hourly_svg(hours: Sequence[Hour], title: str, legend: Sequence[str]) -> str:
     peak = max([x.requests for x in hours] + [1])
     step = plot_w / max(len(hours), 1)
     body = [_text(left, 20, title, "title", "start")]
-    for i, name in enumerate(legend):
-        body.append(f'<rect x="{w - 300 + i * 100}" y="10" width="12" height="12" class="k{i}"/>')
-        body.append(_text(w - 284 + i * 100, 21, name, "lbl", "start"))
+    body += _legend([(f"k{i}", name) for i, name in enumerate(legend)], w - 8)
     for frac in (0, 0.5, 1) if peak > 1 else (0, 1):
         y = top + plot_h * (1 - frac)
         body.append(
@@ -118,9 +133,7 @@ def waits_svg(
     peak = max([a + b for a, b in counts] + [1])
     step = plot_w / len(WAIT_BINS_S)
     body = [_text(left, 20, title, "title", "start")]
-    for i, name in enumerate(legend):
-        body.append(_rect(w - 220 + i * 100, 10, 12, 12, "k1" if i == 0 else "k3"))
-        body.append(_text(w - 204 + i * 100, 21, name, "lbl", "start"))
+    body += _legend(list(zip(("k1", "k3"), legend, strict=False)), w - 8)
     for i, (lo, (a, b)) in enumerate(zip(WAIT_BINS_S, counts, strict=True)):
         x0 = left + i * step + step * 0.15
         bw = step * 0.7
@@ -230,9 +243,7 @@ def timeline_svg(
         return left + plot_w * (t - t0) / span
 
     body = [_text(10, 20, title, "title", "start")]
-    for i, (cls, name) in enumerate(legend):
-        body.append(f'<rect x="{w - 560 + i * 90}" y="10" width="12" height="12" class="{cls}"/>')
-        body.append(_text(w - 544 + i * 90, 21, name, "lbl", "start"))
+    body += _legend(legend, w - 12, 14)
     peak = max([n for _, n in waiting] + [1])
     base = top + wave_h
     pts = [f"{x(t0):.1f},{base}"]

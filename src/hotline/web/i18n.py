@@ -55,8 +55,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "chart.rate": ("15秒接通率", "15 s rate"),
     "chart.waits": ("等待时长分布（今日）", "How long callers waited (today)"),
     "chart.timeline": (
-        "坐席状态与排队来电（近2小时）",
-        "Agent states against waiting callers (2 h)",
+        "坐席状态与排队来电（近2小时内）",
+        "Agent states against waiting callers (last 2 h)",
     ),
     "chart.waiting": ("排队", "waiting"),
     # the wallboard's script (board.*)

@@ -142,7 +142,8 @@
     const cost = a.cost && a.cost.calls ? a.cost.calls.length : 0;
     return el("li", {class: "alert sev-" + a.severity + " " + a.state, "data-alert": a.id},
       el("div", {class: "what"}, el("b", {}, a.label || a.rule), " · " + a.agent),
-      el("div", {class: "meta"}, `${L.since} ${new Date(a.start).toLocaleTimeString("zh-CN", TIME)} · ${L.cost} ${cost} · ${L["state_" + a.state] || a.state}`),
+      el("div", {class: "meta"}, [a.start ? `${L.since} ${new Date(a.start).toLocaleTimeString("zh-CN", TIME)}` : "",
+        `${L.cost} ${cost}`, L["state_" + a.state] || a.state].filter(Boolean).join(" · ")),
       el("div", {class: "do"}, comment, ...(a.state === "open" ? [ack] : []), close));
   }
 
