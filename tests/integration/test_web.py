@@ -4,6 +4,7 @@ route for every role, sessions, CSRF, throttling, paths, the live wallboard, com
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import uuid
@@ -18,12 +19,15 @@ from starlette.routing import compile_path
 from hotline.bus import Inbox, Reply
 from hotline.commands import Command, Verb
 from hotline.config import Settings
+from hotline.recordings.catalogue import Leg, Recording
 from hotline.records import CallRecord, EndReason, QueueVisit
 from hotline.stores import streams
 from hotline.stores.keys import KEYS
 from hotline.stores.live import Change
 from hotline.web.context import FORM_TYPE as FORM
+from hotline.web.errors import IntegrityFailure, NotFound
 from hotline.web.guard import CSP, DENIED, SESSION_COOKIE
+from hotline.web.media import verified
 from hotline.web.roles import ROLES, Role
 from hotline.web.routes import ROUTES, TWILIO, Route
 from tests.integration.webapp import (
@@ -670,3 +674,25 @@ async def test_without_redis_the_pages_say_so(settings: Settings, tmp_path: Path
     finally:
         await web.services.hub.stop()
         await web.services.redis.aclose()
+
+
+async def test_a_recording_is_served_only_while_its_sha256_matches(tmp_path: Path) -> None:
+    wav = tmp_path / "1796000000.7-rx.wav"
+    wav.write_bytes(b"RIFF" + bytes(range(256)) * 40)
+    rec = Recording(
+        "1796000000.7",
+        Leg.CALLER,
+        str(wav),
+        wav.stat().st_size,
+        1000,
+        hashlib.sha256(wav.read_bytes()).hexdigest(),
+    )
+    assert verified(rec) == wav
+    data = bytearray(wav.read_bytes())
+    data[100] ^= 0xFF  # one byte changed after cataloguing
+    wav.write_bytes(bytes(data))
+    with pytest.raises(IntegrityFailure, match="SHA-256"):
+        verified(rec)
+    wav.unlink()
+    with pytest.raises(NotFound):
+        verified(rec)
