@@ -92,6 +92,22 @@ async def test_an_agents_pause_reaches_the_wallboard_within_a_second(
     assert stored["state"] == "acknowledged"
     assert stored["history"][-1]["by"] == "banzhang01"
     assert stored["history"][-1]["comment"] == "已电话提醒王芳"
+    # the IVR announcement, switched from the wallboard: Asterisk's global changes
+    await board.select_option('#notice select[name="notice"]', "water-cut")
+    await board.click('#notice button[type="submit"]')
+    await board.wait_for_function(
+        "() => document.getElementById('notice-now').textContent === 'water-cut'",
+        timeout=10_000,
+    )
+    reply = await ami.action("Getvar", {"Variable": "HOTLINE_NOTICE"})
+    assert reply.get("Value") == "water-cut"
+    await board.select_option('#notice select[name="notice"]', "")
+    await board.click('#notice button[type="submit"]')
+    await board.wait_for_function(
+        "() => document.getElementById('notice-now').textContent === '关闭公告'", timeout=10_000
+    )
+    reply = await ami.action("Getvar", {"Variable": "HOTLINE_NOTICE"})
+    assert not reply.get("Value")
     # the supervisor's forced logout, from the wallboard, through the controller
     await row.locator('button[data-do="logout"]').click()
     await board.wait_for_function(
