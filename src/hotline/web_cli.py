@@ -137,5 +137,6 @@ def run_web(settings: Settings, args: argparse.Namespace) -> int:
         log_level="warning",
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
+        timeout_graceful_shutdown=2,  # SSE streams never end by themselves
     )
     return 0
