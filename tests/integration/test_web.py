@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import json
 import re
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import httpx2 as httpx
 import pytest
 import pytest_asyncio
 from starlette.routing import compile_path
+from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 from hotline.bus import Inbox, Reply
 from hotline.commands import Command, Verb
@@ -31,6 +31,7 @@ from hotline.web.media import verified
 from hotline.web.roles import ROLES, Role
 from hotline.web.routes import ROUTES, TWILIO, Route
 from tests.integration.webapp import (
+    BASE,
     BY_ROLE,
     PASSWORD,
     Web,
@@ -551,10 +552,19 @@ async def test_the_language_switch(web: Web) -> None:
 
 
 async def test_twilio_webhooks_are_mounted_and_signed(web: Web) -> None:
+    params = {"CallSid": "CA1", "From": "+8613800000001", "To": "+8612345"}
+    signature = RequestValidator("twilio-test-token").compute_signature(
+        BASE + "/twilio/voice", params
+    )
     async with web.client() as client:
-        unsigned = await client.post("/twilio/voice", data={"CallSid": "CA1"})
+        unsigned = await client.post("/twilio/voice", data=params)
+        signed = await client.post(
+            "/twilio/voice", data=params, headers={"x-twilio-signature": signature}
+        )
     assert unsigned.status_code == 403
-    assert uuid  # the module is used by the other tests' commands
+    assert signed.status_code == 200, signed.text
+    assert signed.text.startswith("<?xml") or "<Response>" in signed.text
+    assert signed.headers["content-security-policy"] == CSP
 
 
 async def test_auditors_need_a_purpose_and_a_working_access_log(web: Web) -> None:
