@@ -626,6 +626,9 @@ async def test_a_call_view_is_refused_while_it_cannot_be_logged(web: Web, tmp_pa
         unmask = await client.post("/audit/calls/1796000000.7/unmask", data={"csrf": token})
         assert unmask.status_code == 503
         assert "13800000001" not in unmask.text
+        export = await client.post("/audit/calls/1796000000.7/export", data={"csrf": token})
+        assert export.status_code == 503
+        assert "13800000001" not in export.text
     assert web.services.media == {}  # no recording was granted either
 
 

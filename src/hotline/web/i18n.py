@@ -148,6 +148,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "build lacks the masking module, so the text is withheld",
     ),
     "audit.call": ("来电", "Call"),
+    "audit.export": ("导出（将记入审计日志）", "Export (written to the access log)"),
     "audit.caller": ("来电号码", "Caller"),
     "audit.queue": ("队列", "Queue"),
     "audit.agent": ("坐席", "Agent"),

@@ -7,10 +7,12 @@ each is written to the access log with it.
 
 from __future__ import annotations
 
+import json
 import re
 
 from starlette.responses import RedirectResponse, Response
 
+from hotline.controller.docs import to_doc
 from hotline.metrics.explain import verdict
 from hotline.recordings.catalogue import Leg
 from hotline.web import audit, media
@@ -106,3 +108,36 @@ async def unmask_call(ctx: Ctx) -> Response:
     if not ctx.session.user.can_unmask:
         raise Forbidden(ctx.t("audit.may_not_unmask"))
     return await _call_view(ctx, _call_id(ctx), unmasked=True)
+
+
+async def export_call(ctx: Ctx) -> Response:
+    """The call as a JSON file: its record, the metric verdict and the legs' SHA-256 (the
+    caller's number masked unless the auditor may unmask); logged as an export."""
+    assert ctx.session is not None
+    call_id = _call_id(ctx)
+    if not ctx.session.purpose:
+        raise Forbidden(ctx.t("audit.no_purpose"))
+    record = ctx.app.history.call(call_id)
+    if record is None:
+        raise NotFound(ctx.t("audit.no_call"))
+    audit.record(ctx, "export", call_id)
+    doc = to_doc(record)
+    if not ctx.session.user.can_unmask:
+        doc["caller"] = mask_number(record.caller)
+        doc["callback_number"] = mask_number(record.callback_number)
+    v = verdict(record)
+    body = {
+        "call": doc,
+        "verdict": {"zh": list(v.zh), "en": list(v.en)},
+        "recordings": [
+            {"leg": r.leg.value, "duration_ms": r.duration_ms, "sha256": r.sha256}
+            for r in ctx.app.history.recordings(call_id)
+        ],
+        "exported_by": ctx.session.user.username,
+        "purpose": ctx.session.purpose,
+    }
+    return Response(
+        json.dumps(body, ensure_ascii=False, indent=1),
+        media_type="application/json; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="call-{call_id}.json"'},
+    )

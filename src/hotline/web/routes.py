@@ -76,6 +76,7 @@ ROUTES: tuple[Route, ...] = (
     _r("/audit/purpose", "POST", pages_audit.set_purpose, AUDITORS, "purpose"),
     _r("/audit/calls/{call_id}", "GET", pages_audit.call_page, AUDITORS, "call"),
     _r("/audit/calls/{call_id}/unmask", "POST", pages_audit.unmask_call, AUDITORS, "unmask"),
+    _r("/audit/calls/{call_id}/export", "POST", pages_audit.export_call, AUDITORS, "export"),
     _r("/media/{media_id}", "GET", media.serve, AUDITORS, "media"),
     # admins
     _r("/admin/users", "GET", pages_admin.users, ADMINS, "users"),
