@@ -31,6 +31,7 @@ HEARTBEAT_S = 15.0
 STATS_TTL_MS = 5000
 TIMELINE_MS = 2 * 3600_000
 TIMELINE_MIN_MS = 10 * 60_000
+CHARTS_TTL_MS = 15_000
 
 
 def scope_of(user: User) -> Scope:
@@ -145,9 +146,20 @@ def _queue(record: CallRecord) -> str:
 
 
 async def charts_fragment(ctx: Ctx) -> Response:
-    """The three charts as one HTML fragment (the page refreshes it every minute)."""
+    """The three charts as one HTML fragment (the page refreshes it every minute); the
+    same scope and language within CHARTS_TTL_MS get the same drawing."""
     assert ctx.session is not None
-    scope, center = scope_of(ctx.session.user), ctx.app.center
+    scope = scope_of(ctx.session.user)
+    key = f"charts:{ctx.lang}:{json.dumps(scope.to_json(), sort_keys=True)}"
+    cached = ctx.app.cache.get(key)
+    if cached is None or ctx.app.clock() - cached[0] > CHARTS_TTL_MS:
+        cached = (ctx.app.clock(), await _charts(ctx, scope))
+        ctx.app.cache[key] = cached
+    return Response(cached[1], media_type="text/html; charset=utf-8")
+
+
+async def _charts(ctx: Ctx, scope: Scope) -> str:
+    center = ctx.app.center
     start, now, records = _today(ctx)
     records = [r for r in records if scope.sees_queue(_queue(r), center)]
     params = Params()
@@ -170,7 +182,9 @@ async def charts_fragment(ctx: Ctx) -> Response:
             answered.append(v.wait_ms)
         elif Population.AB in v.populations:
             abandoned.append(v.wait_ms)
-    journal = ctx.app.history.journal(since=start - 86_400_000, until=now + 1)
+    # from 12 h before the window: the last login of everyone still logged in (a shift is
+    # shorter), so each row starts in the right state
+    journal = ctx.app.history.journal(since=now - TIMELINE_MS - 12 * 3600_000, until=now + 1)
     journal = [c for c in journal if scope.sees_agent(c.agent, center)]
     # the last 2 h, or less when the day's activity began later (never under 10 min)
     recent = [c.t for c in journal if c.t >= now - TIMELINE_MS]
@@ -219,7 +233,7 @@ async def charts_fragment(ctx: Ctx) -> Response:
             ),
         )
     )
-    return Response(html, media_type="text/html; charset=utf-8")
+    return html
 
 
 SUPERVISOR_VERBS = {
