@@ -16,7 +16,7 @@ import importlib.util
 from typing import Any
 
 from hotline.web.context import Ctx
-from hotline.web.errors import Forbidden, Unavailable
+from hotline.web.errors import PurposeRequired, Unavailable
 
 MODULE = "hotline.stores.access"
 
@@ -37,7 +37,7 @@ def record(
     assert ctx.session is not None
     purpose = ctx.session.purpose if purpose is None else purpose
     if not purpose:
-        raise Forbidden(ctx.t("audit.no_purpose"))
+        raise PurposeRequired(ctx.t("audit.no_purpose"))
     access = _access()
     log = ctx.app.cache.get("access-log")
     if log is None:

@@ -31,6 +31,13 @@ class Forbidden(WebError):  # noqa: N818
     status = 403
 
 
+class PurposeRequired(WebError):  # noqa: N818
+    """An auditor's access before a purpose (case/工单 number) was given: 428."""
+
+    error_id = "purpose_required"
+    status = 428
+
+
 class NotFound(WebError):  # noqa: N818
     error_id = "not_found"
     status = 404

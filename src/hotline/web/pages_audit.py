@@ -17,7 +17,7 @@ from hotline.metrics.explain import verdict
 from hotline.recordings.catalogue import Leg
 from hotline.web import audit, media
 from hotline.web.context import Ctx
-from hotline.web.errors import BadRequest, Forbidden, NotFound
+from hotline.web.errors import BadRequest, Forbidden, NotFound, PurposeRequired
 
 PURPOSE = re.compile(r"[\w\-/#.:]{3,64}")
 """A case or 工单 number: letters (Chinese too), digits and - / # . : — no spaces."""
@@ -42,8 +42,9 @@ async def set_purpose(ctx: Ctx) -> Response:
     return RedirectResponse("/audit/search", 303)
 
 
-CALL_ID = re.compile(r"[0-9]{1,20}\.[0-9]{1,10}")
-"""An Asterisk uniqueid (epoch.sequence): the only call ids a URL may carry."""
+CALL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+"""A uniqueid: Asterisk's own (epoch.sequence) or one given at Originate (ChannelId);
+letters, digits, '.', '_' and '-' only (a path never carries anything else)."""
 
 
 def mask_number(number: str) -> str:
@@ -63,7 +64,7 @@ def _call_id(ctx: Ctx) -> str:
 async def _call_view(ctx: Ctx, call_id: str, unmasked: bool) -> Response:
     assert ctx.session is not None
     if not ctx.session.purpose:  # before anything about the call is looked up
-        raise Forbidden(ctx.t("audit.no_purpose"))
+        raise PurposeRequired(ctx.t("audit.no_purpose"))
     record = ctx.app.history.call(call_id)
     if record is None:
         raise NotFound(ctx.t("audit.no_call"))
@@ -116,7 +117,7 @@ async def export_call(ctx: Ctx) -> Response:
     assert ctx.session is not None
     call_id = _call_id(ctx)
     if not ctx.session.purpose:
-        raise Forbidden(ctx.t("audit.no_purpose"))
+        raise PurposeRequired(ctx.t("audit.no_purpose"))
     record = ctx.app.history.call(call_id)
     if record is None:
         raise NotFound(ctx.t("audit.no_call"))
