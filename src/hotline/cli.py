@@ -18,9 +18,10 @@ from hotline import (
     ivr_cli,
     metrics_cli,
     retention_cli,
-    transcripts_cli,
     stt_cli,
+    transcripts_cli,
     watchdog_cli,
+    web_cli,
 )
 from hotline.ami.errors import AMIError
 from hotline.config import ConfigError, Settings
@@ -127,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agents", type=int, default=6, help="simulated agents")
     p.add_argument("--stt-engine", choices=["vosk", "whisper"],
                    help="the STT worker's engine (default: HOTLINE_STT_ENGINE)")  # fmt: skip
+    p.add_argument("--web-host", default="127.0.0.1", help="the web app's address")
+    p.add_argument("--web-port", type=int, default=8345, help="the web app's port")
 
     p = sub.add_parser("sim", help="simulated citizens and agents (needs the running PBX)")
     p.add_argument("--calls", type=int, default=20)
@@ -143,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     transcripts_cli.add_parsers(sub)  # adds `transcripts` and `access`
     retention_cli.add_parsers(sub)
     stt_cli.add_parsers(sub)  # transcribe, play, stt
+    web_cli.add_parsers(sub)
     return parser
 
 
@@ -167,6 +171,8 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "transcribe": stt_cli.run_transcribe,
     "play": stt_cli.run_play,
     "stt": stt_cli.run_stt,
+    "web": web_cli.run_web,
+    "users": web_cli.run_users,
 }
 
 
@@ -184,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ami_cli.CLIError,
         ivr_cli.CLIError,
         controller_cli.CLIError,
+        web_cli.CLIError,
         FlowError,
         RecordingError,
         stt_cli.CLIError,

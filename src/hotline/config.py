@@ -73,6 +73,15 @@ def _port_range(env: Mapping[str, str], name: str, default: tuple[int, int]) -> 
     return lo, hi
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").lower()
+    if raw in ("", "0", "no", "false"):
+        return False
+    if raw in ("1", "yes", "true"):
+        return True
+    raise ConfigError(f"{name}={raw!r}: use 1 or 0")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Where hotline keeps things and how it reaches Asterisk and Redis."""
@@ -110,6 +119,14 @@ class Settings:
     """``HOTLINE_FLOW``: the IVR flow `hotline run` installs."""
     center: Path = DEFAULT_CENTER
     """``HOTLINE_CENTER``: pause reasons, teams, shifts and agents."""
+    web_secure: bool = False
+    """``HOTLINE_WEB_SECURE=1``: the site is behind TLS: cookies are Secure, HSTS is sent."""
+    metrics_token: str | None = field(default=None, repr=False)
+    """``HOTLINE_METRICS_TOKEN``: a scraper's bearer token for /metrics (else admins only)."""
+    twilio_token: str | None = field(default=None, repr=False)
+    """``HOTLINE_TWILIO_AUTH_TOKEN``: serve the Twilio webhooks, signed with this token."""
+    public_url: str | None = None
+    """``HOTLINE_PUBLIC_URL``: the site's URL as Twilio sees it (signatures cover it)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -148,6 +165,10 @@ class Settings:
             dialplan_dir=Path(env.get("HOTLINE_DIALPLAN_DIR") or DEFAULT_DIALPLAN_DIR),
             flow=Path(env.get("HOTLINE_FLOW") or DEFAULT_FLOW),
             center=Path(env.get("HOTLINE_CENTER") or DEFAULT_CENTER),
+            web_secure=_flag(env, "HOTLINE_WEB_SECURE"),
+            metrics_token=env.get("HOTLINE_METRICS_TOKEN") or None,
+            twilio_token=env.get("HOTLINE_TWILIO_AUTH_TOKEN") or None,
+            public_url=env.get("HOTLINE_PUBLIC_URL") or None,
         )
 
     def with_secret(self, secret: str) -> Settings:

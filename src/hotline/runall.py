@@ -20,6 +20,7 @@ from hotline.config import Settings
 from hotline.ivr import install
 from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
+from hotline.web_cli import first_admin
 
 
 def _child(args: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -89,6 +90,17 @@ def run_all(settings: Settings, args: argparse.Namespace) -> int:
             )
             started.append(("simulated traffic", _stopper(sim)))
             print(f"traffic     {args.rate} calls/min, {args.agents} agents (log {logs}/sim.log)")
+        admin = first_admin(settings)
+        web = _child(
+            ["web", "--host", args.web_host, "--port", str(args.web_port)], logs / "web.log"
+        )
+        started.append(("web", _stopper(web)))
+        print(f"web         http://{args.web_host}:{args.web_port}/  (log {logs}/web.log)")
+        if admin is not None:
+            print(f"            first login: {admin[0]} / {admin[1]}  (shown once; stored hashed)")
+            print(
+                "            more accounts: hotline users add NAME --role supervisor|agent|auditor"
+            )
         print("see it:     hotline calls list · hotline agents list · hotline stt status")
         print("running; Ctrl-C stops everything", flush=True)
         if args.once:

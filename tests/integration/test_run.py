@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 
+import httpx2 as httpx
+
 from hotline.config import Settings
 from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
+from tests.conftest import free_port
 
 
 def hotline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -27,8 +31,20 @@ def hotline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 def test_run_shows_live_calls_and_agents_then_stops_on_sigint(other_env: dict[str, str]) -> None:
     settings = Settings.from_env(other_env)
+    web_port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hotline", "run", "--rate", "40", "--agents", "3"],
+        [
+            sys.executable,
+            "-m",
+            "hotline",
+            "run",
+            "--rate",
+            "40",
+            "--agents",
+            "3",
+            "--web-port",
+            str(web_port),
+        ],
         env={**os.environ, **other_env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -76,6 +92,26 @@ def test_run_shows_live_calls_and_agents_then_stops_on_sigint(other_env: dict[st
             assert time.monotonic() < deadline, status
             time.sleep(1)
         assert "0 dead-lettered" in status
+        # the web app: the first admin's login (printed once) shows the same traffic live
+        assert f"web         http://127.0.0.1:{web_port}/" in report
+        found = re.search(r"first login: (\S+) / (\S+)", report)
+        assert found, report
+        with httpx.Client(base_url=f"http://127.0.0.1:{web_port}") as web:
+            page = web.get("/login")
+            token = re.search(r'name="login_csrf" value="([^"]+)"', page.text)
+            assert token, page.text
+            signed = web.post(
+                "/login",
+                data={
+                    "username": found.group(1),
+                    "password": found.group(2),
+                    "login_csrf": token.group(1),
+                },
+            )
+            assert signed.status_code == 303, signed.text
+            live = web.get("/api/live").json()
+            assert len(live["docs"]["agent"]) == 3
+            assert web.get("/healthz").text == "ok"
 
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=90)
@@ -83,7 +119,7 @@ def test_run_shows_live_calls_and_agents_then_stops_on_sigint(other_env: dict[st
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    for name in ("simulated traffic", "stt worker", "controller", "asterisk", "redis"):
+    for name in ("web", "simulated traffic", "stt worker", "controller", "asterisk", "redis"):
         assert f"stopping {name}" in out
     assert pbx.status(settings).state is pbx.PBXState.STOPPED
     assert not redis_server.status(settings).running

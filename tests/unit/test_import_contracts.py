@@ -76,6 +76,13 @@ CORE = [
     "recordings/voiced.py",
     "recordings/jobs.py",
     "recordings/errors.py",
+    "web/roles.py",
+    "web/throttle.py",
+    "web/charts.py",
+    "web/board.py",
+    "web/i18n.py",
+    "web/filters.py",
+    "web/errors.py",
 ]
 
 # Anything that touches sockets, files, processes, clocks, randomness or the environment.

@@ -43,8 +43,9 @@ from hotline.controller.recorder import Ended, serve_recordings
 from hotline.queues import Queues
 from hotline.records import AgentChange, CallRecord, PauseSetBy
 from hotline.stores.history import History
-from hotline.stores.keys import KEYS
+from hotline.stores.keys import KEYS, STATUS_TTL
 from hotline.stores.live import Change, LiveStore
+from hotline.timestamps import event_ms
 from hotline.watchdog import CHINA, Alert, Watchdog, resynced
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ class Controller:
         self.announced: dict[str, int] = {}  # alert id -> t_raised: journaled as raised
         self.steps_done: set[str] = set()  # escalation steps carried out (Step.id)
         self.notes: dict[str, int] = {}  # escalation notes on the live store -> when
+        self.event_lag_ms = 0  # wall clock at handling − the last event's Timestamp
 
     # -- running ---------------------------------------------------------------------------
 
@@ -179,6 +181,9 @@ class Controller:
         async for event in events:
             async with self.lock:
                 self.apply(event)
+            stamp = event_ms(event)
+            if stamp is not None:
+                self.event_lag_ms = self.clock() - stamp
             handled += 1
             if handled % 64 == 0:
                 # a backlog (after a resync) would otherwise run without a pause: let the
@@ -209,6 +214,13 @@ class Controller:
                     expired = now
             if steps:  # outside the lock: a forced logout waits for Asterisk
                 await alerting.escalate(self, steps)
+            await self._publish_status(now)
+
+    async def _publish_status(self, now: int) -> None:
+        """The heartbeat /metrics reads: AMI link up, how late events are handled."""
+        status = {"t": now, "ami_connected": self.client.connected,
+                  "event_lag_ms": self.event_lag_ms, "resyncs": self.resyncs}  # fmt: skip
+        await self.redis.set(KEYS.controller_status, json.dumps(status), ex=STATUS_TTL)
 
     # -- reducing --------------------------------------------------------------------------
 

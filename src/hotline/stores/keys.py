@@ -67,6 +67,12 @@ class Keys:
         """STRING: bumped when the controller replaces the whole snapshot (resync)."""
         return f"{self.prefix}:live:generation"
 
+    @property
+    def controller_status(self) -> str:
+        """STRING JSON {t, ami_connected, event_lag_ms, resyncs}: the controller's heartbeat,
+        rewritten each second, expiring after STATUS_TTL s (absent: no controller)."""
+        return f"{self.prefix}:controller:status"
+
     # -- intents and jobs (durable: Redis with appendonly) ---------------------------------
 
     @property
@@ -120,4 +126,5 @@ FEED_LENGTH = 50_000
 STT_GROUP = "stt-workers"  # the consumer group of the STT job stream
 STT_DONE_LENGTH = 10_000
 REPLY_TTL = 60
+STATUS_TTL = 5
 KEYS = Keys()

@@ -1,0 +1,122 @@
+"""What a page handler gets: the services of the app and the request with its session.
+
+async def wallboard(ctx: Ctx) -> Response:
+    state = await ctx.app.hub.state()
+    return ctx.render("wallboard.html", queues=...)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import redis.asyncio as aredis
+from jinja2 import Environment
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from hotline.center import Center
+from hotline.config import Settings
+from hotline.ivr.model import Flow
+from hotline.stores.history import History
+from hotline.stores.transcripts import TranscriptStore
+from hotline.web import i18n
+from hotline.web.accounts import Accounts, Session
+from hotline.web.errors import BadRequest
+from hotline.web.hub import LiveHub
+from hotline.web.throttle import Throttle
+
+FORM_LIMIT = 64 * 1024
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class Services:
+    """Everything the pages use; built once by :func:`hotline.web.app.create_app`."""
+
+    settings: Settings
+    center: Center
+    flow: Flow | None
+    accounts: Accounts
+    history: History
+    transcripts: TranscriptStore
+    redis: aredis.Redis
+    hub: LiveHub
+    templates: Environment
+    clock: Callable[[], int] = wall_ms
+    secure_cookies: bool = False
+    command_timeout: float = 8.0  # s to wait for the controller's reply to a command
+    throttle: Throttle = field(default_factory=Throttle)
+    media: dict[str, Any] = field(default_factory=dict)  # opaque id -> grant (media.py)
+    cache: dict[str, tuple[int, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Ctx:
+    request: Request
+    app: Services
+    session: Session | None
+    token: str = ""
+    _form: dict[str, str] | None = None
+
+    @property
+    def lang(self) -> str:
+        if self.session is not None:
+            return self.session.lang
+        wanted = self.request.query_params.get("lang", "")
+        if wanted in i18n.LANGS:
+            return wanted
+        accept = self.request.headers.get("accept-language", "")
+        return "en" if accept.lower().startswith("en") else "zh"
+
+    def t(self, key: str, **values: object) -> str:
+        return i18n.text(key, self.lang, **values)
+
+    def t_all(self, prefix: str) -> dict[str, str]:
+        """Every text under ``prefix`` (for the page's script), without the prefix."""
+        return i18n.texts(prefix, self.lang)
+
+    async def form(self) -> dict[str, str]:
+        """The urlencoded body as a dict (the last value of a repeated field wins)."""
+        if self._form is None:
+            ctype = (self.request.headers.get("content-type") or "").split(";")[0].strip()
+            if ctype != FORM_TYPE:
+                raise BadRequest(f"expected a form ({FORM_TYPE})")
+            body = b""
+            async for chunk in self.request.stream():
+                body += chunk
+                if len(body) > FORM_LIMIT:
+                    raise BadRequest("the form is too large")
+            try:
+                pairs = parse_qsl(
+                    body.decode("utf-8"),
+                    keep_blank_values=True,
+                    strict_parsing=False,
+                    max_num_fields=200,
+                )
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise BadRequest(f"malformed form: {exc}") from None
+            self._form = dict(pairs)
+        return self._form
+
+    def render(self, name: str, status: int = 200, **values: Any) -> Response:
+        template = self.app.templates.get_template(name)
+        html = template.render(
+            t=self.t,
+            lang=self.lang,
+            user=self.session.user if self.session else None,
+            csrf=self.session.csrf if self.session else "",
+            path=self.request.url.path,
+            **values,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def query(self) -> Mapping[str, str]:
+        return self.request.query_params

@@ -1,0 +1,99 @@
+"""The agent's own page: log in and out of the queues, pause with a reason, unpause, and
+the pause budget of the current shift (示忙 and breaks used against the centre's limits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+from hotline.center import Agent
+from hotline.commands import Command, Verb
+from hotline.watchdog import CHINA
+from hotline.watchdog.report import shift_report
+from hotline.watchdog.shifts import Shifts
+from hotline.web.commands import new_id, reply_json, send
+from hotline.web.context import Ctx
+from hotline.web.errors import BadRequest, Forbidden
+
+AGENT_VERBS = {
+    "login": Verb.LOGIN,
+    "logout": Verb.LOGOUT,
+    "pause": Verb.PAUSE,
+    "unpause": Verb.UNPAUSE,
+}
+
+
+def _me(ctx: Ctx) -> Agent:
+    assert ctx.session is not None
+    agent = ctx.app.center.agent(ctx.session.user.agent)
+    if agent is None:
+        raise Forbidden(ctx.t("agent.unknown", ext=ctx.session.user.agent))
+    return agent
+
+
+def budget(ctx: Ctx, agent: Agent) -> dict[str, Any]:
+    """This shift so far: 示忙 and break time used, and the limits they count against."""
+    center, now = ctx.app.center, ctx.app.clock()
+    team = center.teams.get(agent.team)
+    window = Shifts(team.shifts if team else (), CHINA).at(now)
+    limits = center.watchdog.thresholds(agent.team, window.name)
+    journal = ctx.app.history.journal(agent.name, since=window.start - 86_400_000, until=now + 1)
+    rows = shift_report(journal, center, start=window.start, end=now + 1)
+    row = next((r for r in rows if r.agent == agent.name), None)
+    breaks = sum(p.total_ms for p in row.pauses if p.kind == "break") if row else 0
+    return {
+        "shift": window.name,
+        "start": window.start,
+        "end": window.end,
+        "busy_ms": row.busy_ms if row else 0,
+        "busy_limit_ms": limits.shift_busy_ms,
+        "break_ms": breaks,
+        "break_limit_ms": limits.shift_break_ms,
+        "busy_episode_ms": limits.busy_max_ms,
+    }
+
+
+async def me(ctx: Ctx) -> Response:
+    agent = _me(ctx)
+    reasons = [r for r in ctx.app.center.reasons.values() if not r.supervisor_only]
+    state = await ctx.app.hub.state(timeout=2.0)
+    doc = state.docs.get("agent", {}).get(agent.name) if state else None
+    return ctx.render(
+        "agent.html",
+        agent=agent,
+        reasons=reasons,
+        budget=budget(ctx, agent),
+        live=doc,
+        labels=ctx.t_all("st."),
+        redis_error=ctx.app.hub.error,
+    )
+
+
+async def me_json(ctx: Ctx) -> Response:
+    agent = _me(ctx)
+    state = await ctx.app.hub.state(timeout=2.0)
+    doc = state.docs.get("agent", {}).get(agent.name) if state else None
+    return JSONResponse({"agent": doc, "budget": budget(ctx, agent), "now": ctx.app.clock()})
+
+
+async def me_command(ctx: Ctx) -> Response:
+    """The agent acts on themself only: the extension comes from the account, never the form."""
+    assert ctx.session is not None
+    agent = _me(ctx)
+    form = await ctx.form()
+    verb = AGENT_VERBS.get(form.get("action", ""))
+    if verb is None:
+        raise BadRequest(f"unknown action {form.get('action')!r}")
+    reason = (form.get("reason") or "busy") if verb is Verb.PAUSE else None
+    if reason is not None and reason not in ctx.app.center.reasons:
+        raise BadRequest(ctx.t("agent.bad_reason"))
+    command = Command(
+        new_id(),
+        verb,
+        agent.ext,
+        ctx.session.user.username,
+        reason=reason,
+        issued_at=ctx.app.clock(),
+    )
+    return reply_json(await send(ctx, command))

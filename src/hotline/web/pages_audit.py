@@ -1,0 +1,144 @@
+"""The auditor's pages: the case (purpose) every access is logged under, transcript search,
+a call with its legs, and playback (hotline.web.media).
+
+Every search, view, playback and export needs a purpose (a case/工单 number) set first;
+each is written to the access log with it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from starlette.responses import RedirectResponse, Response
+
+from hotline.controller.docs import to_doc
+from hotline.metrics.explain import verdict
+from hotline.recordings.catalogue import Leg
+from hotline.web import audit, media
+from hotline.web.context import Ctx
+from hotline.web.errors import BadRequest, Forbidden, NotFound, PurposeRequired
+
+PURPOSE = re.compile(r"[\w\-/#.:]{3,64}")
+"""A case or 工单 number: letters (Chinese too), digits and - / # . : — no spaces."""
+
+
+def check_purpose(raw: str, ctx: Ctx) -> str:
+    purpose = raw.strip()
+    if not PURPOSE.fullmatch(purpose):
+        raise BadRequest(ctx.t("audit.bad_purpose"))
+    return purpose
+
+
+async def search_page(ctx: Ctx) -> Response:
+    assert ctx.session is not None
+    return ctx.render("search.html", purpose=ctx.session.purpose, hits=None, form={})
+
+
+async def set_purpose(ctx: Ctx) -> Response:
+    assert ctx.session is not None
+    purpose = check_purpose((await ctx.form()).get("purpose", ""), ctx)
+    ctx.app.accounts.update_session(ctx.token, ctx.session, purpose=purpose)
+    return RedirectResponse("/audit/search", 303)
+
+
+CALL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+"""A uniqueid: Asterisk's own (epoch.sequence) or one given at Originate (ChannelId);
+letters, digits, '.', '_' and '-' only (a path never carries anything else)."""
+
+
+def mask_number(number: str) -> str:
+    """A caller number with its middle hidden: 138****0001 (fewer than 7 digits: all)."""
+    if len(number) < 7:
+        return "*" * len(number)
+    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+def _call_id(ctx: Ctx) -> str:
+    call_id = str(ctx.request.path_params.get("call_id", ""))
+    if not CALL_ID.fullmatch(call_id):
+        raise NotFound(ctx.t("audit.no_call"))
+    return call_id
+
+
+async def _call_view(ctx: Ctx, call_id: str, unmasked: bool) -> Response:
+    assert ctx.session is not None
+    if not ctx.session.purpose:  # before anything about the call is looked up
+        raise PurposeRequired(ctx.t("audit.no_purpose"))
+    record = ctx.app.history.call(call_id)
+    if record is None:
+        raise NotFound(ctx.t("audit.no_call"))
+    audit.record(ctx, "unmask" if unmasked else "show", call_id)
+    legs = []
+    transcripts = {t.leg: t for t in ctx.app.transcripts.get(call_id)}
+    for rec in ctx.app.history.recordings(call_id):
+        if rec.leg is Leg.MIXED:
+            continue
+        legs.append(
+            {
+                "leg": rec.leg.value,
+                "media": media.grant(ctx, call_id, rec.leg),
+                "duration_ms": rec.duration_ms,
+                "sha256": rec.sha256,
+                "transcript": transcripts.get(rec.leg),
+            }
+        )
+    flow = ctx.app.flow
+    labels = {q.name: q.label for q in flow.queues.values()} if flow else {}
+    v = verdict(record, labels=labels)
+    return ctx.render(
+        "call.html",
+        call=record,
+        legs=legs,
+        verdict=v.en if ctx.lang == "en" else v.zh,
+        caller=record.caller if unmasked else mask_number(record.caller),
+        can_unmask=ctx.session.user.can_unmask and not unmasked,
+        unmasked=unmasked,
+        purpose=ctx.session.purpose,
+        transcript_note=ctx.t("audit.no_redaction"),
+    )
+
+
+async def call_page(ctx: Ctx) -> Response:
+    return await _call_view(ctx, _call_id(ctx), unmasked=False)
+
+
+async def unmask_call(ctx: Ctx) -> Response:
+    """Show the call with personal data (auditors allowed to); the unmasking is logged."""
+    assert ctx.session is not None
+    if not ctx.session.user.can_unmask:
+        raise Forbidden(ctx.t("audit.may_not_unmask"))
+    return await _call_view(ctx, _call_id(ctx), unmasked=True)
+
+
+async def export_call(ctx: Ctx) -> Response:
+    """The call as a JSON file: its record, the metric verdict and the legs' SHA-256 (the
+    caller's number masked unless the auditor may unmask); logged as an export."""
+    assert ctx.session is not None
+    call_id = _call_id(ctx)
+    if not ctx.session.purpose:
+        raise PurposeRequired(ctx.t("audit.no_purpose"))
+    record = ctx.app.history.call(call_id)
+    if record is None:
+        raise NotFound(ctx.t("audit.no_call"))
+    audit.record(ctx, "export", call_id)
+    doc = to_doc(record)
+    if not ctx.session.user.can_unmask:
+        doc["caller"] = mask_number(record.caller)
+        doc["callback_number"] = mask_number(record.callback_number)
+    v = verdict(record)
+    body = {
+        "call": doc,
+        "verdict": {"zh": list(v.zh), "en": list(v.en)},
+        "recordings": [
+            {"leg": r.leg.value, "duration_ms": r.duration_ms, "sha256": r.sha256}
+            for r in ctx.app.history.recordings(call_id)
+        ],
+        "exported_by": ctx.session.user.username,
+        "purpose": ctx.session.purpose,
+    }
+    return Response(
+        json.dumps(body, ensure_ascii=False, indent=1),
+        media_type="application/json; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="call-{call_id}.json"'},
+    )

@@ -1,0 +1,331 @@
+"""The supervisor's wallboard: the page, its live stream (SSE), today's figures, charts,
+and the supervisor's actions on agents (forced pause, logout, unpause)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from hotline.agents.status import PausePolicy
+from hotline.commands import Command, Verb
+from hotline.metrics.params import Params
+from hotline.metrics.populations import Population, classify
+from hotline.metrics.report import compute
+from hotline.metrics.timefmt import GroupBy
+from hotline.records import CallRecord
+from hotline.watchdog import CHINA
+from hotline.watchdog.shifts import local_day
+from hotline.web import board, charts
+from hotline.web.commands import new_id, reply_json, send
+from hotline.web.context import Ctx
+from hotline.web.errors import BadRequest, Forbidden, Unavailable
+from hotline.web.hub import RELOAD, Update
+from hotline.web.roles import Role, Scope, User
+
+HEARTBEAT_S = 15.0
+STATS_TTL_MS = 5000
+TIMELINE_MS = 2 * 3600_000
+TIMELINE_MIN_MS = 10 * 60_000
+CHARTS_TTL_MS = 15_000
+
+
+def scope_of(user: User) -> Scope:
+    return Scope(all=True) if user.role is Role.ADMIN else user.scope
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def day_start(now: int) -> int:
+    """The start of the local (Asia/Shanghai) day of ``now``, in ms."""
+    day = local_day(now, CHINA)
+    return int(dt.datetime.combine(day, dt.time(0), tzinfo=CHINA).timestamp()) * 1000
+
+
+async def wallboard(ctx: Ctx) -> Response:
+    assert ctx.session is not None
+    meta = board.board_meta(ctx.app.center, ctx.app.flow, ctx.app.clock())
+    scope = scope_of(ctx.session.user)
+    meta["agents"] = {
+        n: a for n, a in meta["agents"].items() if scope.sees_agent(n, ctx.app.center)
+    }
+    meta["labels"] = ctx.t_all("board.")
+    meta["status"] = ctx.t_all("st.")
+    return ctx.render("wallboard.html", meta=meta, notices=meta["notices"], reasons=meta["reasons"])
+
+
+async def _hello(ctx: Ctx, scope: Scope) -> tuple[int, str]:
+    state = await ctx.app.hub.state()
+    if state is None:
+        return -1, f"event: down\ndata: {_dumps({'error': ctx.app.hub.error})}\n\n"
+    docs = board.wallboard_docs(state.docs, scope, ctx.app.center)
+    hello = {"seq": state.seq, "now": ctx.app.clock(), "docs": docs}
+    return state.seq, f"event: hello\ndata: {_dumps(hello)}\n\n"
+
+
+async def events(ctx: Ctx) -> Response:
+    """Server-Sent Events: ``hello`` (the whole state in scope), then ``change`` each."""
+    assert ctx.session is not None
+    scope = scope_of(ctx.session.user)
+    center, hub, token = ctx.app.center, ctx.app.hub, ctx.token
+
+    async def stream() -> AsyncIterator[str]:
+        async with hub.subscribe() as inbox:
+            seq, hello = await _hello(ctx, scope)
+            yield "retry: 1000\n\n" + hello
+            while True:
+                try:
+                    item = await asyncio.wait_for(inbox.get(), HEARTBEAT_S)
+                except TimeoutError:
+                    # a signed-out or disabled user's stream ends here, at the latest
+                    if ctx.app.accounts.session(token, now=ctx.app.clock()) is None:
+                        yield "event: bye\ndata: {}\n\n"
+                        return
+                    yield f": {ctx.app.clock()}\n\n"
+                    continue
+                if item is RELOAD:
+                    seq, hello = await _hello(ctx, scope)
+                    yield hello
+                    continue
+                assert isinstance(item, Update)
+                change = item.change
+                if item.seq <= seq or not board.doc_visible(
+                    change.kind, change.id, change.doc, scope, center
+                ):
+                    continue
+                data = {
+                    "seq": item.seq,
+                    "kind": change.kind,
+                    "id": change.id,
+                    "doc": board.public_doc(change.kind, change.doc),
+                }
+                yield f"id: {item.seq}\nevent: change\ndata: {_dumps(data)}\n\n"
+
+    headers = {"X-Accel-Buffering": "no", "Cache-Control": "no-store"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+
+async def live_json(ctx: Ctx) -> Response:
+    assert ctx.session is not None
+    state = await ctx.app.hub.state()
+    if state is None:
+        raise Unavailable(ctx.app.hub.error)
+    docs = board.wallboard_docs(state.docs, scope_of(ctx.session.user), ctx.app.center)
+    return JSONResponse({"seq": state.seq, "now": ctx.app.clock(), "docs": docs})
+
+
+def _today(ctx: Ctx) -> tuple[int, int, list[CallRecord]]:
+    now = ctx.app.clock()
+    start = day_start(now)
+    key = "today"
+    cached = ctx.app.cache.get(key)
+    if cached is None or now - cached[0] > STATS_TTL_MS:
+        cached = (now, ctx.app.history.calls(since=start - 3600_000, until=now + 1))
+        ctx.app.cache[key] = cached
+    return start, now, list(cached[1])
+
+
+async def stats(ctx: Ctx) -> Response:
+    """Today's figures per queue in scope (and over them all: "*")."""
+    assert ctx.session is not None
+    scope = scope_of(ctx.session.user)
+    start, now, records = _today(ctx)
+    mine = [r for r in records if scope.sees_queue(_queue(r), ctx.app.center)]
+    figures = board.queue_figures(mine, Params(), since=start, until=now + 1)
+    return JSONResponse({"now": now, "since": start, "queues": figures})
+
+
+def _queue(record: CallRecord) -> str:
+    return str(record.first_queue or (record.visits[0].queue if record.visits else ""))
+
+
+async def charts_fragment(ctx: Ctx) -> Response:
+    """The three charts as one HTML fragment (the page refreshes it every minute); the
+    same scope and language within CHARTS_TTL_MS get the same drawing."""
+    assert ctx.session is not None
+    scope = scope_of(ctx.session.user)
+    key = f"charts:{ctx.lang}:{json.dumps(scope.to_json(), sort_keys=True)}"
+    cached = ctx.app.cache.get(key)
+    if cached is None or ctx.app.clock() - cached[0] > CHARTS_TTL_MS:
+        cached = (ctx.app.clock(), await _charts(ctx, scope))
+        ctx.app.cache[key] = cached
+    return Response(cached[1], media_type="text/html; charset=utf-8")
+
+
+async def _charts(ctx: Ctx, scope: Scope) -> str:
+    center = ctx.app.center
+    start, now, records = _today(ctx)
+    records = [r for r in records if scope.sees_queue(_queue(r), center)]
+    params = Params()
+    report = compute(records, params, by=GroupBy.HOUR, since=start, until=now + 1)
+    hours = [
+        charts.Hour(
+            g.key[-5:-3] if len(g.key) >= 5 else g.key,
+            g.counts[Population.R],
+            g.counts[Population.A],
+            g.figures["sl_strict"].value,
+        )
+        for g in report.groups
+    ]
+    answered, abandoned = [], []
+    for r in records:
+        v = classify(r, params)
+        if v.t_interval is None or v.t_interval < start or v.wait_ms is None:
+            continue
+        if Population.A in v.populations:
+            answered.append(v.wait_ms)
+        elif Population.AB in v.populations:
+            abandoned.append(v.wait_ms)
+    # from 12 h before the window: the last login of everyone still logged in (a shift is
+    # shorter), so each row starts in the right state
+    journal = ctx.app.history.journal(since=now - TIMELINE_MS - 12 * 3600_000, until=now + 1)
+    journal = [c for c in journal if scope.sees_agent(c.agent, center)]
+    # the last 2 h, or less when the day's activity began later (never under 10 min)
+    recent = [c.t for c in journal if c.t >= now - TIMELINE_MS]
+    t0 = max(now - TIMELINE_MS, min([*recent, now]) - 60_000)
+    t0 = min(t0, now - TIMELINE_MIN_MS)
+    policy = PausePolicy.from_reasons(center.reasons.values())
+    segments = charts.agent_segments(journal, policy, t0, now)
+    spans = [
+        (v.t_enter, v.t_leave or now)
+        for r in records
+        for v in r.visits
+        if scope.sees_queue(v.queue, center)
+    ]
+    state = await ctx.app.hub.state(timeout=1.0)
+    if state is not None:
+        for name, q in state.docs.get("queue", {}).items():
+            if scope.sees_queue(name, center):
+                spans += [(int(w.get("since") or now), now) for w in q.get("waiting") or []]
+    t = ctx.t
+    legend = [
+        ("st-ready", t("st.ready")),
+        ("st-talking", t("st.talking")),
+        ("st-busy", t("st.busy")),
+        ("st-break", t("st.break")),
+        ("st-forced", t("st.forced_busy")),
+    ]
+    html = "".join(
+        (
+            charts.hourly_svg(
+                hours,
+                t("chart.hourly"),
+                [t("chart.requests"), t("chart.answered"), t("chart.rate")],
+            ),
+            charts.waits_svg(
+                answered, abandoned, t("chart.waits"), [t("chart.answered"), t("chart.abandoned")]
+            ),
+            charts.timeline_svg(
+                sorted(segments.items()),
+                charts.waiting_steps(spans, t0, now),
+                t0,
+                now,
+                params.tz,
+                t("chart.timeline"),
+                t("chart.waiting"),
+                legend,
+            ),
+        )
+    )
+    return html
+
+
+SUPERVISOR_VERBS = {
+    "pause": Verb.PAUSE,
+    "unpause": Verb.UNPAUSE,
+    "logout": Verb.LOGOUT,
+    "login": Verb.LOGIN,
+}
+
+
+async def act_on_agent(ctx: Ctx) -> Response:
+    """A supervisor's forced pause (reason ``forced`` unless another is named), unpause,
+    logout or login of an agent in their scope; journaled as the supervisor's."""
+    assert ctx.session is not None
+    form = await ctx.form()
+    verb = SUPERVISOR_VERBS.get(form.get("action", ""))
+    if verb is None:
+        raise BadRequest(f"unknown action {form.get('action')!r}")
+    agent = ctx.app.center.agent(form.get("agent", ""))
+    if agent is None:
+        raise BadRequest(ctx.t("unknown_agent"))
+    if not scope_of(ctx.session.user).sees_agent(agent.name, ctx.app.center):
+        raise Forbidden(ctx.t("not_in_scope"))
+    reason = (form.get("reason") or "forced") if verb is Verb.PAUSE else None
+    command = Command(
+        new_id(),
+        verb,
+        agent.ext,
+        ctx.session.user.username,
+        reason=reason,
+        supervisor=True,
+        issued_at=ctx.app.clock(),
+    )
+    return reply_json(await send(ctx, command))
+
+
+ALERT_VERBS = {"ack": Verb.ACKNOWLEDGE, "close": Verb.CLOSE, "reopen": Verb.REOPEN}
+
+
+async def _alert_command(ctx: Ctx, verb: Verb) -> Response:
+    """Acknowledge, close or reopen an alert in the supervisor's scope, with a comment."""
+    assert ctx.session is not None
+    form = await ctx.form()
+    alert_id, comment = form.get("alert", ""), form.get("comment", "").strip()
+    if not comment:
+        raise BadRequest(ctx.t("alert.comment_required"))
+    if len(comment) > 500:
+        raise BadRequest(ctx.t("alert.comment_long"))
+    state = await ctx.app.hub.state()
+    doc = state.docs.get("alert", {}).get(alert_id) if state else None
+    if doc is None:
+        stored = [a for a in ctx.app.history.alerts() if a.get("id") == alert_id]
+        doc = stored[0] if stored else None
+    if doc is None:
+        raise BadRequest(ctx.t("alert.unknown"))
+    if not board.doc_visible("alert", alert_id, doc, scope_of(ctx.session.user), ctx.app.center):
+        raise Forbidden(ctx.t("not_in_scope"))
+    command = Command(
+        new_id(),
+        verb,
+        "",
+        ctx.session.user.username,
+        supervisor=True,
+        issued_at=ctx.app.clock(),
+        alert=alert_id,
+        comment=comment,
+    )
+    return reply_json(await send(ctx, command))
+
+
+async def ack_alert(ctx: Ctx) -> Response:
+    return await _alert_command(ctx, Verb.ACKNOWLEDGE)
+
+
+async def close_alert(ctx: Ctx) -> Response:
+    return await _alert_command(ctx, Verb.CLOSE)
+
+
+async def switch_notice(ctx: Ctx) -> Response:
+    """The IVR announcement: one of the flow's, or "" for none (HOTLINE_NOTICE)."""
+    assert ctx.session is not None
+    notice = (await ctx.form()).get("notice", "")
+    known = ctx.app.flow.announcements if ctx.app.flow else {}
+    if notice and notice not in known:
+        raise BadRequest(ctx.t("notice.unknown"))
+    command = Command(
+        new_id(),
+        Verb.NOTICE,
+        "",
+        ctx.session.user.username,
+        supervisor=True,
+        issued_at=ctx.app.clock(),
+        notice=notice,
+    )
+    return reply_json(await send(ctx, command))

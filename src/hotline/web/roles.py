@@ -1,0 +1,123 @@
+"""Who may do what in the web app: roles, a user's scope, and the access of a route (pure).
+
+    user.role is Role.SUPERVISOR and user.scope.sees_agent("王芳", center)
+    Access.of(Role.AUDITOR).allows(user)        # the route table says who may use a route
+
+Roles (DOMAIN.md): a supervisor (班长) watches the wallboard of their teams and queues and
+acts on those agents; an auditor (质检, 纪检监察) searches and plays recordings, each access
+logged with a purpose; an admin manages accounts and reads the access log; an agent (话务员)
+logs in and out and pauses themself. Nobody has every power: an admin does not read
+transcripts, an auditor does not force pauses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hotline.center import Center
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    AGENT = "agent"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a supervisor sees: whole teams, single queues, or everything (``all``)."""
+
+    teams: frozenset[str] = frozenset()
+    queues: frozenset[str] = frozenset()
+    all: bool = False
+
+    def queues_of(self, center: Center) -> frozenset[str]:
+        """The queues in scope: those named and every queue of the teams' agents."""
+        own = {q for a in center.agents.values() if a.team in self.teams for q in a.queues}
+        return frozenset(own | self.queues)
+
+    def sees_agent(self, name: str, center: Center) -> bool:
+        if self.all:
+            return True
+        agent = center.agent(name)
+        if agent is None:
+            return False
+        return agent.team in self.teams or bool(self.queues & set(agent.queues))
+
+    def sees_queue(self, queue: str, center: Center) -> bool:
+        return self.all or queue in self.queues_of(center)
+
+    def to_json(self) -> dict[str, object]:
+        return {"teams": sorted(self.teams), "queues": sorted(self.queues), "all": self.all}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, object]) -> Scope:
+        teams = raw.get("teams") or []
+        queues = raw.get("queues") or []
+        assert isinstance(teams, list)
+        assert isinstance(queues, list)
+        return cls(frozenset(map(str, teams)), frozenset(map(str, queues)), bool(raw.get("all")))
+
+    def describe(self) -> str:
+        if self.all:
+            return "all"
+        parts = [f"team {t}" for t in sorted(self.teams)] + [
+            f"queue {q}" for q in sorted(self.queues)
+        ]
+        return ", ".join(parts) or "nothing"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A signed-in account as the app sees it (never the password hash)."""
+
+    username: str
+    role: Role
+    scope: Scope = Scope()
+    agent: str = ""  # the agent's extension, for Role.AGENT
+    can_unmask: bool = False  # an auditor allowed to see personal data unmasked
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Who may use a route: no one anonymous unless ``public``; else one of ``roles``.
+
+    ``signed``: the request authenticates itself (Twilio's signature, a bearer token) and
+    the handler checks it; ``roles`` then names the sessions that may use it as well.
+    """
+
+    roles: frozenset[Role] = frozenset()
+    public: bool = False
+    signed: bool = False
+
+    @classmethod
+    def of(cls, *roles: Role) -> Access:
+        return cls(frozenset(roles))
+
+    def allows(self, user: User | None) -> bool:
+        if self.public or self.signed:
+            return True
+        return user is not None and not user.disabled and user.role in self.roles
+
+    def describe(self) -> str:
+        if self.public:
+            return "anyone"
+        if self.signed:
+            return "signed requests"
+        return ", ".join(sorted(r.value for r in self.roles))
+
+
+PUBLIC = Access(public=True)
+SIGNED = Access(signed=True)
+ANY_USER = Access.of(*Role)
+ROLES: tuple[Role, ...] = tuple(Role)
+
+
+def parse_scope(teams: Iterable[str], queues: Iterable[str], everything: bool) -> Scope:
+    return Scope(frozenset(teams), frozenset(queues), everything)

@@ -1,0 +1,41 @@
+// The agent's own page: buttons send commands; the status refreshes every 2 s.
+"use strict";
+(() => {
+  const status = document.getElementById("status");
+  const labels = JSON.parse(document.getElementById("labels").textContent);
+  async function refresh() {
+    try {
+      const r = await fetch("/api/me", {credentials: "same-origin"});
+      if (r.status === 401) { location.href = "/login"; return; }
+      const data = await r.json();
+      const st = data.agent ? data.agent.status : "logged_out";
+      for (const key of ["busy", "break"]) {
+        const used = data.budget[key + "_ms"], limit = data.budget[key + "_limit_ms"];
+        const text = document.querySelector(`[data-used="${key}"]`);
+        const meter = document.querySelector(`[data-meter="${key}"]`);
+        if (text) text.textContent = hotline.duration(used);
+        if (meter && limit) {
+          meter.setAttribute("width", Math.min(300, 300 * used / limit).toFixed(1));
+          meter.setAttribute("class", used >= limit ? "over" : used >= 0.8 * limit ? "warn" : "ok");
+        }
+      }
+      if (status.dataset.status !== st) {
+        status.dataset.status = st;
+        status.className = "chip st-" + st;
+        status.textContent = labels[st] || st;
+      }
+    } catch (e) { /* the next tick tries again */ }
+  }
+  document.querySelectorAll("button[data-action]").forEach((b) => {
+    b.addEventListener("click", async () => {
+      const fields = {action: b.dataset.action};
+      if (b.dataset.action === "pause") fields.reason = document.getElementById("reason").value;
+      b.disabled = true;
+      const r = await hotline.post("/me/command", fields);
+      b.disabled = false;
+      hotline.toast(r.message, r.ok);
+      refresh();
+    });
+  });
+  setInterval(refresh, 2000);
+})();
