@@ -15,8 +15,12 @@ transport floor without Asterisk, the controller, the feed or the web.
 
     .venv/bin/python bench/web.py [--rounds 40] [--clients 50]
 
-Search latency through the web is not measured here: transcript search is not in this build
-(it comes with hotline.stores.transcripts search; see docs/benchmarks.md).
+Then search latency through the web: DOCS synthetic transcripts (bench/corpus.py, the search
+benchmark's generator) in the same SQLite file, searched by an auditor over HTTP
+(POST /audit/search: session, CSRF, filters, the search, masking, the access log entry, the
+page) against ``TranscriptStore.search`` called directly on the same file (the peer).
+
+    .venv/bin/python bench/web.py [--rounds 40] [--clients 50] [--docs 20000]
 """
 
 from __future__ import annotations
@@ -33,21 +37,27 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx2 as httpx
 import redis.asyncio as aredis
 from playwright.async_api import async_playwright
 
+import corpus
 from hotline.ami.client import AMIClient
 from hotline.config import Settings
 from hotline.ivr import install
 from hotline.pbx import runner as pbx
+from hotline.recordings.catalogue import Leg
+from hotline.recordings.transcript import Transcript
 from hotline.stores import redis_server
+from hotline.stores.transcripts import TranscriptStore
 from hotline.timestamps import event_ms
 from hotline.web.accounts import Accounts
 from hotline.web.roles import Role
 
 MEMBER, QUEUE = "bench01", "intake"
+QUERIES = ("物业", "拖欠工资", "噪", "漏水", "WiFi", "电梯 物业", "加装电梯")
 INTERFACE = "Local/8801@hotline-test-agent/n"
 PASSWORD = "bench password 1"
 CHROMIUM_ARGS = [
@@ -121,14 +131,55 @@ class SseClient:
                             self.seen.append((data["doc"]["status"], wall_ms()))
 
 
-async def login(url: str) -> dict[str, str]:
+def fill(db: Path, docs: int) -> float:
+    """DOCS transcripts into the web's database; the seconds it took (index included)."""
+    store = TranscriptStore.open(db)
+    started = time.perf_counter()
+    batch: list[Transcript] = []
+    for call_id, leg, text in corpus.transcripts(docs):
+        batch.append(Transcript(call_id, Leg(leg), "bench", "corpus", "zh", text))
+        if len(batch) == 5000:
+            store.save_many(batch)
+            batch = []
+    store.save_many(batch)
+    store.close()
+    return time.perf_counter() - started
+
+
+async def search_latency(url: str, db: Path, reps: int) -> tuple[list[float], list[float]]:
+    """ms per first page and count: through the web (HTTP) and the store directly."""
+    cookies = await login(url, "auditor")
+    web_ms: list[float] = []
+    direct_ms: list[float] = []
+    store = TranscriptStore.open(db)
+    async with httpx.AsyncClient(base_url=url, cookies=cookies, timeout=60) as client:
+        page = await client.get("/audit/search")
+        token = re.search(r'<meta name="csrf" content="([^"]+)"', page.text)
+        assert token, page.text
+        csrf = token.group(1)
+        r = await client.post("/audit/purpose", data={"csrf": csrf, "purpose": "BENCH-1"})
+        assert r.status_code == 303, r.text
+        for _ in range(reps):
+            for q in QUERIES:
+                t0 = time.perf_counter()
+                r = await client.post("/audit/search", data={"csrf": csrf, "q": q})
+                web_ms.append((time.perf_counter() - t0) * 1000)
+                assert r.status_code == 200, r.text[:300]
+                t0 = time.perf_counter()
+                store.search(q, limit=20)
+                store.search_count(q)
+                direct_ms.append((time.perf_counter() - t0) * 1000)
+    store.close()
+    return web_ms, direct_ms
+
+
+async def login(url: str, username: str = "admin") -> dict[str, str]:
     async with httpx.AsyncClient(base_url=url) as client:
         page = await client.get("/login")
         token = re.search(r'name="login_csrf" value="([^"]+)"', page.text)
         assert token, page.text
-        r = await client.post(
-            "/login", data={"username": "admin", "password": PASSWORD, "login_csrf": token.group(1)}
-        )
+        form = {"username": username, "password": PASSWORD, "login_csrf": token.group(1)}
+        r = await client.post("/login", data=form)
         assert r.status_code == 303, r.text
         return dict(client.cookies.items())
 
@@ -163,14 +214,18 @@ async def redis_peer_each(url: str, clients: int, rounds: int) -> list[float]:
     return latencies
 
 
-async def bench(settings: Settings, env: dict[str, str], rounds: int, clients: int) -> None:
+async def bench(
+    settings: Settings, env: dict[str, str], rounds: int, clients: int, docs: int
+) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     logs = settings.run_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     accounts = Accounts.open(settings.db)
     accounts.add("admin", PASSWORD, Role.ADMIN, now=wall_ms())
+    accounts.add("auditor", PASSWORD, Role.AUDITOR, now=wall_ms())
     accounts.close()
+    fill_s = fill(settings.db, docs) if docs else 0.0
     procs = []
     for args, name in ((["controller"], "controller"), (["web", "--port", str(port)], "web")):
         out = (logs / f"{name}.log").open("ab")
@@ -242,6 +297,7 @@ async def bench(settings: Settings, env: dict[str, str], rounds: int, clients: i
         for r in readers:
             r.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
+        searched = await search_latency(url, settings.db, 3) if docs else ([], [])
     finally:
         await client.close()
         for proc in procs:
@@ -272,12 +328,22 @@ async def bench(settings: Settings, env: dict[str, str], rounds: int, clients: i
     print(summary(f"peer: Redis PUBLISH -> {clients} SUBSCRIBE", peer))
     if dom_latency and peer:
         print(f"ratio p50 DOM / peer: {pct(dom_latency, 50) / max(pct(peer, 50), 0.001):.1f}x")
+    if docs:
+        web_ms, direct_ms = searched
+        print(
+            f"\nsearch, {docs} transcripts (filled in {fill_s:.1f} s), {len(QUERIES)} queries "
+            "x 3, first page of 20 + count:"
+        )
+        print(summary("through the web (POST /audit/search, HTTP)", web_ms))
+        print(summary("peer: TranscriptStore.search + search_count", direct_ms))
+        print(f"ratio p50 web / direct: {pct(web_ms, 50) / max(pct(direct_ms, 50), 0.001):.1f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--docs", type=int, default=20_000, help="transcripts to search (0: none)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hotline-bench-web-") as tmp:
         env = {
@@ -292,7 +358,7 @@ def main() -> None:
         install.install(settings, settings.flow)
         pbx.start(settings)
         try:
-            asyncio.run(bench(settings, env, args.rounds, args.clients))
+            asyncio.run(bench(settings, env, args.rounds, args.clients, args.docs))
         finally:
             pbx.stop(settings)
             redis_server.stop(settings)

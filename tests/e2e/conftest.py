@@ -117,4 +117,5 @@ async def site(
             await asyncio.wait_for(serving, 10)
             await services.hub.stop()
             await services.redis.aclose()
+            services.access_log.close()
             await running.stop()

@@ -22,6 +22,7 @@ from hotline.config import Settings
 from hotline.recordings.catalogue import Leg, Recording
 from hotline.records import CallRecord, EndReason, QueueVisit
 from hotline.stores import streams
+from hotline.stores.access import AccessLog
 from hotline.stores.keys import KEYS
 from hotline.stores.live import Change
 from hotline.web.context import FORM_TYPE as FORM
@@ -576,7 +577,7 @@ async def test_auditors_need_a_purpose_and_a_working_access_log(web: Web) -> Non
         assert bad.status_code == 400
         ok = await client.post("/audit/purpose", data={"csrf": token, "purpose": "GD-2026-0001"})
         assert ok.status_code == 303
-        assert (await client.get("/audit/calls/not%20a%20call")).status_code == 404
+        assert (await client.get("/audit/calls/not-a-call-id")).status_code == 404
         assert (await client.get("/audit/calls/1796000000.1")).status_code == 404  # unknown
         refused = await client.post("/audit/calls/1796000000.1/unmask", data={"csrf": token})
         assert refused.status_code == 403  # this auditor may not unmask
@@ -599,9 +600,9 @@ async def test_media_serves_only_granted_ids(web: Web, path: str) -> None:
     assert "root:" not in response.text
 
 
-async def test_a_call_view_is_refused_while_it_cannot_be_logged(web: Web, tmp_path: Path) -> None:
-    """Fail closed: this build has no access log (hotline.stores.access), so an auditor's
-    view and playback answer 503 saying why, instead of happening unlogged."""
+async def test_a_call_view_is_refused_when_it_cannot_be_logged(web: Web) -> None:
+    """Fail closed: when the access log cannot be written, an auditor's view, unmask and
+    export answer 503 saying why, instead of happening unlogged."""
     web.services.history.save_calls(
         [
             CallRecord(
@@ -619,17 +620,18 @@ async def test_a_call_view_is_refused_while_it_cannot_be_logged(web: Web, tmp_pa
     async with web.signed_in("jijian01") as client:
         token = await csrf(client)
         await client.post("/audit/purpose", data={"csrf": token, "purpose": "GD-2026-0001"})
-        view = await client.get("/audit/calls/1796000000.7")
-        assert view.status_code == 503
-        assert "hotline.stores.access" in view.text
-        assert "13800000001" not in view.text
-        unmask = await client.post("/audit/calls/1796000000.7/unmask", data={"csrf": token})
-        assert unmask.status_code == 503
-        assert "13800000001" not in unmask.text
-        export = await client.post("/audit/calls/1796000000.7/export", data={"csrf": token})
-        assert export.status_code == 503
-        assert "13800000001" not in export.text
+        web.services.access_log.close()  # its database is gone
+        for response in (
+            await client.get("/audit/calls/1796000000.7"),
+            await client.post("/audit/calls/1796000000.7/unmask", data={"csrf": token}),
+            await client.post("/audit/calls/1796000000.7/export", data={"csrf": token}),
+            await client.post("/audit/search", data={"csrf": token, "q": "x"}),
+        ):
+            assert response.status_code == 503
+            assert "access log" in response.text
+            assert "13800000001" not in response.text
     assert web.services.media == {}  # no recording was granted either
+    web.services.access_log = AccessLog.open(web.services.settings.db)  # for the teardown
 
 
 async def test_bad_forms_get_a_clear_error(web: Web) -> None:

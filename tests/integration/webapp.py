@@ -93,6 +93,7 @@ async def close_web(web: Web) -> None:
     web.services.accounts.close()
     web.services.history.close()
     web.services.transcripts.close()
+    web.services.access_log.close()
 
 
 async def first_events(

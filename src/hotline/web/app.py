@@ -26,6 +26,7 @@ from hotline.ivr import install
 from hotline.ivr.model import Flow
 from hotline.ivr.twilio_app import InMemoryCallEvents, create_twilio_app
 from hotline.stores import redis_server
+from hotline.stores.access import AccessLog
 from hotline.stores.history import History
 from hotline.stores.live import LiveStore
 from hotline.stores.transcripts import TranscriptStore
@@ -67,6 +68,7 @@ def open_services(settings: Settings, hasher: PasswordHasher | None = None) -> S
         accounts=Accounts.open(settings.db, hasher),
         history=History.open(settings.db),
         transcripts=TranscriptStore.open(settings.db),
+        access_log=AccessLog.open(settings.db),
         redis=redis,
         hub=LiveHub(LiveStore(redis)),
         templates=templates(),

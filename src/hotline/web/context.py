@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from hotline.center import Center
 from hotline.config import Settings
 from hotline.ivr.model import Flow
+from hotline.stores.access import AccessLog
 from hotline.stores.history import History
 from hotline.stores.transcripts import TranscriptStore
 from hotline.web import i18n
@@ -47,6 +48,7 @@ class Services:
     accounts: Accounts
     history: History
     transcripts: TranscriptStore
+    access_log: AccessLog
     redis: aredis.Redis
     hub: LiveHub
     templates: Environment

@@ -65,3 +65,24 @@ async def change_user(ctx: Ctx) -> Response:
     except AccountError as exc:
         return await users(ctx, str(exc), 400)
     return RedirectResponse("/admin/users", 303)
+
+
+async def access_log(ctx: Ctx) -> Response:
+    """The access log, 100 entries a page (newest page first), and whether its chain holds."""
+    log = ctx.app.access_log
+    try:
+        page = max(0, int(ctx.query().get("page") or 0))
+    except ValueError:
+        raise BadRequest("page: a number") from None
+    head = log.head()
+    pages = -(-(head[0] if head else 0) // 100)
+    shown = max(0, pages - 1 - page)
+    entries = log.entries(limit=100, offset=shown * 100)
+    return ctx.render(
+        "access.html",
+        entries=list(reversed(entries)),
+        broken=log.verify(),
+        head=head,
+        page=page,
+        pages=pages,
+    )

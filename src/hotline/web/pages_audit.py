@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
 from starlette.responses import RedirectResponse, Response
 
 from hotline.controller.docs import to_doc
 from hotline.metrics.explain import verdict
+from hotline.recordings import redact, turns
 from hotline.recordings.catalogue import Leg
+from hotline.recordings.transcript import Transcript
 from hotline.web import audit, media
 from hotline.web.context import Ctx
 from hotline.web.errors import BadRequest, Forbidden, NotFound, PurposeRequired
@@ -32,7 +35,13 @@ def check_purpose(raw: str, ctx: Ctx) -> str:
 
 async def search_page(ctx: Ctx) -> Response:
     assert ctx.session is not None
-    return ctx.render("search.html", purpose=ctx.session.purpose, hits=None, form={})
+    return ctx.render(
+        "search.html",
+        purpose=ctx.session.purpose,
+        hits=None,
+        form={},
+        queues=ctx.app.flow.queues if ctx.app.flow else {},
+    )
 
 
 async def set_purpose(ctx: Ctx) -> Response:
@@ -47,11 +56,52 @@ CALL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 letters, digits, '.', '_' and '-' only (a path never carries anything else)."""
 
 
-def mask_number(number: str) -> str:
-    """A caller number with its middle hidden: 138****0001 (fewer than 7 digits: all)."""
-    if len(number) < 7:
-        return "*" * len(number)
-    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+mask_number = redact.mask_phone
+
+
+@dataclass(frozen=True, slots=True)
+class ShownWord:
+    text: str
+    start_ms: int
+    masked: bool
+    space: bool = False  # a space before it (between two words not both Chinese)
+
+
+@dataclass(frozen=True, slots=True)
+class ShownTurn:
+    speaker: str  # "rx" / "tx"
+    start_ms: int
+    words: tuple[ShownWord, ...]
+    text: str  # when the leg has no word times
+
+
+def shown_turns(transcripts: list[Transcript], unmask: bool) -> list[ShownTurn]:
+    """The call's turns, each word masked where it is part of a personal number (ID card,
+    mobile, bank card: found on the whole turn, so a number read across words is caught)."""
+    out = []
+    for turn in turns.merge(transcripts):
+        if not turn.words:
+            out.append(
+                ShownTurn(
+                    turn.speaker.value,
+                    turn.start_ms,
+                    (),
+                    turn.text if unmask else redact.mask(turn.text),
+                )
+            )
+            continue
+        starts: list[int] = []
+        text = turns.join_words([w.text for w in turn.words], starts)
+        spans = [] if unmask else [(p.start, p.end) for p in redact.find(text)]
+        words = []
+        end = 0
+        for w, at in zip(turn.words, starts, strict=True):
+            hidden = any(a < at + len(w.text) and at < b for a, b in spans)
+            shown = "*" * len(w.text) if hidden else w.text
+            words.append(ShownWord(shown, w.start_ms, hidden, space=at > end))
+            end = at + len(w.text)
+        out.append(ShownTurn(turn.speaker.value, turn.start_ms, tuple(words), ""))
+    return out
 
 
 def _call_id(ctx: Ctx) -> str:
@@ -69,20 +119,17 @@ async def _call_view(ctx: Ctx, call_id: str, unmasked: bool) -> Response:
     if record is None:
         raise NotFound(ctx.t("audit.no_call"))
     audit.record(ctx, "unmask" if unmasked else "show", call_id)
-    legs = []
-    transcripts = {t.leg: t for t in ctx.app.transcripts.get(call_id)}
-    for rec in ctx.app.history.recordings(call_id):
-        if rec.leg is Leg.MIXED:
-            continue
-        legs.append(
-            {
-                "leg": rec.leg.value,
-                "media": media.grant(ctx, call_id, rec.leg),
-                "duration_ms": rec.duration_ms,
-                "sha256": rec.sha256,
-                "transcript": transcripts.get(rec.leg),
-            }
-        )
+    transcripts = ctx.app.transcripts.get(call_id)
+    legs = [
+        {
+            "leg": rec.leg.value,
+            "media": media.grant(ctx, call_id, rec.leg),
+            "duration_ms": rec.duration_ms,
+            "sha256": rec.sha256,
+        }
+        for rec in ctx.app.history.recordings(call_id)
+        if rec.leg is not Leg.MIXED
+    ]
     flow = ctx.app.flow
     labels = {q.name: q.label for q in flow.queues.values()} if flow else {}
     v = verdict(record, labels=labels)
@@ -95,7 +142,7 @@ async def _call_view(ctx: Ctx, call_id: str, unmasked: bool) -> Response:
         can_unmask=ctx.session.user.can_unmask and not unmasked,
         unmasked=unmasked,
         purpose=ctx.session.purpose,
-        transcript_note=ctx.t("audit.no_redaction"),
+        turns=shown_turns(transcripts, unmasked),
     )
 
 

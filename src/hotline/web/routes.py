@@ -19,6 +19,7 @@ from hotline.web import (
     pages_audit,
     pages_auth,
     pages_board,
+    pages_search,
     static,
 )
 from hotline.web.guard import Handler
@@ -73,6 +74,7 @@ ROUTES: tuple[Route, ...] = (
     _r("/me/command", "POST", pages_agent.me_command, AGENTS, "me_command"),
     # auditors
     _r("/audit/search", "GET", pages_audit.search_page, AUDITORS, "search_page"),
+    _r("/audit/search", "POST", pages_search.search, AUDITORS, "search"),
     _r("/audit/purpose", "POST", pages_audit.set_purpose, AUDITORS, "purpose"),
     _r("/audit/calls/{call_id}", "GET", pages_audit.call_page, AUDITORS, "call"),
     _r("/audit/calls/{call_id}/unmask", "POST", pages_audit.unmask_call, AUDITORS, "unmask"),
@@ -82,6 +84,7 @@ ROUTES: tuple[Route, ...] = (
     _r("/admin/users", "GET", pages_admin.users, ADMINS, "users"),
     _r("/admin/users", "POST", pages_admin.add_user, ADMINS, "add_user"),
     _r("/admin/users/change", "POST", pages_admin.change_user, ADMINS, "change_user"),
+    _r("/admin/access", "GET", pages_admin.access_log, ADMINS, "access_log"),
 )
 
 TWILIO = Route("/twilio", ("POST",), None, SIGNED, "twilio", mount=True)

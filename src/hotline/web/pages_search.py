@@ -1,0 +1,146 @@
+"""Transcript search for auditors: the query and filters come in a POST body (a query may
+hold a phone number: never in a URL), every search is logged with its purpose."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from markupsafe import Markup, escape
+from starlette.responses import Response
+
+from hotline.recordings.catalogue import Leg
+from hotline.recordings.fulltext import QueryError
+from hotline.stores.transcript_search import Hit, SearchFilters
+from hotline.watchdog import CHINA
+from hotline.web import audit
+from hotline.web.context import Ctx
+from hotline.web.errors import BadRequest, Forbidden
+from hotline.web.pages_audit import mask_number
+
+PAGE = 20
+MAX_QUERY = 200
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+CALLER = re.compile(r"[0-9+]{3,20}")
+
+
+def _day_ms(raw: str, ctx: Ctx, end: bool) -> int | None:
+    if not raw:
+        return None
+    if not DATE.fullmatch(raw):
+        raise BadRequest(ctx.t("search.bad_date"))
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(ctx.t("search.bad_date")) from None
+    if end:
+        day += dt.timedelta(days=1)
+    return int(dt.datetime.combine(day, dt.time(0), tzinfo=CHINA).timestamp()) * 1000
+
+
+def filters_of(form: dict[str, str], ctx: Ctx) -> SearchFilters:
+    """The filters as given, each checked: a bad one is a clear 400, never a 500."""
+    queue = form.get("queue", "").strip() or None
+    flow = ctx.app.flow
+    if queue is not None and flow is not None and queue not in flow.queues:
+        raise BadRequest(ctx.t("search.bad_queue"))
+    agent = form.get("agent", "").strip() or None
+    if agent is not None:
+        found = ctx.app.center.agent(agent)
+        if found is None:
+            raise BadRequest(ctx.t("unknown_agent"))
+        agent = found.name
+    caller = form.get("caller", "").strip() or None
+    if caller is not None and not CALLER.fullmatch(caller):
+        raise BadRequest(ctx.t("search.bad_caller"))
+    leg_raw = form.get("leg", "")
+    if leg_raw not in ("", "rx", "tx"):
+        raise BadRequest(ctx.t("search.bad_leg"))
+    since = _day_ms(form.get("from", "").strip(), ctx, end=False)
+    until = _day_ms(form.get("to", "").strip(), ctx, end=True)
+    if since is not None and until is not None and until <= since:
+        raise BadRequest(ctx.t("search.bad_dates"))
+    return SearchFilters(
+        since_ms=since,
+        until_ms=until,
+        queue=queue,
+        agent=agent,
+        caller=caller,
+        leg=Leg(leg_raw) if leg_raw else None,
+    )
+
+
+def highlighted(hit: Hit) -> Markup:
+    """The snippet escaped, its marks in <mark>."""
+    out, at = [], 0
+    for start, end in sorted(hit.marks):
+        if start < at:
+            continue
+        out += [
+            escape(hit.snippet[at:start]),
+            Markup("<mark>"),
+            escape(hit.snippet[start:end]),
+            Markup("</mark>"),
+        ]
+        at = end
+    out.append(escape(hit.snippet[at:]))
+    return Markup("").join(out)
+
+
+async def search(ctx: Ctx) -> Response:
+    assert ctx.session is not None
+    form = await ctx.form()
+    query = form.get("q", "").strip()
+    if len(query) > MAX_QUERY:
+        raise BadRequest(ctx.t("search.too_long"))
+    filters = filters_of(form, ctx)
+    try:
+        page = max(0, min(int(form.get("page") or 0), 1000))
+    except ValueError:
+        raise BadRequest("page: a number") from None
+    unmask = form.get("unmask") == "1"
+    if unmask and not ctx.session.user.can_unmask:
+        raise Forbidden(ctx.t("audit.may_not_unmask"))
+    store = ctx.app.transcripts
+    try:
+        hits = store.search(query, filters, limit=PAGE, offset=page * PAGE)
+        total = store.search_count(query, filters)
+    except QueryError as exc:
+        raise BadRequest(f"{ctx.t('search.bad_query')}: {exc}") from None
+    shown_filters = {
+        k: v
+        for k, v in form.items()
+        if k in ("from", "to", "queue", "agent", "caller", "leg") and v
+    }
+    audit.record(
+        ctx,
+        "unmask" if unmask else "search",
+        query,
+        detail=json.dumps(
+            {"filters": shown_filters, "hits": total, "page": page}, ensure_ascii=False
+        ),
+    )
+    rows: list[dict[str, Any]] = []
+    for hit in hits:
+        h = hit if unmask else hit.masked()
+        rows.append(
+            {
+                "hit": h,
+                "html": highlighted(h),
+                "caller": h.caller if unmask else mask_number(h.caller),
+                "jump": f"{h.leg.value}-{h.start_ms}" if h.start_ms is not None else "",
+            }
+        )
+    return ctx.render(
+        "search.html",
+        purpose=ctx.session.purpose,
+        hits=rows,
+        total=total,
+        form=form,
+        page=page,
+        pages=-(-total // PAGE),
+        unmasked=unmask,
+        queues=ctx.app.flow.queues if ctx.app.flow else {},
+    )
