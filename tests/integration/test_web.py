@@ -494,6 +494,29 @@ async def test_an_agent_acts_on_themself_only(web: Web) -> None:
     )
 
 
+async def test_an_agent_sees_the_watchdog_s_notes_to_her_only(web: Web) -> None:
+    def note(n: int, agent: str, role: str, text: str) -> Change:
+        doc = {"id": f"a{n}#0", "t": 1_796_300_000_000 + n, "to": agent, "role": role,
+               "agent": agent, "alert": f"a{n}", "action": "note_agent", "text": text}  # fmt: skip
+        return Change("note", doc["id"], doc)
+
+    await web.live.apply(
+        [
+            note(1, "王芳", "agent", "单次示忙过长: 王芳"),
+            note(2, "王芳", "supervisor", "给班长的: 王芳"),
+            note(3, "刘洋", "agent", "单次示忙过长: 刘洋"),
+        ]
+    )
+    async with web.signed_in("wangfang") as client:
+        await asyncio.sleep(0.3)  # the hub follows the feed
+        me = (await client.get("/api/me")).json()
+        assert [n["text"] for n in me["notes"]] == ["单次示忙过长: 王芳"]
+        page = await client.get("/me")
+        assert "单次示忙过长: 王芳" in page.text
+        assert "刘洋" not in page.text
+        assert "给班长的" not in page.text
+
+
 async def test_without_a_controller_the_action_fails_clearly(web: Web) -> None:
     async with web.signed_in("banzhang01") as client:
         token = await csrf(client)

@@ -123,6 +123,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "agent.of": ("上限", "of"),
     "agent.episode": ("单次示忙上限", "one busy episode at most"),
     "agent.shift": ("班次", "shift"),
+    "agent.notes": ("督办提醒", "Notes from the watchdog"),
+    "agent.no_notes": ("暂无提醒", "none"),
     "agent.not_logged_in": ("未签入", "not logged in"),
     # the auditor
     "audit.purpose": ("用途（案件/工单号）", "Purpose (case / ticket number)"),

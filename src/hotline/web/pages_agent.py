@@ -54,17 +54,32 @@ def budget(ctx: Ctx, agent: Agent) -> dict[str, Any]:
     }
 
 
+NOTES_SHOWN = 5
+
+
+def my_notes(docs: dict[str, dict[str, Any]], agent: Agent) -> list[dict[str, Any]]:
+    """The watchdog's notes to this agent (escalation step note_agent), newest first."""
+    mine = [
+        {"t": n.get("t"), "text": n.get("text", ""), "alert": n.get("alert", "")}
+        for n in docs.values()
+        if n.get("role") == "agent" and n.get("agent") == agent.name
+    ]
+    return sorted(mine, key=lambda n: n["t"] or 0, reverse=True)[:NOTES_SHOWN]
+
+
 async def me(ctx: Ctx) -> Response:
     agent = _me(ctx)
     reasons = [r for r in ctx.app.center.reasons.values() if not r.supervisor_only]
     state = await ctx.app.hub.state(timeout=2.0)
     doc = state.docs.get("agent", {}).get(agent.name) if state else None
+    notes = my_notes(state.docs.get("note", {}), agent) if state else []
     return ctx.render(
         "agent.html",
         agent=agent,
         reasons=reasons,
         budget=budget(ctx, agent),
         live=doc,
+        notes=notes,
         labels=ctx.t_all("st."),
         redis_error=ctx.app.hub.error,
     )
@@ -74,7 +89,10 @@ async def me_json(ctx: Ctx) -> Response:
     agent = _me(ctx)
     state = await ctx.app.hub.state(timeout=2.0)
     doc = state.docs.get("agent", {}).get(agent.name) if state else None
-    return JSONResponse({"agent": doc, "budget": budget(ctx, agent), "now": ctx.app.clock()})
+    notes = my_notes(state.docs.get("note", {}), agent) if state else []
+    return JSONResponse(
+        {"agent": doc, "budget": budget(ctx, agent), "notes": notes, "now": ctx.app.clock()}
+    )
 
 
 async def me_command(ctx: Ctx) -> Response:

@@ -19,6 +19,16 @@
           meter.setAttribute("class", used >= limit ? "over" : used >= 0.8 * limit ? "warn" : "ok");
         }
       }
+      const list = document.getElementById("notes");
+      if (list && data.notes && data.notes.length) {
+        list.replaceChildren(...data.notes.map((n) => {
+          const li = document.createElement("li");
+          const when = document.createElement("time");
+          when.textContent = new Date(n.t).toLocaleTimeString("zh-CN", {hour12: false});
+          li.append(when, " " + n.text);  // text nodes: a note is never parsed as HTML
+          return li;
+        }));
+      }
       if (status.dataset.status !== st) {
         status.dataset.status = st;
         status.className = "chip st-" + st;
