@@ -16,10 +16,7 @@ so keep :meth:`AccessLog.head` somewhere else (a report, a ticket) to compare la
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from hotline.stores import chain, schema
@@ -89,18 +86,9 @@ def _logged(row: tuple[Any, ...]) -> Logged:
 
 
 @dataclass
-class AccessLog:
-    connection: sqlite3.Connection
-    _lock: threading.Lock
-
-    @classmethod
-    def open(cls, path: Path | str) -> AccessLog:
-        log = cls(schema.connect(path), threading.Lock())
-        schema.migrate(log.connection, COMPONENT, MIGRATIONS, log._lock)
-        return log
-
-    def close(self) -> None:
-        self.connection.close()
+class AccessLog(schema.Store):
+    COMPONENT = COMPONENT
+    MIGRATIONS = MIGRATIONS
 
     def append(self, entry: AccessEntry) -> Logged:
         """Log ENTRY after the last one; :class:`AccessError` if it lacks who/what/when."""
@@ -109,7 +97,7 @@ class AccessLog:
                 raise AccessError(f"an access log entry needs its {name} (it is empty)")
         if not isinstance(entry.t, int) or entry.t < 0:
             raise AccessError(f"t={entry.t!r}: an access log entry needs a time in epoch ms")
-        with schema.transaction(self.connection, self._lock) as conn:
+        with self.tx() as conn:
             last = conn.execute("SELECT hash FROM access_log ORDER BY id DESC LIMIT 1").fetchone()
             digest = chain.link(last[0] if last else chain.GENESIS, entry.fields())
             cur = conn.execute(

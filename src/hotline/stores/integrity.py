@@ -10,10 +10,7 @@ retrying the same leg leaves a row per attempt, which is what an auditor wants t
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 from hotline.recordings.catalogue import Leg
 from hotline.recordings.integrity import Mismatch
@@ -47,22 +44,13 @@ class IntegrityAlert:
 
 
 @dataclass
-class IntegrityAlerts:
-    connection: sqlite3.Connection
-    _lock: threading.Lock
-
-    @classmethod
-    def open(cls, path: Path | str) -> IntegrityAlerts:
-        store = cls(schema.connect(path), threading.Lock())
-        schema.migrate(store.connection, COMPONENT, MIGRATIONS, store._lock)
-        return store
-
-    def close(self) -> None:
-        self.connection.close()
+class IntegrityAlerts(schema.Store):
+    COMPONENT = COMPONENT
+    MIGRATIONS = MIGRATIONS
 
     def add(self, mismatch: Mismatch, *, by: str, at: int) -> int:
         m = mismatch
-        with schema.transaction(self.connection, self._lock) as conn:
+        with self.tx() as conn:
             cur = conn.execute(
                 "INSERT INTO integrity_alerts (call_id, leg, path, expected, actual, reason, "
                 "raised_by, t_raised) VALUES (?,?,?,?,?,?,?,?)",

@@ -15,8 +15,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar, Self
 
 
 class SchemaError(Exception):
@@ -88,3 +90,40 @@ def migrate(
                 (component, n),
             )
     return len(scripts)
+
+
+@dataclass
+class Store:
+    """A component's store in the shared SQLite file: one connection and its lock.
+
+    A subclass names its ``COMPONENT`` and ``MIGRATIONS``; ``open`` connects and migrates::
+
+        class Notes(Store):
+            COMPONENT, MIGRATIONS = "notes", ("CREATE TABLE notes (...)",)
+
+        notes = Notes.open(settings.db)
+        with notes.tx() as conn: ...          # BEGIN IMMEDIATE ... COMMIT
+    """
+
+    connection: sqlite3.Connection
+    _lock: threading.Lock
+
+    COMPONENT: ClassVar[str] = ""
+    MIGRATIONS: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def connect(cls, path: Path | str) -> sqlite3.Connection:
+        """The connection the store uses (a subclass may register SQL functions on it)."""
+        return connect(path)
+
+    @classmethod
+    def open(cls, path: Path | str) -> Self:
+        store = cls(cls.connect(path), threading.Lock())
+        migrate(store.connection, cls.COMPONENT, cls.MIGRATIONS, store._lock)
+        return store
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.connection, self._lock)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,18 +113,13 @@ def delete_rows(conn: sqlite3.Connection, call_id: str) -> int:
 
 
 @dataclass
-class TranscriptStore:
-    connection: sqlite3.Connection
-    _lock: threading.Lock
+class TranscriptStore(schema.Store):
+    COMPONENT = COMPONENT
+    MIGRATIONS = MIGRATIONS
 
     @classmethod
-    def open(cls, path: Path | str) -> TranscriptStore:
-        store = cls(prepare(schema.connect(path)), threading.Lock())
-        schema.migrate(store.connection, COMPONENT, MIGRATIONS, store._lock)
-        return store
-
-    def close(self) -> None:
-        self.connection.close()
+    def connect(cls, path: Path | str) -> sqlite3.Connection:
+        return prepare(schema.connect(path))
 
     def save(self, transcript: Transcript) -> None:
         """Insert or replace the transcript of (call_id, leg)."""
@@ -134,7 +128,7 @@ class TranscriptStore:
     def save_many(self, transcripts: Iterable[Transcript]) -> int:
         """Insert or replace many in one transaction; how many."""
         rows = [_row(t) for t in transcripts]
-        with schema.transaction(self.connection, self._lock) as conn:
+        with self.tx() as conn:
             # DELETE, then INSERT: a REPLACE would skip the delete trigger (SQLite fires
             # delete triggers on REPLACE only with recursive_triggers) and leave the old
             # words in the index
@@ -156,7 +150,7 @@ class TranscriptStore:
 
     def delete(self, call_id: str) -> int:
         """Delete the call's transcripts (both legs); how many rows."""
-        with schema.transaction(self.connection, self._lock) as conn:
+        with self.tx() as conn:
             return delete_rows(conn, call_id)
 
     def count(self) -> int:

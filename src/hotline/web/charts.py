@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from hotline.agents.status import PauseKind, PausePolicy
+from hotline.agents import timeline
+from hotline.agents.status import PausePolicy
 from hotline.metrics.timefmt import local
 from hotline.records import AgentChange
 
@@ -34,7 +35,7 @@ class Hour:
 class Segment:
     start: int
     end: int
-    state: str  # ready, talking, busy, break, forced
+    state: str  # ready, talking, wrap_up, busy, break, forced
 
 
 def _svg(width: int, height: int, body: Iterable[str], label: str) -> str:
@@ -154,57 +155,34 @@ def waits_svg(
 def agent_segments(
     changes: Iterable[AgentChange], policy: PausePolicy, t0: int, t1: int
 ) -> dict[str, list[Segment]]:
-    """Each agent's logged-in time in [t0, t1) as segments of one state.
+    """Each agent's logged-in time in [t0, t1) as segments of one state, from the same
+    timeline the shift report and the metrics read (:mod:`hotline.agents.timeline`).
 
     ``changes``: the journal from before ``t0`` (the state at t0 needs the last login).
-    An agent is paused when paused in every queue it is in (as the shift report counts).
     """
     per_agent: dict[str, list[AgentChange]] = {}
     for change in sorted(changes, key=lambda c: c.t):
         per_agent.setdefault(change.agent, []).append(change)
     out: dict[str, list[Segment]] = {}
     for name, entries in per_agent.items():
-        members: dict[str, tuple[bool, str, int]] = {}
-        talking = False
-        segments: list[Segment] = []
-        points: list[AgentChange | None] = [None, *entries, None]
-        for c, nxt in itertools.pairwise(points):
-            if c is not None:
-                if c.kind == "login":
-                    members[c.queue] = (False, "", c.t)
-                elif c.kind == "logout":
-                    for q in [c.queue] if c.queue else list(members):
-                        members.pop(q, None)
-                elif c.kind in ("pause", "unpause"):
-                    for q in [c.queue] if c.queue or not members else list(members):
-                        members[q] = (c.kind == "pause", c.reason if c.kind == "pause" else "", c.t)
-                elif c.kind == "connect":
-                    talking = True
-                elif c.kind in ("complete", "logout"):
-                    talking = False
-            start = c.t if c is not None else t0
-            end = nxt.t if nxt is not None else t1
-            lo, hi = max(start, t0), min(end, t1)
-            if hi <= lo or not members:
-                continue
-            if talking:
-                state = "talking"
-            elif all(m[0] for m in members.values()):
-                reason = max(members.values(), key=lambda m: m[2])[1]
-                state = {
-                    PauseKind.BUSY: "busy",
-                    PauseKind.BREAK: "break",
-                    PauseKind.FORCED: "forced",
-                }[policy.kind(True, reason, None)]
+        merged: list[Segment] = []
+        for seg in timeline.segments(entries, policy, start=t0, end=t1):
+            state = _STATES[seg.activity] if seg.pause is None else seg.pause.kind
+            if merged and merged[-1].state == state and merged[-1].end == seg.start:
+                merged[-1] = Segment(merged[-1].start, seg.end, state)
             else:
-                state = "ready"
-            if segments and segments[-1].state == state and segments[-1].end == lo:
-                segments[-1] = Segment(segments[-1].start, hi, state)
-            else:
-                segments.append(Segment(lo, hi, state))
-        if segments:
-            out[name] = segments
+                merged.append(Segment(seg.start, seg.end, state))
+        if merged:
+            out[name] = merged
     return out
+
+
+_STATES = {
+    timeline.Activity.TALK: "talking",
+    timeline.Activity.ACW: "wrap_up",
+    timeline.Activity.READY: "ready",
+    timeline.Activity.PAUSED: "busy",  # (a paused segment has its pause's kind)
+}
 
 
 def waiting_steps(spans: Iterable[tuple[int, int]], t0: int, t1: int) -> list[tuple[int, int]]:
