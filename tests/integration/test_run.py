@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,10 +14,13 @@ import time
 
 import httpx2 as httpx
 
+from hotline.ami.client import AMIClient
 from hotline.config import Settings
 from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
 from tests.conftest import free_port
+from tests.integration.test_ivr_calls import dial
+from tests.speech import mandarin_dir
 
 
 def hotline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -27,6 +32,29 @@ def hotline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
         timeout=60,
         check=False,
     )
+
+
+async def mandarin_call(settings: Settings) -> str:
+    """A call to the operator queue (0) that says tests' Mandarin complaint once answered.
+
+    The simulated traffic keeps the agents busy: the call gets a member of its own and the
+    queue's priority (QUEUE_PRIO), so it is answered at once and the sentence is recorded.
+    """
+    spool = settings.pbx_dir / "spool"
+    shutil.copy(mandarin_dir() / "complaint-8k.wav", spool / "test-zh-complaint.wav")
+    client = AMIClient(pbx.endpoint(settings))
+    await client.connect()
+    try:
+        await client.action(
+            "QueueAdd",
+            {"Queue": "intake", "Interface": "Local/9901@hotline-test-agent/n",
+             "MemberName": "测试坐席"},
+        )  # fmt: skip
+        speech = "/srv/hotline/spool/test-zh-complaint"
+        return await dial(client, "1-0-w", NO_INPUT_WAIT="6", TALK="4", __AGENT_TALK="25",
+                          QUEUE_PRIO="10", SPEECH=speech)  # fmt: skip
+    finally:
+        await client.close()
 
 
 def test_run_shows_live_calls_and_agents_then_stops_on_sigint(other_env: dict[str, str]) -> None:
@@ -44,6 +72,8 @@ def test_run_shows_live_calls_and_agents_then_stops_on_sigint(other_env: dict[st
             "3",
             "--web-port",
             str(web_port),
+            "--stt-engine",
+            "whisper",  # the Mandarin call below (the only Vosk model here is Korean)
         ],
         env={**os.environ, **other_env},
         stdout=subprocess.PIPE,
@@ -92,6 +122,25 @@ def test_run_shows_live_calls_and_agents_then_stops_on_sigint(other_env: dict[st
             assert time.monotonic() < deadline, status
             time.sleep(1)
         assert "0 dead-lettered" in status
+
+        # a citizen says a Mandarin sentence into the running system: it is transcribed per
+        # speaker and an auditor finds the call by a 2-character word
+        uid = asyncio.run(mandarin_call(settings))
+        db_env = {**other_env, "HOTLINE_DB": str(settings.db)}
+        deadline = time.monotonic() + 120
+        while True:
+            search = hotline(db_env, "transcripts", "search", "物业", "--purpose", "测试-run",
+                             "--format", "json")  # fmt: skip
+            assert search.returncode == 0, search.stderr
+            if uid in search.stdout:
+                break
+            assert time.monotonic() < deadline, (
+                hotline(db_env, "calls", "show", uid).stdout,
+                hotline(db_env, "transcripts", "show", uid, "--purpose", "测试-run").stdout,
+            )
+            time.sleep(2)
+        shown = hotline(db_env, "transcripts", "show", uid, "--purpose", "测试-run")
+        assert "市民" in shown.stdout, shown.stdout
         # the web app: the first admin's login (printed once) shows the same traffic live
         assert f"web         http://127.0.0.1:{web_port}/" in report
         found = re.search(r"first login: (\S+) / (\S+)", report)
@@ -110,7 +159,7 @@ def test_run_shows_live_calls_and_agents_then_stops_on_sigint(other_env: dict[st
             )
             assert signed.status_code == 303, signed.text
             live = web.get("/api/live").json()
-            assert len(live["docs"]["agent"]) == 3
+            assert len(live["docs"]["agent"]) == 4  # 3 simulated, and the Mandarin call's own
             assert web.get("/healthz").text == "ok"
 
         proc.send_signal(signal.SIGINT)
