@@ -38,7 +38,7 @@ async def mandarin_call(settings: Settings) -> str:
     """A call to the operator queue (0) that says tests' Mandarin complaint once answered.
 
     The simulated traffic keeps the agents busy: the call gets a member of its own and the
-    queue's priority (QUEUE_PRIO), so it is answered at once and the sentence is recorded.
+    queue's priority (QUEUE_PRIO), and the citizen speaks only once bridged (WAIT_BRIDGE).
     """
     spool = settings.pbx_dir / "spool"
     shutil.copy(mandarin_dir() / "complaint-8k.wav", spool / "test-zh-complaint.wav")
@@ -51,7 +51,7 @@ async def mandarin_call(settings: Settings) -> str:
              "MemberName": "测试坐席"},
         )  # fmt: skip
         speech = "/srv/hotline/spool/test-zh-complaint"
-        return await dial(client, "1-0-w", NO_INPUT_WAIT="6", TALK="4", __AGENT_TALK="25",
+        return await dial(client, "1-0", WAIT_BRIDGE="1", TALK="4", __AGENT_TALK="30",
                           QUEUE_PRIO="10", SPEECH=speech)  # fmt: skip
     finally:
         await client.close()
