@@ -14,7 +14,7 @@ from typing import Any
 from hotline.commands import Command, Verb
 from hotline.config import Settings
 from hotline.controller.core import wall_ms
-from hotline.controller_cli import CLIError, _since, _when, send_command
+from hotline.controller_cli import CLIError, local_when, send_command, since_ms
 from hotline.stores.history import History
 
 STATES = ("open", "acknowledged", "closed")
@@ -50,7 +50,7 @@ def _row(a: dict[str, Any]) -> str:
     value = a["value"] // 1000 if a.get("unit") == "ms" else a.get("value")
     unit = "s" if a.get("unit") == "ms" else ""
     return (
-        f"{_when(a['t_raised']):<14} {a['severity']:<8} {a['state']:<12} {a['agent']:<10} "
+        f"{local_when(a['t_raised']):<14} {a['severity']:<8} {a['state']:<12} {a['agent']:<10} "
         f"{a.get('label', a['rule']):<14} {value}{unit:<2} {missed:>3} missed  {a['id']}"
     )
 
@@ -72,7 +72,7 @@ def run_alerts(settings: Settings, args: argparse.Namespace) -> int:
             print(json.dumps(doc, ensure_ascii=False, indent=2))
             return 0
         state = None if args.state == "all" else args.state
-        docs = history.alerts(args.agent, since=_since(args.since), state=state)
+        docs = history.alerts(args.agent, since=since_ms(args.since), state=state)
     finally:
         history.close()
     if args.format == "json":

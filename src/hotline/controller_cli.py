@@ -107,13 +107,13 @@ def run_controller(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _when(ms: int | None) -> str:
+def local_when(ms: int | None) -> str:
     if ms is None:
         return "-"
     return dt.datetime.fromtimestamp(ms / 1000, SHANGHAI).strftime("%m-%d %H:%M:%S")
 
 
-def _since(text: str | None) -> int:
+def since_ms(text: str | None) -> int:
     if not text:
         day = dt.datetime.now(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
         return int(day.timestamp() * 1000)
@@ -137,7 +137,7 @@ def run_calls(settings: Settings, args: argparse.Namespace) -> int:
                 raise CLIError(f"no call {args.call_id!r}")
             print(json.dumps(doc, ensure_ascii=False, indent=2))
             return 0
-        docs = [call_doc(r) for r in history.calls(since=_since(args.since))]
+        docs = [call_doc(r) for r in history.calls(since=since_ms(args.since))]
         docs += sorted(asyncio.run(_live_calls(settings)).values(), key=lambda d: d["call_id"])
     finally:
         history.close()
@@ -149,7 +149,7 @@ def run_calls(settings: Settings, args: argparse.Namespace) -> int:
     for d in docs:
         wait = (d["t_answer"] - d["t_q"]) / 1000 if d["t_answer"] and d["t_q"] else None
         print(
-            f"{d['call_id']:<28} {_when(d['t_arrival'] or d['t_q']):<14} {d['caller']:<12} "
+            f"{d['call_id']:<28} {local_when(d['t_arrival'] or d['t_q']):<14} {d['caller']:<12} "
             f"{d['queue']:<12} {f'{wait:.1f}' if wait is not None else '-':>6} "
             f"{d['agent'] or '-':<12} {d['end_reason'] or 'in progress':<18} {d['ivr_path']}"
         )

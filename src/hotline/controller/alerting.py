@@ -25,7 +25,7 @@ from hotline.controller.agent_actions import carry_out
 from hotline.controller.docs import to_doc
 from hotline.records import AgentChange
 from hotline.stores.live import Change
-from hotline.watchdog import Action, Alert, LifecycleError, Step, StepAction
+from hotline.watchdog import Action, Alert, LifecycleError, Step, StepAction, engine
 from hotline.watchdog.alerts import lifecycle_of, step
 
 if TYPE_CHECKING:
@@ -37,7 +37,8 @@ ACTIONS = {
     Verb.CLOSE: Action.CLOSE,
     Verb.REOPEN: Action.REOPEN,
 }
-KEEP_MS = 26 * 3600_000  # lifecycles and steps restored at start, notes kept: a day and more
+# lifecycles and steps restored at start, notes kept: as long as the engine keeps its journal
+KEEP_MS = engine.KEEP_MS
 WATCHDOG = "watchdog"  # the actor of escalation steps in the journal
 
 

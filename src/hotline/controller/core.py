@@ -49,6 +49,7 @@ from hotline.timestamps import event_ms
 from hotline.watchdog import CHINA, Alert, Watchdog, resynced
 
 log = logging.getLogger(__name__)
+LAG_SAMPLE = 32  # the event lag is measured on the first event and every 32nd after
 
 
 def wall_ms() -> int:
@@ -123,7 +124,7 @@ class Controller:
         self.announced: dict[str, int] = {}  # alert id -> t_raised: journaled as raised
         self.steps_done: set[str] = set()  # escalation steps carried out (Step.id)
         self.notes: dict[str, int] = {}  # escalation notes on the live store -> when
-        self.event_lag_ms = 0  # wall clock at handling − the last event's Timestamp
+        self.event_lag_ms = 0  # wall clock at handling − a recent event's Timestamp
 
     # -- running ---------------------------------------------------------------------------
 
@@ -181,10 +182,11 @@ class Controller:
         async for event in events:
             async with self.lock:
                 self.apply(event)
-            stamp = event_ms(event)
-            if stamp is not None:
-                self.event_lag_ms = self.clock() - stamp
             handled += 1
+            if handled % LAG_SAMPLE == 1:  # a sample is enough for /metrics: off the hot path
+                stamp = event_ms(event)
+                if stamp is not None:
+                    self.event_lag_ms = self.clock() - stamp
             if handled % 64 == 0:
                 # a backlog (after a resync) would otherwise run without a pause: let the
                 # flusher publish now and then (measured: p99 publish 962 ms -> 219 ms)
