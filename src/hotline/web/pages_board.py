@@ -12,7 +12,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from hotline.agents.status import PausePolicy
-from hotline.commands import Command, Verb
+from hotline.commands import Verb
 from hotline.metrics.params import Params
 from hotline.metrics.populations import Population, classify
 from hotline.metrics.report import compute
@@ -21,7 +21,7 @@ from hotline.records import CallRecord
 from hotline.watchdog import CHINA
 from hotline.watchdog.shifts import local_day
 from hotline.web import board, charts
-from hotline.web.commands import new_id, reply_json, send
+from hotline.web.commands import agent_verb, issue
 from hotline.web.context import Ctx
 from hotline.web.errors import BadRequest, Forbidden, Unavailable
 from hotline.web.hub import RELOAD, Update
@@ -236,41 +236,19 @@ async def _charts(ctx: Ctx, scope: Scope) -> str:
     return html
 
 
-SUPERVISOR_VERBS = {
-    "pause": Verb.PAUSE,
-    "unpause": Verb.UNPAUSE,
-    "logout": Verb.LOGOUT,
-    "login": Verb.LOGIN,
-}
-
-
 async def act_on_agent(ctx: Ctx) -> Response:
     """A supervisor's forced pause (reason ``forced`` unless another is named), unpause,
     logout or login of an agent in their scope; journaled as the supervisor's."""
     assert ctx.session is not None
     form = await ctx.form()
-    verb = SUPERVISOR_VERBS.get(form.get("action", ""))
-    if verb is None:
-        raise BadRequest(f"unknown action {form.get('action')!r}")
+    verb = agent_verb(form)
     agent = ctx.app.center.agent(form.get("agent", ""))
     if agent is None:
         raise BadRequest(ctx.t("unknown_agent"))
     if not scope_of(ctx.session.user).sees_agent(agent.name, ctx.app.center):
         raise Forbidden(ctx.t("not_in_scope"))
     reason = (form.get("reason") or "forced") if verb is Verb.PAUSE else None
-    command = Command(
-        new_id(),
-        verb,
-        agent.ext,
-        ctx.session.user.username,
-        reason=reason,
-        supervisor=True,
-        issued_at=ctx.app.clock(),
-    )
-    return reply_json(await send(ctx, command))
-
-
-ALERT_VERBS = {"ack": Verb.ACKNOWLEDGE, "close": Verb.CLOSE, "reopen": Verb.REOPEN}
+    return await issue(ctx, verb, agent.ext, reason=reason, supervisor=True)
 
 
 async def _alert_command(ctx: Ctx, verb: Verb) -> Response:
@@ -291,17 +269,7 @@ async def _alert_command(ctx: Ctx, verb: Verb) -> Response:
         raise BadRequest(ctx.t("alert.unknown"))
     if not board.doc_visible("alert", alert_id, doc, scope_of(ctx.session.user), ctx.app.center):
         raise Forbidden(ctx.t("not_in_scope"))
-    command = Command(
-        new_id(),
-        verb,
-        "",
-        ctx.session.user.username,
-        supervisor=True,
-        issued_at=ctx.app.clock(),
-        alert=alert_id,
-        comment=comment,
-    )
-    return reply_json(await send(ctx, command))
+    return await issue(ctx, verb, supervisor=True, alert=alert_id, comment=comment)
 
 
 async def ack_alert(ctx: Ctx) -> Response:
@@ -319,13 +287,4 @@ async def switch_notice(ctx: Ctx) -> Response:
     known = ctx.app.flow.announcements if ctx.app.flow else {}
     if notice and notice not in known:
         raise BadRequest(ctx.t("notice.unknown"))
-    command = Command(
-        new_id(),
-        Verb.NOTICE,
-        "",
-        ctx.session.user.username,
-        supervisor=True,
-        issued_at=ctx.app.clock(),
-        notice=notice,
-    )
-    return reply_json(await send(ctx, command))
+    return await issue(ctx, Verb.NOTICE, supervisor=True, notice=notice)
