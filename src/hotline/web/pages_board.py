@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from hotline.agents.status import PausePolicy
 from hotline.commands import Verb
 from hotline.metrics.params import Params
-from hotline.metrics.populations import Population, classify
+from hotline.metrics.populations import Population
 from hotline.metrics.report import compute
 from hotline.metrics.timefmt import GroupBy
 from hotline.records import CallRecord
@@ -136,13 +136,9 @@ async def stats(ctx: Ctx) -> Response:
     assert ctx.session is not None
     scope = scope_of(ctx.session.user)
     start, now, records = _today(ctx)
-    mine = [r for r in records if scope.sees_queue(_queue(r), ctx.app.center)]
+    mine = [r for r in records if scope.sees_queue(r.first_queue, ctx.app.center)]
     figures = board.queue_figures(mine, Params(), since=start, until=now + 1)
     return JSONResponse({"now": now, "since": start, "queues": figures})
-
-
-def _queue(record: CallRecord) -> str:
-    return str(record.first_queue or (record.visits[0].queue if record.visits else ""))
 
 
 async def charts_fragment(ctx: Ctx) -> Response:
@@ -161,7 +157,7 @@ async def charts_fragment(ctx: Ctx) -> Response:
 async def _charts(ctx: Ctx, scope: Scope) -> str:
     center = ctx.app.center
     start, now, records = _today(ctx)
-    records = [r for r in records if scope.sees_queue(_queue(r), center)]
+    records = [r for r in records if scope.sees_queue(r.first_queue, center)]
     params = Params()
     report = compute(records, params, by=GroupBy.HOUR, since=start, until=now + 1)
     hours = [
@@ -173,15 +169,6 @@ async def _charts(ctx: Ctx, scope: Scope) -> str:
         )
         for g in report.groups
     ]
-    answered, abandoned = [], []
-    for r in records:
-        v = classify(r, params)
-        if v.t_interval is None or v.t_interval < start or v.wait_ms is None:
-            continue
-        if Population.A in v.populations:
-            answered.append(v.wait_ms)
-        elif Population.AB in v.populations:
-            abandoned.append(v.wait_ms)
     # from 12 h before the window: the last login of everyone still logged in (a shift is
     # shorter), so each row starts in the right state
     journal = ctx.app.history.journal(since=now - TIMELINE_MS - 12 * 3600_000, until=now + 1)
@@ -219,7 +206,10 @@ async def _charts(ctx: Ctx, scope: Scope) -> str:
                 [t("chart.requests"), t("chart.answered"), t("chart.rate")],
             ),
             charts.waits_svg(
-                answered, abandoned, t("chart.waits"), [t("chart.answered"), t("chart.abandoned")]
+                report.waits["answered"].values(),
+                report.waits["abandoned"].values(),
+                t("chart.waits"),
+                [t("chart.answered"), t("chart.abandoned")],
             ),
             charts.timeline_svg(
                 sorted(segments.items()),
