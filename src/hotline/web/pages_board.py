@@ -120,7 +120,9 @@ async def live_json(ctx: Ctx) -> Response:
     return JSONResponse({"seq": state.seq, "now": ctx.app.clock(), "docs": docs})
 
 
-def _today(ctx: Ctx) -> tuple[int, int, list[CallRecord]]:
+def _today(ctx: Ctx) -> tuple[int, int, int, list[CallRecord]]:
+    """The start of today, now, when the day's calls were read, and those calls: read from
+    the history at most once per STATS_TTL_MS for every page of this process."""
     now = ctx.app.clock()
     start = day_start(now)
     key = "today"
@@ -128,16 +130,29 @@ def _today(ctx: Ctx) -> tuple[int, int, list[CallRecord]]:
     if cached is None or now - cached[0] > STATS_TTL_MS:
         cached = (now, ctx.app.history.calls(since=start - 3600_000, until=now + 1))
         ctx.app.cache[key] = cached
-    return start, now, list(cached[1])
+    return start, now, cached[0], list(cached[1])
+
+
+def today_figures(ctx: Ctx, scope: Scope) -> tuple[int, int, dict[str, dict[str, Any]]]:
+    """Today's figures per queue in ``scope`` (and over them all: "*"), with the day's start
+    and now. Computed once per read of the day's calls and scope (a day of calls takes a
+    few hundred ms, in the event loop), not once per wallboard and poll."""
+    start, now, read_at, records = _today(ctx)
+    key = f"stats:{json.dumps(scope.to_json(), sort_keys=True)}"
+    cached = ctx.app.cache.get(key)
+    if cached is None or cached[0] != read_at:
+        mine = [r for r in records if scope.sees_queue(r.first_queue, ctx.app.center)]
+        # the calls read end at read_at: a later bound would find nothing more
+        figures = board.queue_figures(mine, Params(), since=start, until=read_at + 1)
+        cached = (read_at, figures)
+        ctx.app.cache[key] = cached
+    return start, now, cached[1]
 
 
 async def stats(ctx: Ctx) -> Response:
     """Today's figures per queue in scope (and over them all: "*")."""
     assert ctx.session is not None
-    scope = scope_of(ctx.session.user)
-    start, now, records = _today(ctx)
-    mine = [r for r in records if scope.sees_queue(r.first_queue, ctx.app.center)]
-    figures = board.queue_figures(mine, Params(), since=start, until=now + 1)
+    start, now, figures = today_figures(ctx, scope_of(ctx.session.user))
     return JSONResponse({"now": now, "since": start, "queues": figures})
 
 
@@ -156,7 +171,7 @@ async def charts_fragment(ctx: Ctx) -> Response:
 
 async def _charts(ctx: Ctx, scope: Scope) -> str:
     center = ctx.app.center
-    start, now, records = _today(ctx)
+    start, now, _, records = _today(ctx)
     records = [r for r in records if scope.sees_queue(r.first_queue, center)]
     params = Params()
     report = compute(records, params, by=GroupBy.HOUR, since=start, until=now + 1)
