@@ -505,6 +505,26 @@ async def test_alerts_are_handled_with_a_comment_in_scope(web: Web) -> None:
     )
 
 
+async def test_an_alert_no_longer_live_is_found_in_the_history(web: Web) -> None:
+    stored = {"id": "long_pause/王芳/1795", "rule": "long_pause", "agent": "王芳",
+              "team": "team-a", "severity": "warning", "start": 1, "end": 2, "t_raised": 1,
+              "state": "acknowledged"}  # fmt: skip
+    theirs = {**stored, "id": "long_pause/刘洋/1795", "agent": "刘洋", "team": "team-b"}
+    web.services.history.save_alerts([stored, theirs])
+    async with Controller(web) as controller, web.signed_in("banzhang01") as client:
+        token = await csrf(client)
+        closed = await client.post(
+            "/alerts/close", data={"csrf": token, "alert": stored["id"], "comment": "已处理"}
+        )
+        assert closed.status_code == 200, closed.text
+        refused = await client.post(
+            "/alerts/close", data={"csrf": token, "alert": theirs["id"], "comment": "x"}
+        )
+        assert refused.status_code == 403
+    [sent] = controller.got
+    assert (sent.verb, sent.alert, sent.comment) == (Verb.CLOSE, stored["id"], "已处理")
+
+
 async def test_an_agent_acts_on_themself_only(web: Web) -> None:
     async with Controller(web) as controller, web.signed_in("wangfang") as client:
         page = await client.get("/me")

@@ -267,9 +267,8 @@ async def _alert_command(ctx: Ctx, verb: Verb) -> Response:
         raise BadRequest(ctx.t("alert.comment_long"))
     state = await ctx.app.hub.state()
     doc = state.docs.get("alert", {}).get(alert_id) if state else None
-    if doc is None:
-        stored = [a for a in ctx.app.history.alerts() if a.get("id") == alert_id]
-        doc = stored[0] if stored else None
+    if doc is None:  # no longer live: the stored one
+        doc = ctx.app.history.alert(alert_id)
     if doc is None:
         raise BadRequest(ctx.t("alert.unknown"))
     if not board.doc_visible("alert", alert_id, doc, scope_of(ctx.session.user), ctx.app.center):
