@@ -57,9 +57,6 @@ CALL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 letters, digits, '.', '_' and '-' only (a path never carries anything else)."""
 
 
-mask_number = redact.mask_phone
-
-
 @dataclass(frozen=True, slots=True)
 class ShownWord:
     text: str
@@ -147,7 +144,7 @@ async def _call_view(ctx: Ctx, call_id: str, unmasked: bool) -> Response:
         call=record,
         legs=legs,
         verdict=v.en if ctx.lang == "en" else v.zh,
-        caller=record.caller if unmasked else mask_number(record.caller),
+        caller=record.caller if unmasked else redact.mask_phone(record.caller),
         can_unmask=ctx.session.user.can_unmask and not unmasked,
         unmasked=unmasked,
         purpose=ctx.session.purpose,
@@ -176,8 +173,8 @@ async def export_call(ctx: Ctx) -> Response:
     audit.record(ctx, "export", call_id)
     doc = to_doc(record)
     if not ctx.session.user.can_unmask:
-        doc["caller"] = mask_number(record.caller)
-        doc["callback_number"] = mask_number(record.callback_number)
+        doc["caller"] = redact.mask_phone(record.caller)
+        doc["callback_number"] = redact.mask_phone(record.callback_number)
     v = verdict(record)
     body = {
         "call": doc,
