@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,12 +21,11 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from hotline.ami.client import AMIClient
 from hotline.config import Settings
-from hotline.web.app import create_app, open_services
 from hotline.web.context import Services
 from tests.conftest import free_port
 from tests.integration.conftest import ami, pbx_running, redis_url  # noqa: F401 (fixtures)
 from tests.integration.test_controller import Running
-from tests.integration.webapp import FAST_HASHER, PASSWORD, USERS
+from tests.integration.webapp import PASSWORD, close_web, make_web
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
 CHROMIUM_ARGS = [
@@ -90,13 +89,11 @@ async def site(
     position = {"offset": st.st_size, "identity": [st.st_dev, st.st_ino]}
     await running.redis.set("hotline:queuelog:position", json.dumps(position))
     await running.start()
-    services = open_services(replace(pbx_running, db=db, redis_url=redis_url), FAST_HASHER)
-    for name, spec in USERS.items():
-        services.accounts.add(name, PASSWORD, now=services.clock(), **spec)  # type: ignore[arg-type]
+    web = await make_web(pbx_running, db, redis_url)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(services),
+            web.app,
             host="127.0.0.1",
             port=port,
             log_level="warning",
@@ -110,12 +107,10 @@ async def site(
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            yield Site(f"http://127.0.0.1:{port}", services, running, browser)
+            yield Site(f"http://127.0.0.1:{port}", web.services, running, browser)
         finally:
             await browser.close()
             server.should_exit = True
             await asyncio.wait_for(serving, 10)
-            await services.hub.stop()
-            await services.redis.aclose()
-            services.access_log.close()
+            await close_web(web)
             await running.stop()

@@ -10,33 +10,13 @@ import pytest
 
 from hotline.ami.client import AMIClient
 from hotline.recordings.catalogue import Leg
-from hotline.recordings.transcript import Transcript, Word
 from tests.e2e.conftest import Site
 from tests.integration import bed
 from tests.integration.test_controller import wait_calls_done
 from tests.integration.test_ivr_calls import dial
+from tests.integration.webapp import AGENT_WORDS, CALLER_WORDS, fixture_transcript
 
 pytestmark = pytest.mark.asyncio
-
-
-def fixture_transcript(
-    call_id: str, leg: Leg, words: list[tuple[str, int, int]], sha256: str
-) -> Transcript:
-    """A transcript WRITTEN BY THE TEST for a really recorded call: the STT engine is not
-    what this test is about (its own tests run it); the audio, the catalogue, the search,
-    the access log and the player are real."""
-    return Transcript(
-        call_id=call_id,
-        leg=leg,
-        engine="test-fixture",
-        model="none",
-        language="zh",
-        text="".join(w for w, _, _ in words),
-        words=tuple(Word(w, a, b, 1.0) for w, a, b in words),
-        duration_ms=max(b for _, _, b in words),
-        audio_sha256=sha256,
-        t_done=int(time.time() * 1000),
-    )
 
 
 async def test_an_auditor_searches_opens_and_plays_a_call(
@@ -51,27 +31,8 @@ async def test_an_auditor_searches_opens_and_plays_a_call(
         await asyncio.sleep(0.2)
     by_leg = {r.leg: r for r in legs}
     store = site.services.transcripts
-    store.save(
-        fixture_transcript(
-            uid,
-            Leg.CALLER,
-            [
-                ("您好", 300, 700),
-                ("我", 800, 900),
-                ("被", 900, 1000),
-                ("拖欠", 1000, 1400),
-                ("工资", 1400, 1800),
-                ("电话", 2000, 2300),
-                ("13812345678", 2300, 3000),
-            ],
-            by_leg[Leg.CALLER].sha256,
-        )
-    )
-    store.save(
-        fixture_transcript(
-            uid, Leg.AGENT, [("请", 1900, 2000), ("讲", 2000, 2200)], by_leg[Leg.AGENT].sha256
-        )
-    )
+    store.save(fixture_transcript(uid, Leg.CALLER, CALLER_WORDS, by_leg[Leg.CALLER].sha256))
+    store.save(fixture_transcript(uid, Leg.AGENT, AGENT_WORDS, by_leg[Leg.AGENT].sha256))
 
     page = await site.signed_in("zhijian01")
     assert page.url.endswith("/audit/search")

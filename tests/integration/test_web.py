@@ -29,6 +29,7 @@ from hotline.web.context import FORM_TYPE as FORM
 from hotline.web.errors import IntegrityFailure, NotFound
 from hotline.web.guard import CSP, DENIED, SESSION_COOKIE
 from hotline.web.media import verified
+from hotline.web.pages_board import day_start
 from hotline.web.roles import ROLES, Role
 from hotline.web.routes import ROUTES, TWILIO, Route
 from tests.integration.webapp import (
@@ -312,6 +313,44 @@ async def test_metrics_with_a_bearer_token(
         await close_web(web)
 
 
+async def test_today_s_figures_on_the_wallboard_and_in_metrics(web: Web) -> None:
+    """/api/stats and /metrics count today's stored calls with the metrics' own report."""
+    now = web.services.clock()
+    t0 = max(day_start(now), now - 120_000)
+    web.services.history.save_calls(
+        [
+            CallRecord(
+                call_id="1796100000.1",
+                caller="13800000001",
+                t_arrival=t0,
+                visits=(QueueVisit("intake", t0 + 1000, 1, t0 + 4000, "CONNECT"),),
+                t_answer=t0 + 4000,  # 3 s in the queue
+                agent="王芳",
+                t_end=t0 + 20_000,
+                end_reason=EndReason.ANSWERED,
+            ),
+            CallRecord(
+                call_id="1796100000.2",
+                caller="13800000002",
+                t_arrival=t0,
+                visits=(QueueVisit("intake", t0 + 1000, 1, t0 + 41_000, "ABANDON"),),
+                t_end=t0 + 41_000,  # gave up after 40 s
+                end_reason=EndReason.ABANDONED_IN_QUEUE,
+            ),
+        ]
+    )
+    async with web.signed_in("admin") as client:
+        stats = (await client.get("/api/stats")).json()
+        again = (await client.get("/api/stats")).json()
+        metrics = (await client.get("/metrics")).text.splitlines()
+    strict = stats["queues"]["intake"]["figures"]["sl_strict"]
+    assert (strict["num"], strict["den"], strict["value"]) == (1, 2, 0.5)
+    assert stats["queues"]["*"]["requests"] == 2
+    assert again["queues"] == stats["queues"]
+    assert 'hotline_requests_today{queue="intake"} 2' in metrics
+    assert 'hotline_service_level_ratio{formula="sl_strict",queue="intake"} 0.5' in metrics
+
+
 def agent_doc(name: str, status: str, reason: str = "") -> dict[str, object]:
     return {
         "name": name,
@@ -464,6 +503,26 @@ async def test_alerts_are_handled_with_a_comment_in_scope(web: Web) -> None:
         "已电话提醒",
         "banzhang01",
     )
+
+
+async def test_an_alert_no_longer_live_is_found_in_the_history(web: Web) -> None:
+    stored = {"id": "long_pause/王芳/1795", "rule": "long_pause", "agent": "王芳",
+              "team": "team-a", "severity": "warning", "start": 1, "end": 2, "t_raised": 1,
+              "state": "acknowledged"}  # fmt: skip
+    theirs = {**stored, "id": "long_pause/刘洋/1795", "agent": "刘洋", "team": "team-b"}
+    web.services.history.save_alerts([stored, theirs])
+    async with Controller(web) as controller, web.signed_in("banzhang01") as client:
+        token = await csrf(client)
+        closed = await client.post(
+            "/alerts/close", data={"csrf": token, "alert": stored["id"], "comment": "已处理"}
+        )
+        assert closed.status_code == 200, closed.text
+        refused = await client.post(
+            "/alerts/close", data={"csrf": token, "alert": theirs["id"], "comment": "x"}
+        )
+        assert refused.status_code == 403
+    [sent] = controller.got
+    assert (sent.verb, sent.alert, sent.comment) == (Verb.CLOSE, stored["id"], "已处理")
 
 
 async def test_an_agent_acts_on_themself_only(web: Web) -> None:

@@ -14,9 +14,16 @@ import pytest_asyncio
 
 from hotline.config import Settings
 from hotline.recordings.catalogue import Leg, describe
-from hotline.recordings.transcript import Transcript, Word
 from hotline.records import CallRecord, EndReason, QueueVisit
-from tests.integration.webapp import Web, close_web, csrf, make_web
+from tests.integration.webapp import (
+    AGENT_WORDS,
+    CALLER_WORDS,
+    Web,
+    close_web,
+    csrf,
+    fixture_transcript,
+    make_web,
+)
 
 pytestmark = pytest.mark.asyncio
 CALL = "1796000000.7"
@@ -30,22 +37,6 @@ def a_wav(path: Path, seconds: float = 3.0) -> Path:
         w.setframerate(8000)
         w.writeframes(bytes(range(256)) * int(seconds * 8000 * 2 / 256))
     return path
-
-
-def transcript(leg: Leg, words: list[tuple[str, int, int]]) -> Transcript:
-    """A transcript the test writes (the STT engines have their own tests)."""
-    return Transcript(
-        CALL,
-        leg,
-        "test-fixture",
-        "none",
-        "zh",
-        "".join(w for w, _, _ in words),
-        tuple(Word(w, a, b, 1.0) for w, a, b in words),
-        3000,
-        "",
-        1,
-    )
 
 
 @pytest_asyncio.fixture
@@ -71,21 +62,8 @@ async def web(settings: Settings, redis_url: str, tmp_path: Path) -> AsyncIterat
         for leg in (Leg.CALLER, Leg.AGENT)
     ]
     app.services.history.save_recordings(legs, at=t0 + 31_000)
-    app.services.transcripts.save(
-        transcript(
-            Leg.CALLER,
-            [
-                ("您好", 300, 700),
-                ("我", 800, 900),
-                ("被", 900, 1000),
-                ("拖欠", 1000, 1400),
-                ("工资", 1400, 1800),
-                ("电话", 2000, 2300),
-                (PHONE, 2300, 2900),
-            ],
-        )
-    )
-    app.services.transcripts.save(transcript(Leg.AGENT, [("请", 1900, 2000), ("讲", 2000, 2200)]))
+    app.services.transcripts.save(fixture_transcript(CALL, Leg.CALLER, CALLER_WORDS))
+    app.services.transcripts.save(fixture_transcript(CALL, Leg.AGENT, AGENT_WORDS))
     yield app
     await close_web(app)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,6 +15,8 @@ from argon2 import PasswordHasher
 from starlette.applications import Starlette
 
 from hotline.config import Settings
+from hotline.recordings.catalogue import Leg
+from hotline.recordings.transcript import Transcript, Word
 from hotline.stores.live import LiveStore
 from hotline.web.app import create_app, open_services
 from hotline.web.context import Services
@@ -37,6 +40,38 @@ BY_ROLE = {
 BASE = "http://hotline.test"
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 """argon2id still, at a cost that keeps the tests quick (the app uses argon2-cffi's defaults)."""
+
+# a caller asking about unpaid wages and giving a mobile number, and the agent's reply
+CALLER_WORDS = [
+    ("您好", 300, 700),
+    ("我", 800, 900),
+    ("被", 900, 1000),
+    ("拖欠", 1000, 1400),
+    ("工资", 1400, 1800),
+    ("电话", 2000, 2300),
+    ("13812345678", 2300, 3000),
+]
+AGENT_WORDS = [("请", 1900, 2000), ("讲", 2000, 2200)]
+
+
+def fixture_transcript(
+    call_id: str, leg: Leg, words: list[tuple[str, int, int]], sha256: str = ""
+) -> Transcript:
+    """A transcript WRITTEN BY THE TEST (word, start ms, end ms): the STT engines have their
+    own tests; what these tests look at (search, masking, the call page, the player) is not
+    the engine."""
+    return Transcript(
+        call_id=call_id,
+        leg=leg,
+        engine="test-fixture",
+        model="none",
+        language="zh",
+        text="".join(w for w, _, _ in words),
+        words=tuple(Word(w, a, b, 1.0) for w, a, b in words),
+        duration_ms=max(b for _, _, b in words),
+        audio_sha256=sha256,
+        t_done=time.time_ns() // 1_000_000,
+    )
 
 
 @dataclass

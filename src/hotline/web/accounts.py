@@ -17,7 +17,6 @@ import hashlib
 import json
 import secrets
 import sqlite3
-import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -105,20 +104,17 @@ def _user(row: tuple[object, ...]) -> User:
 
 
 @dataclass
-class Accounts:
-    connection: sqlite3.Connection
-    _lock: threading.Lock
+class Accounts(schema.Store):
+    COMPONENT = COMPONENT
+    MIGRATIONS = MIGRATIONS
     hasher: PasswordHasher = _HASHER
 
     @classmethod
     def open(cls, path: Path | str, hasher: PasswordHasher | None = None) -> Accounts:
         """``hasher``: argon2-cffi's defaults unless given (tests give a cheaper one)."""
-        accounts = cls(schema.connect(path), threading.Lock(), hasher or _HASHER)
-        schema.migrate(accounts.connection, COMPONENT, MIGRATIONS, accounts._lock)
+        accounts = super().open(path)
+        accounts.hasher = hasher or _HASHER
         return accounts
-
-    def close(self) -> None:
-        self.connection.close()
 
     # -- users ----------------------------------------------------------------------------
 
@@ -141,7 +137,7 @@ class Accounts:
             raise AccountError("only an auditor may be allowed to unmask personal data")
         digest = self.hasher.hash(password)
         try:
-            with schema.transaction(self.connection, self._lock) as conn:
+            with self.tx() as conn:
                 conn.execute(
                     "INSERT INTO web_users (username, role, password_hash, scope, agent, "
                     "can_unmask, t_created, t_password) VALUES (?,?,?,?,?,?,?,?)",
@@ -177,7 +173,7 @@ class Accounts:
     def set_password(self, username: str, password: str, *, now: int) -> None:
         check_password(password)
         digest = self.hasher.hash(password)
-        with schema.transaction(self.connection, self._lock) as conn:
+        with self.tx() as conn:
             n = conn.execute(
                 "UPDATE web_users SET password_hash = ?, t_password = ? WHERE username = ?",
                 (digest, now, username),
@@ -187,7 +183,7 @@ class Accounts:
             raise AccountError(f"no user {username!r}")
 
     def set_disabled(self, username: str, disabled: bool = True) -> None:
-        with schema.transaction(self.connection, self._lock) as conn:
+        with self.tx() as conn:
             n = conn.execute(
                 "UPDATE web_users SET disabled = ? WHERE username = ?", (int(disabled), username)
             ).rowcount
@@ -213,7 +209,7 @@ class Accounts:
         if user.disabled:
             return None
         if self.hasher.check_needs_rehash(digest):
-            with schema.transaction(self.connection, self._lock) as conn:
+            with self.tx() as conn:
                 conn.execute(
                     "UPDATE web_users SET password_hash = ? WHERE username = ?",
                     (self.hasher.hash(password), username),
@@ -226,7 +222,7 @@ class Accounts:
         """A new session: its token (for the cookie, never stored) and the session."""
         token = secrets.token_urlsafe(32)
         session = Session(user, secrets.token_urlsafe(32), now, now, "", lang)
-        with schema.transaction(self.connection, self._lock) as conn:
+        with self.tx() as conn:
             conn.execute(
                 "DELETE FROM web_sessions WHERE t_seen < ? OR t_start < ?",
                 (now - IDLE_MS, now - ABSOLUTE_MS),
@@ -256,20 +252,20 @@ class Accounts:
             self.end_session(token)
             return None
         if now - t_seen > 60_000:  # one write a minute is enough to keep it alive
-            with schema.transaction(self.connection, self._lock) as conn:
+            with self.tx() as conn:
                 conn.execute(
                     "UPDATE web_sessions SET t_seen = ? WHERE token_sha256 = ?", (now, key)
                 )
         return Session(user, csrf, t_start, now, purpose, lang)
 
     def end_session(self, token: str) -> None:
-        with schema.transaction(self.connection, self._lock) as conn:
+        with self.tx() as conn:
             conn.execute("DELETE FROM web_sessions WHERE token_sha256 = ?", (_digest(token),))
 
     def update_session(self, token: str, session: Session, **changes: str) -> Session:
         """Set ``purpose`` and/or ``lang`` of the session."""
         updated = replace(session, **changes)  # type: ignore[arg-type]
-        with schema.transaction(self.connection, self._lock) as conn:
+        with self.tx() as conn:
             conn.execute(
                 "UPDATE web_sessions SET purpose = ?, lang = ? WHERE token_sha256 = ?",
                 (updated.purpose, updated.lang, _digest(token)),

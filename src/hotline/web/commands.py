@@ -1,27 +1,60 @@
-"""Send a command to the running controller on behalf of a signed-in user."""
+"""Send a command to the running controller on behalf of the signed-in user.
+
+verb = agent_verb(form)                          # login, logout, pause, unpause
+return await issue(ctx, verb, agent.ext, reason="meal")   # the controller's reply (JSON)
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from hotline import bus
-from hotline.commands import Command
+from hotline.commands import AGENT_VERBS, Command, Verb
 from hotline.web.context import Ctx
-from hotline.web.errors import Unavailable
+from hotline.web.errors import BadRequest, Unavailable
+
+AGENT_ACTIONS = {v.value: v for v in AGENT_VERBS}
+"""A form's ``action`` on an agent's queue membership, by the verb's name."""
 
 
-async def send(ctx: Ctx, command: Command) -> bus.Reply:
+def agent_verb(form: Mapping[str, str]) -> Verb:
+    verb = AGENT_ACTIONS.get(form.get("action", ""))
+    if verb is None:
+        raise BadRequest(f"unknown action {form.get('action')!r}")
+    return verb
+
+
+async def issue(
+    ctx: Ctx,
+    verb: Verb,
+    agent: str = "",
+    *,
+    reason: str | None = None,
+    supervisor: bool = False,
+    alert: str = "",
+    comment: str = "",
+    notice: str = "",
+) -> Response:
+    """Send ``verb`` (see :class:`hotline.commands.Command`) as the signed-in user, now; the
+    controller's reply as JSON (409 when it refused)."""
+    assert ctx.session is not None
+    command = Command(
+        uuid.uuid4().hex,
+        verb,
+        agent,
+        ctx.session.user.username,
+        reason=reason,
+        supervisor=supervisor,
+        issued_at=ctx.app.clock(),
+        alert=alert,
+        comment=comment,
+        notice=notice,
+    )
     try:
-        return await bus.send(ctx.app.redis, command, timeout=ctx.app.command_timeout)
+        reply = await bus.send(ctx.app.redis, command, timeout=ctx.app.command_timeout)
     except bus.NoController as exc:
         raise Unavailable(ctx.t("no_controller")) from exc
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-def reply_json(reply: bus.Reply) -> JSONResponse:
     return JSONResponse({"ok": reply.ok, "message": reply.message}, 200 if reply.ok else 409)

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from hotline.web.context import Ctx, Services
-from hotline.web.errors import Forbidden, WebError
+from hotline.web.errors import HTTP_STATUS, Forbidden, WebError
 from hotline.web.roles import Access
 
 log = logging.getLogger(__name__)
@@ -135,10 +135,11 @@ def guarded(
         try:
             response = await handler(ctx)
         except WebError as exc:
+            status = HTTP_STATUS[exc.error_id]
             if "text/html" in request.headers.get("accept", ""):
-                response = ctx.render("error.html", exc.status, message=str(exc))
+                response = ctx.render("error.html", status, message=str(exc))
             else:
-                response = PlainTextResponse(str(exc), exc.status)
+                response = PlainTextResponse(str(exc), status)
             if isinstance(exc, Forbidden):
                 denied(response, "forbidden")
         return secure_headers(response, tls=tls)

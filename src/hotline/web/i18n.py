@@ -125,7 +125,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "agent.shift": ("班次", "shift"),
     "agent.notes": ("督办提醒", "Notes from the watchdog"),
     "agent.no_notes": ("暂无提醒", "none"),
-    "agent.not_logged_in": ("未签入", "not logged in"),
     # the auditor
     "audit.purpose": ("用途（案件/工单号）", "Purpose (case / ticket number)"),
     "audit.set_purpose": ("设定", "set"),
@@ -154,7 +153,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.arrival": ("来电时间", "Arrived"),
     "audit.answer": ("接通时间", "Answered"),
     "audit.end": ("结束", "Ended"),
-    "audit.end_reason": ("结束原因", "End"),
     "audit.ivr": ("语音导航路径", "IVR path"),
     "audit.verdict": ("指标判定", "Metric verdict"),
     "audit.legs": ("录音", "Recordings"),

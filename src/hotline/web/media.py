@@ -14,7 +14,6 @@ was logged already); the player's further range requests check the catalogued si
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
+from hotline.recordings import integrity
 from hotline.recordings.catalogue import Leg, Recording
 from hotline.web import audit
 from hotline.web.context import Ctx
@@ -56,27 +56,20 @@ def grant(ctx: Ctx, call_id: str, leg: Leg) -> str:
     return media_id
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verified(recording: Recording) -> Path:
-    """The leg's file, once its bytes hash to the catalogue's SHA-256."""
-    path = Path(recording.path)
+    """The leg's file, once its bytes hash to the catalogue's SHA-256
+    (:func:`hotline.recordings.integrity.verify`, the check the STT worker and
+    ``hotline play`` make)."""
     try:
-        digest = sha256_of(path)
-    except OSError:
-        raise NotFound("the recording's file is missing") from None
-    if digest != recording.sha256:
+        integrity.verify(recording)
+    except integrity.MismatchError as exc:
+        if exc.mismatch.reason == "missing":
+            raise NotFound("the recording's file is missing") from None
         raise IntegrityFailure(
             f"recording {recording.call_id}/{recording.leg.value} fails its SHA-256 check: "
             "it was changed after it was catalogued"
-        )
-    return path
+        ) from None
+    return Path(recording.path)
 
 
 def _chunks(path: Path, start: int, length: int) -> Iterator[bytes]:

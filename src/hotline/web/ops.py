@@ -16,12 +16,11 @@ from collections.abc import Iterable
 from redis.exceptions import RedisError
 from starlette.responses import PlainTextResponse, Response
 
-from hotline.metrics.params import Params
 from hotline.stores.keys import KEYS
-from hotline.web import board
 from hotline.web.context import Ctx
 from hotline.web.errors import Forbidden
-from hotline.web.roles import Role
+from hotline.web.pages_board import today_figures
+from hotline.web.roles import Role, Scope
 
 PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -81,8 +80,6 @@ async def stt_backlog(ctx: Ctx) -> int:
 async def metrics(ctx: Ctx) -> Response:
     if not _allowed(ctx):
         raise Forbidden("metrics: an admin session or the bearer token is needed")
-    from hotline.web.pages_board import _today  # the same cached day of calls
-
     out = _Out()
     now = ctx.app.clock()
     state = await ctx.app.hub.state(timeout=2.0)
@@ -116,8 +113,7 @@ async def metrics(ctx: Ctx) -> Response:
         "Logged-in agents by status.",
         [({"status": s}, n) for s, n in sorted(by_status.items())],
     )
-    start, _, records = _today(ctx)
-    figures = board.queue_figures(records, Params(), since=start, until=now + 1)
+    _, _, figures = today_figures(ctx, Scope(all=True))
     samples = [
         ({"queue": q, "formula": f}, fig["value"])
         for q, row in sorted(figures.items())

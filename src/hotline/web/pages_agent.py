@@ -8,20 +8,13 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from hotline.center import Agent
-from hotline.commands import Command, Verb
+from hotline.commands import Verb
 from hotline.watchdog import CHINA
 from hotline.watchdog.report import shift_report
 from hotline.watchdog.shifts import Shifts
-from hotline.web.commands import new_id, reply_json, send
+from hotline.web.commands import agent_verb, issue
 from hotline.web.context import Ctx
 from hotline.web.errors import BadRequest, Forbidden
-
-AGENT_VERBS = {
-    "login": Verb.LOGIN,
-    "logout": Verb.LOGOUT,
-    "pause": Verb.PAUSE,
-    "unpause": Verb.UNPAUSE,
-}
 
 
 def _me(ctx: Ctx) -> Agent:
@@ -97,21 +90,10 @@ async def me_json(ctx: Ctx) -> Response:
 
 async def me_command(ctx: Ctx) -> Response:
     """The agent acts on themself only: the extension comes from the account, never the form."""
-    assert ctx.session is not None
     agent = _me(ctx)
     form = await ctx.form()
-    verb = AGENT_VERBS.get(form.get("action", ""))
-    if verb is None:
-        raise BadRequest(f"unknown action {form.get('action')!r}")
+    verb = agent_verb(form)
     reason = (form.get("reason") or "busy") if verb is Verb.PAUSE else None
     if reason is not None and reason not in ctx.app.center.reasons:
         raise BadRequest(ctx.t("agent.bad_reason"))
-    command = Command(
-        new_id(),
-        verb,
-        agent.ext,
-        ctx.session.user.username,
-        reason=reason,
-        issued_at=ctx.app.clock(),
-    )
-    return reply_json(await send(ctx, command))
+    return await issue(ctx, verb, agent.ext, reason=reason)

@@ -18,6 +18,7 @@ from hotline.metrics.explain import verdict
 from hotline.recordings import redact, turns
 from hotline.recordings.catalogue import Leg
 from hotline.recordings.transcript import Transcript
+from hotline.records import CallRecord
 from hotline.web import audit, media
 from hotline.web.context import Ctx
 from hotline.web.errors import BadRequest, Forbidden, NotFound, PurposeRequired
@@ -54,9 +55,6 @@ async def set_purpose(ctx: Ctx) -> Response:
 CALL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 """A uniqueid: Asterisk's own (epoch.sequence) or one given at Originate (ChannelId);
 letters, digits, '.', '_' and '-' only (a path never carries anything else)."""
-
-
-mask_number = redact.mask_phone
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +109,21 @@ def _call_id(ctx: Ctx) -> str:
     return call_id
 
 
-async def _call_view(ctx: Ctx, call_id: str, unmasked: bool) -> Response:
+def _record(ctx: Ctx, call_id: str) -> CallRecord:
+    """The call, once the session has a purpose (checked before anything about the call is
+    looked up)."""
     assert ctx.session is not None
-    if not ctx.session.purpose:  # before anything about the call is looked up
+    if not ctx.session.purpose:
         raise PurposeRequired(ctx.t("audit.no_purpose"))
     record = ctx.app.history.call(call_id)
     if record is None:
         raise NotFound(ctx.t("audit.no_call"))
+    return record
+
+
+async def _call_view(ctx: Ctx, call_id: str, unmasked: bool) -> Response:
+    assert ctx.session is not None
+    record = _record(ctx, call_id)
     audit.record(ctx, "unmask" if unmasked else "show", call_id)
     transcripts = ctx.app.transcripts.get(call_id)
     legs = [
@@ -138,7 +144,7 @@ async def _call_view(ctx: Ctx, call_id: str, unmasked: bool) -> Response:
         call=record,
         legs=legs,
         verdict=v.en if ctx.lang == "en" else v.zh,
-        caller=record.caller if unmasked else mask_number(record.caller),
+        caller=record.caller if unmasked else redact.mask_phone(record.caller),
         can_unmask=ctx.session.user.can_unmask and not unmasked,
         unmasked=unmasked,
         purpose=ctx.session.purpose,
@@ -163,16 +169,12 @@ async def export_call(ctx: Ctx) -> Response:
     caller's number masked unless the auditor may unmask); logged as an export."""
     assert ctx.session is not None
     call_id = _call_id(ctx)
-    if not ctx.session.purpose:
-        raise PurposeRequired(ctx.t("audit.no_purpose"))
-    record = ctx.app.history.call(call_id)
-    if record is None:
-        raise NotFound(ctx.t("audit.no_call"))
+    record = _record(ctx, call_id)
     audit.record(ctx, "export", call_id)
     doc = to_doc(record)
     if not ctx.session.user.can_unmask:
-        doc["caller"] = mask_number(record.caller)
-        doc["callback_number"] = mask_number(record.callback_number)
+        doc["caller"] = redact.mask_phone(record.caller)
+        doc["callback_number"] = redact.mask_phone(record.callback_number)
     v = verdict(record)
     body = {
         "call": doc,

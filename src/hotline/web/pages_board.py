@@ -12,16 +12,16 @@ from typing import Any
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from hotline.agents.status import PausePolicy
-from hotline.commands import Command, Verb
+from hotline.commands import Verb
 from hotline.metrics.params import Params
-from hotline.metrics.populations import Population, classify
+from hotline.metrics.populations import Population
 from hotline.metrics.report import compute
 from hotline.metrics.timefmt import GroupBy
 from hotline.records import CallRecord
 from hotline.watchdog import CHINA
 from hotline.watchdog.shifts import local_day
 from hotline.web import board, charts
-from hotline.web.commands import new_id, reply_json, send
+from hotline.web.commands import agent_verb, issue
 from hotline.web.context import Ctx
 from hotline.web.errors import BadRequest, Forbidden, Unavailable
 from hotline.web.hub import RELOAD, Update
@@ -120,7 +120,9 @@ async def live_json(ctx: Ctx) -> Response:
     return JSONResponse({"seq": state.seq, "now": ctx.app.clock(), "docs": docs})
 
 
-def _today(ctx: Ctx) -> tuple[int, int, list[CallRecord]]:
+def _today(ctx: Ctx) -> tuple[int, int, int, list[CallRecord]]:
+    """The start of today, now, when the day's calls were read, and those calls: read from
+    the history at most once per STATS_TTL_MS for every page of this process."""
     now = ctx.app.clock()
     start = day_start(now)
     key = "today"
@@ -128,21 +130,30 @@ def _today(ctx: Ctx) -> tuple[int, int, list[CallRecord]]:
     if cached is None or now - cached[0] > STATS_TTL_MS:
         cached = (now, ctx.app.history.calls(since=start - 3600_000, until=now + 1))
         ctx.app.cache[key] = cached
-    return start, now, list(cached[1])
+    return start, now, cached[0], list(cached[1])
+
+
+def today_figures(ctx: Ctx, scope: Scope) -> tuple[int, int, dict[str, dict[str, Any]]]:
+    """Today's figures per queue in ``scope`` (and over them all: "*"), with the day's start
+    and now. Computed once per read of the day's calls and scope (a day of calls takes a
+    few hundred ms, in the event loop), not once per wallboard and poll."""
+    start, now, read_at, records = _today(ctx)
+    key = f"stats:{json.dumps(scope.to_json(), sort_keys=True)}"
+    cached = ctx.app.cache.get(key)
+    if cached is None or cached[0] != read_at:
+        mine = [r for r in records if scope.sees_queue(r.first_queue, ctx.app.center)]
+        # the calls read end at read_at: a later bound would find nothing more
+        figures = board.queue_figures(mine, Params(), since=start, until=read_at + 1)
+        cached = (read_at, figures)
+        ctx.app.cache[key] = cached
+    return start, now, cached[1]
 
 
 async def stats(ctx: Ctx) -> Response:
     """Today's figures per queue in scope (and over them all: "*")."""
     assert ctx.session is not None
-    scope = scope_of(ctx.session.user)
-    start, now, records = _today(ctx)
-    mine = [r for r in records if scope.sees_queue(_queue(r), ctx.app.center)]
-    figures = board.queue_figures(mine, Params(), since=start, until=now + 1)
+    start, now, figures = today_figures(ctx, scope_of(ctx.session.user))
     return JSONResponse({"now": now, "since": start, "queues": figures})
-
-
-def _queue(record: CallRecord) -> str:
-    return str(record.first_queue or (record.visits[0].queue if record.visits else ""))
 
 
 async def charts_fragment(ctx: Ctx) -> Response:
@@ -160,8 +171,8 @@ async def charts_fragment(ctx: Ctx) -> Response:
 
 async def _charts(ctx: Ctx, scope: Scope) -> str:
     center = ctx.app.center
-    start, now, records = _today(ctx)
-    records = [r for r in records if scope.sees_queue(_queue(r), center)]
+    start, now, _, records = _today(ctx)
+    records = [r for r in records if scope.sees_queue(r.first_queue, center)]
     params = Params()
     report = compute(records, params, by=GroupBy.HOUR, since=start, until=now + 1)
     hours = [
@@ -173,15 +184,6 @@ async def _charts(ctx: Ctx, scope: Scope) -> str:
         )
         for g in report.groups
     ]
-    answered, abandoned = [], []
-    for r in records:
-        v = classify(r, params)
-        if v.t_interval is None or v.t_interval < start or v.wait_ms is None:
-            continue
-        if Population.A in v.populations:
-            answered.append(v.wait_ms)
-        elif Population.AB in v.populations:
-            abandoned.append(v.wait_ms)
     # from 12 h before the window: the last login of everyone still logged in (a shift is
     # shorter), so each row starts in the right state
     journal = ctx.app.history.journal(since=now - TIMELINE_MS - 12 * 3600_000, until=now + 1)
@@ -219,7 +221,10 @@ async def _charts(ctx: Ctx, scope: Scope) -> str:
                 [t("chart.requests"), t("chart.answered"), t("chart.rate")],
             ),
             charts.waits_svg(
-                answered, abandoned, t("chart.waits"), [t("chart.answered"), t("chart.abandoned")]
+                report.waits["answered"].values(),
+                report.waits["abandoned"].values(),
+                t("chart.waits"),
+                [t("chart.answered"), t("chart.abandoned")],
             ),
             charts.timeline_svg(
                 sorted(segments.items()),
@@ -236,41 +241,19 @@ async def _charts(ctx: Ctx, scope: Scope) -> str:
     return html
 
 
-SUPERVISOR_VERBS = {
-    "pause": Verb.PAUSE,
-    "unpause": Verb.UNPAUSE,
-    "logout": Verb.LOGOUT,
-    "login": Verb.LOGIN,
-}
-
-
 async def act_on_agent(ctx: Ctx) -> Response:
     """A supervisor's forced pause (reason ``forced`` unless another is named), unpause,
     logout or login of an agent in their scope; journaled as the supervisor's."""
     assert ctx.session is not None
     form = await ctx.form()
-    verb = SUPERVISOR_VERBS.get(form.get("action", ""))
-    if verb is None:
-        raise BadRequest(f"unknown action {form.get('action')!r}")
+    verb = agent_verb(form)
     agent = ctx.app.center.agent(form.get("agent", ""))
     if agent is None:
         raise BadRequest(ctx.t("unknown_agent"))
     if not scope_of(ctx.session.user).sees_agent(agent.name, ctx.app.center):
         raise Forbidden(ctx.t("not_in_scope"))
     reason = (form.get("reason") or "forced") if verb is Verb.PAUSE else None
-    command = Command(
-        new_id(),
-        verb,
-        agent.ext,
-        ctx.session.user.username,
-        reason=reason,
-        supervisor=True,
-        issued_at=ctx.app.clock(),
-    )
-    return reply_json(await send(ctx, command))
-
-
-ALERT_VERBS = {"ack": Verb.ACKNOWLEDGE, "close": Verb.CLOSE, "reopen": Verb.REOPEN}
+    return await issue(ctx, verb, agent.ext, reason=reason, supervisor=True)
 
 
 async def _alert_command(ctx: Ctx, verb: Verb) -> Response:
@@ -284,24 +267,13 @@ async def _alert_command(ctx: Ctx, verb: Verb) -> Response:
         raise BadRequest(ctx.t("alert.comment_long"))
     state = await ctx.app.hub.state()
     doc = state.docs.get("alert", {}).get(alert_id) if state else None
-    if doc is None:
-        stored = [a for a in ctx.app.history.alerts() if a.get("id") == alert_id]
-        doc = stored[0] if stored else None
+    if doc is None:  # no longer live: the stored one
+        doc = ctx.app.history.alert(alert_id)
     if doc is None:
         raise BadRequest(ctx.t("alert.unknown"))
     if not board.doc_visible("alert", alert_id, doc, scope_of(ctx.session.user), ctx.app.center):
         raise Forbidden(ctx.t("not_in_scope"))
-    command = Command(
-        new_id(),
-        verb,
-        "",
-        ctx.session.user.username,
-        supervisor=True,
-        issued_at=ctx.app.clock(),
-        alert=alert_id,
-        comment=comment,
-    )
-    return reply_json(await send(ctx, command))
+    return await issue(ctx, verb, supervisor=True, alert=alert_id, comment=comment)
 
 
 async def ack_alert(ctx: Ctx) -> Response:
@@ -319,13 +291,4 @@ async def switch_notice(ctx: Ctx) -> Response:
     known = ctx.app.flow.announcements if ctx.app.flow else {}
     if notice and notice not in known:
         raise BadRequest(ctx.t("notice.unknown"))
-    command = Command(
-        new_id(),
-        Verb.NOTICE,
-        "",
-        ctx.session.user.username,
-        supervisor=True,
-        issued_at=ctx.app.clock(),
-        notice=notice,
-    )
-    return reply_json(await send(ctx, command))
+    return await issue(ctx, Verb.NOTICE, supervisor=True, notice=notice)

@@ -11,6 +11,7 @@ from typing import Any
 from markupsafe import Markup, escape
 from starlette.responses import Response
 
+from hotline.recordings import redact
 from hotline.recordings.catalogue import Leg
 from hotline.recordings.fulltext import QueryError
 from hotline.stores.transcript_search import Hit, SearchFilters
@@ -18,7 +19,6 @@ from hotline.watchdog import CHINA
 from hotline.web import audit
 from hotline.web.context import Ctx
 from hotline.web.errors import BadRequest, Forbidden
-from hotline.web.pages_audit import mask_number
 
 PAGE = 20
 MAX_QUERY = 200
@@ -129,7 +129,7 @@ async def search(ctx: Ctx) -> Response:
             {
                 "hit": h,
                 "html": highlighted(h),
-                "caller": h.caller if unmask else mask_number(h.caller),
+                "caller": h.caller if unmask else redact.mask_phone(h.caller),
                 "jump": f"{h.leg.value}-{h.start_ms}" if h.start_ms is not None else "",
             }
         )

@@ -12,7 +12,6 @@ transcripts, an auditor does not force pauses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -117,7 +116,3 @@ PUBLIC = Access(public=True)
 SIGNED = Access(signed=True)
 ANY_USER = Access.of(*Role)
 ROLES: tuple[Role, ...] = tuple(Role)
-
-
-def parse_scope(teams: Iterable[str], queues: Iterable[str], everything: bool) -> Scope:
-    return Scope(frozenset(teams), frozenset(queues), everything)

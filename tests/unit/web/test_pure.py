@@ -11,7 +11,7 @@ from hotline.agents.status import PausePolicy
 from hotline.center import load_center
 from hotline.config import DEFAULT_CENTER
 from hotline.records import AgentChange
-from hotline.web import board, charts, i18n
+from hotline.web import board, charts, errors, i18n
 from hotline.web.filters import duration, json_script
 from hotline.web.ranges import Unsatisfiable, parse_range
 from hotline.web.roles import Access, Role, Scope, User
@@ -191,3 +191,11 @@ def test_every_text_used_by_a_template_exists_in_both_languages() -> None:
         assert en, key
     assert i18n.text("login.throttled", "zh", seconds=30) == "尝试过多，请 30 秒后再试"
     assert i18n.text("login.title", "en") == "Sign in"
+
+
+def test_every_web_error_has_its_http_status() -> None:
+    classes = [errors.WebError, *errors.WebError.__subclasses__()]
+    assert len({c.error_id for c in classes}) == len(classes)  # each id its own
+    assert {c.error_id for c in classes} == set(errors.HTTP_STATUS)
+    assert errors.HTTP_STATUS[errors.PurposeRequired.error_id] == 428
+    assert errors.HTTP_STATUS[errors.IntegrityFailure.error_id] == 409
