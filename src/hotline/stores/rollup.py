@@ -57,6 +57,7 @@ from hotline.metrics.timefmt import GroupBy, zone
 from hotline.records import CallRecord
 from hotline.stores import schema
 from hotline.stores.history import History
+from hotline.stores.metrics import MetricsStore
 from hotline.stores.rollup_schema import AGENT_SQL as _AGENT
 from hotline.stores.rollup_schema import PLACE_SQL as _PLACE
 
@@ -150,17 +151,13 @@ def _day(ms: int, tz: str) -> dt.date:
 @dataclass
 class Rollup:
     history: History
-    _lock: threading.Lock
+    _lock: threading.Lock  # the history's: one connection, one lock
 
     @classmethod
     def open(cls, path: Path | str) -> Rollup:
         """The history with the metrics component migrated (rollup tables and triggers)."""
-        from hotline.stores.metrics import COMPONENT, MIGRATIONS
-
-        history = History.open(path)
-        lock = threading.Lock()
-        schema.migrate(history.connection, COMPONENT, MIGRATIONS, lock)
-        return cls(history, lock)
+        store = MetricsStore.open(path)
+        return cls(History(store.connection, store._lock), store._lock)
 
     def close(self) -> None:
         self.history.close()
