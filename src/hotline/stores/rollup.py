@@ -192,15 +192,15 @@ class Rollup:
             self.conn.execute("DELETE FROM metrics_rollup_by WHERE version = ?", (vid,))
         rows = 0
         if first is not None:
-            last_r: dict[str, tuple[int, str]] = {}  # number -> (t, call_id) of its last R
+            last_r: dict[str, int] = {}  # number -> t of its last call in R, chunk to chunk
             day = _day(first, params.tz)
             while day <= _day(last, params.tz):
                 lo, _ = _day_bounds(day, params.tz)
                 _, hi = _day_bounds(day + dt.timedelta(days=chunk_days - 1), params.tz)
                 records = self._records(lo, hi)
-                rows += self._write(
-                    vid, params, records, _streamed_repeats(records, params, last_r), lo, hi
-                )
+                pairs = [(r, classify(r, params)) for r in records]
+                repeats = repeats_of(pairs, params.repeat_days, last_r)
+                rows += self._write(vid, params, records, repeats, lo, hi)
                 day += dt.timedelta(days=chunk_days)
         with schema.transaction(self.conn, self._lock):
             self.conn.execute(
@@ -488,23 +488,3 @@ def _sums(vector: npt.NDArray[np.int64], waits: list[bytes], abandons: list[byte
     s.waits.extend_bytes(b"".join(waits))
     s.abandons.extend_bytes(b"".join(abandons))
     return s
-
-
-def _streamed_repeats(
-    records: list[CallRecord], params: Params, last_r: dict[str, tuple[int, str]]
-) -> dict[str, int]:
-    """Repeat flags for one chunk of a build in time order, carrying each number's last
-    call in R (time, call id) from chunk to chunk: the rule of ``repeats_of``."""
-    window = params.repeat_days * _DAY_MS
-    pairs = [(r, classify(r, params)) for r in records]
-    ordered = sorted(
-        ((v.t_interval, r.call_id, r) for r, v in pairs
-         if Population.R in v.populations and r.caller and v.t_interval is not None),
-        key=lambda x: (x[0], x[1]),
-    )  # fmt: skip
-    out = {}
-    for t, call_id, r in ordered:
-        prev = last_r.get(r.caller)
-        out[call_id] = int(prev is not None and prev[0] >= t - window)
-        last_r[r.caller] = (t, call_id)
-    return out
