@@ -286,16 +286,9 @@ class Rollup:
     def _records(
         self, lo: int, hi: int, where: str = "", args: tuple[object, ...] = ()
     ) -> list[CallRecord]:
-        """The calls placed in [lo, hi) (and matching ``where``), 15 minutes at a time: the
-        history loads visits by call id, and SQLite binds at most 32766 ids at once."""
-        out: list[CallRecord] = []
-        step = 15 * 60_000
-        for start in range(lo, hi, step):
-            out += self.history.select_calls(
-                f"WHERE {_PLACE} >= ? AND {_PLACE} < ?{where}",
-                (start, min(start + step, hi), *args),
-            )
-        return out
+        """The calls placed in [lo, hi) (and matching ``where``)."""
+        sql = f"WHERE {_PLACE} >= ? AND {_PLACE} < ?{where}"
+        return self.history.select_calls(sql, (lo, hi, *args))
 
     def _acw(self, lo: int, hi: int) -> dict[str, int]:
         """After-call work of the calls placed in [lo, hi), from the journal a day either
