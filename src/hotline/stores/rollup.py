@@ -53,7 +53,7 @@ from hotline.metrics.report import (
     tally,
 )
 from hotline.metrics.sums import Sums, WaitSet
-from hotline.metrics.timefmt import GroupBy, zone
+from hotline.metrics.timefmt import GroupBy, local, zone
 from hotline.records import CallRecord
 from hotline.stores import schema
 from hotline.stores.history import History
@@ -145,7 +145,7 @@ def _day_bounds(day: dt.date, tz: str) -> tuple[int, int]:
 
 
 def _day(ms: int, tz: str) -> dt.date:
-    return dt.datetime.fromtimestamp(ms / 1000, zone(tz)).date()
+    return local(ms, tz).date()
 
 
 @dataclass
