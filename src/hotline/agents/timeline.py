@@ -99,8 +99,8 @@ def segments(
     talking = False
     current: tuple[str, str] | None = None  # (reason, kind) of the pause in progress
     episode = 0
-    points = sorted({c.t for c in changes} | {t for s in acw for t in (s.start, s.end)})
-    points = sorted({*points, start, end})
+    # an after-call work span starts and ends at entries (complete, wrap_up_end): no points
+    points = sorted({c.t for c in changes} | {start, end})
     i = 0
     for a, b in itertools.pairwise(points):
         while i < len(changes) and changes[i].t <= a:
