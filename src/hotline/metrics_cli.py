@@ -292,18 +292,13 @@ def load_report(
 
 def _rollup_if_built(path: Path, params: Params) -> Rollup | None:
     """The rollup when one is built for ``params`` (numpy is loaded only then), else None."""
-    row = None
-    history = History.open(path)
+    store = MetricsStore.open(path)  # the rollup's tables are its migration 2
     try:
-        row = history.connection.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'metrics_rollup_built'"
+        row = store.connection.execute(
+            "SELECT 1 FROM metrics_rollup_built WHERE version = ?", (version(params).id,)
         ).fetchone()
-        if row is not None:
-            row = history.connection.execute(
-                "SELECT 1 FROM metrics_rollup_built WHERE version = ?", (version(params).id,)
-            ).fetchone()
     finally:
-        history.close()
+        store.close()
     if row is None:
         return None
     from hotline.stores.rollup import Rollup

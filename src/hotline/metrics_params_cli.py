@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,14 @@ from hotline.metrics.changes import PARAMS, param_change, params_at
 from hotline.metrics.formulas import REVISION
 from hotline.metrics.params import MetricsError, Params
 from hotline.metrics.timefmt import clock
-from hotline.metrics_cli import CLIError, db_path, now_ms, parse_when, recorded_changes
+from hotline.metrics_cli import (
+    CLIError,
+    db_path,
+    now_ms,
+    params_given,
+    parse_when,
+    recorded_changes,
+)
 from hotline.records import Precision
 from hotline.stores.history import History
 from hotline.stores.metrics import MetricsStore
@@ -73,10 +81,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _rollup(path: Path, args: argparse.Namespace) -> int:
-    import time
-
-    from hotline.metrics_cli import params_given
-    from hotline.stores.rollup import Rollup
+    from hotline.stores.rollup import Rollup  # numpy: only when a rollup is built
 
     params = params_given(args, params_at(recorded_changes(path), now_ms()))
     rollup = Rollup.open(path)

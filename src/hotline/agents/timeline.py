@@ -75,12 +75,13 @@ def acw_spans(changes: Sequence[AgentChange]) -> list[AcwSpan]:
     """After-call work of one agent: a complete followed by a wrap_up_end before anything
     else (``changes`` in time order)."""
     spans = []
-    for i, c in enumerate(changes):
-        if c.kind != "complete":
+    pending: AgentChange | None = None  # the complete whose next such entry is not seen yet
+    for c in changes:
+        if c.kind not in _AFTER_COMPLETE:
             continue
-        nxt = next((x for x in changes[i + 1 :] if x.kind in _AFTER_COMPLETE), None)
-        if nxt is not None and nxt.kind == "wrap_up_end":
-            spans.append(AcwSpan(c.call_id, c.t, nxt.t))
+        if pending is not None and c.kind == "wrap_up_end":
+            spans.append(AcwSpan(pending.call_id, pending.t, c.t))
+        pending = c if c.kind == "complete" else None
     return spans
 
 
@@ -98,8 +99,8 @@ def segments(
     talking = False
     current: tuple[str, str] | None = None  # (reason, kind) of the pause in progress
     episode = 0
-    points = sorted({c.t for c in changes} | {t for s in acw for t in (s.start, s.end)})
-    points = sorted({*points, start, end})
+    # an after-call work span starts and ends at entries (complete, wrap_up_end): no points
+    points = sorted({c.t for c in changes} | {start, end})
     i = 0
     for a, b in itertools.pairwise(points):
         while i < len(changes) and changes[i].t <= a:

@@ -20,7 +20,6 @@ the k-th smallest wait, k = ⌈p·n/100⌉); for a count, the count and |over|.
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -133,20 +132,28 @@ def add_callback(sums: Sums, callback: CallbackState | None) -> None:
         sums.stat(Quantity.CALLBACK_DELAY, callback.t_done - callback.t_requested)
 
 
-def repeats_of(verdicts: list[tuple[CallRecord, Verdict]], days: int) -> dict[str, int]:
-    """call_id → 1 if its number asked for a human within ``days`` before it, else 0."""
+def repeats_of(
+    verdicts: Iterable[tuple[CallRecord, Verdict]], days: int, last: dict[str, int] | None = None
+) -> dict[str, int]:
+    """call_id → 1 if its number asked for a human within ``days`` before it, else 0.
+
+    ``last`` (number → the time of its latest call in R) carries the earlier calls over
+    when the calls come batch by batch in time order (a rollup's build); it is updated.
+    """
+    last = {} if last is None else last
     by_number: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for record, v in verdicts:
         if Population.R in v.populations and record.caller and v.t_interval is not None:
             by_number[record.caller].append((v.t_interval, record.call_id))
     window = days * _DAY_MS
     out: dict[str, int] = {}
-    for calls in by_number.values():
+    for number, calls in by_number.items():
         calls.sort()
-        times = [t for t, _ in calls]
-        for i, (t, call_id) in enumerate(calls):
-            first = bisect.bisect_left(times, t - window, 0, i)
-            out[call_id] = int(first < i)
+        prev = last.get(number)
+        for t, call_id in calls:
+            out[call_id] = int(prev is not None and prev >= t - window)
+            prev = t
+        last[number] = calls[-1][0]
     return out
 
 

@@ -52,19 +52,17 @@ _COLUMNS = "t, kind, name, value, previous, revision, by, why"
 
 
 @dataclass
-class MetricsStore:
-    connection: sqlite3.Connection
-    _lock: threading.Lock
+class MetricsStore(schema.Store):
+    COMPONENT = COMPONENT
+    MIGRATIONS = MIGRATIONS
 
     @classmethod
-    def open(cls, path: Path | str) -> MetricsStore:
-        store = cls(schema.connect(path), threading.Lock())
-        History(store.connection, store._lock).migrate()  # the rollup's triggers need it
-        schema.migrate(store.connection, COMPONENT, MIGRATIONS, store._lock)
-        return store
-
-    def close(self) -> None:
-        self.connection.close()
+    def connect(cls, path: Path | str) -> sqlite3.Connection:
+        """A connection to the file with the history migrated first: migration 2 (the
+        rollup) puts indexes and triggers on the history's tables."""
+        conn = schema.connect(path)
+        History(conn, threading.Lock()).migrate()
+        return conn
 
     def changes(self) -> list[Change]:
         with self._lock:
@@ -75,7 +73,7 @@ class MetricsStore:
 
     def record(self, change: Change) -> None:
         c = change
-        with schema.transaction(self.connection, self._lock) as conn:
+        with self.tx() as conn:
             last = conn.execute("SELECT MAX(t) FROM metrics_changes").fetchone()[0]
             if last is not None and c.t < last:
                 raise MetricsError(

@@ -53,10 +53,11 @@ from hotline.metrics.report import (
     tally,
 )
 from hotline.metrics.sums import Sums, WaitSet
-from hotline.metrics.timefmt import GroupBy, zone
+from hotline.metrics.timefmt import GroupBy, local, zone
 from hotline.records import CallRecord
 from hotline.stores import schema
 from hotline.stores.history import History
+from hotline.stores.metrics import MetricsStore
 from hotline.stores.rollup_schema import AGENT_SQL as _AGENT
 from hotline.stores.rollup_schema import PLACE_SQL as _PLACE
 
@@ -144,23 +145,19 @@ def _day_bounds(day: dt.date, tz: str) -> tuple[int, int]:
 
 
 def _day(ms: int, tz: str) -> dt.date:
-    return dt.datetime.fromtimestamp(ms / 1000, zone(tz)).date()
+    return local(ms, tz).date()
 
 
 @dataclass
 class Rollup:
     history: History
-    _lock: threading.Lock
+    _lock: threading.Lock  # the history's: one connection, one lock
 
     @classmethod
     def open(cls, path: Path | str) -> Rollup:
         """The history with the metrics component migrated (rollup tables and triggers)."""
-        from hotline.stores.metrics import COMPONENT, MIGRATIONS
-
-        history = History.open(path)
-        lock = threading.Lock()
-        schema.migrate(history.connection, COMPONENT, MIGRATIONS, lock)
-        return cls(history, lock)
+        store = MetricsStore.open(path)
+        return cls(History(store.connection, store._lock), store._lock)
 
     def close(self) -> None:
         self.history.close()
@@ -195,15 +192,15 @@ class Rollup:
             self.conn.execute("DELETE FROM metrics_rollup_by WHERE version = ?", (vid,))
         rows = 0
         if first is not None:
-            last_r: dict[str, tuple[int, str]] = {}  # number -> (t, call_id) of its last R
+            last_r: dict[str, int] = {}  # number -> t of its last call in R, chunk to chunk
             day = _day(first, params.tz)
             while day <= _day(last, params.tz):
                 lo, _ = _day_bounds(day, params.tz)
                 _, hi = _day_bounds(day + dt.timedelta(days=chunk_days - 1), params.tz)
                 records = self._records(lo, hi)
-                rows += self._write(
-                    vid, params, records, _streamed_repeats(records, params, last_r), lo, hi
-                )
+                pairs = [(r, classify(r, params)) for r in records]
+                repeats = repeats_of(pairs, params.repeat_days, last_r)
+                rows += self._write(vid, params, records, repeats, lo, hi)
                 day += dt.timedelta(days=chunk_days)
         with schema.transaction(self.conn, self._lock):
             self.conn.execute(
@@ -289,16 +286,9 @@ class Rollup:
     def _records(
         self, lo: int, hi: int, where: str = "", args: tuple[object, ...] = ()
     ) -> list[CallRecord]:
-        """The calls placed in [lo, hi) (and matching ``where``), 15 minutes at a time: the
-        history loads visits by call id, and SQLite binds at most 32766 ids at once."""
-        out: list[CallRecord] = []
-        step = 15 * 60_000
-        for start in range(lo, hi, step):
-            out += self.history.select_calls(
-                f"WHERE {_PLACE} >= ? AND {_PLACE} < ?{where}",
-                (start, min(start + step, hi), *args),
-            )
-        return out
+        """The calls placed in [lo, hi) (and matching ``where``)."""
+        sql = f"WHERE {_PLACE} >= ? AND {_PLACE} < ?{where}"
+        return self.history.select_calls(sql, (lo, hi, *args))
 
     def _acw(self, lo: int, hi: int) -> dict[str, int]:
         """After-call work of the calls placed in [lo, hi), from the journal a day either
@@ -491,23 +481,3 @@ def _sums(vector: npt.NDArray[np.int64], waits: list[bytes], abandons: list[byte
     s.waits.extend_bytes(b"".join(waits))
     s.abandons.extend_bytes(b"".join(abandons))
     return s
-
-
-def _streamed_repeats(
-    records: list[CallRecord], params: Params, last_r: dict[str, tuple[int, str]]
-) -> dict[str, int]:
-    """Repeat flags for one chunk of a build in time order, carrying each number's last
-    call in R (time, call id) from chunk to chunk: the rule of ``repeats_of``."""
-    window = params.repeat_days * _DAY_MS
-    pairs = [(r, classify(r, params)) for r in records]
-    ordered = sorted(
-        ((v.t_interval, r.call_id, r) for r, v in pairs
-         if Population.R in v.populations and r.caller and v.t_interval is not None),
-        key=lambda x: (x[0], x[1]),
-    )  # fmt: skip
-    out = {}
-    for t, call_id, r in ordered:
-        prev = last_r.get(r.caller)
-        out[call_id] = int(prev is not None and prev[0] >= t - window)
-        last_r[r.caller] = (t, call_id)
-    return out

@@ -9,8 +9,32 @@ from __future__ import annotations
 
 __all__ = ["AGENT_SQL", "PLACE_SQL", "ROLLUP_MIGRATION"]
 
-PLACE_SQL = "COALESCE(t_q, t_request, t_arrival, t_end)"
-AGENT_SQL = "CASE WHEN end_reason = 'answered' AND t_answer IS NOT NULL THEN agent ELSE '' END"
+
+def _place(row: str = "") -> str:
+    """The time that places a call (report.placement): its t_q, else request, arrival, end."""
+    return f"COALESCE({row}t_q, {row}t_request, {row}t_arrival, {row}t_end)"
+
+
+def _agent(row: str = "") -> str:
+    """The rollup's agent of a call: who answered it, '' when nobody did."""
+    return (
+        f"CASE WHEN {row}end_reason = 'answered' AND {row}t_answer IS NOT NULL "
+        f"THEN {row}agent ELSE '' END"
+    )
+
+
+PLACE_SQL = _place()
+AGENT_SQL = _agent()
+
+
+def _call_trigger(event: str, row: str) -> str:
+    """Note the key of a call inserted (NEW) or deleted (OLD), once a rollup is built."""
+    return f"""CREATE TRIGGER metrics_calls_{event.lower()} AFTER {event} ON calls
+WHEN EXISTS (SELECT 1 FROM metrics_rollup_built) BEGIN
+    INSERT INTO metrics_dirty (t, queue, agent, caller) VALUES (
+        {_place(row + ".")}, {row}.first_queue, {_agent(row + ".")}, {row}.caller);
+END"""
+
 
 ROLLUP_MIGRATION = f"""
 CREATE TABLE metrics_rollup (
@@ -49,20 +73,8 @@ CREATE TABLE metrics_dirty (
 CREATE INDEX metrics_calls_at ON calls ({PLACE_SQL});;
 CREATE INDEX metrics_calls_place ON calls (first_queue, {PLACE_SQL});;
 CREATE INDEX metrics_calls_number ON calls (caller, COALESCE(t_q, t_request));;
-CREATE TRIGGER metrics_calls_insert AFTER INSERT ON calls
-WHEN EXISTS (SELECT 1 FROM metrics_rollup_built) BEGIN
-    INSERT INTO metrics_dirty (t, queue, agent, caller) VALUES (
-        COALESCE(NEW.t_q, NEW.t_request, NEW.t_arrival, NEW.t_end), NEW.first_queue,
-        CASE WHEN NEW.end_reason = 'answered' AND NEW.t_answer IS NOT NULL
-             THEN NEW.agent ELSE '' END, NEW.caller);
-END;;
-CREATE TRIGGER metrics_calls_delete AFTER DELETE ON calls
-WHEN EXISTS (SELECT 1 FROM metrics_rollup_built) BEGIN
-    INSERT INTO metrics_dirty (t, queue, agent, caller) VALUES (
-        COALESCE(OLD.t_q, OLD.t_request, OLD.t_arrival, OLD.t_end), OLD.first_queue,
-        CASE WHEN OLD.end_reason = 'answered' AND OLD.t_answer IS NOT NULL
-             THEN OLD.agent ELSE '' END, OLD.caller);
-END;;
+{_call_trigger("INSERT", "NEW")};;
+{_call_trigger("DELETE", "OLD")};;
 CREATE TRIGGER metrics_callbacks_done AFTER UPDATE ON callbacks
 WHEN EXISTS (SELECT 1 FROM metrics_rollup_built) BEGIN
     INSERT INTO metrics_dirty (t, queue, agent, caller)

@@ -202,3 +202,29 @@ def test_report_by_team_with_charts(cli: CLI, tmp_path: Path) -> None:
     assert (out_dir / "volume.png").read_bytes()[:4] == b"\x89PNG"
     assert "来电量 calls per hour" in (out_dir / "volume.svg").read_text(encoding="utf-8")
     assert err.count("chart: ") == 6
+
+
+def test_a_report_is_served_from_a_built_rollup_with_the_same_figures(
+    cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline.stores.rollup import Rollup
+
+    cli("import-queue-log", *(str(p) for p in LOGS))
+    span = ["--from", "2026-11-24", "--to", "2026-11-25", "--format", "json"]
+    code, from_records, _ = cli("report", *span)
+    assert code == 0
+    code, out, _ = cli("rollup", "build")
+    assert code == 0
+    assert out.startswith("rollup build: ")
+    served: list[bool] = []
+    report = Rollup.report
+
+    def spy(self: Rollup, *args: object, **kw: object) -> object:
+        out = report(self, *args, **kw)  # type: ignore[arg-type]
+        served.append(out is not None)
+        return out
+
+    monkeypatch.setattr(Rollup, "report", spy)
+    code, from_rollup, _ = cli("report", *span)
+    assert (code, served) == (0, [True])
+    assert json.loads(from_rollup) == json.loads(from_records)
