@@ -19,12 +19,16 @@ from twilio.request_validator import RequestValidator  # type: ignore[import-unt
 from hotline.bus import Inbox, Reply
 from hotline.commands import Command, Verb
 from hotline.config import Settings
+from hotline.metrics.changes import param_change
+from hotline.metrics.formulas import REVISION
+from hotline.metrics.params import Params
 from hotline.recordings.catalogue import Leg, Recording
 from hotline.records import CallRecord, EndReason, QueueVisit
 from hotline.stores import streams
 from hotline.stores.access import AccessLog
 from hotline.stores.keys import KEYS
 from hotline.stores.live import Change
+from hotline.stores.metrics import MetricsStore
 from hotline.web.context import FORM_TYPE as FORM
 from hotline.web.errors import IntegrityFailure, NotFound
 from hotline.web.guard import CSP, DENIED, SESSION_COOKIE
@@ -349,6 +353,41 @@ async def test_today_s_figures_on_the_wallboard_and_in_metrics(web: Web) -> None
     assert again["queues"] == stats["queues"]
     assert 'hotline_requests_today{queue="intake"} 2' in metrics
     assert 'hotline_service_level_ratio{formula="sl_strict",queue="intake"} 0.5' in metrics
+
+
+async def test_the_wallboard_counts_with_the_parameters_recorded_in_force(web: Web) -> None:
+    """After ``hotline metrics params set short_abandon_s 60`` the wallboard's strict rate
+    leaves the caller who gave up after 40 s out of its denominator, as the report does."""
+    now = web.services.clock()
+    t0 = max(day_start(now), now - 120_000)
+    web.services.history.save_calls(
+        [
+            CallRecord(
+                call_id="1796100001.1", caller="13800000001", t_arrival=t0,
+                visits=(QueueVisit("intake", t0 + 1000, 1, t0 + 4000, "CONNECT"),),
+                t_answer=t0 + 4000, agent="王芳", t_end=t0 + 20_000,
+                end_reason=EndReason.ANSWERED,
+            ),
+            CallRecord(
+                call_id="1796100001.2", caller="13800000002", t_arrival=t0,
+                visits=(QueueVisit("intake", t0 + 1000, 1, t0 + 41_000, "ABANDON"),),
+                t_end=t0 + 41_000, end_reason=EndReason.ABANDONED_IN_QUEUE,
+            ),
+        ]
+    )  # fmt: skip
+    store = MetricsStore.open(web.services.settings.db)
+    try:
+        store.note_registry(at=now - 1, by="hotline test")
+        store.record(
+            param_change(Params(), "short_abandon_s", "60", by="质检-张", why="口径调整",
+                         at=now, revision=REVISION)
+        )  # fmt: skip
+    finally:
+        store.close()
+    async with web.signed_in("admin") as client:
+        stats = (await client.get("/api/stats")).json()
+    strict = stats["queues"]["intake"]["figures"]["sl_strict"]
+    assert (strict["num"], strict["den"], strict["value"]) == (1, 1, 1.0)
 
 
 def agent_doc(name: str, status: str, reason: str = "") -> dict[str, object]:

@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hotline.recordings.catalogue import Leg, Recording
 from hotline.records import (
@@ -163,6 +163,7 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 GENESIS = chain.GENESIS
+T = TypeVar("T")
 
 
 class HistoryError(Exception):
@@ -203,6 +204,12 @@ class History:
 
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
         return schema.transaction(self.connection, self._lock)
+
+    def read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read of another component's tables in this file, under the history's lock
+        (one connection serves the threads that share it)."""
+        with self._lock:
+            return query(self.connection)
 
     def migrate(self) -> int:
         """Apply the migrations not yet applied; return the schema version."""

@@ -23,7 +23,7 @@ from hotline.stores import schema
 from hotline.stores.history import History
 from hotline.stores.rollup_schema import ROLLUP_MIGRATION
 
-__all__ = ["COMPONENT", "MIGRATIONS", "MetricsStore"]
+__all__ = ["COMPONENT", "MIGRATIONS", "MetricsStore", "read_changes"]
 
 COMPONENT = "metrics"
 MIGRATIONS: tuple[str, ...] = (
@@ -51,6 +51,18 @@ MIGRATIONS: tuple[str, ...] = (
 _COLUMNS = "t, kind, name, value, previous, revision, by, why"
 
 
+def read_changes(conn: sqlite3.Connection) -> list[Change]:
+    """Every recorded change, oldest first, on any connection to the file: none while no
+    metrics command has made the table yet (a reader like the wallboard need not make it)."""
+    made = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'metrics_changes'"
+    ).fetchone()
+    if made is None:
+        return []
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM metrics_changes ORDER BY t, id").fetchall()
+    return [Change(r[0], ChangeKind(r[1]), *r[2:]) for r in rows]
+
+
 @dataclass
 class MetricsStore(schema.Store):
     COMPONENT = COMPONENT
@@ -66,10 +78,7 @@ class MetricsStore(schema.Store):
 
     def changes(self) -> list[Change]:
         with self._lock:
-            rows = self.connection.execute(
-                f"SELECT {_COLUMNS} FROM metrics_changes ORDER BY t, id"
-            ).fetchall()
-        return [Change(r[0], ChangeKind(r[1]), *r[2:]) for r in rows]
+            return read_changes(self.connection)
 
     def record(self, change: Change) -> None:
         c = change

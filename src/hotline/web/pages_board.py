@@ -13,11 +13,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from hotline.agents.status import PausePolicy
 from hotline.commands import Verb
+from hotline.metrics.changes import in_force
 from hotline.metrics.params import Params
 from hotline.metrics.populations import Population
 from hotline.metrics.report import compute
 from hotline.metrics.timefmt import GroupBy
 from hotline.records import CallRecord
+from hotline.stores.metrics import read_changes
 from hotline.watchdog import CHINA
 from hotline.watchdog.shifts import local_day
 from hotline.web import board, charts
@@ -120,6 +122,13 @@ async def live_json(ctx: Ctx) -> Response:
     return JSONResponse({"seq": state.seq, "now": ctx.app.clock(), "docs": docs})
 
 
+def params_in_force(ctx: Ctx, now: int) -> Params:
+    """The metric parameters recorded in force now (``hotline metrics params``), the ones
+    ``hotline metrics report`` counts with, so the wallboard's figures are the report's."""
+    changes = ctx.app.history.read(read_changes)
+    return in_force(changes, None, now + 1)[-1].params
+
+
 def _today(ctx: Ctx) -> tuple[int, int, int, list[CallRecord]]:
     """The start of today, now, when the day's calls were read, and those calls: read from
     the history at most once per STATS_TTL_MS for every page of this process."""
@@ -143,7 +152,8 @@ def today_figures(ctx: Ctx, scope: Scope) -> tuple[int, int, dict[str, dict[str,
     if cached is None or cached[0] != read_at:
         mine = [r for r in records if scope.sees_queue(r.first_queue, ctx.app.center)]
         # the calls read end at read_at: a later bound would find nothing more
-        figures = board.queue_figures(mine, Params(), since=start, until=read_at + 1)
+        params = params_in_force(ctx, read_at)
+        figures = board.queue_figures(mine, params, since=start, until=read_at + 1)
         cached = (read_at, figures)
         ctx.app.cache[key] = cached
     return start, now, cached[1]
@@ -173,7 +183,7 @@ async def _charts(ctx: Ctx, scope: Scope) -> str:
     center = ctx.app.center
     start, now, _, records = _today(ctx)
     records = [r for r in records if scope.sees_queue(r.first_queue, center)]
-    params = Params()
+    params = params_in_force(ctx, now)
     report = compute(records, params, by=GroupBy.HOUR, since=start, until=now + 1)
     hours = [
         charts.Hour(
