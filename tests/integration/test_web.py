@@ -823,12 +823,14 @@ async def test_a_recording_is_served_only_while_its_sha256_matches(tmp_path: Pat
         1000,
         hashlib.sha256(wav.read_bytes()).hexdigest(),
     )
-    assert verified(rec) == wav
+    alerted: list[str] = []
+    assert verified(rec, lambda m: alerted.append(m.reason)) == wav
     data = bytearray(wav.read_bytes())
     data[100] ^= 0xFF  # one byte changed after cataloguing
     wav.write_bytes(bytes(data))
     with pytest.raises(IntegrityFailure, match="SHA-256"):
-        verified(rec)
+        verified(rec, lambda m: alerted.append(m.reason))
     wav.unlink()
     with pytest.raises(NotFound):
-        verified(rec)
+        verified(rec, lambda m: alerted.append(m.reason))
+    assert alerted == ["integrity", "missing"]

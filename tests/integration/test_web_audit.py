@@ -15,6 +15,7 @@ import pytest_asyncio
 from hotline.config import Settings
 from hotline.recordings.catalogue import Leg, describe
 from hotline.records import CallRecord, EndReason, QueueVisit
+from hotline.stores.integrity import IntegrityAlerts
 from tests.integration.webapp import (
     AGENT_WORDS,
     CALLER_WORDS,
@@ -203,6 +204,13 @@ async def test_a_tampered_recording_is_not_played(web: Web) -> None:
     assert "SHA-256" in r.text
     actions = [e.entry.action for e in web.services.access_log.entries(user="zhijian01")]
     assert "play" not in actions
+    # an integrity alert, as the STT worker and `hotline play` raise (who tried, which leg)
+    alerts = IntegrityAlerts.open(web.services.settings.db)
+    [alert] = alerts.recent()
+    alerts.close()
+    assert (alert.mismatch.call_id, alert.mismatch.leg, alert.raised_by) == (
+        CALL, Leg.CALLER, "web:zhijian01"
+    )  # fmt: skip
 
 
 async def test_unmasking_is_for_allowed_auditors_and_logged(web: Web) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from hotline.recordings import integrity
 from hotline.recordings.catalogue import Leg, Recording
+from hotline.stores.integrity import IntegrityAlerts
 from hotline.web import audit
 from hotline.web.context import Ctx
 from hotline.web.errors import IntegrityFailure, NotFound
@@ -56,13 +57,14 @@ def grant(ctx: Ctx, call_id: str, leg: Leg) -> str:
     return media_id
 
 
-def verified(recording: Recording) -> Path:
+def verified(recording: Recording, alerts: Callable[[integrity.Mismatch], None]) -> Path:
     """The leg's file, once its bytes hash to the catalogue's SHA-256
     (:func:`hotline.recordings.integrity.verify`, the check the STT worker and
-    ``hotline play`` make)."""
+    ``hotline play`` make); a mismatch goes to ``alerts`` first, as theirs do."""
     try:
         integrity.verify(recording)
     except integrity.MismatchError as exc:
+        alerts(exc.mismatch)
         if exc.mismatch.reason == "missing":
             raise NotFound("the recording's file is missing") from None
         raise IntegrityFailure(
@@ -70,6 +72,16 @@ def verified(recording: Recording) -> Path:
             "it was changed after it was catalogued"
         ) from None
     return Path(recording.path)
+
+
+def _alert(ctx: Ctx, mismatch: integrity.Mismatch) -> None:
+    """An integrity alert (the table the STT worker and ``hotline play`` write), by who asked."""
+    assert ctx.session is not None
+    alerts = IntegrityAlerts.open(ctx.app.settings.db)
+    try:
+        alerts.add(mismatch, by=f"web:{ctx.session.user.username}", at=ctx.app.clock())
+    finally:
+        alerts.close()
 
 
 def _chunks(path: Path, start: int, length: int) -> Iterator[bytes]:
@@ -100,7 +112,7 @@ async def serve(ctx: Ctx) -> Response:
     if not g.played:
         # the whole file is hashed once per grant (a page view); the player's further
         # range requests find it at its catalogued size
-        verified(recording)
+        verified(recording, lambda m: _alert(ctx, m))
         audit.record(
             ctx,
             "play",
