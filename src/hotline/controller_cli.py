@@ -24,6 +24,7 @@ from hotline.config import Settings
 from hotline.controller.core import Controller, wall_ms
 from hotline.controller.docs import call_doc
 from hotline.ivr.install import read_flow
+from hotline.metrics.timefmt import parse_local
 from hotline.pbx import runner
 from hotline.stores import redis_server
 from hotline.stores.history import History
@@ -118,12 +119,9 @@ def since_ms(text: str | None) -> int:
         day = dt.datetime.now(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
         return int(day.timestamp() * 1000)
     try:
-        moment = dt.datetime.fromisoformat(text)
+        return parse_local(text, "Asia/Shanghai")
     except ValueError:
         raise CLIError(f"--since {text!r}: write YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=SHANGHAI)
-    return int(moment.timestamp() * 1000)
 
 
 def run_calls(settings: Settings, args: argparse.Namespace) -> int:

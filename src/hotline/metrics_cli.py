@@ -37,7 +37,7 @@ from hotline.metrics.agenttime import AgentData, call_acw
 from hotline.metrics.changes import Change, in_force, params_at
 from hotline.metrics.render import to_csv, to_json, to_table
 from hotline.metrics.report import CallbackState, Report
-from hotline.metrics.timefmt import zone
+from hotline.metrics.timefmt import parse_local
 from hotline.metrics_import_cli import QueueLogImportError, run_import
 from hotline.stores.history import History, HistoryError
 from hotline.stores.metrics import MetricsStore
@@ -232,21 +232,11 @@ def _order(name: str) -> int:
 
 
 def parse_when(text: str, tz: str, *, end: bool = False) -> int:
-    """``YYYY-MM-DD`` (its start; with ``end``, the start of the next day) or an ISO time,
-    local to ``tz`` unless it has an offset → epoch ms."""
+    """:func:`hotline.metrics.timefmt.parse_local`, its error as the CLI's."""
     try:
-        if len(text) == 10:
-            day = dt.date.fromisoformat(text)
-            if end:
-                day += dt.timedelta(days=1)
-            when = dt.datetime.combine(day, dt.time(), zone(tz))
-        else:
-            when = dt.datetime.fromisoformat(text)
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=zone(tz))
-    except ValueError:
-        raise CLIError(f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]") from None
-    return (when - _EPOCH) // dt.timedelta(milliseconds=1)
+        return parse_local(text, tz, end=end)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def load_report(

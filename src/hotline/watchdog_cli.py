@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from hotline.center import Center, CenterError, load_center
 from hotline.config import Settings
+from hotline.metrics.timefmt import parse_local
 from hotline.records import AgentChange, CallRecord
 from hotline.watchdog import Watchdog, replay, shift_report
 from hotline.watchdog.audit import Loaded, audit_lines, load_lines
@@ -53,6 +54,7 @@ __all__ = [
 ]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+TZ = "Asia/Shanghai"
 DAY_MS = 86_400_000
 
 
@@ -140,13 +142,10 @@ def _read(paths: Sequence[Path]) -> Loaded:
 
 
 def _moment(text: str, what: str) -> int:
-    for form in ("%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            moment = dt.datetime.strptime(text, form).replace(tzinfo=SHANGHAI)
-        except ValueError:
-            continue
-        return int(moment.timestamp()) * 1000
-    raise CLIError(f"{what} {text!r}: write YYYY-MM-DD or YYYY-MM-DDTHH:MM", 2)
+    try:
+        return parse_local(text, TZ)
+    except ValueError:
+        raise CLIError(f"{what} {text!r}: write YYYY-MM-DD or YYYY-MM-DDTHH:MM", 2) from None
 
 
 def run_agents_audit(settings: Settings, args: argparse.Namespace) -> int:

@@ -19,12 +19,35 @@ from zoneinfo import ZoneInfo
 
 from hotline.records import Precision
 
-__all__ = ["GroupBy", "clock", "duration", "interval_end", "interval_key", "local", "zone"]
+__all__ = [
+    "GroupBy", "clock", "duration", "interval_end", "interval_key", "local", "parse_local", "zone",
+]  # fmt: skip
 
 
 @cache
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def parse_local(text: str, tz: str, *, end: bool = False) -> int:
+    """``YYYY-MM-DD`` (its start; with ``end``, the start of the next day) or an ISO time,
+    local to ``tz`` unless it has an offset → epoch ms. ValueError names what to write."""
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            if end:
+                day += dt.timedelta(days=1)
+            when = dt.datetime.combine(day, dt.time(), zone(tz))
+        else:
+            when = dt.datetime.fromisoformat(text)
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=zone(tz))
+    except ValueError:
+        raise ValueError(f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]") from None
+    return (when - _EPOCH) // dt.timedelta(milliseconds=1)
 
 
 def local(ms: int, tz: str) -> dt.datetime:
