@@ -16,13 +16,13 @@ a hold placed by another process either comes first (nothing is disposed) or aft
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
+from hotline.recordings.integrity import sha256_of
 from hotline.recordings.retention import Due, Kept
 from hotline.stores import chain, schema
 from hotline.stores.history import History
@@ -132,19 +132,11 @@ class Disposal:
                 self.transcripts, [f.fields() for f in self.files]]  # fmt: skip
 
 
-def _sha256(path: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 def _remove(leg: str, path: str, catalogued: str) -> DisposedFile:
     p = Path(path)
     try:
-        sha, size = _sha256(p)
+        size = p.stat().st_size
+        sha = sha256_of(p)
     except FileNotFoundError:
         return DisposedFile(leg, path, 0, catalogued, catalogued, MISSING)
     except OSError as exc:
