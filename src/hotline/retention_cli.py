@@ -31,7 +31,7 @@ from hotline.metrics.timefmt import local
 from hotline.metrics_cli import CLIError as WhenError
 from hotline.metrics_cli import parse_when
 from hotline.recordings.retention import DAY_MS, Due, plan
-from hotline.stores.retention import Disposal, RetentionError, RetentionStore
+from hotline.stores.retention import Disposal, Hold, RetentionError, RetentionStore
 
 __all__ = ["add_parsers", "run_retention"]
 
@@ -85,17 +85,18 @@ def run_retention(settings: Settings, args: argparse.Namespace) -> int:
 
 def _due(
     settings: Settings, store: RetentionStore, args: argparse.Namespace
-) -> tuple[int, list[Due], list[Due]]:
+) -> tuple[int, list[Due], list[Due], dict[str, Hold]]:
+    """(now, due, due but held, the holds)."""
     now = parse_when(args.now, TZ) if args.now else wall_ms()
     policy = read_center(settings).retention
     shortest = min([policy.default_days, *policy.categories.values()])
-    due, held = plan(policy, store.kept(before=now - shortest * DAY_MS + 1), store.held(), now)
-    return now, due, held
+    holds = store.held()
+    due, held = plan(policy, store.kept(before=now - shortest * DAY_MS + 1), holds, now)
+    return now, due, held, holds
 
 
 def _plan(settings: Settings, store: RetentionStore, args: argparse.Namespace) -> int:
-    now, due, held = _due(settings, store, args)
-    holds = store.held()
+    now, due, held, holds = _due(settings, store, args)
     if args.format == "json":
         doc = {
             "now": now,
@@ -129,7 +130,7 @@ def _due_doc(d: Due) -> dict[str, Any]:
 
 
 def _run(settings: Settings, store: RetentionStore, args: argparse.Namespace) -> int:
-    _, due, held = _due(settings, store, args)
+    _, due, held, _ = _due(settings, store, args)
     by = args.by or getpass.getuser()
     done = failed = 0
     for d in due:

@@ -154,12 +154,6 @@ def _when(ms: int | None) -> str:
     return local(ms, TZ).strftime("%Y-%m-%d %H:%M:%S") if ms is not None else "-"
 
 
-def _clock(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return f"{ms // 60_000:02d}:{ms % 60_000 / 1000:04.1f}"
-
-
 def _marked(snippet: str, marks: tuple[tuple[int, int], ...]) -> str:
     out, at = [], 0
     for start, end in marks:
@@ -200,9 +194,10 @@ def _search(settings: Settings, args: argparse.Namespace) -> int:
     print(f"{total} transcribed legs match" + (f" (showing {first}-{last})" if shown else ""))
     for h in shown:
         caller = h.caller if args.unmask else redact.mask_phone(h.caller)
+        at = turns.clock(h.start_ms) if h.start_ms is not None else "-"
         print(
             f"{_when(h.t_q or h.t_arrival)}  {h.call_id}  {turns.label(h.leg)}  "
-            f"{h.queue or '-'}  {h.agent or '-'}  {caller or '-'}  @{_clock(h.start_ms)}"
+            f"{h.queue or '-'}  {h.agent or '-'}  {caller or '-'}  @{at}"
         )
         print(f"    {_marked(h.snippet, h.marks)}")
     return 0

@@ -18,7 +18,7 @@ from hotline.recordings.catalogue import Leg
 from hotline.recordings.fulltext import is_cjk
 from hotline.recordings.transcript import Transcript, Word
 
-__all__ = ["PAUSE_MS", "SPEAKERS", "Turn", "join_words", "label", "merge", "render"]
+__all__ = ["PAUSE_MS", "SPEAKERS", "Turn", "clock", "join_words", "label", "merge", "render"]
 
 PAUSE_MS = 1200
 SPEAKERS = {Leg.CALLER: "市民", Leg.AGENT: "坐席", Leg.MIXED: "通话"}
@@ -94,7 +94,8 @@ def merge(transcripts: Iterable[Transcript], *, pause_ms: int = PAUSE_MS) -> lis
     return sorted(whole + turns, key=lambda t: (t.start_ms, _ORDER[t.speaker]))
 
 
-def _clock(ms: int) -> str:
+def clock(ms: int) -> str:
+    """A time in the leg as ``MM:SS.s`` (``01:03.2``)."""
     minutes, rest = divmod(ms, 60_000)
     return f"{minutes:02d}:{rest / 1000:04.1f}"
 
@@ -103,6 +104,6 @@ def render(turns: Iterable[Turn], *, times: bool = True) -> str:
     """One line per turn: ``市民 [00:03.2]: 您好 …`` (or without the time)."""
     lines = []
     for turn in turns:
-        at = f" [{_clock(turn.start_ms)}]" if times else ""
+        at = f" [{clock(turn.start_ms)}]" if times else ""
         lines.append(f"{label(turn.speaker)}{at}: {turn.text}")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -12,7 +12,6 @@ package can never be loaded as the model:
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import shutil
@@ -20,6 +19,7 @@ import sys
 from pathlib import Path
 
 from hotline.recordings.errors import ModelError
+from hotline.recordings.integrity import sha256_of
 
 NAME = "faster-whisper-base"
 # the files of faster-whisper-base as published (size, SHA-256)
@@ -52,21 +52,13 @@ def sources() -> dict[str, list[Path]]:
     }
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def verify(directory: Path) -> None:
     """ModelError unless DIRECTORY holds exactly faster-whisper-base's files."""
     for name, (size, digest) in FILES.items():
         path = directory / name
         if not path.is_file():
             raise ModelError(f"{path} is missing (whisper model incomplete)", "model_missing")
-        if path.stat().st_size != size or _digest(path) != digest:
+        if path.stat().st_size != size or sha256_of(path) != digest:
             raise ModelError(
                 f"{path}: SHA-256 is not faster-whisper-base's {digest[:12]}...: refusing to "
                 "load it (a changed or damaged package?)",

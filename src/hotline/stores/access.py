@@ -99,11 +99,12 @@ class AccessLog(schema.Store):
             raise AccessError(f"t={entry.t!r}: an access log entry needs a time in epoch ms")
         with self.tx() as conn:
             last = conn.execute("SELECT hash FROM access_log ORDER BY id DESC LIMIT 1").fetchone()
-            digest = chain.link(last[0] if last else chain.GENESIS, entry.fields())
+            prev = last[0] if last else chain.GENESIS
+            digest = chain.link(prev, entry.fields())
             cur = conn.execute(
                 "INSERT INTO access_log (t, user, role, action, target, purpose, detail, "
                 "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)",
-                (*entry.fields(), last[0] if last else chain.GENESIS, digest),
+                (*entry.fields(), prev, digest),
             )
             assert cur.lastrowid is not None
             return Logged(cur.lastrowid, entry, digest)

@@ -16,20 +16,17 @@ a hold placed by another process either comes first (nothing is disposed) or aft
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
+from hotline.recordings.integrity import sha256_of
 from hotline.recordings.retention import Due, Kept
 from hotline.stores import chain, schema
 from hotline.stores.history import History
-from hotline.stores.transcripts import TranscriptStore, delete_rows, prepare
+from hotline.stores.transcripts import TranscriptStore, delete_rows
 
 __all__ = [
     "COMPONENT",
@@ -135,19 +132,11 @@ class Disposal:
                 self.transcripts, [f.fields() for f in self.files]]  # fmt: skip
 
 
-def _sha256(path: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 def _remove(leg: str, path: str, catalogued: str) -> DisposedFile:
     p = Path(path)
     try:
-        sha, size = _sha256(p)
+        size = p.stat().st_size
+        sha = sha256_of(p)
     except FileNotFoundError:
         return DisposedFile(leg, path, 0, catalogued, catalogued, MISSING)
     except OSError as exc:
@@ -183,26 +172,23 @@ _KEPT = """
 
 
 @dataclass
-class RetentionStore:
-    connection: sqlite3.Connection
-    _lock: threading.Lock
+class RetentionStore(schema.Store):
+    COMPONENT = COMPONENT
+    MIGRATIONS = MIGRATIONS
 
     @classmethod
-    def open(cls, path: Path | str) -> RetentionStore:
-        """The store of the file at PATH, with the history and transcripts it looks at."""
-        History.open(path).close()
-        TranscriptStore.open(path).close()
-        store = cls(prepare(schema.connect(path)), threading.Lock())
-        schema.migrate(store.connection, COMPONENT, MIGRATIONS, store._lock)
+    def connect(cls, path: Path | str) -> sqlite3.Connection:
+        return TranscriptStore.connect(path)  # disposal deletes transcripts: hotline_grams()
+
+    @classmethod
+    def open(cls, path: Path | str) -> Self:
+        """The store of the file at PATH, with the history and transcripts it looks at
+        (their tables made or migrated on this store's connection)."""
+        store = super().open(path)
+        History(store.connection, store._lock).migrate()
+        schema.migrate(store.connection, TranscriptStore.COMPONENT, TranscriptStore.MIGRATIONS,
+                       store._lock)  # fmt: skip
         return store
-
-    def close(self) -> None:
-        self.connection.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with schema.transaction(self.connection, self._lock) as conn:
-            yield conn
 
     # -- legal holds ----------------------------------------------------------------------
 
@@ -218,7 +204,7 @@ class RetentionStore:
     def hold(self, call_id: str, *, by: str, reason: str, t: int) -> Hold:
         """Put CALL_ID on legal hold: nothing of it is disposed until released."""
         _need(by=by, reason=reason)
-        with self._tx() as conn:
+        with self.tx() as conn:
             if (current := self._hold_of(conn, call_id)) is not None:
                 raise RetentionError(
                     f"{call_id} is already on hold (by {current.by}: {current.reason})"
@@ -236,7 +222,7 @@ class RetentionStore:
     def release(self, call_id: str, *, by: str, reason: str, t: int) -> Hold:
         """End CALL_ID's hold; the hold that ended."""
         _need(by=by, reason=reason)
-        with self._tx() as conn:
+        with self.tx() as conn:
             current = self._hold_of(conn, call_id)
             if current is None:
                 raise RetentionError(f"{call_id} is not on hold")
@@ -279,7 +265,7 @@ class RetentionStore:
         recorded as failed and tried again next time."""
         _need(by=by)
         call_id = due.call_id
-        with self._tx() as conn:
+        with self.tx() as conn:
             if self._hold_of(conn, call_id) is not None:
                 return None
             pending = conn.execute(

@@ -14,7 +14,7 @@ Three ways to run a search that has call filters (agent, caller, dates, queue):
 :func:`plan` counts the passing calls and the matches up to small caps (a few ms at
 most) and picks: probe for a handful of calls; collect for a count, or when a date range
 is asked (rowids follow time, so newest first would walk every later match first); text
-first when many calls pass; otherwise by a cost model measured with bench/search.py.
+first when many calls pass; otherwise by a cost model (bench/search.py times each way).
 Every way finds the same rows in the same order (tested); only the time differs. A page
 is found as rowids first, then only its rows are read.
 """
@@ -35,8 +35,10 @@ __all__ = ["Plan", "Way", "plan"]
 
 CALLS_CAP, MATCHES_CAP = 1000, 20_000  # how far each side is counted
 PROBE_CALLS = 25  # at most this many passing calls: probe each of their transcripts
-# µs per row, measured (bench/search.py, 100 k legs): a match walked and joined to its
-# transcript and call; a match collected; a passing transcript looked up in the collection
+# the model's µs per row: a match walked and joined to its transcript and call; a match
+# collected; a passing transcript looked up in the collection. Only their ratios decide.
+# bench/search.py prints them as timed on its corpus (100 k legs, shared 2 cores: walk
+# 0.6-1.1, collect 0.14-0.15, look up 0.7), and each way's time against the way picked.
 WALK_US, COLLECT_US, LOOKUP_US = 2.1, 0.28, 1.5
 
 MATCH = "transcript_index MATCH ?"
