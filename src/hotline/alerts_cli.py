@@ -11,9 +11,9 @@ import json
 import uuid
 from typing import Any
 
+from hotline.clock import wall_ms
 from hotline.commands import Command, Verb
 from hotline.config import Settings
-from hotline.controller.core import wall_ms
 from hotline.controller_cli import CLIError, local_when, send_command, since_ms
 from hotline.stores.history import History
 

@@ -19,9 +19,10 @@ import redis.asyncio as aredis
 from hotline import bus
 from hotline.ami.client import AMIClient
 from hotline.center import Center, CenterError, load_center
+from hotline.clock import wall_ms
 from hotline.commands import AGENT_VERBS, Command, Verb
 from hotline.config import Settings
-from hotline.controller.core import Controller, wall_ms
+from hotline.controller.core import Controller
 from hotline.controller.docs import call_doc
 from hotline.ivr.install import read_flow
 from hotline.metrics.timefmt import parse_local

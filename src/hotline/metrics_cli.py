@@ -20,7 +20,6 @@ recorded in force (``metrics params``). The figures are defined in :mod:`hotline
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sqlite3
 import sys
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from hotline import __version__
 from hotline.center import Center, load_center
+from hotline.clock import wall_ms as now_ms
 from hotline.config import Settings
 from hotline.ivr.loader import FlowError, load_flow
 from hotline.metrics import GroupBy, MetricsError, Params, compute, verdict, version
@@ -49,7 +49,6 @@ if TYPE_CHECKING:  # numpy loads with it: only when a rollup is built
 __all__ = ["CLIError", "add_parsers", "run_metrics"]
 
 _DAY_MS = 86_400_000
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 SOFTWARE = f"hotline {__version__}"
 """Who records a new formula registry: the software that brought it."""
 
@@ -112,10 +111,6 @@ def run_metrics(settings: Settings, args: argparse.Namespace) -> int:
 
 def db_path(settings: Settings, db: Path | None) -> Path:
     return db if db is not None else settings.db
-
-
-def now_ms() -> int:
-    return (dt.datetime.now(dt.UTC) - _EPOCH) // dt.timedelta(milliseconds=1)
 
 
 def recorded_changes(path: Path) -> list[Change]:

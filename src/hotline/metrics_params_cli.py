@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hotline.clock import wall_ms as now_ms
 from hotline.config import Settings
 from hotline.metrics.changes import PARAMS, param_change, params_at
 from hotline.metrics.formulas import REVISION
@@ -26,7 +27,6 @@ from hotline.metrics.timefmt import clock
 from hotline.metrics_cli import (
     CLIError,
     db_path,
-    now_ms,
     params_given,
     parse_when,
     recorded_changes,

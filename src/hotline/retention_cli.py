@@ -22,8 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hotline.clock import wall_ms
 from hotline.config import Settings
-from hotline.controller.core import wall_ms
 from hotline.controller_cli import CLIError as CenterCLIError
 from hotline.controller_cli import read_center
 from hotline.metrics.params import TZ

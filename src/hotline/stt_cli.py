@@ -7,12 +7,12 @@ import json
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import redis
 
+from hotline.clock import wall_ms
 from hotline.config import Settings
 from hotline.progress import Progress
 from hotline.recordings import audio, integrity, sound
@@ -21,7 +21,7 @@ from hotline.recordings.engine import EngineKind, Heard, Recognized, open_engine
 from hotline.recordings.errors import RecordingError
 from hotline.recordings.pool import Plan, run_pool
 from hotline.recordings.status import read, render
-from hotline.recordings.worker import Options, wall_ms
+from hotline.recordings.worker import Options
 from hotline.stores import redis_server
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
@@ -160,7 +160,7 @@ def run_stt(settings: Settings, args: argparse.Namespace) -> int:
         return _listen(settings, args)
     client = redis.Redis.from_url(redis_server.url(settings), socket_timeout=5)
     try:
-        now = int(time.time() * 1000)
+        now = wall_ms()
         print(render(read(client, now), now))
     except redis.RedisError as exc:
         print(f"hotline: Redis at {redis_server.url(settings)}: {exc}", file=sys.stderr)

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from hotline.center import CenterError
+from hotline.clock import wall_ms
 from hotline.config import Settings
-from hotline.controller.core import wall_ms
 from hotline.controller_cli import CLIError as CenterCLIError
 from hotline.controller_cli import read_center
 from hotline.ivr.loader import FlowError

@@ -6,9 +6,9 @@ import argparse
 import getpass
 import secrets
 import sys
-import time
 from typing import Any
 
+from hotline.clock import wall_ms as now_ms
 from hotline.config import Settings
 from hotline.web.accounts import Accounts
 from hotline.web.errors import AccountError
@@ -60,10 +60,6 @@ def _password(args: argparse.Namespace) -> tuple[str, bool]:
             raise CLIError("the two passwords differ")
         return first, False
     return secrets.token_urlsafe(12), True
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def run_users(settings: Settings, args: argparse.Namespace) -> int:

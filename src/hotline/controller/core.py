@@ -17,7 +17,6 @@ import contextlib
 import json
 import logging
 import sqlite3
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +33,7 @@ from hotline.ami.message import EventList, Message
 from hotline.bus import Inbox
 from hotline.calls import CallEnded, Calls, Effect
 from hotline.center import Center
+from hotline.clock import wall_ms
 from hotline.config import Settings
 from hotline.controller import alerting
 from hotline.controller.docs import agent_doc, alert_doc, call_doc, queue_doc
@@ -50,10 +50,6 @@ from hotline.watchdog import CHINA, Alert, Watchdog, resynced
 
 log = logging.getLogger(__name__)
 LAG_SAMPLE = 32  # the event lag is measured on the first event and every 32nd after
-
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass

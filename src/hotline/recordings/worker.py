@@ -29,6 +29,7 @@ from typing import Any, cast
 
 import redis
 
+from hotline.clock import wall_ms
 from hotline.config import Settings
 from hotline.recordings import integrity, jobs
 from hotline.recordings.engine import Engine, transcribe
@@ -43,10 +44,6 @@ from hotline.stores.transcripts import TranscriptStore
 
 log = logging.getLogger(__name__)
 Fields = Mapping[bytes, bytes]
-
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

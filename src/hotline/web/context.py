@@ -7,7 +7,6 @@ async def wallboard(ctx: Ctx) -> Response:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from hotline.center import Center
+from hotline.clock import wall_ms
 from hotline.config import Settings
 from hotline.ivr.model import Flow
 from hotline.stores.access import AccessLog
@@ -32,10 +32,6 @@ from hotline.web.throttle import Throttle
 
 FORM_LIMIT = 64 * 1024
 FORM_TYPE = "application/x-www-form-urlencoded"
-
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass

@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from redis.exceptions import RedisError
 
+from hotline.clock import wall_ms
 from hotline.stores.live import Change, FeedGap, Kind, LiveStore, Snapshot
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class LiveHub:
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     error: str = ""
     lag_ms: int = 0  # the last change: read by the hub − written by the controller
-    clock: Callable[[], int] = field(default=lambda: time.time_ns() // 1_000_000)
+    clock: Callable[[], int] = field(default=wall_ms)
 
     async def _load(self) -> tuple[State, Snapshot]:
         snap = await self.live.snapshot()
