@@ -37,15 +37,20 @@ def _int(value: object) -> int:
     return int(cast("bytes | int | str", value or 0))
 
 
+def backlog(groups: list[dict[str, Any]], length: int) -> tuple[int, int]:
+    """(queued, running) from the jobs stream's XINFO GROUPS and XLEN: the STT workers'
+    group's lag and pending; everything is queued while no worker ever ran."""
+    group = next((g for g in groups if _name(g["name"]) == STT_GROUP), None)
+    if group is None:
+        return length, 0
+    return _int(group.get("lag")), _int(group.get("pending"))
+
+
 def read(client: redis.Redis, now_ms: int, keys: Keys = KEYS) -> SttStatus:
     queued = running = 0
     if client.exists(keys.stt_jobs):
         groups: list[dict[str, Any]] = client.xinfo_groups(keys.stt_jobs)
-        group = next((g for g in groups if _name(g["name"]) == STT_GROUP), None)
-        if group is None:  # no worker ever ran: everything is queued
-            queued = _int(client.xlen(keys.stt_jobs))
-        else:
-            queued, running = _int(group.get("lag")), _int(group.get("pending"))
+        queued, running = backlog(groups, _int(client.xlen(keys.stt_jobs)))
     raw_stats = cast("dict[bytes, bytes]", client.hgetall(keys.stt_stats))
     stats = {k.decode(): _int(v) for k, v in raw_stats.items()}
     since = f"{max(0, now_ms - WINDOW_MS)}-0"

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from redis.exceptions import RedisError
 from starlette.responses import PlainTextResponse, Response
 
+from hotline.recordings import status
 from hotline.stores.keys import KEYS
 from hotline.web.context import Ctx
 from hotline.web.errors import Forbidden
@@ -67,14 +68,13 @@ def _allowed(ctx: Ctx) -> bool:
 
 
 async def stt_backlog(ctx: Ctx) -> int:
-    """Jobs not yet done: the consumer groups' lag plus pending, else the stream's length."""
+    """Jobs not yet done, counted as ``hotline stt status`` counts them (queued + running)."""
     redis = ctx.app.redis
     if not await redis.exists(KEYS.stt_jobs):
         return 0
     groups = await redis.xinfo_groups(KEYS.stt_jobs)
-    if not groups:
-        return int(await redis.xlen(KEYS.stt_jobs))
-    return max(int(g.get("lag") or 0) + int(g.get("pending") or 0) for g in groups)
+    queued, running = status.backlog(groups, int(await redis.xlen(KEYS.stt_jobs)))
+    return queued + running
 
 
 async def metrics(ctx: Ctx) -> Response:
