@@ -16,10 +16,9 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from hotline.recordings.catalogue import Leg, Recording
 from hotline.records import (
@@ -189,21 +188,15 @@ def _journal_hash(prev: str, change: AgentChange) -> str:
 
 
 @dataclass
-class History:
-    connection: sqlite3.Connection
-    _lock: threading.Lock
+class History(schema.Store):
+    """The store of the file's oldest component; its migrations are numbered in
+    ``PRAGMA user_version`` (so existing databases stay valid), not in schema_components."""
 
     @classmethod
-    def open(cls, path: Path | str) -> History:
-        history = cls(schema.connect(path), threading.Lock())
+    def open(cls, path: Path | str) -> Self:
+        history = cls(cls.connect(path), threading.Lock())
         history.migrate()
         return history
-
-    def close(self) -> None:
-        self.connection.close()
-
-    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
-        return schema.transaction(self.connection, self._lock)
 
     def read(self, query: Callable[[sqlite3.Connection], T]) -> T:
         """Run a read of another component's tables in this file, under the history's lock
@@ -220,7 +213,7 @@ class History:
                 f"({len(MIGRATIONS)}): upgrade hotline"
             )
         for n, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self._tx() as conn:
+            with self.tx() as conn:
                 for statement in script.split(";"):
                     if statement.strip():
                         conn.execute(statement)
@@ -232,7 +225,7 @@ class History:
     def save_calls(self, records: Iterable[CallRecord]) -> int:
         """Insert or replace whole calls (visits and rings included); return how many."""
         n = 0
-        with self._tx() as conn:
+        with self.tx() as conn:
             for r in records:
                 conn.execute("DELETE FROM calls WHERE call_id = ?", (r.call_id,))
                 conn.execute(
@@ -366,7 +359,7 @@ class History:
 
     def complete_callback(self, call_id: str, *, at: int, by: str) -> bool:
         """Mark an open callback done by ``by`` at ``at``; False if none is open for it."""
-        with self._tx() as conn:
+        with self.tx() as conn:
             cur = conn.execute(
                 "UPDATE callbacks SET status = 'done', t_done = ?, done_by = ? "
                 "WHERE call_id = ? AND status = 'open'",
@@ -382,7 +375,7 @@ class History:
             (r.call_id, r.leg.value, r.path, r.size, r.duration_ms, r.sha256, at)
             for r in recordings
         ]
-        with self._tx() as conn:
+        with self.tx() as conn:
             conn.executemany("INSERT OR REPLACE INTO recordings VALUES (?,?,?,?,?,?,?)", rows)
         return len(rows)
 
@@ -404,7 +397,7 @@ class History:
              a["t_raised"], a["state"], json.dumps(a, ensure_ascii=False))
             for a in alerts
         ]  # fmt: skip
-        with self._tx() as conn:
+        with self.tx() as conn:
             conn.executemany("INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
         return len(rows)
 
@@ -447,7 +440,7 @@ class History:
              s["t_done"], s["result"])
             for s in steps
         ]  # fmt: skip
-        with self._tx() as conn:
+        with self.tx() as conn:
             conn.executemany("INSERT OR IGNORE INTO escalations VALUES (?,?,?,?,?,?,?,?)", rows)
         return len(rows)
 
@@ -466,7 +459,7 @@ class History:
     def append_journal(self, changes: Iterable[AgentChange]) -> int:
         """Append entries, each chained to the previous by SHA-256; return how many."""
         n = 0
-        with self._tx() as conn:
+        with self.tx() as conn:
             last = conn.execute(
                 "SELECT hash FROM agent_journal ORDER BY id DESC LIMIT 1"
             ).fetchone()
