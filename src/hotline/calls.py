@@ -28,6 +28,11 @@ What Asterisk 22 sent in the recorded scenarios (tests/fixtures/ami/scenarios):
   HotlineQueueExit Status TIMEOUT; so QueueCallerAbandon alone never means an abandon;
 - JOINEMPTY: no QueueCaller* event at all, only HotlineQueueExit Status JOINEMPTY;
 - ringing when the caller hangs up: no Agent* event ends the ring (queue_log: RINGCANCELED).
+- Asterisk stopping (SIGTERM, ``core stop``/``restart``): first SoftHangupRequest Cause 4
+  (AST_SOFTHANGUP_SHUTDOWN) on every channel, then the usual hang-up events (AgentComplete
+  Reason caller, QueueCallerAbandon: queue_log writes COMPLETECALLER and ABANDON as for any
+  call), then Shutdown. Such a call ends as PBX_DOWN. A PBX killed outright sends nothing:
+  the resync after it finds a new CoreStartupTime and the calls gone (``pbx_restarted``).
 """
 
 from __future__ import annotations
@@ -49,7 +54,10 @@ from hotline.ivr.asterisk import (
 from hotline.records import CallRecord, EndReason, QueueVisit, Ring
 from hotline.timestamps import event_time
 
-__all__ = ["CallEnded", "CallUpdated", "Calls", "Effect"]
+__all__ = ["GONE_AT_RESYNC", "CallEnded", "CallUpdated", "Calls", "Effect"]
+
+GONE_AT_RESYNC = "channel gone at resync"
+SOFTHANGUP_SHUTDOWN = "4"  # SoftHangupRequest Cause: AST_SOFTHANGUP_SHUTDOWN (1 << 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +102,7 @@ class _Call:
     notes: list[str] = field(default_factory=list)
     closed: bool = False  # out of hours (HotlineIvr Digit: closed)
     hangup_requested: bool = False  # HangupRequest/SoftHangupRequest seen: the caller is going
+    pbx_down: bool = False  # hung up by Asterisk shutting down
     ringing_at_abandon: bool = False
 
     def record(self, t_end: int | None = None, reason: EndReason | None = None) -> CallRecord:
@@ -229,7 +238,7 @@ class Calls:
                 call.ringing_at_abandon = any(r.t_end is None for r in call.rings)
         call.close_rings(t)
         if reason is None:
-            reason = end_reason(call)
+            reason = EndReason.PBX_DOWN if call.pbx_down else end_reason(call)
         del self._active[call.call_id]
         ended = self._ended
         ended[call.call_id] = None
@@ -240,7 +249,12 @@ class Calls:
     # -- resync ------------------------------------------------------------------------------
 
     def resync(
-        self, channels: Iterable[Message], queue_status: Iterable[Message] = (), *, now: int
+        self,
+        channels: Iterable[Message],
+        queue_status: Iterable[Message] = (),
+        *,
+        now: int,
+        pbx_restarted: bool = False,
     ) -> list[Effect]:
         """Reconcile with Asterisk's own view after a (re)connect.
 
@@ -248,7 +262,9 @@ class Calls:
         QueueEntry items of QueueStatus (others are skipped); ``now``: the controller's clock
         in ms. A call we follow whose channel is gone ends as VANISHED (the queue_log importer
         may complete it); a caller channel we do not know (in our IVR contexts, or in Queue())
-        starts a call with second-precision times and a note.
+        starts a call with second-precision times and a note. ``pbx_restarted``: Asterisk
+        started anew since the last resync, so a call gone meanwhile was cut off by it
+        (PBX_DOWN), not lost from sight.
         """
         self.now = max(self.now, now)
         alive: dict[str, Message] = {}
@@ -260,8 +276,11 @@ class Calls:
         effects: list[Effect] = []
         for call in list(self._active.values()):
             if call.call_id not in alive:
-                call.notes.append("channel gone at resync")
-                effects.append(self._end(call, now, EndReason.VANISHED))
+                call.notes.append(GONE_AT_RESYNC)
+                if pbx_restarted:
+                    call.notes.append("the PBX restarted meanwhile")
+                gone = EndReason.PBX_DOWN if pbx_restarted else EndReason.VANISHED
+                effects.append(self._end(call, now, gone))
         for uid, ch in alive.items():
             known = self._active.get(uid)
             if known is None:
@@ -551,6 +570,10 @@ def _complete(calls: Calls, call: _Call, e: Message, t: int) -> bool:
 
 def _hangup_request(calls: Calls, call: _Call, e: Message, t: int) -> bool:
     call.hangup_requested = True
+    shutdown = e.name == "SoftHangupRequest" and e.get("Cause") == SOFTHANGUP_SHUTDOWN
+    if shutdown and not call.pbx_down:
+        call.pbx_down = True
+        call.notes.append("hung up by the PBX shutting down")
     return False  # nothing a reader sees
 
 

@@ -40,6 +40,8 @@ class EndReason(Enum):
     LEFT_WITH_KEY = "left_with_key"  # the caller pressed a key to leave the queue (EXITWITHKEY)
     WITHDRAWN = "withdrawn"  # taken out of the queue by QueueWithdrawCaller (WITHDRAW)
     FAILED = "failed"  # answered, then dropped: channels not compatible (SYSCOMPAT) (L)
+    PBX_DOWN = "pbx_down"  # cut off by the PBX stopping, restarting or crashing (A if it was
+    # answered, else L; counted apart as cut_by_pbx)
 
 
 class AgentStatus(Enum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from hotline.controller.core import Pending
-from hotline.controller.reconcile import merge
+from hotline.controller.reconcile import ReplayMark, merge
 from hotline.records import CallRecord, EndReason, Precision, QueueVisit, Source
 from hotline.stores.live import Change
 
@@ -81,3 +81,51 @@ def test_an_unwritten_batch_goes_before_the_newer_one() -> None:
     newer = Pending(live={("agent", "a"): Change("agent", "a", {"status": "ready"})})
     merged = older.merged_with(newer)
     assert merged.live[("agent", "a")].doc == {"status": "ready"}
+
+
+def test_a_call_adopted_in_the_survey_gets_its_end_reason_from_queue_log() -> None:
+    """kill -9 of the controller mid-call: at its resync the caller was past the queue (the
+    survey), so AMI saw no queue at all and would store IVR_ONLY."""
+    ours = CallRecord(
+        call_id="c1",
+        t_arrival=T - 20_000,
+        t_end=T + 70_123,
+        end_reason=EndReason.IVR_ONLY,
+        notes=("seen first at resync: times to the second",),
+    )
+    stored = merge(ours, from_queue_log())
+    assert stored is not None
+    assert stored.end_reason is EndReason.ANSWERED
+    assert (stored.agent, stored.completed_by, stored.t_answer) == ("朱英8001", "agent", T + 25_000)
+    assert stored.t_end == T + 70_123  # AMI saw the hang-up
+    assert merge(stored, from_queue_log()) is None  # the same lines read again change nothing
+
+
+def test_a_call_the_pbx_cut_off_keeps_that_reason_and_gets_queue_log_s_end() -> None:
+    ours = CallRecord(
+        call_id="c1",
+        t_arrival=T - 9_000,
+        t_end=T + 300_000,  # the resync's clock
+        end_reason=EndReason.PBX_DOWN,
+        notes=("channel gone at resync", "the PBX restarted meanwhile"),
+    )
+    stored = merge(ours, from_queue_log(completed_by="caller"))
+    assert stored is not None
+    assert stored.end_reason is EndReason.PBX_DOWN
+    assert (stored.t_answer, stored.t_end) == (T + 25_000, T + 60_000)
+
+
+def test_the_replay_mark_is_the_first_line_of_the_oldest_open_call() -> None:
+    mark = ReplayMark()
+    assert mark.position(500) == 500
+    mark.seen(["a", "b"], 100)
+    mark.seen(["b", "c"], 300)  # b keeps its first batch
+    assert mark.position(900) == 100
+    mark.done("a")
+    assert mark.position(900) == 100  # b
+    mark.done("b")
+    assert mark.position(900) == 300
+    mark.rebase()  # the file was rotated: c is read again from the new file's start
+    assert mark.position(40) == 0
+    mark.done("c")
+    assert mark.position(40) == 40

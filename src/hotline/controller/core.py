@@ -364,7 +364,9 @@ class Controller:
             alive = [
                 c.get("Uniqueid") or "" for c in channels.events if c.name == "CoreShowChannel"
             ]
-            self._calls(self.calls.resync(channels.events, status.events, now=now))
+            self._calls(
+                self.calls.resync(channels.events, status.events, now=now, pbx_restarted=restarted)
+            )
             self.queues.resync(status.events, channels.events, now=now)
             changes = self.agents.resync(status.events, now=now, calls=alive)
             # a pause found at a resync counts from Asterisk's LastPause (in the note)

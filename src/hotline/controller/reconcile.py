@@ -3,7 +3,11 @@
 Calls that began or ended while the controller was away are known to queue_log only (whole
 seconds): they are stored from it, marked as such. A call the controller closed as VANISHED
 at a resync gets its end from queue_log, keeping what AMI told (arrival, IVR path, ms).
-The file offset is kept in Redis, so a restart continues where it stopped.
+The file position is kept in Redis: not where reading stopped but the first line of the
+oldest call queue_log has not finished with (:class:`ReplayMark`), so a controller killed
+mid-call reads those calls' earlier lines (ENTERQUEUE, CONNECT) again after its restart
+instead of rebuilding them from their last lines alone. Lines read twice change nothing: a
+call already stored as AMI saw it is kept (:func:`merge`).
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hotline.calls import GONE_AT_RESYNC
 from hotline.queuelog.build import Builder
 from hotline.queuelog.parse import QueueLogEntry, parse_lines
 from hotline.queuelog.tail import QueueLogTail
@@ -29,21 +35,31 @@ QUIET_S = 600  # a call quiet this long in queue_log is settled
 
 
 RESYNC_MARK = "at resync"  # the calls reducer's notes on what it had to guess at a resync
+QUEUE_PART_NOTE = "queue part from queue_log (seconds)"
+
+# what AMI saw and queue_log cannot know better: kept when queue_log fills the queue part
+_OURS_TO_KEEP = frozenset(
+    {EndReason.CLOSED, EndReason.CALLBACK, EndReason.PBX_DOWN, EndReason.FAILED}
+)
 
 
 def merge(ours: CallRecord | None, theirs: CallRecord) -> CallRecord | None:
     """The record to store for a call queue_log completed, or None to keep ours.
 
     Ours wins where AMI saw the call (milliseconds); queue_log fills what a disconnect hid:
-    the whole call, the end of a call closed as VANISHED, or the queue part of a call first
-    seen at a resync (its answer time and agent were guessed).
+    the whole call, the end of a call closed at a resync, or the queue part of a call first
+    seen at a resync (its answer time and agent were guessed). A call adopted at a resync
+    while it was past the queue (in the survey, say) looked to AMI as if it never asked for
+    a human: its end reason comes from queue_log too, unless AMI saw something queue_log
+    cannot (out of hours, a callback, the PBX going down).
     """
     if ours is None:
         return replace(theirs, notes=(*theirs.notes, "from queue_log: the controller was away"))
     guessed = any(RESYNC_MARK in note for note in ours.notes)
-    if ours.end_reason is not EndReason.VANISHED and not guessed:
+    vanished = ours.end_reason is EndReason.VANISHED
+    if not vanished and not guessed:
         return None
-    if theirs.end_reason is None and ours.end_reason is EndReason.VANISHED:
+    if theirs.end_reason is None and vanished:
         return None
     queue_part = {
         "visits": theirs.visits,
@@ -53,18 +69,51 @@ def merge(ours: CallRecord | None, theirs: CallRecord) -> CallRecord | None:
         "talk_end": theirs.talk_end or ours.talk_end,
         "completed_by": theirs.completed_by or ours.completed_by,
     }
-    end = (
-        {"end_reason": theirs.end_reason, "t_end": theirs.t_end}
-        if ours.end_reason is EndReason.VANISHED
-        else {}
-    )
-    return replace(
+    end: dict[str, object] = {}
+    if vanished:
+        end = {"end_reason": theirs.end_reason, "t_end": theirs.t_end}
+    elif theirs.end_reason is not None and ours.end_reason not in _OURS_TO_KEEP:
+        end = {"end_reason": theirs.end_reason}
+    if GONE_AT_RESYNC in ours.notes and theirs.t_end is not None:
+        end["t_end"] = theirs.t_end  # ours is the resync's clock: queue_log saw the end
+    notes = ours.notes if QUEUE_PART_NOTE in ours.notes else (*ours.notes, QUEUE_PART_NOTE)
+    merged = replace(
         ours,
         **queue_part,  # type: ignore[arg-type]
         **end,  # type: ignore[arg-type]
         precision=Precision.SECOND,
-        notes=(*ours.notes, "queue part from queue_log (seconds)"),
+        notes=notes,
     )
+    return None if merged == ours else merged
+
+
+class ReplayMark:
+    """Where to start reading queue_log after a restart (pure).
+
+    Each call is remembered with the offset of the batch its first line came in, until the
+    controller is done with it (stored, or forgotten as settled); the mark is the smallest
+    of those, or the read offset when no call is open. Saving the mark instead of the read
+    offset costs a few lines read twice after a restart; saving the read offset lost, in a
+    ``kill -9`` under 50 calls, the CONNECT of every call then in progress.
+    """
+
+    def __init__(self) -> None:
+        self.first: dict[str, int] = {}
+
+    def seen(self, call_ids: Iterable[str], at: int) -> None:
+        for call_id in call_ids:
+            self.first.setdefault(call_id, at)
+
+    def done(self, call_id: str) -> None:
+        self.first.pop(call_id, None)
+
+    def rebase(self) -> None:
+        """The file was rotated or truncated: what is open is read again from its start."""
+        for call_id in self.first:
+            self.first[call_id] = 0
+
+    def position(self, offset: int) -> int:
+        return min(self.first.values(), default=offset)
 
 
 class Reconciler:
@@ -76,6 +125,7 @@ class Reconciler:
         self.stored = 0
         self.problems = 0
         self.deferred: dict[str, CallRecord] = {}
+        self.mark = ReplayMark()
 
     async def _saved_position(self) -> tuple[int, tuple[int, int] | None]:
         raw = await self.controller.redis.get(f"{KEYS.prefix}:queuelog:position")
@@ -92,7 +142,11 @@ class Reconciler:
         tail = QueueLogTail(self.path, offset, identity=identity)
         try:
             while True:
+                start = tail.offset
                 lines, offset = tail.read_new()
+                if tail.reset is not None:
+                    start = 0
+                    self.mark.rebase()
                 if lines:
                     entries = []
                     for item in parse_lines(lines, start=tail.lineno):
@@ -100,19 +154,21 @@ class Reconciler:
                             entries.append(item)
                         else:
                             self.problems += 1
-                    await self.absorb(entries)
-                    await self.controller.redis.set(
-                        f"{KEYS.prefix}:queuelog:position",
-                        json.dumps({"offset": offset, "identity": tail.identity}),
-                    )
+                    await self.absorb(entries, at=start)
+                    await self._save_position(offset, tail.identity)
                     continue
                 if self.deferred:
                     await self.absorb([])
+                    await self._save_position(offset, tail.identity)
                 await asyncio.sleep(self.interval)
         finally:
             tail.close()
 
-    async def absorb(self, entries: list[QueueLogEntry]) -> None:
+    async def _save_position(self, offset: int, identity: tuple[int, int] | None) -> None:
+        position = {"offset": self.mark.position(offset), "identity": identity}
+        await self.controller.redis.set(f"{KEYS.prefix}:queuelog:position", json.dumps(position))
+
+    async def absorb(self, entries: list[QueueLogEntry], at: int = 0) -> None:
         """Store the calls these lines complete that the controller did not follow.
 
         A call queue_log has finished while AMI still follows it waits in ``deferred`` (with
@@ -120,7 +176,9 @@ class Reconciler:
         leaves ``deferred`` only once handled, so a failure part way loses nothing.
         """
         controller = self.controller
-        for call_id in self.builder.feed(entries):
+        changed = self.builder.feed(entries)
+        self.mark.seen(changed, at)
+        for call_id in changed:
             self.deferred[call_id] = self.builder.record(call_id)
         for call_id, theirs in list(self.deferred.items()):
             if theirs.end_reason is None:
@@ -136,5 +194,9 @@ class Reconciler:
                 self.stored += 1
                 log.info("queue_log completed call %s (%s)", call_id, record.end_reason)
             del self.deferred[call_id]
+            self.mark.done(call_id)
         if entries:
-            self.builder.settle(before=entries[-1].t - QUIET_S)
+            quiet, _ = self.builder.settle(before=entries[-1].t - QUIET_S)
+            for record in quiet:
+                if record.call_id not in self.deferred:
+                    self.mark.done(record.call_id)

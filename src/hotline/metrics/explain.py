@@ -97,6 +97,11 @@ _LOSS: dict[str, tuple[str, str]] = {
         "sent to the out-of-hours message after asking for a human",
         "请求人工后被转至非服务时间提示",
     ),
+    EndReason.PBX_DOWN.value: (
+        "cut off by the PBX going down (stopped, restarted or crashed) before an agent "
+        "answered; counted apart under data quality (cut_by_pbx)",
+        "交换机停止、重启或崩溃导致通话中断，此时尚无坐席接听；另计入数据质量（cut_by_pbx）",
+    ),
     "JOINEMPTY": (
         "refused at the door: no agent logged in (JOINEMPTY)",
         "无坐席签入，拒绝入队（JOINEMPTY）",
@@ -161,9 +166,12 @@ class _Words:
         if r.precision is Precision.SECOND:
             self.say(
                 f"call {r.call_id}: times to the second ({r.source.value}): waits are whole "
-                "seconds, compared with the threshold as such",
+                "seconds, compared with the threshold as such; this affects the figures "
+                "measured from its times (A15, Ab15, Ab≤S, nav.*, mean and percentile waits, "
+                "talk time), not the counts R, A, Ab and L",
                 f"来电 {r.call_id}：时间只精确到秒（{r.source.value}），"
-                "等待时长为整秒，按整秒与阈值比较",
+                "等待时长为整秒，按整秒与阈值比较；影响按时长计算的指标"
+                "（A15、Ab15、Ab≤S、nav.*、平均及分位等待、通话时长），不影响 R、A、Ab、L 的计数",
             )
         else:
             self.say(
@@ -218,6 +226,18 @@ class _Words:
                 f"{start_zh}，{_zh(w)}后由坐席 {v.agent} 接听：计入 R、A，"
                 f"{'计入' if yes else '不计入'} A15（{_zh(w)} {sign} {_zh(lim)}）",
             )
+            if r.precision is Precision.SECOND and abs(wait - self.p.threshold_ms) < 1000:
+                self.say(
+                    "the wait is within a second of the threshold: with its lost fraction of a "
+                    "second the A15 verdict could go the other way",
+                    "等待时长与阈值相差不足 1 秒：计入秒以下部分后，A15 的结论可能相反",
+                )
+            if r.end_reason is EndReason.PBX_DOWN:
+                self.say(
+                    "then the PBX went down (stopped, restarted or crashed) and cut the call "
+                    "off; counted apart under data quality (cut_by_pbx)",
+                    "随后交换机停止、重启或崩溃，通话被中断；另计入数据质量（cut_by_pbx）",
+                )
         elif Population.AB in v:
             self.abandon(start_en, start_zh, wait)
         elif Population.L in v:

@@ -21,6 +21,9 @@ The rules (../shared/DOMAIN.md, "Metrics"):
 - L: the system lost the call: queue timeout, every agent gone (leave-empty), refused at the
   door (no agent, queue full), withdrawn, channels incompatible, out of hours after the
   request, and a callback registered after one of those.
+- A call the PBX cut off (it stopped, restarted or crashed: PBX_DOWN) counts as what it was
+  when cut: answered (A, and A15 by its wait) if an agent had answered, else lost by the
+  system (L); reports count these calls apart (data quality, ``cut_by_pbx``).
 - A callback chosen at the offer (no refusal, no timeout) is in R only: neither answered,
   nor abandoned, nor lost.
 - Out of every population, with the reason: IVR_ONLY (never asked for a human), out of hours
@@ -39,7 +42,15 @@ from enum import Enum
 from hotline.metrics.params import Params
 from hotline.records import CallRecord, EndReason, Precision
 
-__all__ = ["REFUSED", "Exclusion", "Population", "Verdict", "classify", "departure"]
+__all__ = [
+    "ANSWERED_REASONS",
+    "REFUSED",
+    "Exclusion",
+    "Population",
+    "Verdict",
+    "classify",
+    "departure",
+]
 
 
 class Population(Enum):
@@ -91,8 +102,11 @@ _LOSS = frozenset(
         EndReason.WITHDRAWN,
         EndReason.FAILED,
         EndReason.CLOSED,
+        EndReason.PBX_DOWN,  # waiting or in the IVR after the request when the PBX went
     }
 )
+# end reasons of a call that was bridged to an agent
+ANSWERED_REASONS = frozenset({EndReason.ANSWERED, EndReason.PBX_DOWN})
 # visit outcomes after which a callback is the end of a loss, not the caller's choice
 REFUSED = frozenset({"JOINEMPTY", "JOINUNAVAIL", "FULL"})
 _LOST_VISIT = REFUSED | {"EXITWITHTIMEOUT", "EXITEMPTY"}
@@ -136,6 +150,8 @@ def _exclusion(record: CallRecord) -> Exclusion | None:
         return Exclusion.VANISHED
     if reason is EndReason.IVR_ONLY:
         return Exclusion.NO_REQUEST
+    if reason is EndReason.PBX_DOWN and not record.visits and record.t_request is None:
+        return Exclusion.NO_REQUEST  # cut off in the menus, before asking for a human
     if reason is EndReason.CLOSED and not record.visits and record.t_request is None:
         return Exclusion.CLOSED_AT_ENTRY
     if record.t_q is None and record.t_request is None:
@@ -153,7 +169,7 @@ def classify(record: CallRecord, params: Params) -> Verdict:
     excluded = _exclusion(record)
     t_q = record.t_q
     t_interval = t_q if t_q is not None else record.t_request
-    answered = record.t_answer is not None and record.end_reason is EndReason.ANSWERED
+    answered = record.t_answer is not None and record.end_reason in ANSWERED_REASONS
     talk = None
     if answered and record.t_answer is not None and record.talk_end is not None:
         talk = record.talk_end - record.t_answer

@@ -114,6 +114,7 @@ def as_dict(report: Report) -> dict[str, object]:
             "no_talk_end": q.no_talk_end,
             "no_number": q.no_number,
             "no_acw": q.no_acw,
+            "cut_by_pbx": q.cut_by_pbx,
         },
         "notes": list(report.notes),
     }
@@ -247,7 +248,8 @@ def to_table(report: Report) -> str:
     out += [
         "",
         f"data quality: {q.calls} calls in the window, {q.counted} counted"
-        + (f"; excluded: {excluded}" if excluded else "; none excluded"),
+        + (f"; excluded: {excluded}" if excluded else "; none excluded")
+        + (f"; cut off by the PBX: {q.cut_by_pbx}" if q.cut_by_pbx else ""),
     ]
     out += [f"  note: {n}" for n in report.notes]
     return "\n".join(out) + "\n"

@@ -31,7 +31,7 @@ from hotline.metrics.params import Params
 from hotline.metrics.populations import Exclusion, Population, Verdict, classify
 from hotline.metrics.sums import Figure, Group, Sums, WaitSet
 from hotline.metrics.timefmt import GroupBy, clock, interval_key
-from hotline.records import CallRecord, Precision, Source
+from hotline.records import CallRecord, EndReason, Precision, Source
 
 __all__ = [
     "NO_AGENT", "CallbackState", "Figure", "Group", "Quality", "Report", "add_call",
@@ -64,6 +64,7 @@ class Quality:
     no_talk_end: int  # answered calls whose end of talk is unknown: outside AHT
     no_number: int  # counted calls without a caller number: outside the repeat figure
     no_acw: int = 0  # answered calls whose end of talk is not in the journal: outside AHT
+    cut_by_pbx: int = 0  # counted calls the PBX cut off (PBX_DOWN): A or L as they were
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +244,7 @@ def tally(
     q["no_talk_end"] += answered and v.talk_ms is None
     q["no_number"] += not record.caller
     q["no_acw"] += answered and record.call_id not in acw
+    q["cut_by_pbx"] += record.end_reason is EndReason.PBX_DOWN
     call = _Call(
         record, v, repeats.get(record.call_id) if record.caller else None,
         acw.get(record.call_id) if answered else None, callbacks.get(record.call_id),
@@ -257,6 +259,7 @@ def quality_of(q: Mapping[str, int]) -> Quality:
         {e: q[e.value] for e in Exclusion if q.get(e.value)},
         q.get("to_the_second", 0), q.get("from_queue_log", 0), q.get("no_arrival", 0),
         q.get("no_talk_end", 0), q.get("no_number", 0), q.get("no_acw", 0),
+        q.get("cut_by_pbx", 0),
     )  # fmt: skip
 
 

@@ -73,7 +73,7 @@ _STATS = (
 )  # fmt: skip
 _QUALITY = (
     "calls", "counted", *(e.value for e in Exclusion), "to_the_second", "from_queue_log",
-    "no_arrival", "no_talk_end", "no_number", "no_acw",
+    "no_arrival", "no_talk_end", "no_number", "no_acw", "cut_by_pbx",
 )  # fmt: skip
 _WIDTH = len(_POPS) + 2 * len(_STATS) + len(_QUALITY)
 _COUNTED = len(_POPS) + 2 * len(_STATS) + _QUALITY.index("counted")
@@ -85,6 +85,14 @@ def _pack(s: Sums) -> bytes:
         out += s.stats.get(q, [0, 0])
     out += [s.quality.get(k, 0) for k in _QUALITY]
     return array("q", out).tobytes()
+
+
+def _matrix(blobs: Iterable[bytes]) -> npt.NDArray[np.int64]:
+    """Rows' sums as a matrix; a row packed before a quantity was added at the end of the
+    layout (cut_by_pbx) reads as 0 there."""
+    width = _WIDTH * 8
+    joined = b"".join(b if len(b) == width else b.ljust(width, b"\0") for b in blobs)
+    return np.frombuffer(joined, dtype="<i8").reshape(-1, _WIDTH)
 
 
 def _waits(values: Iterable[int]) -> bytes:
@@ -268,7 +276,7 @@ class Rollup:
             if not rows:
                 gone.append((vid, level, day, key))
                 continue
-            matrix = np.frombuffer(b"".join(r[0] for r in rows), dtype="<i8").reshape(-1, _WIDTH)
+            matrix = _matrix(r[0] for r in rows)
             out.append((
                 vid, level, day, key, matrix.sum(axis=0).astype("<i8").tobytes(),
                 _merged(r[1] for r in rows), _merged(r[2] for r in rows),
@@ -425,7 +433,7 @@ class Rollup:
             )
         ]
         # vectorised: one matrix of every row's sums, added up per group by numpy
-        matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype="<i8").reshape(-1, _WIDTH)
+        matrix = _matrix(r[3] for r in rows)
         counted = matrix[:, _COUNTED] > 0 if len(rows) else np.zeros(0, dtype=bool)
         names: dict[str, int] = {}
         index = np.fromiter(

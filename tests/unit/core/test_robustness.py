@@ -237,3 +237,41 @@ def consistent(run: Run) -> None:
     for view in run.queues.views().values():
         uids = [w.uniqueid for w in view.waiting]
         assert len(uids) == len(set(uids))
+
+
+def test_a_call_hung_up_by_asterisk_shutting_down_ends_pbx_down() -> None:
+    """As a SIGTERM'd Asterisk 22 sent it: SoftHangupRequest Cause 4 on every channel, then
+    the usual AgentComplete (Reason caller) and Hangup."""
+    calls = Calls()
+    calls.apply(event("QueueCallerJoin", T0, Uniqueid="u", Queue="intake", Position="1"))
+    calls.apply(event("AgentConnect", T0 + 5_000, Uniqueid="u", Queue="intake",
+                      MemberName="朱英8001", HoldTime="5"))  # fmt: skip
+    calls.apply(event("QueueCallerLeave", T0 + 5_001, Uniqueid="u", Queue="intake"))
+    calls.apply(event("SoftHangupRequest", T0 + 9_000, Uniqueid="u", Cause="4"))
+    calls.apply(event("SoftHangupRequest", T0 + 9_001, Uniqueid="u", Cause="16"))
+    calls.apply(event("AgentComplete", T0 + 9_002, Uniqueid="u", Queue="intake",
+                      MemberName="朱英8001", Reason="caller"))  # fmt: skip
+    (ended,) = calls.apply(event("Hangup", T0 + 9_003, Uniqueid="u", Cause="16"))
+    assert isinstance(ended, CallEnded)
+    record = ended.record
+    assert record.end_reason is EndReason.PBX_DOWN
+    assert (record.t_answer, record.agent, record.talk_end) == (T0 + 5_000, "朱英8001", T0 + 9_002)
+    assert record.notes.count("hung up by the PBX shutting down") == 1
+
+
+def test_an_ordinary_soft_hangup_is_not_a_shutdown() -> None:
+    calls = Calls()
+    calls.apply(event("QueueCallerJoin", T0, Uniqueid="u", Queue="intake", Position="1"))
+    calls.apply(event("SoftHangupRequest", T0 + 1_000, Uniqueid="u", Cause="16"))
+    (ended,) = calls.apply(event("Hangup", T0 + 1_001, Uniqueid="u", Cause="16"))
+    assert isinstance(ended, CallEnded)
+    assert ended.record.end_reason is EndReason.ABANDONED_IN_QUEUE
+
+
+def test_resync_after_a_pbx_restart_closes_the_calls_as_cut_off() -> None:
+    calls = Calls()
+    calls.apply(event("QueueCallerJoin", T0, Uniqueid="gone", Queue="q", Position="1"))
+    (ended,) = calls.resync([], [], now=T0 + 30_000, pbx_restarted=True)
+    assert isinstance(ended, CallEnded)
+    assert ended.record.end_reason is EndReason.PBX_DOWN
+    assert ended.record.notes == ("channel gone at resync", "the PBX restarted meanwhile")

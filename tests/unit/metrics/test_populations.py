@@ -191,3 +191,23 @@ def test_parameters_are_exact_milliseconds() -> None:
         Params.of(short_abandon_s=-1)
     with pytest.raises(MetricsError):
         Params.of(threshold_s="fifteen")
+
+
+def test_a_call_the_pbx_cut_off_counts_as_what_it_was_when_cut() -> None:
+    talking = replace(answered("c", 9_000), end_reason=EndReason.PBX_DOWN)
+    assert pops(talking) == {P.R, P.A, P.A15}
+    v = verdict(talking)
+    assert any("PBX went down" in line and "cut_by_pbx" in line for line in v.en)
+    waiting = replace(abandoned("w", 40_000), end_reason=EndReason.PBX_DOWN)
+    v = classify(waiting, DEFAULT)
+    assert (set(v.populations), v.lost_by) == ({P.R, P.L}, "pbx_down")
+    in_the_menus = replace(ivr_only("i"), end_reason=EndReason.PBX_DOWN)
+    assert classify(in_the_menus, DEFAULT).excluded is Exclusion.NO_REQUEST
+
+
+def test_a_wait_to_the_second_near_the_threshold_says_the_verdict_could_flip() -> None:
+    v = verdict(answered("c", 15 * S, precision=Precision.SECOND))
+    assert any("could go the other way" in line for line in v.en)
+    assert any("A15" in line and "not the counts" in line for line in v.en)
+    v = verdict(answered("c", 9 * S, precision=Precision.SECOND))
+    assert not any("could go the other way" in line for line in v.en)

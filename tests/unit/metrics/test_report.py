@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 
 from hotline.metrics import Exclusion, GroupBy, Params, Population, compute
 from hotline.metrics.render import CSV_HEADER, SCHEMA, as_dict, to_csv, to_json, to_table
 from hotline.metrics.report import NO_AGENT
-from hotline.records import CallRecord, Precision
+from hotline.records import CallRecord, EndReason, Precision
 
 from .calls import DAY, HOUR, T0, S, abandoned, answered, ivr_only, refused, vanished
 
@@ -97,6 +98,15 @@ def test_data_quality_counts_what_is_left_out() -> None:
     notes = "\n".join(report.notes)
     assert "1 calls excluded: vanished" in notes
     assert "refused at the door" in notes
+
+
+def test_calls_the_pbx_cut_off_are_counted_apart() -> None:
+    cut = dataclasses.replace(answered("cut", 5 * S), end_reason=EndReason.PBX_DOWN)
+    report = compute([answered("a", 5 * S), cut])
+    assert report.quality.cut_by_pbx == 1
+    assert report.total.counts[Population.A] == 2
+    assert as_dict(report)["data_quality"]["cut_by_pbx"] == 1  # type: ignore[index]
+    assert "cut off by the PBX: 1" in to_table(report)
 
 
 def sample() -> list[CallRecord]:
