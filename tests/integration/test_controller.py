@@ -370,6 +370,10 @@ async def test_redis_restart(ami: AMIClient, running: Running) -> None:
 async def test_kill_9_the_controller_while_calls_go_on(
     ami: AMIClient, pbx_running: Settings, redis_url: str, env: dict[str, str], tmp_path: Path
 ) -> None:
+    """The controller killed under 15 calls (waiting, talking, in the survey) and started
+    again 10 s later: every call is stored with the end reason, agent, answer and
+    completed_by queue_log proves, and every leg on disk is catalogued and queued for
+    speech-to-text once, its call linked to it."""
     settings = pbx_running
     log = settings.pbx_dir / "log" / "queue_log"
     redis = aredis.Redis.from_url(redis_url)
@@ -392,44 +396,106 @@ async def test_kill_9_the_controller_while_calls_go_on(
             assert time.monotonic() < deadline, text[-2000:]
             await asyncio.sleep(0.1)
 
-    await bed.add_members(ami, ["intake"], paused=False)
-    await bed.add_members(ami, ["intake"], paused=False, first_ext=8101)
+    await bed.add_members(ami, ["intake"] * 4, paused=False)
     controller = start()
     try:
         await wait_resynced(1)
-        before = [await dial(ami, "1-4", TALK="15", __AGENT_TALK="6") for _ in range(4)]
-        await asyncio.sleep(4)
+        # four answered at once, their agents hang up after 6 s (the callers go on to the
+        # survey), four more answered then, two still waiting when the controller dies
+        before = [await dial(ami, "1-4", TALK="14", __AGENT_TALK="6") for _ in range(10)]
+        await asyncio.sleep(9)
         controller.send_signal(signal.SIGKILL)
         controller.wait()
-        during = [await dial(ami, "1-4", TALK="10", __AGENT_TALK="3") for _ in range(3)]
-        await asyncio.sleep(3)
+        during = [await dial(ami, "1-4", TALK="8", __AGENT_TALK="3") for _ in range(5)]
+        await asyncio.sleep(10)
         controller = start()
         await wait_resynced(2)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while [c for c in await bed.channels(ami) if "hotline-ivr" in (c.get("Channel") or "")]:
             assert time.monotonic() < deadline, "calls still up"
             await asyncio.sleep(0.5)
-        await asyncio.sleep(3)  # queue_log's last lines, then the reconciliation
+        ids = before + during
+        truth = {r.call_id: r for r in queue_log_records(settings, st.st_size)}
+        assert set(ids) <= set(truth)
+        recorded = {u: legs_on_disk(settings, u) for u in ids}
+        assert sum(1 for legs in recorded.values() if legs) >= 10  # answered calls
+        jobs: dict[tuple[str, str], int] = {}
+        deadline = time.monotonic() + 60
+        while True:  # queue_log's last lines, the reconciliation, the recording sweep
+            history = History.open(db)
+            try:
+                stored = {r.call_id: r for r in history.calls()}
+                catalogued = {u: {r.leg.value for r in history.recordings(u)} for u in ids}
+            finally:
+                history.close()
+            jobs = await stt_jobs(redis)
+            done = set(ids) <= set(stored) and all(catalogued[u] == set(recorded[u]) for u in ids)
+            if done or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
     finally:
         controller.send_signal(signal.SIGTERM)
         controller.wait(20)
         await redis.aclose()
-    history = History.open(db)
-    try:
-        expected = queue_log_calls(settings, st.st_size)
-        stored = history.calls()
-        ids = [r.call_id for r in stored]
-        assert set(before + during) <= expected
-        assert expected <= set(ids), f"missing: {expected - set(ids)}"
-        assert len(ids) == len(set(ids))
-        by_id = {r.call_id: r for r in stored}
-        truth = {r.call_id: r for r in queue_log_records(settings, st.st_size)}
-        for uid in during:  # began while the controller was away: completed from queue_log
-            assert by_id[uid].end_reason is truth[uid].end_reason, by_id[uid]
-            assert by_id[uid].agent == truth[uid].agent
-            assert any("queue_log" in n or "resync" in n for n in by_id[uid].notes)
-    finally:
-        history.close()
+    assert set(ids) <= set(stored), f"missing: {set(ids) - set(stored)}"
+    wrong = []
+    for uid in ids:
+        ours, theirs = stored[uid], truth[uid]
+        seen = (ours.end_reason, ours.agent, ours.t_answer is not None, ours.completed_by)
+        proven = (theirs.end_reason, theirs.agent, theirs.t_answer is not None,
+                  theirs.completed_by)  # fmt: skip
+        if seen != proven:
+            wrong.append((uid, seen, proven, ours.notes))
+        if recorded[uid] and not ours.recording.endswith(uid):
+            wrong.append((uid, "no recording link", ours.recording))
+    assert not wrong, wrong
+    missing = {
+        u: (catalogued[u], sorted(recorded[u])) for u in ids if catalogued[u] != set(recorded[u])
+    }
+    assert not missing, f"legs on disk not catalogued: {missing}"
+    expected_jobs = {(u, leg) for u in ids for leg in recorded[u] if leg != "mixed"}
+    assert set(jobs) >= expected_jobs
+    assert all(n == 1 for key, n in jobs.items() if key in expected_jobs), jobs
+
+
+def legs_on_disk(settings: Settings, call_id: str) -> dict[str, Path]:
+    """The legs the PBX wrote for a call (rx, tx, mixed), found by the call id in the name."""
+    root = settings.pbx_dir / "spool" / "recordings"
+    legs = {}
+    for suffix, leg in (("-rx.wav", "rx"), ("-tx.wav", "tx"), (".wav", "mixed")):
+        for path in root.glob(f"*/*/*/{call_id}{suffix}"):
+            legs[leg] = path
+    return legs
+
+
+async def stt_jobs(redis: aredis.Redis) -> dict[tuple[str, str], int]:
+    """How many speech-to-text jobs are queued per (call id, leg)."""
+    jobs: dict[tuple[str, str], int] = {}
+    for _, fields in await redis.xrange("hotline:stt:jobs"):
+        key = (fields[b"call_id"].decode(), fields[b"leg"].decode())
+        jobs[key] = jobs.get(key, 0) + 1
+    return jobs
+
+
+async def test_asterisk_stopped_mid_calls_cuts_them_off(ami: AMIClient, running: Running) -> None:
+    """A clean stop (SIGTERM) hangs every call up with ordinary-looking events and
+    queue_log lines (COMPLETECALLER, ABANDON): the calls are PBX_DOWN, answered or not."""
+    controller = running.controller
+    settings = running.settings
+    await bed.add_members(ami, ["intake"] * 2, paused=False)
+    watcher = Watcher(ami)
+    ids = [await dial(ami, "1-4", TALK="60", __AGENT_TALK="60") for _ in range(4)]
+    await watcher.until(lambda: all(watcher.callers[i].joined for i in ids), 15)
+    watcher.close()
+    await asyncio.sleep(3)
+    await asyncio.to_thread(pbx.stop, settings)
+    await asyncio.to_thread(pbx.start, settings)
+    await asyncio.wait_for(controller.client.wait_ready(), 20)
+    await wait_calls_done(controller, ids, 20)
+    records = [running.history.call(uid) for uid in ids]
+    assert all(r is not None and r.end_reason is EndReason.PBX_DOWN for r in records), records
+    answered = [r for r in records if r is not None and r.t_answer is not None]
+    assert len(answered) == 2, records
 
 
 async def test_the_watchdog_raises_a_live_alert_while_callers_wait(

@@ -35,7 +35,7 @@ from hotline.calls import CallEnded, Calls, Effect
 from hotline.center import Center
 from hotline.clock import wall_ms
 from hotline.config import Settings
-from hotline.controller import alerting
+from hotline.controller import alerting, sweep
 from hotline.controller.docs import agent_doc, alert_doc, call_doc, queue_doc
 from hotline.controller.inbox import serve_commands
 from hotline.controller.reconcile import Reconciler
@@ -117,6 +117,8 @@ class Controller:
         self.failures: dict[str, int] = {}
         self.snapshot_due = False
         self.recordings: asyncio.Queue[Ended] = asyncio.Queue()
+        self.cataloguing: set[str] = set()  # ended calls whose legs the recorder has in hand
+        self.sweeper: sweep.Sweep | None = None  # set when the sweep loop starts
         self.announced: dict[str, int] = {}  # alert id -> t_raised: journaled as raised
         self.steps_done: set[str] = set()  # escalation steps carried out (Step.id)
         self.notes: dict[str, int] = {}  # escalation notes on the live store -> when
@@ -138,6 +140,7 @@ class Controller:
             "commands": lambda: serve_commands(self),
             "queue_log": self.reconciler.run,
             "recordings": lambda: serve_recordings(self),
+            "sweep": lambda: sweep.serve(self),
         }
         tasks = [
             asyncio.create_task(self._guard(name, loop), name=name) for name, loop in loops.items()
@@ -238,6 +241,7 @@ class Controller:
                 self.pending.live[key] = Change("call", record.call_id, None)
                 self.pending.ended[record.call_id] = record
                 if record.recording:
+                    self.cataloguing.add(record.call_id)
                     self.recordings.put_nowait(Ended(record.call_id, record.recording))
             else:
                 self.pending.live[key] = Change("call", record.call_id, call_doc(record))

@@ -7,7 +7,9 @@ import contextlib
 import logging
 import os
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
@@ -63,14 +65,25 @@ async def catalogue(controller: Controller, ended: Ended) -> list[Recording]:
     prefix = host_path(ended.prefix, MOUNT_POINT, controller.settings.pbx_dir)
     legs = leg_paths(prefix)
     present = await _settled([str(p) for p in legs.values()])
+    return await catalogue_legs(
+        controller, ended.call_id, {leg: path for leg, path in legs.items() if str(path) in present}
+    )
+
+
+async def catalogue_legs(
+    controller: Controller, call_id: str, legs: Mapping[Leg, Path]
+) -> list[Recording]:
+    """Describe closed legs, store them in the catalogue, queue their speech-to-text jobs.
+
+    Stored first, queued after: a failure between the two leaves a catalogued leg without
+    a job (the STT status shows it), never a job for a leg the catalogue does not know.
+    """
     found = []
     for leg, path in legs.items():
-        if str(path) not in present:
-            continue
         try:
-            found.append(await asyncio.to_thread(describe, ended.call_id, leg, path))
+            found.append(await asyncio.to_thread(describe, call_id, leg, path))
         except RecordingError as exc:
-            log.error("recording of %s not catalogued: %s", ended.call_id, exc)
+            log.error("recording of %s not catalogued: %s", call_id, exc)
     if found:
         await asyncio.to_thread(controller.history.save_recordings, found, controller.clock())
     for rec in found:
@@ -82,14 +95,20 @@ async def catalogue(controller: Controller, ended: Ended) -> list[Recording]:
 
 
 async def _catalogue_safely(controller: Controller, ended: Ended, gate: asyncio.Semaphore) -> None:
-    async with gate:
-        for attempt in range(3):
-            try:
-                await catalogue(controller, ended)
-                return
-            except (OSError, RedisError, sqlite3.Error) as exc:
-                log.error("cataloguing %s failed (%s), attempt %d", ended.call_id, exc, attempt + 1)
-                await asyncio.sleep(1.0 + attempt * 2)
+    """Three tries; after them (or a crash) the sweep (:mod:`.sweep`) finds the legs."""
+    try:
+        async with gate:
+            for attempt in range(3):
+                try:
+                    await catalogue(controller, ended)
+                    return
+                except (OSError, RedisError, sqlite3.Error) as exc:
+                    log.error(
+                        "cataloguing %s failed (%s), attempt %d", ended.call_id, exc, attempt + 1
+                    )
+                    await asyncio.sleep(1.0 + attempt * 2)
+    finally:
+        controller.cataloguing.discard(ended.call_id)
 
 
 async def serve_recordings(controller: Controller) -> None:

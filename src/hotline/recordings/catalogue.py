@@ -10,6 +10,7 @@ size stopped changing. Each caller/agent leg then becomes a speech-to-text job.
 from __future__ import annotations
 
 import hashlib
+import struct
 import wave
 from dataclasses import dataclass
 from enum import Enum
@@ -70,3 +71,35 @@ def describe(call_id: str, leg: Leg, path: Path) -> Recording:
         duration_ms=frames * 1000 // rate,
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+_CANONICAL = 44  # RIFF(12) + fmt (8 + 16) + data header (8): what MixMonitor's wav writes
+
+
+def finish_header(path: Path) -> bool:
+    """Write the sizes into a leg's WAV header that its writer never finished; True if it did.
+
+    MixMonitor writes a 44-byte header with RIFF and data sizes of 0 and fills them in when
+    it closes the file: an Asterisk killed (or stopped) mid-call leaves the zeros, and no
+    WAV reader accepts the file although its samples are all there. Only that exact case
+    is touched (a canonical PCM header with zero sizes); the caller must know the file is
+    closed (the sweep waits for it to be quiet), and hashes it afterwards.
+    """
+    with path.open("r+b") as f:
+        head = f.read(_CANONICAL)
+        if len(head) < _CANONICAL or head[0:4] != b"RIFF" or head[8:16] != b"WAVEfmt ":
+            return False
+        riff, fmt_size, data_id, data = (
+            struct.unpack_from("<I", head, 4)[0],
+            struct.unpack_from("<I", head, 16)[0],
+            head[36:40],
+            struct.unpack_from("<I", head, 40)[0],
+        )
+        if fmt_size != 16 or data_id != b"data" or (riff, data) != (0, 0):
+            return False
+        size = f.seek(0, 2)
+        f.seek(4)
+        f.write(struct.pack("<I", size - 8))
+        f.seek(40)
+        f.write(struct.pack("<I", size - _CANONICAL))
+    return True

@@ -379,6 +379,19 @@ class History(schema.Store):
             conn.executemany("INSERT OR REPLACE INTO recordings VALUES (?,?,?,?,?,?,?)", rows)
         return len(rows)
 
+    def link_recording(self, call_id: str, prefix: str) -> int | None:
+        """Give the call's record the prefix of its legs if it has none: 1 linked now, 0 it
+        had one, None no such call (yet)."""
+        with self.tx() as conn:
+            cur = conn.execute(
+                "UPDATE calls SET recording = ? WHERE call_id = ? AND recording = ''",
+                (prefix, call_id),
+            )
+            if cur.rowcount:
+                return 1
+            found = conn.execute("SELECT 1 FROM calls WHERE call_id = ?", (call_id,)).fetchone()
+        return 0 if found else None
+
     def recordings(self, call_id: str) -> list[Recording]:
         with self._lock:
             rows = self.connection.execute(

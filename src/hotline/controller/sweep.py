@@ -1,0 +1,169 @@
+"""Find recorded legs that were never catalogued, and catalogue them.
+
+The recorder catalogues a call's legs when AMI says it ended. A controller killed between
+the hang-up and the catalogue, a Redis or SQLite outage longer than its three tries, or a
+call that ended while the controller was away (known afterwards from queue_log alone)
+leaves WAV files that could never be played, transcribed or disposed of. The sweep runs
+at start and every :data:`EVERY_S`: it lists the day folders the dialplan writes to
+(``recordings/YYYY/MM/DD``, UTC), and for each call not in progress whose files have been
+quiet for :data:`QUIET_S` it catalogues the legs the catalogue lacks (queueing their
+speech-to-text jobs) and links the call's record to them. A leg whose WAV header a killed
+PBX never finished gets its sizes first (:func:`finish_header`).
+
+A leg is named by the caller channel's ``${UNIQUEID}``, which is the call id: no lookup is
+needed to tell whose it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from redis.exceptions import RedisError
+
+from hotline.controller.recorder import catalogue_legs
+from hotline.pbx.instance import MOUNT_POINT
+from hotline.recordings.catalogue import Leg, finish_header
+
+if TYPE_CHECKING:
+    from hotline.controller.core import Controller
+
+log = logging.getLogger(__name__)
+EVERY_S = 30.0
+QUIET_S = 10.0  # MixMonitor closes the files at hang-up; one untouched this long is closed
+DAYS_AT_START = 7  # day folders swept at start (a controller away for days)
+DAYS = 2  # day folders swept after that: today and yesterday (a call across midnight UTC)
+
+_SUFFIXES = ((Leg.CALLER, "-rx.wav"), (Leg.AGENT, "-tx.wav"), (Leg.MIXED, ".wav"))
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One call's legs in a day folder."""
+
+    call_id: str
+    prefix: Path  # on this host: <folder>/<call_id>
+    legs: dict[Leg, Path] = field(default_factory=dict)
+
+
+def group_legs(folder: Path, names: Iterable[str]) -> list[Found]:
+    """The calls whose legs are among ``names`` (file names in ``folder``), by call id.
+
+    Anything else in the folder (a partial copy, a stray file) is left alone.
+    """
+    calls: dict[str, Found] = {}
+    for name in sorted(names):
+        leg, suffix = next(((g, x) for g, x in _SUFFIXES if name.endswith(x)), (None, ""))
+        call_id = name[: -len(suffix)] if suffix else ""
+        if leg is None or not call_id:
+            continue
+        found = calls.setdefault(call_id, Found(call_id, folder / call_id))
+        found.legs[leg] = folder / name
+    return list(calls.values())
+
+
+def day_folders(root: Path, now_ms: int, days: int) -> list[Path]:
+    """The folders the dialplan writes to (``%Y/%m/%d`` of EPOCH in UTC), newest first."""
+    today = datetime.fromtimestamp(now_ms / 1000, UTC).date()
+    return [root / (today - timedelta(days=n)).strftime("%Y/%m/%d") for n in range(days)]
+
+
+def pbx_prefix(prefix: Path, instance: Path) -> str:
+    """The prefix as the PBX wrote it (HotlineRecording): ``/srv/hotline/...``."""
+    try:
+        return str(PurePosixPath(MOUNT_POINT) / prefix.relative_to(instance).as_posix())
+    except ValueError:
+        return str(prefix)  # an external Asterisk writing where we read it directly
+
+
+def _listing(folder: Path) -> list[str]:
+    """File names in ``folder`` ([] if it does not exist)."""
+    try:
+        with os.scandir(folder) as it:
+            return [e.name for e in it if e.is_file()]
+    except FileNotFoundError:
+        return []
+
+
+class Sweep:
+    """The sweep's memory: calls already catalogued and linked (skipped next time)."""
+
+    def __init__(self, controller: Controller) -> None:
+        self.controller = controller
+        self.root = controller.settings.pbx_dir / "spool" / "recordings"
+        self.done: set[str] = set()
+        self.catalogued = 0  # legs the sweep catalogued (the recorder had missed them)
+        self.waiting = False  # the last sweep left files that were not quiet yet
+        self.linked = 0
+
+    async def once(self, days: int) -> int:
+        """Sweep the last ``days`` day folders; the number of legs catalogued.
+
+        ``self.waiting`` tells afterwards whether some call's files were still too fresh.
+        """
+        controller = self.controller
+        history = controller.history
+        before = self.catalogued
+        self.waiting = False
+        quiet_before = time.time() - QUIET_S
+        for folder in day_folders(self.root, controller.clock(), days):
+            names = await asyncio.to_thread(_listing, folder)
+            for found in group_legs(folder, names):
+                call_id = found.call_id
+                if call_id in self.done or call_id in controller.calls:
+                    continue
+                if call_id in controller.cataloguing:
+                    continue  # the recorder has it in hand
+                mtimes = await asyncio.to_thread(_mtimes, found.legs.values())
+                if not mtimes or max(mtimes) > quiet_before:
+                    self.waiting |= bool(mtimes)
+                    continue  # still being written (or gone meanwhile)
+                have = {r.leg for r in await asyncio.to_thread(history.recordings, call_id)}
+                missing = {leg: path for leg, path in found.legs.items() if leg not in have}
+                if missing:
+                    for path in missing.values():
+                        if await asyncio.to_thread(finish_header, path):
+                            log.warning("sweep: %s had an unfinished WAV header: fixed", path)
+                    added = await catalogue_legs(controller, call_id, missing)
+                    self.catalogued += len(added)
+                    log.info("sweep: catalogued %d legs of %s", len(added), call_id)
+                prefix = pbx_prefix(found.prefix, controller.settings.pbx_dir)
+                linked = await asyncio.to_thread(history.link_recording, call_id, prefix)
+                if linked is None:
+                    self.waiting = True  # no record yet (queue_log may bring it): look again
+                    continue
+                self.linked += linked
+                self.done.add(call_id)
+        return self.catalogued - before
+
+
+def _mtimes(paths: Iterable[Path]) -> list[float]:
+    out = []
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            out.append(path.stat().st_mtime)
+    return out
+
+
+async def serve(controller: Controller) -> None:
+    """Sweep at start (a week of folders), then every EVERY_S (two); sooner, once they are
+    quiet, when a sweep left files that were still being written."""
+    sweeper = controller.sweeper = Sweep(controller)
+    days = DAYS_AT_START
+    await controller.ready.wait()  # calls in progress are known: their files are left alone
+    while True:
+        try:
+            await sweeper.once(days)
+            days = DAYS
+        except (OSError, RedisError, sqlite3.Error) as exc:
+            log.error("recording sweep failed (%s): again in %.0f s", exc, EVERY_S)
+        await asyncio.sleep(QUIET_S if sweeper.waiting else EVERY_S)
