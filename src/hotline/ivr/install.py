@@ -8,11 +8,9 @@ and waiting callers stay.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.ami.errors import AMIError
 from hotline.config import Settings
 from hotline.ivr.asterisk import render_extensions, render_queues
 from hotline.ivr.loader import load_flow
@@ -96,7 +94,7 @@ def apply(settings: Settings, flow_path: Path) -> Installed:
     installed = install(settings, flow_path)
     try:
         # dialplan first: new queue contexts must exist before queues point callers there
-        asyncio.run(runner.reload_modules(settings, ["pbx_config", "app_queue"]))
-    except AMIError as exc:
+        runner.reload_modules(settings, ["pbx_config", "app_queue"])
+    except PBXError as exc:
         raise PBXError(f"the flow is installed but the reload failed: {exc}") from exc
     return installed
