@@ -155,3 +155,29 @@ def test_status_shows_the_backlog(env: dict[str, str], redis_url: str) -> None:
     out = hotline(env, "stt", "status")
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0].startswith("backlog ")
+
+
+def test_play_both_legs_mixes_them_on_demand(env: dict[str, str], tmp_path: Path) -> None:
+    """The PBX writes no mixed copy any more: `--leg both` sums the two verified legs."""
+    db = tmp_path / "h.sqlite3"
+    caller, agent = tmp_path / "1795.8-rx.wav", tmp_path / "1795.8-tx.wav"
+    caller.write_bytes((mandarin_dir() / "complaint-8k.wav").read_bytes())
+    subprocess.run(["sox", "-n", "-r", "8000", "-b", "16", "-c", "1", str(agent),
+                    "synth", "2", "sine", "440", "vol", "0.1"], check=True)  # fmt: skip
+    history = History.open(db)
+    history.save_recordings([describe("1795.8", Leg.CALLER, caller),
+                             describe("1795.8", Leg.AGENT, agent)], 0)  # fmt: skip
+    history.close()
+    captured = tmp_path / "played.raw"
+    env = {**env, "HOTLINE_DB": str(db), **asoundrc(tmp_path / "home", (
+        f'pcm.tofile {{ type file slave.pcm "null" file "{captured}" format "raw" }}\n'
+        'pcm.speaker { type plug slave { pcm "tofile" format S16_LE rate 8000 channels 1 } }\n'
+    ))}  # fmt: skip
+    out = hotline(env, "play", "1795.8", "--leg", "both", "--device", "speaker")
+    assert out.returncode == 0, out.stderr
+    a, rate = read_pcm(caller)
+    b, _ = read_pcm(agent)
+    want = np.clip(a.astype(np.int32)[: len(b)] + b.astype(np.int32), -32768, 32767)
+    got = np.frombuffer(captured.read_bytes(), dtype="<i2")
+    assert np.array_equal(got[: len(b)], want.astype("<i2"))  # the sum while both speak
+    assert np.array_equal(got[len(b) : len(a)], a[len(b) :])  # then the caller alone
