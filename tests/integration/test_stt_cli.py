@@ -175,7 +175,7 @@ def test_play_both_legs_mixes_them_on_demand(env: dict[str, str], tmp_path: Path
     ))}  # fmt: skip
     out = hotline(env, "play", "1795.8", "--leg", "both", "--device", "speaker")
     assert out.returncode == 0, out.stderr
-    a, rate = read_pcm(caller)
+    a, _ = read_pcm(caller)
     b, _ = read_pcm(agent)
     want = np.clip(a.astype(np.int32)[: len(b)] + b.astype(np.int32), -32768, 32767)
     got = np.frombuffer(captured.read_bytes(), dtype="<i2")
