@@ -34,9 +34,15 @@ class CLIError(Exception):
 
 
 def _engine_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=[k.value for k in EngineKind],
-                   help="default: HOTLINE_STT_ENGINE (vosk)")  # fmt: skip
-    p.add_argument("--language", help="default: HOTLINE_STT_LANGUAGE (zh); vosk: the model's")
+    p.add_argument(
+        "--engine",
+        choices=[k.value for k in EngineKind],
+        help="default: HOTLINE_STT_ENGINE (whisper; vosk with HOTLINE_VOSK_MODEL)",
+    )
+    p.add_argument(
+        "--language",
+        help="default: HOTLINE_STT_LANGUAGE (zh); a Vosk model for another language is refused",
+    )
 
 
 def add_parsers(sub: Any) -> None:

@@ -31,7 +31,8 @@ def test_a_batch_with_progress_and_a_bad_file(env: dict[str, str], tmp_path: Pat
     bad = tmp_path / "notes.wav"
     bad.write_text("not audio")
     files = [korean(tmp_path, "s131"), bad, korean(tmp_path, "s132")]
-    out = hotline(env, "transcribe", *map(str, files), "--engine", "vosk", "--format", "json")
+    out = hotline(env, "transcribe", *map(str, files), "--engine", "vosk", "--language", "ko",
+                  "--format", "json")  # fmt: skip
     assert out.returncode == 1  # one file failed; the others are transcribed all the same
     docs = [json.loads(line) for line in out.stdout.splitlines()]
     assert [Path(d["file"]).name for d in docs] == ["s131.wav", "s132.wav"]
@@ -128,7 +129,7 @@ def test_listen_transcribes_a_microphone_live(env: dict[str, str], tmp_path: Pat
     env = {**env, **asoundrc(tmp_path / "home", (
         f'pcm.mic {{ type file slave.pcm "null" file "/dev/null" infile "{mic}" '
         'format "raw" }\n'))}  # fmt: skip
-    out = hotline(env, "stt", "listen", "--engine", "vosk", "--device", "mic",
+    out = hotline(env, "stt", "listen", "--engine", "vosk", "--language", "ko", "--device", "mic",
                   "--rate", str(rate), "--seconds", "4.4")  # fmt: skip
     assert out.returncode == 0, out.stderr
     partials = [ln for ln in out.stderr.splitlines() if ln.startswith("… ")]
@@ -181,3 +182,15 @@ def test_play_both_legs_mixes_them_on_demand(env: dict[str, str], tmp_path: Path
     got = np.frombuffer(captured.read_bytes(), dtype="<i2")
     assert np.array_equal(got[: len(b)], want.astype("<i2"))  # the sum while both speak
     assert np.array_equal(got[len(b) : len(a)], a[len(b) :])  # then the caller alone
+
+
+def test_a_model_for_another_language_is_refused_naming_the_fix(env: dict[str, str]) -> None:
+    """The centre speaks zh (the default); the only Vosk model here is Korean."""
+    wav = str(mandarin_dir() / "complaint-8k.wav")
+    out = hotline(env, "transcribe", wav, "--engine", "vosk")
+    assert out.returncode == 1
+    assert "recognises 'ko', not 'zh'" in out.stderr
+    assert "--engine whisper" in out.stderr
+    out = hotline({k: v for k, v in env.items() if k != "HOTLINE_STT_ENGINE"}, "transcribe", wav)
+    assert out.returncode == 0, out.stderr  # the default engine serves zh
+    assert "物业" in out.stdout

@@ -217,7 +217,8 @@ def hotline_worker(env: dict[str, str], log: Path, *args: str) -> subprocess.Pop
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "hotline", "stt", "worker", "--engine", "vosk", *args],
-            env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, **env, "HOTLINE_STT_LANGUAGE": "ko"},  # the Korean test model
+            stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
 
