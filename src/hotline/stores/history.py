@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 
 from hotline.recordings.catalogue import Leg, Recording
+from hotline.recordings.integrity import Mismatch
 from hotline.records import (
     AgentChange,
     AgentStatus,
@@ -369,15 +370,29 @@ class History(schema.Store):
 
     # -- recordings -------------------------------------------------------------------------
 
-    def save_recordings(self, recordings: Iterable[Recording], at: int) -> int:
-        """Record catalogued legs (a leg catalogued again replaces its row)."""
-        rows = [
-            (r.call_id, r.leg.value, r.path, r.size, r.duration_ms, r.sha256, at)
-            for r in recordings
-        ]
+    def save_recordings(self, recordings: Iterable[Recording], at: int) -> list[Mismatch]:
+        """Record catalogued legs; what is refused, as integrity mismatches.
+
+        A leg catalogued again with the same bytes changes nothing (its first catalogue time
+        stays). A leg whose bytes differ from what the catalogue holds is refused, never
+        replaced: the catalogue's hash is the evidence that a recording was not altered, so
+        a new hash for an old leg is an alteration to report (the caller raises the alert).
+        """
+        refused: list[Mismatch] = []
         with self.tx() as conn:
-            conn.executemany("INSERT OR REPLACE INTO recordings VALUES (?,?,?,?,?,?,?)", rows)
-        return len(rows)
+            for r in recordings:
+                held = conn.execute(
+                    "SELECT sha256 FROM recordings WHERE call_id = ? AND leg = ?",
+                    (r.call_id, r.leg.value),
+                ).fetchone()
+                if held is None:
+                    conn.execute(
+                        "INSERT INTO recordings VALUES (?,?,?,?,?,?,?)",
+                        (r.call_id, r.leg.value, r.path, r.size, r.duration_ms, r.sha256, at),
+                    )
+                elif held[0] != r.sha256:
+                    refused.append(Mismatch(r.call_id, r.leg, r.path, held[0], r.sha256, "changed"))
+        return refused
 
     def link_recording(self, call_id: str, prefix: str) -> int | None:
         """Give the call's record the prefix of its legs if it has none: 1 linked now, 0 it
