@@ -70,6 +70,7 @@ CORE = [
     "watchdog/shifts.py",
     "watchdog/spans.py",
     "watchdog/track.py",
+    "stores/memory.py",
     "recordings/transcript.py",
     "recordings/fulltext.py",
     "recordings/redact.py",
