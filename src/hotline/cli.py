@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from hotline import (
     alerts_cli,
     ami_cli,
+    audit_cli,
     controller_cli,
     ivr_cli,
     metrics_cli,
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     retention_cli.add_parsers(sub)
     stt_cli.add_parsers(sub)  # transcribe, play, stt
     web_cli.add_parsers(sub)
+    audit_cli.add_parsers(sub)
     return parser
 
 
@@ -173,6 +175,7 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "stt": stt_cli.run_stt,
     "web": web_cli.run_web,
     "users": web_cli.run_users,
+    "audit": audit_cli.run_audit,
 }
 
 

@@ -160,6 +160,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX escalations_alert ON escalations (alert);
     CREATE INDEX alerts_t_raised ON alerts (t_raised);
     """,
+    # 6: the agent journal is evidence (disciplinary cases): append-only, like the access log
+    """
+    CREATE TRIGGER agent_journal_no_update BEFORE UPDATE ON agent_journal BEGIN
+        SELECT RAISE(ABORT, 'the agent journal is append-only');
+    END;;
+    CREATE TRIGGER agent_journal_no_delete BEFORE DELETE ON agent_journal BEGIN
+        SELECT RAISE(ABORT, 'the agent journal is append-only');
+    END;;
+    """,
 )
 
 GENESIS = chain.GENESIS
@@ -215,7 +224,8 @@ class History(schema.Store):
             )
         for n, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.tx() as conn:
-                for statement in script.split(";"):
+                # a script with triggers (";" inside a statement) separates them with ";;"
+                for statement in script.split(";;" if ";;" in script else ";"):
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {n}")
