@@ -22,8 +22,6 @@ from hotline.config import Settings
 from hotline.pbx import process
 from hotline.pbx import runner as pbx
 
-pytestmark = pytest.mark.asyncio
-
 
 def _ids(pid: int) -> tuple[list[int], list[int]]:
     """(real, effective, saved, fs) uids and gids of a process."""
@@ -80,6 +78,7 @@ def _marked(settings: Settings) -> bool:
     return (settings.pbx_dir / "spool" / "owned").exists()
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize(
     ("action", "headers"),
     [
@@ -136,6 +135,7 @@ async def test_the_controller_s_account_reaches_no_shell(
     assert not _marked(pbx_running)
 
 
+@pytest.mark.asyncio
 async def test_a_global_variable_set_to_shell_text_stays_text(
     controller_account: AMIClient, pbx_running: Settings
 ) -> None:

@@ -139,14 +139,20 @@ def _own(base: Path, owner: tuple[int, int]) -> None:
         top = base / sub
         for folder, _, files in os.walk(top):
             here = Path(folder)
-            if os.stat(here).st_uid != uid:
+            st = os.stat(here)
+            if st.st_uid != uid:
                 os.chown(here, uid, gid)
+            if st.st_mode & 0o007:
+                here.chmod(st.st_mode & 0o770)  # not for others (an older run's 0755)
             if here == recordings or recordings in here.parents:
                 continue
             for name in files:
                 path = here / name
-                if path.lstat().st_uid != uid:
+                st = path.lstat()
+                if st.st_uid != uid:
                     os.chown(path, uid, gid, follow_symlinks=False)
+                if st.st_mode & 0o007 and not path.is_symlink():
+                    path.chmod(st.st_mode & 0o770)
 
 
 def prepare(settings: Settings) -> Path:
