@@ -18,6 +18,7 @@ from hotline import (
     controller_cli,
     ivr_cli,
     metrics_cli,
+    redact_cli,
     retention_cli,
     stt_cli,
     transcripts_cli,
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     stt_cli.add_parsers(sub)  # transcribe, play, stt
     web_cli.add_parsers(sub)
     audit_cli.add_parsers(sub)
+    redact_cli.add_parsers(sub)
     return parser
 
 
@@ -176,6 +178,7 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "web": web_cli.run_web,
     "users": web_cli.run_users,
     "audit": audit_cli.run_audit,
+    "redact": redact_cli.run_redact,
 }
 
 

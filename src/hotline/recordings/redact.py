@@ -68,6 +68,7 @@ class PiiKind(Enum):
     BANK_CARD = "bank_card"
     LANDLINE = "landline"  # with its area code (0xx...): only by shape, no checksum
     NUMBER = "number"  # 7 or more digits of no known shape: masked all the same
+    STRAY = "stray"  # digits in the run of a number that no window read: hidden whole
 
 
 ALL: frozenset[PiiKind] = frozenset(PiiKind)
@@ -93,7 +94,8 @@ _WORDS = {
 }  # fmt: skip
 _TOKEN = re.compile(
     "(?P<d>[" + "".join(_DIGITS) + "])"
-    r"|(?<![A-Za-z])(?P<x>[XxＸｘ])(?![A-Za-z])"
+    # an ID's check character X: not inside a word, but doubled (XX: misheard) it counts
+    r"|(?<![A-WYZa-wyz])(?P<x>[XxＸｘ])(?![A-WYZa-wyz])"
     r"|(?<![A-Za-z])(?P<w>" + "|".join(_WORDS) + r")(?![A-Za-z])"
     r"|(?P<m>\*)",
     re.IGNORECASE,
@@ -107,7 +109,7 @@ _SHORTEST = 11  # a mobile
 # visible digits (first, last) when masked
 _KEEP = {
     PiiKind.MOBILE: (3, 4), PiiKind.ID_CARD: (3, 4), PiiKind.BANK_CARD: (4, 4),
-    PiiKind.LANDLINE: (3, 2), PiiKind.NUMBER: (0, 2),
+    PiiKind.LANDLINE: (3, 2), PiiKind.NUMBER: (0, 2), PiiKind.STRAY: (0, 0),
 }  # fmt: skip
 _FALLBACK = 7  # a run of this many digits left unread is masked by its shape
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -282,8 +284,8 @@ def _shape(tokens: Sequence[_Token]) -> PiiKind | None:
 
 
 def _kept(kind: PiiKind, n: int) -> tuple[int, int]:
-    """Digits left visible at each end of a number of N digits (stray digits: none)."""
-    return _KEEP[kind] if n >= _FALLBACK else (0, 0)
+    """Digits left visible at each end of a number of N digits."""
+    return _KEEP[kind]
 
 
 def _hides_something(kind: PiiKind, tokens: Sequence[_Token]) -> bool:
@@ -339,8 +341,9 @@ def _read(text: str, kinds: Iterable[PiiKind]) -> list[tuple[Pii, list[_Token]]]
             b, kind = step
             read.append((a, b, kind))
             a = b
-        # a run holding "*" was masked before (no engine writes one): only what is read
-        masked = any(t.value == "*" for t in tokens)
+        # a run holding "*" was masked before (no engine writes one): only what is read;
+        # a date written 2026-12-07 is no personal number
+        masked = any(t.value == "*" for t in tokens) or (not read and _a_date(tokens, gaps))
         left = 0  # where the digits no window read begin
         for_run: list[tuple[Pii, list[_Token]]] = []
         for a, b, kind in read:
@@ -352,19 +355,33 @@ def _read(text: str, kinds: Iterable[PiiKind]) -> list[tuple[Pii, list[_Token]]]
     return found
 
 
+def _a_date(tokens: Sequence[_Token], gaps: Sequence[bool]) -> bool:
+    """Digits in groups of 4, 2 and 2 that make a date (2026-12-07, 2026 12 07), perhaps
+    with the hour after it (2026-12-07 10:30: the run stops at the colon)."""
+    cuts = [i for i, gap in enumerate(gaps) if gap]
+    if not (cuts == [4, 6] and len(tokens) == 8) and not (
+        cuts == [4, 6, 8] and len(tokens) in (9, 10)
+    ):
+        return False
+    v = "".join(t.value for t in tokens)
+    return (
+        v.isdigit()
+        and 1900 <= int(v[:4]) <= 2099
+        and 1 <= int(v[4:6]) <= 12
+        and 1 <= int(v[6:8]) <= 31
+    )
+
+
 def _unread(
     tokens: list[_Token], *, beside_a_number: bool, masked: bool
 ) -> list[tuple[Pii, list[_Token]]]:
-    """Digits no window read: masked by their shape when there are enough of them, and
-    all of them when they are few but in the run of a number (a misheard digit of it, a
-    stray before it: 两13812345678)."""
+    """Digits no window read: all of them hidden when they are in the run of a number (a
+    misheard digit of it, a stray before it: 两13812345678; a number misread as a shorter
+    one and the rest); else masked by their shape when there are 7 or more."""
     if not tokens or masked:
         return []
-    kind = _shape(tokens)
-    if kind is None and not beside_a_number:
-        return []
-    kind = kind or PiiKind.NUMBER
-    if not _hides_something(kind, tokens):
+    kind = PiiKind.STRAY if beside_a_number else _shape(tokens)
+    if kind is None or not _hides_something(kind, tokens):
         return []
     return [(Pii(kind, tokens[0].start, tokens[-1].end), tokens)]
 

@@ -256,3 +256,54 @@ def test_mask_transcript_masks_a_number_spoken_across_words() -> None:
 def test_what_no_checksum_vouches_for_is_masked_by_its_shape(text: str, masked: str) -> None:
     assert mask(text) == masked
     assert mask(masked) == masked
+
+
+def _perturbed(number: str, edits: list[tuple[int, str]]) -> str:
+    digits = list(number)
+    for i, how in edits:
+        i %= len(digits)
+        if how == "change":
+            digits[i] = "0" if digits[i] != "0" else "1"
+        elif how == "drop":
+            del digits[i]
+        else:
+            digits.insert(i, digits[i])
+    return "".join(digits)
+
+
+@settings(max_examples=400)
+@given(
+    st.one_of(ids, cards, mobiles),
+    st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["change", "drop", "double"])),
+             min_size=1, max_size=2),
+    st.sampled_from(STYLES), context, context,
+)  # fmt: skip
+def test_a_misheard_number_never_shows(
+    number: str, edits: list[tuple[int, str]], style: str, before: str, after: str
+) -> None:
+    """One or two digits changed, dropped or doubled: at most 8 digits stay readable."""
+    said = spoken(_perturbed(number, edits), style)
+    masked = mask(before + said + after)
+    middle = masked[len(before) : len(masked) - len(after)]
+    words = sum(middle.count(w) for w in EN.values())  # spelled-out digits
+    assert sum(ch.isdigit() or ch in "零一二三四五六七八九幺两X" for ch in middle) + words <= 8
+
+
+def test_dates_and_times_stay() -> None:
+    for text in ("2026-12-07", "2026 12 07", "2026-12-07 10:30", "2026.12.07"):
+        assert mask(text) == text
+
+
+def test_redact_reads_standard_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+    import json
+
+    from hotline import cli
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("手机1381234567\n无号码\n"))
+    assert cli.main(["redact", "--format", "json"]) == 0
+    first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first == {"text": "手机138***4567", "spans": [{"kind": "mobile", "start": 2, "end": 12}]}
+    assert second == {"text": "无号码", "spans": []}
