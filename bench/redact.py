@@ -27,9 +27,8 @@ from collections.abc import Callable
 from hotline.recordings.redact import id_check_char, luhn_ok, mask
 
 ZH = dict(zip("0123456789", "零一二三四五六七八九", strict=True))
-EN = dict(
-    zip("0123456789", ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"], strict=True)
-)
+NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+EN = dict(zip("0123456789", NAMES, strict=True))
 UNITS_DIGIT = "零一二三四五六七八九"
 AROUND = [
     "我的{}。",
