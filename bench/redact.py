@@ -175,8 +175,9 @@ def run(maskers: dict[str, Callable[[str], str]], numbers: int, seed: int) -> No
         falsely = Counter(_category(text) for text in ordinary if fn(text) != text)
         false = sum(falsely.values())
         per = took / numbers * 1e6
-        print(f"{name:>8}: {sum(shown.values()):5d} shown ({sum(shown.values()) / numbers:.2%}), "
-              f"{false:5d} false masks ({false / numbers:.2%}), {per:6.1f} µs per sentence")  # fmt: skip
+        leaked = sum(shown.values())
+        print(f"{name:>8}: {leaked:5d} shown ({leaked / numbers:.2%}), {false:5d} false masks "
+              f"({false / numbers:.2%}), {per:6.1f} µs per sentence")  # fmt: skip
         for key, n in shown.most_common(6):
             print(f"{'':>10}shown {key}: {n}")
         for key, n in falsely.most_common(6):
