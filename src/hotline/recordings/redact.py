@@ -59,6 +59,7 @@ __all__ = [
     "mask_phone",
     "mask_spans",
     "mask_transcript",
+    "probes_numbers",
 ]
 
 
@@ -450,6 +451,17 @@ def mask_spans(
     edits = _merged(edits)
     moved = tuple((_shift(a, edits, end=False), _shift(b, edits, end=True)) for a, b in marks)
     return _apply(text, edits), moved
+
+
+PROBE_DIGITS = 4  # the hidden middle of a mobile is 4 digits
+
+
+def probes_numbers(query: str) -> bool:
+    """Whether a search QUERY holds a run of PROBE_DIGITS or more digits (in any of the forms
+    masking reads): run against the unmasked index, it could confirm a masked number's
+    hidden digits one guess at a time, so it is an unmask."""
+    norm, _ = _normalised(query)
+    return any(len(tokens) >= PROBE_DIGITS for tokens, _ in _runs(norm))
 
 
 def mask_phone(number: str) -> str:

@@ -307,3 +307,15 @@ def test_redact_reads_standard_input(
     first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
     assert first == {"text": "手机138***4567", "spans": [{"kind": "mobile", "start": 2, "end": 12}]}
     assert second == {"text": "无号码", "spans": []}
+
+
+@pytest.mark.parametrize(
+    ("query", "probes"),
+    [("1234", True), ("一二三四", True), ("138 1234", True), ("one two three four", True),
+     ("一千二百三十四", True), ("电话 13", False), ("3号楼", False), ("拖欠工资", False),
+     ("2026年", True)],
+)  # fmt: skip
+def test_a_digit_run_in_a_query_probes_hidden_digits(query: str, probes: bool) -> None:
+    from hotline.recordings.redact import probes_numbers
+
+    assert probes_numbers(query) is probes
