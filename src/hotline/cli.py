@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import sys
 from collections.abc import Callable, Sequence
@@ -182,8 +183,12 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
 }
 
 
+UMASK = 0o027  # what hotline writes (history, recordings' copies, logs, run files): not others'
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.umask(UMASK)
     try:
         settings = Settings.from_env()
         return HANDLERS[args.command](settings, args)

@@ -16,7 +16,7 @@ from hotline.ivr.asterisk import render_extensions, render_queues
 from hotline.ivr.loader import load_flow
 from hotline.ivr.model import Flow
 from hotline.ivr.prompts import BuiltPrompt, build_prompts, prompts_from_table
-from hotline.pbx import runner
+from hotline.pbx import instance, runner
 from hotline.pbx.errors import PBXError
 
 EXTENSIONS = "extensions-hotline.conf"
@@ -78,6 +78,7 @@ def install(settings: Settings, flow_path: Path) -> Installed:
     flow, text = read_flow(flow_path)
     prompts = build_flow_prompts(settings, flow, flow_path)
     files = write_files(render_files(flow, text), settings.pbx_dir / "etc")
+    instance.share_with_pbx(settings, *files, settings.pbx_dir / "prompts")
     return Installed(flow, files, tuple(prompts))
 
 

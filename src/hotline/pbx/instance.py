@@ -155,6 +155,21 @@ def _own(base: Path, owner: tuple[int, int]) -> None:
                     path.chmod(st.st_mode & 0o770)
 
 
+def share_with_pbx(settings: Settings, *paths: Path) -> None:
+    """Let Asterisk read what hotline wrote for it (rendered dialplan, prompts) through its
+    group, whatever hotline's umask (027: nothing of hotline's is for others)."""
+    owner = pbx_owner(settings.rootfs)
+    if owner is None:
+        return
+    for top in paths:
+        for path in [top, *top.rglob("*")] if top.is_dir() else [top]:
+            if path.is_symlink() or not path.exists():
+                continue
+            os.chown(path, -1, owner[1])
+            mode = path.stat().st_mode
+            path.chmod(mode | (0o050 if path.is_dir() else 0o040))
+
+
 def prepare(settings: Settings) -> Path:
     """Create the instance directory and (re)write its configuration; return its path.
 
@@ -172,4 +187,5 @@ def prepare(settings: Settings) -> Path:
         _write_private(etc / name, text, owner)
     if owner is not None:
         _own(base, owner)
+        share_with_pbx(settings, etc, base / "prompts")
     return base
