@@ -194,6 +194,31 @@ async def test_wrong_passwords_are_throttled(web: Web) -> None:
         assert unknown.status_code == 429  # the address is locked too
 
 
+def from_address(web: Web, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=web.app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url=BASE)
+
+
+async def test_a_stranger_s_failures_lock_no_one_else_out(
+    web: Web, settings: Settings, redis_url: str, tmp_path: Path
+) -> None:
+    """Failures lock the name from that address and the address, not the name everywhere
+    (anyone could lock the supervisors out), and every web process sees the lock (Redis)."""
+    async with from_address(web, "10.9.8.7") as stranger:
+        for _ in range(6):
+            await login(stranger, "banzhang01", "a guess")
+        assert (await login(stranger, "banzhang01", PASSWORD)).status_code == 429
+    async with from_address(web, "10.1.2.3") as desk:
+        assert (await login(desk, "banzhang01", PASSWORD)).status_code == 303
+    other = await make_web(settings, tmp_path / "other.sqlite3", redis_url)  # a second process
+    try:
+        async with from_address(other, "10.9.8.7") as stranger:
+            locked = await login(stranger, "admin", PASSWORD)
+            assert locked.status_code == 429  # the address is locked there too
+    finally:
+        await close_web(other)
+
+
 async def test_logout_and_disable_end_sessions(web: Web) -> None:
     async with web.signed_in("banzhang01") as client:
         token = await csrf(client)
