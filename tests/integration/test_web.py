@@ -34,7 +34,7 @@ from hotline.web.errors import IntegrityFailure, NotFound
 from hotline.web.guard import CSP, DENIED, SESSION_COOKIE
 from hotline.web.media import verified
 from hotline.web.pages_board import day_start
-from hotline.web.roles import ROLES, Role
+from hotline.web.roles import ROLES, Role, Scope
 from hotline.web.routes import ROUTES, TWILIO, Route
 from tests.integration.webapp import (
     BASE,
@@ -467,6 +467,69 @@ async def test_events_start_with_the_state_then_follow_the_feed(web: Web) -> Non
     assert change["id"] == "王芳"  # 刘洋's change (team-b) never reached this supervisor
     assert change["doc"]["status"] == "busy"
     assert change["seq"] == hello["seq"] + 2
+
+
+async def _stream_while_events_flow(
+    web: Web, cookie: str, change: object, seconds: float = 8.0
+) -> tuple[list[str], float]:
+    """The /events stream of COOKIE while an agent's doc changes every 0.2 s; CHANGE (an
+    async callable) runs 0.5 s in; the events, and how long after CHANGE the stream ended."""
+    flowing = True
+    changed_at = 0.0
+
+    async def pump() -> None:
+        n = 0
+        while flowing:
+            n += 1
+            status = "busy" if n % 2 else "ready"
+            await web.live.apply([Change("agent", "王芳", agent_doc("王芳", status, status))])
+            await asyncio.sleep(0.2)
+
+    async def after() -> None:
+        nonlocal changed_at
+        asyncio.get_running_loop().create_task(pump())
+        await asyncio.sleep(0.5)
+        changed_at = asyncio.get_running_loop().time()
+        await change()  # type: ignore[operator]
+
+    try:
+        _, events = await first_events(
+            web, "/events", cookie, 100_000, seconds, after=after, for_the_whole_timeout=True
+        )
+    finally:
+        flowing = False
+    return events, asyncio.get_running_loop().time() - changed_at
+
+
+async def test_a_revoked_session_loses_its_stream_while_events_flow(web: Web) -> None:
+    await web.live.replace(calls={}, agents={"王芳": agent_doc("王芳", "ready")}, queues={})
+    async with web.signed_in("banzhang01") as client:
+        cookie = await session_cookie(client)
+
+    async def disable() -> None:
+        web.services.accounts.set_disabled("banzhang01")
+
+    events, took = await _stream_while_events_flow(web, cookie, disable)
+    assert "event: bye" in events[-1]
+    assert took < 5.0, took
+    assert sum("event: change" in e for e in events) >= 2  # events did flow meanwhile
+
+
+async def test_a_narrowed_scope_applies_to_an_open_stream(web: Web) -> None:
+    await web.live.replace(calls={}, agents={"王芳": agent_doc("王芳", "ready")}, queues={})
+    async with web.signed_in("banzhang01") as client:
+        cookie = await session_cookie(client)
+
+    async def narrow() -> None:
+        web.services.accounts.set_scope("banzhang01", Scope(teams=frozenset({"team-b"})))
+
+    events, _ = await _stream_while_events_flow(web, cookie, narrow, seconds=4.0)
+    hellos = [e for e in events if "event: hello" in e]
+    assert len(hellos) == 2  # the state again, in the new scope
+    narrowed = json.loads(hellos[1].split("data: ", 1)[1])
+    assert "王芳" not in narrowed["docs"].get("agent", {})  # team-a: out of scope now
+    after = events[events.index(hellos[1]) + 1 :]
+    assert not any("王芳" in e for e in after if "event: change" in e)
 
 
 class Controller:

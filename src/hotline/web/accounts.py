@@ -191,6 +191,16 @@ class Accounts(schema.Store):
         if not n:
             raise AccountError(f"no user {username!r}")
 
+    def set_scope(self, username: str, scope: Scope) -> None:
+        """What a supervisor sees from now on (an open wallboard follows within seconds)."""
+        with self.tx() as conn:
+            n = conn.execute(
+                "UPDATE web_users SET scope = ? WHERE username = ?",
+                (json.dumps(scope.to_json()), username),
+            ).rowcount
+        if not n:
+            raise AccountError(f"no user {username!r}")
+
     def verify(self, username: str, password: str) -> User | None:
         """The user if the password is right and the account enabled; else None."""
         with self._lock:
