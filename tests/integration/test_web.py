@@ -101,7 +101,7 @@ async def test_authorization_matrix(web: Web) -> None:
     """Generated from the route table: every route × every role, anonymous included."""
     async with Controller(web):  # commands the routes send get their answer at once
         failures, checked = await check_matrix(web)
-    assert failures == []
+    assert failures == [], "\n".join(failures)
     assert checked == (len(ROUTES) + 1) * (len(ROLES) + 1)
 
 
@@ -744,6 +744,84 @@ async def test_admins_manage_accounts(web: Web) -> None:
     async with web.client() as client:
         assert (await login(client, "banzhang02", "another long one")).status_code == 303
         assert (await client.get("/api/live")).status_code == 200
+
+
+async def test_every_account_change_is_logged_and_a_reset_must_be_changed(web: Web) -> None:
+    async with web.signed_in("admin") as client:
+        token = await csrf(client)
+        reset = await client.post(
+            "/admin/users/change",
+            data={"csrf": token, "username": "banzhang01", "action": "password",
+                  "password": "set by the admin"},
+        )  # fmt: skip
+        assert reset.status_code == 303
+        off = await client.post(
+            "/admin/users/change",
+            data={"csrf": token, "username": "wangfang", "action": "disable"},
+        )
+        assert off.status_code == 303
+    log = [
+        (e.entry.user, e.entry.action, e.entry.target) for e in web.services.access_log.entries()
+    ]
+    assert log == [("admin", "account_password_reset", "banzhang01"),
+                   ("admin", "account_disable", "wangfang")]  # fmt: skip
+    assert web.services.access_log.verify() is None
+    # the admin knows that password: it opens nothing but the page to change it
+    async with web.client() as client:
+        signed = await login(client, "banzhang01", "set by the admin")
+        assert signed.headers["location"] == "/password"
+        page = await client.get("/wallboard", headers={"accept": "text/html"})
+        assert (page.status_code, page.headers["location"]) == (303, "/password")
+        assert (await client.get("/api/live")).status_code == 403
+        token = await csrf(client)  # the home page leads to /password
+        same = await client.post(
+            "/password", data={"csrf": token, "old": "set by the admin", "new": "set by the admin"}
+        )
+        assert same.status_code == 400, (same.text, same.headers)
+        changed = await client.post(
+            "/password", data={"csrf": token, "old": "set by the admin", "new": "only mine now"}
+        )
+        assert changed.status_code == 303
+    async with web.client() as client:
+        assert (await login(client, "banzhang01", "only mine now")).headers["location"] == (
+            "/wallboard"
+        )
+        assert (await client.get("/api/live")).status_code == 200
+    assert web.services.access_log.entries()[-1].entry.action == "account_password_change"
+
+
+async def test_unmasking_is_granted_only_with_a_second_administrator(web: Web) -> None:
+    web.services.accounts.add("admin2", PASSWORD, Role.ADMIN, now=web.services.clock())
+    async with web.signed_in("admin") as client:
+        token = await csrf(client)
+        grant = {"csrf": token, "username": "zhijian01", "action": "grant_unmask"}
+        alone = await client.post("/admin/users/change", data=grant)
+        assert alone.status_code == 400
+        myself = await client.post(
+            "/admin/users/change",
+            data={**grant, "approver": "admin", "approver_password": PASSWORD},
+        )
+        assert myself.status_code == 400
+        wrong = await client.post(
+            "/admin/users/change", data={**grant, "approver": "admin2", "approver_password": "no"}
+        )
+        assert wrong.status_code == 400
+        user = web.services.accounts.user("zhijian01")
+        assert user is not None
+        assert not user.can_unmask
+        two = await client.post(
+            "/admin/users/change",
+            data={**grant, "approver": "admin2", "approver_password": PASSWORD},
+        )
+        assert two.status_code == 303
+    user = web.services.accounts.user("zhijian01")
+    assert user is not None
+    assert user.can_unmask
+    [entry] = [
+        e.entry for e in web.services.access_log.entries() if e.entry.action == "account_can_unmask"
+    ]
+    assert (entry.user, entry.target) == ("admin", "zhijian01")
+    assert json.loads(entry.detail) == {"allowed": True, "approved_by": "admin2"}
 
 
 async def test_the_language_switch(web: Web) -> None:

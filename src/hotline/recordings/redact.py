@@ -271,8 +271,8 @@ def _shape(tokens: Sequence[_Token]) -> PiiKind | None:
     first digit; None when it is too short to be personal."""
     n = len(tokens)
     first = tokens[0].value
-    if n < _FALLBACK:
-        return None
+    if sum(t.value.isdigit() for t in tokens) < _FALLBACK:
+        return None  # XXXXXXX is a word, not a number
     if 17 <= n <= 20:
         return PiiKind.ID_CARD
     if 13 <= n <= 16:
@@ -461,7 +461,7 @@ def probes_numbers(query: str) -> bool:
     masking reads): run against the unmasked index, it could confirm a masked number's
     hidden digits one guess at a time, so it is an unmask."""
     norm, _ = _normalised(query)
-    return any(len(tokens) >= PROBE_DIGITS for tokens, _ in _runs(norm))
+    return any(sum(t.value.isdigit() for t in tokens) >= PROBE_DIGITS for tokens, _ in _runs(norm))
 
 
 def mask_phone(number: str) -> str:

@@ -63,7 +63,7 @@ async def login(ctx: Ctx) -> Response:
         return _login_page(ctx, 401, ctx.t("login.wrong"), username)
     await throttle.cleared(keys[:1])  # the address keeps the failures of other names
     token, _ = ctx.app.accounts.start_session(user, now=now, lang=ctx.lang)
-    response = RedirectResponse(HOME[user.role], 303)
+    response = RedirectResponse("/password" if user.must_change else HOME[user.role], 303)
     set_cookie(response, ctx.request, ctx.app, SESSION_COOKIE, token)
     response.delete_cookie(LOGIN_COOKIE, path="/")
     return response
