@@ -126,7 +126,7 @@ def test_run_shows_live_calls_and_agents_then_stops_on_sigint(other_env: dict[st
         # nothing hotline or its PBX wrote is for other local users: the history (numbers,
         # transcripts, password hashes), recordings, logs, the AMI secret and config
         pbx_dir = settings.pbx_dir
-        secret = settings.run_dir / "secrets" / "ami-secret"
+        secret = settings.run_dir / "secrets" / "sip-secret"  # generated (the AMI one is given)
         private = [settings.db, pbx_dir, settings.redis_dir, pbx_dir / "etc" / "manager.conf",
                    pbx_dir / "log" / "queue_log", secret]  # fmt: skip
         legs = list((settings.pbx_dir / "spool" / "recordings").rglob("*-rx.wav"))

@@ -30,7 +30,7 @@ from hotline.recordings.worker import JobQueue, Options, Worker
 from hotline.stores import redis_server
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
-from hotline.stores.keys import KEYS, STT_GROUP
+from hotline.stores.keys import KEYS, STT_GROUP, Keys
 from hotline.stores.transcripts import TranscriptStore
 from tests.speech import KOREAN, cer, korean, write_wav
 
@@ -297,30 +297,31 @@ def test_a_missing_or_broken_model_stops_the_worker_and_keeps_the_jobs(
 def test_100000_jobs_leave_the_stream_bounded(redis_client: redis.Redis) -> None:
     """Acknowledged jobs are trimmed (JobQueue.trim, as the worker calls it): the stream
     holds what is queued or running, never the history of every call."""
-    queue = JobQueue(redis_client, "w1")
+    keys = Keys(prefix="bounded")  # a stream of its own: no other test's worker reads it
+    queue = JobQueue(redis_client, "w1", keys)
     queue.ensure_group()
     longest = 0
     for batch in range(100):
         with redis_client.pipeline(transaction=False) as p:
             for i in range(1000):
-                p.xadd(KEYS.stt_jobs, {"call_id": f"{batch}.{i}", "leg": "rx"})
+                p.xadd(keys.stt_jobs, {"call_id": f"{batch}.{i}", "leg": "rx"})
             p.execute()
-        got = redis_client.xreadgroup(STT_GROUP, "w1", {KEYS.stt_jobs: ">"}, count=1000)
+        got = redis_client.xreadgroup(STT_GROUP, "w1", {keys.stt_jobs: ">"}, count=1000)
         ids = [eid for _, entries in got for eid, _ in entries]  # type: ignore[union-attr]
         assert len(ids) == 1000
         with redis_client.pipeline(transaction=False) as p:
             for eid in ids[:-1]:  # the last one is still running
-                p.xack(KEYS.stt_jobs, STT_GROUP, eid)
+                p.xack(keys.stt_jobs, STT_GROUP, eid)
             p.execute()
         queue.trim()
-        longest = max(longest, int(redis_client.xlen(KEYS.stt_jobs)))
-        redis_client.xack(KEYS.stt_jobs, STT_GROUP, ids[-1])
+        longest = max(longest, int(redis_client.xlen(keys.stt_jobs)))
+        redis_client.xack(keys.stt_jobs, STT_GROUP, ids[-1])
     assert longest <= 1000  # one batch, never the 100,000
     queue.trim()
-    assert redis_client.xlen(KEYS.stt_jobs) == 0
+    assert redis_client.xlen(keys.stt_jobs) == 0
     # a job still running is never trimmed, nor anything after it
-    first, second = (redis_client.xadd(KEYS.stt_jobs, {"n": str(n)}) for n in (1, 2))
-    redis_client.xreadgroup(STT_GROUP, "w1", {KEYS.stt_jobs: ">"}, count=1)
+    first, second = (redis_client.xadd(keys.stt_jobs, {"n": str(n)}) for n in (1, 2))
+    redis_client.xreadgroup(STT_GROUP, "w1", {keys.stt_jobs: ">"}, count=1)
     queue.trim()
-    assert [eid for eid, _ in redis_client.xrange(KEYS.stt_jobs)] == [first, second]
-    assert read(redis_client, int(time.time() * 1000)).queued == 1
+    assert [eid for eid, _ in redis_client.xrange(keys.stt_jobs)] == [first, second]
+    assert read(redis_client, int(time.time() * 1000), keys).queued == 1
