@@ -19,12 +19,10 @@ from typing import Any
 
 import yaml
 
+from hotline.core.validate import Kind, check
 from hotline.ivr.loader import FlowError, Problem
 from hotline.recordings.retention import RetentionPolicy, load_retention
 from hotline.watchdog.config import WatchdogConfig, load_watchdog
-
-EXT = re.compile(r"^[0-9]{2,8}$")
-CODE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 
 
 class CenterError(FlowError):
@@ -106,7 +104,12 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     problems: list[Problem] = []
 
     def fail(node: str, message: str) -> None:
-        problems.append(Problem(node, message))
+        problems.append(Problem.of(node, message))
+
+    def kind(node: str, of: Kind, value: object) -> None:
+        problem = check(of, value)
+        if problem is not None:
+            fail(node, problem)
 
     try:
         data = yaml.safe_load(text)
@@ -124,11 +127,11 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     reasons: dict[str, PauseReason] = {}
     for code, spec in _mapping(data, "pause_reasons", fail).items():
         node = f"pause_reasons.{code}"
-        if not CODE.match(code):
-            fail(node, "a code is lower-case letters, digits and '-'")
+        kind(node, Kind.CODE, code)
         if not isinstance(spec, dict) or not isinstance(spec.get("label"), str):
             fail(node, "needs a label")
             continue
+        kind(f"{node}.label", Kind.TEXT, spec["label"])
         limit = spec.get("max_minutes")
         if limit is not None and (not isinstance(limit, int) or limit <= 0):
             fail(f"{node}.max_minutes", "a positive number of minutes")
@@ -144,9 +147,14 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     teams: dict[str, Team] = {}
     for name, spec in _mapping(data, "teams", fail).items():
         node = f"teams.{name}"
+        kind(node, Kind.CODE, name)
         if not isinstance(spec, dict):
             fail(node, "expected a mapping")
             continue
+        if "label" in spec:
+            kind(f"{node}.label", Kind.TEXT, spec["label"])
+        if "supervisor" in spec:
+            kind(f"{node}.supervisor", Kind.TEXT, spec["supervisor"])
         shifts = []
         for i, raw in enumerate(spec.get("shifts") or []):
             start = _time(str(raw.get("from", ""))) if isinstance(raw, dict) else None
@@ -162,16 +170,19 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     agents: dict[str, Agent] = {}
     for ext, spec in _mapping(data, "agents", fail).items():
         node = f"agents.{ext}"
-        if not EXT.match(ext):
-            fail(node, "an extension is 2 to 8 digits (quote it in YAML)")
+        kind(node, Kind.EXTENSION, ext)
         if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
             fail(node, "needs a name")
             continue
+        kind(f"{node}.name", Kind.TEXT, spec["name"])
+        if "interface" in spec:
+            kind(f"{node}.interface", Kind.INTERFACE, spec["interface"])
         team = str(spec.get("team", ""))
         if team not in teams:
             fail(f"{node}.team", f"unknown team {team!r}")
         agent_queues = tuple(str(q) for q in spec.get("queues") or [])
         for q in agent_queues:
+            kind(f"{node}.queues", Kind.NAME, q)
             if queues is not None and q not in queues:
                 fail(f"{node}.queues", f"unknown queue {q!r}")
         agents[ext] = Agent(

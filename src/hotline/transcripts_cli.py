@@ -175,7 +175,8 @@ def _search(settings: Settings, args: argparse.Namespace) -> int:
             "calls": sorted({h.call_id for h in hits}),
         }  # fmt: skip
         _log(db, "search", args.query, args.purpose, detail)
-        if args.unmask:
+        # a digit run searched against the unmasked index confirms hidden digits
+        if args.unmask or redact.probes_numbers(args.query):
             _log(db, "unmask", args.query, args.purpose, {"calls": detail["calls"]})
     finally:
         store.close()

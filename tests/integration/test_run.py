@@ -123,6 +123,18 @@ def test_run_shows_live_calls_and_agents_then_stops_on_sigint(other_env: dict[st
             time.sleep(1)
         assert "0 dead-lettered" in status
 
+        # nothing hotline or its PBX wrote is for other local users: the history (numbers,
+        # transcripts, password hashes), recordings, logs, the AMI secret and config
+        pbx_dir = settings.pbx_dir
+        secret = settings.run_dir / "secrets" / "sip-secret"  # generated (the AMI one is given)
+        private = [settings.db, pbx_dir, settings.redis_dir, pbx_dir / "etc" / "manager.conf",
+                   pbx_dir / "log" / "queue_log", secret]  # fmt: skip
+        legs = list((settings.pbx_dir / "spool" / "recordings").rglob("*-rx.wav"))
+        assert legs
+        for path in [*private, *legs, *(leg.parent for leg in legs)]:
+            assert path.stat().st_mode & 0o007 == 0, f"{path}: {oct(path.stat().st_mode)}"
+        assert secret.stat().st_mode & 0o077 == 0
+
         # a citizen says a Mandarin sentence into the running system: it is transcribed per
         # speaker and an auditor finds the call by a 2-character word
         uid = asyncio.run(mandarin_call(settings))

@@ -61,7 +61,7 @@ async def test_a_citizen_talks_to_a_softphone_and_both_legs_are_recorded(
         pass
     await asyncio.sleep(0.5)
     legs = sorted((spool / "recordings").rglob(f"{uid}*.wav"))
-    assert [p.name for p in legs] == [f"{uid}-rx.wav", f"{uid}-tx.wav", f"{uid}.wav"]
+    assert [p.name for p in legs] == [f"{uid}-rx.wav", f"{uid}-tx.wav"]  # no mixed copy
     rx, tx = legs[0], legs[1]
     # rx is the caller's side, tx the agent's: each carries speech, not silence
     assert rms_db(rx) > -40, f"caller leg too quiet: {rms_db(rx)}"

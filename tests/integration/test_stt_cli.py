@@ -31,7 +31,8 @@ def test_a_batch_with_progress_and_a_bad_file(env: dict[str, str], tmp_path: Pat
     bad = tmp_path / "notes.wav"
     bad.write_text("not audio")
     files = [korean(tmp_path, "s131"), bad, korean(tmp_path, "s132")]
-    out = hotline(env, "transcribe", *map(str, files), "--engine", "vosk", "--format", "json")
+    out = hotline(env, "transcribe", *map(str, files), "--engine", "vosk", "--language", "ko",
+                  "--format", "json")  # fmt: skip
     assert out.returncode == 1  # one file failed; the others are transcribed all the same
     docs = [json.loads(line) for line in out.stdout.splitlines()]
     assert [Path(d["file"]).name for d in docs] == ["s131.wav", "s132.wav"]
@@ -128,7 +129,7 @@ def test_listen_transcribes_a_microphone_live(env: dict[str, str], tmp_path: Pat
     env = {**env, **asoundrc(tmp_path / "home", (
         f'pcm.mic {{ type file slave.pcm "null" file "/dev/null" infile "{mic}" '
         'format "raw" }\n'))}  # fmt: skip
-    out = hotline(env, "stt", "listen", "--engine", "vosk", "--device", "mic",
+    out = hotline(env, "stt", "listen", "--engine", "vosk", "--language", "ko", "--device", "mic",
                   "--rate", str(rate), "--seconds", "4.4")  # fmt: skip
     assert out.returncode == 0, out.stderr
     partials = [ln for ln in out.stderr.splitlines() if ln.startswith("… ")]
@@ -155,3 +156,41 @@ def test_status_shows_the_backlog(env: dict[str, str], redis_url: str) -> None:
     out = hotline(env, "stt", "status")
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0].startswith("backlog ")
+
+
+def test_play_both_legs_mixes_them_on_demand(env: dict[str, str], tmp_path: Path) -> None:
+    """The PBX writes no mixed copy any more: `--leg both` sums the two verified legs."""
+    db = tmp_path / "h.sqlite3"
+    caller, agent = tmp_path / "1795.8-rx.wav", tmp_path / "1795.8-tx.wav"
+    caller.write_bytes((mandarin_dir() / "complaint-8k.wav").read_bytes())
+    subprocess.run(["sox", "-n", "-r", "8000", "-b", "16", "-c", "1", str(agent),
+                    "synth", "2", "sine", "440", "vol", "0.1"], check=True)  # fmt: skip
+    history = History.open(db)
+    history.save_recordings([describe("1795.8", Leg.CALLER, caller),
+                             describe("1795.8", Leg.AGENT, agent)], 0)  # fmt: skip
+    history.close()
+    captured = tmp_path / "played.raw"
+    env = {**env, "HOTLINE_DB": str(db), **asoundrc(tmp_path / "home", (
+        f'pcm.tofile {{ type file slave.pcm "null" file "{captured}" format "raw" }}\n'
+        'pcm.speaker { type plug slave { pcm "tofile" format S16_LE rate 8000 channels 1 } }\n'
+    ))}  # fmt: skip
+    out = hotline(env, "play", "1795.8", "--leg", "both", "--device", "speaker")
+    assert out.returncode == 0, out.stderr
+    a, _ = read_pcm(caller)
+    b, _ = read_pcm(agent)
+    want = np.clip(a.astype(np.int32)[: len(b)] + b.astype(np.int32), -32768, 32767)
+    got = np.frombuffer(captured.read_bytes(), dtype="<i2")
+    assert np.array_equal(got[: len(b)], want.astype("<i2"))  # the sum while both speak
+    assert np.array_equal(got[len(b) : len(a)], a[len(b) :])  # then the caller alone
+
+
+def test_a_model_for_another_language_is_refused_naming_the_fix(env: dict[str, str]) -> None:
+    """The centre speaks zh (the default); the only Vosk model here is Korean."""
+    wav = str(mandarin_dir() / "complaint-8k.wav")
+    out = hotline(env, "transcribe", wav, "--engine", "vosk")
+    assert out.returncode == 1
+    assert "recognises 'ko', not 'zh'" in out.stderr
+    assert "--engine whisper" in out.stderr
+    out = hotline({k: v for k, v in env.items() if k != "HOTLINE_STT_ENGINE"}, "transcribe", wav)
+    assert out.returncode == 0, out.stderr  # the default engine serves zh
+    assert "物业" in out.stdout

@@ -26,11 +26,11 @@ from hotline.recordings.catalogue import Leg, Recording, describe
 from hotline.recordings.engine import Engine, Recognized
 from hotline.recordings.jobs import Job
 from hotline.recordings.status import read, render
-from hotline.recordings.worker import Options, Worker
+from hotline.recordings.worker import JobQueue, Options, Worker
 from hotline.stores import redis_server
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
-from hotline.stores.keys import KEYS, STT_GROUP
+from hotline.stores.keys import KEYS, STT_GROUP, Keys
 from hotline.stores.transcripts import TranscriptStore
 from tests.speech import KOREAN, cer, korean, write_wav
 
@@ -138,6 +138,7 @@ def test_legs_are_transcribed_once_and_bad_ones_dead_lettered(bed: Bed, vosk: En
     status = read(bed.redis, int(time.time() * 1000))
     assert (status.done, status.dead, status.integrity, status.queued, status.running) == (
         3, 9, 3, 0, 0)  # fmt: skip
+    assert bed.redis.xlen(KEYS.stt_jobs) == 0  # the worker trimmed what it was done with
     text = render(status, int(time.time() * 1000))
     assert "9 dead-lettered" in text
     assert "integrity: 1" in text
@@ -217,7 +218,8 @@ def hotline_worker(env: dict[str, str], log: Path, *args: str) -> subprocess.Pop
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "hotline", "stt", "worker", "--engine", "vosk", *args],
-            env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, **env, "HOTLINE_STT_LANGUAGE": "ko"},  # the Korean test model
+            stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
 
@@ -290,3 +292,36 @@ def test_a_missing_or_broken_model_stops_the_worker_and_keeps_the_jobs(
     assert ("is broken" if broken else "no Vosk model at") in out.stderr
     assert bed.redis.xlen(KEYS.stt_jobs) == 1
     assert read(bed.redis, 0).queued == 1  # not consumed: it waits for a fixed model
+
+
+def test_100000_jobs_leave_the_stream_bounded(redis_client: redis.Redis) -> None:
+    """Acknowledged jobs are trimmed (JobQueue.trim, as the worker calls it): the stream
+    holds what is queued or running, never the history of every call."""
+    keys = Keys(prefix="bounded")  # a stream of its own: no other test's worker reads it
+    queue = JobQueue(redis_client, "w1", keys)
+    queue.ensure_group()
+    longest = 0
+    for batch in range(100):
+        with redis_client.pipeline(transaction=False) as p:
+            for i in range(1000):
+                p.xadd(keys.stt_jobs, {"call_id": f"{batch}.{i}", "leg": "rx"})
+            p.execute()
+        got = redis_client.xreadgroup(STT_GROUP, "w1", {keys.stt_jobs: ">"}, count=1000)
+        ids = [eid for _, entries in got for eid, _ in entries]  # type: ignore[union-attr]
+        assert len(ids) == 1000
+        with redis_client.pipeline(transaction=False) as p:
+            for eid in ids[:-1]:  # the last one is still running
+                p.xack(keys.stt_jobs, STT_GROUP, eid)
+            p.execute()
+        queue.trim()
+        longest = max(longest, int(redis_client.xlen(keys.stt_jobs)))
+        redis_client.xack(keys.stt_jobs, STT_GROUP, ids[-1])
+    assert longest <= 1000  # one batch, never the 100,000
+    queue.trim()
+    assert redis_client.xlen(keys.stt_jobs) == 0
+    # a job still running is never trimmed, nor anything after it
+    first, second = (redis_client.xadd(keys.stt_jobs, {"n": str(n)}) for n in (1, 2))
+    redis_client.xreadgroup(STT_GROUP, "w1", {keys.stt_jobs: ">"}, count=1)
+    queue.trim()
+    assert [eid for eid, _ in redis_client.xrange(keys.stt_jobs)] == [first, second]
+    assert read(redis_client, int(time.time() * 1000), keys).queued == 1

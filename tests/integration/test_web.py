@@ -34,7 +34,7 @@ from hotline.web.errors import IntegrityFailure, NotFound
 from hotline.web.guard import CSP, DENIED, SESSION_COOKIE
 from hotline.web.media import verified
 from hotline.web.pages_board import day_start
-from hotline.web.roles import ROLES, Role
+from hotline.web.roles import ROLES, Role, Scope
 from hotline.web.routes import ROUTES, TWILIO, Route
 from tests.integration.webapp import (
     BASE,
@@ -101,7 +101,7 @@ async def test_authorization_matrix(web: Web) -> None:
     """Generated from the route table: every route × every role, anonymous included."""
     async with Controller(web):  # commands the routes send get their answer at once
         failures, checked = await check_matrix(web)
-    assert failures == []
+    assert failures == [], "\n".join(failures)
     assert checked == (len(ROUTES) + 1) * (len(ROLES) + 1)
 
 
@@ -192,6 +192,31 @@ async def test_wrong_passwords_are_throttled(web: Web) -> None:
         assert "秒后再试" in locked.text
         unknown = await login(client, "nobody", "whatever it is")
         assert unknown.status_code == 429  # the address is locked too
+
+
+def from_address(web: Web, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=web.app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url=BASE)
+
+
+async def test_a_stranger_s_failures_lock_no_one_else_out(
+    web: Web, settings: Settings, redis_url: str, tmp_path: Path
+) -> None:
+    """Failures lock the name from that address and the address, not the name everywhere
+    (anyone could lock the supervisors out), and every web process sees the lock (Redis)."""
+    async with from_address(web, "10.9.8.7") as stranger:
+        for _ in range(6):
+            await login(stranger, "banzhang01", "a guess")
+        assert (await login(stranger, "banzhang01", PASSWORD)).status_code == 429
+    async with from_address(web, "10.1.2.3") as desk:
+        assert (await login(desk, "banzhang01", PASSWORD)).status_code == 303
+    other = await make_web(settings, tmp_path / "other.sqlite3", redis_url)  # a second process
+    try:
+        async with from_address(other, "10.9.8.7") as stranger:
+            locked = await login(stranger, "admin", PASSWORD)
+            assert locked.status_code == 429  # the address is locked there too
+    finally:
+        await close_web(other)
 
 
 async def test_logout_and_disable_end_sessions(web: Web) -> None:
@@ -444,6 +469,69 @@ async def test_events_start_with_the_state_then_follow_the_feed(web: Web) -> Non
     assert change["seq"] == hello["seq"] + 2
 
 
+async def _stream_while_events_flow(
+    web: Web, cookie: str, change: object, seconds: float = 8.0
+) -> tuple[list[str], float]:
+    """The /events stream of COOKIE while an agent's doc changes every 0.2 s; CHANGE (an
+    async callable) runs 0.5 s in; the events, and how long after CHANGE the stream ended."""
+    flowing = True
+    changed_at = 0.0
+
+    async def pump() -> None:
+        n = 0
+        while flowing:
+            n += 1
+            status = "busy" if n % 2 else "ready"
+            await web.live.apply([Change("agent", "王芳", agent_doc("王芳", status, status))])
+            await asyncio.sleep(0.2)
+
+    async def after() -> None:
+        nonlocal changed_at
+        asyncio.get_running_loop().create_task(pump())
+        await asyncio.sleep(0.5)
+        changed_at = asyncio.get_running_loop().time()
+        await change()  # type: ignore[operator]
+
+    try:
+        _, events = await first_events(
+            web, "/events", cookie, 100_000, seconds, after=after, for_the_whole_timeout=True
+        )
+    finally:
+        flowing = False
+    return events, asyncio.get_running_loop().time() - changed_at
+
+
+async def test_a_revoked_session_loses_its_stream_while_events_flow(web: Web) -> None:
+    await web.live.replace(calls={}, agents={"王芳": agent_doc("王芳", "ready")}, queues={})
+    async with web.signed_in("banzhang01") as client:
+        cookie = await session_cookie(client)
+
+    async def disable() -> None:
+        web.services.accounts.set_disabled("banzhang01")
+
+    events, took = await _stream_while_events_flow(web, cookie, disable)
+    assert "event: bye" in events[-1]
+    assert took < 5.0, took
+    assert sum("event: change" in e for e in events) >= 2  # events did flow meanwhile
+
+
+async def test_a_narrowed_scope_applies_to_an_open_stream(web: Web) -> None:
+    await web.live.replace(calls={}, agents={"王芳": agent_doc("王芳", "ready")}, queues={})
+    async with web.signed_in("banzhang01") as client:
+        cookie = await session_cookie(client)
+
+    async def narrow() -> None:
+        web.services.accounts.set_scope("banzhang01", Scope(teams=frozenset({"team-b"})))
+
+    events, _ = await _stream_while_events_flow(web, cookie, narrow, seconds=4.0)
+    hellos = [e for e in events if "event: hello" in e]
+    assert len(hellos) == 2  # the state again, in the new scope
+    narrowed = json.loads(hellos[1].split("data: ", 1)[1])
+    assert "王芳" not in narrowed["docs"].get("agent", {})  # team-a: out of scope now
+    after = events[events.index(hellos[1]) + 1 :]
+    assert not any("王芳" in e for e in after if "event: change" in e)
+
+
 class Controller:
     """Answers commands on the bus as the controller would (our own interface), and keeps
     what it got, so a test sees exactly what the web sent."""
@@ -656,6 +744,84 @@ async def test_admins_manage_accounts(web: Web) -> None:
     async with web.client() as client:
         assert (await login(client, "banzhang02", "another long one")).status_code == 303
         assert (await client.get("/api/live")).status_code == 200
+
+
+async def test_every_account_change_is_logged_and_a_reset_must_be_changed(web: Web) -> None:
+    async with web.signed_in("admin") as client:
+        token = await csrf(client)
+        reset = await client.post(
+            "/admin/users/change",
+            data={"csrf": token, "username": "banzhang01", "action": "password",
+                  "password": "set by the admin"},
+        )  # fmt: skip
+        assert reset.status_code == 303
+        off = await client.post(
+            "/admin/users/change",
+            data={"csrf": token, "username": "wangfang", "action": "disable"},
+        )
+        assert off.status_code == 303
+    log = [
+        (e.entry.user, e.entry.action, e.entry.target) for e in web.services.access_log.entries()
+    ]
+    assert log == [("admin", "account_password_reset", "banzhang01"),
+                   ("admin", "account_disable", "wangfang")]  # fmt: skip
+    assert web.services.access_log.verify() is None
+    # the admin knows that password: it opens nothing but the page to change it
+    async with web.client() as client:
+        signed = await login(client, "banzhang01", "set by the admin")
+        assert signed.headers["location"] == "/password"
+        page = await client.get("/wallboard", headers={"accept": "text/html"})
+        assert (page.status_code, page.headers["location"]) == (303, "/password")
+        assert (await client.get("/api/live")).status_code == 403
+        token = await csrf(client)  # the home page leads to /password
+        same = await client.post(
+            "/password", data={"csrf": token, "old": "set by the admin", "new": "set by the admin"}
+        )
+        assert same.status_code == 400, (same.text, same.headers)
+        changed = await client.post(
+            "/password", data={"csrf": token, "old": "set by the admin", "new": "only mine now"}
+        )
+        assert changed.status_code == 303
+    async with web.client() as client:
+        assert (await login(client, "banzhang01", "only mine now")).headers["location"] == (
+            "/wallboard"
+        )
+        assert (await client.get("/api/live")).status_code == 200
+    assert web.services.access_log.entries()[-1].entry.action == "account_password_change"
+
+
+async def test_unmasking_is_granted_only_with_a_second_administrator(web: Web) -> None:
+    web.services.accounts.add("admin2", PASSWORD, Role.ADMIN, now=web.services.clock())
+    async with web.signed_in("admin") as client:
+        token = await csrf(client)
+        grant = {"csrf": token, "username": "zhijian01", "action": "grant_unmask"}
+        alone = await client.post("/admin/users/change", data=grant)
+        assert alone.status_code == 400
+        myself = await client.post(
+            "/admin/users/change",
+            data={**grant, "approver": "admin", "approver_password": PASSWORD},
+        )
+        assert myself.status_code == 400
+        wrong = await client.post(
+            "/admin/users/change", data={**grant, "approver": "admin2", "approver_password": "no"}
+        )
+        assert wrong.status_code == 400
+        user = web.services.accounts.user("zhijian01")
+        assert user is not None
+        assert not user.can_unmask
+        two = await client.post(
+            "/admin/users/change",
+            data={**grant, "approver": "admin2", "approver_password": PASSWORD},
+        )
+        assert two.status_code == 303
+    user = web.services.accounts.user("zhijian01")
+    assert user is not None
+    assert user.can_unmask
+    [entry] = [
+        e.entry for e in web.services.access_log.entries() if e.entry.action == "account_can_unmask"
+    ]
+    assert (entry.user, entry.target) == ("admin", "zhijian01")
+    assert json.loads(entry.detail) == {"allowed": True, "approved_by": "admin2"}
 
 
 async def test_the_language_switch(web: Web) -> None:

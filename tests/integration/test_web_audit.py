@@ -233,6 +233,31 @@ async def test_unmasking_is_for_allowed_auditors_and_logged(web: Web) -> None:
     assert log == [("unmask", "JJ-2026-7"), ("unmask", "JJ-2026-7")]
 
 
+async def test_guessing_hidden_digits_by_search_is_an_unmask(web: Web) -> None:
+    """The snippet shows 138****5678; searching 1234 against the unmasked index would
+    confirm the hidden digits. Without can_unmask it is refused; with it, it is an unmask.
+    The log keeps no number the searcher could not see."""
+    async with web.signed_in("zhijian01") as client:
+        token = await with_purpose(client)
+        for guess in ("1234", "一二三四", "138 1234"):
+            refused = await client.post("/audit/search", data={"csrf": token, "q": guess})
+            assert refused.status_code == 403, guess
+        ok = await client.post("/audit/search", data={"csrf": token, "q": "电话 13"})
+        assert ok.status_code == 200  # a short run (a building, a count) is no guess
+    async with web.signed_in("jijian01") as client:
+        token = await with_purpose(client, "JJ-2026-8")
+        found = await client.post("/audit/search", data={"csrf": token, "q": "1234"})
+        assert found.status_code == 200
+    zhijian = [
+        (e.entry.action, e.entry.target) for e in web.services.access_log.entries(user="zhijian01")
+    ]
+    assert zhijian == [("search", "电话 13")]
+    jijian = [
+        (e.entry.action, e.entry.target) for e in web.services.access_log.entries(user="jijian01")
+    ]
+    assert jijian == [("unmask", "1234")]  # may unmask: the query as typed
+
+
 async def test_admins_read_the_access_log_and_see_its_chain(web: Web) -> None:
     async with web.signed_in("zhijian01") as client:
         token = await with_purpose(client)

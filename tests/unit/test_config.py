@@ -65,7 +65,9 @@ def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None
 
 def test_speech_to_text_settings() -> None:
     s = Settings.from_env({"HOTLINE_RUN_DIR": "/x", "HOTLINE_CACHE": "/c"})
-    assert (s.stt_engine, s.stt_language, s.vosk_model) == ("vosk", "zh", None)
+    # the default engine serves the default language (zh): whisper, not the Korean Vosk model
+    assert (s.stt_engine, s.stt_language, s.vosk_model) == ("whisper", "zh", None)
+    assert Settings.from_env({"HOTLINE_VOSK_MODEL": "/m/vosk-model-cn-0.22"}).stt_engine == "vosk"
     assert s.whisper_model == Path("/c/whisper-base")
     env = {"HOTLINE_STT_ENGINE": "whisper", "HOTLINE_STT_LANGUAGE": "en",
            "HOTLINE_WHISPER_MODEL": "/m"}  # fmt: skip

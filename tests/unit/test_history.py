@@ -121,9 +121,45 @@ def test_the_journal_is_chained_and_an_edit_is_evident(history: History) -> None
     assert [c.kind for c in history.journal("王芳")] == ["pause", "unpause", "pause"]
     assert history.journal("王芳")[0] == change(1)
     assert history.verify_journal() is None
-    # someone shortens a pause after the fact
+    # the journal is append-only: an edit is refused ...
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        history.connection.execute("UPDATE agent_journal SET t = t + 60000 WHERE id = 2")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        history.connection.execute("DELETE FROM agent_journal WHERE id = 3")
+    # ... unless someone drops the guard, then shortens a pause after the fact
+    history.connection.execute("DROP TRIGGER agent_journal_no_update")
     history.connection.execute("UPDATE agent_journal SET t = t + 60000 WHERE id = 2")
     assert history.verify_journal() == 2
+
+
+def test_a_recomputed_tail_is_found_by_the_anchors(history: History, tmp_path: Path) -> None:
+    """Whoever can write the database can recompute every hash after an edit: the chain
+    then verifies, the heads written down elsewhere do not."""
+    from hotline.stores import anchors
+    from hotline.stores import history as module
+
+    history.append_journal([change(1), change(2, "unpause"), change(3)])
+    [head] = anchors.heads(history.connection, 1)
+    assert (head.chain, head.id) == ("agent_journal", 3)
+    conn = history.connection
+    conn.execute("DROP TRIGGER agent_journal_no_update")
+    conn.execute("UPDATE agent_journal SET t = t + 60000 WHERE id = 2")
+    prev = conn.execute("SELECT hash FROM agent_journal WHERE id = 1").fetchone()[0]
+    for row_id in (2, 3):  # the tail, recomputed
+        row = conn.execute(
+            f"SELECT {module._JOURNAL_COLUMNS} FROM agent_journal WHERE id = ?", (row_id,)
+        ).fetchone()
+        digest = module._journal_hash(prev, module._change(row))
+        conn.execute(
+            "UPDATE agent_journal SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, row_id)
+        )
+        prev = digest
+    conn.commit()
+    assert history.verify_journal() is None  # the chain alone no longer tells
+    [problem] = anchors.check(conn, [head])
+    assert "agent_journal #3" in problem
+    assert "rewritten" in problem
+    assert anchors.parse(head.line() + "\nnot json\n") == [head]
 
 
 def test_a_version_1_database_is_migrated_in_place(tmp_path: Path) -> None:
@@ -158,3 +194,27 @@ def test_calls_beyond_sqlite_s_variable_limit(tmp_path: Path) -> None:
     assert len(calls) == n
     assert all(len(c.visits) == 1 for c in calls)
     history.close()
+
+
+def test_audit_anchor_then_verify_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hotline import cli
+
+    db = tmp_path / "h.sqlite3"
+    monkeypatch.setenv("HOTLINE_RUN_DIR", str(tmp_path / "run"))
+    monkeypatch.setenv("HOTLINE_DB", str(db))
+    history = History.open(db)
+    history.append_journal([change(1), change(2, "unpause")])
+    history.close()
+    assert cli.main(["audit", "anchor"]) == 0
+    anchored = (tmp_path / "run" / "audit-anchors.jsonl").read_text()
+    assert '"chain":"agent_journal","id":2' in anchored
+    assert cli.main(["audit", "verify"]) == 0
+    assert "intact" in capsys.readouterr().out
+    with sqlite3.connect(db) as conn:  # the tail rewritten: row 2 now says something else
+        conn.execute("DROP TRIGGER agent_journal_no_update")
+        conn.execute("UPDATE agent_journal SET hash = ? WHERE id = 2", ("f" * 64,))
+    assert cli.main(["audit", "verify"]) == 1
+    out = capsys.readouterr().out
+    assert "TAMPERED agent_journal #2" in out

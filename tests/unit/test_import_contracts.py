@@ -17,6 +17,8 @@ PACKAGE = Path(hotline.__file__).parent
 
 # Modules that must stay pure. Add each new reducer, formula and renderer here.
 CORE = [
+    "core/__init__.py",
+    "core/validate.py",
     "ami/protocol.py",
     "ami/message.py",
     "ami/errors.py",
@@ -68,6 +70,7 @@ CORE = [
     "watchdog/shifts.py",
     "watchdog/spans.py",
     "watchdog/track.py",
+    "stores/memory.py",
     "recordings/transcript.py",
     "recordings/fulltext.py",
     "recordings/redact.py",

@@ -57,6 +57,10 @@ async def restore(controller: Controller) -> None:
             controller.watchdog.adopt(doc["id"], state, history)
     done = await asyncio.to_thread(controller.history.escalations, since=since)
     controller.steps_done.update(row["step_id"] for row in done)
+    # alerts a controller stopped before expiring them: off the live store too
+    for alert_id, doc in (await controller.live.alerts()).items():
+        if int(doc.get("t_raised") or 0) < since:
+            controller.pending.live[("alert", alert_id)] = Change("alert", alert_id, None)
 
 
 def announce(controller: Controller, alert: Alert) -> None:
@@ -160,7 +164,8 @@ async def escalate(controller: Controller, steps: list[Step]) -> None:
 
 
 def expire_notes(controller: Controller, now: int) -> None:
-    """Take notes older than KEEP_MS off the live store (the journal keeps them)."""
+    """Take notes and alerts raised more than KEEP_MS ago off the live store (the journal
+    and the history keep them; the wallboard reads an alert no longer live from there)."""
     for note_id, t in list(controller.notes.items()):
         if t < now - KEEP_MS:
             del controller.notes[note_id]
@@ -168,3 +173,4 @@ def expire_notes(controller: Controller, now: int) -> None:
     for alert_id, t in list(controller.announced.items()):
         if t < now - KEEP_MS:
             del controller.announced[alert_id]
+            controller.pending.live[("alert", alert_id)] = Change("alert", alert_id, None)

@@ -348,12 +348,16 @@ class Controller:
     async def resync(self, client: AMIClient) -> None:
         """Rebuild the model from Asterisk's own view (the on_connect hook)."""
         async with self.lock:
-            # events of the previous session still queued are older than the view below:
-            # applied after it they would resurrect calls whose hangup we never saw
+            # events still queued are older than the view below: applied after it they
+            # would resurrect calls whose hangup we never saw; dropped, their millisecond
+            # times were lost (34 calls to the second after a reconnect at 200 calls).
+            # Applied before it, they keep what AMI said and the view settles the rest.
             if self._events is not None:
-                stale = self._events.drain()
-                if stale:
-                    log.info("resync: dropped %d events of the previous session", stale)
+                queued = self._events.take()
+                for event in queued:
+                    self.apply(event)
+                if queued:
+                    log.info("resync: applied %d events queued before it", len(queued))
             started = await self._asterisk_started(client)
             last = await self._last_started()
             restarted = bool(last) and started != last

@@ -23,7 +23,9 @@ from hotline.recordings.catalogue import (
     host_path,
     leg_paths,
 )
+from hotline.recordings.integrity import Mismatch
 from hotline.stores import streams
+from hotline.stores.integrity import IntegrityAlerts
 from hotline.stores.keys import KEYS
 
 if TYPE_CHECKING:
@@ -84,14 +86,31 @@ async def catalogue_legs(
             found.append(await asyncio.to_thread(describe, call_id, leg, path))
         except RecordingError as exc:
             log.error("recording of %s not catalogued: %s", call_id, exc)
+    refused = []
     if found:
-        await asyncio.to_thread(controller.history.save_recordings, found, controller.clock())
+        now = controller.clock()
+        refused = await asyncio.to_thread(controller.history.save_recordings, found, now)
+    if refused:
+        await asyncio.to_thread(_alert, controller, refused)
+        changed = {(m.call_id, m.leg) for m in refused}
+        found = [rec for rec in found if (rec.call_id, rec.leg) not in changed]
     for rec in found:
         if rec.leg is not Leg.MIXED and rec.duration_ms > 0:
             job = {"call_id": rec.call_id, "leg": rec.leg.value, "path": rec.path,
                    "sha256": rec.sha256, "duration_ms": rec.duration_ms}  # fmt: skip
             await controller.redis.xadd(KEYS.stt_jobs, streams.fields(job))
     return found
+
+
+def _alert(controller: Controller, refused: list[Mismatch]) -> None:
+    """A catalogued leg whose bytes changed: an integrity alert, and no new STT job."""
+    alerts = IntegrityAlerts.open(controller.history.file)
+    try:
+        for m in refused:
+            log.error("recording %s/%s changed since it was catalogued", m.call_id, m.leg.value)
+            alerts.add(m, by="controller", at=controller.clock())
+    finally:
+        alerts.close()
 
 
 async def _catalogue_safely(controller: Controller, ended: Ended, gate: asyncio.Semaphore) -> None:

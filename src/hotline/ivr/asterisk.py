@@ -10,7 +10,7 @@ Two files, included by dialplan/extensions.conf and dialplan/queues.conf:
 Every step a caller takes is announced with ``UserEvent(HotlineIvr, ...)`` and kept in the
 inherited channel variable ``HOTLINE_PATH`` (``language:1>main:2>complaint:3``), so the
 controller knows the IVR path of each call. Each call bridged to an agent is recorded per
-leg with MixMonitor, named by the caller channel's ``${UNIQUEID}``.
+leg with MixMonitor (two files, no mixed copy), named by the caller channel's ``${UNIQUEID}``.
 """
 
 from __future__ import annotations
@@ -160,8 +160,10 @@ def _queue(flow: Flow, queue: QueueSpec, paths: Paths) -> str:
         '(enter)GotoIf($["${HOTLINE_REC}" != ""]?queue)',
         f"Set(__HOTLINE_REC={paths.recordings}/${{STRFTIME(${{EPOCH}},UTC,%Y/%m/%d)}}"
         "/${UNIQUEID})",
-        # b: only while bridged to an agent; r()/t(): the caller and the agent leg apart
-        "MixMonitor(${HOTLINE_REC}.wav,br(${HOTLINE_REC}-rx.wav)t(${HOTLINE_REC}-tx.wav))",
+        # b: only while bridged to an agent; r()/t(): the caller and the agent leg apart.
+        # No file name: with r() or t() given, app_mixmonitor then writes no mixed copy
+        # (a third file per call that nothing read; hotline mixes on demand)
+        "MixMonitor(,br(${HOTLINE_REC}-rx.wav)t(${HOTLINE_REC}-tx.wav))",
         # MixMonitor's own events carry no file name: tell the controller where the legs go
         "UserEvent(HotlineRecording,File: ${HOTLINE_REC})",
         # c: continue here when the agent hangs up, for the survey

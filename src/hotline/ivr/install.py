@@ -8,17 +8,15 @@ and waiting callers stay.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.ami.errors import AMIError
 from hotline.config import Settings
 from hotline.ivr.asterisk import render_extensions, render_queues
 from hotline.ivr.loader import load_flow
 from hotline.ivr.model import Flow
 from hotline.ivr.prompts import BuiltPrompt, build_prompts, prompts_from_table
-from hotline.pbx import runner
+from hotline.pbx import instance, runner
 from hotline.pbx.errors import PBXError
 
 EXTENSIONS = "extensions-hotline.conf"
@@ -80,6 +78,7 @@ def install(settings: Settings, flow_path: Path) -> Installed:
     flow, text = read_flow(flow_path)
     prompts = build_flow_prompts(settings, flow, flow_path)
     files = write_files(render_files(flow, text), settings.pbx_dir / "etc")
+    instance.share_with_pbx(settings, *files, settings.pbx_dir / "prompts")
     return Installed(flow, files, tuple(prompts))
 
 
@@ -96,7 +95,7 @@ def apply(settings: Settings, flow_path: Path) -> Installed:
     installed = install(settings, flow_path)
     try:
         # dialplan first: new queue contexts must exist before queues point callers there
-        asyncio.run(runner.reload_modules(settings, ["pbx_config", "app_queue"]))
-    except AMIError as exc:
+        runner.reload_modules(settings, ["pbx_config", "app_queue"])
+    except PBXError as exc:
         raise PBXError(f"the flow is installed but the reload failed: {exc}") from exc
     return installed

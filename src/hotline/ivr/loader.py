@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from hotline.core.validate import Kind, check
 from hotline.ivr.model import (
     DIGITS,
     LANGUAGES,
@@ -32,7 +33,6 @@ from hotline.ivr.model import (
     WhenEmpty,
 )
 
-NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 # prompts the rendered dialplan plays on its own (menus' retries and the way to a human)
 SYSTEM_PROMPTS = ("invalid", "no-input", "to-operator")
 # queues.conf's [general] holds global settings: Asterisk silently makes no queue of it
@@ -47,6 +47,13 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.node}: {self.message}"
+
+    @classmethod
+    def of(cls, node: str, message: str) -> Problem:
+        """A problem whose text stays readable when a value is huge (a 10 kB key or value
+        is named by its start, not echoed whole)."""
+        parts = [p if len(p) <= 40 else p[:37] + "..." for p in node.split(".")]
+        return cls(".".join(parts), message if len(message) <= 300 else message[:297] + "...")
 
 
 class FlowError(ValueError):
@@ -64,7 +71,7 @@ class _Reader:
         self.problems: list[Problem] = []
 
     def fail(self, node: str, message: str) -> None:
-        self.problems.append(Problem(node, message))
+        self.problems.append(Problem.of(node, message))
 
     def mapping(self, node: str, value: object, keys: set[str]) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -94,8 +101,14 @@ class _Reader:
         return value
 
     def name(self, node: str, value: str) -> None:
-        if not NAME.match(value):
-            self.fail(node, f"{value!r} is not a name (lower-case letters, digits, '-')")
+        self.kind(node, Kind.NAME, value)
+
+    def kind(self, node: str, kind: Kind, value: object) -> bool:
+        """Whether ``value`` is a ``kind`` (:mod:`hotline.core.validate`); else a problem."""
+        problem = check(kind, value)
+        if problem is not None:
+            self.fail(node, problem)
+        return problem is None
 
     def number(self, node: str, value: int | None, low: int, high: int) -> None:
         if value is not None and not low <= value <= high:
@@ -174,9 +187,15 @@ def _build(r: _Reader, top: dict[str, Any]) -> Flow | None:
     hours = _hours(r, line.get("hours", "always"), need_prompt)
     if r.problems:
         return None
+    name = r.get("line", line, "name", str) or ""
+    did = r.get("line", line, "did", str) or ""
+    r.kind("line.name", Kind.TEXT, name)
+    r.kind("line.did", Kind.DID, did)
+    if r.problems:
+        return None
     return Flow(
-        name=r.get("line", line, "name", str) or "",
-        did=r.get("line", line, "did", str) or "",
+        name=name,
+        did=did,
         operator_queue=operator,
         hours=hours,
         languages=languages,
@@ -235,9 +254,11 @@ def _queues(r: _Reader, raw: object) -> dict[str, QueueSpec]:
             when_empty = WhenEmpty.OPERATOR
         if when_empty is WhenEmpty.OVERFLOW and to is None:
             r.fail(f"{node}.when_empty", "overflow needs an 'overflow: {after, to}'")
+        label = r.get(node, q, "label", str, name) or name
+        r.kind(f"{node}.label", Kind.TEXT, label)
         queues[name] = QueueSpec(
             name,
-            r.get(node, q, "label", str, name) or name,
+            label,
             servicelevel or 15,
             timeout or 600,
             after,
@@ -258,7 +279,10 @@ def _option(
 ) -> Option | None:
     o = r.mapping(node, raw, {"goto", "queue", "language", "tag"})
     goto, queue = o.get("goto"), o.get("queue")
-    language, tag = o.get("language"), str(o.get("tag", ""))
+    language, tag = o.get("language"), o.get("tag", "")
+    if tag != "":
+        r.kind(f"{node}.tag", Kind.NAME, tag)
+    tag = str(tag)
     if (goto is None) == (queue is None):
         r.fail(node, "needs exactly one of 'goto' (a menu) or 'queue'")
         return None
@@ -442,9 +466,11 @@ def _hours(r: _Reader, raw: object, need_prompt: Callable[[str, str | None], Non
         dates[key] = tuple(parsed)
     closed = r.get("line.hours", h, "closed", str)
     need_prompt("line.hours.closed", closed)
+    timezone = r.get("line.hours", h, "timezone", str, "Asia/Shanghai") or "Asia/Shanghai"
+    r.kind("line.hours.timezone", Kind.TIMEZONE, timezone)
     return Hours(
         always=False,
-        timezone=r.get("line.hours", h, "timezone", str, "Asia/Shanghai") or "Asia/Shanghai",
+        timezone=timezone,
         weekly=tuple(weekly),
         holidays=dates["holidays"],
         workdays=dates["workdays"],

@@ -80,19 +80,112 @@ def read_center(settings: Settings) -> Center:
         raise PBXError(f"{settings.center} is invalid:\n{exc}") from None
 
 
+PBX_USER = "asterisk"  # the Debian package's system user, in the rootfs's /etc/passwd
+WRITABLE = ("log", "spool", "run", "lib", "cache")  # what Asterisk writes (the rest it reads)
+
+
+def pbx_owner(rootfs: Path) -> tuple[int, int] | None:
+    """The uid and gid Asterisk runs as (the rootfs's ``asterisk``), when hotline is root.
+
+    None when hotline is not root: Asterisk then runs as hotline's own user.
+    """
+    if os.geteuid() != 0:
+        return None
+    try:
+        lines = (rootfs / "etc" / "passwd").read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise PBXError(
+            f"cannot read the rootfs's users ({exc.strerror}): run scripts/setup"
+        ) from None
+    for line in lines:
+        fields = line.split(":")
+        if len(fields) >= 4 and fields[0] == PBX_USER:
+            return int(fields[2]), int(fields[3])
+    raise PBXError(f"the rootfs {rootfs} has no user {PBX_USER!r}: rebuild it (scripts/setup)")
+
+
+def _write_private(target: Path, text: str, owner: tuple[int, int] | None) -> None:
+    """Write a file readable by its owner and Asterisk's group only, from its first byte
+    (the mode is set at creation, not after: a secret is never readable by others)."""
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    try:
+        if owner is not None:
+            os.fchown(fd, 0, owner[1])
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            fd = -1
+            f.write(text)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    tmp.replace(target)
+
+
+def _own(base: Path, owner: tuple[int, int]) -> None:
+    """Give Asterisk what it writes; keep everything else root's, readable by its group.
+
+    Closed recordings are left as they are (there may be millions, and Asterisk never
+    writes them again): only their folders, which MixMonitor adds files to.
+    """
+    uid, gid = owner
+    os.chown(base, 0, gid)
+    base.chmod(0o750)
+    etc = base / "etc"
+    os.chown(etc, 0, gid)
+    etc.chmod(0o750)
+    recordings = base / "spool" / "recordings"
+    for sub in WRITABLE:
+        top = base / sub
+        for folder, _, files in os.walk(top):
+            here = Path(folder)
+            st = os.stat(here)
+            if st.st_uid != uid:
+                os.chown(here, uid, gid)
+            if st.st_mode & 0o007:
+                here.chmod(st.st_mode & 0o770)  # not for others (an older run's 0755)
+            if here == recordings or recordings in here.parents:
+                continue
+            for name in files:
+                path = here / name
+                st = path.lstat()
+                if st.st_uid != uid:
+                    os.chown(path, uid, gid, follow_symlinks=False)
+                if st.st_mode & 0o007 and not path.is_symlink():
+                    path.chmod(st.st_mode & 0o770)
+
+
+def share_with_pbx(settings: Settings, *paths: Path) -> None:
+    """Let Asterisk read what hotline wrote for it (rendered dialplan, prompts) through its
+    group, whatever hotline's umask (027: nothing of hotline's is for others)."""
+    owner = pbx_owner(settings.rootfs)
+    if owner is None:
+        return
+    for top in paths:
+        for path in [top, *top.rglob("*")] if top.is_dir() else [top]:
+            if path.is_symlink() or not path.exists():
+                continue
+            os.chown(path, -1, owner[1])
+            mode = path.stat().st_mode
+            path.chmod(mode | (0o050 if path.is_dir() else 0o040))
+
+
 def prepare(settings: Settings) -> Path:
-    """Create the instance directory and (re)write its configuration; return its path."""
+    """Create the instance directory and (re)write its configuration; return its path.
+
+    As root, the directories Asterisk writes belong to the rootfs's ``asterisk`` user and
+    the configuration (the AMI and SIP secrets among it) is root's, readable by its group.
+    """
     base = settings.pbx_dir
     for sub in SUBDIRS:
         (base / sub).mkdir(parents=True, exist_ok=True)
+    owner = pbx_owner(settings.rootfs)
     rendered = render_configs(read_templates(settings.dialplan_dir), config_values(settings))
     rendered["pjsip-agents.conf"] = render_softphones(read_center(settings), sip_secret(settings))
     etc = base / "etc"
     for name, text in rendered.items():
-        target = etc / name
-        tmp = target.with_suffix(target.suffix + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        # manager.conf holds the AMI secret
-        tmp.chmod(0o600 if name in ("manager.conf", "pjsip-agents.conf") else 0o644)
-        tmp.replace(target)
+        _write_private(etc / name, text, owner)
+    if owner is not None:
+        _own(base, owner)
+        share_with_pbx(settings, etc, base / "prompts")
     return base

@@ -17,15 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hotline import procutil
-from hotline.pbx.instance import ASTERISK_CONF, MOUNT_POINT
+from hotline.pbx.instance import ASTERISK_CONF, MOUNT_POINT, PBX_USER
 
-# Runs inside the new mount namespace; $1 = rootfs, $2 = instance directory.
+# Runs inside the new mount namespace; $1 = rootfs, $2 = instance directory, then
+# Asterisk's own options. umask 027: recordings, logs and the astdb are not for others.
 _CHROOT_SCRIPT = f"""
 set -e
 mount --rbind /proc "$1/proc"
 mount --rbind /dev "$1/dev"
 mount --bind "$2" "$1{MOUNT_POINT}"
-exec chroot "$1" /usr/sbin/asterisk -f -C {ASTERISK_CONF}
+umask 027
+root="$1"
+shift 2
+exec chroot "$root" /usr/sbin/asterisk -f -C {ASTERISK_CONF} "$@"
 """
 
 
@@ -52,11 +56,20 @@ def is_alive(record: PidRecord) -> bool:
 
 
 def spawn(rootfs: Path, instance: Path, console_log: Path) -> PidRecord:
-    """Start Asterisk in the foreground of a new session; return the leader's record."""
+    """Start Asterisk in the foreground of a new session; return the leader's record.
+
+    As root, Asterisk drops to the rootfs's ``asterisk`` user once its ports are bound
+    (``-U``/``-G``): nothing it runs, and nothing that gets it to run a command, is root.
+    As another user it runs as that user already (mapped to root only inside its own user
+    namespace, which grants nothing outside it).
+    """
     argv = ["unshare", "--mount", "--propagation", "private", "--fork"]
+    own: list[str] = []
     if os.geteuid() != 0:
         argv[1:1] = ["--user", "--map-root-user"]
-    argv += ["--", "sh", "-c", _CHROOT_SCRIPT, "hotline-pbx", str(rootfs), str(instance)]
+    else:
+        own = ["-U", PBX_USER, "-G", PBX_USER]  # the rootfs's user (instance.pbx_owner)
+    argv += ["--", "sh", "-c", _CHROOT_SCRIPT, "hotline-pbx", str(rootfs), str(instance), *own]
     pid = procutil.spawn_detached(argv, console_log)
     ticks = procutil.start_ticks(pid)
     return PidRecord(pid, ticks if ticks is not None else -1)

@@ -203,23 +203,25 @@ def cli(settings: Settings, command: str, timeout: float = 30.0) -> str:
     return result.stdout
 
 
-async def reload_modules(settings: Settings, modules: list[str | None]) -> str:
-    """Reload each module in order over AMI (None: everything); the last reply's message."""
+def reload_modules(settings: Settings, modules: list[str | None]) -> str:
+    """Reload each module in order through the console socket (None: everything); what
+    the last one said.
+
+    Not over AMI: the Reload action needs the 'system' or 'config' class, each a way to a
+    shell, which the controller's AMI user does not have.
+    """
     message = ""
-    async with session(settings) as client:
-        for module in modules:
-            reply = await client.action("Reload", {"Module": module} if module else {})
-            assert isinstance(reply, Message)
-            message = reply.get("Message") or "reloaded"
+    for module in modules:
+        out = cli(settings, f"module reload {module}" if module else "core reload")
+        message = out.strip() or "reloaded"
+        if "not found" in message.lower() or "no such module" in message.lower():
+            raise PBXError(f"reload of {module}: {message}")
     return message
 
 
 def reload(settings: Settings, module: str | None = None) -> str:
-    """Re-render the configuration and reload Asterisk (all modules, or one) over AMI."""
+    """Re-render the configuration and reload Asterisk (all modules, or one)."""
     if _running_record(settings) is None:
         raise PBXError("the PBX is not running: `hotline pbx start` first")
     instance.prepare(instance.resolve_secret(settings))
-    try:
-        return asyncio.run(reload_modules(settings, [module]))
-    except AMIError as exc:
-        raise PBXError(f"reload over AMI failed: {exc}") from exc
+    return reload_modules(settings, [module])

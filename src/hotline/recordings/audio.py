@@ -190,6 +190,33 @@ def pcm_from(path: Path | str, info: WavInfo, start_ms: int = 0) -> bytes:
     return _read(Path(path), info, first, info.frames - first).tobytes()
 
 
+def mix_from(
+    caller: Path | str,
+    agent: Path | str,
+    caller_info: WavInfo,
+    agent_info: WavInfo,
+    start_ms: int = 0,
+) -> bytes:
+    """Both legs of a call as one mono PCM stream from START_MS (the mixed copy the PBX no
+    longer writes, made when someone wants to hear the whole call).
+
+    The legs start together (MixMonitor's b option: both from the bridge) and share a rate;
+    the shorter is padded with silence, the sum clipped to 16 bits.
+    """
+    if caller_info.rate != agent_info.rate:
+        raise AudioError(
+            f"{caller} ({caller_info.rate} Hz) and {agent} ({agent_info.rate} Hz): the legs "
+            "of one call have different rates",
+            "format",
+        )
+    a = np.frombuffer(pcm_from(caller, caller_info, start_ms), dtype="<i2").astype(np.int32)
+    b = np.frombuffer(pcm_from(agent, agent_info, start_ms), dtype="<i2").astype(np.int32)
+    mixed = np.zeros(max(len(a), len(b)), dtype=np.int32)
+    mixed[: len(a)] += a
+    mixed[: len(b)] += b
+    return np.clip(mixed, -32768, 32767).astype("<i2").tobytes()
+
+
 def peak(pcm: bytes) -> int:
     """The largest |sample| of 16-bit PCM (0 for none)."""
     samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.int32)

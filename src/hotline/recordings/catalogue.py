@@ -1,8 +1,9 @@
 """Catalogue a call's recorded legs when it ends: path, size, duration, SHA-256.
 
 The dialplan records each call bridged to an agent with MixMonitor into
-``<prefix>.wav`` (mixed), ``<prefix>-rx.wav`` (the caller) and ``<prefix>-tx.wav`` (the
-agent), the prefix named by the caller's uniqueid (HotlineRecording tells it). MixMonitor
+``<prefix>-rx.wav`` (the caller) and ``<prefix>-tx.wav`` (the agent), the prefix named by
+the caller's uniqueid (HotlineRecording tells it). Calls recorded before hotline stopped
+writing a mixed copy also have ``<prefix>.wav``; it is catalogued as the MIXED leg. MixMonitor
 closes the files only after the caller's channel is gone, so a leg is catalogued once its
 size stopped changing. Each caller/agent leg then becomes a speech-to-text job.
 """

@@ -112,9 +112,9 @@ def open_engine(
     if kind is EngineKind.VOSK:
         from hotline.recordings import vosk_engine
 
-        # the Korean test model (no HOTLINE_VOSK_MODEL) is labelled "ko" unless told
-        configured = settings.stt_language if settings.vosk_model else None
-        return vosk_engine.VoskEngine.load(settings.vosk_model, language or configured)
+        # a model for another language than the centre's is refused (the bundled test
+        # model is Korean: it printed Korean words for Mandarin calls)
+        return vosk_engine.VoskEngine.load(settings.vosk_model, language or settings.stt_language)
     from hotline.recordings import whisper_engine
 
     return whisper_engine.WhisperEngine.load(

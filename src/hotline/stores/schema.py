@@ -125,5 +125,12 @@ class Store:
     def close(self) -> None:
         self.connection.close()
 
+    @property
+    def file(self) -> str:
+        """The database file (another component's store opens the same one)."""
+        with self._lock:
+            row = self.connection.execute("PRAGMA database_list").fetchone()
+        return str(row[2])
+
     def tx(self) -> AbstractContextManager[sqlite3.Connection]:
         return transaction(self.connection, self._lock)

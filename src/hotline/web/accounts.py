@@ -52,6 +52,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX web_sessions_user ON web_sessions (username);
     """,
+    # 2: a password someone else set must be changed at the next sign-in
+    """
+    ALTER TABLE web_users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 MIN_PASSWORD = 10
@@ -89,7 +93,7 @@ def check_password(password: str) -> str:
     return password
 
 
-_USER_COLUMNS = "username, role, scope, agent, can_unmask, disabled"
+_USER_COLUMNS = "username, role, scope, agent, can_unmask, disabled, must_change"
 
 
 def _user(row: tuple[object, ...]) -> User:
@@ -100,6 +104,7 @@ def _user(row: tuple[object, ...]) -> User:
         agent=str(row[3]),
         can_unmask=bool(row[4]),
         disabled=bool(row[5]),
+        must_change=bool(row[6]),
     )
 
 
@@ -170,13 +175,18 @@ class Accounts(schema.Store):
             ).fetchall()
         return [_user(r) for r in rows]
 
-    def set_password(self, username: str, password: str, *, now: int) -> None:
+    def set_password(
+        self, username: str, password: str, *, now: int, must_change: bool = True
+    ) -> None:
+        """Set a password and end the account's sessions; one set by someone else
+        (``must_change``, the default) must be changed at the next sign-in."""
         check_password(password)
         digest = self.hasher.hash(password)
         with self.tx() as conn:
             n = conn.execute(
-                "UPDATE web_users SET password_hash = ?, t_password = ? WHERE username = ?",
-                (digest, now, username),
+                "UPDATE web_users SET password_hash = ?, t_password = ?, must_change = ? "
+                "WHERE username = ?",
+                (digest, now, int(must_change), username),
             ).rowcount
             conn.execute("DELETE FROM web_sessions WHERE username = ?", (username,))
         if not n:
@@ -191,6 +201,27 @@ class Accounts(schema.Store):
         if not n:
             raise AccountError(f"no user {username!r}")
 
+    def set_can_unmask(self, username: str, allowed: bool) -> None:
+        user = self.user(username)
+        if user is None:
+            raise AccountError(f"no user {username!r}")
+        if allowed and user.role is not Role.AUDITOR:
+            raise AccountError("only an auditor may be allowed to unmask personal data")
+        with self.tx() as conn:
+            conn.execute(
+                "UPDATE web_users SET can_unmask = ? WHERE username = ?", (int(allowed), username)
+            )
+
+    def set_scope(self, username: str, scope: Scope) -> None:
+        """What a supervisor sees from now on (an open wallboard follows within seconds)."""
+        with self.tx() as conn:
+            n = conn.execute(
+                "UPDATE web_users SET scope = ? WHERE username = ?",
+                (json.dumps(scope.to_json()), username),
+            ).rowcount
+        if not n:
+            raise AccountError(f"no user {username!r}")
+
     def verify(self, username: str, password: str) -> User | None:
         """The user if the password is right and the account enabled; else None."""
         with self._lock:
@@ -198,7 +229,7 @@ class Accounts(schema.Store):
                 f"SELECT {_USER_COLUMNS}, password_hash FROM web_users WHERE username = ?",
                 (username,),
             ).fetchone()
-        digest = str(row[6]) if row else _DUMMY
+        digest = str(row[-1]) if row else _DUMMY  # password_hash: after the user columns
         try:
             self.hasher.verify(digest, password)
         except (VerificationError, InvalidHashError):

@@ -103,7 +103,10 @@ class SecureHeaders:
 def create_app(services: Services) -> Starlette:
     routes: list[BaseRoute] = [
         StarletteRoute(
-            r.path, guarded(r.handler, r.access, services), methods=list(r.methods), name=r.name
+            r.path,
+            guarded(r.handler, r.access, services, name=r.name),
+            methods=list(r.methods),
+            name=r.name,
         )
         for r in ROUTES
         if r.handler is not None

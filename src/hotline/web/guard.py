@@ -100,9 +100,16 @@ def csrf_ok(given: str, expected: str) -> bool:
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
+# what a session whose password someone else set may do: change it, leave, switch language
+MAY_BEFORE_CHANGE = frozenset({"password_form", "password", "logout", "lang", "static"})
+
+
 def guarded(
-    handler: Handler, access: Access, services: Services
+    handler: Handler, access: Access, services: Services, *, name: str = ""
 ) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint of route NAME: who may use it (ACCESS), CSRF, a forced password change,
+    errors as pages, security headers."""
+
     async def endpoint(request: Request) -> Response:
         tls = is_tls(request, services)
         token = request.cookies.get(SESSION_COOKIE, "")
@@ -119,6 +126,14 @@ def guarded(
             else:
                 refusal = denied(PlainTextResponse("sign in first", 401), "anonymous")
             return secure_headers(refusal, tls=tls)
+        if session is not None and session.user.must_change and name not in MAY_BEFORE_CHANGE:
+            # a password someone else set: nothing but changing it (or leaving) until then
+            moved: Response = RedirectResponse("/password", 303)
+            if request.method not in SAFE_METHODS or "text/html" not in request.headers.get(
+                "accept", ""
+            ):
+                moved = PlainTextResponse("change your password first: /password", 403)
+            return secure_headers(denied(moved, "must_change"), tls=tls)
         if request.method not in SAFE_METHODS and not access.public:
             if not same_origin(request):
                 refused = PlainTextResponse("cross-site request refused", 403)

@@ -208,6 +208,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "admin.set_password": ("重设密码", "set password"),
     "admin.create": ("创建", "create"),
     "admin.not_self": ("不能停用自己的账号", "You cannot disable your own account"),
+    "admin.approver": ("第二位管理员（批准）", "second administrator (approves)"),
+    "admin.approver_password": ("其密码", "their password"),
+    "admin.grant_unmask": ("授予查看未脱敏信息", "grant unmasking"),
+    "admin.revoke_unmask": ("撤销查看未脱敏信息", "revoke unmasking"),
+    "password.title": ("修改密码", "Change your password"),
+    "password.why": (
+        "密码由他人设置，请先设置新密码",
+        "Someone else set your password: choose a new one first",
+    ),
+    "password.old": ("当前密码", "current password"),
+    "password.new": ("新密码（至少 10 位）", "new password (10 characters or more)"),
+    "password.submit": ("保存", "save"),
 }
 
 

@@ -18,6 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from hotline.recordings import status
 from hotline.stores.keys import KEYS
+from hotline.stores.memory import MEMORY_WARN, Memory, memory
 from hotline.web.context import Ctx
 from hotline.web.errors import Forbidden
 from hotline.web.pages_board import today_figures
@@ -39,7 +40,17 @@ async def healthz(ctx: Ctx) -> Response:
         down.append("redis")
     if down:
         return PlainTextResponse("down: " + ", ".join(down), 503)
+    warning = (await redis_memory(ctx)).warning
+    if warning:
+        return PlainTextResponse(f"ok; warning: {warning}")
     return PlainTextResponse("ok")
+
+
+async def redis_memory(ctx: Ctx) -> Memory:
+    try:
+        return memory(await ctx.app.redis.info("memory"))
+    except (RedisError, OSError):
+        return Memory(0, 0, "")
 
 
 def _label(value: str) -> str:
@@ -177,5 +188,12 @@ async def metrics(ctx: Ctx) -> Response:
         "gauge",
         "1 while the live feed is read.",
         [({}, 0 if ctx.app.hub.error else 1)],
+    )
+    mem = await redis_memory(ctx)
+    out.metric(
+        "hotline_redis_memory_used_ratio",
+        "gauge",
+        f"Redis used_memory / maxmemory (-1: no limit); alarm from {MEMORY_WARN:g}.",
+        [({}, mem.ratio if mem.ratio is not None else -1)],
     )
     return PlainTextResponse("\n".join(out.lines) + "\n", media_type=PROMETHEUS)

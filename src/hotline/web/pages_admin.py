@@ -1,12 +1,51 @@
-"""Accounts, for admins: list, add, disable/enable, set a password."""
+"""Accounts, for admins: list, add, disable/enable, reset a password, grant unmasking (with
+a second administrator's approval); and anyone's own password. Every change is logged
+(hotline.web.admin)."""
 
 from __future__ import annotations
 
 from starlette.responses import RedirectResponse, Response
 
+from hotline.web.admin import AccountAdmin, Actor, Approver
 from hotline.web.context import Ctx
 from hotline.web.errors import AccountError, BadRequest
+from hotline.web.guard import SESSION_COOKIE
 from hotline.web.roles import Role, Scope
+
+
+def admin_of(ctx: Ctx) -> AccountAdmin:
+    return AccountAdmin(ctx.app.accounts, ctx.app.access_log, ctx.app.clock)
+
+
+def actor(ctx: Ctx) -> Actor:
+    assert ctx.session is not None
+    return Actor(ctx.session.user.username, ctx.session.user.role.value)
+
+
+def _approver(form: dict[str, str]) -> Approver | None:
+    name = form.get("approver", "").strip().lower()
+    return Approver(name, form.get("approver_password", "")) if name else None
+
+
+async def password_form(ctx: Ctx, error: str = "", status: int = 200) -> Response:
+    assert ctx.session is not None
+    return ctx.render("password.html", status, error=error, forced=ctx.session.user.must_change)
+
+
+async def change_password(ctx: Ctx) -> Response:
+    """Anyone's own password; the way out of a password someone else set."""
+    assert ctx.session is not None
+    form = await ctx.form()
+    try:
+        admin_of(ctx).change_own_password(
+            ctx.session.user, form.get("old", ""), form.get("new", "")
+        )
+    except AccountError as exc:
+        return await password_form(ctx, str(exc), 400)
+    # the password change ended every session: sign in again with the new one
+    response = RedirectResponse("/login", 303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 def _split(value: str) -> frozenset[str]:
@@ -34,14 +73,15 @@ async def add_user(ctx: Ctx) -> Response:
         _split(form.get("teams", "")), _split(form.get("queues", "")), form.get("all") == "1"
     )
     try:
-        ctx.app.accounts.add(
+        admin_of(ctx).add(
             form.get("username", "").strip().lower(),
             form.get("password", ""),
             role,
-            now=ctx.app.clock(),
+            by=actor(ctx),
             scope=scope,
             agent=form.get("agent", "").strip(),
             can_unmask=form.get("can_unmask") == "1",
+            approver=_approver(form),
         )
     except AccountError as exc:
         return await users(ctx, str(exc), 400)
@@ -53,13 +93,17 @@ async def change_user(ctx: Ctx) -> Response:
     assert ctx.session is not None
     form = await ctx.form()
     name, action = form.get("username", ""), form.get("action", "")
+    admin, by = admin_of(ctx), actor(ctx)
     try:
         if action in ("disable", "enable"):
             if name == ctx.session.user.username:
                 raise AccountError(ctx.t("admin.not_self"))
-            ctx.app.accounts.set_disabled(name, action == "disable")
+            admin.set_disabled(name, action == "disable", by=by)
         elif action == "password":
-            ctx.app.accounts.set_password(name, form.get("password", ""), now=ctx.app.clock())
+            admin.reset_password(name, form.get("password", ""), by=by)
+        elif action in ("grant_unmask", "revoke_unmask"):
+            grant = action == "grant_unmask"
+            admin.set_can_unmask(name, grant, by=by, approver=_approver(form) if grant else None)
         else:
             raise BadRequest(f"unknown action {action!r}")
     except AccountError as exc:

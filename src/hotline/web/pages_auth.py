@@ -11,7 +11,9 @@ from hotline.web import i18n
 from hotline.web.context import Ctx
 from hotline.web.errors import BadRequest
 from hotline.web.guard import LOGIN_COOKIE, SESSION_COOKIE, csrf_ok, same_origin, set_cookie
+from hotline.web.logins import LoginThrottle
 from hotline.web.roles import Role
+from hotline.web.throttle import login_keys
 
 LOCAL_PATH = re.compile(r"/(?:[a-z]+(?:/[a-z]+)*)?")
 HOME = {
@@ -49,20 +51,19 @@ async def login(ctx: Ctx) -> Response:
     password = form.get("password", "")
     now = ctx.app.clock()
     client = ctx.request.client.host if ctx.request.client else "?"
-    keys = [("user", username), ("ip", client)]
-    wait = max(ctx.app.throttle.wait_ms(k, now) for k in keys)
+    keys = login_keys(username, client)
+    throttle = LoginThrottle(ctx.app.redis, ctx.app.throttle)
+    wait = await throttle.wait_ms(keys, now)
     if wait:
         seconds = -(-wait // 1000)
         return _login_page(ctx, 429, ctx.t("login.throttled", seconds=seconds), username)
     user = ctx.app.accounts.verify(username, password) if username and password else None
     if user is None:
-        for key in keys:
-            ctx.app.throttle.failed(key, now)
+        await throttle.failed(keys, now)
         return _login_page(ctx, 401, ctx.t("login.wrong"), username)
-    for key in keys:
-        ctx.app.throttle.cleared(key)
+    await throttle.cleared(keys[:1])  # the address keeps the failures of other names
     token, _ = ctx.app.accounts.start_session(user, now=now, lang=ctx.lang)
-    response = RedirectResponse(HOME[user.role], 303)
+    response = RedirectResponse("/password" if user.must_change else HOME[user.role], 303)
     set_cookie(response, ctx.request, ctx.app, SESSION_COOKIE, token)
     response.delete_cookie(LOGIN_COOKIE, path="/")
     return response

@@ -30,6 +30,7 @@ from hotline.web.hub import RELOAD, Update
 from hotline.web.roles import Role, Scope, User
 
 HEARTBEAT_S = 15.0
+RECHECK_S = 2.0  # an open stream re-reads its session this often (revoked: gone in < 5 s)
 STATS_TTL_MS = 5000
 TIMELINE_MS = 2 * 3600_000
 TIMELINE_MIN_MS = 10 * 60_000
@@ -78,18 +79,34 @@ async def events(ctx: Ctx) -> Response:
     center, hub, token = ctx.app.center, ctx.app.hub, ctx.token
 
     async def stream() -> AsyncIterator[str]:
+        nonlocal scope
         async with hub.subscribe() as inbox:
             seq, hello = await _hello(ctx, scope)
             yield "retry: 1000\n\n" + hello
+            checked = beat = ctx.app.clock()
             while True:
                 try:
-                    item = await asyncio.wait_for(inbox.get(), HEARTBEAT_S)
+                    item = await asyncio.wait_for(inbox.get(), RECHECK_S)
                 except TimeoutError:
-                    # a signed-out or disabled user's stream ends here, at the latest
-                    if ctx.app.accounts.session(token, now=ctx.app.clock()) is None:
+                    item = None
+                now = ctx.app.clock()
+                if now - checked >= RECHECK_S * 1000:
+                    # whether events flow or not: a signed-out, disabled or expired user's
+                    # stream ends, and a narrowed scope applies, within RECHECK_S
+                    checked = now
+                    session = ctx.app.accounts.session(token, now=now)
+                    if session is None:
                         yield "event: bye\ndata: {}\n\n"
                         return
-                    yield f": {ctx.app.clock()}\n\n"
+                    if scope_of(session.user) != scope:
+                        scope = scope_of(session.user)
+                        seq, hello = await _hello(ctx, scope)
+                        yield hello
+                        continue
+                if item is None:
+                    if now - beat >= HEARTBEAT_S * 1000:
+                        beat = now
+                        yield f": {now}\n\n"
                     continue
                 if item is RELOAD:
                     seq, hello = await _hello(ctx, scope)

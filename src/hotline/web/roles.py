@@ -81,6 +81,7 @@ class User:
     agent: str = ""  # the agent's extension, for Role.AGENT
     can_unmask: bool = False  # an auditor allowed to see personal data unmasked
     disabled: bool = False
+    must_change: bool = False  # the password was set by someone else: change it first
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,8 @@ ROUTES: tuple[Route, ...] = (
     _r("/", "GET", pages_auth.home, ANY_USER, "home"),
     _r("/logout", "POST", pages_auth.logout, ANY_USER, "logout"),
     _r("/lang", "POST", pages_auth.set_lang, ANY_USER, "lang"),
+    _r("/password", "GET", pages_admin.password_form, ANY_USER, "password_form"),
+    _r("/password", "POST", pages_admin.change_password, ANY_USER, "password"),
     # supervisors (and admins, who see every team)
     _r("/wallboard", "GET", pages_board.wallboard, SUPERVISORS, "wallboard"),
     _r("/wallboard/charts", "GET", pages_board.charts_fragment, SUPERVISORS, "charts"),

@@ -1,7 +1,7 @@
 """Login throttling (pure; time is a parameter).
 
     throttle = Throttle()
-    wait = throttle.wait_ms(("user", name), now) or throttle.wait_ms(("ip", addr), now)
+    wait = max(throttle.wait_ms(key, now) for key in login_keys(name, addr))
     if wait: refuse ("try again in N s")
     ... on a wrong password: throttle.failed(key, now); on success: throttle.cleared(key)
 
@@ -48,3 +48,17 @@ class Throttle:
 
     def cleared(self, key: Hashable) -> None:
         self._keys.pop(key, None)
+
+    def lock_ms(self, failures: int) -> int:
+        """How long a key with FAILURES in the window (this one included) is locked."""
+        over = failures - self.free + 1
+        return min(self.max_ms, self.first_lock_ms * 2 ** (over - 1)) if over > 0 else 0
+
+
+def login_keys(username: str, address: str) -> list[tuple[str, str]]:
+    """What a login attempt counts against: the name from this address, and the address.
+
+    Not the name alone: failures from anywhere would lock its owner out everywhere (anyone
+    could lock the supervisors out); the right password from a new address still works.
+    """
+    return [("pair", f"{username}|{address}"), ("ip", address)]

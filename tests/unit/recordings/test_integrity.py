@@ -55,3 +55,24 @@ def test_a_missing_or_uncatalogued_leg_is_refused(catalogued: tuple[History, Rec
     with pytest.raises(IntegrityError) as gone:
         verified(history, "1795.7", Leg.CALLER)
     assert gone.value.reason == "missing"
+
+
+def test_a_leg_catalogued_again_with_other_bytes_is_refused_not_replaced(tmp_path: Path) -> None:
+    """INSERT OR REPLACE took any new hash: an altered file re-catalogued looked genuine."""
+    history = History.open(tmp_path / "h.sqlite3")
+    try:
+        leg = wav(tmp_path / "u9-rx.wav", 0.2)
+        first = describe("u9", Leg.CALLER, leg)
+        assert history.save_recordings([first], 1) == []
+        assert history.save_recordings([first], 2) == []  # the same bytes: nothing to say
+        with leg.open("r+b") as f:
+            f.seek(100)
+            f.write(b"\x07\x07")
+        again = describe("u9", Leg.CALLER, leg)
+        [refused] = history.save_recordings([again], 3)
+        assert (refused.reason, refused.expected, refused.actual) == (
+            "changed", first.sha256, again.sha256)  # fmt: skip
+        assert history.recordings("u9") == [first]
+        assert history.file == str(tmp_path / "h.sqlite3")
+    finally:
+        history.close()

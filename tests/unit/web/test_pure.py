@@ -199,3 +199,12 @@ def test_every_web_error_has_its_http_status() -> None:
     assert {c.error_id for c in classes} == set(errors.HTTP_STATUS)
     assert errors.HTTP_STATUS[errors.PurposeRequired.error_id] == 428
     assert errors.HTTP_STATUS[errors.IntegrityFailure.error_id] == 409
+
+
+def test_a_login_counts_against_the_name_from_its_address_and_the_address() -> None:
+    from hotline.web.throttle import login_keys
+
+    assert login_keys("banzhang01", "10.1.2.3") == [("pair", "banzhang01|10.1.2.3"),
+                                                    ("ip", "10.1.2.3")]  # fmt: skip
+    t = Throttle(free=3, first_lock_ms=1000, max_ms=4000)
+    assert [t.lock_ms(n) for n in range(1, 7)] == [0, 0, 1000, 2000, 4000, 4000]
