@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {
     "flow loader": ("tests/unit/test_fuzz_inputs.py", "flow_loader"),
     "centre loader": ("tests/unit/test_fuzz_inputs.py", "centre_loader"),
-    "queue_log lines": ("tests/unit/test_fuzz_inputs.py", "queue_log"),
+    "queue_log lines": ("tests/unit/test_fuzz_inputs.py", "queue_log_lines"),
     "WAV headers": ("tests/unit/test_fuzz_inputs.py", "wav_header"),
     "HTTP Range": ("tests/unit/test_fuzz_inputs.py", "range_header"),
     "masking": ("tests/unit/test_fuzz_inputs.py", "masking_takes"),

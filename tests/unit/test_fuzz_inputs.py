@@ -221,7 +221,8 @@ TARGETS = {
     ("path", "value"),
     [(("agents", "1001", "queues"), 5), (("teams", "team-a", "shifts"), 5),
      (("pause_reasons", "meal", "max_minutes"), True), (("languages", 0), []),
-     (("announcements",), [[]]), (("menus", "main", "options", "1", "goto"), ["x"])],
+     (("announcements",), [[]]), (("menus", "main", "options", "1", "goto"), ["x"]),
+     (("menus", "help", "options"), 1)],
 )  # fmt: skip
 def test_what_fuzzing_found_is_a_named_problem(path: tuple[object, ...], value: object) -> None:
     """Each crashed a loader (TypeError) or was taken (a boolean as minutes) before."""

@@ -325,7 +325,9 @@ def _menus(
         options: list[Option] = []
         raw_options = m.get("options", {})
         for digit, spec_o in r.mapping(
-            f"{node}.options", raw_options, {str(d) for d in (raw_options or {})}
+            f"{node}.options",
+            raw_options,
+            {str(d) for d in raw_options} if isinstance(raw_options, dict) else set(),
         ).items():
             onode = f"{node}.options.{digit}"
             if len(digit) != 1 or digit not in DIGITS:
