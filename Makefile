@@ -36,10 +36,16 @@ e2e:
 test: check
 	$(PYTEST) tests/integration tests/e2e $(PYTEST_ARGS)
 
+# every benchmark; each starts what it needs (a private PBX, Redis, data it generates once)
 bench: setup
 	HOTLINE_EXTRAS=test,whisper,bench scripts/setup
 	$(PY) bench/ami_parse.py
+	$(PY) bench/controller.py
 	$(PY) bench/stt.py
+	$(PY) bench/search.py
+	$(PY) bench/metrics.py
+	$(PY) bench/web.py
+	$(PY) bench/redact.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,6 +1,7 @@
 """Record real AMI traffic from our Asterisk under queue load, and the reference parse of it.
 
-Usage (the ``HOTLINE_*`` environment selects the Asterisk, as for ``hotline pbx start``)::
+Usage (the ``HOTLINE_*`` environment selects the Asterisk, as for ``hotline pbx start``; with
+none running, a private one is started for the recording)::
 
     .venv/bin/python bench/capture.py --messages 100000     # writes bench/.data/capture-100000.raw
 
@@ -24,10 +25,11 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bed import private_pbx
 from hotline.ami.client import AMIClient, ClientOptions
 from hotline.ami.errors import ActionFailed, AMIError
 from hotline.ami.message import EventList, Message
@@ -265,13 +267,20 @@ class Load:
 
 
 async def record(
-    out: Path, target: int, *, agents: int, concurrency: int, rate: float, limit: float
+    out: Path,
+    target: int,
+    *,
+    agents: int,
+    concurrency: int,
+    rate: float,
+    limit: float,
+    settings: Settings | None = None,
 ) -> int:
     """Record until ``target`` messages (or ``limit`` seconds); return the bytes written."""
     chunks: list[bytes] = []
     counter = itertools.count(1)
     client = AMIClient(
-        runner.endpoint(Settings.from_env()),
+        runner.endpoint(settings or Settings.from_env()),
         ClientOptions(subscriber_queue=100_000),
         new_action_id=lambda: f"bench-capture-{next(counter)}",
     )
@@ -324,6 +333,19 @@ async def record(
     return len(data)
 
 
+@contextlib.contextmanager
+def _asterisk() -> Iterator[Settings]:
+    """The Asterisk the HOTLINE_* environment names if it runs; else a private one, started
+    for the recording (so a fresh clone's `make bench` needs nothing running)."""
+    settings = Settings.from_env()
+    if runner.status(settings).state is runner.PBXState.RUNNING:
+        yield settings
+        return
+    print("no PBX running with this environment: starting a private one", file=sys.stderr)
+    with private_pbx("capture", redis=False) as (private, _):
+        yield private
+
+
 def ensure_capture(
     target: int, *, agents: int = 20, concurrency: int = 30, rate: float = 10.0, limit: float = 900
 ) -> Path:
@@ -332,9 +354,11 @@ def ensure_capture(
     if path.exists():
         return path
     print(f"recording {path} from Asterisk (about {target // 400} s)...", file=sys.stderr)
-    size = asyncio.run(
-        record(path, target, agents=agents, concurrency=concurrency, rate=rate, limit=limit)
-    )
+    with _asterisk() as settings:
+        size = asyncio.run(
+            record(path, target, agents=agents, concurrency=concurrency, rate=rate, limit=limit,
+                   settings=settings)
+        )  # fmt: skip
     ref = reference_parse(path.read_bytes())
     if len(ref.frames) < target:
         short = path.rename(path.with_suffix(".short"))

@@ -31,10 +31,8 @@ import json
 import os
 import platform
 import re
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,9 +42,9 @@ import redis.asyncio as aredis
 from playwright.async_api import async_playwright
 
 import corpus
+from bed import free_port, private_pbx
 from hotline.ami.client import AMIClient
 from hotline.config import Settings
-from hotline.ivr import install
 from hotline.pbx import runner as pbx
 from hotline.recordings.catalogue import Leg
 from hotline.recordings.transcript import Transcript
@@ -80,12 +78,6 @@ WATCH = """(name) => {
   new MutationObserver(look).observe(body, {childList: true, subtree: true, attributes: true});
   look();
 }"""
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wall_ms() -> int:
@@ -345,23 +337,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--docs", type=int, default=20_000, help="transcripts to search (0: none)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="hotline-bench-web-") as tmp:
-        env = {
-            "HOTLINE_RUN_DIR": tmp,
-            "HOTLINE_AMI_PORT": str(free_port()),
-            "HOTLINE_SIP_PORT": str(free_port(socket.SOCK_DGRAM)),
-            "HOTLINE_RTP_PORTS": "31000-31199",
-            "HOTLINE_AMI_SECRET": "bench-" + os.urandom(6).hex(),
-        }
-        settings = Settings.from_env({**os.environ, **env})
-        redis_server.start(settings)
-        install.install(settings, settings.flow)
-        pbx.start(settings)
-        try:
-            asyncio.run(bench(settings, env, args.rounds, args.clients, args.docs))
-        finally:
-            pbx.stop(settings)
-            redis_server.stop(settings)
+    with private_pbx("web") as (settings, env):
+        asyncio.run(bench(settings, env, args.rounds, args.clients, args.docs))
 
 
 if __name__ == "__main__":

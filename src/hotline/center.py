@@ -133,7 +133,9 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
             continue
         kind(f"{node}.label", Kind.TEXT, spec["label"])
         limit = spec.get("max_minutes")
-        if limit is not None and (not isinstance(limit, int) or limit <= 0):
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0
+        ):
             fail(f"{node}.max_minutes", "a positive number of minutes")
             limit = None
         reasons[code] = PauseReason(
@@ -156,7 +158,7 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
         if "supervisor" in spec:
             kind(f"{node}.supervisor", Kind.TEXT, spec["supervisor"])
         shifts = []
-        for i, raw in enumerate(spec.get("shifts") or []):
+        for i, raw in enumerate(_list(spec, "shifts", f"{node}.shifts", fail)):
             start = _time(str(raw.get("from", ""))) if isinstance(raw, dict) else None
             end = _time(str(raw.get("to", ""))) if isinstance(raw, dict) else None
             if start is None or end is None:
@@ -180,7 +182,7 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
         team = str(spec.get("team", ""))
         if team not in teams:
             fail(f"{node}.team", f"unknown team {team!r}")
-        agent_queues = tuple(str(q) for q in spec.get("queues") or [])
+        agent_queues = tuple(str(q) for q in _list(spec, "queues", f"{node}.queues", fail))
         for q in agent_queues:
             kind(f"{node}.queues", Kind.NAME, q)
             if queues is not None and q not in queues:
@@ -198,6 +200,16 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     if problems:
         raise CenterError(problems)
     return Center(reasons, teams, agents, watchdog, retention)
+
+
+def _list(data: Mapping[str, Any], key: str, node: str, fail: Any) -> list[Any]:
+    """A list the file may leave out; anything else is a problem, not a crash (fuzzing
+    found ``queues: 5``)."""
+    value = data.get(key) or []
+    if not isinstance(value, list):
+        fail(node, f"expected a list, got {type(value).__name__}")
+        return []
+    return value
 
 
 def _mapping(data: Mapping[str, Any], key: str, fail: Any) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from hotline.queuelog.build import build
 from hotline.queuelog.parse import QueueLogEntry, parse_lines
 from hotline.queues import Queues
 from hotline.queues import diff as queue_diff
+from hotline.recordings.catalogue import Leg
 from hotline.records import AgentStatus, CallRecord, EndReason, PauseSetBy
 from hotline.stores import redis_server
 from hotline.stores.history import History
@@ -478,6 +479,38 @@ async def stt_jobs(redis: aredis.Redis) -> dict[tuple[str, str], int]:
         key = (fields[b"call_id"].decode(), fields[b"leg"].decode())
         jobs[key] = jobs.get(key, 0) + 1
     return jobs
+
+
+async def test_legs_catalogued_while_redis_is_down_are_queued_once_it_is_back(
+    ami: AMIClient, running: Running
+) -> None:
+    """Redis stopped for 60 s as a call ends: the recorder's three tries fail; its legs
+    are catalogued (SQLite) but their jobs wait; the sweep queues each once Redis is back."""
+    controller = running.controller
+    settings = running.settings
+    await bed.add_members(ami, ["intake"], paused=False)
+    uid = await dial(ami, "1-4", TALK="6", __AGENT_TALK="3")
+    deadline = time.monotonic() + 30
+    while uid not in controller.calls:
+        assert time.monotonic() < deadline, "the call never started"
+        await asyncio.sleep(0.1)
+    while uid in controller.calls:
+        assert time.monotonic() < deadline + 30, "the call never ended"
+        await asyncio.sleep(0.1)
+    redis_server.stop(settings)
+    try:
+        await asyncio.sleep(60)
+        assert {r.leg.value for r in running.history.recordings(uid)} == {"rx", "tx"}
+        assert running.history.queued_legs(uid) == set()  # nothing reached the stream
+    finally:
+        redis_server.start(settings)
+    deadline = time.monotonic() + 40
+    while running.history.queued_legs(uid) != {Leg.CALLER, Leg.AGENT}:
+        assert time.monotonic() < deadline, running.history.queued_legs(uid)
+        await asyncio.sleep(0.5)
+    jobs = await stt_jobs(running.redis)
+    assert {k: n for k, n in jobs.items() if k[0] == uid} == {(uid, "rx"): 1, (uid, "tx"): 1}
+    assert len(running.history.recordings(uid)) == 2  # each leg catalogued once
 
 
 async def test_asterisk_stopped_mid_calls_cuts_them_off(ami: AMIClient, running: Running) -> None:

@@ -76,3 +76,42 @@ def test_an_unfinished_wav_header_gets_its_sizes(tmp_path: Path) -> None:
     other.write_bytes(b"RIFX" + head[4:] + samples)
     assert not finish_header(other)
     assert other.read_bytes()[4:8] == b"\x00\x00\x00\x00"
+
+
+def test_the_catalogue_knows_which_jobs_never_reached_the_stream(tmp_path: Path) -> None:
+    from hotline.recordings.catalogue import describe
+    from tests.unit.test_recordings import wav
+
+    history = History.open(tmp_path / "h.sqlite3")
+    try:
+        legs = [describe("u1", leg, wav(tmp_path / f"u1-{leg.value}.wav", 0.5))
+                for leg in (Leg.CALLER, Leg.AGENT)]  # fmt: skip
+        history.save_recordings(legs, 1)
+        assert [r.leg for r in history.unqueued()] == [Leg.CALLER, Leg.AGENT]
+        history.mark_queued(legs[:1], 2)
+        assert history.queued_legs("u1") == {Leg.CALLER}
+        assert [r.leg for r in history.unqueued()] == [Leg.AGENT]
+    finally:
+        history.close()
+
+
+def test_legs_catalogued_before_the_queue_column_count_as_queued(tmp_path: Path) -> None:
+    """Upgrading must not send every old leg to speech-to-text again."""
+    import sqlite3
+
+    from hotline.stores import history as module
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        for script in module.MIGRATIONS[:6]:
+            for statement in script.split(";;" if ";;" in script else ";"):
+                if statement.strip():
+                    conn.execute(statement)
+        conn.execute("PRAGMA user_version = 6")
+        conn.execute("INSERT INTO recordings VALUES ('old', 'rx', '/x', 10, 500, 'ab', 7)")
+    history = History.open(path)
+    try:
+        assert history.unqueued() == []
+        assert history.queued_legs("old") == {Leg.CALLER}
+    finally:
+        history.close()

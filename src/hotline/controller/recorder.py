@@ -78,7 +78,8 @@ async def catalogue_legs(
     """Describe closed legs, store them in the catalogue, queue their speech-to-text jobs.
 
     Stored first, queued after: a failure between the two leaves a catalogued leg without
-    a job (the STT status shows it), never a job for a leg the catalogue does not know.
+    a job, which the catalogue marks (``t_queued`` unset) and the sweep queues later; never
+    a job for a leg the catalogue does not know.
     """
     found = []
     for leg, path in legs.items():
@@ -94,12 +95,20 @@ async def catalogue_legs(
         await asyncio.to_thread(_alert, controller, refused)
         changed = {(m.call_id, m.leg) for m in refused}
         found = [rec for rec in found if (rec.call_id, rec.leg) not in changed]
-    for rec in found:
-        if rec.leg is not Leg.MIXED and rec.duration_ms > 0:
-            job = {"call_id": rec.call_id, "leg": rec.leg.value, "path": rec.path,
-                   "sha256": rec.sha256, "duration_ms": rec.duration_ms}  # fmt: skip
-            await controller.redis.xadd(KEYS.stt_jobs, streams.fields(job))
+    done = await asyncio.to_thread(controller.history.queued_legs, call_id)
+    jobs = [r for r in found if r.leg is not Leg.MIXED and r.duration_ms > 0 and r.leg not in done]
+    await queue_jobs(controller, jobs)  # once each, however often this is tried
     return found
+
+
+async def queue_jobs(controller: Controller, recordings: list[Recording]) -> None:
+    """Put the legs' speech-to-text jobs in the stream, and say so in the catalogue (a leg
+    whose job did not get there is queued by the sweep once Redis answers again)."""
+    for rec in recordings:
+        job = {"call_id": rec.call_id, "leg": rec.leg.value, "path": rec.path,
+               "sha256": rec.sha256, "duration_ms": rec.duration_ms}  # fmt: skip
+        await controller.redis.xadd(KEYS.stt_jobs, streams.fields(job))
+        await asyncio.to_thread(controller.history.mark_queued, [rec], controller.clock())
 
 
 def _alert(controller: Controller, refused: list[Mismatch]) -> None:

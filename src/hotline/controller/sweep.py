@@ -7,8 +7,9 @@ leaves WAV files that could never be played, transcribed or disposed of. The swe
 at start and every :data:`EVERY_S`: it lists the day folders the dialplan writes to
 (``recordings/YYYY/MM/DD``, UTC), and for each call not in progress whose files have been
 quiet for :data:`QUIET_S` it catalogues the legs the catalogue lacks (queueing their
-speech-to-text jobs) and links the call's record to them. A leg whose WAV header a killed
-PBX never finished gets its sizes first (:func:`finish_header`).
+speech-to-text jobs) and links the call's record to them; and it queues the jobs of legs
+catalogued while Redis was away (the catalogue says which: ``t_queued``). A leg whose WAV
+header a killed PBX never finished gets its sizes first (:func:`finish_header`).
 
 A leg is named by the caller channel's ``${UNIQUEID}``, which is the call id: no lookup is
 needed to tell whose it is.
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
-from hotline.controller.recorder import catalogue_legs
+from hotline.controller.recorder import catalogue_legs, queue_jobs
 from hotline.pbx.instance import MOUNT_POINT
 from hotline.recordings.catalogue import Leg, finish_header
 
@@ -104,6 +105,7 @@ class Sweep:
         self.catalogued = 0  # legs the sweep catalogued (the recorder had missed them)
         self.waiting = False  # the last sweep left files that were not quiet yet
         self.linked = 0
+        self.queued = 0  # jobs the sweep queued (their legs were catalogued without)
 
     async def once(self, days: int) -> int:
         """Sweep the last ``days`` day folders; the number of legs catalogued.
@@ -143,6 +145,12 @@ class Sweep:
                     continue
                 self.linked += linked
                 self.done.add(call_id)
+        # legs catalogued while Redis was away: their jobs now
+        late = await asyncio.to_thread(history.unqueued)
+        if late:
+            log.info("sweep: queueing %d legs whose jobs never reached Redis", len(late))
+            await queue_jobs(controller, late)
+            self.queued += len(late)
         return self.catalogued - before
 
 
@@ -165,5 +173,6 @@ async def serve(controller: Controller) -> None:
             await sweeper.once(days)
             days = DAYS
         except (OSError, RedisError, sqlite3.Error) as exc:
-            log.error("recording sweep failed (%s): again in %.0f s", exc, EVERY_S)
+            log.error("recording sweep failed (%s): again in %.0f s", exc, QUIET_S)
+            sweeper.waiting = True  # Redis or the disk is back soon: look again then
         await asyncio.sleep(QUIET_S if sweeper.waiting else EVERY_S)

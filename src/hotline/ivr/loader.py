@@ -52,6 +52,7 @@ class Problem:
     def of(cls, node: str, message: str) -> Problem:
         """A problem whose text stays readable when a value is huge (a 10 kB key or value
         is named by its start, not echoed whole)."""
+        node = node or "(the whole file)"  # the top level: an empty file, a list, ...
         parts = [p if len(p) <= 40 else p[:37] + "..." for p in node.split(".")]
         return cls(".".join(parts), message if len(message) <= 300 else message[:297] + "...")
 
@@ -149,10 +150,11 @@ def load_flow(text: str, source: str = "flow") -> Flow:
 
 def _build(r: _Reader, top: dict[str, Any]) -> Flow | None:
     line = r.mapping("line", top.get("line", {}), {"name", "did", "operator_queue", "hours"})
-    languages = tuple(r.get("", top, "languages", list, [LANGUAGES[0]]) or ())
-    for i, lang in enumerate(languages):
+    given = tuple(r.get("", top, "languages", list, [LANGUAGES[0]]) or ())
+    for i, lang in enumerate(given):
         if lang not in LANGUAGES:
             r.fail(f"languages.{i}", f"unknown language {lang!r} (known: {', '.join(LANGUAGES)})")
+    languages = tuple(lang for lang in given if lang in LANGUAGES)  # names, no lists (fuzzing)
     prompts = _prompts(r, top.get("prompts", {}), languages)
     queues = _queues(r, top.get("queues", {}))
     operator = r.get("line", line, "operator_queue", str) or ""
@@ -175,8 +177,9 @@ def _build(r: _Reader, top: dict[str, Any]) -> Flow | None:
     callback = _callback(r, top.get("callback"), need_prompt)
     survey = _survey(r, top.get("survey"), need_prompt)
     announcements: dict[str, str] = {}
+    raw_notices = top.get("announcements", {})
     for name, prompt in r.mapping(
-        "announcements", top.get("announcements", {}), set(top.get("announcements") or {})
+        "announcements", raw_notices, set(raw_notices) if isinstance(raw_notices, dict) else set()
     ).items():
         r.name(f"announcements.{name}", name)
         need_prompt(f"announcements.{name}", str(prompt))
@@ -286,6 +289,10 @@ def _option(
     if (goto is None) == (queue is None):
         r.fail(node, "needs exactly one of 'goto' (a menu) or 'queue'")
         return None
+    for key, value in (("goto", goto), ("queue", queue), ("language", language)):
+        if value is not None and not isinstance(value, str):  # found by fuzzing: a list
+            r.fail(f"{node}.{key}", f"expected a name, got {type(value).__name__}")
+            return None
     if goto is not None and goto not in menus:
         r.fail(node, f"unknown menu {goto!r}")
     if queue is not None and queue not in queues:
@@ -318,7 +325,9 @@ def _menus(
         options: list[Option] = []
         raw_options = m.get("options", {})
         for digit, spec_o in r.mapping(
-            f"{node}.options", raw_options, {str(d) for d in (raw_options or {})}
+            f"{node}.options",
+            raw_options,
+            {str(d) for d in raw_options} if isinstance(raw_options, dict) else set(),
         ).items():
             onode = f"{node}.options.{digit}"
             if len(digit) != 1 or digit not in DIGITS:

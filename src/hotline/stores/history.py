@@ -169,6 +169,12 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT RAISE(ABORT, 'the agent journal is append-only');
     END;;
     """,
+    # 7: when each leg's speech-to-text job was queued (NULL: not yet: Redis was away);
+    # legs catalogued before this were queued when catalogued
+    """
+    ALTER TABLE recordings ADD COLUMN t_queued BIGINT;
+    UPDATE recordings SET t_queued = t_catalogued;
+    """,
 )
 
 GENESIS = chain.GENESIS
@@ -397,7 +403,8 @@ class History(schema.Store):
                 ).fetchone()
                 if held is None:
                     conn.execute(
-                        "INSERT INTO recordings VALUES (?,?,?,?,?,?,?)",
+                        "INSERT INTO recordings (call_id, leg, path, size, duration_ms, sha256, "
+                        "t_catalogued) VALUES (?,?,?,?,?,?,?)",
                         (r.call_id, r.leg.value, r.path, r.size, r.duration_ms, r.sha256, at),
                     )
                 elif held[0] != r.sha256:
@@ -416,6 +423,35 @@ class History(schema.Store):
                 return 1
             found = conn.execute("SELECT 1 FROM calls WHERE call_id = ?", (call_id,)).fetchone()
         return 0 if found else None
+
+    def mark_queued(self, recordings: Iterable[Recording], at: int) -> None:
+        """Their speech-to-text jobs are in the stream."""
+        with self.tx() as conn:
+            conn.executemany(
+                "UPDATE recordings SET t_queued = ? WHERE call_id = ? AND leg = ?",
+                [(at, r.call_id, r.leg.value) for r in recordings],
+            )
+
+    def queued_legs(self, call_id: str) -> set[Leg]:
+        """The call's legs whose jobs are in the stream already."""
+        with self._lock:
+            rows = self.connection.execute(
+                "SELECT leg FROM recordings WHERE call_id = ? AND t_queued IS NOT NULL",
+                (call_id,),
+            ).fetchall()
+        return {Leg(r[0]) for r in rows}
+
+    def unqueued(self, limit: int = 1000) -> list[Recording]:
+        """Catalogued legs to transcribe whose job never reached the stream (Redis was away
+        when they were catalogued), oldest first."""
+        with self._lock:
+            rows = self.connection.execute(
+                "SELECT call_id, leg, path, size, duration_ms, sha256 FROM recordings "
+                "WHERE t_queued IS NULL AND leg != 'mixed' AND duration_ms > 0 "
+                "ORDER BY t_catalogued LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [Recording(r[0], Leg(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
 
     def recordings(self, call_id: str) -> list[Recording]:
         with self._lock:
