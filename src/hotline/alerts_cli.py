@@ -16,6 +16,7 @@ from hotline.commands import Command, Verb
 from hotline.config import Settings
 from hotline.controller_cli import CLIError, local_when, send_command, since_ms
 from hotline.stores.history import History
+from hotline.termtable import table
 
 STATES = ("open", "acknowledged", "closed")
 
@@ -44,15 +45,15 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--as", dest="actor", required=True, help="who (a supervisor)")
 
 
-def _row(a: dict[str, Any]) -> str:
+def _row(a: dict[str, Any]) -> list[str]:
     cost = a.get("cost") or {}
     missed = len(cost.get("calls") or ())
     value = a["value"] // 1000 if a.get("unit") == "ms" else a.get("value")
     unit = "s" if a.get("unit") == "ms" else ""
-    return (
-        f"{local_when(a['t_raised']):<14} {a['severity']:<8} {a['state']:<12} {a['agent']:<10} "
-        f"{a.get('label', a['rule']):<14} {value}{unit:<2} {missed:>3} missed  {a['id']}"
-    )
+    return [
+        local_when(a["t_raised"]), a["severity"], a["state"], a["agent"],
+        a.get("label", a["rule"]), f"{value}{unit}", f"{missed} missed", a["id"],
+    ]  # fmt: skip
 
 
 def run_alerts(settings: Settings, args: argparse.Namespace) -> int:
@@ -78,9 +79,8 @@ def run_alerts(settings: Settings, args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(docs, ensure_ascii=False, indent=2))
         return 0
-    print(f"{'raised':<14} {'severity':<8} {'state':<12} {'agent':<10} {'rule':<14} value  cost")
-    for doc in docs:
-        print(_row(doc))
+    headers = ["raised", "severity", "state", "agent", "rule", "value", "cost", "id"]
+    print(table(headers, [_row(doc) for doc in docs], right={5}))
     return 0
 
 

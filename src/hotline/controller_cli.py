@@ -30,6 +30,7 @@ from hotline.pbx import runner
 from hotline.stores import redis_server
 from hotline.stores.history import History
 from hotline.stores.live import LiveStore
+from hotline.termtable import table
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -143,15 +144,16 @@ def run_calls(settings: Settings, args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(docs, ensure_ascii=False, indent=2))
         return 0
-    print(f"{'call':<28} {'arrived':<14} {'caller':<12} {'queue':<12} {'wait':>6} "
-          f"{'agent':<12} {'end':<18} path")  # fmt: skip
+    rows = []
     for d in docs:
         wait = (d["t_answer"] - d["t_q"]) / 1000 if d["t_answer"] and d["t_q"] else None
-        print(
-            f"{d['call_id']:<28} {local_when(d['t_arrival'] or d['t_q']):<14} {d['caller']:<12} "
-            f"{d['queue']:<12} {f'{wait:.1f}' if wait is not None else '-':>6} "
-            f"{d['agent'] or '-':<12} {d['end_reason'] or 'in progress':<18} {d['ivr_path']}"
-        )
+        rows.append([
+            d["call_id"], local_when(d["t_arrival"] or d["t_q"]), d["caller"], d["queue"],
+            f"{wait:.1f}" if wait is not None else "-", d["agent"] or "-",
+            d["end_reason"] or "in progress", d["ivr_path"],
+        ])  # fmt: skip
+    headers = ["call", "arrived", "caller", "queue", "wait", "agent", "end", "path"]
+    print(table(headers, rows, right={4}, limit=60))
     return 0
 
 
@@ -176,14 +178,15 @@ def run_agents(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps(agents, ensure_ascii=False, indent=2))
         return 0
     now = wall_ms()
-    print(f"{'agent':<14} {'status':<12} {'for':>7}  {'reason':<10} queues")
+    rows = []
     for name, a in sorted(agents.items()):
         reasons = {m["reason"] for m in a["memberships"] if m["paused"] and m["reason"]}
         seconds = max(0, (now - a["since"]) // 1000) if a.get("since") else 0
-        print(
-            f"{name:<14} {a['status']:<12} {seconds // 60:>4}:{seconds % 60:02d}  "
-            f"{','.join(sorted(reasons)) or '-':<10} {','.join(a['queues'])}"
-        )
+        rows.append([
+            name, a["status"], f"{seconds // 60}:{seconds % 60:02d}",
+            ",".join(sorted(reasons)) or "-", ",".join(a["queues"]),
+        ])  # fmt: skip
+    print(table(["agent", "status", "for", "reason", "queues"], rows, right={2}))
     return 0
 
 
