@@ -101,8 +101,6 @@ class ClientStats:
     """Clock time at which the last logged-in session was lost."""
     ping_rtt: float = 0.0
     """Smoothed round trip of Ping (s): how far behind the PBX answers."""
-    late_pings: int = 0
-    """Pings answered past the limit while events kept arriving (busy, not frozen)."""
 
 
 class Subscription:
@@ -128,10 +126,6 @@ class Subscription:
     async def _iterate(self) -> AsyncIterator[Message]:
         while (item := await self.queue.get()) is not None:
             yield item
-
-    def drain(self) -> int:
-        """Drop what is queued now; return how many events that was."""
-        return len(self.take())
 
     def take(self) -> list[Message]:
         """Take every event queued now, in order (a close stays queued)."""
@@ -484,7 +478,5 @@ class AMIClient:
             finally:
                 reply.cancel()
             rtt = self._clock() - sent
-            if rtt > opts.ping_timeout:
-                self.stats.late_pings += 1
             previous = self.stats.ping_rtt
             self.stats.ping_rtt = rtt if previous == 0 else 0.8 * previous + 0.2 * rtt

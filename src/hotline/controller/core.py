@@ -118,7 +118,6 @@ class Controller:
         self.snapshot_due = False
         self.recordings: asyncio.Queue[Ended] = asyncio.Queue()
         self.cataloguing: set[str] = set()  # ended calls whose legs the recorder has in hand
-        self.sweeper: sweep.Sweep | None = None  # set when the sweep loop starts
         self.announced: dict[str, int] = {}  # alert id -> t_raised: journaled as raised
         self.steps_done: set[str] = set()  # escalation steps carried out (Step.id)
         self.notes: dict[str, int] = {}  # escalation notes on the live store -> when

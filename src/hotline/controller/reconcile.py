@@ -93,8 +93,8 @@ class ReplayMark:
     Each call is remembered with the offset of the batch its first line came in, until the
     controller is done with it (stored, or forgotten as settled); the mark is the smallest
     of those, or the read offset when no call is open. Saving the mark instead of the read
-    offset costs a few lines read twice after a restart; saving the read offset lost, in a
-    ``kill -9`` under 50 calls, the CONNECT of every call then in progress.
+    offset costs a few lines read twice after a restart; saving the read offset lost the
+    ENTERQUEUE and CONNECT of the calls in progress when the controller was killed.
     """
 
     def __init__(self) -> None:

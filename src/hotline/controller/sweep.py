@@ -102,19 +102,13 @@ class Sweep:
         self.controller = controller
         self.root = controller.settings.pbx_dir / "spool" / "recordings"
         self.done: set[str] = set()
-        self.catalogued = 0  # legs the sweep catalogued (the recorder had missed them)
         self.waiting = False  # the last sweep left files that were not quiet yet
-        self.linked = 0
-        self.queued = 0  # jobs the sweep queued (their legs were catalogued without)
 
-    async def once(self, days: int) -> int:
-        """Sweep the last ``days`` day folders; the number of legs catalogued.
-
-        ``self.waiting`` tells afterwards whether some call's files were still too fresh.
-        """
+    async def once(self, days: int) -> None:
+        """Sweep the last ``days`` day folders; ``self.waiting`` tells afterwards whether
+        something is to be looked at again soon (files still being written, no record)."""
         controller = self.controller
         history = controller.history
-        before = self.catalogued
         self.waiting = False
         quiet_before = time.time() - QUIET_S
         for folder in day_folders(self.root, controller.clock(), days):
@@ -136,22 +130,18 @@ class Sweep:
                         if await asyncio.to_thread(finish_header, path):
                             log.warning("sweep: %s had an unfinished WAV header: fixed", path)
                     added = await catalogue_legs(controller, call_id, missing)
-                    self.catalogued += len(added)
                     log.info("sweep: catalogued %d legs of %s", len(added), call_id)
                 prefix = pbx_prefix(found.prefix, controller.settings.pbx_dir)
                 linked = await asyncio.to_thread(history.link_recording, call_id, prefix)
                 if linked is None:
                     self.waiting = True  # no record yet (queue_log may bring it): look again
                     continue
-                self.linked += linked
                 self.done.add(call_id)
         # legs catalogued while Redis was away: their jobs now
         late = await asyncio.to_thread(history.unqueued)
         if late:
             log.info("sweep: queueing %d legs whose jobs never reached Redis", len(late))
             await queue_jobs(controller, late)
-            self.queued += len(late)
-        return self.catalogued - before
 
 
 def _mtimes(paths: Iterable[Path]) -> list[float]:
@@ -165,7 +155,7 @@ def _mtimes(paths: Iterable[Path]) -> list[float]:
 async def serve(controller: Controller) -> None:
     """Sweep at start (a week of folders), then every EVERY_S (two); sooner, once they are
     quiet, when a sweep left files that were still being written."""
-    sweeper = controller.sweeper = Sweep(controller)
+    sweeper = Sweep(controller)
     days = DAYS_AT_START
     await controller.ready.wait()  # calls in progress are known: their files are left alone
     while True:

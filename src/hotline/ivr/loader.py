@@ -104,12 +104,11 @@ class _Reader:
     def name(self, node: str, value: str) -> None:
         self.kind(node, Kind.NAME, value)
 
-    def kind(self, node: str, kind: Kind, value: object) -> bool:
-        """Whether ``value`` is a ``kind`` (:mod:`hotline.core.validate`); else a problem."""
+    def kind(self, node: str, kind: Kind, value: object) -> None:
+        """A problem unless ``value`` is a ``kind`` (:mod:`hotline.core.validate`)."""
         problem = check(kind, value)
         if problem is not None:
             self.fail(node, problem)
-        return problem is None
 
     def number(self, node: str, value: int | None, low: int, high: int) -> None:
         if value is not None and not low <= value <= high:
@@ -188,8 +187,6 @@ def _build(r: _Reader, top: dict[str, Any]) -> Flow | None:
         if queue.when_empty is WhenEmpty.CALLBACK and callback is None:
             r.fail(f"queues.{name}.when_empty", "callback needs a top-level 'callback' section")
     hours = _hours(r, line.get("hours", "always"), need_prompt)
-    if r.problems:
-        return None
     name = r.get("line", line, "name", str) or ""
     did = r.get("line", line, "did", str) or ""
     r.kind("line.name", Kind.TEXT, name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 from hotline.center import Center, CenterError, load_center
@@ -159,13 +160,16 @@ def share_with_pbx(settings: Settings, *paths: Path) -> None:
     """Let Asterisk read what hotline wrote for it (rendered dialplan, prompts) through its
     group, whatever hotline's umask (027: nothing of hotline's is for others)."""
     owner = pbx_owner(settings.rootfs)
-    if owner is None:
-        return
+    if owner is not None:
+        _share(owner[1], paths)
+
+
+def _share(gid: int, paths: Iterable[Path]) -> None:
     for top in paths:
         for path in [top, *top.rglob("*")] if top.is_dir() else [top]:
             if path.is_symlink() or not path.exists():
                 continue
-            os.chown(path, -1, owner[1])
+            os.chown(path, -1, gid)
             mode = path.stat().st_mode
             path.chmod(mode | (0o050 if path.is_dir() else 0o040))
 
@@ -187,5 +191,5 @@ def prepare(settings: Settings) -> Path:
         _write_private(etc / name, text, owner)
     if owner is not None:
         _own(base, owner)
-        share_with_pbx(settings, etc, base / "prompts")
+        _share(owner[1], [etc, base / "prompts"])
     return base

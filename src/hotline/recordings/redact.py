@@ -105,7 +105,6 @@ _SEPARATOR = re.compile(r"[\s\-‐‑–—,，、.·]{1,3}")
 _MAX_GAP = 3
 _LONG_RUN = 21  # longer than any number (19) plus strays: numbers read back to back
 _STRAYS = 2
-_SHORTEST = 11  # a mobile
 
 # visible digits (first, last) when masked
 _KEEP = {
@@ -284,29 +283,19 @@ def _shape(tokens: Sequence[_Token]) -> PiiKind | None:
     return PiiKind.NUMBER
 
 
-def _kept(kind: PiiKind, n: int) -> tuple[int, int]:
-    """Digits left visible at each end of a number of N digits."""
-    return _KEEP[kind]
-
-
 def _hides_something(kind: PiiKind, tokens: Sequence[_Token]) -> bool:
-    first, last = _kept(kind, len(tokens))
+    first, last = _KEEP[kind]
     return any(t.value != "*" for t in tokens[first : len(tokens) - last])
 
 
 def _found(text: str, kinds: Iterable[PiiKind]) -> list[tuple[Pii, list[_Token]]]:
     """The personal numbers of TEXT with their tokens (as spans of TEXT), in order."""
     norm, origin = _normalised(text)
-    return [
-        (Pii(pii.kind, *_span(toks, origin)), _back(toks, origin))
-        for pii, toks in _read(norm, kinds)
-    ]
-
-
-def _span(tokens: list[_Token], origin: list[tuple[int, int]] | None) -> tuple[int, int]:
-    if origin is None:
-        return tokens[0].start, tokens[-1].end
-    return origin[tokens[0].start][0], origin[tokens[-1].end - 1][1]
+    found = []
+    for pii, toks in _read(norm, kinds):
+        back = _back(toks, origin)
+        found.append((Pii(pii.kind, back[0].start, back[-1].end), back))
+    return found
 
 
 def _read(text: str, kinds: Iterable[PiiKind]) -> list[tuple[Pii, list[_Token]]]:
@@ -396,7 +385,7 @@ Edit = tuple[int, int, str]  # replace text[start:end] by the string
 
 
 def _edits(kind: PiiKind, tokens: Sequence[_Token]) -> list[Edit]:
-    first, last = _kept(kind, len(tokens))
+    first, last = _KEEP[kind]
     hidden = tokens[first : len(tokens) - last]
     return [(t.start, t.end, "*" if t.word else "*" * (t.end - t.start)) for t in hidden]
 

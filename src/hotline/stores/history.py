@@ -174,6 +174,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE recordings ADD COLUMN t_queued BIGINT;
     UPDATE recordings SET t_queued = t_catalogued;
+    CREATE INDEX recordings_unqueued ON recordings (t_catalogued) WHERE t_queued IS NULL;
     """,
 )
 
@@ -444,21 +445,20 @@ class History(schema.Store):
     def unqueued(self, limit: int = 1000) -> list[Recording]:
         """Catalogued legs to transcribe whose job never reached the stream (Redis was away
         when they were catalogued), oldest first."""
-        with self._lock:
-            rows = self.connection.execute(
-                "SELECT call_id, leg, path, size, duration_ms, sha256 FROM recordings "
-                "WHERE t_queued IS NULL AND leg != 'mixed' AND duration_ms > 0 "
-                "ORDER BY t_catalogued LIMIT ?",
-                (limit,),
-            ).fetchall()
-        return [Recording(r[0], Leg(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+        return self._recordings(
+            "WHERE t_queued IS NULL AND leg != 'mixed' AND duration_ms > 0 "
+            "ORDER BY t_catalogued LIMIT ?",
+            (limit,),
+        )
 
     def recordings(self, call_id: str) -> list[Recording]:
+        return self._recordings("WHERE call_id = ? ORDER BY leg", (call_id,))
+
+    def _recordings(self, where: str, args: tuple[object, ...]) -> list[Recording]:
         with self._lock:
             rows = self.connection.execute(
-                "SELECT call_id, leg, path, size, duration_ms, sha256 FROM recordings "
-                "WHERE call_id = ? ORDER BY leg",
-                (call_id,),
+                "SELECT call_id, leg, path, size, duration_ms, sha256 FROM recordings " + where,
+                args,
             ).fetchall()
         return [Recording(r[0], Leg(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
 

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from hotline.web.admin import AccountAdmin, Actor, Approver
 from hotline.web.context import Ctx
 from hotline.web.errors import AccountError, BadRequest
-from hotline.web.guard import SESSION_COOKIE
+from hotline.web.pages_auth import signed_out
 from hotline.web.roles import Role, Scope
 
 
@@ -42,10 +42,7 @@ async def change_password(ctx: Ctx) -> Response:
         )
     except AccountError as exc:
         return await password_form(ctx, str(exc), 400)
-    # the password change ended every session: sign in again with the new one
-    response = RedirectResponse("/login", 303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return signed_out()  # the change ended every session: sign in again with the new one
 
 
 def _split(value: str) -> frozenset[str]:

@@ -72,6 +72,11 @@ async def login(ctx: Ctx) -> Response:
 async def logout(ctx: Ctx) -> Response:
     if ctx.token:
         ctx.app.accounts.end_session(ctx.token)
+    return signed_out()
+
+
+def signed_out() -> Response:
+    """To the login page, the session cookie gone (its session has ended)."""
     response = RedirectResponse("/login", 303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
