@@ -201,22 +201,6 @@ def test_masking_takes_any_text(text: str) -> None:
     assert redact.mask(masked) == masked
 
 
-@pytest.mark.parametrize("name", ["flow", "centre", "queue_log", "wav", "range", "mask"])
-def test_every_target_is_here(name: str) -> None:
-    """bench/fuzz.py reports these names: keep the two lists one."""
-    assert name in TARGETS
-
-
-TARGETS = {
-    "flow": test_the_flow_loader_answers_or_names_the_node,
-    "centre": test_the_centre_loader_answers_or_names_the_node,
-    "queue_log": test_queue_log_lines_of_any_kind_parse_and_build,
-    "wav": test_a_wav_header_of_any_bytes_is_read_or_refused_with_a_reason,
-    "range": test_any_range_header_is_a_range_or_unsatisfiable,
-    "mask": test_masking_takes_any_text,
-}
-
-
 @pytest.mark.parametrize(
     ("path", "value"),
     [(("agents", "1001", "queues"), 5), (("teams", "team-a", "shifts"), 5),

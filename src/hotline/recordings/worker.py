@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 Fields = Mapping[bytes, bytes]
 
 
-TRIM_EVERY = 100  # jobs handled between two trims of the stream while busy
+TRIM_EVERY = 100  # jobs taken between two trims of the stream while busy
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +144,8 @@ class JobQueue:
     def trim(self) -> int:
         """Drop the jobs every worker is done with; how many were dropped.
 
-        Acknowledged entries stay in a stream until trimmed: 100,000 calls made 200,000
-        entries that no one would read again. Everything older than the oldest job still
+        Acknowledged entries stay in a stream until trimmed: every recorded call left two
+        entries no one would read again. Everything older than the oldest job still
         pending, and not newer than the last one handed out, is done (retries are new
         entries; failures went to the dead letters)."""
         key = self.keys.stt_jobs
@@ -296,7 +296,7 @@ class Worker:
     def run(self, stop: threading.Event, *, until_idle: bool = False) -> None:
         """Take jobs until STOP is set (or, with until_idle, the stream has none left).
         Redis going away is waited out: pending jobs stay in the stream."""
-        backoff, ready = 0.2, False
+        backoff, ready, since_trim = 0.2, False, 0
         try:
             while not stop.is_set():
                 try:
@@ -308,8 +308,10 @@ class Worker:
                     got = self.queue.next(self.options)
                     for delivery in got:
                         self.handle(delivery)
-                    if not got or self.handled % TRIM_EVERY == 0:
-                        self.queue.trim()  # when idle, and now and then while busy
+                    since_trim += len(got)
+                    if not got or since_trim >= TRIM_EVERY:
+                        self.queue.trim()  # when idle, and every TRIM_EVERY jobs while busy
+                        since_trim = 0
                     if until_idle and not got:
                         return
                     backoff = 0.2

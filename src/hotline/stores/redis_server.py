@@ -72,6 +72,16 @@ def status(settings: Settings) -> RedisStatus:
     return RedisStatus(True, url(settings), int(info["process_id"]), str(info["redis_version"]))
 
 
+def _loaded(settings: Settings) -> bool:
+    """Whether Redis has read its append-only file back: until then it answers INFO but
+    refuses every command with LOADING (seen after a restart over a large stream)."""
+    try:
+        info = redis.Redis.from_url(url(settings), socket_timeout=2).info("persistence")
+    except redis.RedisError:
+        return False
+    return not int(info.get("loading", 0))
+
+
 def start(settings: Settings, timeout: float = 15.0) -> RedisStatus:
     """Start the private redis-server unless it (or HOTLINE_REDIS_URL's) already answers."""
     current = status(settings)
@@ -93,7 +103,7 @@ def start(settings: Settings, timeout: float = 15.0) -> RedisStatus:
         if not procutil.alive(pid):
             raise RedisError(f"redis-server exited at start; see {rdir}/redis.log")
         current = status(settings)
-        if current.running:
+        if current.running and _loaded(settings):
             return current
         time.sleep(0.05)
     procutil.terminate(pid, 1.0)
