@@ -9,8 +9,8 @@ import socket
 import tempfile
 from collections.abc import Iterator
 
-from hotline.config import Settings
-from hotline.ivr import install
+from hotline.host.settings import Settings
+from hotline.pbx import install
 from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
 

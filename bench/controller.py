@@ -63,16 +63,16 @@ import redis.asyncio as aredis
 from redis.utils import HIREDIS_AVAILABLE
 
 import hotline.ami.protocol
-import hotline.calls
+import hotline.calls.state
 import hotline.controller.core
 from capture import TERMINATOR, ensure_capture, prefix
 from hotline.ami.client import READ_SIZE, AMIClient, Endpoint
 from hotline.ami.message import Message, MessageKind
 from hotline.ami.protocol import Protocol
-from hotline.center import Center, load_center
-from hotline.config import Settings
+from hotline.center.config import Center, load_center
 from hotline.controller.core import Controller, Pending
-from hotline.records import AgentChange
+from hotline.core.records import AgentChange
+from hotline.host.settings import Settings
 from hotline.stores import redis_server
 from hotline.stores.history import History
 
@@ -160,7 +160,7 @@ class Traced(Controller):
 
     touched = False
 
-    def _calls(self, effects: list[hotline.calls.Effect]) -> None:
+    def _calls(self, effects: list[hotline.calls.state.Effect]) -> None:
         if effects:
             self.touched = True
         super()._calls(effects)

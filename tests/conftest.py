@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config import Settings
+from hotline.host.settings import Settings
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:

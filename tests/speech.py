@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hotline.config import default_cache
+from hotline.host.settings import default_cache
 
 MBROLA_VOICE = Path("/usr/share/mbrola/hn1/hn1")
 MBROLA_EXAMPLES = Path("/usr/share/doc/mbrola-hn1/examples")

@@ -10,8 +10,8 @@ import pytest_asyncio
 import redis
 
 from hotline.ami.client import AMIClient
-from hotline.config import Settings
-from hotline.ivr import install
+from hotline.host.settings import Settings
+from hotline.pbx import install
 from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
 from tests.conftest import bed_env

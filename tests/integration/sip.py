@@ -31,7 +31,7 @@ import pytest
 from hotline.ami.client import AMIClient, Subscription
 from hotline.ami.errors import ActionFailed
 from hotline.ami.message import EventList, Message
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from hotline.pbx import runner as pbx
 from tests.integration.conftest import OPS_USER
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from hotline.pbx.instance import sip_secret
 from hotline.pbx.softphones import agent_password
 

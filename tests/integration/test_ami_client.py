@@ -12,7 +12,7 @@ import pytest
 from hotline.ami.client import AMIClient, ClientOptions, Endpoint
 from hotline.ami.errors import ActionFailed, LoginFailed, NotConnected
 from hotline.ami.message import EventList, Message
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from hotline.pbx import process
 from hotline.pbx import runner as pbx
 from tests.integration.conftest import OPS_USER

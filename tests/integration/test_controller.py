@@ -23,22 +23,22 @@ import pytest
 import pytest_asyncio
 import redis.asyncio as aredis
 
-from hotline import bus
 from hotline.agents import state as agents_state
 from hotline.ami.client import AMIClient, ClientOptions
 from hotline.ami.message import EventList
-from hotline.center import Center, load_center
-from hotline.commands import Command, Verb
-from hotline.config import Settings
+from hotline.center.config import Center, load_center
+from hotline.commands import bus
+from hotline.commands.plan import Command, Verb
 from hotline.controller.core import Controller
+from hotline.core.records import AgentStatus, CallRecord, EndReason, PauseSetBy
+from hotline.host.settings import Settings
 from hotline.pbx import process
 from hotline.pbx import runner as pbx
 from hotline.queuelog.build import build
 from hotline.queuelog.parse import QueueLogEntry, parse_lines
-from hotline.queues import Queues
-from hotline.queues import diff as queue_diff
-from hotline.recordings.catalogue import Leg
-from hotline.records import AgentStatus, CallRecord, EndReason, PauseSetBy
+from hotline.queues.state import Queues
+from hotline.queues.state import diff as queue_diff
+from hotline.recordings.leg import Leg
 from hotline.stores import redis_server
 from hotline.stores.history import History
 from hotline.stores.live import LiveStore

@@ -15,7 +15,7 @@ import time
 import httpx2 as httpx
 
 from hotline.ami.client import AMIClient
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
 from tests.conftest import free_port

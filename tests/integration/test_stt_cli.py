@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hotline.recordings.catalogue import Leg, describe
+from hotline.recordings.catalogue import describe
+from hotline.recordings.leg import Leg
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
 from tests.speech import KOREAN, cer, korean, mandarin_dir, read_pcm

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hotline.recordings.engine import Engine, Samples, transcribe
+from hotline.stt.engine import Engine, Samples, transcribe
 from tests.speech import (
     KOREAN,
     cer,

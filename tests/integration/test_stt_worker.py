@@ -20,18 +20,20 @@ import numpy as np
 import pytest
 import redis
 
-from hotline.config import Settings
-from hotline.recordings import audio, engine
-from hotline.recordings.catalogue import Leg, Recording, describe
-from hotline.recordings.engine import Engine, Recognized
-from hotline.recordings.jobs import Job
-from hotline.recordings.status import read, render
-from hotline.recordings.worker import JobQueue, Options, Worker
+from hotline.host.settings import Settings
+from hotline.recordings import audio
+from hotline.recordings.catalogue import describe
+from hotline.recordings.leg import Leg, Recording
 from hotline.stores import redis_server
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stores.keys import KEYS, STT_GROUP, Keys
 from hotline.stores.transcripts import TranscriptStore
+from hotline.stt import engine
+from hotline.stt.engine import Engine, Recognized
+from hotline.stt.jobs import Job
+from hotline.stt.status import read, render
+from hotline.stt.worker import JobQueue, Options, Worker
 from tests.speech import KOREAN, cer, korean, write_wav
 
 FAST = Options(claim_idle_ms=500, block_ms=200)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hotline.center import CenterError, load_center
-from hotline.commands import Command, CommandError, Verb, plan, plan_notice
-from hotline.records import PauseSetBy
+from hotline.center.config import CenterError, load_center
+from hotline.commands.plan import Command, CommandError, Verb, plan, plan_notice
+from hotline.core.records import PauseSetBy
 
 TEXT = (Path(__file__).parents[2] / "config" / "center.yaml").read_text(encoding="utf-8")
 QUEUES = {"intake", "labour", "property", "environment"}

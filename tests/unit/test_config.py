@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config import ConfigError, Settings
+from hotline.host.settings import ConfigError, Settings
 
 
 def test_defaults_point_at_the_bundled_pbx() -> None:

@@ -34,10 +34,10 @@ def test_alerts_raised_a_day_ago_leave_the_live_store(tmp_path: Path) -> None:
     import redis.asyncio as aredis
 
     from hotline.ami.client import AMIClient, Endpoint
-    from hotline.center import load_center
-    from hotline.config import Settings
+    from hotline.center.config import load_center
     from hotline.controller.alerting import KEEP_MS, expire_notes
     from hotline.controller.core import Controller
+    from hotline.host.settings import Settings
     from hotline.stores.history import History
 
     settings = Settings.from_env({"HOTLINE_RUN_DIR": str(tmp_path)})

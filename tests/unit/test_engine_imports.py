@@ -9,9 +9,9 @@ from tests.unit.test_import_contracts import imported_modules
 
 PACKAGE = Path(hotline.__file__).parent
 OWNERS = {
-    "vosk": "recordings/vosk_engine.py",
-    "faster_whisper": "recordings/whisper_engine.py",
-    "zhconv": "recordings/whisper_engine.py",
+    "vosk": "stt/vosk_engine.py",
+    "faster_whisper": "stt/whisper_engine.py",
+    "zhconv": "stt/whisper_engine.py",
     "sounddevice": "recordings/sound.py",
 }
 

@@ -20,12 +20,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hotline.center import CenterError, load_center
+from hotline.center.config import CenterError, load_center
 from hotline.ivr.loader import FlowError, load_flow
 from hotline.queuelog.build import build
 from hotline.queuelog.parse import QueueLogEntry, parse_lines
-from hotline.recordings import audio, redact
+from hotline.recordings import audio
 from hotline.recordings.errors import AudioError
+from hotline.transcripts import redact
 from hotline.web.ranges import Unsatisfiable, parse_range
 
 T = TypeVar("T")

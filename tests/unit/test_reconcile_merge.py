@@ -6,7 +6,7 @@ import dataclasses
 
 from hotline.controller.core import Pending
 from hotline.controller.reconcile import ReplayMark, merge
-from hotline.records import CallRecord, EndReason, Precision, QueueVisit, Source
+from hotline.core.records import CallRecord, EndReason, Precision, QueueVisit, Source
 from hotline.stores.live import Change
 
 T = 1_795_563_000_000

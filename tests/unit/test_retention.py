@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from hotline.center import CenterError, load_center
-from hotline.recordings.catalogue import Leg, Recording
+from hotline.center.config import CenterError, load_center
+from hotline.core.records import CallRecord, QueueVisit
+from hotline.recordings.leg import Leg, Recording
 from hotline.recordings.retention import DAY_MS, Kept, RetentionPolicy, load_retention, plan
-from hotline.recordings.transcript import Transcript
-from hotline.records import CallRecord, QueueVisit
 from hotline.stores.history import History
 from hotline.stores.retention import RetentionError, RetentionStore
 from hotline.stores.transcripts import TranscriptStore
+from hotline.transcripts.transcript import Transcript
 
 T0 = 1_795_463_379_000
 POLICY = RetentionPolicy(180, {"complaint": 730})

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from hotline.cli import main
-from hotline.recordings.catalogue import Leg, Recording
-from hotline.recordings.transcript import Transcript, Word
-from hotline.records import CallRecord, QueueVisit
+from hotline.cli.main import main
+from hotline.core.records import CallRecord, QueueVisit
+from hotline.recordings.leg import Leg, Recording
 from hotline.stores.access import AccessLog
 from hotline.stores.history import History
 from hotline.stores.transcripts import TranscriptStore
+from hotline.transcripts.transcript import Transcript, Word
 
 T0 = 1_795_463_379_000  # 2026-11-24 03:49:39 in Shanghai
 CALLER = [("我", 1500), ("要", 1600), ("投诉", 1700), ("物业", 2100), ("噪音", 2900),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hotline.ami.errors import AMIError
-from hotline.bus import Reply
-from hotline.commands import Command, CommandError, Verb, plan
+from hotline.commands.bus import Reply
+from hotline.commands.plan import Command, CommandError, Verb, plan
 
 if TYPE_CHECKING:
     from hotline.controller.core import Controller

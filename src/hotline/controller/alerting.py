@@ -19,11 +19,11 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from hotline.bus import Reply
-from hotline.commands import Command, Verb
+from hotline.commands.bus import Reply
+from hotline.commands.plan import Command, Verb
 from hotline.controller.agent_actions import carry_out
-from hotline.controller.docs import to_doc
-from hotline.records import AgentChange
+from hotline.core.records import AgentChange
+from hotline.stores.docs import to_doc
 from hotline.stores.live import Change
 from hotline.watchdog import Action, Alert, LifecycleError, Step, StepAction, engine
 from hotline.watchdog.alerts import lifecycle_of, step

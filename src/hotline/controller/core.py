@@ -30,22 +30,22 @@ from hotline.agents.status import PausePolicy
 from hotline.ami.client import AMIClient, Subscription
 from hotline.ami.errors import AMIError
 from hotline.ami.message import EventList, Message
-from hotline.bus import Inbox
-from hotline.calls import CallEnded, Calls, Effect
-from hotline.center import Center
-from hotline.clock import wall_ms
-from hotline.config import Settings
+from hotline.ami.timestamps import event_ms
+from hotline.calls.state import CallEnded, Calls, Effect
+from hotline.center.config import Center
+from hotline.commands.bus import Inbox
 from hotline.controller import alerting, sweep
-from hotline.controller.docs import agent_doc, alert_doc, call_doc, queue_doc
 from hotline.controller.inbox import serve_commands
 from hotline.controller.reconcile import Reconciler
 from hotline.controller.recorder import Ended, serve_recordings
-from hotline.queues import Queues
-from hotline.records import AgentChange, CallRecord, PauseSetBy
+from hotline.core.records import AgentChange, CallRecord, PauseSetBy
+from hotline.host.clock import wall_ms
+from hotline.host.settings import Settings
+from hotline.queues.state import Queues
+from hotline.stores.docs import agent_doc, alert_doc, call_doc, queue_doc
 from hotline.stores.history import History
 from hotline.stores.keys import KEYS, STATUS_TTL
 from hotline.stores.live import Change, LiveStore
-from hotline.timestamps import event_ms
 from hotline.watchdog import CHINA, Alert, Watchdog, resynced
 
 log = logging.getLogger(__name__)

@@ -8,14 +8,14 @@ import logging
 from typing import TYPE_CHECKING
 
 from hotline.ami.errors import AMIError
-from hotline.bus import Inbox, Reply
-from hotline.commands import ALERT_VERBS, Command, CommandError, plan_notice
+from hotline.commands.bus import Inbox, Reply
+from hotline.commands.plan import ALERT_VERBS, Command, CommandError, plan_notice
 from hotline.controller import alerting
 from hotline.controller.agent_actions import carry_out
-from hotline.ivr.install import read_flow
+from hotline.core.records import AgentChange
 from hotline.ivr.loader import FlowError
 from hotline.pbx.errors import PBXError
-from hotline.records import AgentChange
+from hotline.pbx.install import read_flow
 from hotline.stores.live import Change
 
 if TYPE_CHECKING:

@@ -20,11 +20,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hotline.calls import GONE_AT_RESYNC
+from hotline.calls.state import GONE_AT_RESYNC
+from hotline.core.records import CallRecord, EndReason, Precision
 from hotline.queuelog.build import Builder
 from hotline.queuelog.parse import QueueLogEntry, parse_lines
 from hotline.queuelog.tail import QueueLogTail
-from hotline.records import CallRecord, EndReason, Precision
 from hotline.stores.keys import KEYS
 
 if TYPE_CHECKING:

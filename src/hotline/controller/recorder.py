@@ -15,15 +15,9 @@ from typing import TYPE_CHECKING
 from redis.exceptions import RedisError
 
 from hotline.pbx.instance import MOUNT_POINT
-from hotline.recordings.catalogue import (
-    Leg,
-    Recording,
-    RecordingError,
-    describe,
-    host_path,
-    leg_paths,
-)
+from hotline.recordings.catalogue import RecordingError, describe, host_path, leg_paths
 from hotline.recordings.integrity import Mismatch
+from hotline.recordings.leg import Leg, Recording
 from hotline.stores import streams
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stores.keys import KEYS

@@ -33,7 +33,8 @@ from redis.exceptions import RedisError
 
 from hotline.controller.recorder import catalogue_legs, queue_jobs
 from hotline.pbx.instance import MOUNT_POINT
-from hotline.recordings.catalogue import Leg, finish_header
+from hotline.recordings.catalogue import finish_header
+from hotline.recordings.leg import Leg
 
 if TYPE_CHECKING:
     from hotline.controller.core import Controller

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 from hotline.agents.status import PausePolicy
 from hotline.agents.timeline import Activity, acw_spans, segments
+from hotline.core.records import AgentChange
 from hotline.metrics.timefmt import GroupBy, interval_end, interval_key
-from hotline.records import AgentChange
 
 __all__ = ["NO_TEAM", "AgentData", "agent_time", "by_agent", "call_acw"]
 

@@ -39,8 +39,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from hotline.core.records import CallRecord, EndReason, Precision
 from hotline.metrics.params import Params
-from hotline.records import CallRecord, EndReason, Precision
 
 __all__ = [
     "ANSWERED_REASONS",

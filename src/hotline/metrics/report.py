@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from hotline.core.records import CallRecord, EndReason, Precision, Source
 from hotline.metrics.agenttime import AgentData, agent_time, call_acw
 from hotline.metrics.changes import Period
 from hotline.metrics.formulas import FormulaVersion, Quantity, version
@@ -31,7 +32,6 @@ from hotline.metrics.params import Params
 from hotline.metrics.populations import Exclusion, Population, Verdict, classify
 from hotline.metrics.sums import Figure, Group, Sums, WaitSet
 from hotline.metrics.timefmt import GroupBy, clock, interval_key
-from hotline.records import CallRecord, EndReason, Precision, Source
 
 __all__ = [
     "NO_AGENT", "CallbackState", "Figure", "Group", "Quality", "Report", "add_call",

@@ -11,8 +11,8 @@ import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
-from hotline.center import Center, CenterError, load_center
-from hotline.config import Settings
+from hotline.center.config import Center, CenterError, load_center
+from hotline.host.settings import Settings
 from hotline.pbx.errors import PBXError
 from hotline.pbx.render import render_configs
 from hotline.pbx.softphones import render_softphones

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline import procutil
+from hotline.host import procs as procutil
 from hotline.pbx.instance import ASTERISK_CONF, MOUNT_POINT, PBX_USER
 
 # Runs inside the new mount namespace; $1 = rootfs, $2 = instance directory, then

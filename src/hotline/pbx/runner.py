@@ -1,6 +1,6 @@
 """Start, stop and inspect the bundled Asterisk; the CLI's ``hotline pbx`` calls these.
 
-Every function takes the :class:`~hotline.config.Settings` and either returns a value or
+Every function takes the :class:`~hotline.host.settings.Settings` and either returns a value or
 raises :class:`PBXError` whose text says what failed and what to do.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from hotline.ami.client import AMIClient, ClientOptions, Endpoint
 from hotline.ami.errors import AMIError
 from hotline.ami.message import Message
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from hotline.pbx import instance, process
 from hotline.pbx.errors import PBXError
 

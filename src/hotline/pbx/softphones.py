@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from hotline.center import Center
+from hotline.center.config import Center
 
 
 def agent_password(site_secret: str, ext: str) -> str:

@@ -33,10 +33,10 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from hotline.core.records import AgentChange, CallRecord
 from hotline.queuelog.agents import AGENT_EVENTS, NOT_A_CALL, agent_changes
 from hotline.queuelog.calls import CALL_EVENTS, order_key, walk
 from hotline.queuelog.parse import QueueLogEntry
-from hotline.records import AgentChange, CallRecord
 
 __all__ = ["Builder", "Built", "build", "iter_build"]
 

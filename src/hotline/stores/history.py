@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-from hotline.recordings.catalogue import Leg, Recording
-from hotline.recordings.integrity import Mismatch
-from hotline.records import (
+from hotline.core.records import (
     AgentChange,
     AgentStatus,
     CallRecord,
@@ -33,6 +31,8 @@ from hotline.records import (
     Ring,
     Source,
 )
+from hotline.recordings.integrity import Mismatch
+from hotline.recordings.leg import Leg, Recording
 from hotline.stores import chain, schema
 
 MIGRATIONS: tuple[str, ...] = (

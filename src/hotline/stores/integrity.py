@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hotline.recordings.catalogue import Leg
 from hotline.recordings.integrity import Mismatch
+from hotline.recordings.leg import Leg
 from hotline.stores import schema
 
 COMPONENT = "integrity"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import redis
 
-from hotline import procutil
-from hotline.config import Settings
+from hotline.host import procs as procutil
+from hotline.host.settings import Settings
 
 _CONFIG = """\
 port 0

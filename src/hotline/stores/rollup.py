@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from hotline.core.records import CallRecord
 from hotline.metrics.agenttime import NO_TEAM, AgentData, call_acw
 from hotline.metrics.changes import Period
 from hotline.metrics.formulas import Quantity, version
@@ -54,7 +55,6 @@ from hotline.metrics.report import (
 )
 from hotline.metrics.sums import Sums, WaitSet
 from hotline.metrics.timefmt import GroupBy, local, zone
-from hotline.records import CallRecord
 from hotline.stores import schema
 from hotline.stores.history import History
 from hotline.stores.metrics import MetricsStore

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from hotline.recordings.fulltext import Query
+from hotline.transcripts.fulltext import Query
 
 if TYPE_CHECKING:
     from hotline.stores.transcript_search import SearchFilters

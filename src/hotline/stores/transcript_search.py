@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hotline.recordings import redact
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.fulltext import Query, QueryError, parse_query
-from hotline.recordings.redact import Pii, PiiKind
+from hotline.recordings.leg import Leg
 from hotline.stores import search_plan
+from hotline.transcripts import redact
+from hotline.transcripts.fulltext import Query, QueryError, parse_query
+from hotline.transcripts.redact import Pii, PiiKind
 
 __all__ = ["Hit", "SearchFilters", "count_hits", "find_hits"]
 
@@ -66,7 +66,7 @@ class Hit:
     def masked(self, kinds: Iterable[PiiKind] = redact.ALL) -> Hit:
         """This hit with the personal numbers of KINDS masked in the snippet, its marks
         moved to match, the others left in ``pii``. The caller number stays: mask it
-        with :func:`hotline.recordings.redact.mask_phone` where shown."""
+        with :func:`hotline.transcripts.redact.mask_phone` where shown."""
         chosen = set(kinds)
         snippet, marks = redact.mask_spans(
             self.snippet, [p for p in self.pii if p.kind in chosen], self.marks

@@ -13,7 +13,7 @@ second save replaces the first, so there is never a duplicate.
 The index (``transcript_index``, contentless FTS5) is kept by triggers that call
 ``hotline_grams()``, a Python function registered on the connection (:func:`prepare`):
 a connection without it cannot change transcripts (SQLite refuses: "no such function"),
-so the index never drifts from the rows. What matches is :mod:`hotline.recordings.fulltext`.
+so the index never drifts from the rows. What matches is :mod:`hotline.transcripts.fulltext`.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.fulltext import grams
-from hotline.recordings.transcript import Transcript, Word
+from hotline.recordings.leg import Leg
 from hotline.stores import schema
 from hotline.stores.transcript_search import Hit, SearchFilters, count_hits, find_hits
+from hotline.transcripts.fulltext import grams
+from hotline.transcripts.transcript import Transcript, Word
 
 __all__ = ["COMPONENT", "MIGRATIONS", "Hit", "SearchFilters", "TranscriptStore", "prepare"]
 
@@ -167,7 +167,7 @@ class TranscriptStore(schema.Store):
     ) -> list[Hit]:
         """Transcripts matching QUERY (literal text: every term must match) and FILTERS,
         the most recently stored first; a blank QUERY lists all the filters allow.
-        :class:`~hotline.recordings.fulltext.QueryError` for a query that cannot be run."""
+        :class:`~hotline.transcripts.fulltext.QueryError` for a query that cannot be run."""
         with self._lock:
             return find_hits(self.connection, query, filters, limit=limit, offset=offset)
 

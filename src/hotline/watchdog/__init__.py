@@ -9,7 +9,7 @@ One rule engine for the live controller and the retrospective audit (pure)::
     alerts = watchdog.tick(now_ms)                        # long pauses fire while nothing happens
     steps = watchdog.escalation(alert, now_ms)            # note → supervisor → forced logout
 
-    alerts = replay(Watchdog(None, center), journal, calls)   # a batch, same rules
+    alerts = replay(Watchdog(center.watchdog, center), journal, calls)   # a batch, same rules
 
 - :mod:`.alerts`: Alert, Evidence, Cost, the lifecycle (open → acknowledged → closed);
 - :mod:`.config`: thresholds per team and shift, severity and escalation per rule;

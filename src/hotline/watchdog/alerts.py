@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 from typing import Any
 
-from hotline.records import AgentChange
+from hotline.core.records import AgentChange
 
 __all__ = [
     "TRANSITIONS",

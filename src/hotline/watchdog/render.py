@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from hotline.records import AgentChange
+from hotline.core.records import AgentChange
 from hotline.watchdog.alerts import Alert
 from hotline.watchdog.audit import Audit
 from hotline.watchdog.escalation import Step

@@ -18,15 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from hotline.agents.roster import Roster
 from hotline.agents.status import PauseKind, PausePolicy
 from hotline.agents.timeline import Activity, segments
-from hotline.records import AgentChange
+from hotline.core.records import AgentChange
 from hotline.watchdog.alerts import Alert
-
-if TYPE_CHECKING:  # center imports the watchdog's config: no import of it at run time
-    from hotline.center import Center
 
 __all__ = ["NO_REASON", "AgentReport", "PauseStat", "shift_report"]
 
@@ -132,7 +129,7 @@ def _agent(
 
 def shift_report(
     changes: Iterable[AgentChange],
-    center: Center,
+    center: Roster,
     *,
     start: int,
     end: int,

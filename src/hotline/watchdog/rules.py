@@ -26,10 +26,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
+from hotline.agents.roster import PauseReason, Roster
 from hotline.agents.status import PauseKind, PausePolicy
-from hotline.records import AgentChange, PauseSetBy
+from hotline.core.records import AgentChange, PauseSetBy
 from hotline.watchdog.alerts import RuleId, alert_id
 from hotline.watchdog.basis import PAUSE_KINDS, Basis, Overlap
 from hotline.watchdog.config import Thresholds, WatchdogConfig
@@ -37,9 +37,6 @@ from hotline.watchdog.evidence import CallStore
 from hotline.watchdog.shifts import Shifts, Window
 from hotline.watchdog.spans import reach, share_reach
 from hotline.watchdog.track import Episode, Note, Track
-
-if TYPE_CHECKING:  # center imports the watchdog's config: no import of it at run time
-    from hotline.center import Center, PauseReason
 
 __all__ = ["AUTO_PAUSE", "Rules"]
 
@@ -50,7 +47,7 @@ class Rules:
     """The rule logic; the state it reads is :class:`~hotline.watchdog.engine.Watchdog`'s."""
 
     config: WatchdogConfig
-    center: Center
+    center: Roster
     tz: dt.tzinfo
     policy: PausePolicy
     calls: CallStore

@@ -29,7 +29,7 @@ DAY = "day"
 
 
 class _Shift(Protocol):
-    """What is read of a shift (hotline.center.Shift has it)."""
+    """What is read of a shift (hotline.center.config.Shift has it)."""
 
     @property
     def name(self) -> str: ...

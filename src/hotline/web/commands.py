@@ -11,8 +11,8 @@ from collections.abc import Mapping
 
 from starlette.responses import JSONResponse, Response
 
-from hotline import bus
-from hotline.commands import AGENT_VERBS, Command, Verb
+from hotline.commands import bus
+from hotline.commands.plan import AGENT_VERBS, Command, Verb
 from hotline.web.context import Ctx
 from hotline.web.errors import BadRequest, Unavailable
 
@@ -38,7 +38,7 @@ async def issue(
     comment: str = "",
     notice: str = "",
 ) -> Response:
-    """Send ``verb`` (see :class:`hotline.commands.Command`) as the signed-in user, now; the
+    """Send ``verb`` (see :class:`hotline.commands.plan.Command`) as the signed-in user, now; the
     controller's reply as JSON (409 when it refused)."""
     assert ctx.session is not None
     command = Command(

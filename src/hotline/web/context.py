@@ -17,9 +17,9 @@ from jinja2 import Environment
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from hotline.center import Center
-from hotline.clock import wall_ms
-from hotline.config import Settings
+from hotline.center.config import Center
+from hotline.host.clock import wall_ms
+from hotline.host.settings import Settings
 from hotline.ivr.model import Flow
 from hotline.stores.access import AccessLog
 from hotline.stores.history import History

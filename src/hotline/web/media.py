@@ -23,7 +23,7 @@ from pathlib import Path
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from hotline.recordings import integrity
-from hotline.recordings.catalogue import Leg, Recording
+from hotline.recordings.leg import Leg, Recording
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.web import audit
 from hotline.web.context import Ctx

@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from redis.exceptions import RedisError
 from starlette.responses import PlainTextResponse, Response
 
-from hotline.recordings import status
 from hotline.stores.keys import KEYS
 from hotline.stores.memory import MEMORY_WARN, Memory, memory
+from hotline.stt import status
 from hotline.web.context import Ctx
 from hotline.web.errors import Forbidden
 from hotline.web.pages_board import today_figures

@@ -7,8 +7,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from hotline.center import Agent
-from hotline.commands import Verb
+from hotline.agents.roster import Agent
+from hotline.commands.plan import Verb
 from hotline.watchdog import CHINA
 from hotline.watchdog.report import shift_report
 from hotline.watchdog.shifts import Shifts

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from starlette.responses import RedirectResponse, Response
 
-from hotline.controller.docs import to_doc
+from hotline.core.records import CallRecord
 from hotline.metrics.explain import verdict
-from hotline.recordings import redact, turns
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.transcript import Transcript
-from hotline.records import CallRecord
+from hotline.recordings.leg import Leg
+from hotline.stores.docs import to_doc
+from hotline.transcripts import redact, turns
+from hotline.transcripts.transcript import Transcript
 from hotline.web import audit, media
 from hotline.web.context import Ctx
 from hotline.web.errors import BadRequest, Forbidden, NotFound, PurposeRequired

@@ -12,13 +12,13 @@ from typing import Any
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from hotline.agents.status import PausePolicy
-from hotline.commands import Verb
+from hotline.commands.plan import Verb
+from hotline.core.records import CallRecord
 from hotline.metrics.changes import in_force
 from hotline.metrics.params import Params
 from hotline.metrics.populations import Population
 from hotline.metrics.report import compute
 from hotline.metrics.timefmt import GroupBy
-from hotline.records import CallRecord
 from hotline.stores.metrics import read_changes
 from hotline.watchdog import CHINA
 from hotline.watchdog.shifts import local_day

@@ -11,10 +11,10 @@ from typing import Any
 from markupsafe import Markup, escape
 from starlette.responses import Response
 
-from hotline.recordings import redact
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.fulltext import QueryError
+from hotline.recordings.leg import Leg
 from hotline.stores.transcript_search import Hit, SearchFilters
+from hotline.transcripts import redact
+from hotline.transcripts.fulltext import QueryError
 from hotline.watchdog import CHINA
 from hotline.web import audit
 from hotline.web.context import Ctx

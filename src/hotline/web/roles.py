@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hotline.center import Center
+    from hotline.center.config import Center
 
 
 class Role(StrEnum):

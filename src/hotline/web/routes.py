@@ -90,4 +90,4 @@ ROUTES: tuple[Route, ...] = (
 )
 
 TWILIO = Route("/twilio", ("POST",), None, SIGNED, "twilio", mount=True)
-"""The Twilio webhooks (hotline.ivr.twilio_app), mounted when HOTLINE_TWILIO_AUTH_TOKEN is set."""
+"""The Twilio webhooks (hotline.web.twilio), mounted when HOTLINE_TWILIO_AUTH_TOKEN is set."""

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 from hotline.agents import Agents, Phase
 from hotline.ami.message import Message, MessageKind
-from hotline.calls import CallEnded, Calls
-from hotline.queues import Queues
-from hotline.records import EndReason
-from hotline.timestamps import parse_ms
+from hotline.ami.timestamps import parse_ms
+from hotline.calls.state import CallEnded, Calls
+from hotline.core.records import EndReason
+from hotline.queues.state import Queues
 
 from .events import T0, agent_event, event
 from .replay import NAMES, Run, apply, load, replay

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hotline.center import CenterError, load_center
+from hotline.center.config import CenterError, load_center
 from hotline.ivr.asterisk import render_extensions, render_queues
 from hotline.ivr.loader import FlowError, load_flow
 from hotline.pbx.softphones import render_softphones

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config import Settings
+from hotline.cli.metrics import add_parsers, parse_when, run_metrics
+from hotline.core.records import EndReason, Precision, Source
+from hotline.host.settings import Settings
 from hotline.metrics.merge import COMPLETED_NOTE
 from hotline.metrics.render import CSV_HEADER
-from hotline.metrics_cli import add_parsers, parse_when, run_metrics
-from hotline.records import EndReason, Precision, Source
 from hotline.stores.history import History
 
 from .calls import T0, answered, vanished

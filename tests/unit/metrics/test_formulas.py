@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from hotline.core.records import CallRecord
 from hotline.metrics import BY_ID, REGISTRY, Params, compute, version
 from hotline.metrics.formulas import REVISION, Kind, registry_hash
 from hotline.metrics.populations import Population
-from hotline.records import CallRecord
 
 from .calls import (
     DAY,

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from hotline.core.records import CallRecord, EndReason, Precision, QueueVisit
 from hotline.metrics import Exclusion, MetricsError, Params, Population, classify, verdict
-from hotline.records import CallRecord, EndReason, Precision, QueueVisit
 
 from .calls import (
     T0,

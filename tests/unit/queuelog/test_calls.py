@@ -7,8 +7,8 @@ import random
 
 import pytest
 
+from hotline.core.records import CallRecord, EndReason, Precision, QueueVisit, Ring, Source
 from hotline.queuelog import QueueCounts, QueueLogEntry, build, call_record, counts, parse_line
-from hotline.records import CallRecord, EndReason, Precision, QueueVisit, Ring, Source
 
 from .fixtures import QUEUE_LOG, T0, entries, ms
 

@@ -14,8 +14,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hotline.center import Center, load_center
-from hotline.records import AgentChange
+from hotline.center.config import Center, load_center
+from hotline.core.records import AgentChange
 from hotline.watchdog import CHINA
 
 CENTER_TEXT = (Path(__file__).parents[3] / "config" / "center.yaml").read_text(encoding="utf-8")

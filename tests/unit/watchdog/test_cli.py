@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hotline import controller_cli, watchdog_cli
-from hotline.config import Settings
+from hotline.cli import controller as controller_cli
+from hotline.cli import watchdog as watchdog_cli
+from hotline.host.settings import Settings
 from hotline.queuelog import ParseProblem, build, parse_lines
 from hotline.stores.history import History
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.center import CenterError, load_center
+from hotline.center.config import CenterError, load_center
 from hotline.watchdog import RuleId, Severity, StepAction, Thresholds
 from hotline.watchdog.config import DEFAULT_POLICIES, THRESHOLD_KEYS
 

