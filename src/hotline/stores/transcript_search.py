@@ -17,6 +17,7 @@ from typing import Any
 
 from hotline.recordings.leg import Leg
 from hotline.stores import search_plan
+from hotline.stores.search_plan import SearchFilters
 from hotline.transcripts import redact
 from hotline.transcripts.fulltext import Query, QueryError, parse_query
 from hotline.transcripts.redact import Pii, PiiKind
@@ -26,27 +27,6 @@ __all__ = ["Hit", "SearchFilters", "count_hits", "find_hits"]
 MAX_LIMIT = 1000
 BEFORE, AFTER = 20, 60  # characters of context around the first match
 ELLIPSIS = "…"
-
-
-@dataclass(frozen=True, slots=True)
-class SearchFilters:
-    """All given ones must hold. Times are epoch ms, ``[since_ms, until_ms)``, on the
-    call's ``t_q`` (or ``t_arrival`` when it never queued); ``queue`` matches any queue
-    the call visited; ``agent`` is the MemberName that answered; ``caller`` exact."""
-
-    since_ms: int | None = None
-    until_ms: int | None = None
-    queue: str | None = None
-    agent: str | None = None
-    caller: str | None = None
-    leg: Leg | None = None
-
-    @property
-    def needs_calls(self) -> bool:
-        return any(
-            v is not None
-            for v in (self.since_ms, self.until_ms, self.queue, self.agent, self.caller)
-        )
 
 
 @dataclass(frozen=True, slots=True)

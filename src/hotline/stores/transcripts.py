@@ -27,7 +27,8 @@ from typing import Any
 
 from hotline.recordings.leg import Leg
 from hotline.stores import schema
-from hotline.stores.transcript_search import Hit, SearchFilters, count_hits, find_hits
+from hotline.stores.search_plan import SearchFilters
+from hotline.stores.transcript_search import Hit, count_hits, find_hits
 from hotline.transcripts.fulltext import grams
 from hotline.transcripts.transcript import Transcript, Word
 

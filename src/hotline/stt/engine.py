@@ -1,4 +1,4 @@
-"""The one small interface every speech engine implements, and how to open one.
+"""The one small interface every speech engine implements (opened by :mod:`.engines`).
 
     engine = open_engine(EngineKind.VOSK, settings)   # loads the model once (ModelError)
     heard = transcribe(engine, "leg-rx.wav")           # Recognized: text, words, duration
@@ -15,13 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from hotline.recordings import audio, voiced
 from hotline.transcripts.transcript import Word
-
-if TYPE_CHECKING:
-    from hotline.host.settings import Settings
 
 
 class EngineKind(Enum):
@@ -102,24 +99,6 @@ def join_words(texts: Iterable[str], language: str) -> str:
     """Words as one text: Chinese and Japanese without spaces, other languages with."""
     parts = [t.strip() for t in texts if t.strip()]
     return ("" if language in ("zh", "ja", "yue") else " ").join(parts)
-
-
-def open_engine(
-    kind: EngineKind, settings: Settings, language: str | None = None, threads: int = 0
-) -> Engine:
-    """Load KIND's model as SETTINGS say (once per process per model); ModelError if it
-    is missing or broken. THREADS: whisper's CPU threads (0: its default)."""
-    if kind is EngineKind.VOSK:
-        from hotline.stt import vosk_engine
-
-        # a model for another language than the centre's is refused (the bundled test
-        # model is Korean: it printed Korean words for Mandarin calls)
-        return vosk_engine.VoskEngine.load(settings.vosk_model, language or settings.stt_language)
-    from hotline.stt import whisper_engine
-
-    return whisper_engine.WhisperEngine.load(
-        settings.whisper_model, language or settings.stt_language, threads
-    )
 
 
 @dataclass

@@ -22,7 +22,8 @@ import redis
 from hotline.host.settings import Settings
 from hotline.recordings.errors import ModelError
 from hotline.stores import redis_server
-from hotline.stt.engine import EngineKind, open_engine
+from hotline.stt.engine import EngineKind
+from hotline.stt.engines import open_engine
 from hotline.stt.worker import Options, Worker
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ from markupsafe import Markup, escape
 from starlette.responses import Response
 
 from hotline.recordings.leg import Leg
-from hotline.stores.transcript_search import Hit, SearchFilters
+from hotline.stores.search_plan import SearchFilters
+from hotline.stores.transcript_search import Hit
 from hotline.transcripts import redact
 from hotline.transcripts.fulltext import QueryError
 from hotline.watchdog import CHINA
