@@ -17,7 +17,7 @@ from hotline.transcripts import redact
 from hotline.transcripts.fulltext import QueryError
 from hotline.watchdog import CHINA
 from hotline.web import audit
-from hotline.web.context import Ctx
+from hotline.web.context import Ctx, SignedIn
 from hotline.web.errors import BadRequest, Forbidden
 
 PAGE = 20
@@ -89,8 +89,7 @@ def highlighted(hit: Hit) -> Markup:
     return Markup("").join(out)
 
 
-async def search(ctx: Ctx) -> Response:
-    assert ctx.session is not None
+async def search(ctx: SignedIn) -> Response:
     form = await ctx.form()
     query = form.get("q", "").strip()
     if len(query) > MAX_QUERY:
@@ -100,7 +99,7 @@ async def search(ctx: Ctx) -> Response:
         page = max(0, min(int(form.get("page") or 0), 1000))
     except ValueError:
         raise BadRequest("page: a number") from None
-    can_unmask = ctx.session.user.can_unmask
+    can_unmask = ctx.user.can_unmask
     # a digit run searched against the unmasked index confirms hidden digits: an unmask
     unmask = form.get("unmask") == "1" or redact.probes_numbers(query)
     if unmask and not can_unmask:
