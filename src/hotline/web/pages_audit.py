@@ -1,5 +1,5 @@
-"""The auditor's pages: the case (purpose) every access is logged under, transcript search,
-a call with its legs, and playback (hotline.web.media).
+"""The auditor's pages: the case (purpose) every access is logged under, a call with its
+legs, and playback (hotline.web.media); transcript search is hotline.web.pages_search.
 
 Every search, view, playback and export needs a purpose (a case/工单 number) set first;
 each is written to the access log with it.
@@ -32,16 +32,6 @@ def check_purpose(raw: str, ctx: Ctx) -> str:
     if not PURPOSE.fullmatch(purpose):
         raise BadRequest(ctx.t("audit.bad_purpose"))
     return purpose
-
-
-async def search_page(ctx: SignedIn) -> Response:
-    return ctx.render(
-        "search.html",
-        purpose=ctx.session.purpose,
-        hits=None,
-        form={},
-        queues=ctx.app.flow.queues if ctx.app.flow else {},
-    )
 
 
 async def set_purpose(ctx: SignedIn) -> Response:

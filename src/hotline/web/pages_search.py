@@ -1,5 +1,6 @@
-"""Transcript search for auditors: the query and filters come in a POST body (a query may
-hold a phone number: never in a URL), every search is logged with its purpose."""
+"""Transcript search for auditors: the empty form, and the search, whose query and filters
+come in a POST body (a query may hold a phone number: never in a URL); every search is
+logged with its purpose."""
 
 from __future__ import annotations
 
@@ -24,6 +25,17 @@ PAGE = 20
 MAX_QUERY = 200
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 CALLER = re.compile(r"[0-9+]{3,20}")
+
+
+def _page(ctx: SignedIn, **values: Any) -> Response:
+    """The search page: the session's purpose, the queues to filter by, and ``values``."""
+    queues = ctx.app.flow.queues if ctx.app.flow else {}
+    return ctx.render("search.html", purpose=ctx.session.purpose, queues=queues, **values)
+
+
+async def search_page(ctx: SignedIn) -> Response:
+    """The empty search form (the search itself is a POST: a query may hold a number)."""
+    return _page(ctx, hits=None, form={})
 
 
 def _day_ms(raw: str, ctx: Ctx, end: bool) -> int | None:
@@ -134,14 +146,6 @@ async def search(ctx: SignedIn) -> Response:
                 "jump": f"{h.leg.value}-{h.start_ms}" if h.start_ms is not None else "",
             }
         )
-    return ctx.render(
-        "search.html",
-        purpose=ctx.session.purpose,
-        hits=rows,
-        total=total,
-        form=form,
-        page=page,
-        pages=-(-total // PAGE),
-        unmasked=unmask,
-        queues=ctx.app.flow.queues if ctx.app.flow else {},
+    return _page(
+        ctx, hits=rows, total=total, form=form, page=page, pages=-(-total // PAGE), unmasked=unmask
     )

@@ -107,7 +107,7 @@ ROUTES: tuple[Route, ...] = (
     signed_in("/api/me", "GET", pages_agent.me_json, AGENTS, "me_json"),
     signed_in("/me/command", "POST", pages_agent.me_command, AGENTS, "me_command"),
     # auditors
-    signed_in("/audit/search", "GET", pages_audit.search_page, AUDITORS, "search_page"),
+    signed_in("/audit/search", "GET", pages_search.search_page, AUDITORS, "search_page"),
     signed_in("/audit/search", "POST", pages_search.search, AUDITORS, "search"),
     signed_in("/audit/purpose", "POST", pages_audit.set_purpose, AUDITORS, "purpose"),
     signed_in("/audit/calls/{call_id}", "GET", pages_audit.call_page, AUDITORS, "call"),
