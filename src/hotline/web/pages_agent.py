@@ -59,12 +59,18 @@ def my_notes(docs: dict[str, dict[str, Any]], agent: Agent) -> list[dict[str, An
     return sorted(mine, key=lambda n: n["t"] or 0, reverse=True)[:NOTES_SHOWN]
 
 
+async def _live(ctx: SignedIn, agent: Agent) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The agent's live state (None while the feed is down) and the watchdog's notes."""
+    state = await ctx.app.hub.state(timeout=2.0)
+    if state is None:
+        return None, []
+    return state.docs.get("agent", {}).get(agent.name), my_notes(state.docs.get("note", {}), agent)
+
+
 async def me(ctx: SignedIn) -> Response:
     agent = _me(ctx)
     reasons = [r for r in ctx.app.center.reasons.values() if not r.supervisor_only]
-    state = await ctx.app.hub.state(timeout=2.0)
-    doc = state.docs.get("agent", {}).get(agent.name) if state else None
-    notes = my_notes(state.docs.get("note", {}), agent) if state else []
+    doc, notes = await _live(ctx, agent)
     return ctx.render(
         "agent.html",
         agent=agent,
@@ -79,9 +85,7 @@ async def me(ctx: SignedIn) -> Response:
 
 async def me_json(ctx: SignedIn) -> Response:
     agent = _me(ctx)
-    state = await ctx.app.hub.state(timeout=2.0)
-    doc = state.docs.get("agent", {}).get(agent.name) if state else None
-    notes = my_notes(state.docs.get("note", {}), agent) if state else []
+    doc, notes = await _live(ctx, agent)
     return JSONResponse(
         {"agent": doc, "budget": budget(ctx, agent), "notes": notes, "now": ctx.app.clock()}
     )
