@@ -105,9 +105,14 @@ def csrf_ok(given: str, expected: str) -> bool:
 MAY_BEFORE_CHANGE = frozenset({"password_form", "password", "logout", "lang", "static"})
 
 
+def wants_html(request: Request) -> bool:
+    """A browser's request (an error is shown to it as a page), not a script's."""
+    return "text/html" in request.headers.get("accept", "")
+
+
 def wants_page(request: Request) -> bool:
     """A browser asking for a page (a refusal redirects it), not a script or a form post."""
-    return request.method in SAFE_METHODS and "text/html" in request.headers.get("accept", "")
+    return request.method in SAFE_METHODS and wants_html(request)
 
 
 def anonymous(request: Request) -> Response:
@@ -180,7 +185,7 @@ def guarded(
             response = await answer(handler, ctx)
         except WebError as exc:
             status = HTTP_STATUS[exc.error_id]
-            if "text/html" in request.headers.get("accept", ""):
+            if wants_html(request):
                 response = ctx.render("error.html", status, message=str(exc))
             else:
                 response = PlainTextResponse(str(exc), status)
