@@ -12,19 +12,18 @@ from __future__ import annotations
 import sqlite3
 
 from hotline.stores.access import AccessEntry, AccessError
-from hotline.web.context import Ctx
+from hotline.web.context import SignedIn
 from hotline.web.errors import PurposeRequired, Unavailable
 
 
 def record(
-    ctx: Ctx, action: str, target: str, *, purpose: str | None = None, detail: str = ""
+    ctx: SignedIn, action: str, target: str, *, purpose: str | None = None, detail: str = ""
 ) -> None:
     """Append one access by the signed-in user."""
-    assert ctx.session is not None
     purpose = ctx.session.purpose if purpose is None else purpose
     if not purpose:
         raise PurposeRequired(ctx.t("audit.no_purpose"))
-    user = ctx.session.user
+    user = ctx.user
     entry = AccessEntry(
         t=ctx.app.clock(),
         user=user.username,

@@ -84,6 +84,11 @@ class User:
     must_change: bool = False  # the password was set by someone else: change it first
 
 
+def scope_of(user: User) -> Scope:
+    """What the user sees: an admin every team and queue, anyone else their account's scope."""
+    return Scope(all=True) if user.role is Role.ADMIN else user.scope
+
+
 @dataclass(frozen=True, slots=True)
 class Access:
     """Who may use a route: no one anonymous unless ``public``; else one of ``roles``.
@@ -104,6 +109,11 @@ class Access:
         if self.public or self.signed:
             return True
         return user is not None and not user.disabled and user.role in self.roles
+
+    @property
+    def needs_session(self) -> bool:
+        """Only signed-in users get in: neither public nor a request that signs itself."""
+        return not self.public and not self.signed
 
     def describe(self) -> str:
         if self.public:
