@@ -11,7 +11,8 @@ import json
 import uuid
 from typing import Any
 
-from hotline.cli.controller import CLIError, local_when, send_command, since_ms
+from hotline.cli.common import CLIError
+from hotline.cli.controller import local_when, send_command, since_ms
 from hotline.cli.table import table
 from hotline.commands.plan import Command, Verb
 from hotline.host.clock import wall_ms

@@ -14,12 +14,9 @@ from typing import Any
 from hotline.ami.client import AMIClient
 from hotline.ami.dump import dump_messages, message_record
 from hotline.ami.errors import AMIError, ProtocolError
+from hotline.cli.common import CLIError
 from hotline.host.settings import Settings
 from hotline.pbx import runner
-
-
-class CLIError(Exception):
-    """A command failed; the text says why."""
 
 
 def add_parser(sub: Any) -> None:

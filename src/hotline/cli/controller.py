@@ -18,6 +18,7 @@ import redis.asyncio as aredis
 
 from hotline.ami.client import AMIClient
 from hotline.center.config import Center, CenterError, load_center
+from hotline.cli.common import CLIError
 from hotline.cli.table import table
 from hotline.commands import bus
 from hotline.commands.plan import AGENT_VERBS, Command, Verb
@@ -33,10 +34,6 @@ from hotline.stores.history import History
 from hotline.stores.live import LiveStore
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-class CLIError(Exception):
-    """A command failed; the text says why."""
 
 
 def add_parsers(sub: Any) -> None:

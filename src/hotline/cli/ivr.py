@@ -9,16 +9,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotline.cli.common import CLIError
 from hotline.host.settings import Settings
 from hotline.ivr import twiml
 from hotline.ivr.loader import FlowError
 from hotline.ivr.model import Flow, routes
 from hotline.ivr.prompts import PromptError, audio_stats
 from hotline.pbx import install
-
-
-class CLIError(Exception):
-    """A command failed; the text says why."""
 
 
 def add_parsers(sub: Any) -> None:

@@ -25,6 +25,7 @@ from hotline.cli import stt as stt_cli
 from hotline.cli import transcripts as transcripts_cli
 from hotline.cli import watchdog as watchdog_cli
 from hotline.cli import web as web_cli
+from hotline.cli.common import CLIError, failures, report
 from hotline.cli.run import run_all
 from hotline.host.settings import ConfigError, Settings
 from hotline.ivr.loader import FlowError
@@ -39,10 +40,6 @@ from hotline.stores.redis_server import RedisError
 
 # `hotline pbx status` exit codes follow the LSB init-script convention
 EXIT_RUNNING, EXIT_STOPPED, EXIT_UNKNOWN = 0, 3, 4
-
-
-class UsageError(Exception):
-    """The command line or environment is wrong; exit 2."""
 
 
 def _pbx(settings: Settings, args: argparse.Namespace) -> int:
@@ -181,6 +178,10 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
 }
 
 
+FAILURES: tuple[type[Exception], ...] = (PBXError, RedisError, FlowError, RecordingError)
+"""What the layers below raise when a command fails for a reason the operator can act on
+(not a bug): reported as a CLIError (exit 1)."""
+
 UMASK = 0o027  # what hotline writes (history, recordings' copies, logs, run files): not others'
 
 
@@ -188,24 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.umask(UMASK)
     try:
-        settings = Settings.from_env()
-        return HANDLERS[args.command](settings, args)
-    except (ConfigError, UsageError) as exc:
-        print(f"hotline: {exc}", file=sys.stderr)
-        return 2
-    except (
-        PBXError,
-        RedisError,
-        ami_cli.CLIError,
-        ivr_cli.CLIError,
-        controller_cli.CLIError,
-        web_cli.CLIError,
-        FlowError,
-        RecordingError,
-        stt_cli.CLIError,
-    ) as exc:
-        print(f"hotline: {exc}", file=sys.stderr)
-        return 1
+        with failures(ConfigError, code=2), failures(*FAILURES):
+            return HANDLERS[args.command](Settings.from_env(), args)
+    except CLIError as exc:
+        return report(exc)
 
 
 if __name__ == "__main__":

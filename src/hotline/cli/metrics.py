@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from hotline import __version__
 from hotline.center.config import Center, load_center
-from hotline.cli.metrics_import import QueueLogImportError, run_import
+from hotline.cli.common import CLIError, failures
+from hotline.cli.metrics_import import run_import
 from hotline.host.clock import wall_ms as now_ms
 from hotline.host.settings import Settings
 from hotline.ivr.loader import FlowError, load_flow
@@ -46,15 +47,11 @@ from hotline.stores.schema import SchemaError
 if TYPE_CHECKING:  # numpy loads with it: only when a rollup is built
     from hotline.stores.rollup import Rollup
 
-__all__ = ["CLIError", "add_parsers", "run_metrics"]
+__all__ = ["add_parsers", "run_metrics"]
 
 _DAY_MS = 86_400_000
 SOFTWARE = f"hotline {__version__}"
 """Who records a new formula registry: the software that brought it."""
-
-
-class CLIError(Exception):
-    """A command failed; the text says why."""
 
 
 def add_parsers(sub: Any) -> None:
@@ -93,7 +90,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def run_metrics(settings: Settings, args: argparse.Namespace) -> int:
     from hotline.cli import metrics_params as metrics_params_cli
 
-    try:
+    with failures(MetricsError, HistoryError, SchemaError, sqlite3.Error, OSError):
         if args.metrics_command == "explain":
             return _explain(settings, args)
         if args.metrics_command == "report":
@@ -101,12 +98,6 @@ def run_metrics(settings: Settings, args: argparse.Namespace) -> int:
         if args.metrics_command == "import-queue-log":
             return run_import(settings, args)
         return metrics_params_cli.run(settings, args)
-    except (
-        CLIError, QueueLogImportError, MetricsError, HistoryError, SchemaError, sqlite3.Error,
-        OSError,
-    ) as exc:  # fmt: skip
-        print(f"hotline metrics: {exc}", file=sys.stderr)
-        return 1
 
 
 def db_path(settings: Settings, db: Path | None) -> Path:

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hotline.cli.common import CLIError
 from hotline.cli.metrics import (
-    CLIError,
     db_path,
     params_given,
     parse_when,

@@ -22,9 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hotline.cli.controller import CLIError as CenterCLIError
+from hotline.cli.common import failures
 from hotline.cli.controller import read_center
-from hotline.cli.metrics import CLIError as WhenError
 from hotline.cli.metrics import parse_when
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
@@ -71,15 +70,11 @@ def _day(ms: int) -> str:
 
 
 def run_retention(settings: Settings, args: argparse.Namespace) -> int:
-    store: RetentionStore | None = None
-    try:
+    with failures(RetentionError):
         store = RetentionStore.open(args.db if args.db is not None else settings.db)
-        return _COMMANDS[args.retention_command](settings, store, args)
-    except (RetentionError, WhenError, CenterCLIError) as exc:
-        print(f"hotline retention: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if store is not None:
+        try:
+            return _COMMANDS[args.retention_command](settings, store, args)
+        finally:
             store.close()
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import redis
 
+from hotline.cli.common import CLIError
 from hotline.cli.progress import Progress
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
@@ -27,10 +28,6 @@ from hotline.stt.status import read, render
 from hotline.stt.worker import Options
 
 LEGS = {"caller": Leg.CALLER, "agent": Leg.AGENT}
-
-
-class CLIError(Exception):
-    """A command failed; the text says why."""
 
 
 def _engine_arg(p: argparse.ArgumentParser) -> None:
@@ -180,8 +177,7 @@ def run_stt(settings: Settings, args: argparse.Namespace) -> int:
         now = wall_ms()
         print(render(read(client, now), now))
     except redis.RedisError as exc:
-        print(f"hotline: Redis at {redis_server.url(settings)}: {exc}", file=sys.stderr)
-        return 1
+        raise CLIError(f"Redis at {redis_server.url(settings)}: {exc}") from None
     finally:
         client.close()
     return 0

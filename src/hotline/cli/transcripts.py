@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from hotline.center.config import CenterError
-from hotline.cli.controller import CLIError as CenterCLIError
+from hotline.cli.common import CLIError, failures
 from hotline.cli.controller import read_center
-from hotline.cli.metrics import CLIError as WhenError
 from hotline.cli.metrics import parse_when
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
@@ -39,15 +38,11 @@ from hotline.stores.transcripts import Hit, SearchFilters, TranscriptStore
 from hotline.transcripts import redact, turns
 from hotline.transcripts.fulltext import QueryError
 
-__all__ = ["CLIError", "add_parsers", "run_access", "run_transcripts"]
+__all__ = ["add_parsers", "run_access", "run_transcripts"]
 
 ROLE = "cli"
 LEGS = {"caller": Leg.CALLER, "agent": Leg.AGENT}
 MARK = ("【", "】")
-
-
-class CLIError(Exception):
-    """A command failed; the text says why."""
 
 
 def add_parsers(sub: Any) -> None:
@@ -93,15 +88,12 @@ def _privacy(p: argparse.ArgumentParser) -> None:
 
 
 def run_transcripts(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        if not args.purpose.strip():
-            raise CLIError("say why you look (--purpose CASE): it goes into the access log")
+    if not args.purpose.strip():
+        raise CLIError("say why you look (--purpose CASE): it goes into the access log")
+    with failures(QueryError, AccessError):
         if args.transcripts_command == "search":
             return _search(settings, args)
         return _show(settings, args)
-    except (CLIError, QueryError, AccessError, WhenError) as exc:
-        print(f"hotline transcripts: {exc}", file=sys.stderr)
-        return 1
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> Path:
@@ -130,7 +122,7 @@ def _agent(settings: Settings, key: str) -> str:
     """An agent's MemberName from an extension or a name (config/center.yaml)."""
     try:
         agent = read_center(settings).agent(key)
-    except (CenterCLIError, CenterError, FlowError):
+    except (CLIError, CenterError, FlowError):
         return key  # without a readable centre: the name as given
     return agent.name if agent is not None else key
 
@@ -266,28 +258,24 @@ def _show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_access(settings: Settings, args: argparse.Namespace) -> int:
+    db = _db(settings, args)
+    log = AccessLog.open(db)
     try:
-        db = _db(settings, args)
-        log = AccessLog.open(db)
-        try:
-            if args.access_command == "verify":
-                broken = log.verify()
-                head = log.head()
-                if broken is not None:
-                    print(f"hotline access: the chain is broken at entry {broken}", file=sys.stderr)
-                    return 1
-                print(f"intact: {head[0]} entries, last hash {head[1]}" if head else "empty")
-                return 0
-            entries = log.entries(
-                since=parse_when(args.since, TZ) if args.since else None,
-                until=parse_when(args.until, TZ, end=True) if args.until else None,
-                user=args.user, action=args.action, target=args.target,
-            )  # fmt: skip
-        finally:
-            log.close()
-    except WhenError as exc:
-        print(f"hotline access: {exc}", file=sys.stderr)
-        return 1
+        if args.access_command == "verify":
+            broken = log.verify()
+            head = log.head()
+            if broken is not None:
+                print(f"hotline access: the chain is broken at entry {broken}", file=sys.stderr)
+                return 1
+            print(f"intact: {head[0]} entries, last hash {head[1]}" if head else "empty")
+            return 0
+        entries = log.entries(
+            since=parse_when(args.since, TZ) if args.since else None,
+            until=parse_when(args.until, TZ, end=True) if args.until else None,
+            user=args.user, action=args.action, target=args.target,
+        )  # fmt: skip
+    finally:
+        log.close()
     if args.format == "json":
         docs = [{"id": e.id, "t": e.entry.t, "user": e.entry.user, "role": e.entry.role,
                  "action": e.entry.action, "target": e.entry.target,

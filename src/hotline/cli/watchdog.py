@@ -13,9 +13,8 @@ and calls the controller stored) or a queue_log.
 
 Wiring (cli.py): after ``controller_cli.add_parsers(sub)`` call ``add_parsers(sub)`` (it adds
 ``audit`` and ``report`` to the existing ``agents`` command, or makes one), and route
-``agents`` to :func:`run_agents`, which hands ``agents list`` to controller_cli. Errors are
-printed here (``hotline: ...`` on stderr) and returned as exit codes: 1 a file or the
-history, 2 the command line or the configuration.
+``agents`` to :func:`run_agents`, which hands ``agents list`` to controller_cli. Failures are
+raised as CLIError: exit 1 a file or the history, 2 the command line or the configuration.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hotline.center.config import Center, CenterError, load_center
+from hotline.cli.common import CLIError
 from hotline.core.records import AgentChange, CallRecord
 from hotline.host.settings import Settings
 from hotline.metrics.timefmt import parse_local
@@ -56,14 +56,6 @@ __all__ = [
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TZ = "Asia/Shanghai"
 DAY_MS = 86_400_000
-
-
-class CLIError(Exception):
-    """A command failed; ``code`` is the exit code (1: data, 2: usage or configuration)."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def add_parsers(sub: Any) -> None:
@@ -113,11 +105,6 @@ def run_agents(settings: Settings, args: argparse.Namespace) -> int:
     return controller_cli.run_agents(settings, args)
 
 
-def _fail(exc: CLIError) -> int:
-    print(f"hotline: {exc}", file=sys.stderr)
-    return exc.code
-
-
 def _center(path: Path) -> Center:
     try:
         return load_center(path.read_text(encoding="utf-8"))
@@ -149,12 +136,9 @@ def _moment(text: str, what: str) -> int:
 
 
 def run_agents_audit(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        center = _center(args.config or settings.center)
-        until = _moment(args.until, "--until") if args.until else None
-        loaded = _read(args.queue_log)
-    except CLIError as exc:
-        return _fail(exc)
+    center = _center(args.config or settings.center)
+    until = _moment(args.until, "--until") if args.until else None
+    loaded = _read(args.queue_log)
     audit = audit_lines(loaded, Watchdog(center.watchdog, center, tz=SHANGHAI), until=until)
     if args.format == "json":
         print(json.dumps(audit_doc(audit, SHANGHAI), ensure_ascii=False, indent=2))
@@ -202,19 +186,16 @@ def _history(path: Path, start: int, end: int) -> tuple[list[AgentChange], list[
 
 def run_agents_report(settings: Settings, args: argparse.Namespace) -> int:
     problems = 0
-    try:
-        center = _center(args.config or settings.center)
-        if args.team is not None and args.team not in center.teams:
-            raise CLIError(f"unknown team {args.team!r} (one of {', '.join(center.teams)})", 2)
-        start, end = _span(center, args)
-        if args.queue_log:
-            loaded = _read(args.queue_log)
-            journal, calls = list(loaded.built.agent_changes), list(loaded.built.calls)
-            problems = len(loaded.problems)
-        else:
-            journal, calls = _history(args.db or settings.db, start, end)
-    except CLIError as exc:
-        return _fail(exc)
+    center = _center(args.config or settings.center)
+    if args.team is not None and args.team not in center.teams:
+        raise CLIError(f"unknown team {args.team!r} (one of {', '.join(center.teams)})", 2)
+    start, end = _span(center, args)
+    if args.queue_log:
+        loaded = _read(args.queue_log)
+        journal, calls = list(loaded.built.agent_changes), list(loaded.built.calls)
+        problems = len(loaded.problems)
+    else:
+        journal, calls = _history(args.db or settings.db, start, end)
     # the same span from either source: from a day before (the state at the start, pauses
     # running into the day) to the end
     journal = [c for c in journal if start - DAY_MS <= c.t < end]

@@ -12,6 +12,7 @@ import secrets
 import sys
 from typing import Any
 
+from hotline.cli.common import CLIError
 from hotline.host.clock import wall_ms as now_ms
 from hotline.host.settings import Settings
 from hotline.stores.access import AccessLog
@@ -19,10 +20,6 @@ from hotline.web.accounts import Accounts
 from hotline.web.admin import AccountAdmin, Actor, Approver
 from hotline.web.errors import AccountError
 from hotline.web.roles import Role, Scope
-
-
-class CLIError(Exception):
-    """A users/web command cannot be carried out; the text says why (exit 1)."""
 
 
 def add_parsers(sub: Any) -> None:

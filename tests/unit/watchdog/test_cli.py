@@ -10,6 +10,7 @@ import pytest
 
 from hotline.cli import controller as controller_cli
 from hotline.cli import watchdog as watchdog_cli
+from hotline.cli.common import CLIError, report
 from hotline.host.settings import Settings
 from hotline.queuelog import ParseProblem, build, parse_lines
 from hotline.stores.history import History
@@ -40,7 +41,11 @@ def queue_log(tmp_path: Path) -> Path:
 
 
 def run(settings: Settings, *argv: str) -> int:
-    return watchdog_cli.run_agents(settings, parser().parse_args(["agents", *argv]))
+    args = parser().parse_args(["agents", *argv])
+    try:
+        return watchdog_cli.run_agents(settings, args)
+    except CLIError as exc:
+        return report(exc)  # as hotline.cli.main does
 
 
 def test_the_agents_command_keeps_list_and_gains_audit_and_report() -> None:
