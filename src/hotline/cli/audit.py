@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hotline.cli.common import db_path
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.stores import anchors
@@ -45,7 +46,7 @@ def default_file(settings: Settings) -> Path:
 
 
 def run_audit(settings: Settings, args: argparse.Namespace) -> int:
-    db = args.db or settings.db
+    db = db_path(settings, args.db)
     if args.audit_command == "anchor":
         return _anchor(db, args.to or default_file(settings), args.syslog)
     return _verify(db, args.anchors or default_file(settings))

@@ -13,9 +13,12 @@ import sys
 from collections.abc import Callable, Sequence
 
 from hotline.ami.errors import AMIError
+from hotline.cli import access as access_cli
+from hotline.cli import agents as agents_cli
 from hotline.cli import alerts as alerts_cli
 from hotline.cli import ami as ami_cli
 from hotline.cli import audit as audit_cli
+from hotline.cli import calls as calls_cli
 from hotline.cli import controller as controller_cli
 from hotline.cli import ivr as ivr_cli
 from hotline.cli import metrics as metrics_cli
@@ -23,7 +26,7 @@ from hotline.cli import redact as redact_cli
 from hotline.cli import retention as retention_cli
 from hotline.cli import stt as stt_cli
 from hotline.cli import transcripts as transcripts_cli
-from hotline.cli import watchdog as watchdog_cli
+from hotline.cli import users as users_cli
 from hotline.cli import web as web_cli
 from hotline.cli.common import CLIError, failures, report
 from hotline.cli.run import run_all
@@ -138,13 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
     ami_cli.add_parser(sub)
     ivr_cli.add_parsers(sub)
     controller_cli.add_parsers(sub)
-    watchdog_cli.add_parsers(sub)  # adds `agents audit` and `agents report`
+    calls_cli.add_parsers(sub)
+    agents_cli.add_parsers(sub)  # agents, agent
     metrics_cli.add_parsers(sub)
     alerts_cli.add_parsers(sub)
-    transcripts_cli.add_parsers(sub)  # adds `transcripts` and `access`
+    transcripts_cli.add_parsers(sub)
+    access_cli.add_parsers(sub)
     retention_cli.add_parsers(sub)
     stt_cli.add_parsers(sub)  # transcribe, play, stt
     web_cli.add_parsers(sub)
+    users_cli.add_parsers(sub)
     audit_cli.add_parsers(sub)
     redact_cli.add_parsers(sub)
     return parser
@@ -159,20 +165,20 @@ HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "ivr": ivr_cli.run_ivr,
     "prompts": ivr_cli.run_prompts,
     "controller": controller_cli.run_controller,
-    "calls": controller_cli.run_calls,
-    "agents": watchdog_cli.run_agents,  # hands `agents list` to controller_cli
-    "agent": controller_cli.run_agent,
+    "calls": calls_cli.run_calls,
+    "agents": agents_cli.run_agents,
+    "agent": agents_cli.run_agent,
     "metrics": metrics_cli.run_metrics,
     "alerts": alerts_cli.run_alerts,
     "notice": alerts_cli.run_notice,
     "transcripts": transcripts_cli.run_transcripts,
-    "access": transcripts_cli.run_access,
+    "access": access_cli.run_access,
     "retention": retention_cli.run_retention,
     "transcribe": stt_cli.run_transcribe,
     "play": stt_cli.run_play,
     "stt": stt_cli.run_stt,
     "web": web_cli.run_web,
-    "users": web_cli.run_users,
+    "users": users_cli.run_users,
     "audit": audit_cli.run_audit,
     "redact": redact_cli.run_redact,
 }

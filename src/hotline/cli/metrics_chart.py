@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 
+from hotline.cli.metrics_load import load_report
 from hotline.host.settings import Settings
 from hotline.metrics.charts import charts
 from hotline.metrics.report import Report
@@ -37,8 +38,6 @@ def write_charts(
     settings: Settings, args: argparse.Namespace, report: Report, since: int, until: int
 ) -> Iterator[str]:
     """Write the charts into ``args.chart``; yield one line per file written."""
-    from hotline.cli.metrics import load_report
-
     by = interval_for(since, until)
     timed = report if report.by is by else load_report(settings, args, since, until, by)
     out = args.chart

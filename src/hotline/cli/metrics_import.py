@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from hotline.cli.common import CLIError
+from hotline.cli.common import CLIError, db_path
 from hotline.core.records import AgentChange, CallRecord
 from hotline.host.settings import Settings
 from hotline.metrics.merge import merge
@@ -60,7 +60,7 @@ def run_import(settings: Settings, args: argparse.Namespace) -> int:
         if not path.is_file():
             raise CLIError(f"{path}: no such file")
     reading = _Reading(files)
-    history = History.open(args.db if args.db is not None else settings.db)
+    history = History.open(db_path(settings, args.db))
     seen: set[str] = set()
     stored: set[str] = set()
     kept: set[str] = set()
@@ -116,6 +116,6 @@ def run_import(settings: Settings, args: argparse.Namespace) -> int:
         f"agent journal: {journal} lines read, not stored (the journal is append-only and "
         "hash-chained: a second import would add them twice)"
     )
-    print(f"history: {args.db or settings.db}: {total} calls")
+    print(f"history: {db_path(settings, args.db)}: {total} calls")
     print(REFUSAL_NOTE)
     return 0

@@ -13,18 +13,12 @@ deleted afterwards; reports state what was in force for their window.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
 
-from hotline.cli.common import CLIError
-from hotline.cli.metrics import (
-    db_path,
-    params_given,
-    parse_when,
-    recorded_changes,
-)
+from hotline.cli.common import CLIError, db_path, parse_when, print_json
+from hotline.cli.metrics_load import params_given, recorded_changes
 from hotline.core.records import Precision
 from hotline.host.clock import wall_ms as now_ms
 from hotline.host.settings import Settings
@@ -115,7 +109,7 @@ def _show(path: Path, args: argparse.Namespace) -> int:
                 for c in changes
             ],
         }  # fmt: skip
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        print_json(doc)
         return 0
     print(
         f"in force: T = {now.threshold_s} s, S = {now.short_abandon_s} s, "
@@ -146,8 +140,8 @@ def _set(path: Path, args: argparse.Namespace) -> int:
 
 def _callbacks(path: Path, args: argparse.Namespace) -> int:
     tz = Params().tz
-    since = parse_when(args.since, tz) if args.since else 0
-    until = parse_when(args.until, tz, end=True) if args.until else 2**62
+    since = parse_when(args.since) if args.since else 0
+    until = parse_when(args.until, end=True) if args.until else 2**62
     history = History.open(path)
     try:
         rows = history.callbacks(since=since, until=until)

@@ -16,11 +16,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from hotline.cli.web import first_admin
+from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.pbx import install
 from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
+from hotline.web.admin import first_admin
 
 
 def _child(args: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -90,7 +91,7 @@ def run_all(settings: Settings, args: argparse.Namespace) -> int:
             )
             started.append(("simulated traffic", _stopper(sim)))
             print(f"traffic     {args.rate} calls/min, {args.agents} agents (log {logs}/sim.log)")
-        admin = first_admin(settings)
+        admin = first_admin(settings.db, wall_ms)
         web = _child(
             ["web", "--host", args.web_host, "--port", str(args.web_port)], logs / "web.log"
         )

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from hotline.cli.common import parse_when
 from hotline.cli.main import main
-from hotline.cli.metrics import parse_when
 from hotline.core.records import EndReason, Precision, Source
 from hotline.metrics.merge import COMPLETED_NOTE
 from hotline.metrics.render import CSV_HEADER
@@ -160,11 +160,10 @@ def test_report_rejects_bad_dates(cli: CLI) -> None:
 
 
 def test_dates_are_shanghai_days_to_inclusive() -> None:
-    tz = "Asia/Shanghai"
-    assert parse_when("2026-11-25", tz) == T0 - 10 * 3_600_000
-    assert parse_when("2026-11-25", tz, end=True) == T0 + 14 * 3_600_000
-    assert parse_when("2026-11-25T10:00", tz, end=True) == T0
-    assert parse_when("2026-11-25T02:00:00+00:00", tz) == T0
+    assert parse_when("2026-11-25") == T0 - 10 * 3_600_000
+    assert parse_when("2026-11-25", end=True) == T0 + 14 * 3_600_000
+    assert parse_when("2026-11-25T10:00", end=True) == T0
+    assert parse_when("2026-11-25T02:00:00+00:00") == T0
 
 
 def test_explain_a_stored_call(cli: CLI) -> None:

@@ -11,28 +11,25 @@ first (``--queue-log queue_log.1 --queue-log queue_log``). Lines that cannot be 
 reported with the output, never fatal. The report reads the history database (the journal
 and calls the controller stored) or a queue_log.
 
-Wiring (cli.py): after ``controller_cli.add_parsers(sub)`` call ``add_parsers(sub)`` (it adds
-``audit`` and ``report`` to the existing ``agents`` command, or makes one), and route
-``agents`` to :func:`run_agents`, which hands ``agents list`` to controller_cli. Failures are
-raised as CLIError: exit 1 a file or the history, 2 the command line or the configuration.
+Part of the ``agents`` command (:mod:`hotline.cli.agents` adds these parsers and routes
+here). Failures are CLIErrors: exit 1 a file or the history, 2 the command line or the
+configuration (the centre file included).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hotline.center.config import Center, CenterError, load_center
-from hotline.cli.common import CLIError
+from hotline.center.config import Center
+from hotline.cli.common import CLIError, center_file, db_path, moment, print_json
 from hotline.core.records import AgentChange, CallRecord
 from hotline.host.settings import Settings
-from hotline.metrics.timefmt import parse_local
 from hotline.watchdog import Watchdog, replay, shift_report
 from hotline.watchdog.audit import Loaded, audit_lines, load_lines
 from hotline.watchdog.render import (
@@ -45,31 +42,14 @@ from hotline.watchdog.render import (
 )
 from hotline.watchdog.shifts import Shifts
 
-__all__ = [
-    "add_agents_parsers",
-    "add_parsers",
-    "run_agents",
-    "run_agents_audit",
-    "run_agents_report",
-]
+__all__ = ["add_parsers", "run_audit", "run_report"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-TZ = "Asia/Shanghai"
 DAY_MS = 86_400_000
 
 
-def add_parsers(sub: Any) -> None:
-    """Add ``agents audit`` and ``agents report`` (to an existing ``agents`` if there is one)."""
-    agents = sub.choices.get("agents")
-    if agents is None:
-        agents = sub.add_parser("agents", help="agents: audit past queue_logs, shift reports")
-        actions = agents.add_subparsers(dest="agents_command", required=True)
-    else:
-        actions = next(a for a in agents._actions if isinstance(a, argparse._SubParsersAction))
-    add_agents_parsers(actions)
-
-
-def add_agents_parsers(actions: Any) -> None:
+def add_parsers(actions: Any) -> None:
+    """Add ``audit`` and ``report`` to the ``agents`` command's ACTIONS."""
     a = actions.add_parser(
         "audit", help="run the busy-abuse rules over a queue_log (alerts with cost and evidence)"
     )
@@ -94,26 +74,6 @@ def add_agents_parsers(actions: Any) -> None:
     r.add_argument("--config", type=Path, help="the centre (default: HOTLINE_CENTER)")
 
 
-def run_agents(settings: Settings, args: argparse.Namespace) -> int:
-    """``hotline agents ...``: audit and report here, anything else to controller_cli."""
-    if args.agents_command == "audit":
-        return run_agents_audit(settings, args)
-    if args.agents_command == "report":
-        return run_agents_report(settings, args)
-    from hotline.cli import controller as controller_cli  # redis: only for `agents list`
-
-    return controller_cli.run_agents(settings, args)
-
-
-def _center(path: Path) -> Center:
-    try:
-        return load_center(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CLIError(f"cannot read {path}: {exc.strerror}", 2) from None
-    except CenterError as exc:
-        raise CLIError(f"{path} is invalid:\n{exc}", 2) from None
-
-
 def _lines(paths: Sequence[Path]) -> Iterator[str]:
     for path in paths:
         try:
@@ -128,20 +88,13 @@ def _read(paths: Sequence[Path]) -> Loaded:
     return load_lines(_lines(paths))
 
 
-def _moment(text: str, what: str) -> int:
-    try:
-        return parse_local(text, TZ)
-    except ValueError:
-        raise CLIError(f"{what} {text!r}: write YYYY-MM-DD or YYYY-MM-DDTHH:MM", 2) from None
-
-
-def run_agents_audit(settings: Settings, args: argparse.Namespace) -> int:
-    center = _center(args.config or settings.center)
-    until = _moment(args.until, "--until") if args.until else None
+def run_audit(settings: Settings, args: argparse.Namespace) -> int:
+    center = center_file(args.config or settings.center, code=2)
+    until = moment(args.until, "--until", 2) if args.until else None
     loaded = _read(args.queue_log)
     audit = audit_lines(loaded, Watchdog(center.watchdog, center, tz=SHANGHAI), until=until)
     if args.format == "json":
-        print(json.dumps(audit_doc(audit, SHANGHAI), ensure_ascii=False, indent=2))
+        print_json(audit_doc(audit, SHANGHAI))
     else:
         print(alerts_table(audit.alerts, SHANGHAI))
         print()
@@ -150,7 +103,7 @@ def run_agents_audit(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _span(center: Center, args: argparse.Namespace) -> tuple[int, int]:
-    start = _moment(args.date, "--date")
+    start = moment(args.date, "--date", 2)
     end = start + DAY_MS
     if not args.shift:
         return start, end
@@ -184,9 +137,9 @@ def _history(path: Path, start: int, end: int) -> tuple[list[AgentChange], list[
         history.close()
 
 
-def run_agents_report(settings: Settings, args: argparse.Namespace) -> int:
+def run_report(settings: Settings, args: argparse.Namespace) -> int:
     problems = 0
-    center = _center(args.config or settings.center)
+    center = center_file(args.config or settings.center, code=2)
     if args.team is not None and args.team not in center.teams:
         raise CLIError(f"unknown team {args.team!r} (one of {', '.join(center.teams)})", 2)
     start, end = _span(center, args)
@@ -195,7 +148,7 @@ def run_agents_report(settings: Settings, args: argparse.Namespace) -> int:
         journal, calls = list(loaded.built.agent_changes), list(loaded.built.calls)
         problems = len(loaded.problems)
     else:
-        journal, calls = _history(args.db or settings.db, start, end)
+        journal, calls = _history(db_path(settings, args.db), start, end)
     # the same span from either source: from a day before (the state at the start, pauses
     # running into the day) to the end
     journal = [c for c in journal if start - DAY_MS <= c.t < end]
@@ -209,7 +162,7 @@ def run_agents_report(settings: Settings, args: argparse.Namespace) -> int:
     if args.format == "json":
         doc = {"start": start, "end": end, "team": args.team, "shift": args.shift,
                "agents": [report_doc(r) for r in rows]}  # fmt: skip
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        print_json(doc)
     elif args.format == "csv":
         sys.stdout.write(report_csv(rows))
     else:

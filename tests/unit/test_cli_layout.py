@@ -1,0 +1,57 @@
+"""How hotline.cli is put together, enforced on the import graph (grimp; imports inside
+functions count).
+
+- No module of hotline.cli is in an import cycle.
+- A command group's module imports the shared modules (common, live, table, progress) and
+  its own parts (``metrics`` → ``metrics_load``, ``agents`` → ``agents_audit``), never
+  another group: only ``main`` knows every group.
+"""
+
+from __future__ import annotations
+
+import grimp
+import pytest
+
+SHARED = {"common", "live", "table", "progress"}
+
+GRAPH = grimp.build_graph("hotline")
+CLI = sorted(m for m in GRAPH.find_children("hotline.cli"))
+
+
+def short(module: str) -> str:
+    return module.removeprefix("hotline.cli.")
+
+
+def cli_imports(module: str) -> set[str]:
+    return {
+        m for m in GRAPH.find_modules_directly_imported_by(module) if m.startswith("hotline.cli.")
+    }
+
+
+@pytest.mark.parametrize("module", CLI, ids=short)
+def test_no_cli_module_is_in_an_import_cycle(module: str) -> None:
+    cycles = [
+        GRAPH.find_shortest_chain(importer=imported, imported=module)
+        for imported in GRAPH.find_modules_directly_imported_by(module)
+    ]
+    assert [chain for chain in cycles if chain] == []
+
+
+@pytest.mark.parametrize("module", [m for m in CLI if short(m) != "main"], ids=short)
+def test_a_command_module_imports_no_other_command(module: str) -> None:
+    name = short(module)
+    group = name.split("_")[0]
+    allowed = SHARED | {m for m in map(short, CLI) if m.split("_")[0] == group}
+    assert sorted(short(m) for m in cli_imports(module) if short(m) not in allowed) == []
+
+
+def test_the_shared_modules_import_no_command() -> None:
+    for name in SHARED:
+        assert {short(m) for m in cli_imports(f"hotline.cli.{name}")} <= SHARED
+
+
+def test_the_check_sees_an_import_inside_a_function() -> None:
+    # hotline.stores.rollup is imported only inside functions (numpy is heavy)
+    assert "hotline.stores.rollup" in GRAPH.find_modules_directly_imported_by(
+        "hotline.cli.metrics_params"
+    )
