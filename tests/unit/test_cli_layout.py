@@ -5,6 +5,7 @@ functions count).
 - A command group's module imports the shared modules (common, live, table, progress) and
   its own parts (``metrics`` → ``metrics_load``, ``agents`` → ``agents_audit``), never
   another group: only ``main`` knows every group.
+- Every command names its handler (main has no table of its own to forget one in).
 """
 
 from __future__ import annotations
@@ -55,3 +56,17 @@ def test_the_check_sees_an_import_inside_a_function() -> None:
     assert "hotline.stores.rollup" in GRAPH.find_modules_directly_imported_by(
         "hotline.cli.metrics_params"
     )
+
+
+def test_every_command_names_its_handler() -> None:
+    from hotline.cli.main import build_parser
+
+    parser = build_parser()
+    (sub,) = (a for a in parser._actions if a.dest == "command")
+    missing = [
+        name
+        for name, command in sub.choices.items()  # type: ignore[attr-defined]
+        if not callable(command.get_default("handler"))
+    ]
+    assert missing == []
+    assert len(sub.choices) == 24  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ __all__ = ["add_parsers", "run_access"]
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("access", help="the access log of searches, views and playbacks")
+    p.set_defaults(handler=run_access)
     ps = p.add_subparsers(dest="access_command", required=True)
     a = ps.add_parser("list", help="entries, oldest first")
     a.add_argument("--user")

@@ -25,6 +25,7 @@ __all__ = ["add_parsers", "run_agent", "run_agents"]
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("agents", help="agents as the controller sees them now")
+    p.set_defaults(handler=run_agents)
     ps = p.add_subparsers(dest="agents_command", required=True)
     ps.add_parser("list").add_argument("--format", choices=["table", "json"], default="table")
     agents_audit.add_parsers(ps)
@@ -32,6 +33,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser(
         "agent", help="log an agent in or out, pause or unpause (via the controller)"
     )
+    p.set_defaults(handler=run_agent)
     p.add_argument("verb", choices=[v.value for v in AGENT_VERBS])
     p.add_argument("agent", help="extension or name (config/center.yaml)")
     p.add_argument("--queue")

@@ -23,6 +23,7 @@ STATES = ("open", "acknowledged", "closed")
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("alerts", help="the watchdog's alerts: list, show, acknowledge, close")
+    p.set_defaults(handler=run_alerts)
     ps = p.add_subparsers(dest="alerts_command", required=True)
     lst = ps.add_parser("list", help="alerts raised since a day (default: today)")
     lst.add_argument("--since", help="YYYY-MM-DD[THH:MM] (Asia/Shanghai); default: today")
@@ -40,6 +41,7 @@ def add_parsers(sub: Any) -> None:
         q.add_argument("--as", dest="actor", required=True, help="who (a supervisor)")
 
     p = sub.add_parser("notice", help="switch the IVR announcement on or off (supervisors)")
+    p.set_defaults(handler=run_notice)
     p.add_argument("switch", choices=["on", "off"])
     p.add_argument("name", nargs="?", default="", help="an announcement of the flow")
     p.add_argument("--as", dest="actor", required=True, help="who (a supervisor)")

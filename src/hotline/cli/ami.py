@@ -19,8 +19,9 @@ from hotline.host.settings import Settings
 from hotline.pbx import runner
 
 
-def add_parser(sub: Any) -> None:
+def add_parsers(sub: Any) -> None:
     p = sub.add_parser("ami", help="talk to Asterisk's manager interface")
+    p.set_defaults(handler=run)
     ps = p.add_subparsers(dest="ami_command", required=True)
     r = ps.add_parser("record", help="capture raw AMI traffic into FILE until Ctrl-C")
     r.add_argument("file", type=Path)

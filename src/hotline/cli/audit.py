@@ -31,6 +31,7 @@ __all__ = ["add_parsers", "run_audit"]
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("audit", help="anchor and verify the hash chains (tamper evidence)")
+    p.set_defaults(handler=run_audit)
     ps = p.add_subparsers(dest="audit_command", required=True)
     a = ps.add_parser("anchor", help="write the chains' heads outside the database")
     a.add_argument("--to", type=Path, help="append to FILE (default: RUN_DIR/audit-anchors.jsonl)")

@@ -18,6 +18,7 @@ __all__ = ["add_parsers", "run_calls"]
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("calls", help="calls: in progress and history")
+    p.set_defaults(handler=run_calls)
     ps = p.add_subparsers(dest="calls_command", required=True)
     lst = ps.add_parser("list", help="recent calls, newest last")
     lst.add_argument("--since", help="YYYY-MM-DD[THH:MM] (Asia/Shanghai); default: today")

@@ -25,6 +25,7 @@ __all__ = ["add_parsers", "run_controller"]
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("controller", help="follow every call and agent (runs until Ctrl-C)")
+    p.set_defaults(handler=run_controller)
     p.add_argument("-v", "--verbose", action="store_true")
 
 

@@ -45,6 +45,7 @@ _DAY_MS = 86_400_000
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("metrics", help="the 15-second rate and every hotline KPI, per call")
+    p.set_defaults(handler=run_metrics)
     ps = p.add_subparsers(dest="metrics_command", required=True)
 
     e = ps.add_parser("explain", help="in which populations one call counts, and why")

@@ -32,6 +32,7 @@ __all__ = ["add_parsers", "run_retention"]
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("retention", help="dispose of old recordings and transcripts; legal holds")
+    p.set_defaults(handler=run_retention)
     ps = p.add_subparsers(dest="retention_command", required=True)
     for name, text in (("plan", "what a run would dispose of (changes nothing)"),
                        ("run", "dispose of what is past retention")):  # fmt: skip

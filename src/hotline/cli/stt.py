@@ -44,11 +44,13 @@ def _engine_arg(p: argparse.ArgumentParser) -> None:
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("transcribe", help="transcribe WAV files (offline)")
+    p.set_defaults(handler=run_transcribe)
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     _engine_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
 
     p = sub.add_parser("play", help="play a call's recorded leg (verified first)")
+    p.set_defaults(handler=run_play)
     p.add_argument("call_id")
     p.add_argument(
         "--leg",
@@ -60,6 +62,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--device", help="an output device name (default: the system's)")
 
     p = sub.add_parser("stt", help="speech-to-text jobs: worker, status, live listening")
+    p.set_defaults(handler=run_stt)
     ps = p.add_subparsers(dest="stt_command", required=True)
     w = ps.add_parser("worker", help="transcribe queued legs until Ctrl-C")
     w.add_argument("--processes", type=int, default=1)

@@ -50,6 +50,7 @@ MARK = ("【", "】")
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("transcripts", help="search transcripts, show a call by speaker")
+    p.set_defaults(handler=run_transcripts)
     ps = p.add_subparsers(dest="transcripts_command", required=True)
 
     s = ps.add_parser("search", help="calls where something was said (literal text)")

@@ -28,6 +28,7 @@ __all__ = ["add_parsers", "run_users"]
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("users", help="web accounts")
+    p.set_defaults(handler=run_users)
     us = p.add_subparsers(dest="users_command", required=True)
     a = us.add_parser("add", help="add an account (prints a generated password unless given)")
     a.add_argument("username")

@@ -13,6 +13,7 @@ __all__ = ["add_parsers", "run_web"]
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("web", help="serve the web app (wallboard, agent page, auditor)")
+    p.set_defaults(handler=run_web)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument("--port", type=int, default=8345, help="port (8345)")
 
