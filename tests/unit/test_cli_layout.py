@@ -70,3 +70,21 @@ def test_every_command_names_its_handler() -> None:
     ]
     assert missing == []
     assert len(sub.choices) == 24  # type: ignore[attr-defined]
+
+
+def test_the_zone_and_the_day_come_from_core_time() -> None:
+    """No cli module spells the centre's zone or the day's length itself (hotline.core.time;
+    common.ZONE is the zone database's object for it)."""
+    import re
+    from pathlib import Path
+
+    import hotline.cli
+
+    own = re.compile(r"86_?400_?000|ZoneInfo\(\s*\"Asia/Shanghai\"|=\s*\"Asia/Shanghai\"")
+    found = [
+        f"{path.name}:{n}"
+        for path in sorted(Path(hotline.cli.__file__).parent.glob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if own.search(line)
+    ]
+    assert found == []

@@ -24,11 +24,11 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from hotline.center.config import Center
-from hotline.cli.common import CLIError, center_file, db_path, moment, print_json
+from hotline.cli.common import ZONE, CLIError, center_file, db_path, moment, print_json
 from hotline.core.records import AgentChange, CallRecord
+from hotline.core.time import DAY_MS
 from hotline.host.settings import Settings
 from hotline.watchdog import Watchdog, replay, shift_report
 from hotline.watchdog.audit import Loaded, audit_lines, load_lines
@@ -43,9 +43,6 @@ from hotline.watchdog.render import (
 from hotline.watchdog.shifts import Shifts
 
 __all__ = ["add_parsers", "run_audit", "run_report"]
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-DAY_MS = 86_400_000
 
 
 def add_parsers(actions: Any) -> None:
@@ -92,11 +89,11 @@ def run_audit(settings: Settings, args: argparse.Namespace) -> int:
     center = center_file(args.config or settings.center, code=2)
     until = moment(args.until, "--until", 2) if args.until else None
     loaded = _read(args.queue_log)
-    audit = audit_lines(loaded, Watchdog(center.watchdog, center, tz=SHANGHAI), until=until)
+    audit = audit_lines(loaded, Watchdog(center.watchdog, center, tz=ZONE), until=until)
     if args.format == "json":
-        print_json(audit_doc(audit, SHANGHAI))
+        print_json(audit_doc(audit, ZONE))
     else:
-        print(alerts_table(audit.alerts, SHANGHAI))
+        print(alerts_table(audit.alerts, ZONE))
         print()
         print("\n".join(audit_footer(audit)))
     return 0
@@ -110,7 +107,7 @@ def _span(center: Center, args: argparse.Namespace) -> tuple[int, int]:
     team = center.teams.get(args.team or "")
     if team is None:
         raise CLIError("--shift needs --team (one of " + ", ".join(center.teams) + ")", 2)
-    for window in Shifts(team.shifts, SHANGHAI).between(start, end - 1):
+    for window in Shifts(team.shifts, ZONE).between(start, end - 1):
         if window.name == args.shift and start <= window.start < end:
             return window.start, window.end
     raise CLIError(f"team {args.team!r} has no shift {args.shift!r} on {args.date}", 2)
@@ -157,7 +154,7 @@ def run_report(settings: Settings, args: argparse.Namespace) -> int:
     # going on, up to now or its last entry, not up to a time that has not come
     now = _now_ms()
     until = end if now >= end else max(min(now, end), max((c.t for c in journal), default=start))
-    alerts = replay(Watchdog(center.watchdog, center, tz=SHANGHAI), journal, calls, until=until)
+    alerts = replay(Watchdog(center.watchdog, center, tz=ZONE), journal, calls, until=until)
     rows = shift_report(journal, center, start=start, end=end, team=args.team, alerts=alerts)
     if args.format == "json":
         doc = {"start": start, "end": end, "team": args.team, "shift": args.shift,
@@ -167,7 +164,7 @@ def run_report(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write(report_csv(rows))
     else:
         title = f"{args.date} {args.team or 'all teams'}" + (f" {args.shift}" if args.shift else "")
-        print(report_table(rows, SHANGHAI, title))
+        print(report_table(rows, ZONE, title))
         if problems:
             print(f"({problems} queue_log lines not understood, left out)")
     return 0

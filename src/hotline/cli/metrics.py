@@ -29,6 +29,7 @@ from hotline.cli import metrics_chart, metrics_params
 from hotline.cli.common import CLIError, db_path, failures, parse_when, print_json
 from hotline.cli.metrics_import import run_import
 from hotline.cli.metrics_load import load_report, params_of, recorded_changes
+from hotline.core.time import DAY_MS
 from hotline.host.settings import Settings
 from hotline.ivr.loader import FlowError, load_flow
 from hotline.metrics import GroupBy, MetricsError, verdict, version
@@ -39,8 +40,6 @@ from hotline.stores.history import History, HistoryError
 from hotline.stores.schema import SchemaError
 
 __all__ = ["add_parsers", "run_metrics"]
-
-_DAY_MS = 86_400_000
 
 
 def add_parsers(sub: Any) -> None:
@@ -104,7 +103,7 @@ def _explain(settings: Settings, args: argparse.Namespace) -> int:
         journal = []
         if record is not None and record.agent and record.talk_end is not None:
             journal = history.journal(
-                agent=record.agent, since=record.talk_end - _DAY_MS, until=record.talk_end + _DAY_MS
+                agent=record.agent, since=record.talk_end - DAY_MS, until=record.talk_end + DAY_MS
             )
     finally:
         history.close()

@@ -12,14 +12,13 @@ import argparse
 from collections.abc import Iterator
 
 from hotline.cli.metrics_load import load_report
+from hotline.core.time import DAY_MS
 from hotline.host.settings import Settings
 from hotline.metrics.charts import charts
 from hotline.metrics.report import Report
 from hotline.metrics.timefmt import GroupBy
 
 __all__ = ["png", "write_charts"]
-
-_DAY_MS = 86_400_000
 
 
 def png(svg: str) -> bytes:
@@ -31,7 +30,7 @@ def png(svg: str) -> bytes:
 
 
 def interval_for(since: int, until: int) -> GroupBy:
-    return GroupBy.HOUR if until - since <= 2 * _DAY_MS else GroupBy.DAY
+    return GroupBy.HOUR if until - since <= 2 * DAY_MS else GroupBy.DAY
 
 
 def write_charts(

@@ -17,6 +17,7 @@ from hotline import __version__
 from hotline.agents.status import PausePolicy
 from hotline.center.config import Center, load_center
 from hotline.cli.common import db_path
+from hotline.core.time import DAY_MS
 from hotline.host.clock import wall_ms as now_ms
 from hotline.host.settings import Settings
 from hotline.ivr.loader import FlowError
@@ -32,7 +33,6 @@ if TYPE_CHECKING:  # numpy loads with it: only when a rollup is built
 
 __all__ = ["SOFTWARE", "agent_data", "load_report", "params_given", "params_of", "recorded_changes"]
 
-_DAY_MS = 86_400_000
 SOFTWARE = f"hotline {__version__}"
 """Who records a new formula registry: the software that brought it."""
 
@@ -97,7 +97,7 @@ def load_report(
     try:
         # the journal from a day before (each agent's state at the start) to a day after (a
         # wrap-up that ends after the window belongs to a call in it)
-        journal = history.journal(since=since - _DAY_MS, until=until + _DAY_MS)
+        journal = history.journal(since=since - DAY_MS, until=until + DAY_MS)
         agents = agent_data(center, journal)
         if rollup is not None:
             rollup.refresh()
@@ -109,10 +109,10 @@ def load_report(
                 return served
         # the N days before: earlier calls of the same numbers (repeat callers), and calls
         # that arrived before the window but queued inside it
-        records = history.calls(since=since - params.repeat_days * _DAY_MS, until=until)
+        records = history.calls(since=since - params.repeat_days * DAY_MS, until=until)
         callbacks = {
             row["call_id"]: CallbackState(row["call_id"], row["t_requested"], row["t_done"])
-            for row in history.callbacks(since=since - _DAY_MS, until=until + 2 * _DAY_MS)
+            for row in history.callbacks(since=since - DAY_MS, until=until + 2 * DAY_MS)
         }
     finally:
         history.close()

@@ -20,11 +20,12 @@ from typing import Any
 from hotline.cli.common import CLIError, db_path, parse_when, print_json
 from hotline.cli.metrics_load import params_given, recorded_changes
 from hotline.core.records import Precision
+from hotline.core.time import TZ_NAME
 from hotline.host.clock import wall_ms as now_ms
 from hotline.host.settings import Settings
 from hotline.metrics.changes import PARAMS, param_change, params_at
 from hotline.metrics.formulas import REVISION
-from hotline.metrics.params import MetricsError, Params
+from hotline.metrics.params import MetricsError
 from hotline.metrics.timefmt import clock
 from hotline.stores.history import History
 from hotline.stores.metrics import MetricsStore
@@ -97,7 +98,7 @@ def _rollup(path: Path, args: argparse.Namespace) -> int:
 def _show(path: Path, args: argparse.Namespace) -> int:
     changes = recorded_changes(path)
     now = params_at(changes, now_ms())
-    tz = Params().tz
+    tz = TZ_NAME
     if args.format == "json":
         doc = {
             "in_force": now.as_dict(),
@@ -133,13 +134,13 @@ def _set(path: Path, args: argparse.Namespace) -> int:
         store.record(change)
     finally:
         store.close()
-    when = clock(change.t, Precision.MILLISECOND, Params().tz)
+    when = clock(change.t, Precision.MILLISECOND, TZ_NAME)
     print(f"recorded at {when}: {change.text()} by {change.by} ({change.why})")
     return 0
 
 
 def _callbacks(path: Path, args: argparse.Namespace) -> int:
-    tz = Params().tz
+    tz = TZ_NAME
     since = parse_when(args.since) if args.since else 0
     until = parse_when(args.until, end=True) if args.until else 2**62
     history = History.open(path)
