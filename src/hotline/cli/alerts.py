@@ -7,11 +7,11 @@ switching the announcement goes through the running controller, which journals w
 from __future__ import annotations
 
 import argparse
-import json
 import uuid
 from typing import Any
 
-from hotline.cli.controller import CLIError, local_when, send_command, since_ms
+from hotline.cli.common import CLIError, local_when, print_json, since_ms
+from hotline.cli.live import send_command
 from hotline.cli.table import table
 from hotline.commands.plan import Command, Verb
 from hotline.host.clock import wall_ms
@@ -23,6 +23,7 @@ STATES = ("open", "acknowledged", "closed")
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("alerts", help="the watchdog's alerts: list, show, acknowledge, close")
+    p.set_defaults(handler=run_alerts)
     ps = p.add_subparsers(dest="alerts_command", required=True)
     lst = ps.add_parser("list", help="alerts raised since a day (default: today)")
     lst.add_argument("--since", help="YYYY-MM-DD[THH:MM] (Asia/Shanghai); default: today")
@@ -40,6 +41,7 @@ def add_parsers(sub: Any) -> None:
         q.add_argument("--as", dest="actor", required=True, help="who (a supervisor)")
 
     p = sub.add_parser("notice", help="switch the IVR announcement on or off (supervisors)")
+    p.set_defaults(handler=run_notice)
     p.add_argument("switch", choices=["on", "off"])
     p.add_argument("name", nargs="?", default="", help="an announcement of the flow")
     p.add_argument("--as", dest="actor", required=True, help="who (a supervisor)")
@@ -70,14 +72,14 @@ def run_alerts(settings: Settings, args: argparse.Namespace) -> int:
             if doc is None:
                 raise CLIError(f"no alert {args.alert!r}")
             doc["escalation"] = history.escalations(alert=args.alert)
-            print(json.dumps(doc, ensure_ascii=False, indent=2))
+            print_json(doc)
             return 0
         state = None if args.state == "all" else args.state
         docs = history.alerts(args.agent, since=since_ms(args.since), state=state)
     finally:
         history.close()
     if args.format == "json":
-        print(json.dumps(docs, ensure_ascii=False, indent=2))
+        print_json(docs)
         return 0
     headers = ["raised", "severity", "state", "agent", "rule", "value", "cost", "id"]
     print(table(headers, [_row(doc) for doc in docs], right={5}))

@@ -14,16 +14,14 @@ from typing import Any
 from hotline.ami.client import AMIClient
 from hotline.ami.dump import dump_messages, message_record
 from hotline.ami.errors import AMIError, ProtocolError
+from hotline.cli.common import CLIError, print_json
 from hotline.host.settings import Settings
 from hotline.pbx import runner
 
 
-class CLIError(Exception):
-    """A command failed; the text says why."""
-
-
-def add_parser(sub: Any) -> None:
+def add_parsers(sub: Any) -> None:
     p = sub.add_parser("ami", help="talk to Asterisk's manager interface")
+    p.set_defaults(handler=run)
     ps = p.add_subparsers(dest="ami_command", required=True)
     r = ps.add_parser("record", help="capture raw AMI traffic into FILE until Ctrl-C")
     r.add_argument("file", type=Path)
@@ -62,7 +60,7 @@ async def _record(settings: Settings, path: Path, seconds: float | None) -> int:
 async def _action(settings: Settings, name: str, pairs: list[tuple[str, str]]) -> None:
     async with runner.session(settings) as client:
         reply = await client.action(name, pairs, check=False)
-    print(json.dumps(message_record(reply), ensure_ascii=False, indent=2))
+    print_json(message_record(reply))
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hotline.cli.common import db_path
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.stores import anchors
@@ -30,6 +31,7 @@ __all__ = ["add_parsers", "run_audit"]
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("audit", help="anchor and verify the hash chains (tamper evidence)")
+    p.set_defaults(handler=run_audit)
     ps = p.add_subparsers(dest="audit_command", required=True)
     a = ps.add_parser("anchor", help="write the chains' heads outside the database")
     a.add_argument("--to", type=Path, help="append to FILE (default: RUN_DIR/audit-anchors.jsonl)")
@@ -45,7 +47,7 @@ def default_file(settings: Settings) -> Path:
 
 
 def run_audit(settings: Settings, args: argparse.Namespace) -> int:
-    db = args.db or settings.db
+    db = db_path(settings, args.db)
     if args.audit_command == "anchor":
         return _anchor(db, args.to or default_file(settings), args.syslog)
     return _verify(db, args.anchors or default_file(settings))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotline.cli.common import CLIError
 from hotline.host.settings import Settings
 from hotline.ivr import twiml
 from hotline.ivr.loader import FlowError
@@ -17,12 +18,9 @@ from hotline.ivr.prompts import PromptError, audio_stats
 from hotline.pbx import install
 
 
-class CLIError(Exception):
-    """A command failed; the text says why."""
-
-
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("ivr", help="IVR flows: check, render, apply")
+    p.set_defaults(handler=run_ivr)
     ps = p.add_subparsers(dest="ivr_command", required=True)
     c = ps.add_parser("check", help="validate a flow; exit 1 naming every bad node")
     c.add_argument("flow", type=Path)
@@ -38,6 +36,7 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("--lang", default=None, help="language (default: the flow's first)")
 
     p = sub.add_parser("prompts", help="IVR prompts (espeak-ng, or recorded)")
+    p.set_defaults(handler=run_prompts)
     ps = p.add_subparsers(dest="prompts_command", required=True)
     b = ps.add_parser("build", help="render the flow's prompts into the PBX instance")
     b.add_argument("flow", type=Path, nargs="?")

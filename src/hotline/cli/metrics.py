@@ -20,45 +20,31 @@ recorded in force (``metrics params``). The figures are defined in :mod:`hotline
 from __future__ import annotations
 
 import argparse
-import json
 import sqlite3
 import sys
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from hotline import __version__
-from hotline.center.config import Center, load_center
-from hotline.cli.metrics_import import QueueLogImportError, run_import
-from hotline.host.clock import wall_ms as now_ms
+from hotline.cli import metrics_chart, metrics_params
+from hotline.cli.common import CLIError, db_path, failures, parse_when, print_json
+from hotline.cli.metrics_import import run_import
+from hotline.cli.metrics_load import load_report, params_of, recorded_changes
+from hotline.core.time import DAY_MS
 from hotline.host.settings import Settings
 from hotline.ivr.loader import FlowError, load_flow
-from hotline.metrics import GroupBy, MetricsError, Params, compute, verdict, version
+from hotline.metrics import GroupBy, MetricsError, verdict, version
 from hotline.metrics.agenttime import AgentData, call_acw
-from hotline.metrics.changes import Change, in_force, params_at
+from hotline.metrics.changes import params_at
 from hotline.metrics.render import to_csv, to_json, to_table
-from hotline.metrics.report import CallbackState, Report
-from hotline.metrics.timefmt import parse_local
 from hotline.stores.history import History, HistoryError
-from hotline.stores.metrics import MetricsStore
 from hotline.stores.schema import SchemaError
 
-if TYPE_CHECKING:  # numpy loads with it: only when a rollup is built
-    from hotline.stores.rollup import Rollup
-
-__all__ = ["CLIError", "add_parsers", "run_metrics"]
-
-_DAY_MS = 86_400_000
-SOFTWARE = f"hotline {__version__}"
-"""Who records a new formula registry: the software that brought it."""
-
-
-class CLIError(Exception):
-    """A command failed; the text says why."""
+__all__ = ["add_parsers", "run_metrics"]
 
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("metrics", help="the 15-second rate and every hotline KPI, per call")
+    p.set_defaults(handler=run_metrics)
     ps = p.add_subparsers(dest="metrics_command", required=True)
 
     e = ps.add_parser("explain", help="in which populations one call counts, and why")
@@ -79,9 +65,7 @@ def add_parsers(sub: Any) -> None:
     i.add_argument("files", nargs="+", type=Path, metavar="FILE", help="oldest first")
     i.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
 
-    from hotline.cli import metrics_params as metrics_params_cli  # params, callbacks
-
-    metrics_params_cli.add_parsers(ps)
+    metrics_params.add_parsers(ps)  # params, callbacks, callback-done, rollup
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -91,52 +75,14 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def run_metrics(settings: Settings, args: argparse.Namespace) -> int:
-    from hotline.cli import metrics_params as metrics_params_cli
-
-    try:
+    with failures(MetricsError, HistoryError, SchemaError, sqlite3.Error, OSError):
         if args.metrics_command == "explain":
             return _explain(settings, args)
         if args.metrics_command == "report":
             return _report(settings, args)
         if args.metrics_command == "import-queue-log":
             return run_import(settings, args)
-        return metrics_params_cli.run(settings, args)
-    except (
-        CLIError, QueueLogImportError, MetricsError, HistoryError, SchemaError, sqlite3.Error,
-        OSError,
-    ) as exc:  # fmt: skip
-        print(f"hotline metrics: {exc}", file=sys.stderr)
-        return 1
-
-
-def db_path(settings: Settings, db: Path | None) -> Path:
-    return db if db is not None else settings.db
-
-
-def recorded_changes(path: Path) -> list[Change]:
-    """Every recorded change, after recording this hotline's registry if it is new."""
-    store = MetricsStore.open(path)
-    try:
-        store.note_registry(at=now_ms(), by=SOFTWARE)
-        return store.changes()
-    finally:
-        store.close()
-
-
-def params_given(args: argparse.Namespace, recorded: Params) -> Params:
-    return _params(args, recorded)[0]
-
-
-def _params(args: argparse.Namespace, recorded: Params) -> tuple[Params, bool]:
-    """``recorded`` with what the command line gives; whether it gave anything."""
-    given: dict[str, Any] = {}
-    if args.threshold is not None:
-        given["threshold_ms"] = Params.of(threshold_s=args.threshold).threshold_ms
-    if args.short_abandon is not None:
-        given["short_abandon_ms"] = Params.of(short_abandon_s=args.short_abandon).short_abandon_ms
-    if getattr(args, "repeat_days", None) is not None:
-        given["repeat_days"] = args.repeat_days
-    return replace(recorded, **given), bool(given)
+        return metrics_params.run(settings, args)
 
 
 def _labels(settings: Settings) -> dict[str, str]:
@@ -148,26 +94,6 @@ def _labels(settings: Settings) -> dict[str, str]:
     return {name: spec.label for name, spec in flow.queues.items()}
 
 
-def _center(settings: Settings) -> Center | None:
-    """The centre (teams, pause reasons), or None when config/center.yaml is unusable."""
-    try:
-        return load_center(settings.center.read_text(encoding="utf-8"))
-    except (FlowError, OSError, UnicodeDecodeError):
-        return None
-
-
-def agent_data(center: Center | None, journal: list[Any]) -> AgentData:
-    if center is None:
-        return AgentData(journal=tuple(journal))
-    from hotline.agents.status import PausePolicy
-
-    return AgentData(
-        journal=tuple(journal),
-        policy=PausePolicy.from_reasons(center.reasons.values()),
-        teams={a.name: a.team for a in center.agents.values()},
-    )
-
-
 def _explain(settings: Settings, args: argparse.Namespace) -> int:
     path = db_path(settings, args.db)
     changes = recorded_changes(path)
@@ -177,14 +103,14 @@ def _explain(settings: Settings, args: argparse.Namespace) -> int:
         journal = []
         if record is not None and record.agent and record.talk_end is not None:
             journal = history.journal(
-                agent=record.agent, since=record.talk_end - _DAY_MS, until=record.talk_end + _DAY_MS
+                agent=record.agent, since=record.talk_end - DAY_MS, until=record.talk_end + DAY_MS
             )
     finally:
         history.close()
     if record is None:
         raise CLIError(f"no call {args.call_id!r} in {path}")
     at = record.t_q if record.t_q is not None else (record.t_request or record.t_end or 0)
-    params, _ = _params(args, params_at(changes, at))
+    params, _ = params_of(args, params_at(changes, at))
     acw = call_acw(AgentData(journal=tuple(journal))).get(record.call_id)
     v = verdict(record, params=params, labels=_labels(settings), acw_ms=acw)
     pops = sorted((p.value for p in v.populations), key=_order)
@@ -206,7 +132,7 @@ def _explain(settings: Settings, args: argparse.Namespace) -> int:
             "en": list(v.en),
             "zh": list(v.zh),
         }
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        print_json(doc)
         return 0
     print("\n".join(v.en))
     print()
@@ -226,79 +152,9 @@ def _order(name: str) -> int:
     return order.index(base) + (10 if name.startswith("nav.") else 0) if base in order else 99
 
 
-def parse_when(text: str, tz: str, *, end: bool = False) -> int:
-    """:func:`hotline.metrics.timefmt.parse_local`, its error as the CLI's."""
-    try:
-        return parse_local(text, tz, end=end)
-    except ValueError as exc:
-        raise CLIError(str(exc)) from None
-
-
-def load_report(
-    settings: Settings, args: argparse.Namespace, since: int, until: int, by: GroupBy
-) -> Report:
-    """The report over [since, until) from the history, the journal and the callbacks, with
-    the parameters recorded in force (or given) and what was in force over the window."""
-    path = db_path(settings, args.db)
-    changes = recorded_changes(path)
-    periods = in_force(changes, since, until)
-    params, given = _params(args, periods[-1].params)
-    source = "command line" if given else ("recorded" if changes_of_params(changes) else "default")
-    center = _center(settings)
-    rollup = _rollup_if_built(path, params)
-    history = rollup.history if rollup is not None else History.open(path)
-    try:
-        # the journal from a day before (each agent's state at the start) to a day after (a
-        # wrap-up that ends after the window belongs to a call in it)
-        journal = history.journal(since=since - _DAY_MS, until=until + _DAY_MS)
-        agents = agent_data(center, journal)
-        if rollup is not None:
-            rollup.refresh()
-            served = rollup.report(
-                params, by=by, since=since, until=until, agents=agents, in_force=periods,
-                params_from=source,
-            )  # fmt: skip
-            if served is not None:
-                return served
-        # the N days before: earlier calls of the same numbers (repeat callers), and calls
-        # that arrived before the window but queued inside it
-        records = history.calls(since=since - params.repeat_days * _DAY_MS, until=until)
-        callbacks = {
-            row["call_id"]: CallbackState(row["call_id"], row["t_requested"], row["t_done"])
-            for row in history.callbacks(since=since - _DAY_MS, until=until + 2 * _DAY_MS)
-        }
-    finally:
-        history.close()
-    return compute(
-        records, params, by=by, since=since, until=until, agents=agents, callbacks=callbacks,
-        in_force=periods, params_from=source,
-    )  # fmt: skip
-
-
-def _rollup_if_built(path: Path, params: Params) -> Rollup | None:
-    """The rollup when one is built for ``params`` (numpy is loaded only then), else None."""
-    store = MetricsStore.open(path)  # the rollup's tables are its migration 2
-    try:
-        row = store.connection.execute(
-            "SELECT 1 FROM metrics_rollup_built WHERE version = ?", (version(params).id,)
-        ).fetchone()
-    finally:
-        store.close()
-    if row is None:
-        return None
-    from hotline.stores.rollup import Rollup
-
-    return Rollup.open(path)
-
-
-def changes_of_params(changes: list[Change]) -> bool:
-    return any(c.kind.value == "param" for c in changes)
-
-
 def _report(settings: Settings, args: argparse.Namespace) -> int:
-    tz = Params().tz
-    since = parse_when(args.since, tz)
-    until = parse_when(args.until, tz, end=True)
+    since = parse_when(args.since)
+    until = parse_when(args.until, end=True)
     if until <= since:
         raise CLIError(f"--to {args.until} is not after --from {args.since}")
     if args.repeat_days is not None and args.repeat_days < 1:
@@ -307,8 +163,6 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     render = {"table": to_table, "csv": to_csv, "json": to_json}[args.format]
     sys.stdout.write(render(report))
     if args.chart is not None:
-        from hotline.cli.metrics_chart import write_charts
-
-        for line in write_charts(settings, args, report, since, until):
+        for line in metrics_chart.write_charts(settings, args, report, since, until):
             print(line, file=sys.stderr)
     return 0

@@ -11,14 +11,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 
+from hotline.cli.metrics_load import load_report
+from hotline.core.time import DAY_MS
 from hotline.host.settings import Settings
 from hotline.metrics.charts import charts
 from hotline.metrics.report import Report
 from hotline.metrics.timefmt import GroupBy
 
 __all__ = ["png", "write_charts"]
-
-_DAY_MS = 86_400_000
 
 
 def png(svg: str) -> bytes:
@@ -30,15 +30,13 @@ def png(svg: str) -> bytes:
 
 
 def interval_for(since: int, until: int) -> GroupBy:
-    return GroupBy.HOUR if until - since <= 2 * _DAY_MS else GroupBy.DAY
+    return GroupBy.HOUR if until - since <= 2 * DAY_MS else GroupBy.DAY
 
 
 def write_charts(
     settings: Settings, args: argparse.Namespace, report: Report, since: int, until: int
 ) -> Iterator[str]:
     """Write the charts into ``args.chart``; yield one line per file written."""
-    from hotline.cli.metrics import load_report
-
     by = interval_for(since, until)
     timed = report if report.by is by else load_report(settings, args, since, until, by)
     out = args.chart

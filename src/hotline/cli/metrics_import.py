@@ -13,13 +13,14 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from hotline.cli.common import CLIError, db_path
 from hotline.core.records import AgentChange, CallRecord
 from hotline.host.settings import Settings
 from hotline.metrics.merge import merge
 from hotline.queuelog import ParseProblem, ProblemKind, QueueLogEntry, iter_build, parse_lines
 from hotline.stores.history import History
 
-__all__ = ["REFUSAL_NOTE", "QueueLogImportError", "run_import"]
+__all__ = ["REFUSAL_NOTE", "run_import"]
 
 _BATCH = 500
 REFUSAL_NOTE = (
@@ -28,10 +29,6 @@ REFUSAL_NOTE = (
     "those refusals, so R and L are undercounted for them (a refusal that ended in a callback "
     "looks like a callback chosen at the offer); the controller's AMI records have them."
 )
-
-
-class QueueLogImportError(Exception):
-    """The import cannot start; the text says why."""
 
 
 class _Reading:
@@ -61,9 +58,9 @@ def run_import(settings: Settings, args: argparse.Namespace) -> int:
     files: list[Path] = args.files
     for path in files:
         if not path.is_file():
-            raise QueueLogImportError(f"{path}: no such file")
+            raise CLIError(f"{path}: no such file")
     reading = _Reading(files)
-    history = History.open(args.db if args.db is not None else settings.db)
+    history = History.open(db_path(settings, args.db))
     seen: set[str] = set()
     stored: set[str] = set()
     kept: set[str] = set()
@@ -119,6 +116,6 @@ def run_import(settings: Settings, args: argparse.Namespace) -> int:
         f"agent journal: {journal} lines read, not stored (the journal is append-only and "
         "hash-chained: a second import would add them twice)"
     )
-    print(f"history: {args.db or settings.db}: {total} calls")
+    print(f"history: {db_path(settings, args.db)}: {total} calls")
     print(REFUSAL_NOTE)
     return 0

@@ -13,24 +13,19 @@ deleted afterwards; reports state what was in force for their window.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
 
-from hotline.cli.metrics import (
-    CLIError,
-    db_path,
-    params_given,
-    parse_when,
-    recorded_changes,
-)
+from hotline.cli.common import CLIError, db_path, parse_when, print_json
+from hotline.cli.metrics_load import params_given, recorded_changes
 from hotline.core.records import Precision
+from hotline.core.time import TZ_NAME
 from hotline.host.clock import wall_ms as now_ms
 from hotline.host.settings import Settings
 from hotline.metrics.changes import PARAMS, param_change, params_at
 from hotline.metrics.formulas import REVISION
-from hotline.metrics.params import MetricsError, Params
+from hotline.metrics.params import MetricsError
 from hotline.metrics.timefmt import clock
 from hotline.stores.history import History
 from hotline.stores.metrics import MetricsStore
@@ -103,7 +98,7 @@ def _rollup(path: Path, args: argparse.Namespace) -> int:
 def _show(path: Path, args: argparse.Namespace) -> int:
     changes = recorded_changes(path)
     now = params_at(changes, now_ms())
-    tz = Params().tz
+    tz = TZ_NAME
     if args.format == "json":
         doc = {
             "in_force": now.as_dict(),
@@ -115,7 +110,7 @@ def _show(path: Path, args: argparse.Namespace) -> int:
                 for c in changes
             ],
         }  # fmt: skip
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        print_json(doc)
         return 0
     print(
         f"in force: T = {now.threshold_s} s, S = {now.short_abandon_s} s, "
@@ -139,15 +134,15 @@ def _set(path: Path, args: argparse.Namespace) -> int:
         store.record(change)
     finally:
         store.close()
-    when = clock(change.t, Precision.MILLISECOND, Params().tz)
+    when = clock(change.t, Precision.MILLISECOND, TZ_NAME)
     print(f"recorded at {when}: {change.text()} by {change.by} ({change.why})")
     return 0
 
 
 def _callbacks(path: Path, args: argparse.Namespace) -> int:
-    tz = Params().tz
-    since = parse_when(args.since, tz) if args.since else 0
-    until = parse_when(args.until, tz, end=True) if args.until else 2**62
+    tz = TZ_NAME
+    since = parse_when(args.since) if args.since else 0
+    until = parse_when(args.until, end=True) if args.until else 2**62
     history = History.open(path)
     try:
         rows = history.callbacks(since=since, until=until)

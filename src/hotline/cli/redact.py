@@ -23,6 +23,7 @@ __all__ = ["add_parsers", "run_redact"]
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("redact", help="mask personal numbers in standard input")
+    p.set_defaults(handler=run_redact)
     p.add_argument("--format", choices=["text", "json"], default="text")
 
 

@@ -17,19 +17,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from hotline.cli.controller import CLIError as CenterCLIError
-from hotline.cli.controller import read_center
-from hotline.cli.metrics import CLIError as WhenError
-from hotline.cli.metrics import parse_when
+from hotline.cli.common import db_path, failures, local_day, parse_when, print_json, read_center
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
-from hotline.metrics.params import TZ
-from hotline.metrics.timefmt import local
 from hotline.recordings.retention import DAY_MS, Due, plan
 from hotline.stores.retention import Disposal, Hold, RetentionError, RetentionStore
 
@@ -38,6 +32,7 @@ __all__ = ["add_parsers", "run_retention"]
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("retention", help="dispose of old recordings and transcripts; legal holds")
+    p.set_defaults(handler=run_retention)
     ps = p.add_subparsers(dest="retention_command", required=True)
     for name, text in (("plan", "what a run would dispose of (changes nothing)"),
                        ("run", "dispose of what is past retention")):  # fmt: skip
@@ -66,20 +61,12 @@ def _db(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
 
 
-def _day(ms: int) -> str:
-    return local(ms, TZ).strftime("%Y-%m-%d")
-
-
 def run_retention(settings: Settings, args: argparse.Namespace) -> int:
-    store: RetentionStore | None = None
-    try:
-        store = RetentionStore.open(args.db if args.db is not None else settings.db)
-        return _COMMANDS[args.retention_command](settings, store, args)
-    except (RetentionError, WhenError, CenterCLIError) as exc:
-        print(f"hotline retention: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if store is not None:
+    with failures(RetentionError):
+        store = RetentionStore.open(db_path(settings, args.db))
+        try:
+            return _COMMANDS[args.retention_command](settings, store, args)
+        finally:
             store.close()
 
 
@@ -87,7 +74,7 @@ def _due(
     settings: Settings, store: RetentionStore, args: argparse.Namespace
 ) -> tuple[int, list[Due], list[Due], dict[str, Hold]]:
     """(now, due, due but held, the holds)."""
-    now = parse_when(args.now, TZ) if args.now else wall_ms()
+    now = parse_when(args.now) if args.now else wall_ms()
     policy = read_center(settings).retention
     shortest = min([policy.default_days, *policy.categories.values()])
     holds = store.held()
@@ -103,19 +90,19 @@ def _plan(settings: Settings, store: RetentionStore, args: argparse.Namespace) -
             "due": [_due_doc(d) for d in due],
             "held": [{**_due_doc(d), "hold": vars_of(holds[d.call_id])} for d in held],
         }
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        print_json(doc)
         return 0
     files = sum(len(d.kept.files) for d in due)
     texts = sum(d.kept.transcripts for d in due)
-    print(f"as of {_day(now)}: {len(due)} calls due ({files} files, {texts} transcripts), "
+    print(f"as of {local_day(now)}: {len(due)} calls due ({files} files, {texts} transcripts), "
           f"{len(held)} kept on legal hold")  # fmt: skip
     for d in due:
         print(f"  {d.call_id}  {d.kept.category or '-'}  {d.days} days  "
-              f"from {_day(d.kept.t_ref)}  expired {_day(d.expires)}  "
+              f"from {local_day(d.kept.t_ref)}  expired {local_day(d.expires)}  "
               f"{len(d.kept.files)} files  {d.kept.transcripts} transcripts")  # fmt: skip
     for d in held:
         h = holds[d.call_id]
-        print(f"  {d.call_id}  held since {_day(h.t)} by {h.by}: {h.reason}")
+        print(f"  {d.call_id}  held since {local_day(h.t)} by {h.by}: {h.reason}")
     return 0
 
 
@@ -153,7 +140,7 @@ def _line(r: Disposal) -> str:
     missing = sum(f.outcome == "missing" for f in r.files)
     return (f"  #{r.id} {r.call_id}  {r.category or '-'} ({r.days} days)  {deleted} files "
             f"deleted, {missing} already missing, {r.transcripts} transcripts  by {r.by} "
-            f"on {_day(r.t)}")  # fmt: skip
+            f"on {local_day(r.t)}")  # fmt: skip
 
 
 def _hold(settings: Settings, store: RetentionStore, args: argparse.Namespace) -> int:
@@ -164,13 +151,13 @@ def _hold(settings: Settings, store: RetentionStore, args: argparse.Namespace) -
 
 def _release(settings: Settings, store: RetentionStore, args: argparse.Namespace) -> int:
     h = store.release(args.call_id, by=args.by, reason=args.reason, t=wall_ms())
-    print(f"{h.call_id}: hold of {_day(h.t)} by {h.by} ({h.reason}) released by {args.by}")
+    print(f"{h.call_id}: hold of {local_day(h.t)} by {h.by} ({h.reason}) released by {args.by}")
     return 0
 
 
 def _holds(settings: Settings, store: RetentionStore, args: argparse.Namespace) -> int:
     for h in store.held().values():
-        print(f"{h.call_id}  since {_day(h.t)}  by {h.by}: {h.reason}")
+        print(f"{h.call_id}  since {local_day(h.t)}  by {h.by}: {h.reason}")
     return 0
 
 
@@ -182,7 +169,7 @@ def _disposals(settings: Settings, store: RetentionStore, args: argparse.Namespa
                  "files": [dict(zip(("leg", "path", "size", "sha256", "catalogue_sha256",
                                      "outcome"), f.fields(), strict=True)) for f in r.files],
                  "hash": r.hash} for r in records]  # fmt: skip
-        print(json.dumps(docs, ensure_ascii=False, indent=2))
+        print_json(docs)
         return 0
     for r in records:
         print(_line(r) + f"  ({r.reason})")

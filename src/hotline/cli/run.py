@@ -15,12 +15,29 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from hotline.cli.web import first_admin
+from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.pbx import install
 from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
+from hotline.web.admin import first_admin
+
+__all__ = ["add_parsers", "run_all"]
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("run", help="start everything and run until Ctrl-C")
+    p.set_defaults(handler=run_all)
+    p.add_argument("--once", action="store_true", help="start, report, stop (for tests)")
+    p.add_argument("--no-sim", action="store_true", help="no simulated traffic")
+    p.add_argument("--rate", type=float, default=6.0, help="simulated calls per minute")
+    p.add_argument("--agents", type=int, default=6, help="simulated agents")
+    p.add_argument("--stt-engine", choices=["vosk", "whisper"],
+                   help="the STT worker's engine (default: HOTLINE_STT_ENGINE)")  # fmt: skip
+    p.add_argument("--web-host", default="127.0.0.1", help="the web app's address")
+    p.add_argument("--web-port", type=int, default=8345, help="the web app's port")
 
 
 def _child(args: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -90,7 +107,7 @@ def run_all(settings: Settings, args: argparse.Namespace) -> int:
             )
             started.append(("simulated traffic", _stopper(sim)))
             print(f"traffic     {args.rate} calls/min, {args.agents} agents (log {logs}/sim.log)")
-        admin = first_admin(settings)
+        admin = first_admin(settings.db, wall_ms)
         web = _child(
             ["web", "--host", args.web_host, "--port", str(args.web_port)], logs / "web.log"
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 import redis
 
+from hotline.cli.common import CLIError
 from hotline.cli.progress import Progress
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
@@ -30,10 +31,6 @@ from hotline.stt.worker import Options
 LEGS = {"caller": Leg.CALLER, "agent": Leg.AGENT}
 
 
-class CLIError(Exception):
-    """A command failed; the text says why."""
-
-
 def _engine_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--engine",
@@ -48,11 +45,13 @@ def _engine_arg(p: argparse.ArgumentParser) -> None:
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("transcribe", help="transcribe WAV files (offline)")
+    p.set_defaults(handler=run_transcribe)
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     _engine_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
 
     p = sub.add_parser("play", help="play a call's recorded leg (verified first)")
+    p.set_defaults(handler=run_play)
     p.add_argument("call_id")
     p.add_argument(
         "--leg",
@@ -64,6 +63,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--device", help="an output device name (default: the system's)")
 
     p = sub.add_parser("stt", help="speech-to-text jobs: worker, status, live listening")
+    p.set_defaults(handler=run_stt)
     ps = p.add_subparsers(dest="stt_command", required=True)
     w = ps.add_parser("worker", help="transcribe queued legs until Ctrl-C")
     w.add_argument("--processes", type=int, default=1)
@@ -181,8 +181,7 @@ def run_stt(settings: Settings, args: argparse.Namespace) -> int:
         now = wall_ms()
         print(render(read(client, now), now))
     except redis.RedisError as exc:
-        print(f"hotline: Redis at {redis_server.url(settings)}: {exc}", file=sys.stderr)
-        return 1
+        raise CLIError(f"Redis at {redis_server.url(settings)}: {exc}") from None
     finally:
         client.close()
     return 0

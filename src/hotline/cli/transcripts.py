@@ -4,12 +4,11 @@
         [--queue property] [--agent 1001|王芳] [--caller 138...] [--leg caller|agent]
         [--format table|json] [--limit 50] [--offset 0] [--unmask] [--db PATH]
     hotline transcripts show CALL_ID --purpose 工单2026-1234 [--unmask] [--format text|json]
-    hotline access list [--user U] [--from D --to D] [--action A] [--target T] [--format ...]
-    hotline access verify
 
 Every search and show is written to the access log first (who: the OS user; when; what;
 the ``--purpose`` given, which is required), and ``--unmask`` adds an ``unmask`` entry:
 personal numbers (ID cards, mobiles, bank cards) and caller numbers are masked otherwise.
+``hotline access`` (:mod:`hotline.cli.access`) reads the log.
 Dates are Asia/Shanghai: ``--from D --to D`` covers whole days, both included.
 """
 
@@ -23,15 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from hotline.center.config import CenterError
-from hotline.cli.controller import CLIError as CenterCLIError
-from hotline.cli.controller import read_center
-from hotline.cli.metrics import CLIError as WhenError
-from hotline.cli.metrics import parse_when
+from hotline.cli.common import (
+    CLIError,
+    db_path,
+    failures,
+    local_time,
+    parse_when,
+    print_json,
+    read_center,
+)
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.ivr.loader import FlowError
-from hotline.metrics.params import TZ
-from hotline.metrics.timefmt import local
 from hotline.recordings.leg import Leg
 from hotline.stores.access import AccessEntry, AccessError, AccessLog
 from hotline.stores.history import History
@@ -39,19 +41,16 @@ from hotline.stores.transcripts import Hit, SearchFilters, TranscriptStore
 from hotline.transcripts import redact, turns
 from hotline.transcripts.fulltext import QueryError
 
-__all__ = ["CLIError", "add_parsers", "run_access", "run_transcripts"]
+__all__ = ["add_parsers", "run_transcripts"]
 
 ROLE = "cli"
 LEGS = {"caller": Leg.CALLER, "agent": Leg.AGENT}
 MARK = ("【", "】")
 
 
-class CLIError(Exception):
-    """A command failed; the text says why."""
-
-
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("transcripts", help="search transcripts, show a call by speaker")
+    p.set_defaults(handler=run_transcripts)
     ps = p.add_subparsers(dest="transcripts_command", required=True)
 
     s = ps.add_parser("search", help="calls where something was said (literal text)")
@@ -72,19 +71,6 @@ def add_parsers(sub: Any) -> None:
     w.add_argument("--format", choices=["text", "json"], default="text")
     _privacy(w)
 
-    p = sub.add_parser("access", help="the access log of searches, views and playbacks")
-    ps = p.add_subparsers(dest="access_command", required=True)
-    a = ps.add_parser("list", help="entries, oldest first")
-    a.add_argument("--user")
-    a.add_argument("--action")
-    a.add_argument("--target")
-    a.add_argument("--from", dest="since", help="YYYY-MM-DD[THH:MM] (Asia/Shanghai)")
-    a.add_argument("--to", dest="until", help="YYYY-MM-DD (included) or a time")
-    a.add_argument("--format", choices=["table", "json"], default="table")
-    a.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
-    v = ps.add_parser("verify", help="check the hash chain; exit 1 at the first broken entry")
-    v.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
-
 
 def _privacy(p: argparse.ArgumentParser) -> None:
     p.add_argument("--purpose", required=True, help="why: the case / 工单 number (logged)")
@@ -93,19 +79,12 @@ def _privacy(p: argparse.ArgumentParser) -> None:
 
 
 def run_transcripts(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        if not args.purpose.strip():
-            raise CLIError("say why you look (--purpose CASE): it goes into the access log")
+    if not args.purpose.strip():
+        raise CLIError("say why you look (--purpose CASE): it goes into the access log")
+    with failures(QueryError, AccessError):
         if args.transcripts_command == "search":
             return _search(settings, args)
         return _show(settings, args)
-    except (CLIError, QueryError, AccessError, WhenError) as exc:
-        print(f"hotline transcripts: {exc}", file=sys.stderr)
-        return 1
-
-
-def _db(settings: Settings, args: argparse.Namespace) -> Path:
-    return Path(args.db) if args.db is not None else settings.db
 
 
 def _log(db: Path, action: str, target: str, purpose: str, detail: dict[str, Any]) -> None:
@@ -130,14 +109,14 @@ def _agent(settings: Settings, key: str) -> str:
     """An agent's MemberName from an extension or a name (config/center.yaml)."""
     try:
         agent = read_center(settings).agent(key)
-    except (CenterCLIError, CenterError, FlowError):
+    except (CLIError, CenterError, FlowError):
         return key  # without a readable centre: the name as given
     return agent.name if agent is not None else key
 
 
 def _filters(settings: Settings, args: argparse.Namespace) -> SearchFilters:
-    since = parse_when(args.since, TZ) if args.since else None
-    until = parse_when(args.until, TZ, end=True) if args.until else None
+    since = parse_when(args.since) if args.since else None
+    until = parse_when(args.until, end=True) if args.until else None
     if since is not None and until is not None and until <= since:
         raise CLIError(f"--to {args.until} is not after --from {args.since}")
     return SearchFilters(
@@ -150,10 +129,6 @@ def _filters(settings: Settings, args: argparse.Namespace) -> SearchFilters:
     )
 
 
-def _when(ms: int | None) -> str:
-    return local(ms, TZ).strftime("%Y-%m-%d %H:%M:%S") if ms is not None else "-"
-
-
 def _marked(snippet: str, marks: tuple[tuple[int, int], ...]) -> str:
     out, at = [], 0
     for start, end in marks:
@@ -164,7 +139,7 @@ def _marked(snippet: str, marks: tuple[tuple[int, int], ...]) -> str:
 
 def _search(settings: Settings, args: argparse.Namespace) -> int:
     filters = _filters(settings, args)
-    db = _db(settings, args)
+    db = db_path(settings, args.db)
     store = TranscriptStore.open(db)
     try:
         total = store.search_count(args.query, filters)
@@ -189,7 +164,7 @@ def _search(settings: Settings, args: argparse.Namespace) -> int:
             "offset": args.offset,
             "hits": [_hit_doc(h, args.unmask) for h in shown],
         }
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        print_json(doc)
         return 0
     first, last = args.offset + 1, args.offset + len(shown)
     print(f"{total} transcribed legs match" + (f" (showing {first}-{last})" if shown else ""))
@@ -197,7 +172,7 @@ def _search(settings: Settings, args: argparse.Namespace) -> int:
         caller = h.caller if args.unmask else redact.mask_phone(h.caller)
         at = turns.clock(h.start_ms) if h.start_ms is not None else "-"
         print(
-            f"{_when(h.t_q or h.t_arrival)}  {h.call_id}  {turns.label(h.leg)}  "
+            f"{local_time(h.t_q or h.t_arrival)}  {h.call_id}  {turns.label(h.leg)}  "
             f"{h.queue or '-'}  {h.agent or '-'}  {caller or '-'}  @{at}"
         )
         print(f"    {_marked(h.snippet, h.marks)}")
@@ -217,7 +192,7 @@ def _hit_doc(h: Hit, unmasked: bool) -> dict[str, Any]:
 
 
 def _show(settings: Settings, args: argparse.Namespace) -> int:
-    db = _db(settings, args)
+    db = db_path(settings, args.db)
     store = TranscriptStore.open(db)
     history = History.open(db)
     try:
@@ -248,11 +223,11 @@ def _show(settings: Settings, args: argparse.Namespace) -> int:
                        "words": [[w.text, w.start_ms, w.end_ms] for w in turn.words]}
                       for turn in merged],
         }  # fmt: skip
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        print_json(doc)
         return 0
     if call is not None:
         print(
-            f"call {args.call_id}  {_when(call.t_q or call.t_arrival)}  "
+            f"call {args.call_id}  {local_time(call.t_q or call.t_arrival)}  "
             f"queue {call.first_queue or '-'}  agent {call.agent or '-'}  caller {caller or '-'}"
         )
     else:
@@ -262,41 +237,4 @@ def _show(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  {turns.label(t.leg)}: {t.engine} {t.model} ({t.language}), {seconds:.1f} s")
     print()
     sys.stdout.write(turns.render(merged))
-    return 0
-
-
-def run_access(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        db = _db(settings, args)
-        log = AccessLog.open(db)
-        try:
-            if args.access_command == "verify":
-                broken = log.verify()
-                head = log.head()
-                if broken is not None:
-                    print(f"hotline access: the chain is broken at entry {broken}", file=sys.stderr)
-                    return 1
-                print(f"intact: {head[0]} entries, last hash {head[1]}" if head else "empty")
-                return 0
-            entries = log.entries(
-                since=parse_when(args.since, TZ) if args.since else None,
-                until=parse_when(args.until, TZ, end=True) if args.until else None,
-                user=args.user, action=args.action, target=args.target,
-            )  # fmt: skip
-        finally:
-            log.close()
-    except WhenError as exc:
-        print(f"hotline access: {exc}", file=sys.stderr)
-        return 1
-    if args.format == "json":
-        docs = [{"id": e.id, "t": e.entry.t, "user": e.entry.user, "role": e.entry.role,
-                 "action": e.entry.action, "target": e.entry.target,
-                 "purpose": e.entry.purpose, "detail": e.entry.detail, "hash": e.hash}
-                for e in entries]  # fmt: skip
-        print(json.dumps(docs, ensure_ascii=False, indent=2))
-        return 0
-    for e in entries:
-        x = e.entry
-        print(f"{e.id:>6}  {_when(x.t)}  {x.user} ({x.role})  {x.action}  {x.target}  "
-              f"purpose: {x.purpose}  {x.detail}")  # fmt: skip
     return 0

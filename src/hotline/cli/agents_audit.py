@@ -11,28 +11,25 @@ first (``--queue-log queue_log.1 --queue-log queue_log``). Lines that cannot be 
 reported with the output, never fatal. The report reads the history database (the journal
 and calls the controller stored) or a queue_log.
 
-Wiring (cli.py): after ``controller_cli.add_parsers(sub)`` call ``add_parsers(sub)`` (it adds
-``audit`` and ``report`` to the existing ``agents`` command, or makes one), and route
-``agents`` to :func:`run_agents`, which hands ``agents list`` to controller_cli. Errors are
-printed here (``hotline: ...`` on stderr) and returned as exit codes: 1 a file or the
-history, 2 the command line or the configuration.
+Part of the ``agents`` command (:mod:`hotline.cli.agents` adds these parsers and routes
+here). Failures are CLIErrors: exit 1 a file or the history, 2 the command line or the
+configuration (the centre file included).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from hotline.center.config import Center, CenterError, load_center
+from hotline.center.config import Center
+from hotline.cli.common import ZONE, CLIError, center_file, db_path, moment, print_json
 from hotline.core.records import AgentChange, CallRecord
+from hotline.core.time import DAY_MS
 from hotline.host.settings import Settings
-from hotline.metrics.timefmt import parse_local
 from hotline.watchdog import Watchdog, replay, shift_report
 from hotline.watchdog.audit import Loaded, audit_lines, load_lines
 from hotline.watchdog.render import (
@@ -45,39 +42,11 @@ from hotline.watchdog.render import (
 )
 from hotline.watchdog.shifts import Shifts
 
-__all__ = [
-    "add_agents_parsers",
-    "add_parsers",
-    "run_agents",
-    "run_agents_audit",
-    "run_agents_report",
-]
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-TZ = "Asia/Shanghai"
-DAY_MS = 86_400_000
+__all__ = ["add_parsers", "run_audit", "run_report"]
 
 
-class CLIError(Exception):
-    """A command failed; ``code`` is the exit code (1: data, 2: usage or configuration)."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def add_parsers(sub: Any) -> None:
-    """Add ``agents audit`` and ``agents report`` (to an existing ``agents`` if there is one)."""
-    agents = sub.choices.get("agents")
-    if agents is None:
-        agents = sub.add_parser("agents", help="agents: audit past queue_logs, shift reports")
-        actions = agents.add_subparsers(dest="agents_command", required=True)
-    else:
-        actions = next(a for a in agents._actions if isinstance(a, argparse._SubParsersAction))
-    add_agents_parsers(actions)
-
-
-def add_agents_parsers(actions: Any) -> None:
+def add_parsers(actions: Any) -> None:
+    """Add ``audit`` and ``report`` to the ``agents`` command's ACTIONS."""
     a = actions.add_parser(
         "audit", help="run the busy-abuse rules over a queue_log (alerts with cost and evidence)"
     )
@@ -102,31 +71,6 @@ def add_agents_parsers(actions: Any) -> None:
     r.add_argument("--config", type=Path, help="the centre (default: HOTLINE_CENTER)")
 
 
-def run_agents(settings: Settings, args: argparse.Namespace) -> int:
-    """``hotline agents ...``: audit and report here, anything else to controller_cli."""
-    if args.agents_command == "audit":
-        return run_agents_audit(settings, args)
-    if args.agents_command == "report":
-        return run_agents_report(settings, args)
-    from hotline.cli import controller as controller_cli  # redis: only for `agents list`
-
-    return controller_cli.run_agents(settings, args)
-
-
-def _fail(exc: CLIError) -> int:
-    print(f"hotline: {exc}", file=sys.stderr)
-    return exc.code
-
-
-def _center(path: Path) -> Center:
-    try:
-        return load_center(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CLIError(f"cannot read {path}: {exc.strerror}", 2) from None
-    except CenterError as exc:
-        raise CLIError(f"{path} is invalid:\n{exc}", 2) from None
-
-
 def _lines(paths: Sequence[Path]) -> Iterator[str]:
     for path in paths:
         try:
@@ -141,39 +85,29 @@ def _read(paths: Sequence[Path]) -> Loaded:
     return load_lines(_lines(paths))
 
 
-def _moment(text: str, what: str) -> int:
-    try:
-        return parse_local(text, TZ)
-    except ValueError:
-        raise CLIError(f"{what} {text!r}: write YYYY-MM-DD or YYYY-MM-DDTHH:MM", 2) from None
-
-
-def run_agents_audit(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        center = _center(args.config or settings.center)
-        until = _moment(args.until, "--until") if args.until else None
-        loaded = _read(args.queue_log)
-    except CLIError as exc:
-        return _fail(exc)
-    audit = audit_lines(loaded, Watchdog(center.watchdog, center, tz=SHANGHAI), until=until)
+def run_audit(settings: Settings, args: argparse.Namespace) -> int:
+    center = center_file(args.config or settings.center, code=2)
+    until = moment(args.until, "--until", 2) if args.until else None
+    loaded = _read(args.queue_log)
+    audit = audit_lines(loaded, Watchdog(center.watchdog, center, tz=ZONE), until=until)
     if args.format == "json":
-        print(json.dumps(audit_doc(audit, SHANGHAI), ensure_ascii=False, indent=2))
+        print_json(audit_doc(audit, ZONE))
     else:
-        print(alerts_table(audit.alerts, SHANGHAI))
+        print(alerts_table(audit.alerts, ZONE))
         print()
         print("\n".join(audit_footer(audit)))
     return 0
 
 
 def _span(center: Center, args: argparse.Namespace) -> tuple[int, int]:
-    start = _moment(args.date, "--date")
+    start = moment(args.date, "--date", 2)
     end = start + DAY_MS
     if not args.shift:
         return start, end
     team = center.teams.get(args.team or "")
     if team is None:
         raise CLIError("--shift needs --team (one of " + ", ".join(center.teams) + ")", 2)
-    for window in Shifts(team.shifts, SHANGHAI).between(start, end - 1):
+    for window in Shifts(team.shifts, ZONE).between(start, end - 1):
         if window.name == args.shift and start <= window.start < end:
             return window.start, window.end
     raise CLIError(f"team {args.team!r} has no shift {args.shift!r} on {args.date}", 2)
@@ -200,21 +134,18 @@ def _history(path: Path, start: int, end: int) -> tuple[list[AgentChange], list[
         history.close()
 
 
-def run_agents_report(settings: Settings, args: argparse.Namespace) -> int:
+def run_report(settings: Settings, args: argparse.Namespace) -> int:
     problems = 0
-    try:
-        center = _center(args.config or settings.center)
-        if args.team is not None and args.team not in center.teams:
-            raise CLIError(f"unknown team {args.team!r} (one of {', '.join(center.teams)})", 2)
-        start, end = _span(center, args)
-        if args.queue_log:
-            loaded = _read(args.queue_log)
-            journal, calls = list(loaded.built.agent_changes), list(loaded.built.calls)
-            problems = len(loaded.problems)
-        else:
-            journal, calls = _history(args.db or settings.db, start, end)
-    except CLIError as exc:
-        return _fail(exc)
+    center = center_file(args.config or settings.center, code=2)
+    if args.team is not None and args.team not in center.teams:
+        raise CLIError(f"unknown team {args.team!r} (one of {', '.join(center.teams)})", 2)
+    start, end = _span(center, args)
+    if args.queue_log:
+        loaded = _read(args.queue_log)
+        journal, calls = list(loaded.built.agent_changes), list(loaded.built.calls)
+        problems = len(loaded.problems)
+    else:
+        journal, calls = _history(db_path(settings, args.db), start, end)
     # the same span from either source: from a day before (the state at the start, pauses
     # running into the day) to the end
     journal = [c for c in journal if start - DAY_MS <= c.t < end]
@@ -223,17 +154,17 @@ def run_agents_report(settings: Settings, args: argparse.Namespace) -> int:
     # going on, up to now or its last entry, not up to a time that has not come
     now = _now_ms()
     until = end if now >= end else max(min(now, end), max((c.t for c in journal), default=start))
-    alerts = replay(Watchdog(center.watchdog, center, tz=SHANGHAI), journal, calls, until=until)
+    alerts = replay(Watchdog(center.watchdog, center, tz=ZONE), journal, calls, until=until)
     rows = shift_report(journal, center, start=start, end=end, team=args.team, alerts=alerts)
     if args.format == "json":
         doc = {"start": start, "end": end, "team": args.team, "shift": args.shift,
                "agents": [report_doc(r) for r in rows]}  # fmt: skip
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        print_json(doc)
     elif args.format == "csv":
         sys.stdout.write(report_csv(rows))
     else:
         title = f"{args.date} {args.team or 'all teams'}" + (f" {args.shift}" if args.shift else "")
-        print(report_table(rows, SHANGHAI, title))
+        print(report_table(rows, ZONE, title))
         if problems:
             print(f"({problems} queue_log lines not understood, left out)")
     return 0
