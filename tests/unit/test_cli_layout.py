@@ -73,7 +73,7 @@ def test_every_command_names_its_handler() -> None:
 
 
 def test_the_zone_and_the_day_come_from_core_time() -> None:
-    """No cli module spells the centre's zone or the day's length itself (hotline.core.time;
+    """No cli module spells the centre's zone or the day's length itself (hotline.core.localtime;
     common.ZONE is the zone database's object for it)."""
     import re
     from pathlib import Path

@@ -27,8 +27,8 @@ from typing import Any
 
 from hotline.center.config import Center
 from hotline.cli.common import ZONE, CLIError, center_file, db_path, moment, print_json
+from hotline.core.localtime import DAY_MS
 from hotline.core.records import AgentChange, CallRecord
-from hotline.core.time import DAY_MS
 from hotline.host.settings import Settings
 from hotline.watchdog import Watchdog, replay, shift_report
 from hotline.watchdog.audit import Loaded, audit_lines, load_lines

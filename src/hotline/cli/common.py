@@ -7,7 +7,7 @@ with its code: 1 when the data, a file or a service failed, 2 when the command l
 configuration is wrong.
 
 Dates and times given on the command line, and shown, are the centre's (Asia/Shanghai,
-:mod:`hotline.core.time`): ``YYYY-MM-DD`` is a whole day, ``YYYY-MM-DDTHH:MM`` a moment.
+:mod:`hotline.core.localtime`): ``YYYY-MM-DD`` is a whole day, ``YYYY-MM-DDTHH:MM`` a moment.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from hotline.center.config import Center, CenterError, load_center
-from hotline.core.time import TZ_NAME
+from hotline.core.localtime import TZ_NAME
 from hotline.host.settings import Settings
 from hotline.metrics.timefmt import parse_local
 from hotline.pbx.install import read_flow

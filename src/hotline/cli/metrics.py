@@ -29,7 +29,7 @@ from hotline.cli import metrics_chart, metrics_params
 from hotline.cli.common import CLIError, db_path, failures, parse_when, print_json
 from hotline.cli.metrics_import import run_import
 from hotline.cli.metrics_load import load_report, params_of, recorded_changes
-from hotline.core.time import DAY_MS
+from hotline.core.localtime import DAY_MS
 from hotline.host.settings import Settings
 from hotline.ivr.loader import FlowError, load_flow
 from hotline.metrics import GroupBy, MetricsError, verdict, version

@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Iterator
 
 from hotline.cli.metrics_load import load_report
-from hotline.core.time import DAY_MS
+from hotline.core.localtime import DAY_MS
 from hotline.host.settings import Settings
 from hotline.metrics.charts import charts
 from hotline.metrics.report import Report

@@ -17,7 +17,7 @@ from hotline import __version__
 from hotline.agents.status import PausePolicy
 from hotline.center.config import Center, load_center
 from hotline.cli.common import db_path
-from hotline.core.time import DAY_MS
+from hotline.core.localtime import DAY_MS
 from hotline.host.clock import wall_ms as now_ms
 from hotline.host.settings import Settings
 from hotline.ivr.loader import FlowError

@@ -19,8 +19,8 @@ from typing import Any
 
 from hotline.cli.common import CLIError, db_path, parse_when, print_json
 from hotline.cli.metrics_load import params_given, recorded_changes
+from hotline.core.localtime import TZ_NAME
 from hotline.core.records import Precision
-from hotline.core.time import TZ_NAME
 from hotline.host.clock import wall_ms as now_ms
 from hotline.host.settings import Settings
 from hotline.metrics.changes import PARAMS, param_change, params_at
