@@ -2,7 +2,7 @@
 functions count).
 
 - No module of hotline.cli is in an import cycle.
-- A command group's module imports the shared modules (common, live, table, progress) and
+- A command group's module imports the shared modules (common, live, progress) and
   its own parts (``metrics`` → ``metrics_load``, ``agents`` → ``agents_audit``), never
   another group: only ``main`` knows every group.
 - Every command names its handler (main has no table of its own to forget one in).
@@ -13,7 +13,7 @@ from __future__ import annotations
 import grimp
 import pytest
 
-SHARED = {"common", "live", "table", "progress"}
+SHARED = {"common", "live", "progress"}
 
 GRAPH = grimp.build_graph("hotline")
 CLI = sorted(m for m in GRAPH.find_children("hotline.cli"))
@@ -72,7 +72,7 @@ def test_every_command_names_its_handler() -> None:
     assert len(sub.choices) == 24  # type: ignore[attr-defined]
 
 
-def test_the_zone_and_the_day_come_from_core_time() -> None:
+def test_the_zone_and_the_day_come_from_core_localtime() -> None:
     """No cli module spells the centre's zone or the day's length itself (hotline.core.localtime;
     common.ZONE is the zone database's object for it)."""
     import re

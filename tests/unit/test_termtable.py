@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.cli.table import table, width
+from hotline.core.termtable import table, width
 
 
 def test_chinese_cells_take_two_columns_and_rows_line_up() -> None:

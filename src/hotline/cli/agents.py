@@ -15,8 +15,8 @@ from typing import Any
 from hotline.cli import agents_audit
 from hotline.cli.common import print_json, read_center
 from hotline.cli.live import send_command, snapshot
-from hotline.cli.table import table
 from hotline.commands.plan import AGENT_VERBS, Command, Verb
+from hotline.core.termtable import table
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from hotline.cli.common import CLIError, local_when, print_json, since_ms
 from hotline.cli.live import send_command
-from hotline.cli.table import table
 from hotline.commands.plan import Command, Verb
+from hotline.core.termtable import table
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.stores.history import History

@@ -8,7 +8,7 @@ from typing import Any
 
 from hotline.cli.common import CLIError, local_when, print_json, since_ms
 from hotline.cli.live import snapshot
-from hotline.cli.table import table
+from hotline.core.termtable import table
 from hotline.host.settings import Settings
 from hotline.stores.docs import call_doc
 from hotline.stores.history import History
