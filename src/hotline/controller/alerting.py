@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from hotline.commands.bus import Reply
 from hotline.commands.plan import Command, Verb
-from hotline.controller.agent_actions import carry_out
 from hotline.core.records import AgentChange
 from hotline.stores.docs import to_doc
 from hotline.stores.live import Change
@@ -136,7 +135,7 @@ async def escalate(controller: Controller, steps: list[Step]) -> None:
                 id=f"escalation:{s.id}", verb=Verb.LOGOUT, agent=s.agent, actor=WATCHDOG,
                 supervisor=True, issued_at=now,
             )  # fmt: skip
-            reply = await carry_out(controller, command)
+            reply = await controller.agent_actions.carry_out(command)
             result = ("done: " if reply.ok else "failed: ") + reply.message
         else:
             role = "supervisor" if s.action is StepAction.ALERT_SUPERVISOR else "agent"

@@ -33,6 +33,7 @@ from hotline.calls.state import CallEnded, Calls, Effect
 from hotline.center.config import Center
 from hotline.commands.bus import Inbox
 from hotline.controller import alerting, sweep
+from hotline.controller.agent_actions import AgentActions
 from hotline.controller.inbox import serve_commands
 from hotline.controller.outbox import Outbox, Pending
 from hotline.controller.reconcile import Reconciler
@@ -75,6 +76,7 @@ class Controller:
         self.calls = Calls()
         self.queues = Queues()
         self.agents = Agents(policy=policy)
+        self.agent_actions = AgentActions(center, client, self.agents, clock)
         self.watchdog = Watchdog(center.watchdog, center, tz=CHINA, keep_alerts=False)
         self.outbox = Outbox(
             history, self.live, snapshot=self.write_snapshot, remember=self._remember_members

@@ -11,7 +11,6 @@ from hotline.ami.errors import AMIError
 from hotline.commands.bus import Inbox, Reply
 from hotline.commands.plan import ALERT_VERBS, Command, CommandError, plan_notice
 from hotline.controller import alerting
-from hotline.controller.agent_actions import carry_out
 from hotline.core.records import AgentChange
 from hotline.ivr.loader import FlowError
 from hotline.pbx.errors import PBXError
@@ -27,7 +26,7 @@ log = logging.getLogger(__name__)
 async def execute(controller: Controller, command: Command) -> Reply:
     """Carry out any command: an agent's, an alert's lifecycle, the IVR announcement."""
     if command.verb.on_agent:
-        return await carry_out(controller, command)
+        return await controller.agent_actions.carry_out(command)
     if command.verb in ALERT_VERBS:
         return await alerting.handle(controller, command)
     return await switch_notice(controller, command)
