@@ -32,8 +32,9 @@ from hotline.ami.timestamps import event_ms
 from hotline.calls.state import CallEnded, Calls, Effect
 from hotline.center.config import Center
 from hotline.commands.bus import Inbox
-from hotline.controller import alerting, sweep
+from hotline.controller import sweep
 from hotline.controller.agent_actions import AgentActions
+from hotline.controller.alerting import Alerting
 from hotline.controller.inbox import serve_commands
 from hotline.controller.outbox import Outbox, Pending
 from hotline.controller.reconcile import Reconciler
@@ -42,11 +43,11 @@ from hotline.core.records import AgentChange, PauseSetBy
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.queues.state import Queues
-from hotline.stores.docs import agent_doc, alert_doc, call_doc, queue_doc
+from hotline.stores.docs import agent_doc, call_doc, queue_doc
 from hotline.stores.history import History
 from hotline.stores.keys import KEYS, STATUS_TTL
 from hotline.stores.live import Change, LiveStore
-from hotline.watchdog import CHINA, Alert, Watchdog, resynced
+from hotline.watchdog import CHINA, Watchdog, resynced
 
 log = logging.getLogger(__name__)
 LAG_SAMPLE = 32  # the event lag is measured on the first event and every 32nd after
@@ -85,14 +86,15 @@ class Controller:
         self.inbox: Inbox | None = None
         self.ready = asyncio.Event()  # set after the first resync
         self.resyncs = 0
+        self.alerting = Alerting(
+            self.watchdog, self.outbox, history, self.live,
+            carry_out=self.agent_actions.carry_out, clock=clock,
+        )  # fmt: skip
         self.reconciler = Reconciler(self, settings.pbx_dir / "log" / "queue_log")
         self._events: Subscription | None = None
         self.failures: dict[str, int] = {}
         self.recordings: asyncio.Queue[Ended] = asyncio.Queue()
         self.cataloguing: set[str] = set()  # ended calls whose legs the recorder has in hand
-        self.announced: dict[str, int] = {}  # alert id -> t_raised: journaled as raised
-        self.steps_done: set[str] = set()  # escalation steps carried out (Step.id)
-        self.notes: dict[str, int] = {}  # escalation notes on the live store -> when
         self.event_lag_ms = 0  # wall clock at handling − a recent event's Timestamp
 
     # -- running ---------------------------------------------------------------------------
@@ -102,7 +104,7 @@ class Controller:
         self.client.on_connect(self.resync)
         self._events = self.client.subscribe(maxsize=100_000)
         events = self._events
-        await alerting.restore(self)
+        await self.alerting.restore()
         await self.client.start(wait=False)
         loops: dict[str, Callable[[], Awaitable[None]]] = {
             "events": lambda: self._follow(events),
@@ -175,17 +177,17 @@ class Controller:
             now = self.clock()
             async with self.lock:
                 self._journal(self.agents.tick(now))
-                self.publish_alerts(self.watchdog.tick(now))
+                self.alerting.publish(self.watchdog.tick(now))
                 # waiting times grow while nothing happens: the wallboard needs them
                 for view in self.queues.views().values():
                     if view.waiting:
                         self._queue_changed(view.name)
-                steps = alerting.due_steps(self, now)
+                steps = self.alerting.due_steps(now)
                 if now - expired >= 60_000:
-                    alerting.expire_notes(self, now)
+                    self.alerting.expire_notes(now)
                     expired = now
             if steps:  # outside the lock: a forced logout waits for Asterisk
-                await alerting.escalate(self, steps)
+                await self.alerting.escalate(steps)
             await self._publish_status(now)
 
     async def _publish_status(self, now: int) -> None:
@@ -206,7 +208,7 @@ class Controller:
     def _calls(self, effects: list[Effect]) -> None:
         for effect in effects:
             record = effect.record
-            self.publish_alerts(self.watchdog.feed(record))
+            self.alerting.publish(self.watchdog.feed(record))
             if isinstance(effect, CallEnded):
                 self.outbox.call_ended(record)
                 if record.recording:
@@ -214,12 +216,6 @@ class Controller:
                     self.recordings.put_nowait(Ended(record.call_id, record.recording))
             else:
                 self.outbox.put(Change("call", record.call_id, call_doc(record)))
-
-    def publish_alerts(self, alerts: list[Alert]) -> None:
-        """Publish and keep the watchdog's alerts (new ones and new versions)."""
-        for alert in alerts:
-            alerting.announce(self, alert)
-            self.outbox.store_alert(alert.id, alert_doc(alert))
 
     def _queue_changed(self, name: str) -> None:
         view = self.queues.view(name)
@@ -230,7 +226,7 @@ class Controller:
     def _journal(self, changes: list[AgentChange]) -> None:
         for change in changes:
             self.outbox.journal(change)
-            self.publish_alerts(self.watchdog.feed(change))
+            self.alerting.publish(self.watchdog.feed(change))
             view = self.agents.view(change.agent)
             doc = agent_doc(view) if view is not None and view.memberships else None
             self.outbox.put(Change("agent", change.agent, doc))

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from hotline.ami.errors import AMIError
 from hotline.commands.bus import Inbox, Reply
 from hotline.commands.plan import ALERT_VERBS, Command, CommandError, plan_notice
-from hotline.controller import alerting
 from hotline.core.records import AgentChange
 from hotline.ivr.loader import FlowError
 from hotline.pbx.errors import PBXError
@@ -28,7 +27,7 @@ async def execute(controller: Controller, command: Command) -> Reply:
     if command.verb.on_agent:
         return await controller.agent_actions.carry_out(command)
     if command.verb in ALERT_VERBS:
-        return await alerting.handle(controller, command)
+        return await controller.alerting.handle(command)
     return await switch_notice(controller, command)
 
 
