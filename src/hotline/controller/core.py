@@ -35,7 +35,7 @@ from hotline.commands.bus import Inbox
 from hotline.controller import sweep
 from hotline.controller.agent_actions import AgentActions
 from hotline.controller.alerting import Alerting
-from hotline.controller.inbox import serve_commands
+from hotline.controller.inbox import Commands
 from hotline.controller.outbox import Outbox, Pending
 from hotline.controller.reconcile import Reconciler
 from hotline.controller.recorder import Ended, serve_recordings
@@ -83,12 +83,17 @@ class Controller:
             history, self.live, snapshot=self.write_snapshot, remember=self._remember_members
         )
         self.lock = asyncio.Lock()  # held by resync: events wait until the model is rebuilt
-        self.inbox: Inbox | None = None
+        # outlives a restart of the commands loop: commands sent meanwhile are served
+        self.inbox = Inbox(redis)
         self.ready = asyncio.Event()  # set after the first resync
         self.resyncs = 0
         self.alerting = Alerting(
             self.watchdog, self.outbox, history, self.live,
             carry_out=self.agent_actions.carry_out, clock=clock,
+        )  # fmt: skip
+        self.commands = Commands(
+            agent_actions=self.agent_actions.carry_out, alerts=self.alerting.handle,
+            asterisk=client, flow=settings.flow, outbox=self.outbox, clock=clock,
         )  # fmt: skip
         self.reconciler = Reconciler(self, settings.pbx_dir / "log" / "queue_log")
         self._events: Subscription | None = None
@@ -110,7 +115,7 @@ class Controller:
             "events": lambda: self._follow(events),
             "flush": self._flusher,
             "tick": self._ticker,
-            "commands": lambda: serve_commands(self),
+            "commands": lambda: self.commands.serve(self.inbox),
             "queue_log": self.reconciler.run,
             "recordings": lambda: serve_recordings(self),
             "sweep": lambda: sweep.serve(self),
