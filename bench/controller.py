@@ -70,7 +70,8 @@ from hotline.ami.client import READ_SIZE, AMIClient, Endpoint
 from hotline.ami.message import Message, MessageKind
 from hotline.ami.protocol import Protocol
 from hotline.center.config import Center, load_center
-from hotline.controller.core import Controller, Pending
+from hotline.controller.core import Controller
+from hotline.controller.outbox import Pending
 from hotline.core.records import AgentChange
 from hotline.host.settings import Settings
 from hotline.stores import redis_server

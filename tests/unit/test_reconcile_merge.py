@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from hotline.controller.core import Pending
+from hotline.controller.outbox import Pending
 from hotline.controller.reconcile import ReplayMark, merge
 from hotline.core.records import CallRecord, EndReason, Precision, QueueVisit, Source
 from hotline.stores.live import Change
