@@ -19,6 +19,7 @@ PACKAGE = Path(hotline.__file__).parent
 CORE = [
     "core/__init__.py",
     "core/validate.py",
+    "core/localtime.py",
     "ami/protocol.py",
     "ami/message.py",
     "ami/errors.py",
