@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from hotline.center.config import CenterError, load_center
+from hotline.core.localtime import DAY_MS
 from hotline.core.records import CallRecord, QueueVisit
 from hotline.recordings.leg import Leg, Recording
-from hotline.recordings.retention import DAY_MS, Kept, RetentionPolicy, load_retention, plan
+from hotline.recordings.retention import Kept, RetentionPolicy, load_retention, plan
 from hotline.stores.history import History
 from hotline.stores.retention import RetentionError, RetentionStore
 from hotline.stores.transcripts import TranscriptStore

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from hotline.core.localtime import TZ_NAME
 from hotline.core.validate import Kind, check
 from hotline.ivr.model import (
     DIGITS,
@@ -472,7 +473,7 @@ def _hours(r: _Reader, raw: object, need_prompt: Callable[[str, str | None], Non
         dates[key] = tuple(parsed)
     closed = r.get("line.hours", h, "closed", str)
     need_prompt("line.hours.closed", closed)
-    timezone = r.get("line.hours", h, "timezone", str, "Asia/Shanghai") or "Asia/Shanghai"
+    timezone = r.get("line.hours", h, "timezone", str, TZ_NAME) or TZ_NAME
     r.kind("line.hours.timezone", Kind.TIMEZONE, timezone)
     return Hours(
         always=False,

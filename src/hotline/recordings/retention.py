@@ -21,9 +21,10 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hotline.core.localtime import DAY_MS  # re-exported: hotline.cli.retention imports it
+
 __all__ = ["DAY_MS", "Due", "Kept", "RetentionPolicy", "load_retention", "plan"]
 
-DAY_MS = 86_400_000
 Fail = Callable[[str, str], None]
 
 
