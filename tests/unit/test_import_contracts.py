@@ -20,6 +20,7 @@ CORE = [
     "core/__init__.py",
     "core/validate.py",
     "core/localtime.py",
+    "core/reader.py",
     "ami/protocol.py",
     "ami/message.py",
     "ami/errors.py",

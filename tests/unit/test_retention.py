@@ -63,6 +63,19 @@ def test_the_config_section_is_checked() -> None:
         load_center("retention: {default_days: -3}\n")
 
 
+def test_the_section_is_read_like_the_whole_file() -> None:
+    problems: list[str] = []
+    load_retention(
+        {"default_days": "long", "categories": {"inquiry": True}, "keep": 1},
+        lambda node, msg: problems.append(f"{node}: {msg}"),
+    )
+    assert problems == [
+        "retention.keep: unknown key (expected one of categories, default_days)",
+        "retention.default_days: expected int, got 'long'",
+        "retention.categories.inquiry: expected int, got True",
+    ]
+
+
 # -- the store, with real files ---------------------------------------------------------
 
 
