@@ -30,6 +30,7 @@ CORE = [
     "ivr/model.py",
     "ivr/loader.py",
     "ivr/asterisk.py",
+    "ivr/prompts.py",
     "queuelog/__init__.py",
     "queuelog/parse.py",
     "queuelog/calls.py",
