@@ -57,6 +57,20 @@ def test_a_broken_center_names_its_node(old: str, new: str, expected: str) -> No
     assert any(str(p).startswith(expected) for p in caught.value.problems), caught.value.problems
 
 
+def test_the_centre_file_is_read_like_a_flow() -> None:
+    with pytest.raises(CenterError) as caught:
+        load_center(
+            "teamz: {}\npause_reasons: {meal: {label: 用餐, max_minutes: 0}}\n"
+            "agents: {'1001': {name: 王芳, team: team-a, queues: intake}}\n"
+        )
+    assert [str(p) for p in caught.value.problems] == [
+        "teamz: unknown key (expected one of agents, pause_reasons, retention, teams, watchdog)",
+        "pause_reasons.meal.max_minutes: 0 is less than 1",
+        "agents.1001.team: unknown team 'team-a'",
+        "agents.1001.queues: expected a list, got str",
+    ]
+
+
 def test_login_adds_the_agent_to_each_queue_by_name() -> None:
     planned = plan(cmd(Verb.LOGIN), CENTER)
     assert [a[0] for a in planned.actions] == ["QueueAdd", "QueueAdd"]

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from hotline.center.config import CenterError, load_center
+from hotline.core.localtime import DAY_MS
 from hotline.core.records import CallRecord, QueueVisit
 from hotline.recordings.leg import Leg, Recording
-from hotline.recordings.retention import DAY_MS, Kept, RetentionPolicy, load_retention, plan
+from hotline.recordings.retention import Kept, RetentionPolicy, load_retention, plan
 from hotline.stores.history import History
 from hotline.stores.retention import RetentionError, RetentionStore
 from hotline.stores.transcripts import TranscriptStore
@@ -60,6 +61,19 @@ def test_the_config_section_is_checked() -> None:
     assert load_center(center.read_text()).retention.days("complaint") == 730
     with pytest.raises(CenterError, match=r"retention\.default_days"):
         load_center("retention: {default_days: -3}\n")
+
+
+def test_the_section_is_read_like_the_whole_file() -> None:
+    problems: list[str] = []
+    load_retention(
+        {"default_days": "long", "categories": {"inquiry": True}, "keep": 1},
+        lambda node, msg: problems.append(f"{node}: {msg}"),
+    )
+    assert problems == [
+        "retention.keep: unknown key (expected one of categories, default_days)",
+        "retention.default_days: expected int, got 'long'",
+        "retention.categories.inquiry: expected int, got True",
+    ]
 
 
 # -- the store, with real files ---------------------------------------------------------

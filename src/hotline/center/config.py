@@ -6,22 +6,22 @@ the watchdog's thresholds.
     center.agents["1001"].interface    # PJSIP/1001
     center.watchdog.thresholds("team-a", "day").busy_max_ms   # 600000
 
-Validated like a flow: every problem is reported at once, naming its node.
+Validated like a flow, with the same reader (:mod:`hotline.core.reader`): every problem is
+reported at once, naming its node.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import yaml
 
 from hotline.agents.roster import Agent, PauseReason, Roster, Shift, Team
-from hotline.core.validate import Kind, check
-from hotline.ivr.loader import FlowError, Problem
+from hotline.core.reader import Problem, Reader
+from hotline.core.validate import Kind
+from hotline.ivr.loader import FlowError
 from hotline.recordings.retention import RetentionPolicy, load_retention
 from hotline.watchdog.config import WatchdogConfig, load_watchdog
 
@@ -55,42 +55,25 @@ def _time(value: str) -> dt.time | None:
 
 def load_center(text: str, queues: set[str] | None = None) -> Center:
     """Parse and validate; ``queues`` (the flow's) lets agents' queues be checked."""
-    problems: list[Problem] = []
-
-    def fail(node: str, message: str) -> None:
-        problems.append(Problem.of(node, message))
-
-    def kind(node: str, of: Kind, value: object) -> None:
-        problem = check(of, value)
-        if problem is not None:
-            fail(node, problem)
-
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise CenterError([Problem("center", f"not valid YAML: {exc}")]) from None
     if not isinstance(data, dict):
         raise CenterError([Problem("center", "expected a mapping")])
-    for key in data:
-        if key not in ("pause_reasons", "teams", "agents", "watchdog", "retention"):
-            fail(
-                str(key),
-                "unknown key (expected pause_reasons, teams, agents, watchdog, retention)",
-            )
+    r = Reader()
+    top = r.mapping("", data, {"pause_reasons", "teams", "agents", "watchdog", "retention"})
 
     reasons: dict[str, PauseReason] = {}
-    for code, spec in _mapping(data, "pause_reasons", fail).items():
+    for code, spec in r.section("pause_reasons", top.get("pause_reasons")).items():
         node = f"pause_reasons.{code}"
-        kind(node, Kind.CODE, code)
+        r.kind(node, Kind.CODE, code)
         if not isinstance(spec, dict) or not isinstance(spec.get("label"), str):
-            fail(node, "needs a label")
+            r.fail(node, "needs a label")
             continue
-        kind(f"{node}.label", Kind.TEXT, spec["label"])
-        limit = spec.get("max_minutes")
-        if limit is not None and (
-            not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0
-        ):
-            fail(f"{node}.max_minutes", "a positive number of minutes")
+        r.kind(f"{node}.label", Kind.TEXT, spec["label"])
+        limit = r.optional(node, spec, "max_minutes", int)
+        if not r.number(f"{node}.max_minutes", limit, 1):
             limit = None
         reasons[code] = PauseReason(
             code,
@@ -101,22 +84,22 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
         )
 
     teams: dict[str, Team] = {}
-    for name, spec in _mapping(data, "teams", fail).items():
+    for name, spec in r.section("teams", top.get("teams")).items():
         node = f"teams.{name}"
-        kind(node, Kind.CODE, name)
+        r.kind(node, Kind.CODE, name)
         if not isinstance(spec, dict):
-            fail(node, "expected a mapping")
+            r.mapping(node, spec)
             continue
         if "label" in spec:
-            kind(f"{node}.label", Kind.TEXT, spec["label"])
+            r.kind(f"{node}.label", Kind.TEXT, spec["label"])
         if "supervisor" in spec:
-            kind(f"{node}.supervisor", Kind.TEXT, spec["supervisor"])
+            r.kind(f"{node}.supervisor", Kind.TEXT, spec["supervisor"])
         shifts = []
-        for i, raw in enumerate(_list(spec, "shifts", f"{node}.shifts", fail)):
+        for i, raw in enumerate(r.items(f"{node}.shifts", spec.get("shifts"))):
             start = _time(str(raw.get("from", ""))) if isinstance(raw, dict) else None
             end = _time(str(raw.get("to", ""))) if isinstance(raw, dict) else None
             if start is None or end is None:
-                fail(f"{node}.shifts.{i}", "write a shift as {name, from: HH:MM, to: HH:MM}")
+                r.fail(f"{node}.shifts.{i}", "write a shift as {name, from: HH:MM, to: HH:MM}")
                 continue
             shifts.append(Shift(str(raw.get("name", i)), start, end))
         teams[name] = Team(
@@ -124,51 +107,33 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
         )
 
     agents: dict[str, Agent] = {}
-    for ext, spec in _mapping(data, "agents", fail).items():
+    for ext, spec in r.section("agents", top.get("agents")).items():
         node = f"agents.{ext}"
-        kind(node, Kind.EXTENSION, ext)
+        r.kind(node, Kind.EXTENSION, ext)
         if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-            fail(node, "needs a name")
+            r.fail(node, "needs a name")
             continue
-        kind(f"{node}.name", Kind.TEXT, spec["name"])
+        r.kind(f"{node}.name", Kind.TEXT, spec["name"])
         if "interface" in spec:
-            kind(f"{node}.interface", Kind.INTERFACE, spec["interface"])
+            r.kind(f"{node}.interface", Kind.INTERFACE, spec["interface"])
         team = str(spec.get("team", ""))
         if team not in teams:
-            fail(f"{node}.team", f"unknown team {team!r}")
-        agent_queues = tuple(str(q) for q in _list(spec, "queues", f"{node}.queues", fail))
+            r.fail(f"{node}.team", f"unknown team {team!r}")
+        given = r.items(f"{node}.queues", spec.get("queues"))
+        agent_queues = tuple(str(q) for q in given)
         for q in agent_queues:
-            kind(f"{node}.queues", Kind.NAME, q)
+            r.kind(f"{node}.queues", Kind.NAME, q)
             if queues is not None and q not in queues:
-                fail(f"{node}.queues", f"unknown queue {q!r}")
+                r.fail(f"{node}.queues", f"unknown queue {q!r}")
         agents[ext] = Agent(
             ext, spec["name"], team, agent_queues, str(spec.get("interface", f"PJSIP/{ext}"))
         )
     names = [a.name for a in agents.values()]
     for name in {n for n in names if names.count(n) > 1}:
-        fail("agents", f"two agents are named {name!r} (names are Asterisk MemberNames)")
-    watchdog = load_watchdog(
-        data.get("watchdog"), fail, {name: [s.name for s in t.shifts] for name, t in teams.items()}
-    )
-    retention = load_retention(data.get("retention"), fail)
-    if problems:
-        raise CenterError(problems)
+        r.fail("agents", f"two agents are named {name!r} (names are Asterisk MemberNames)")
+    shifts_of = {name: [s.name for s in t.shifts] for name, t in teams.items()}
+    watchdog = load_watchdog(top.get("watchdog"), r.fail, shifts_of)
+    retention = load_retention(top.get("retention"), r.fail)
+    if r.problems:
+        raise CenterError(r.problems)
     return Center(reasons, teams, agents, watchdog, retention)
-
-
-def _list(data: Mapping[str, Any], key: str, node: str, fail: Any) -> list[Any]:
-    """A list the file may leave out; anything else is a problem, not a crash (fuzzing
-    found ``queues: 5``)."""
-    value = data.get(key) or []
-    if not isinstance(value, list):
-        fail(node, f"expected a list, got {type(value).__name__}")
-        return []
-    return value
-
-
-def _mapping(data: Mapping[str, Any], key: str, fail: Any) -> dict[str, Any]:
-    value = data.get(key) or {}
-    if not isinstance(value, dict):
-        fail(key, "expected a mapping")
-        return {}
-    return {str(k): v for k, v in value.items()}

@@ -15,9 +15,10 @@ from hotline.host.settings import Settings
 from hotline.ivr.asterisk import render_extensions, render_queues
 from hotline.ivr.loader import load_flow
 from hotline.ivr.model import Flow
-from hotline.ivr.prompts import BuiltPrompt, build_prompts, prompts_from_table
+from hotline.ivr.prompts import prompts_from_table
 from hotline.pbx import instance, runner
 from hotline.pbx.errors import PBXError
+from hotline.pbx.voice import BuiltPrompt, build_prompts
 
 EXTENSIONS = "extensions-hotline.conf"
 QUEUES = "queues-hotline.conf"

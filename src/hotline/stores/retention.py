@@ -1,6 +1,7 @@
 """Legal holds and disposal records, in the history's SQLite file (component ``retention``);
-disposal itself: a call's recorded legs deleted from disk and its transcripts from the
-store, with a record of what went (each file's SHA-256), when, why and by whom.
+disposal itself: a call's transcripts deleted from the store and its recorded legs from
+disk (by :mod:`hotline.recordings.disposal`), with a record of what went (each file's
+SHA-256), when, why and by whom.
 
     store = RetentionStore.open(settings.db)
     store.hold("1795463379.1", by="纪检组-李", reason="信访 2026-88", t=now)
@@ -22,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
-from hotline.recordings.integrity import sha256_of
+from hotline.recordings.disposal import DisposedFile, Remove, remove_leg
 from hotline.recordings.retention import Due, Kept
 from hotline.stores import chain, schema
 from hotline.stores.history import History
@@ -86,8 +87,6 @@ MIGRATIONS: tuple[str, ...] = (
     + ";;".join(_APPEND_ONLY.format(t=t) for t in ("legal_holds", "disposals", "disposal_files")),
 )
 
-DELETED, MISSING = "deleted", "missing"  # a failure is "failed: <why>" (retried next run)
-
 
 class RetentionError(Exception):
     """A hold, release or disposal cannot be done as asked; the text says why."""
@@ -99,19 +98,6 @@ class Hold:
     t: int
     by: str
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class DisposedFile:
-    leg: str
-    path: str
-    size: int
-    sha256: str  # of the bytes deleted (the catalogue's when the file was already gone)
-    catalogue_sha256: str
-    outcome: str  # "deleted", "missing", or "failed: <why>"
-
-    def fields(self) -> list[object]:
-        return [self.leg, self.path, self.size, self.sha256, self.catalogue_sha256, self.outcome]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,24 +116,6 @@ class Disposal:
     def fields(self) -> list[object]:
         return [self.call_id, self.t, self.by, self.reason, self.category, self.days,
                 self.transcripts, [f.fields() for f in self.files]]  # fmt: skip
-
-
-def _remove(leg: str, path: str, catalogued: str) -> DisposedFile:
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        sha = sha256_of(p)
-    except FileNotFoundError:
-        return DisposedFile(leg, path, 0, catalogued, catalogued, MISSING)
-    except OSError as exc:
-        return DisposedFile(leg, path, 0, "", catalogued, f"failed: {exc.strerror or exc}")
-    try:
-        p.unlink()
-    except FileNotFoundError:
-        pass  # gone between the hash and now: it is gone either way
-    except OSError as exc:
-        return DisposedFile(leg, path, size, sha, catalogued, f"failed: {exc.strerror or exc}")
-    return DisposedFile(leg, path, size, sha, catalogued, DELETED)
 
 
 _KEPT = """
@@ -259,10 +227,10 @@ class RetentionStore(schema.Store):
             rows = self.connection.execute(_KEPT, (2**62 if before is None else before,))
             return [Kept(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4]) for r in rows]
 
-    def dispose(self, due: Due, *, by: str, t: int) -> Disposal | None:
-        """Delete what is left of the call (files, transcripts) and record it; None, and
-        nothing deleted, if the call is on hold now. A file that cannot be deleted is
-        recorded as failed and tried again next time."""
+    def dispose(self, due: Due, *, by: str, t: int, remove: Remove = remove_leg) -> Disposal | None:
+        """Delete what is left of the call (files, by ``remove``; transcripts) and record
+        it; None, and nothing deleted, if the call is on hold now. A file that cannot be
+        deleted is recorded as failed and tried again next time."""
         _need(by=by)
         call_id = due.call_id
         with self.tx() as conn:
@@ -277,7 +245,7 @@ class RetentionStore(schema.Store):
             transcripts = delete_rows(conn, call_id)
             if not pending and not transcripts:
                 return None  # disposed already (by another run)
-            files = tuple(_remove(leg, path, sha) for leg, path, sha in pending)
+            files = tuple(remove(leg, path, sha) for leg, path, sha in pending)
             last = conn.execute("SELECT hash FROM disposals ORDER BY id DESC LIMIT 1").fetchone()
             prev = last[0] if last else chain.GENESIS
             record = Disposal(0, call_id, t, by, due.reason(), due.kept.category, due.days,

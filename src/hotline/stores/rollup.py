@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from hotline.core.localtime import DAY_MS
 from hotline.core.records import CallRecord
 from hotline.metrics.agenttime import NO_TEAM, AgentData, call_acw
 from hotline.metrics.changes import Period
@@ -63,7 +64,6 @@ from hotline.stores.rollup_schema import PLACE_SQL as _PLACE
 
 __all__ = ["ArrayWaits", "Rollup"]
 
-_DAY_MS = 86_400_000
 # the fixed layout of a row's sums: populations, (n, Σ) per quantity, quality by name
 _POPS = tuple(Population)
 _STATS = (
@@ -301,7 +301,7 @@ class Rollup:
     def _acw(self, lo: int, hi: int) -> dict[str, int]:
         """After-call work of the calls placed in [lo, hi), from the journal a day either
         side (the talk of a call placed in the window may end after it)."""
-        journal = self.history.journal(since=lo - _DAY_MS, until=hi + _DAY_MS)
+        journal = self.history.journal(since=lo - DAY_MS, until=hi + DAY_MS)
         return call_acw(AgentData(journal=tuple(journal))) if journal else {}
 
     def _callbacks(self, records: list[CallRecord]) -> dict[str, CallbackState]:
@@ -346,10 +346,10 @@ class Rollup:
     ) -> int:
         keys: set[tuple[str, str, str]] = set()
         days: set[dt.date] = set()
-        window = params.repeat_days * _DAY_MS
+        window = params.repeat_days * DAY_MS
         for t, queue, agent, caller in dirty:
             if queue is None:  # the journal: every row of that agent that day and the day before
-                for d in (_day(t, params.tz), _day(t - _DAY_MS, params.tz)):
+                for d in (_day(t, params.tz), _day(t - DAY_MS, params.tz)):
                     for (q,) in self.conn.execute(
                         "SELECT queue FROM metrics_rollup "
                         "WHERE version = ? AND day = ? AND agent = ?",
@@ -389,7 +389,7 @@ class Rollup:
         known = [t for t in times if t is not None]
         if not numbers or not known:
             return {}
-        lo, hi = min(known) - params.repeat_days * _DAY_MS, max(known)
+        lo, hi = min(known) - params.repeat_days * DAY_MS, max(known)
         earlier: dict[str, CallRecord] = {r.call_id: r for r in records}
         for i in range(0, len(numbers), 500):
             part = numbers[i : i + 500]

@@ -25,6 +25,7 @@ escalation steps once each (``Step.id``), and record supervisors' acknowledgemen
 ``Watchdog.transition``.
 """
 
+from hotline.core.localtime import CHINA  # re-exported: controller and web import it here
 from hotline.watchdog.alerts import (
     TRANSITIONS,
     Action,
@@ -52,7 +53,7 @@ from hotline.watchdog.config import (
 from hotline.watchdog.engine import Item, Watchdog
 from hotline.watchdog.escalation import Step, escalation
 from hotline.watchdog.report import AgentReport, PauseStat, shift_report
-from hotline.watchdog.shifts import CHINA, Shifts, Window
+from hotline.watchdog.shifts import Shifts, Window
 from hotline.watchdog.track import Resynced, resynced
 
 __all__ = [

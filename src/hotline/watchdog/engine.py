@@ -32,6 +32,7 @@ from dataclasses import replace
 
 from hotline.agents.roster import Roster
 from hotline.agents.status import PausePolicy
+from hotline.core.localtime import CHINA
 from hotline.core.records import SUPERVISION_KINDS, AgentChange, CallRecord
 from hotline.watchdog.alerts import Action, Alert, AlertState, Transition, transition
 from hotline.watchdog.basis import Basis, Overlap, sync
@@ -39,7 +40,7 @@ from hotline.watchdog.config import WatchdogConfig
 from hotline.watchdog.escalation import Step, escalation
 from hotline.watchdog.evidence import MAX_WAIT_MS, CallStore
 from hotline.watchdog.rules import AUTO_PAUSE, Rules
-from hotline.watchdog.shifts import CHINA, Shifts
+from hotline.watchdog.shifts import Shifts
 from hotline.watchdog.track import Resynced, Track
 
 __all__ = ["AUTO_PAUSE", "Item", "Watchdog"]

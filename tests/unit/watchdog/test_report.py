@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from hotline.core.localtime import CHINA
 from hotline.core.records import AgentChange
 from hotline.queuelog import ParseProblem, build, parse_lines
 from hotline.watchdog import AgentReport, Watchdog, replay, shift_report
 from hotline.watchdog.render import report_csv, report_table
-from hotline.watchdog.shifts import CHINA
 
 from .scenes import CENTER, ms, wuyi
 
