@@ -14,8 +14,9 @@ from hotline.host.settings import Settings
 from hotline.ivr import twiml
 from hotline.ivr.loader import FlowError
 from hotline.ivr.model import Flow, routes
-from hotline.ivr.prompts import PromptError, audio_stats
+from hotline.ivr.prompts import PromptError
 from hotline.pbx import install
+from hotline.pbx.voice import audio_stats
 
 
 def add_parsers(sub: Any) -> None:

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from hotline.cli.common import db_path, failures, local_day, parse_when, print_json, read_center
+from hotline.core.localtime import DAY_MS
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
-from hotline.recordings.retention import DAY_MS, Due, plan
+from hotline.recordings.retention import Due, plan
 from hotline.stores.retention import Disposal, Hold, RetentionError, RetentionStore
 
 __all__ = ["add_parsers", "run_retention"]

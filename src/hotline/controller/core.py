@@ -39,6 +39,7 @@ from hotline.controller.inbox import Commands
 from hotline.controller.outbox import Outbox, Pending
 from hotline.controller.reconcile import Reconciler
 from hotline.controller.recorder import Ended, serve_recordings
+from hotline.core.localtime import CHINA
 from hotline.core.records import AgentChange, PauseSetBy
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
@@ -47,7 +48,7 @@ from hotline.stores.docs import agent_doc, call_doc, queue_doc
 from hotline.stores.history import History
 from hotline.stores.keys import KEYS, STATUS_TTL
 from hotline.stores.live import Change, LiveStore
-from hotline.watchdog import CHINA, Watchdog, resynced
+from hotline.watchdog import Watchdog, resynced
 
 log = logging.getLogger(__name__)
 LAG_SAMPLE = 32  # the event lag is measured on the first event and every 32nd after

@@ -20,7 +20,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from types import MappingProxyType
-from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 LANGUAGES = frozenset({"zh", "en"})
@@ -169,30 +168,3 @@ def cache_key(prompt: Prompt, engine_version: str) -> str:
     }
     blob = json.dumps(material, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-def __getattr__(name: str) -> Any:
-    """``audio_stats``, for hotline.cli.ivr, which still imports it from here: it runs sox
-    and lives in :mod:`hotline.pbx.voice` (an ignored import in .importlinter, to go when
-    the cli imports it from there)."""
-    if name == "audio_stats":
-        from hotline.pbx.voice import audio_stats
-
-        return audio_stats
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = [
-    "LANGUAGES",
-    "OUTPUT",
-    "RATE",
-    "SYNTH_EFFECTS",
-    "VOICES",
-    "Prompt",
-    "PromptError",
-    "Voice",
-    "cache_key",
-    "prompts_from_table",
-    "segments",
-    "ssml",
-]

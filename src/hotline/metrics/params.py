@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from hotline.core.localtime import TZ_NAME
-from hotline.core.localtime import TZ_NAME as TZ  # re-exported: hotline.cli imports it
 
-__all__ = ["TZ", "MetricsError", "Params"]
+__all__ = ["MetricsError", "Params"]
 
 
 class MetricsError(ValueError):

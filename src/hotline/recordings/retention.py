@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hotline.core.localtime import DAY_MS  # re-exported: hotline.cli.retention imports it
+from hotline.core.localtime import DAY_MS
 from hotline.core.reader import Fail, Reader
 
 __all__ = ["DAY_MS", "Due", "Kept", "RetentionPolicy", "load_retention", "plan"]

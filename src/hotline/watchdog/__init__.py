@@ -25,7 +25,6 @@ escalation steps once each (``Step.id``), and record supervisors' acknowledgemen
 ``Watchdog.transition``.
 """
 
-from hotline.core.localtime import CHINA  # re-exported: controller and web import it here
 from hotline.watchdog.alerts import (
     TRANSITIONS,
     Action,
@@ -57,7 +56,6 @@ from hotline.watchdog.shifts import Shifts, Window
 from hotline.watchdog.track import Resynced, resynced
 
 __all__ = [
-    "CHINA",
     "TRANSITIONS",
     "Action",
     "AgentReport",

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from hotline.agents.roster import Agent
 from hotline.commands.plan import Verb
-from hotline.watchdog import CHINA
+from hotline.core.localtime import CHINA, DAY_MS
 from hotline.watchdog.report import shift_report
 from hotline.watchdog.shifts import Shifts
 from hotline.web.commands import agent_verb, issue
@@ -30,7 +30,7 @@ def budget(ctx: Ctx, agent: Agent) -> dict[str, Any]:
     team = center.teams.get(agent.team)
     window = Shifts(team.shifts if team else (), CHINA).at(now)
     limits = center.watchdog.thresholds(agent.team, window.name)
-    journal = ctx.app.history.journal(agent.name, since=window.start - 86_400_000, until=now + 1)
+    journal = ctx.app.history.journal(agent.name, since=window.start - DAY_MS, until=now + 1)
     rows = shift_report(journal, center, start=window.start, end=now + 1)
     row = next((r for r in rows if r.agent == agent.name), None)
     breaks = sum(p.total_ms for p in row.pauses if p.kind == "break") if row else 0

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from hotline.agents.status import PausePolicy
 from hotline.commands.plan import Verb
+from hotline.core.localtime import CHINA
 from hotline.core.records import CallRecord
 from hotline.metrics.changes import in_force
 from hotline.metrics.params import Params
@@ -20,7 +21,6 @@ from hotline.metrics.populations import Population
 from hotline.metrics.report import compute
 from hotline.metrics.timefmt import GroupBy
 from hotline.stores.metrics import read_changes
-from hotline.watchdog import CHINA
 from hotline.watchdog.shifts import local_day
 from hotline.web import board, charts
 from hotline.web.commands import agent_verb, issue

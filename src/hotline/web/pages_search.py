@@ -12,12 +12,12 @@ from typing import Any
 from markupsafe import Markup, escape
 from starlette.responses import Response
 
+from hotline.core.localtime import CHINA
 from hotline.recordings.leg import Leg
 from hotline.stores.search_plan import SearchFilters
 from hotline.stores.transcript_search import Hit
 from hotline.transcripts import redact
 from hotline.transcripts.fulltext import QueryError
-from hotline.watchdog import CHINA
 from hotline.web import audit
 from hotline.web.context import Ctx, SignedIn
 from hotline.web.errors import BadRequest, Forbidden

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from hotline.center.config import Center, load_center
 from hotline.controller.outbox import Outbox
+from hotline.core.localtime import CHINA
 from hotline.core.records import AgentChange
 from hotline.stores.history import History
 from hotline.stores.live import MemoryLive
-from hotline.watchdog import CHINA, Alert, Watchdog
+from hotline.watchdog import Alert, Watchdog
 from tests.unit.watchdog.scenes import ms
 
 ROOT = Path(__file__).resolve().parents[3]

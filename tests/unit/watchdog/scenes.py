@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotline.center.config import Center, load_center
+from hotline.core.localtime import CHINA
 from hotline.core.records import AgentChange
-from hotline.watchdog import CHINA
 
 CENTER_TEXT = (Path(__file__).parents[3] / "config" / "center.yaml").read_text(encoding="utf-8")
 CENTER: Center = load_center(CENTER_TEXT)

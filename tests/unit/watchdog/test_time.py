@@ -7,9 +7,10 @@ from pathlib import Path
 
 from hotline.agents.model import AgentView, Membership
 from hotline.agents.status import DeviceState, PauseKind, Phase
+from hotline.core.localtime import CHINA
 from hotline.core.records import AgentChange, AgentStatus
 from hotline.stores.history import History
-from hotline.watchdog import CHINA, Resynced, RuleId, Shifts, Watchdog, replay, resynced
+from hotline.watchdog import Resynced, RuleId, Shifts, Watchdog, replay, resynced
 
 from .scenes import CENTER, ms
 
