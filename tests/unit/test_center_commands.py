@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from hotline.center.config import CenterError, load_center
 from hotline.commands.plan import Command, CommandError, Verb, plan, plan_notice
 from hotline.core.records import PauseSetBy
+from hotline.host.settings import DEFAULT_CENTER
 
-TEXT = (Path(__file__).parents[2] / "config" / "center.yaml").read_text(encoding="utf-8")
+TEXT = (DEFAULT_CENTER).read_text(encoding="utf-8")
 QUEUES = {"intake", "labour", "property", "environment"}
 CENTER = load_center(TEXT, QUEUES)
 

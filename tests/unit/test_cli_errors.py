@@ -11,9 +11,10 @@ import pytest
 
 import hotline.cli
 from hotline.cli.main import main
+from hotline.host.settings import DEFAULT_FLOW
 
 CLI = Path(hotline.cli.__file__).parent
-FLOW = Path(__file__).parents[2] / "flows" / "12345.yaml"
+FLOW = DEFAULT_FLOW
 
 
 @pytest.fixture(autouse=True)

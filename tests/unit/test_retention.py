@@ -11,6 +11,7 @@ import pytest
 from hotline.center.config import CenterError, load_center
 from hotline.core.localtime import DAY_MS
 from hotline.core.records import CallRecord, QueueVisit
+from hotline.host.settings import DEFAULT_CENTER
 from hotline.recordings.leg import Leg, Recording
 from hotline.recordings.retention import Kept, RetentionPolicy, load_retention, plan
 from hotline.stores.history import History
@@ -57,7 +58,7 @@ def test_the_config_section_is_checked() -> None:
     assert [n for n, _ in problems] == [
         "retention.keep", "retention.default_days", "retention.categories.complaint",
     ]  # fmt: skip
-    center = Path(__file__).parents[2] / "config" / "center.yaml"
+    center = DEFAULT_CENTER
     assert load_center(center.read_text()).retention.days("complaint") == 730
     with pytest.raises(CenterError, match=r"retention\.default_days"):
         load_center("retention: {default_days: -3}\n")

@@ -18,6 +18,7 @@ from hotline.cli import (
     audit,
     calls,
     controller,
+    init,
     ivr,
     metrics,
     pbx,
@@ -39,6 +40,7 @@ from hotline.recordings.errors import RecordingError
 from hotline.stores.redis_server import RedisError
 
 GROUPS = (
+    init,  # init DIR: a site's own copies of the bundled files
     pbx,  # pbx start|stop|status|cli|reload
     redis,  # redis start|stop|status
     run,  # run: everything until Ctrl-C

@@ -1,4 +1,4 @@
-"""``hotline pbx start|stop|status|cli|reload``: the bundled Asterisk.
+"""``hotline pbx build|start|stop|status|cli|reload``: the bundled Asterisk.
 
 ``status`` exits as an LSB init script does: 0 running, 3 stopped, 4 starting or not
 responding.
@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from hotline.host.settings import Settings
+from hotline.pbx import install
 from hotline.pbx import runner as pbx
 
 __all__ = ["EXIT_RUNNING", "EXIT_STOPPED", "EXIT_UNKNOWN", "add_parsers", "run_pbx"]
@@ -23,6 +24,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("pbx", help="the bundled Asterisk")
     p.set_defaults(handler=run_pbx)
     ps = p.add_subparsers(dest="pbx_command", required=True)
+    ps.add_parser("build", help="build (or reuse) the Asterisk rootfs (mmdebstrap, Debian sid)")
     ps.add_parser("start", help="start Asterisk and wait until it is fully booted")
     ps.add_parser("stop", help="shut Asterisk down")
     ps.add_parser("status", help="exit 0 running, 3 stopped, 4 starting/not responding")
@@ -33,7 +35,13 @@ def add_parsers(sub: Any) -> None:
 
 
 def run_pbx(settings: Settings, args: argparse.Namespace) -> int:
-    if args.pbx_command == "start":
+    if args.pbx_command == "build":
+        print(f"Asterisk rootfs: {pbx.build_rootfs(settings)}")
+    elif args.pbx_command == "start":
+        if not install.is_installed(settings):
+            # a PBX without a flow answers no citizen: start with the configured one
+            done = install.install(settings, settings.flow)
+            print(f"installed the flow {settings.flow} ({len(done.prompts)} prompts)")
         print(pbx.start(settings).describe(settings))
     elif args.pbx_command == "stop":
         print("stopped" if pbx.stop(settings) else "was not running")

@@ -10,12 +10,24 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 
-# src/hotline/host/settings.py -> the checkout's dialplan/ (else HOTLINE_DIALPLAN_DIR)
-DEFAULT_DIALPLAN_DIR = Path(__file__).resolve().parents[3] / "dialplan"
-DEFAULT_FLOW = Path(__file__).resolve().parents[3] / "flows" / "12345.yaml"
-DEFAULT_CENTER = Path(__file__).resolve().parents[3] / "config" / "center.yaml"
+
+def bundled(*parts: str) -> Path:
+    """A file the package carries (the dialplan templates, the example flow and centre), as
+    a path: installed from a wheel or run from a checkout alike."""
+    root = resources.files("hotline").joinpath(*parts)
+    if not isinstance(root, Path):  # a zipped install: hotline needs its files on disk
+        raise RuntimeError(f"hotline is installed where {'/'.join(parts)} is not a file")
+    return root
+
+
+DEFAULT_DIALPLAN_DIR = bundled("pbx", "dialplan")
+DEFAULT_FLOW = bundled("ivr", "flows", "12345.yaml")
+DEFAULT_CENTER = bundled("center", "center.yaml")
+SITE_FILES = {"dialplan": "dialplan", "flow": "flows/12345.yaml", "center": "center.yaml"}
+"""Where ``hotline init DIR`` writes a site's editable copies, relative to DIR."""
 
 
 class ConfigError(ValueError):
@@ -44,6 +56,16 @@ def default_cache(env: Mapping[str, str]) -> Path:
     if os.geteuid() == 0:
         return Path("/var/cache/hotline")
     return Path(env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "hotline"
+
+
+def _site_file(env: Mapping[str, str], name: str, what: str, default: Path) -> Path:
+    """NAME if set; else the site's copy under ``HOTLINE_SITE`` (``hotline init``); else the
+    file the package carries."""
+    if env.get(name):
+        return Path(env[name])
+    if env.get("HOTLINE_SITE"):
+        return Path(env["HOTLINE_SITE"]) / SITE_FILES[what]
+    return default
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
@@ -165,9 +187,9 @@ class Settings:
             ),
             stt_engine=engine,
             stt_language=env.get("HOTLINE_STT_LANGUAGE") or "zh",
-            dialplan_dir=Path(env.get("HOTLINE_DIALPLAN_DIR") or DEFAULT_DIALPLAN_DIR),
-            flow=Path(env.get("HOTLINE_FLOW") or DEFAULT_FLOW),
-            center=Path(env.get("HOTLINE_CENTER") or DEFAULT_CENTER),
+            dialplan_dir=_site_file(env, "HOTLINE_DIALPLAN_DIR", "dialplan", DEFAULT_DIALPLAN_DIR),
+            flow=_site_file(env, "HOTLINE_FLOW", "flow", DEFAULT_FLOW),
+            center=_site_file(env, "HOTLINE_CENTER", "center", DEFAULT_CENTER),
             web_secure=_flag(env, "HOTLINE_WEB_SECURE"),
             metrics_token=env.get("HOTLINE_METRICS_TOKEN") or None,
             twilio_token=env.get("HOTLINE_TWILIO_AUTH_TOKEN") or None,

@@ -83,6 +83,11 @@ def install(settings: Settings, flow_path: Path) -> Installed:
     return Installed(flow, files, tuple(prompts))
 
 
+def is_installed(settings: Settings) -> bool:
+    """Whether a flow was rendered into the bundled PBX's instance."""
+    return (settings.pbx_dir / "etc" / EXTENSIONS).is_file()
+
+
 def apply(settings: Settings, flow_path: Path) -> Installed:
     """Install the flow into the running bundled PBX and reload dialplan and queues."""
     if settings.pbx != "bundled":

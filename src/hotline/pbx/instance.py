@@ -66,8 +66,9 @@ def config_values(settings: Settings) -> dict[str, str]:
 def read_templates(dialplan_dir: Path) -> dict[str, str]:
     if not (dialplan_dir / "asterisk.conf").is_file():
         raise PBXError(
-            f"no Asterisk configuration in {dialplan_dir}: set HOTLINE_DIALPLAN_DIR to the "
-            "checkout's dialplan/ directory"
+            f"no Asterisk configuration in {dialplan_dir}: set HOTLINE_DIALPLAN_DIR to a "
+            "directory of templates (`hotline init DIR` writes one), or unset it for the "
+            "bundled ones"
         )
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(dialplan_dir.glob("*.conf"))}
 

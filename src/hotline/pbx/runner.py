@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import os
 import socket
+import subprocess
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from pathlib import Path
 from hotline.ami.client import AMIClient, ClientOptions, Endpoint
 from hotline.ami.errors import AMIError
 from hotline.ami.message import Message
-from hotline.host.settings import Settings
+from hotline.host.settings import Settings, bundled
 from hotline.pbx import instance, process
 from hotline.pbx.errors import PBXError
 
@@ -132,8 +134,8 @@ def _check_port(kind: int, port: int, what: str, variable: str) -> None:
 def _check_rootfs(rootfs: Path) -> None:
     if not (rootfs / "usr" / "sbin" / "asterisk").is_file():
         raise PBXError(
-            f"no Asterisk rootfs at {rootfs}: run scripts/setup (make setup) to build it, "
-            "or set HOTLINE_ROOTFS"
+            f"no Asterisk rootfs at {rootfs}: run `hotline pbx build` (or scripts/setup) to "
+            "build it, or set HOTLINE_ROOTFS"
         )
 
 
@@ -225,3 +227,20 @@ def reload(settings: Settings, module: str | None = None) -> str:
         raise PBXError("the PBX is not running: `hotline pbx start` first")
     instance.prepare(instance.resolve_secret(settings))
     return reload_modules(settings, [module])
+
+
+def build_rootfs(settings: Settings) -> Path:
+    """Build (or reuse) the Asterisk rootfs at ``settings.rootfs`` with the builder the
+    package carries (mmdebstrap from the machine's Debian mirror; about a minute the first
+    time). The builder keeps its builds beside the path and points the path at the current
+    one, so the path must end in ``rootfs``."""
+    if settings.rootfs.name != "rootfs":
+        raise PBXError(
+            f"HOTLINE_ROOTFS={settings.rootfs} does not end in /rootfs: point it at DIR/rootfs "
+            "and the build goes into DIR"
+        )
+    env = {**os.environ, "HOTLINE_CACHE": str(settings.rootfs.parent)}
+    done = subprocess.run(["bash", str(bundled("pbx", "build-rootfs"))], env=env, check=False)
+    if done.returncode != 0:
+        raise PBXError(f"the rootfs build failed (exit {done.returncode}); see its messages above")
+    return settings.rootfs

@@ -4,19 +4,17 @@ alert raised the way the watchdog raises it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from hotline.center.config import Center, load_center
 from hotline.controller.outbox import Outbox
 from hotline.core.localtime import CHINA
 from hotline.core.records import AgentChange
+from hotline.host.settings import DEFAULT_CENTER
 from hotline.stores.history import History
 from hotline.stores.live import MemoryLive
 from hotline.watchdog import Alert, Watchdog
 from tests.unit.watchdog.scenes import ms
 
-ROOT = Path(__file__).resolve().parents[3]
-CENTER: Center = load_center((ROOT / "config" / "center.yaml").read_text(encoding="utf-8"))
+CENTER: Center = load_center((DEFAULT_CENTER).read_text(encoding="utf-8"))
 
 
 class Clock:

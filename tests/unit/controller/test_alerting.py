@@ -15,12 +15,13 @@ from hotline.commands.plan import Command, Verb
 from hotline.controller.agent_actions import AgentActions
 from hotline.controller.alerting import KEEP_MS, Alerting
 from hotline.core.records import AgentChange
+from hotline.host.settings import DEFAULT_CENTER
 from hotline.stores.history import History
 from hotline.stores.live import MemoryLive
 from hotline.watchdog import Watchdog
 from tests.unit.watchdog.scenes import ms
 
-from .parts import CENTER, ROOT, Clock, long_pause, outbox_on, watchdog
+from .parts import CENTER, Clock, long_pause, outbox_on, watchdog
 
 Parts = tuple[Alerting, Clock, StandInAMI]
 
@@ -132,7 +133,7 @@ def test_an_alert_the_engine_forgot_is_handled_on_its_stored_document(
 def test_a_forced_logout_removes_the_agent_from_the_queues(
     history: History, live: MemoryLive
 ) -> None:
-    text = (ROOT / "config" / "center.yaml").read_text(encoding="utf-8")
+    text = (DEFAULT_CENTER).read_text(encoding="utf-8")
     text = text.replace(
         "  rules:                            # severity",
         "  rules:\n    long_pause:\n      escalation:\n"

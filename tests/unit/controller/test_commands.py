@@ -13,10 +13,11 @@ from hotline.controller.agent_actions import AgentActions
 from hotline.controller.alerting import Alerting
 from hotline.controller.inbox import Commands
 from hotline.controller.outbox import Outbox
+from hotline.host.settings import DEFAULT_FLOW
 from hotline.stores.history import History
 from hotline.stores.live import MemoryLive
 
-from .parts import CENTER, ROOT, Clock, outbox_on, watchdog
+from .parts import CENTER, Clock, outbox_on, watchdog
 
 T = 1_795_563_000_000
 
@@ -30,7 +31,7 @@ def commands_on(history: History, live: MemoryLive) -> tuple[Commands, StandInAM
                         clock=clock)  # fmt: skip
     commands = Commands(
         agent_actions=actions.carry_out, alerts=alerting.handle, asterisk=ami,
-        flow=ROOT / "flows" / "12345.yaml", outbox=outbox, clock=clock,
+        flow=DEFAULT_FLOW, outbox=outbox, clock=clock,
     )  # fmt: skip
     return commands, ami, outbox
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import hotline
+from hotline.host.settings import DEFAULT_FLOW
 from hotline.ivr.asterisk import (
     Paths,
     menu_context,
@@ -21,7 +22,7 @@ from hotline.ivr.loader import load_flow
 from hotline.ivr.model import Flow
 from tests.unit.ivr.golden_files import GOLDEN, check_golden
 
-FLOW_FILE = Path(__file__).parents[3] / "flows" / "12345.yaml"
+FLOW_FILE = DEFAULT_FLOW
 TEXT = FLOW_FILE.read_text(encoding="utf-8")
 OFFICE_HOURS = TEXT.replace(
     "hours: always",

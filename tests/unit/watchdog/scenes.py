@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from hotline.center.config import Center, load_center
 from hotline.core.localtime import CHINA
 from hotline.core.records import AgentChange
+from hotline.host.settings import DEFAULT_CENTER
 
-CENTER_TEXT = (Path(__file__).parents[3] / "config" / "center.yaml").read_text(encoding="utf-8")
+CENTER_TEXT = (DEFAULT_CENTER).read_text(encoding="utf-8")
 CENTER: Center = load_center(CENTER_TEXT)
 DAY = dt.date(2026, 11, 23)
 T0 = int(dt.datetime.combine(DAY, dt.time(0), tzinfo=CHINA).timestamp())
