@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from hotline.cli.common import db_path, local_time, parse_when, print_json
+from hotline.core.termtable import aligned_rows
 from hotline.host.settings import Settings
-from hotline.stores.access import AccessLog
+from hotline.stores.access import AccessLog, Logged
 
 __all__ = ["add_parsers", "run_access"]
 
@@ -63,8 +64,14 @@ def run_access(settings: Settings, args: argparse.Namespace) -> int:
                 for e in entries]  # fmt: skip
         print_json(docs)
         return 0
-    for e in entries:
-        x = e.entry
-        print(f"{e.id:>6}  {local_time(x.t)}  {x.user} ({x.role})  {x.action}  {x.target}  "
-              f"purpose: {x.purpose}  {x.detail}")  # fmt: skip
+    for line in aligned_rows([_row(e) for e in entries], right={0}, minimum=(6,)):
+        print(line)
     return 0
+
+
+def _row(e: Logged) -> list[str]:
+    """An entry as cells, aligned by display width (names, queries and purposes are often
+    Chinese); nothing is cut: it is the audit trail."""
+    x = e.entry
+    return [str(e.id), local_time(x.t), f"{x.user} ({x.role})", x.action, x.target,
+            f"purpose: {x.purpose}", x.detail]  # fmt: skip

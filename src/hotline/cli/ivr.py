@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hotline.cli.common import CLIError
+from hotline.core.termtable import aligned_rows
 from hotline.host.settings import Settings
 from hotline.ivr import twiml
 from hotline.ivr.loader import FlowError
-from hotline.ivr.model import Flow, routes
+from hotline.ivr.model import Flow, Route, routes
 from hotline.ivr.prompts import PromptError
 from hotline.pbx import install
 from hotline.pbx.voice import audio_stats
@@ -62,9 +64,8 @@ def run_ivr(settings: Settings, args: argparse.Namespace) -> int:
                 print(path)
         elif args.ivr_command == "routes":
             flow, _ = install.read_flow(args.flow)
-            for route in routes(flow):
-                digits = " ".join(d or "(none)" for d in route.digits)
-                print(f"{digits:<16} {route.language}  {route.queue:<12} {route.tag}")
+            for line in _route_lines(routes(flow)):
+                print(line)
         elif args.ivr_command == "twiml":
             flow, _ = install.read_flow(args.flow)
             print(_twiml(flow, args.node, args.lang or flow.default_language))
@@ -81,6 +82,13 @@ def run_ivr(settings: Settings, args: argparse.Namespace) -> int:
     except PromptError as exc:
         raise CLIError(str(exc)) from None
     return 0
+
+
+def _route_lines(found: Iterable[Route]) -> list[str]:
+    """Digits, language, queue, tag: aligned by display width, at least as wide as the
+    columns always were (16 and 12, a space after each; two after the language)."""
+    rows = [[" ".join(d or "(none)" for d in r.digits), r.language, r.queue, r.tag] for r in found]
+    return aligned_rows(rows, minimum=(15, 0, 11))
 
 
 def _twiml(flow: Flow, node: str, language: str) -> str:
@@ -103,7 +111,8 @@ def run_prompts(settings: Settings, args: argparse.Namespace) -> int:
         raise CLIError(f"{path}: invalid flow:\n{exc}") from None
     except PromptError as exc:
         raise CLIError(str(exc)) from None
-    for item in built:
-        stats = audio_stats(item.path)
-        print(f"{item.prompt.language}/{item.prompt.name:<18} {item.source:<11} {stats.describe()}")
+    rows = [[f"{b.prompt.language}/{b.prompt.name}", b.source, audio_stats(b.path).describe()]
+            for b in built]  # fmt: skip
+    for line in aligned_rows(rows, gap=" ", minimum=(21, 11)):  # the widths it always had
+        print(line)
     return 0

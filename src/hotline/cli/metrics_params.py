@@ -21,6 +21,7 @@ from hotline.cli.common import CLIError, db_path, parse_when, print_json
 from hotline.cli.metrics_load import params_given, recorded_changes
 from hotline.core.localtime import TZ_NAME
 from hotline.core.records import Precision
+from hotline.core.termtable import aligned_rows
 from hotline.host.clock import wall_ms as now_ms
 from hotline.host.settings import Settings
 from hotline.metrics.changes import PARAMS, param_change, params_at
@@ -140,7 +141,6 @@ def _set(path: Path, args: argparse.Namespace) -> int:
 
 
 def _callbacks(path: Path, args: argparse.Namespace) -> int:
-    tz = TZ_NAME
     since = parse_when(args.since) if args.since else 0
     until = parse_when(args.until, end=True) if args.until else 2**62
     history = History.open(path)
@@ -149,16 +149,20 @@ def _callbacks(path: Path, args: argparse.Namespace) -> int:
     finally:
         history.close()
     shown = [r for r in rows if not args.open or r["status"] == "open"]
-    for r in shown:
-        asked = clock(r["t_requested"], Precision.MILLISECOND, tz)
-        done = (
-            f"done {clock(r['t_done'], Precision.MILLISECOND, tz)} by {r['done_by']}"
-            if r["t_done"] is not None
-            else r["status"]
-        )
-        print(f"{r['call_id']}  {r['queue']}  requested {asked}  {done}")
+    for line in aligned_rows([_callback_row(r) for r in shown]):
+        print(line)
     print(f"{len(shown)} callbacks ({sum(r['status'] == 'open' for r in rows)} open)")
     return 0
+
+
+def _callback_row(r: dict[str, Any]) -> list[str]:
+    """A callback as cells, aligned by display width (queue names from an imported
+    queue_log may be Chinese; whoever called back usually is)."""
+    asked = clock(r["t_requested"], Precision.MILLISECOND, TZ_NAME)
+    if r["t_done"] is None:
+        return [r["call_id"], r["queue"], f"requested {asked}", r["status"]]
+    done = clock(r["t_done"], Precision.MILLISECOND, TZ_NAME)
+    return [r["call_id"], r["queue"], f"requested {asked}", f"done {done} by {r['done_by']}"]
 
 
 def _done(path: Path, args: argparse.Namespace) -> int:

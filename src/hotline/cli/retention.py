@@ -23,8 +23,10 @@ from typing import Any
 
 from hotline.cli.common import db_path, failures, local_day, parse_when, print_json, read_center
 from hotline.core.localtime import DAY_MS
+from hotline.core.termtable import aligned_rows
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
+from hotline.recordings.disposal import DisposedFile
 from hotline.recordings.retention import Due, plan
 from hotline.stores.retention import Disposal, Hold, RetentionError, RetentionStore
 
@@ -97,14 +99,22 @@ def _plan(settings: Settings, store: RetentionStore, args: argparse.Namespace) -
     texts = sum(d.kept.transcripts for d in due)
     print(f"as of {local_day(now)}: {len(due)} calls due ({files} files, {texts} transcripts), "
           f"{len(held)} kept on legal hold")  # fmt: skip
-    for d in due:
-        print(f"  {d.call_id}  {d.kept.category or '-'}  {d.days} days  "
-              f"from {local_day(d.kept.t_ref)}  expired {local_day(d.expires)}  "
-              f"{len(d.kept.files)} files  {d.kept.transcripts} transcripts")  # fmt: skip
-    for d in held:
-        h = holds[d.call_id]
-        print(f"  {d.call_id}  held since {local_day(h.t)} by {h.by}: {h.reason}")
+    due_rows = aligned_rows([_due_row(d) for d in due], right={2, 5, 6})
+    held_rows = aligned_rows([_held_row(holds[d.call_id], "held since") for d in held])
+    for line in [*due_rows, *held_rows]:
+        print(f"  {line}")
     return 0
+
+
+def _due_row(d: Due) -> list[str]:
+    return [d.call_id, d.kept.category or "-", f"{d.days} days", f"from {local_day(d.kept.t_ref)}",
+            f"expired {local_day(d.expires)}", f"{len(d.kept.files)} files",
+            f"{d.kept.transcripts} transcripts"]  # fmt: skip
+
+
+def _held_row(h: Hold, since: str) -> list[str]:
+    """A hold as cells: the call, since when, by whom (often a Chinese name), why."""
+    return [h.call_id, f"{since} {local_day(h.t)}", f"by {h.by}:", h.reason]
 
 
 def vars_of(hold: Any) -> dict[str, Any]:
@@ -157,8 +167,8 @@ def _release(settings: Settings, store: RetentionStore, args: argparse.Namespace
 
 
 def _holds(settings: Settings, store: RetentionStore, args: argparse.Namespace) -> int:
-    for h in store.held().values():
-        print(f"{h.call_id}  since {local_day(h.t)}  by {h.by}: {h.reason}")
+    for line in aligned_rows([_held_row(h, "since") for h in store.held().values()]):
+        print(line)
     return 0
 
 
@@ -172,11 +182,26 @@ def _disposals(settings: Settings, store: RetentionStore, args: argparse.Namespa
                  "hash": r.hash} for r in records]  # fmt: skip
         print_json(docs)
         return 0
+    heads = iter(aligned_rows([_disposal_row(r) for r in records], right={0, 3, 4, 5}))
+    files = iter(aligned_rows([_file_row(f) for r in records for f in r.files], right={2}))
     for r in records:
-        print(_line(r) + f"  ({r.reason})")
-        for f in r.files:
-            print(f"    {f.leg} {f.path}  {f.size} bytes  sha256 {f.sha256}  {f.outcome}")
+        print(f"  {next(heads)}")
+        for _ in r.files:
+            print(f"    {next(files)}")
     return 0
+
+
+def _disposal_row(r: Disposal) -> list[str]:
+    deleted = sum(f.outcome == "deleted" for f in r.files)
+    missing = sum(f.outcome == "missing" for f in r.files)
+    return [f"#{r.id}", r.call_id, f"{r.category or '-'} ({r.days} days)",
+            f"{deleted} files deleted,", f"{missing} already missing,",
+            f"{r.transcripts} transcripts", f"by {r.by}", f"on {local_day(r.t)}",
+            f"({r.reason})"]  # fmt: skip
+
+
+def _file_row(f: DisposedFile) -> list[str]:
+    return [f.leg, f.path, f"{f.size} bytes", f"sha256 {f.sha256}", f.outcome]
 
 
 def _verify(settings: Settings, store: RetentionStore, args: argparse.Namespace) -> int:

@@ -31,6 +31,7 @@ from hotline.cli.common import (
     print_json,
     read_center,
 )
+from hotline.core.termtable import aligned_rows
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.ivr.loader import FlowError
@@ -168,15 +169,19 @@ def _search(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     first, last = args.offset + 1, args.offset + len(shown)
     print(f"{total} transcribed legs match" + (f" (showing {first}-{last})" if shown else ""))
-    for h in shown:
-        caller = h.caller if args.unmask else redact.mask_phone(h.caller)
-        at = turns.clock(h.start_ms) if h.start_ms is not None else "-"
-        print(
-            f"{local_time(h.t_q or h.t_arrival)}  {h.call_id}  {turns.label(h.leg)}  "
-            f"{h.queue or '-'}  {h.agent or '-'}  {caller or '-'}  @{at}"
-        )
+    rows = aligned_rows([_hit_row(h, args.unmask) for h in shown])
+    for h, row in zip(shown, rows, strict=True):
+        print(row)
         print(f"    {_marked(h.snippet, h.marks)}")
     return 0
+
+
+def _hit_row(h: Hit, unmasked: bool) -> list[str]:
+    """A hit's line as cells, aligned by display width (agents' names are Chinese)."""
+    caller = h.caller if unmasked else redact.mask_phone(h.caller)
+    at = turns.clock(h.start_ms) if h.start_ms is not None else "-"
+    return [local_time(h.t_q or h.t_arrival), h.call_id, turns.label(h.leg), h.queue or "-",
+            h.agent or "-", caller or "-", f"@{at}"]  # fmt: skip
 
 
 def _filter_doc(f: SearchFilters) -> dict[str, Any]:

@@ -12,16 +12,18 @@ import argparse
 import getpass
 import secrets
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from hotline.cli.common import CLIError
+from hotline.core.termtable import aligned_rows
 from hotline.host.clock import wall_ms as now_ms
 from hotline.host.settings import Settings
 from hotline.stores.access import AccessLog
 from hotline.web.accounts import Accounts
 from hotline.web.admin import AccountAdmin, Actor, Approver
 from hotline.web.errors import AccountError
-from hotline.web.roles import Role, Scope
+from hotline.web.roles import Role, Scope, User
 
 __all__ = ["add_parsers", "run_users"]
 
@@ -89,6 +91,21 @@ def _approver(args: argparse.Namespace, stdin_lines: list[str]) -> Approver | No
     return Approver(name, getpass.getpass(f"password of {name} (approving): "))
 
 
+def _user_lines(users: Iterable[User]) -> list[str]:
+    """``users list``: name, role, state, what the role sees, aligned by display width
+    (at least the widths the listing always had)."""
+    return aligned_rows([_user_row(u) for u in users], gap=" ", minimum=(20, 11, 9))
+
+
+def _user_row(u: User) -> list[str]:
+    extra = {
+        Role.SUPERVISOR: u.scope.describe(),
+        Role.AGENT: u.agent,
+        Role.AUDITOR: "may unmask" if u.can_unmask else "",
+    }.get(u.role, "")
+    return [u.username, u.role.value, "disabled" if u.disabled else "active", extra]
+
+
 def run_users(settings: Settings, args: argparse.Namespace) -> int:
     accounts = Accounts.open(settings.db)
     log = AccessLog.open(settings.db)
@@ -97,14 +114,8 @@ def run_users(settings: Settings, args: argparse.Namespace) -> int:
     try:
         cmd = args.users_command
         if cmd == "list":
-            for u in accounts.users():
-                extra = {
-                    Role.SUPERVISOR: u.scope.describe(),
-                    Role.AGENT: u.agent,
-                    Role.AUDITOR: "may unmask" if u.can_unmask else "",
-                }.get(u.role, "")
-                state = "disabled" if u.disabled else "active"
-                print(f"{u.username:<20} {u.role.value:<11} {state:<9} {extra}")
+            for line in _user_lines(accounts.users()):
+                print(line)
         elif cmd == "add":
             password, generated = _password(args)
             rest = [sys.stdin.readline().rstrip("\n")] if args.password_stdin else []
