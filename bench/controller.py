@@ -80,7 +80,7 @@ from hotline.stores.history import History
 EVENT = MessageKind.EVENT
 FLUSH_EVERY = 0.05  # s: Controller's default flush_every
 YIELD = 64  # events: the "reader yields" variant (a remedy, see the docs)
-OBSERVED_RATE = 1_430.0  # events/s Asterisk produced at 10.8 calls/s (issue 5, FIELD_NOTES)
+OBSERVED_RATE = 1_430.0  # events/s Asterisk produced at 10.8 calls/s (issue 5, docs/platform.md)
 
 
 class Stage(enum.Enum):

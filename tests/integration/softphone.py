@@ -1,6 +1,6 @@
 """A real agent softphone for tests: baresip, auto-answering, speaking a WAV file.
 
-baresip 1.0.0 facts (FIELD_NOTES): ``net_interface 127.0.0.1`` or it advertises eth0; its
+baresip 1.0.0 facts (docs/platform.md): ``net_interface 127.0.0.1`` or it advertises eth0; its
 aufile source hangs up the call at the end of the file (so the agent "speaks and hangs up";
 pad with silence to stay longer); ``sndfile`` dumps what it sent and received per call.
 """

@@ -1,5 +1,5 @@
 """``hotline transcribe``, ``hotline play`` and ``hotline stt listen`` as a user runs them,
-with audio devices that are ALSA PCMs in a test ``~/.asoundrc`` (FIELD_NOTES
+with audio devices that are ALSA PCMs in a test ``~/.asoundrc`` (docs/platform.md
 "sounddevice"): ``type file`` with ``infile`` is a microphone playing a WAV, and ``type
 file`` output captures what is played."""
 

@@ -1,4 +1,4 @@
-"""config/center.yaml and the AMI actions of agent commands."""
+"""center.yaml and the AMI actions of agent commands."""
 
 from __future__ import annotations
 

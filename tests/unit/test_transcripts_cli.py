@@ -104,7 +104,7 @@ def test_filters_and_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["transcripts", "search", "物业", "--purpose", "P", "--format", "json"]
     docs = {}
     for name, extra in {
-        "ext": ["--agent", "1001"],  # 王芳's extension (config/center.yaml)
+        "ext": ["--agent", "1001"],  # 王芳's extension (center.yaml)
         "day": ["--from", "2026-11-25", "--to", "2026-11-25"],
         "queue": ["--queue", "property", "--leg", "caller"],
         "agent-leg": ["--leg", "agent"],

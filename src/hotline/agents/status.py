@@ -1,6 +1,6 @@
 """An agent's visible status, derived from what is modelled apart (pure, a table).
 
-Asterisk keeps three things apart, and so do we (DOMAIN.md, agent states):
+Asterisk keeps three things apart, and so do we (docs/domain.md, agent states):
 
 - **membership and pause** per queue (QueueMemberAdded/Removed, QueueMemberPause);
 - **device state** of the member's StateInterface (QueueMemberStatus ``Status``);
@@ -93,7 +93,7 @@ class _Reason(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PausePolicy:
-    """How a PausedReason maps to a :class:`PauseKind`: data from config/center.yaml.
+    """How a PausedReason maps to a :class:`PauseKind`: data from center.yaml.
 
     ``PausePolicy.from_reasons(center.reasons.values())``. Codes and labels both count: a
     pause set outside hotline carries whatever text the agent typed (``午饭``).

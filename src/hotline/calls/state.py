@@ -358,7 +358,7 @@ _LAST_OUTCOME: dict[str, EndReason] = {
 
 
 def end_reason(call: _Call) -> EndReason:
-    """Why the call ended, from what it went through (DOMAIN.md populations).
+    """Why the call ended, from what it went through (docs/domain.md populations).
 
     The same precedence as the queue_log importer (hotline.queuelog.calls), so both sources
     agree: answered if an agent was bridged; out of hours; a callback if one was registered

@@ -1,4 +1,4 @@
-"""The call centre's configuration (config/center.yaml): pause reasons, teams, agents, and
+"""The call centre's configuration (center.yaml): pause reasons, teams, agents, and
 the watchdog's thresholds.
 
     center = load_center(text)
@@ -27,7 +27,7 @@ from hotline.watchdog.config import WatchdogConfig, load_watchdog
 
 
 class CenterError(FlowError):
-    """config/center.yaml is invalid; ``problems`` names every bad node."""
+    """center.yaml is invalid; ``problems`` names every bad node."""
 
 
 @dataclass(frozen=True, slots=True)

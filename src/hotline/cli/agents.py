@@ -35,9 +35,9 @@ def add_parsers(sub: Any) -> None:
     )
     p.set_defaults(handler=run_agent)
     p.add_argument("verb", choices=[v.value for v in AGENT_VERBS])
-    p.add_argument("agent", help="extension or name (config/center.yaml)")
+    p.add_argument("agent", help="extension or name (center.yaml)")
     p.add_argument("--queue")
-    p.add_argument("--reason", help="a pause reason code (config/center.yaml)")
+    p.add_argument("--reason", help="a pause reason code (center.yaml)")
     p.add_argument("--as", dest="actor", default="", help="who asks (default: the agent)")
     p.add_argument("--supervisor", action="store_true", help="a supervisor's forced action")
 

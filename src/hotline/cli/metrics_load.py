@@ -64,7 +64,7 @@ def params_of(args: argparse.Namespace, recorded: Params) -> tuple[Params, bool]
 
 
 def _center(settings: Settings) -> Center | None:
-    """The centre (teams, pause reasons), or None when config/center.yaml is unusable."""
+    """The centre (teams, pause reasons), or None when center.yaml is unusable."""
     try:
         return load_center(settings.center.read_text(encoding="utf-8"))
     except (FlowError, OSError, UnicodeDecodeError):

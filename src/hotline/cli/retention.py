@@ -8,7 +8,7 @@
     hotline retention disposals [CALL_ID] [--format table|json]
     hotline retention verify
 
-Days per category come from config/center.yaml (``retention:``). Disposal deletes a call's
+Days per category come from center.yaml (``retention:``). Disposal deletes a call's
 recorded legs and transcripts (the call record stays) and records each file's SHA-256;
 a call on hold is never disposed. ``--now`` (Asia/Shanghai) asks "what if it were then".
 """

@@ -107,7 +107,7 @@ def _log(db: Path, action: str, target: str, purpose: str, detail: dict[str, Any
 
 
 def _agent(settings: Settings, key: str) -> str:
-    """An agent's MemberName from an extension or a name (config/center.yaml)."""
+    """An agent's MemberName from an extension or a name (center.yaml)."""
     try:
         agent = read_center(settings).agent(key)
     except (CLIError, CenterError, FlowError):

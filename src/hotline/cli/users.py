@@ -38,7 +38,7 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("--teams", default="", help="supervisor: teams, comma-separated")
     a.add_argument("--queues", default="", help="supervisor: queues, comma-separated")
     a.add_argument("--all", action="store_true", help="supervisor: every team and queue")
-    a.add_argument("--agent", default="", help="agent: the extension (config/center.yaml)")
+    a.add_argument("--agent", default="", help="agent: the extension (center.yaml)")
     a.add_argument("--can-unmask", action="store_true", help="auditor: may see personal data")
     a.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     a.add_argument("--approved-by", default="", help="with --can-unmask: a second administrator")

@@ -50,7 +50,7 @@ class Command:
     agent: str  # extension or name
     actor: str  # who asked (the agent themself, or a supervisor)
     queue: str | None = None  # None: every queue of the agent
-    reason: str | None = None  # a pause reason code from config/center.yaml
+    reason: str | None = None  # a pause reason code from center.yaml
     supervisor: bool = False  # a supervisor acting on someone else's behalf
     issued_at: int = 0  # ms
     alert: str = ""  # the alert an ack/close/reopen is about
@@ -106,7 +106,7 @@ def plan(command: Command, center: Roster) -> Planned:
         raise CommandError(f"{command.verb.value} does not act on an agent")
     agent = center.agent(command.agent)
     if agent is None:
-        raise CommandError(f"unknown agent {command.agent!r} (see config/center.yaml)")
+        raise CommandError(f"unknown agent {command.agent!r} (see center.yaml)")
     queues = agent.queues if command.queue is None else (command.queue,)
     if command.queue is not None and command.queue not in agent.queues:
         raise CommandError(f"{agent.name} does not serve queue {command.queue!r}")

@@ -1,6 +1,6 @@
 """Reading a configuration file's parsed YAML: every problem at once, each naming its node.
 
-The flow (flows/*.yaml) and the centre file (config/center.yaml, with its ``watchdog:`` and
+The flow (flows/*.yaml) and the centre file (center.yaml, with its ``watchdog:`` and
 ``retention:`` sections) are read the same way: a :class:`Reader` walks the parsed data,
 and what is wrong becomes a :class:`Problem` (``menus.main.options.3: unknown queue
 'houseing'``) instead of an exception, so one run lists them all::

@@ -24,7 +24,7 @@ class Source(Enum):
 
 
 class EndReason(Enum):
-    """How a call ended, as the hotline's rules count it (DOMAIN.md, populations)."""
+    """How a call ended, as the hotline's rules count it (docs/domain.md, populations)."""
 
     ANSWERED = "answered"  # bridged to an agent (A)
     ABANDONED_IN_QUEUE = "abandoned_in_queue"  # caller hung up while waiting (Ab)

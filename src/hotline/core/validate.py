@@ -1,6 +1,6 @@
 """One whitelist for every value that reaches a rendered Asterisk file or an AMI header.
 
-Values from the flow (flows/*.yaml) and the centre file (config/center.yaml) are pasted
+Values from the flow (flows/*.yaml) and the centre file (center.yaml) are pasted
 into extensions.conf, queues.conf and pjsip.conf, and sent as AMI headers. Asterisk gives
 meaning to a newline (a new line of config, or a new header), ``[`` (a new context or
 section), ``${``/``$[`` (evaluated on every pass through the dialplan, SHELL() included),

@@ -1,7 +1,7 @@
 """Load and validate a flow: YAML text in, a :class:`~hotline.ivr.model.Flow` out.
 
 Every problem is reported at once, each naming its node (the reader of
-:mod:`hotline.core.reader`, which reads config/center.yaml too)::
+:mod:`hotline.core.reader`, which reads center.yaml too)::
 
     menus.main.options.3: unknown queue 'houseing'
 

@@ -1,6 +1,6 @@
 """Metrics: the hotline's figures, defined once, explainable call by call (pure).
 
-Definitions: ../shared/DOMAIN.md, "Metrics"; the reference with the JSON shape and every
+Definitions: docs/domain.md, "Metrics"; the reference with the JSON shape and every
 formula: docs/metrics.md. The modules:
 
 - :mod:`~hotline.metrics.params`: T (15 s), S (0 s), the repeat window, the time zone;

@@ -27,7 +27,7 @@ from hotline.metrics.timefmt import GroupBy, interval_end, interval_key
 __all__ = ["NO_TEAM", "AgentData", "agent_time", "by_agent", "call_acw"]
 
 NO_TEAM = "(no team)"
-"""The team of an agent that config/center.yaml does not list."""
+"""The team of an agent that center.yaml does not list."""
 
 
 @dataclass(frozen=True, slots=True)

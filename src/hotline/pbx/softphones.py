@@ -1,4 +1,4 @@
-"""PJSIP endpoints for the agents' softphones, rendered from config/center.yaml (pure).
+"""PJSIP endpoints for the agents' softphones, rendered from center.yaml (pure).
 
 Each agent registers as its extension with a password derived from one site secret
 (``HOTLINE_SIP_SECRET``): HMAC-SHA256(secret, extension), so no per-agent password has to be
@@ -20,7 +20,7 @@ def agent_password(site_secret: str, ext: str) -> str:
 def render_softphones(center: Center, site_secret: str) -> str:
     """pjsip-agents.conf: an endpoint, auth and aor per agent, context hotline-agents."""
     out = [
-        "; Generated from config/center.yaml by hotline. Do not edit.",
+        "; Generated from center.yaml by hotline. Do not edit.",
         "; Agents' softphones: register as <ext> with the password hotline derives.",
         "",
     ]

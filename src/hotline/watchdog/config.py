@@ -1,8 +1,8 @@
 """The watchdog's thresholds per team and shift, and each rule's severity and escalation.
 
-Read from the ``watchdog:`` section of config/center.yaml by
+Read from the ``watchdog:`` section of center.yaml by
 :func:`hotline.center.config.load_center` (``center.watchdog``); every key is optional,
-the defaults are DOMAIN.md's::
+the defaults are docs/domain.md's::
 
     watchdog:
       thresholds: {busy_max_minutes: 10, wait_seconds: 20}     # every team

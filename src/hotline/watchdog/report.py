@@ -3,7 +3,7 @@
     rows = shift_report(journal, center, start=day_start, end=day_end, alerts=alerts)
     row.logged_in_ms, row.ready_ms, row.talk_ms, row.acw_ms, row.pauses   # by reason
     row.busy_share        # 示忙率: 示忙 time / logged-in time
-    row.occupancy         # (talk + ACW) / (talk + ACW + ready) (DOMAIN.md)
+    row.occupancy         # (talk + ACW) / (talk + ACW + ready) (docs/domain.md)
 
 The time comes from :func:`hotline.agents.timeline.segments` (the metrics' occupancy and
 AHT read the same timeline): each moment an agent is logged in counts once, the first that

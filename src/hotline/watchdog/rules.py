@@ -1,7 +1,7 @@
 """The rules themselves: when each one fires, and what its alert is about (pure).
 
 :class:`Rules` is the rule half of :class:`~hotline.watchdog.engine.Watchdog` (which keeps
-the state, the clock and the alerts). Two kinds of rules, in DOMAIN.md's order (limits:
+the state, the clock and the alerts). Two kinds of rules, in docs/domain.md's order (limits:
 :class:`~hotline.watchdog.config.Thresholds`, inclusive):
 
 - **time-driven**, each with an exact crossing time computed from the state between two

@@ -3,7 +3,7 @@
     user.role is Role.SUPERVISOR and user.scope.sees_agent("王芳", center)
     Access.of(Role.AUDITOR).allows(user)        # the route table says who may use a route
 
-Roles (DOMAIN.md): a supervisor (班长) watches the wallboard of their teams and queues and
+Roles (docs/domain.md): a supervisor (班长) watches the wallboard of their teams and queues and
 acts on those agents; an auditor (质检, 纪检监察) searches and plays recordings, each access
 logged with a purpose; an admin manages accounts and reads the access log; an agent (话务员)
 logs in and out and pauses themself. Nobody has every power: an admin does not read

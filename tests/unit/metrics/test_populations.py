@@ -1,4 +1,4 @@
-"""Every population edge case of DOMAIN.md, call by call."""
+"""Every population edge case of docs/domain.md, call by call."""
 
 from __future__ import annotations
 

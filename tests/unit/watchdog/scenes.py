@@ -1,6 +1,6 @@
 """Synthetic queue_logs and journals for the watchdog tests.
 
-:class:`QueueLog` writes lines the way Asterisk 22's app_queue does (FIELD_NOTES.md):
+:class:`QueueLog` writes lines the way Asterisk 22's app_queue does (docs/platform.md):
 ``epoch|callid|queue|agent|EVENT|data...``, PAUSEALL before the per-queue PAUSE lines,
 RINGNOANSWER with the ring time in ms, CONNECT with holdtime|member uniqueid|ringtime.
 :func:`wuyi` is the seed case replayed: 王芳 sets 示忙 (``busy``) again and again for long

@@ -1,4 +1,4 @@
-"""The ``watchdog:`` section of config/center.yaml."""
+"""The ``watchdog:`` section of center.yaml."""
 
 from __future__ import annotations
 
