@@ -38,7 +38,7 @@ from hotline.controller.alerting import Alerting
 from hotline.controller.inbox import Commands
 from hotline.controller.outbox import Outbox, Pending
 from hotline.controller.reconcile import Reconciler
-from hotline.controller.recorder import Ended, serve_recordings
+from hotline.controller.recorder import Recorder
 from hotline.core.records import AgentChange, PauseSetBy
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
@@ -47,6 +47,7 @@ from hotline.stores.docs import agent_doc, call_doc, queue_doc
 from hotline.stores.history import History
 from hotline.stores.keys import KEYS, STATUS_TTL
 from hotline.stores.live import Change, LiveStore
+from hotline.stt.stream import JobStream
 from hotline.watchdog import CHINA, Watchdog, resynced
 
 log = logging.getLogger(__name__)
@@ -95,11 +96,10 @@ class Controller:
             agent_actions=self.agent_actions.carry_out, alerts=self.alerting.handle,
             asterisk=client, flow=settings.flow, outbox=self.outbox, clock=clock,
         )  # fmt: skip
+        self.recorder = Recorder(history, JobStream(redis), settings.pbx_dir, clock)
         self.reconciler = Reconciler(self, settings.pbx_dir / "log" / "queue_log")
         self._events: Subscription | None = None
         self.failures: dict[str, int] = {}
-        self.recordings: asyncio.Queue[Ended] = asyncio.Queue()
-        self.cataloguing: set[str] = set()  # ended calls whose legs the recorder has in hand
         self.event_lag_ms = 0  # wall clock at handling − a recent event's Timestamp
 
     # -- running ---------------------------------------------------------------------------
@@ -117,7 +117,7 @@ class Controller:
             "tick": self._ticker,
             "commands": lambda: self.commands.serve(self.inbox),
             "queue_log": self.reconciler.run,
-            "recordings": lambda: serve_recordings(self),
+            "recordings": self.recorder.serve,
             "sweep": lambda: sweep.serve(self),
         }
         tasks = [
@@ -217,8 +217,7 @@ class Controller:
             if isinstance(effect, CallEnded):
                 self.outbox.call_ended(record)
                 if record.recording:
-                    self.cataloguing.add(record.call_id)
-                    self.recordings.put_nowait(Ended(record.call_id, record.recording))
+                    self.recorder.call_ended(record.call_id, record.recording)
             else:
                 self.outbox.put(Change("call", record.call_id, call_doc(record)))
 

@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
-from hotline.controller.recorder import catalogue_legs, queue_jobs
 from hotline.pbx.instance import MOUNT_POINT
 from hotline.recordings.catalogue import finish_header
 from hotline.recordings.leg import Leg
@@ -118,7 +117,7 @@ class Sweep:
                 call_id = found.call_id
                 if call_id in self.done or call_id in controller.calls:
                     continue
-                if call_id in controller.cataloguing:
+                if controller.recorder.in_hand(call_id):
                     continue  # the recorder has it in hand
                 mtimes = await asyncio.to_thread(_mtimes, found.legs.values())
                 if not mtimes or max(mtimes) > quiet_before:
@@ -130,7 +129,7 @@ class Sweep:
                     for path in missing.values():
                         if await asyncio.to_thread(finish_header, path):
                             log.warning("sweep: %s had an unfinished WAV header: fixed", path)
-                    added = await catalogue_legs(controller, call_id, missing)
+                    added = await controller.recorder.catalogue_legs(call_id, missing)
                     log.info("sweep: catalogued %d legs of %s", len(added), call_id)
                 prefix = pbx_prefix(found.prefix, controller.settings.pbx_dir)
                 linked = await asyncio.to_thread(history.link_recording, call_id, prefix)
@@ -142,7 +141,7 @@ class Sweep:
         late = await asyncio.to_thread(history.unqueued)
         if late:
             log.info("sweep: queueing %d legs whose jobs never reached Redis", len(late))
-            await queue_jobs(controller, late)
+            await controller.recorder.queue_jobs(late)
 
 
 def _mtimes(paths: Iterable[Path]) -> list[float]:
