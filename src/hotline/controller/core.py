@@ -32,13 +32,13 @@ from hotline.ami.timestamps import event_ms
 from hotline.calls.state import CallEnded, Calls, Effect
 from hotline.center.config import Center
 from hotline.commands.bus import Inbox
-from hotline.controller import sweep
 from hotline.controller.agent_actions import AgentActions
 from hotline.controller.alerting import Alerting
 from hotline.controller.inbox import Commands
 from hotline.controller.outbox import Outbox, Pending
 from hotline.controller.reconcile import Reconciler
 from hotline.controller.recorder import Recorder
+from hotline.controller.sweep import Sweep
 from hotline.core.records import AgentChange, PauseSetBy
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
@@ -97,6 +97,7 @@ class Controller:
             asterisk=client, flow=settings.flow, outbox=self.outbox, clock=clock,
         )  # fmt: skip
         self.recorder = Recorder(history, JobStream(redis), settings.pbx_dir, clock)
+        self.sweep = Sweep(self.recorder, self.calls, history, settings.pbx_dir, clock)
         self.reconciler = Reconciler(self, settings.pbx_dir / "log" / "queue_log")
         self._events: Subscription | None = None
         self.failures: dict[str, int] = {}
@@ -118,7 +119,7 @@ class Controller:
             "commands": lambda: self.commands.serve(self.inbox),
             "queue_log": self.reconciler.run,
             "recordings": self.recorder.serve,
-            "sweep": lambda: sweep.serve(self),
+            "sweep": lambda: self.sweep.serve(self.ready),
         }
         tasks = [
             asyncio.create_task(self._guard(name, loop), name=name) for name, loop in loops.items()
