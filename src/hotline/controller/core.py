@@ -47,6 +47,7 @@ from hotline.stores.docs import agent_doc, call_doc, queue_doc
 from hotline.stores.history import History
 from hotline.stores.keys import KEYS, STATUS_TTL
 from hotline.stores.live import Change, LiveStore
+from hotline.stores.queuelog_position import QueueLogPosition
 from hotline.stt.stream import JobStream
 from hotline.watchdog import CHINA, Watchdog, resynced
 
@@ -98,7 +99,10 @@ class Controller:
         )  # fmt: skip
         self.recorder = Recorder(history, JobStream(redis), settings.pbx_dir, clock)
         self.sweep = Sweep(self.recorder, self.calls, history, settings.pbx_dir, clock)
-        self.reconciler = Reconciler(self, settings.pbx_dir / "log" / "queue_log")
+        self.reconciler = Reconciler(
+            settings.pbx_dir / "log" / "queue_log", positions=QueueLogPosition(redis),
+            calls=self.calls, flush=self.flush, history=history,
+        )  # fmt: skip
         self._events: Subscription | None = None
         self.failures: dict[str, int] = {}
         self.event_lag_ms = 0  # wall clock at handling − a recent event's Timestamp
