@@ -35,7 +35,7 @@ from hotline.commands.bus import Inbox
 from hotline.controller.agent_actions import AgentActions
 from hotline.controller.alerting import Alerting
 from hotline.controller.inbox import Commands
-from hotline.controller.outbox import Outbox, Pending
+from hotline.controller.outbox import Outbox
 from hotline.controller.reconcile import Reconciler
 from hotline.controller.recorder import Recorder
 from hotline.controller.sweep import Sweep
@@ -241,15 +241,6 @@ class Controller:
             self.outbox.put(Change("agent", change.agent, doc))
             if change.kind in ("login", "logout", "pause", "unpause"):
                 self.outbox.members_changed(change.agent)
-
-    @property
-    def pending(self) -> Pending:
-        """What the next flush writes (the outbox's batch)."""
-        return self.outbox.pending
-
-    @pending.setter
-    def pending(self, pending: Pending) -> None:
-        self.outbox.pending = pending
 
     async def flush(self) -> None:
         """Write what is pending: SQLite (history) first, then Redis (live)."""
