@@ -221,11 +221,11 @@ def chunks(data: bytes, size: int = READ_SIZE) -> list[bytes]:
 
 async def flush_for(stage: Stage, controller: Controller) -> None:
     if stage is Stage.REDUCERS:
-        controller.pending = Pending()
+        controller.outbox.pending = Pending()
     elif stage is Stage.REDIS:
         # the live store (and the remembered memberships) only: no history to write
-        controller.pending.ended = {}
-        controller.pending.journal = []
+        controller.outbox.pending.ended = {}
+        controller.outbox.pending.journal = []
         await controller.flush()
     else:
         await controller.flush()
@@ -259,7 +259,7 @@ async def throughput(bed: Bed, stage: Stage, reads: list[bytes], batch: int) -> 
                         await flush_for(stage, controller)
                         flush_times.append(time.perf_counter() - t)
                         since = 0
-        if controller.pending:
+        if controller.outbox.pending:
             t = time.perf_counter()
             await flush_for(stage, controller)
             flush_times.append(time.perf_counter() - t)
@@ -328,7 +328,7 @@ async def latency(
     async def flusher() -> None:
         while reading:
             await asyncio.sleep(FLUSH_EVERY)
-            if controller.pending:
+            if controller.outbox.pending:
                 await flush()
 
     with clocks(bed, run):
@@ -346,7 +346,7 @@ async def latency(
         reading = False
         if task is not None:
             await task
-        if controller.pending:
+        if controller.outbox.pending:
             await flush()
     assert published == len(handed) == len(run.latencies)
     await bed.reset(history)

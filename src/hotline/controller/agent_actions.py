@@ -1,6 +1,6 @@
 """Carry out an agent command (login, logout, pause, unpause) on Asterisk, attributed.
 
-The command is planned from the centre's roster (config/center.yaml), announced to the
+The command is planned from the centre's roster (center.yaml), announced to the
 agents reducer (so the events Asterisk sends back are journaled as done by the command's
 actor), then sent; the reply says what Asterisk did, queue by queue.
 """

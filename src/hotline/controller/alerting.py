@@ -7,7 +7,7 @@ raised, the escalation steps carried out, the notes on the live store) and does:
   the wallboard); the alert's new version is published and stored, and the journal says
   who did it, when and why. An alert the engine no longer holds (it stopped changing a
   while ago) is handled on its stored document.
-- ``escalate``: each second, the escalation steps that fell due (config/center.yaml
+- ``escalate``: each second, the escalation steps that fell due (center.yaml
   ``watchdog.rules.<rule>.escalation``) are carried out once each: a note to the agent, a
   note to the team's supervisor, a forced logout (QueueRemove through the same path as a
   supervisor's ``hotline agent logout --supervisor``). Each is journaled and recorded in

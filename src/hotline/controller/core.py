@@ -32,13 +32,13 @@ from hotline.ami.timestamps import event_ms
 from hotline.calls.state import CallEnded, Calls, Effect
 from hotline.center.config import Center
 from hotline.commands.bus import Inbox
-from hotline.controller import sweep
 from hotline.controller.agent_actions import AgentActions
 from hotline.controller.alerting import Alerting
 from hotline.controller.inbox import Commands
-from hotline.controller.outbox import Outbox, Pending
+from hotline.controller.outbox import Outbox
 from hotline.controller.reconcile import Reconciler
-from hotline.controller.recorder import Ended, serve_recordings
+from hotline.controller.recorder import Recorder
+from hotline.controller.sweep import Sweep
 from hotline.core.localtime import CHINA
 from hotline.core.records import AgentChange, PauseSetBy
 from hotline.host.clock import wall_ms
@@ -48,6 +48,8 @@ from hotline.stores.docs import agent_doc, call_doc, queue_doc
 from hotline.stores.history import History
 from hotline.stores.keys import KEYS, STATUS_TTL
 from hotline.stores.live import Change, LiveStore
+from hotline.stores.queuelog_position import QueueLogPosition
+from hotline.stt.stream import JobStream
 from hotline.watchdog import Watchdog, resynced
 
 log = logging.getLogger(__name__)
@@ -96,11 +98,14 @@ class Controller:
             agent_actions=self.agent_actions.carry_out, alerts=self.alerting.handle,
             asterisk=client, flow=settings.flow, outbox=self.outbox, clock=clock,
         )  # fmt: skip
-        self.reconciler = Reconciler(self, settings.pbx_dir / "log" / "queue_log")
+        self.recorder = Recorder(history, JobStream(redis), settings.pbx_dir, clock)
+        self.sweep = Sweep(self.recorder, self.calls, history, settings.pbx_dir, clock)
+        self.reconciler = Reconciler(
+            settings.pbx_dir / "log" / "queue_log", positions=QueueLogPosition(redis),
+            calls=self.calls, flush=self.flush, history=history,
+        )  # fmt: skip
         self._events: Subscription | None = None
         self.failures: dict[str, int] = {}
-        self.recordings: asyncio.Queue[Ended] = asyncio.Queue()
-        self.cataloguing: set[str] = set()  # ended calls whose legs the recorder has in hand
         self.event_lag_ms = 0  # wall clock at handling − a recent event's Timestamp
 
     # -- running ---------------------------------------------------------------------------
@@ -118,8 +123,8 @@ class Controller:
             "tick": self._ticker,
             "commands": lambda: self.commands.serve(self.inbox),
             "queue_log": self.reconciler.run,
-            "recordings": lambda: serve_recordings(self),
-            "sweep": lambda: sweep.serve(self),
+            "recordings": self.recorder.serve,
+            "sweep": lambda: self.sweep.serve(self.ready),
         }
         tasks = [
             asyncio.create_task(self._guard(name, loop), name=name) for name, loop in loops.items()
@@ -218,8 +223,7 @@ class Controller:
             if isinstance(effect, CallEnded):
                 self.outbox.call_ended(record)
                 if record.recording:
-                    self.cataloguing.add(record.call_id)
-                    self.recordings.put_nowait(Ended(record.call_id, record.recording))
+                    self.recorder.call_ended(record.call_id, record.recording)
             else:
                 self.outbox.put(Change("call", record.call_id, call_doc(record)))
 
@@ -238,15 +242,6 @@ class Controller:
             self.outbox.put(Change("agent", change.agent, doc))
             if change.kind in ("login", "logout", "pause", "unpause"):
                 self.outbox.members_changed(change.agent)
-
-    @property
-    def pending(self) -> Pending:
-        """What the next flush writes (the outbox's batch)."""
-        return self.outbox.pending
-
-    @pending.setter
-    def pending(self, pending: Pending) -> None:
-        self.outbox.pending = pending
 
     async def flush(self) -> None:
         """Write what is pending: SQLite (history) first, then Redis (live)."""

@@ -3,32 +3,29 @@
 Calls that began or ended while the controller was away are known to queue_log only (whole
 seconds): they are stored from it, marked as such. A call the controller closed as VANISHED
 at a resync gets its end from queue_log, keeping what AMI told (arrival, IVR path, ms).
-The file position is kept in Redis: not where reading stopped but the first line of the
-oldest call queue_log has not finished with (:class:`ReplayMark`), so a controller killed
-mid-call reads those calls' earlier lines (ENTERQUEUE, CONNECT) again after its restart
-instead of rebuilding them from their last lines alone. Lines read twice change nothing: a
+The file position is kept in Redis (:mod:`hotline.stores.queuelog_position`): not where
+reading stopped but the first line of the oldest call queue_log has not finished with
+(:class:`ReplayMark`), so a controller killed mid-call reads those calls' earlier lines
+(ENTERQUEUE, CONNECT) again after its restart instead of rebuilding them from their last
+lines alone. Lines read twice change nothing: a
 call already stored as AMI saw it is kept (:func:`merge`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from hotline.calls.state import GONE_AT_RESYNC
 from hotline.core.records import CallRecord, EndReason, Precision
 from hotline.queuelog.build import Builder
 from hotline.queuelog.parse import QueueLogEntry, parse_lines
 from hotline.queuelog.tail import QueueLogTail
-from hotline.stores.keys import KEYS
-
-if TYPE_CHECKING:
-    from hotline.controller.core import Controller
+from hotline.stores.queuelog_position import Position
 
 log = logging.getLogger(__name__)
 QUIET_S = 600  # a call quiet this long in queue_log is settled
@@ -116,10 +113,51 @@ class ReplayMark:
         return min(self.first.values(), default=offset)
 
 
+class Positions(Protocol):
+    """Where the queue_log position is kept (:class:`hotline.stores.queuelog_position.
+    QueueLogPosition`)."""
+
+    async def load(self) -> Position: ...
+    async def save(self, position: Position) -> None: ...
+
+
+class InProgress(Protocol):
+    """The calls AMI follows (:class:`hotline.calls.state.Calls`)."""
+
+    def __contains__(self, call_id: object) -> bool: ...
+
+
+class CallHistory(Protocol):
+    """The stored calls (:class:`hotline.stores.history.History`)."""
+
+    def call(self, call_id: str) -> CallRecord | None: ...
+    def save_calls(self, records: Iterable[CallRecord]) -> int: ...
+
+
 class Reconciler:
-    def __init__(self, controller: Controller, path: Path, interval: float = 1.0) -> None:
-        self.controller = controller
+    """Follows queue_log at ``path`` and stores the calls it completes.
+
+    ``positions`` keeps where to read from after a restart; ``calls``: the calls AMI
+    follows (left to it until they end); ``flush`` writes what AMI said about a call before
+    the history is read; ``history``: the stored calls; ``interval``: seconds between
+    reads once the file has nothing new.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        positions: Positions,
+        calls: InProgress,
+        flush: Callable[[], Awaitable[object]],
+        history: CallHistory,
+        interval: float = 1.0,
+    ) -> None:
         self.path = path
+        self.positions = positions
+        self.calls = calls
+        self.flush = flush
+        self.history = history
         self.interval = interval
         self.builder = Builder()
         self.stored = 0
@@ -127,19 +165,9 @@ class Reconciler:
         self.deferred: dict[str, CallRecord] = {}
         self.mark = ReplayMark()
 
-    async def _saved_position(self) -> tuple[int, tuple[int, int] | None]:
-        raw = await self.controller.redis.get(f"{KEYS.prefix}:queuelog:position")
-        if raw is None:
-            return 0, None
-        data = json.loads(raw)
-        identity = (
-            (int(data["identity"][0]), int(data["identity"][1])) if data.get("identity") else None
-        )
-        return int(data["offset"]), identity
-
     async def run(self) -> None:
-        offset, identity = await self._saved_position()
-        tail = QueueLogTail(self.path, offset, identity=identity)
+        saved = await self.positions.load()
+        tail = QueueLogTail(self.path, saved.offset, identity=saved.identity)
         try:
             while True:
                 start = tail.offset
@@ -165,8 +193,7 @@ class Reconciler:
             tail.close()
 
     async def _save_position(self, offset: int, identity: tuple[int, int] | None) -> None:
-        position = {"offset": self.mark.position(offset), "identity": identity}
-        await self.controller.redis.set(f"{KEYS.prefix}:queuelog:position", json.dumps(position))
+        await self.positions.save(Position(self.mark.position(offset), identity))
 
     async def absorb(self, entries: list[QueueLogEntry], at: int = 0) -> None:
         """Store the calls these lines complete that the controller did not follow.
@@ -175,7 +202,6 @@ class Reconciler:
         its queue_log record, which the builder may forget) until it has ended live. An id
         leaves ``deferred`` only once handled, so a failure part way loses nothing.
         """
-        controller = self.controller
         changed = self.builder.feed(entries)
         self.mark.seen(changed, at)
         for call_id in changed:
@@ -184,13 +210,13 @@ class Reconciler:
             if theirs.end_reason is None:
                 del self.deferred[call_id]  # still going: its last line reports it again
                 continue
-            if call_id in controller.calls:
+            if call_id in self.calls:
                 continue  # followed live: look again once it has ended
-            await controller.flush()  # what AMI said about it is in the history first
-            ours = await asyncio.to_thread(controller.history.call, call_id)
+            await self.flush()  # what AMI said about it is in the history first
+            ours = await asyncio.to_thread(self.history.call, call_id)
             record = merge(ours, theirs)
             if record is not None:
-                await asyncio.to_thread(controller.history.save_calls, [record])
+                await asyncio.to_thread(self.history.save_calls, [record])
                 self.stored += 1
                 log.info("queue_log completed call %s (%s)", call_id, record.end_reason)
             del self.deferred[call_id]
