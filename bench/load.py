@@ -27,10 +27,12 @@ controller's command bus (what ``hotline agent login`` does). Loopback only; eve
 bounded in count and time.
 
     .venv/bin/python bench/load.py                 # the full ladder and the four faults
-    .venv/bin/python bench/load.py --quick         # 5 and 10 calls, one fault (about 4 min)
+    .venv/bin/python bench/load.py --quick         # 5 and 10 calls, one fault (about 7 min)
     .venv/bin/python bench/load.py --ladder 10,20 --faults controller_kill
 
-Results: a table on stdout, JSON in bench/.data/load.json (``--out``).
+Results: a table on stdout, JSON in bench/.data/load.json (``--out``), and beside it
+(``load.logs/``) what a mismatch is checked against: queue_log, the controller's log, a
+copy of the history, SIPp's per-call traces.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -329,7 +332,11 @@ class Step:
     ami_down_samples: int = 0
     catalogue_ms: dict[str, float | None] = field(default_factory=dict)
     catalogued: int = 0
+    uncatalogued: int = 0  # answered calls with no leg catalogued 60 s after the step
     ratio: float | None = None  # hotline cpu_per_call / bare cpu_per_call
+    outcomes: dict[str, int] = field(default_factory=dict)  # history end reasons
+    wrong_calls: int = 0  # history differs from queue_log (end reason, agent, answer, ...)
+    wrong: dict[str, int] = field(default_factory=dict)
 
 
 def steady_window(timeline: list[tuple[float, int]], level: int) -> tuple[float, float, float]:
@@ -380,6 +387,7 @@ def run_step(bed: Bed, plan: Plan, kind: str, level: int, prefix: str, call_s: f
     rate = max(1.0, level / 15)  # reach the level in about 15 s
     hold = plan.talk_s + 40 if kind == "hotline" else max(1.0, call_s - 3.1)
     log_before = bed.log.read_text(errors="replace")
+    log_start = (bed.settings.pbx_dir / "log" / "queue_log").stat().st_size
     uac, _ = place_calls(
         bed, kind=kind, level=level, total=total, prefix=prefix, hold_s=hold, rate=rate
     )
@@ -394,7 +402,24 @@ def run_step(bed: Bed, plan: Plan, kind: str, level: int, prefix: str, call_s: f
     step.resyncs = log_after.count("resync ")
     if kind == "hotline":
         catalogue_lag(bed, step, calls)
+        check_records(bed, step, calls, log_start)
     return step
+
+
+def check_records(bed: Bed, step: Step, calls: dict[str, sip.SippCall], log_start: int) -> None:
+    """The step's history rows against queue_log (the recordings: see catalogue_lag)."""
+    verdict = compare(bed.settings, bed.db, calls, log_start, legs=False)
+    step.wrong_calls = len({m["caller"] for m in verdict.mismatches})
+    for m in verdict.mismatches:
+        step.wrong[m["what"]] = step.wrong.get(m["what"], 0) + 1
+    con = sqlite3.connect(f"file:{bed.db}?mode=ro", uri=True, timeout=10)
+    try:
+        rows = con.execute("SELECT caller, end_reason FROM calls").fetchall()
+    finally:
+        con.close()
+    for caller, reason in rows:
+        if caller in calls:
+            step.outcomes[reason] = step.outcomes.get(reason, 0) + 1
 
 
 def summarize(kind: str, level: int, calls: dict[str, sip.SippCall], samples: list[Sample]) -> Step:
@@ -430,6 +455,7 @@ def catalogue_lag(bed: Bed, step: Step, calls: dict[str, sip.SippCall]) -> None:
         time.sleep(1)
     lags = [float(t - end) for _, end, t in rows if t is not None]
     step.catalogued = len(lags)
+    step.uncatalogued = sum(t is None for _, _, t in rows)
     step.catalogue_ms = {
         "p50": pct(lags, 0.5),
         "p99": pct(lags, 0.99),
@@ -603,7 +629,8 @@ def fmt(x: float | None, spec: str = ".0f") -> str:
 HEADER = (
     f"{'kind':8} {'level':>5} {'calls':>5} {'fail':>4} {'conc':>6} {'ast %':>6} "
     f"{'%/call':>6} {'ratio':>5} {'sipp %':>6} {'ctl %':>5} {'ast MB':>6} {'ctl MB':>6} "
-    f"{'rds MB':>6} {'lag p99':>7} {'lag max':>7} {'drops':>5} {'cat p99':>7}"
+    f"{'rds MB':>6} {'lag p99':>7} {'lag max':>7} {'drops':>5} {'cat p99':>7} {'agent':>5} "
+    f"{'wrong':>5}"
 )
 
 
@@ -615,7 +642,8 @@ def row(s: Step) -> str:
         f"{fmt(s.ratio, '.2f'):>5} {sipp:>6.0f} {fmt(s.cpu.get('controller')):>5} "
         f"{fmt(s.rss_mb.get('asterisk')):>6} {fmt(s.rss_mb.get('controller')):>6} "
         f"{fmt(s.rss_mb.get('redis')):>6} {fmt(s.lag_ms.get('p99')):>7} "
-        f"{fmt(s.lag_ms.get('max')):>7} {s.ami_drops:>5} {fmt(s.catalogue_ms.get('p99')):>7}"
+        f"{fmt(s.lag_ms.get('max')):>7} {s.ami_drops:>5} {fmt(s.catalogue_ms.get('p99')):>7} "
+        f"{s.outcomes.get('answered', '-'):>5} {s.wrong_calls if s.kind == 'hotline' else '-':>5}"
     )
 
 
@@ -649,6 +677,21 @@ def parse(argv: list[str] | None = None) -> Plan:
     return Plan(levels, faults_, a.fault_calls, a.talk, a.steady, a.out)
 
 
+def keep_logs(bed: Bed, into: Path) -> None:
+    """What a mismatch is checked against, kept beside the JSON: queue_log, the controller's
+    log, the history, SIPp's traces (the run directory itself is removed)."""
+    into.mkdir(parents=True, exist_ok=True)
+    pbx_log = bed.settings.pbx_dir / "log"
+    for src in [pbx_log / "queue_log", bed.log, *bed.work.glob("*/*.short.log")]:
+        if src.exists():
+            shutil.copyfile(src, into / src.name)
+    with (
+        contextlib.closing(sqlite3.connect(bed.db)) as con,
+        contextlib.closing(sqlite3.connect(into / "history.sqlite3")) as copy,
+    ):
+        con.backup(copy)
+
+
 def main(argv: list[str] | None = None) -> int:
     plan = parse(argv)
     print(f"load: ladder {plan.ladder}, faults {plan.faults} under {plan.fault_calls} calls")
@@ -661,7 +704,7 @@ def main(argv: list[str] | None = None) -> int:
         steps = ladder(bed, plan)
         results = faults(bed, plan)
         controller_log = bed.log.read_text(errors="replace")
-    plan.out.parent.mkdir(parents=True, exist_ok=True)
+        keep_logs(bed, plan.out.with_suffix(".logs"))
     report = {
         "command": " ".join(["bench/load.py", *(argv if argv is not None else sys.argv[1:])]),
         "started": started,
