@@ -192,7 +192,9 @@ def running_bed(plan: Plan, tmp: Path) -> Iterator[Bed]:
     }
     with private_pbx("load", rtp=RTP, extra=extra) as (settings, env):
         sip.install_endpoints(settings)
-        bed = Bed(settings, {**env, **extra}, tmp, tmp / "history.sqlite3", exts, sip._free_udp())
+        bed = Bed(
+            settings, {**env, **extra}, tmp, tmp / "history.sqlite3", exts, sip.free_udp_port()
+        )
         hold = plan.talk_s + 40
         bed.media = sip.make_media(tmp / "media", plan.talk_s, hold)
         try:

@@ -195,12 +195,11 @@ def _register_msg(ext: str, port: int, sip_port: int, cseq: int, auth: str = "")
 
 
 def _status(reply: bytes) -> tuple[int, str]:
+    """The status code and the MD5 digest challenge (Asterisk may offer SHA-256 too)."""
     text = reply.decode(errors="replace")
     code = int(text.split(" ", 2)[1])
-    found = re.search(r"^WWW-Authenticate:\s*(Digest .*?)\r$", text, re.M | re.I)
     challenges = re.findall(r"^WWW-Authenticate:\s*(Digest .*?)\r$", text, re.M | re.I)
-    md5 = next((c for c in challenges if "SHA" not in c.upper()), found.group(1) if found else "")
-    return code, md5
+    return code, next((c for c in challenges if "SHA" not in c.upper()), "")
 
 
 def register_agents(settings: Settings, secret: str, exts: list[str], port: int) -> None:
@@ -229,10 +228,10 @@ def _recv_final(sock: socket.socket) -> bytes:
         if data.startswith(b"SIP/2.0"):
             return data
         # a request (qualify OPTIONS) on this port before SIPp owns it: answer it
-        sock.sendto(_ok(data), ("127.0.0.1", settings_port(data)))
+        sock.sendto(_ok(data), ("127.0.0.1", _via_port(data)))
 
 
-def settings_port(request: bytes) -> int:
+def _via_port(request: bytes) -> int:
     via = re.search(rb"Via: SIP/2.0/UDP [^:]+:(\d+)", request)
     return int(via.group(1)) if via else 5060
 
@@ -291,7 +290,7 @@ def start_uac(
     short, errors = work / f"{stem}.short.log", work / f"{stem}.errors.log"
     argv = [
         "sipp", "-sf", str(scenario), "-s", service, "-i", "127.0.0.1",
-        "-p", str(_free_udp()), "-mp", str(media_port),
+        "-p", str(free_udp_port()), "-mp", str(media_port),
         "-m", str(calls), "-l", str(limit), "-r", f"{rate:g}", "-rp", "1000",
         "-nostdin", "-timeout", "600s",
         "-trace_err", "-error_file", str(errors),
@@ -304,7 +303,7 @@ def start_uac(
     return Sipp(proc, short, errors)
 
 
-def _free_udp() -> int:
+def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
