@@ -49,6 +49,7 @@ bench: setup
 	$(PY) bench/metrics.py
 	$(PY) bench/web.py
 	$(PY) bench/redact.py
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
