@@ -34,14 +34,18 @@ def add_parsers(sub: Any) -> None:
     r.add_argument("module", nargs="?")
 
 
+def _install_missing_flow(settings: Settings) -> None:
+    """A PBX without a flow answers no citizen: give it the configured one."""
+    if not install.is_installed(settings):
+        done = install.install(settings, settings.flow)
+        print(f"installed the flow {settings.flow} ({len(done.prompts)} prompts)")
+
+
 def run_pbx(settings: Settings, args: argparse.Namespace) -> int:
     if args.pbx_command == "build":
         print(f"Asterisk rootfs: {pbx.build_rootfs(settings)}")
     elif args.pbx_command == "start":
-        if not install.is_installed(settings):
-            # a PBX without a flow answers no citizen: start with the configured one
-            done = install.install(settings, settings.flow)
-            print(f"installed the flow {settings.flow} ({len(done.prompts)} prompts)")
+        _install_missing_flow(settings)
         print(pbx.start(settings).describe(settings))
     elif args.pbx_command == "stop":
         print("stopped" if pbx.stop(settings) else "was not running")
@@ -55,5 +59,7 @@ def run_pbx(settings: Settings, args: argparse.Namespace) -> int:
     elif args.pbx_command == "cli":
         sys.stdout.write(pbx.cli(settings, " ".join(args.words)))
     elif args.pbx_command == "reload":
+        if pbx.status(settings).state is pbx.PBXState.RUNNING:
+            _install_missing_flow(settings)
         print(pbx.reload(settings, args.module))
     return 0
