@@ -25,7 +25,12 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(handler=run_pbx)
     ps = p.add_subparsers(dest="pbx_command", required=True)
     ps.add_parser("build", help="build (or reuse) the Asterisk rootfs (mmdebstrap, Debian sid)")
-    ps.add_parser("start", help="start Asterisk and wait until it is fully booted")
+    s = ps.add_parser("start", help="start Asterisk and wait until it is fully booted")
+    s.add_argument(
+        "--foreground",
+        action="store_true",
+        help="run Asterisk in the foreground, its console on stdout (systemd)",
+    )
     ps.add_parser("stop", help="shut Asterisk down")
     ps.add_parser("status", help="exit 0 running, 3 stopped, 4 starting/not responding")
     c = ps.add_parser("cli", help="run an Asterisk CLI command, e.g. `queue show`")
@@ -46,6 +51,9 @@ def run_pbx(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Asterisk rootfs: {pbx.build_rootfs(settings)}")
     elif args.pbx_command == "start":
         _install_missing_flow(settings)
+        if args.foreground:
+            sys.stdout.flush()
+            return pbx.run_foreground(settings)
         print(pbx.start(settings).describe(settings))
     elif args.pbx_command == "stop":
         print("stopped" if pbx.stop(settings) else "was not running")
