@@ -26,6 +26,7 @@ from hotline.cli import (
     redis,
     retention,
     run,
+    service,
     sim,
     stt,
     transcripts,
@@ -44,6 +45,7 @@ GROUPS = (
     pbx,  # pbx start|stop|status|cli|reload
     redis,  # redis start|stop|status
     run,  # run: everything until Ctrl-C
+    service,  # systemd, logrotate: a non-container install's units and log rotation
     sim,  # sim: simulated traffic
     ami,  # ami record|dump|action
     ivr,  # ivr check|render|apply|routes|twiml, prompts build
