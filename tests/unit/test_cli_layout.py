@@ -69,7 +69,7 @@ def test_every_command_names_its_handler() -> None:
         if not callable(command.get_default("handler"))
     ]
     assert missing == []
-    assert len(sub.choices) == 27  # type: ignore[attr-defined]
+    assert len(sub.choices) == 29  # type: ignore[attr-defined]
 
 
 def test_the_zone_and_the_day_come_from_core_localtime() -> None:

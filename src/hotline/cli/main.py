@@ -16,6 +16,7 @@ from hotline.cli import (
     alerts,
     ami,
     audit,
+    backup,
     calls,
     controller,
     init,
@@ -61,6 +62,7 @@ GROUPS = (
     web,  # web
     users,  # users add|passwd|scope|grant-unmask|revoke-unmask|disable|enable|list
     audit,  # audit anchor|verify
+    backup,  # backup DIR, restore DIR
     redact,  # redact
 )
 """The command groups, in the order ``hotline --help`` lists them. Each module adds its
