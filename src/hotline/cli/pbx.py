@@ -50,7 +50,9 @@ def run_pbx(settings: Settings, args: argparse.Namespace) -> int:
     if args.pbx_command == "build":
         print(f"Asterisk rootfs: {pbx.build_rootfs(settings)}")
     elif args.pbx_command == "start":
-        _install_missing_flow(settings)
+        if settings.pbx == "bundled":  # (an external one is refused by start)
+            pbx.check_rootfs(settings.rootfs)  # before the flow's install needs its users
+            _install_missing_flow(settings)
         if args.foreground:
             sys.stdout.flush()
             return pbx.run_foreground(settings)

@@ -134,7 +134,8 @@ def _check_port(kind: int, port: int, what: str, variable: str) -> None:
             ) from None
 
 
-def _check_rootfs(rootfs: Path) -> None:
+def check_rootfs(rootfs: Path) -> None:
+    """PBXError unless ROOTFS holds Asterisk (what `hotline pbx build` makes)."""
     if not (rootfs / "usr" / "sbin" / "asterisk").is_file():
         raise PBXError(
             f"no Asterisk rootfs at {rootfs}: run `hotline pbx build` (or scripts/setup) to "
@@ -158,7 +159,7 @@ def _prepare_start(settings: Settings) -> tuple[Settings, Path]:
     if record is not None:
         pid = process.asterisk_pid(settings.pbx_dir) or record.pid
         raise PBXError(f"the PBX is already running (pid {pid}); `hotline pbx stop` first")
-    _check_rootfs(settings.rootfs)
+    check_rootfs(settings.rootfs)
     _check_port(socket.SOCK_STREAM, settings.ami_port, "AMI", "HOTLINE_AMI_PORT")
     _check_port(socket.SOCK_DGRAM, settings.sip_port, "SIP", "HOTLINE_SIP_PORT")
     settings = instance.resolve_secret(settings)
