@@ -16,6 +16,7 @@ from hotline.cli import (
     alerts,
     ami,
     audit,
+    backup,
     calls,
     controller,
     init,
@@ -26,6 +27,7 @@ from hotline.cli import (
     redis,
     retention,
     run,
+    service,
     sim,
     stt,
     transcripts,
@@ -44,6 +46,7 @@ GROUPS = (
     pbx,  # pbx start|stop|status|cli|reload
     redis,  # redis start|stop|status
     run,  # run: everything until Ctrl-C
+    service,  # systemd, logrotate: a non-container install's units and log rotation
     sim,  # sim: simulated traffic
     ami,  # ami record|dump|action
     ivr,  # ivr check|render|apply|routes|twiml, prompts build
@@ -59,6 +62,7 @@ GROUPS = (
     web,  # web
     users,  # users add|passwd|scope|grant-unmask|revoke-unmask|disable|enable|list
     audit,  # audit anchor|verify
+    backup,  # backup DIR, restore DIR
     redact,  # redact
 )
 """The command groups, in the order ``hotline --help`` lists them. Each module adds its

@@ -14,7 +14,7 @@ from hotline.pbx import install
 from hotline.pbx import runner as pbx
 from hotline.pbx.errors import PBXError
 from hotline.sim.plan import plan_traffic
-from hotline.sim.runner import SimStats, play
+from hotline.sim.runner import DIALER, SimStats, missing_dialplan, play
 
 __all__ = ["add_parsers", "run_sim"]
 
@@ -28,6 +28,25 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=12345)
 
 
+def no_flow(settings: Settings, missing: list[str]) -> str:
+    """What is missing from the PBX for simulated calls, and the command that fixes it."""
+    lacks = ", ".join(missing)
+    if any(m.endswith("@" + DIALER) for m in missing):
+        if settings.pbx == "bundled":
+            fix = "`hotline pbx reload` renders the bundled templates again"
+        else:
+            fix = f"sim needs the [{DIALER}] context of hotline's extensions.conf in that Asterisk"
+        return f"the PBX's dialplan lacks {lacks}: {fix}"
+    if settings.pbx == "bundled":
+        fix = f"`hotline ivr apply` installs the configured flow ({settings.flow}) and reloads"
+    else:
+        fix = (
+            f"`hotline ivr render {settings.flow} --out DIR`, copy the files into that "
+            "Asterisk's configuration, then `dialplan reload` and `queue reload all`"
+        )
+    return f"no IVR flow is installed in the PBX (it lacks {lacks}): {fix}"
+
+
 def run_sim(settings: Settings, args: argparse.Namespace) -> int:
     """Simulated citizens and agents against the running PBX."""
     flow, _ = install.read_flow(settings.flow)
@@ -37,6 +56,9 @@ def run_sim(settings: Settings, args: argparse.Namespace) -> int:
 
     async def go() -> SimStats:
         async with pbx.session(settings) as client:
+            missing = await missing_dialplan(client, flow)
+            if missing:
+                raise PBXError(no_flow(settings, missing))
             return await play(client, flow, traffic)
 
     print(

@@ -150,6 +150,8 @@ class Settings:
     """``HOTLINE_TWILIO_AUTH_TOKEN``: serve the Twilio webhooks, signed with this token."""
     public_url: str | None = None
     """``HOTLINE_PUBLIC_URL``: the site's URL as Twilio sees it (signatures cover it)."""
+    site: Path | None = None
+    """``HOTLINE_SITE``: the site directory ``hotline init`` wrote (its ``hotline.env``)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -194,6 +196,7 @@ class Settings:
             metrics_token=env.get("HOTLINE_METRICS_TOKEN") or None,
             twilio_token=env.get("HOTLINE_TWILIO_AUTH_TOKEN") or None,
             public_url=env.get("HOTLINE_PUBLIC_URL") or None,
+            site=Path(env["HOTLINE_SITE"]) if env.get("HOTLINE_SITE") else None,
         )
 
     def with_secret(self, secret: str) -> Settings:

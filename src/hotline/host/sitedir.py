@@ -48,6 +48,9 @@ def env_text(site: Path) -> str:
         f"HOTLINE_SITE={site}\n"
         "# HOTLINE_RUN_DIR=/var/lib/hotline\n"
         "# HOTLINE_REDIS_URL=redis://127.0.0.1:6379/0\n"
+        "# the web app's address under systemd (hotline-web.service)\n"
+        "# HOTLINE_WEB_HOST=127.0.0.1\n"
+        "# HOTLINE_WEB_PORT=8345\n"
     )
 
 
