@@ -25,6 +25,7 @@ side to start from chosen by PostgreSQL's planner from its statistics.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import Enum
 
@@ -36,7 +37,7 @@ from hotline.transcripts.fulltext import Query
 __all__ = ["Plan", "SearchFilters", "Way", "plan"]
 
 CALLS_CAP, MATCHES_CAP = 1000, 20_000  # how far each side is counted
-PG_FEW = 2000  # PostgreSQL: fewer matches than this (or 20 pages) are sorted, not walked
+PG_FEW = 200  # PostgreSQL: fewer matches than this are always sorted, never walked to
 PROBE_CALLS = 25  # at most this many passing calls: probe each of their transcripts
 # the model's µs per row: a match walked and joined to its transcript and call; a match
 # collected; a passing transcript looked up in the collection. Only their ratios decide.
@@ -183,7 +184,8 @@ def _server(conn: Connection, q: Query, f: SearchFilters, wanted: int | None) ->
     are none (0.5 s at 100 k legs). So the matches are counted up to a cap first (the
     GIN bitmap, a few ms): below the cap, the rowid is ordered as an expression
     (``t.rowid + 0``), which no index serves, so the GIN index finds the few and they
-    are sorted."""
+    are sorted. Sorting M matches costs about M rows, walking N rows for W wanted about
+    W·N/M: the cap is where they meet, √(W·N), N from the table's statistics."""
     where, args = pg_search.text_where(q)
     if f.leg is not None:
         where.append("t.leg = ?")
@@ -197,7 +199,8 @@ def _server(conn: Connection, q: Query, f: SearchFilters, wanted: int | None) ->
         sql += " WHERE " + " AND ".join(where)
     order = "t.rowid"
     if wanted is not None and not q.blank:
-        cap = max(PG_FEW, 20 * wanted)
+        rows = conn.execute("SELECT reltuples FROM pg_class WHERE oid = 'transcripts'::regclass")
+        cap = max(PG_FEW, int(math.sqrt(max(wanted, 1) * max(float(rows.fetchone()[0]), 0))))
         if _capped(conn, f"SELECT 1 {sql}", [*args, *call_args], cap) < cap:
             order = "t.rowid + 0"  # few matches: found by GIN and sorted, not walked to
     return Plan(Way.SERVER, sql, (*args, *call_args), order)
