@@ -423,3 +423,75 @@ def test_an_unknown_scheme_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="lost its '//'"):
         History.open(Path("postgresql://db/hotline"))
     assert not (tmp_path / "postgresql:").exists()
+
+
+# -- moving a site ------------------------------------------------------------------------
+
+
+def fill(db: Target, tmp_path: Path) -> None:
+    """A site with a row in every store (calls, journal, transcripts, the chains, ...)."""
+    rng = random.Random(11)
+    rollup = Rollup.open(db)
+    calls = random_calls(rng, 60, "c")
+    rollup.history.save_calls(calls)
+    rollup.history.append_journal(journal_for(calls, rng))
+    rollup.build(Params())
+    rollup.history.save_alerts([{"id": "a1", "rule": "r", "agent": "王芳", "team": "t",
+                                 "severity": "warn", "start": T0, "end": None,
+                                 "t_raised": T0, "state": "open"}])  # fmt: skip
+    transcripts = TranscriptStore.open(db)
+    for i, text in enumerate(TEXTS):
+        transcripts.save(transcript(calls[i].call_id, Leg.CALLER, text, T0 + i))
+    path = tmp_path / "x-rx.wav"
+    path.write_bytes(b"RIFF")
+    digest = hashlib.sha256(b"RIFF").hexdigest()
+    rollup.history.save_recordings(
+        [Recording(calls[0].call_id, Leg.CALLER, str(path), 4, 10, digest)], at=T0
+    )
+    log = AccessLog.open(db)
+    for n in range(5):
+        log.append(AccessEntry(T0 + n, "auditor01", "auditor", "search", "物业", "工单1"))
+    retention = RetentionStore.open(db)
+    retention.hold(calls[1].call_id, by="纪检组", reason="信访", t=T0)
+    due, _ = plan(RetentionPolicy(1, {}), retention.kept(), retention.held(), T0 + 900 * DAY_MS)
+    for d in due[:3]:
+        retention.dispose(d, by="test", t=T0 + 900 * DAY_MS)
+    IntegrityAlerts.open(db).add(Mismatch("c1", Leg.CALLER, "/p", "a", "b", "changed"),
+                                 by="w", at=T0)  # fmt: skip
+    MetricsStore.open(db).note_registry(at=T0, by="hotline")
+    accounts = Accounts.open(db, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    accounts.add("admin01", "a long password", Role.ADMIN, now=T0)
+
+
+def test_a_site_moves_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgServer) -> None:
+    from hotline.stores.move import CopyError, copy_database
+
+    source, target = tmp_path / "h.sqlite3", pg_server.create("move")
+    fill(source, tmp_path)
+    report = copy_database(f"sqlite://{source}", target, extra=(Accounts,))
+    assert report.rows["transcripts"] == len(TEXTS) - 3  # 3 disposed
+    assert report.rows["disposals"] == 3
+    assert {a.chain for a in report.heads} == {"agent_journal", "access_log", "disposals"}
+    # the copy reads like the source
+    for a, b in [(History.open(source), History.open(target))]:
+        assert a.calls() == b.calls()
+        assert a.journal() == b.journal()
+        assert a.callbacks() == b.callbacks()
+        assert a.alerts() == b.alerts()
+    before, after = TranscriptStore.open(source), TranscriptStore.open(target)
+    for query in ["物业", "噪", "3号楼", "noise", ""]:
+        assert before.search(query) == after.search(query)
+    assert RetentionStore.open(source).disposals() == RetentionStore.open(target).disposals()
+    assert RetentionStore.open(target).held().keys() == {"c1"}
+    assert Accounts.open(target).user("admin01") is not None
+    assert Rollup.open(target).built(Params())
+    # new rows follow the copied ones, on every chain
+    moved = AccessLog.open(target)
+    assert moved.append(AccessEntry(T0 + 9, "u", "auditor", "show", "c1", "工单")).id == 6
+    assert moved.verify() is None
+    History.open(target).append_journal([change(99)])
+    assert History.open(target).verify_journal() is None
+    with pytest.raises(CopyError, match="holds rows already"):
+        copy_database(source, target, extra=(Accounts,))
+    with pytest.raises(CopyError, match="no store given for web_users, web_sessions"):
+        copy_database(source, pg_server.create("move"))
