@@ -17,6 +17,7 @@ from hotline.stores import redis_server
 from tests.conftest import bed_env
 from tests.integration import bed
 from tests.integration.engines import vosk, whisper, whisper_en  # noqa: F401 (fixtures)
+from tests.integration.pgbed import pg_server  # noqa: F401 (fixture)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

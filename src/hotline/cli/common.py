@@ -122,8 +122,13 @@ def local_day(ms: int) -> str:
 
 
 def db_path(settings: Settings, db: Path | None) -> Path:
-    """The SQLite history: ``--db`` when given, else ``HOTLINE_DB``."""
-    return db if db is not None else settings.db
+    """The SQLite history: ``--db`` when given, else ``HOTLINE_DB`` (a file: these commands
+    do not take a PostgreSQL URL yet)."""
+    if db is not None:
+        return db
+    if isinstance(settings.db, str):
+        raise CLIError(f"HOTLINE_DB={settings.db}: this command reads a SQLite file; give --db")
+    return settings.db
 
 
 def center_file(path: Path, queues: set[str] | None = None, *, code: int = 1) -> Center:

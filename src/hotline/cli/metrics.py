@@ -20,7 +20,6 @@ recorded in force (``metrics params``). The figures are defined in :mod:`hotline
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from hotline.metrics import GroupBy, MetricsError, verdict, version
 from hotline.metrics.agenttime import AgentData, call_acw
 from hotline.metrics.changes import params_at
 from hotline.metrics.render import to_csv, to_json, to_table
+from hotline.stores import dialect as db
 from hotline.stores.history import History, HistoryError
 from hotline.stores.schema import SchemaError
 
@@ -75,7 +75,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def run_metrics(settings: Settings, args: argparse.Namespace) -> int:
-    with failures(MetricsError, HistoryError, SchemaError, sqlite3.Error, OSError):
+    with failures(MetricsError, HistoryError, SchemaError, *db.DatabaseError, OSError):
         if args.metrics_command == "explain":
             return _explain(settings, args)
         if args.metrics_command == "report":

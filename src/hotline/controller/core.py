@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aredis
@@ -44,6 +43,7 @@ from hotline.core.records import AgentChange, PauseSetBy
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.queues.state import Queues
+from hotline.stores import dialect as db
 from hotline.stores.docs import agent_doc, call_doc, queue_doc
 from hotline.stores.history import History
 from hotline.stores.keys import KEYS, STATUS_TTL
@@ -150,7 +150,7 @@ class Controller:
             try:
                 await loop()
                 return
-            except (RedisError, OSError, sqlite3.OperationalError) as exc:
+            except (RedisError, OSError, *db.OperationalError) as exc:
                 self.failures[name] = self.failures.get(name, 0) + 1
                 if isinstance(exc, RedisError):
                     # Redis may come back empty (a restart without persistence): write the

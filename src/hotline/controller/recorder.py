@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from hotline.pbx.instance import MOUNT_POINT
 from hotline.recordings.catalogue import RecordingError, describe, host_path, leg_paths
 from hotline.recordings.integrity import Mismatch
 from hotline.recordings.leg import Leg, Recording
+from hotline.stores import dialect as db
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stt.jobs import Job
 
@@ -175,7 +175,7 @@ class Recorder:
                     try:
                         await self.catalogue_call(ended)
                         return
-                    except (OSError, RedisError, sqlite3.Error) as exc:
+                    except (OSError, RedisError, *db.DatabaseError) as exc:
                         log.error(
                             "cataloguing %s failed (%s), attempt %d",
                             ended.call_id, exc, attempt + 1,

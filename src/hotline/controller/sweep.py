@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from redis.exceptions import RedisError
 from hotline.pbx.instance import MOUNT_POINT
 from hotline.recordings.catalogue import finish_header
 from hotline.recordings.leg import Leg, Recording
+from hotline.stores import dialect as db
 
 log = logging.getLogger(__name__)
 EVERY_S = 30.0
@@ -188,7 +188,7 @@ class Sweep:
             try:
                 await self.once(days)
                 days = DAYS
-            except (OSError, RedisError, sqlite3.Error) as exc:
+            except (OSError, RedisError, *db.DatabaseError) as exc:
                 log.error("recording sweep failed (%s): again in %.0f s", exc, QUIET_S)
                 self.waiting = True  # Redis or the disk is back soon: look again then
             await asyncio.sleep(QUIET_S if self.waiting else EVERY_S)

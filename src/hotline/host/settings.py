@@ -8,6 +8,7 @@ the value down; nothing else reads the environment. Secrets come only from the e
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -68,6 +69,44 @@ def _site_file(env: Mapping[str, str], name: str, what: str, default: Path) -> P
     return default
 
 
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+PG_SCHEMES = ("postgresql", "postgres")
+
+
+def database(value: str | Path, name: str = "HOTLINE_DB") -> Path | str:
+    """Where the stores are: a SQLite file as its path, PostgreSQL as its URL (text).
+
+    ``sqlite:///abs/file`` or ``sqlite:rel/file`` or a bare path is SQLite;
+    ``postgresql://…`` (or ``postgres://…``, a libpq URI) is PostgreSQL. Any other scheme
+    is refused (:class:`ConfigError`) rather than taken for a folder named after it, and so
+    is a PostgreSQL URL that went through :class:`~pathlib.Path` (its ``//`` folded to
+    ``/``: pass it as text)."""
+    text = str(value)
+    m = _SCHEME.match(text)
+    if m is None or len(m.group(1)) == 1:  # no scheme (a one-letter one is a drive: C:)
+        return Path(value)
+    scheme = m.group(1).lower()
+    rest = text[m.end() :]
+    if scheme == "sqlite":
+        if rest.startswith("//") and not rest.startswith("///"):
+            raise ConfigError(f"{name}={text!r}: write sqlite:///absolute/path or sqlite:path")
+        path = rest[2:] if rest.startswith("///") else rest
+        if not path:
+            raise ConfigError(f"{name}={text!r}: no file named")
+        return Path(path)
+    if scheme in PG_SCHEMES:
+        if isinstance(value, Path) or not rest.startswith("//"):
+            raise ConfigError(
+                f"{name}={text!r}: a PostgreSQL URL that lost its '//' (taken as a file "
+                "path?): give it as postgresql://[user@]host[:port]/database"
+            )
+        return text
+    raise ConfigError(
+        f"{name}={text!r}: hotline keeps its data in SQLite (a path, or sqlite:///path) "
+        f"or PostgreSQL (postgresql://…), not {scheme!r}"
+    )
+
+
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -110,8 +149,9 @@ class Settings:
 
     run_dir: Path
     """``HOTLINE_RUN_DIR``: pids, sockets, logs and the bundled PBX's instance directory."""
-    db: Path
-    """``HOTLINE_DB``: the SQLite history (default ``RUN_DIR/hotline.sqlite3``)."""
+    db: Path | str
+    """``HOTLINE_DB``: the stores' database: a SQLite file (default
+    ``RUN_DIR/hotline.sqlite3``), or a ``postgresql://`` URL (:func:`database`)."""
     redis_url: str | None
     """``HOTLINE_REDIS_URL``; None means: start a private redis-server under RUN_DIR."""
     pbx: str
@@ -172,7 +212,7 @@ class Settings:
             raise ConfigError(f"HOTLINE_STT_ENGINE={engine!r}: use 'vosk' or 'whisper'")
         return cls(
             run_dir=run_dir,
-            db=Path(env.get("HOTLINE_DB") or run_dir / "hotline.sqlite3"),
+            db=database(env.get("HOTLINE_DB") or run_dir / "hotline.sqlite3"),
             redis_url=env.get("HOTLINE_REDIS_URL") or None,
             pbx=pbx,
             rootfs=Path(env.get("HOTLINE_ROOTFS") or _default_rootfs(env)),

@@ -17,6 +17,10 @@ from hotline.stores import schema
 
 __all__ = ["Alerts"]
 
+_ALERT_COLUMNS = (
+    "id", "rule", "agent", "team", "severity", "t_start", "t_end", "t_raised", "state", "doc",
+)  # fmt: skip
+
 
 class Alerts(schema.Store):
     """The tables alerts and escalations."""
@@ -29,7 +33,11 @@ class Alerts(schema.Store):
             for a in alerts
         ]  # fmt: skip
         with self.tx() as conn:
-            conn.executemany("INSERT OR REPLACE INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            conn.executemany(
+                "INSERT INTO alerts VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in _ALERT_COLUMNS[1:]),
+                rows,
+            )
         return len(rows)
 
     def alerts(
@@ -72,7 +80,9 @@ class Alerts(schema.Store):
             for s in steps
         ]  # fmt: skip
         with self.tx() as conn:
-            conn.executemany("INSERT OR IGNORE INTO escalations VALUES (?,?,?,?,?,?,?,?)", rows)
+            conn.executemany(
+                "INSERT INTO escalations VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", rows
+            )
         return len(rows)
 
     def escalations(self, *, alert: str | None = None, since: int = 0) -> list[dict[str, Any]]:

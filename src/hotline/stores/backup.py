@@ -42,6 +42,7 @@ from hotline.recordings.errors import IntegrityError
 from hotline.recordings.integrity import verify
 from hotline.stores import anchors
 from hotline.stores.access import AccessLog
+from hotline.stores.dialect import Connection
 from hotline.stores.history import History
 from hotline.stores.retention import RetentionStore
 
@@ -202,7 +203,7 @@ def _snapshot(db: Path, target: Path) -> None:
         source.close()
 
 
-def _live_legs(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+def _live_legs(conn: Connection | sqlite3.Connection) -> list[tuple[str, str, str]]:
     """(call_id, leg, path) of every catalogued leg not disposed of."""
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "recordings" not in tables:
@@ -216,13 +217,25 @@ def _live_legs(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
     return [(str(a), str(b), str(c)) for a, b, c in conn.execute(sql + " ORDER BY call_id, leg")]
 
 
+def sqlite_file(settings: Settings) -> Path:
+    """The history's file: backup and restore cover a SQLite site (a PostgreSQL history is
+    backed up with PostgreSQL's own tools; the recordings and secrets still are ours)."""
+    if not isinstance(settings.db, Path):
+        raise BackupError(
+            "HOTLINE_DB is PostgreSQL: back its database up with pg_dump or a standby; "
+            "hotline backup covers a SQLite site"
+        )
+    return settings.db
+
+
 def backup(settings: Settings, dest: Path, now: int) -> Manifest:
     """Back the site up into DEST (made if missing; must be empty)."""
+    db = sqlite_file(settings)
     if not _empty(dest):
         raise BackupError(f"{dest} is not empty: back up into a new directory")
     dest.mkdir(parents=True, exist_ok=True, mode=0o700)
     writer = _Writer(dest)
-    _snapshot(settings.db, dest / DB)
+    _snapshot(db, dest / DB)
     writer.add(DB)
     conn = sqlite3.connect(f"file:{dest / DB}?mode=ro", uri=True)
     try:
@@ -307,7 +320,7 @@ def verify_backup(src: Path) -> Manifest:
 
 def _target(settings: Settings, name: str) -> Path:
     if name == DB:
-        return settings.db
+        return sqlite_file(settings)
     top, _, rest = name.partition("/")
     if top == "run":
         return settings.run_dir / rest
@@ -319,7 +332,7 @@ def restore(settings: Settings, src: Path) -> Manifest:
     manifest = verify_backup(src)  # before anything is written
     if not _empty(settings.run_dir):
         raise BackupError(f"{settings.run_dir} is not empty: restore into an empty site only")
-    if settings.db.exists():
+    if sqlite_file(settings).exists():
         raise BackupError(f"{settings.db} exists: restore into an empty site only")
     settings.run_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
     for e in manifest.files:

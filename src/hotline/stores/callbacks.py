@@ -9,16 +9,16 @@ Part of :class:`~hotline.stores.history.History` (the table is its migrations).
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from hotline.core.records import CallRecord
 from hotline.stores import schema
+from hotline.stores.dialect import Connection
 
 __all__ = ["Callbacks", "register"]
 
 
-def register(conn: sqlite3.Connection, r: CallRecord) -> None:
+def register(conn: Connection, r: CallRecord) -> None:
     """Within a save of ``r``: an ended call with a callback number registers its callback
     (once: a call saved again keeps the callback's state)."""
     if r.callback_number and r.t_end is not None:

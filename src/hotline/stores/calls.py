@@ -11,11 +11,10 @@ ended with a callback number registers its callback (:mod:`hotline.stores.callba
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 
 from hotline.core.records import CallRecord, EndReason, Precision, QueueVisit, Ring, Source
-from hotline.stores import callbacks, schema
+from hotline.stores import callbacks, dialect, schema
 
 __all__ = ["Calls"]
 
@@ -93,20 +92,17 @@ class Calls(schema.Store):
             visits: dict[str, list[QueueVisit]] = {i: [] for i in ids}
             rings: dict[str, list[Ring]] = {i: [] for i in ids}
             # SQLite binds a bounded number of variables (250,000 in Debian's build): a
-            # month of a big centre has more calls, so the ids go in slices
-            step = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-            for start in range(0, len(ids), step):
-                part = ids[start : start + step]
-                marks = ",".join("?" * len(part))
+            # month of a big centre has more calls, so the ids go in slices (one array on PG)
+            for among, part in dialect.any_of(conn, "call_id", ids):
                 for cid, *v in conn.execute(
                     "SELECT call_id, queue, t_enter, position, t_leave, outcome FROM call_visits "
-                    f"WHERE call_id IN ({marks}) ORDER BY call_id, n",
+                    f"WHERE {among} ORDER BY call_id, n",
                     part,
                 ):
                     visits[cid].append(QueueVisit(*v))
                 for cid, agent, t0, t1, answered in conn.execute(
                     "SELECT call_id, agent, t_start, t_end, answered FROM call_rings "
-                    f"WHERE call_id IN ({marks}) ORDER BY call_id, n",
+                    f"WHERE {among} ORDER BY call_id, n",
                     part,
                 ):
                     rings[cid].append(Ring(agent, t0, t1, bool(answered)))

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from hotline.core.records import AgentChange, AgentStatus, PauseSetBy
-from hotline.stores import chain, schema
+from hotline.stores import chain, dialect, schema
 
 __all__ = ["COLUMNS", "GENESIS", "Journal", "change_of", "entry_hash"]
 
@@ -50,6 +50,7 @@ class Journal(schema.Store):
         """Append entries, each chained to the previous by SHA-256; return how many."""
         n = 0
         with self.tx() as conn:
+            dialect.serialize(conn, "agent_journal")  # one writer links at a time
             last = conn.execute(
                 "SELECT hash FROM agent_journal ORDER BY id DESC LIMIT 1"
             ).fetchone()

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import threading
 from array import array
 from collections import defaultdict
@@ -57,6 +56,7 @@ from hotline.metrics.report import (
 from hotline.metrics.sums import Sums, WaitSet
 from hotline.metrics.timefmt import GroupBy, local, zone
 from hotline.stores import schema
+from hotline.stores.dialect import Connection
 from hotline.stores.history import History
 from hotline.stores.metrics import MetricsStore
 from hotline.stores.rollup_schema import AGENT_SQL as _AGENT
@@ -171,7 +171,7 @@ class Rollup:
         self.history.close()
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> Connection:
         return self.history.connection
 
     # -- building ----------------------------------------------------------------------------
@@ -193,7 +193,8 @@ class Rollup:
             # t_built -1 while building: the triggers note changes from now on (so a call
             # saved into a day already read is refreshed later) and reports do not use it
             self.conn.execute(
-                "INSERT OR REPLACE INTO metrics_rollup_built VALUES (?, ?, -1)",
+                "INSERT INTO metrics_rollup_built VALUES (?, ?, -1) ON CONFLICT (version) "
+                "DO UPDATE SET params = excluded.params, t_built = excluded.t_built",
                 (vid, json.dumps(params.as_dict(), sort_keys=True)),
             )
             self.conn.execute("DELETE FROM metrics_rollup WHERE version = ?", (vid,))
@@ -251,7 +252,9 @@ class Rollup:
                         (vid, *key),
                     )
             self.conn.executemany(
-                "INSERT OR REPLACE INTO metrics_rollup VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO metrics_rollup VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT (version, day, queue, agent) DO UPDATE SET "
+                "sums = excluded.sums, waits = excluded.waits, abandons = excluded.abandons",
                 [
                     (vid, *key, _pack(s), _waits(s.waits.values()), _waits(s.abandons.values()))
                     for key, s in sums.items()
@@ -288,7 +291,10 @@ class Rollup:
                 gone,
             )
             self.conn.executemany(
-                "INSERT OR REPLACE INTO metrics_rollup_by VALUES (?,?,?,?,?,?,?)", out
+                "INSERT INTO metrics_rollup_by VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT (version, level, day, key) DO UPDATE SET "
+                "sums = excluded.sums, waits = excluded.waits, abandons = excluded.abandons",
+                out,
             )
 
     def _records(

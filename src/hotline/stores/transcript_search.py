@@ -10,13 +10,13 @@ viewer may see them.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from hotline.recordings.leg import Leg
 from hotline.stores import search_plan
+from hotline.stores.dialect import Connection
 from hotline.stores.search_plan import SearchFilters
 from hotline.transcripts import redact
 from hotline.transcripts.fulltext import Query, QueryError, parse_query
@@ -57,7 +57,7 @@ class Hit:
 
 
 def find_hits(
-    conn: sqlite3.Connection, query: str, filters: SearchFilters, *, limit: int, offset: int
+    conn: Connection, query: str, filters: SearchFilters, *, limit: int, offset: int
 ) -> list[Hit]:
     if not 0 <= limit <= MAX_LIMIT:
         raise QueryError(f"limit {limit}: use 0 to {MAX_LIMIT}")
@@ -86,7 +86,7 @@ _COLUMNS = (
 _NO_CALLS = "t.rowid, t.call_id, t.leg, t.text, t.words, NULL, '', '', '', NULL"
 
 
-def count_hits(conn: sqlite3.Connection, query: str, filters: SearchFilters) -> int:
+def count_hits(conn: Connection, query: str, filters: SearchFilters) -> int:
     how = search_plan.plan(conn, parse_query(query), filters, wanted=None)
     if how is None:
         return 0

@@ -19,7 +19,6 @@ import contextlib
 import json
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -33,6 +32,7 @@ from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.recordings import integrity
 from hotline.recordings.errors import JobError, RecordingError
+from hotline.stores import dialect as db
 from hotline.stores import streams
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
@@ -262,7 +262,7 @@ class Worker:
             return self._failed(d, job, exc.reason, str(exc), permanent=True)
         except RecordingError as exc:  # bad audio: retrying cannot help
             return self._failed(d, job, exc.reason, str(exc), permanent=True)
-        except (redis.RedisError, sqlite3.OperationalError):
+        except (redis.RedisError, *db.OperationalError):
             raise  # the worker's loop waits for Redis; the job stays pending
         # the job loop's top: an engine failure fails the job, never the worker
         except Exception as exc:
@@ -316,7 +316,7 @@ class Worker:
                     if until_idle and not got:
                         return
                     backoff = 0.2
-                except (redis.RedisError, sqlite3.OperationalError) as exc:
+                except (redis.RedisError, *db.OperationalError) as exc:
                     log.warning("waiting for Redis/SQLite (%s); retry in %.1f s", exc, backoff)
                     ready = False
                     stop.wait(backoff)

@@ -123,7 +123,7 @@ class AccountAdmin:
         self._record(by, "can_unmask", username, allowed=allowed, approved_by=approved)
 
 
-def first_admin(db: Path, clock: Callable[[], int]) -> tuple[str, str] | None:
+def first_admin(db: Path | str, clock: Callable[[], int]) -> tuple[str, str] | None:
     """Create the account ``admin`` with a generated password in the history DB if no
     administrator exists yet (what ``hotline run`` does on a new install); (name, password)
     to show once, or None."""

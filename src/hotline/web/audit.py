@@ -9,9 +9,8 @@ log's database failing: Unavailable), so no search, view or playback happens unl
 
 from __future__ import annotations
 
-import sqlite3
-
 from hotline.stores.access import AccessEntry, AccessError
+from hotline.stores.dialect import DatabaseError
 from hotline.web.context import SignedIn
 from hotline.web.errors import PurposeRequired, Unavailable
 
@@ -35,5 +34,5 @@ def record(
     )
     try:
         ctx.app.access_log.append(entry)
-    except (sqlite3.Error, AccessError) as exc:
+    except (*DatabaseError, AccessError) as exc:
         raise Unavailable(f"the access log cannot be written ({exc}): access refused") from None
