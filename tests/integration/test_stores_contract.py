@@ -495,3 +495,21 @@ def test_a_site_moves_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgSer
         copy_database(source, target, extra=(Accounts,))
     with pytest.raises(CopyError, match="no store given for web_users, web_sessions"):
         copy_database(source, pg_server.create("move"))
+
+
+def test_hotline_db_migrate_moves_a_site_and_refuses_a_second_time(
+    tmp_path: Path, pg_server: PgServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hotline.cli.main import main
+
+    source, target = tmp_path / "h.sqlite3", pg_server.create("cli")
+    fill(source, tmp_path)
+    assert main(["db", "migrate", "--from", str(source), "--to", target]) == 0
+    out = capsys.readouterr().out
+    assert "chain heads equal" in out
+    assert History.open(source).calls() == History.open(target).calls()
+    # a target that holds rows is refused, and so is a scheme hotline does not serve
+    assert main(["db", "migrate", "--from", str(source), "--to", target]) == 1
+    assert "holds rows already" in capsys.readouterr().err
+    assert main(["db", "migrate", "--from", str(source), "--to", "mysql://x/y"]) == 2
+    assert "not 'mysql'" in capsys.readouterr().err

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from hotline.cli.common import db_path, local_time, parse_when, print_json
+from hotline.cli.common import DB_HELP, db_path, local_time, parse_when, print_json
 from hotline.core.termtable import aligned_rows
 from hotline.host.settings import Settings
 from hotline.stores.access import AccessLog, Logged
@@ -33,9 +32,9 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("--from", dest="since", help="YYYY-MM-DD[THH:MM] (Asia/Shanghai)")
     a.add_argument("--to", dest="until", help="YYYY-MM-DD (included) or a time")
     a.add_argument("--format", choices=["table", "json"], default="table")
-    a.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
+    a.add_argument("--db", help=DB_HELP)
     v = ps.add_parser("verify", help="check the hash chain; exit 1 at the first broken entry")
-    v.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
+    v.add_argument("--db", help=DB_HELP)
 
 
 def run_access(settings: Settings, args: argparse.Namespace) -> int:

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from hotline.center.config import Center
-from hotline.cli.common import ZONE, CLIError, center_file, db_path, moment, print_json
+from hotline.cli.common import DB_HELP, ZONE, CLIError, center_file, db_path, moment, print_json
 from hotline.core.localtime import DAY_MS
 from hotline.core.records import AgentChange, CallRecord
-from hotline.host.settings import Settings
+from hotline.host.settings import Database, Settings
 from hotline.watchdog import Watchdog, replay, shift_report
 from hotline.watchdog.audit import Loaded, audit_lines, load_lines
 from hotline.watchdog.render import (
@@ -63,7 +63,7 @@ def add_parsers(actions: Any) -> None:
     r.add_argument("--shift", help="only this shift of the team (needs --team)")
     r.add_argument("--format", choices=["table", "csv", "json"], default="table")
     source = r.add_mutually_exclusive_group()
-    source.add_argument("--db", type=Path, help="the history (default: HOTLINE_DB)")
+    source.add_argument("--db", help=DB_HELP)
     source.add_argument(
         "--queue-log", type=Path, action="append", metavar="FILE",
         help="read a queue_log instead of the history (repeat for rotated files)",
@@ -113,22 +113,22 @@ def _span(center: Center, args: argparse.Namespace) -> tuple[int, int]:
     raise CLIError(f"team {args.team!r} has no shift {args.shift!r} on {args.date}", 2)
 
 
-def _history(path: Path, start: int, end: int) -> tuple[list[AgentChange], list[CallRecord]]:
-    import sqlite3
+def _history(path: Database, start: int, end: int) -> tuple[list[AgentChange], list[CallRecord]]:
+    # the stores only for the report (audit reads a queue_log and needs none)
+    from hotline.stores import dialect as db
+    from hotline.stores.history import History, HistoryError
 
-    from hotline.stores.history import History, HistoryError  # sqlite: only for the report
-
-    if not path.exists():
+    if isinstance(path, Path) and not path.exists():
         raise CLIError(f"no history at {path} (give --db, or --queue-log to read a queue_log)")
     try:
         history = History.open(path)
-    except (HistoryError, OSError, sqlite3.Error) as exc:
+    except (HistoryError, OSError, *db.DatabaseError) as exc:
         raise CLIError(f"cannot open the history {path}: {exc}") from None
     try:
         return history.journal(since=start - DAY_MS, until=end), history.calls(
             since=start - DAY_MS, until=end
         )
-    except sqlite3.Error as exc:
+    except db.DatabaseError as exc:
         raise CLIError(f"cannot read the history {path}: {exc}") from None
     finally:
         history.close()

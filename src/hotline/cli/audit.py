@@ -18,9 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hotline.cli.common import db_path
+from hotline.cli.common import DB_HELP, db_path
 from hotline.host.clock import wall_ms
-from hotline.host.settings import Settings
+from hotline.host.settings import Database, Settings
 from hotline.stores import anchors
 from hotline.stores.access import AccessLog
 from hotline.stores.history import History
@@ -36,10 +36,10 @@ def add_parsers(sub: Any) -> None:
     a = ps.add_parser("anchor", help="write the chains' heads outside the database")
     a.add_argument("--to", type=Path, help="append to FILE (default: RUN_DIR/audit-anchors.jsonl)")
     a.add_argument("--syslog", action="store_true", help="also send each head to syslog")
-    a.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
+    a.add_argument("--db", help=DB_HELP)
     v = ps.add_parser("verify", help="check every chain and every anchor")
     v.add_argument("--anchors", type=Path, help="the anchor file (default: as for anchor)")
-    v.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
+    v.add_argument("--db", help=DB_HELP)
 
 
 def default_file(settings: Settings) -> Path:
@@ -53,7 +53,7 @@ def run_audit(settings: Settings, args: argparse.Namespace) -> int:
     return _verify(db, args.anchors or default_file(settings))
 
 
-def _anchor(db: Path, to: Path, syslog: bool) -> int:
+def _anchor(db: Database, to: Path, syslog: bool) -> int:
     history = History.open(db)
     try:
         heads = anchors.heads(history.connection, wall_ms())
@@ -80,7 +80,7 @@ def _anchor(db: Path, to: Path, syslog: bool) -> int:
     return 0
 
 
-def _verify(db: Path, path: Path) -> int:
+def _verify(db: Database, path: Path) -> int:
     problems: list[str] = []
     history = History.open(db)
     access = AccessLog.open(db)

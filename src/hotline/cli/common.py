@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from hotline.center.config import Center, CenterError, load_center
 from hotline.core.localtime import TZ_NAME
-from hotline.host.settings import Settings
+from hotline.host.settings import ConfigError, Database, Settings, database
 from hotline.metrics.timefmt import parse_local
 from hotline.pbx.install import read_flow
 
@@ -121,14 +121,18 @@ def local_day(ms: int) -> str:
 # -- the files commands read -----------------------------------------------------------------
 
 
-def db_path(settings: Settings, db: Path | None) -> Path:
-    """The SQLite history: ``--db`` when given, else ``HOTLINE_DB`` (a file: these commands
-    do not take a PostgreSQL URL yet)."""
-    if db is not None:
-        return db
-    if isinstance(settings.db, str):
-        raise CLIError(f"HOTLINE_DB={settings.db}: this command reads a SQLite file; give --db")
-    return settings.db
+DB_HELP = "the history: a SQLite file or postgresql://… (default: HOTLINE_DB)"
+
+
+def db_path(settings: Settings, db: str | None) -> Database:
+    """The history: ``--db`` when given (a SQLite file or a PostgreSQL URL), else
+    ``HOTLINE_DB``."""
+    if db is None:
+        return settings.db
+    try:
+        return database(db, "--db")
+    except ConfigError as exc:
+        raise CLIError(str(exc), 2) from None
 
 
 def center_file(path: Path, queues: set[str] | None = None, *, code: int = 1) -> Center:

@@ -19,6 +19,7 @@ from hotline.cli import (
     backup,
     calls,
     controller,
+    db,
     init,
     ivr,
     metrics,
@@ -43,6 +44,7 @@ from hotline.stores.redis_server import RedisError
 
 GROUPS = (
     init,  # init DIR: a site's own copies of the bundled files
+    db,  # db migrate: SQLite to PostgreSQL
     pbx,  # pbx start|stop|status|cli|reload
     redis,  # redis start|stop|status
     run,  # run: everything until Ctrl-C

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hotline.cli import metrics_chart, metrics_params
-from hotline.cli.common import CLIError, db_path, failures, parse_when, print_json
+from hotline.cli.common import DB_HELP, CLIError, db_path, failures, parse_when, print_json
 from hotline.cli.metrics_import import run_import
 from hotline.cli.metrics_load import load_report, params_of, recorded_changes
 from hotline.core.localtime import DAY_MS
@@ -63,13 +63,13 @@ def add_parsers(sub: Any) -> None:
 
     i = ps.add_parser("import-queue-log", help="call records from an Asterisk queue_log")
     i.add_argument("files", nargs="+", type=Path, metavar="FILE", help="oldest first")
-    i.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
+    i.add_argument("--db", help=DB_HELP)
 
     metrics_params.add_parsers(ps)  # params, callbacks, callback-done, rollup
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
+    p.add_argument("--db", help=DB_HELP)
     p.add_argument("--threshold", help="T in seconds (default: recorded in force, 15)")
     p.add_argument("--short-abandon", help="S in seconds (default: recorded in force, 0)")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hotline import __version__
@@ -19,7 +18,7 @@ from hotline.center.config import Center, load_center
 from hotline.cli.common import db_path
 from hotline.core.localtime import DAY_MS
 from hotline.host.clock import wall_ms as now_ms
-from hotline.host.settings import Settings
+from hotline.host.settings import Database, Settings
 from hotline.ivr.loader import FlowError
 from hotline.metrics import GroupBy, Params, compute, version
 from hotline.metrics.agenttime import AgentData
@@ -37,7 +36,7 @@ SOFTWARE = f"hotline {__version__}"
 """Who records a new formula registry: the software that brought it."""
 
 
-def recorded_changes(path: Path) -> list[Change]:
+def recorded_changes(path: Database) -> list[Change]:
     """Every recorded change, after recording this hotline's registry if it is new."""
     store = MetricsStore.open(path)
     try:
@@ -122,7 +121,7 @@ def load_report(
     )  # fmt: skip
 
 
-def _rollup_if_built(path: Path, params: Params) -> Rollup | None:
+def _rollup_if_built(path: Database, params: Params) -> Rollup | None:
     """The rollup when one is built for ``params`` (numpy is loaded only then), else None."""
     store = MetricsStore.open(path)  # the rollup's tables are its migration 2
     try:

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from typing import Any
 
-from hotline.cli.common import CLIError, db_path, parse_when, print_json
+from hotline.cli.common import DB_HELP, CLIError, db_path, parse_when, print_json
 from hotline.cli.metrics_load import params_given, recorded_changes
 from hotline.core.localtime import TZ_NAME
 from hotline.core.records import Precision
 from hotline.core.termtable import aligned_rows
 from hotline.host.clock import wall_ms as now_ms
-from hotline.host.settings import Settings
+from hotline.host.settings import Database, Settings
 from hotline.metrics.changes import PARAMS, param_change, params_at
 from hotline.metrics.formulas import REVISION
 from hotline.metrics.params import MetricsError
@@ -38,28 +37,28 @@ def add_parsers(ps: Any) -> None:
     p = ps.add_parser("params", help="the parameters in force, and who changed them when")
     pp = p.add_subparsers(dest="params_command", required=True)
     show = pp.add_parser("show", help="in force now, and every recorded change")
-    show.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
+    show.add_argument("--db", help=DB_HELP)
     show.add_argument("--format", choices=["table", "json"], default="table")
     s = pp.add_parser("set", help="change a parameter from now on (recorded: who, when, why)")
     s.add_argument("name", choices=sorted(PARAMS))
     s.add_argument("value", help="seconds (threshold_s, short_abandon_s) or days")
     s.add_argument("--by", required=True, help="who decides the change")
     s.add_argument("--why", required=True, help="why (a decision, a regulation)")
-    s.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
+    s.add_argument("--db", help=DB_HELP)
 
     c = ps.add_parser("callbacks", help="callbacks requested, done or open")
     c.add_argument("--open", action="store_true", help="only those not done yet")
     c.add_argument("--from", dest="since", help="requested from YYYY-MM-DD (Shanghai)")
     c.add_argument("--to", dest="until", help="requested up to YYYY-MM-DD (included)")
-    c.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
+    c.add_argument("--db", help=DB_HELP)
     d = ps.add_parser("callback-done", help="mark a callback done (who called back)")
     d.add_argument("call_id")
     d.add_argument("--by", required=True, help="the agent who called back")
-    d.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
+    d.add_argument("--db", help=DB_HELP)
 
     r = ps.add_parser("rollup", help="build or refresh the rollup reports read (fast months)")
     r.add_argument("rollup_command", choices=["build", "refresh"])
-    r.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
+    r.add_argument("--db", help=DB_HELP)
     r.add_argument("--threshold", help="T in seconds (default: recorded in force now)")
     r.add_argument("--short-abandon", help="S in seconds (default: recorded in force now)")
     r.add_argument("--repeat-days", type=int, help="N days (default: recorded in force now)")
@@ -76,7 +75,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     return _done(path, args)
 
 
-def _rollup(path: Path, args: argparse.Namespace) -> int:
+def _rollup(path: Database, args: argparse.Namespace) -> int:
     from hotline.stores.rollup import Rollup  # numpy: only when a rollup is built
 
     params = params_given(args, params_at(recorded_changes(path), now_ms()))
@@ -96,7 +95,7 @@ def _rollup(path: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def _show(path: Path, args: argparse.Namespace) -> int:
+def _show(path: Database, args: argparse.Namespace) -> int:
     changes = recorded_changes(path)
     now = params_at(changes, now_ms())
     tz = TZ_NAME
@@ -123,7 +122,7 @@ def _show(path: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def _set(path: Path, args: argparse.Namespace) -> int:
+def _set(path: Database, args: argparse.Namespace) -> int:
     changes = recorded_changes(path)
     at = max([now_ms(), *(c.t for c in changes)])
     change = param_change(
@@ -140,7 +139,7 @@ def _set(path: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def _callbacks(path: Path, args: argparse.Namespace) -> int:
+def _callbacks(path: Database, args: argparse.Namespace) -> int:
     since = parse_when(args.since) if args.since else 0
     until = parse_when(args.until, end=True) if args.until else 2**62
     history = History.open(path)
@@ -165,7 +164,7 @@ def _callback_row(r: dict[str, Any]) -> list[str]:
     return [r["call_id"], r["queue"], f"requested {asked}", f"done {done} by {r['done_by']}"]
 
 
-def _done(path: Path, args: argparse.Namespace) -> int:
+def _done(path: Database, args: argparse.Namespace) -> int:
     if not args.by.strip():
         raise MetricsError("say who called back (--by NAME)")
     history = History.open(path)

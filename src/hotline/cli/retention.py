@@ -18,10 +18,17 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from pathlib import Path
 from typing import Any
 
-from hotline.cli.common import db_path, failures, local_day, parse_when, print_json, read_center
+from hotline.cli.common import (
+    DB_HELP,
+    db_path,
+    failures,
+    local_day,
+    parse_when,
+    print_json,
+    read_center,
+)
 from hotline.core.localtime import DAY_MS
 from hotline.core.termtable import aligned_rows
 from hotline.host.clock import wall_ms
@@ -61,7 +68,7 @@ def add_parsers(sub: Any) -> None:
 
 
 def _db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
+    p.add_argument("--db", help=DB_HELP)
 
 
 def run_retention(settings: Settings, args: argparse.Namespace) -> int:

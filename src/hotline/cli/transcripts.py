@@ -18,11 +18,11 @@ import argparse
 import getpass
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from hotline.center.config import CenterError
 from hotline.cli.common import (
+    DB_HELP,
     CLIError,
     db_path,
     failures,
@@ -33,7 +33,7 @@ from hotline.cli.common import (
 )
 from hotline.core.termtable import aligned_rows
 from hotline.host.clock import wall_ms
-from hotline.host.settings import Settings
+from hotline.host.settings import Database, Settings
 from hotline.ivr.loader import FlowError
 from hotline.recordings.leg import Leg
 from hotline.stores.access import AccessEntry, AccessError, AccessLog
@@ -76,7 +76,7 @@ def add_parsers(sub: Any) -> None:
 def _privacy(p: argparse.ArgumentParser) -> None:
     p.add_argument("--purpose", required=True, help="why: the case / 工单 number (logged)")
     p.add_argument("--unmask", action="store_true", help="show personal numbers (logged)")
-    p.add_argument("--db", type=Path, help="the SQLite history (default: HOTLINE_DB)")
+    p.add_argument("--db", help=DB_HELP)
 
 
 def run_transcripts(settings: Settings, args: argparse.Namespace) -> int:
@@ -88,7 +88,7 @@ def run_transcripts(settings: Settings, args: argparse.Namespace) -> int:
         return _show(settings, args)
 
 
-def _log(db: Path, action: str, target: str, purpose: str, detail: dict[str, Any]) -> None:
+def _log(db: Database, action: str, target: str, purpose: str, detail: dict[str, Any]) -> None:
     log = AccessLog.open(db)
     try:
         log.append(

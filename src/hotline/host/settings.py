@@ -73,7 +73,11 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 PG_SCHEMES = ("postgresql", "postgres")
 
 
-def database(value: str | Path, name: str = "HOTLINE_DB") -> Path | str:
+Database = Path | str
+"""A SQLite file (its path) or a PostgreSQL database (its URL): what the stores open."""
+
+
+def database(value: str | Path, name: str = "HOTLINE_DB") -> Database:
     """Where the stores are: a SQLite file as its path, PostgreSQL as its URL (text).
 
     ``sqlite:///abs/file`` or ``sqlite:rel/file`` or a bare path is SQLite;
