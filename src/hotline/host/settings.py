@@ -7,12 +7,14 @@ the value down; nothing else reads the environment. Secrets come only from the e
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 
 def bundled(*parts: str) -> Path:
@@ -147,6 +149,60 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name}={raw!r}: use 1 or 0")
 
 
+# --- agents' SIP on the LAN: transports, TLS, SRTP, NAT, ACL (HOTLINE_SIP_*) ---
+
+SRTP_MODES = ("off", "optional", "required")
+
+
+def _ipv4(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        return str(ipaddress.IPv4Address(raw))
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not an IPv4 address like 192.168.1.10") from None
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(name) or ""
+    nets = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            nets.append(str(ipaddress.IPv4Network(item)))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {item!r} is not an IPv4 network like 192.168.10.0/24 (no host bits set)"
+            ) from None
+    return tuple(nets)
+
+
+def _sip_lan(env: Mapping[str, str]) -> dict[str, Any]:
+    """The ``HOTLINE_SIP_*`` knobs of the agents' side: unset, SIP stays on loopback."""
+    cert, key = env.get("HOTLINE_SIP_TLS_CERT"), env.get("HOTLINE_SIP_TLS_KEY")
+    if bool(cert) != bool(key):
+        raise ConfigError("HOTLINE_SIP_TLS_CERT and HOTLINE_SIP_TLS_KEY go together")
+    srtp = env.get("HOTLINE_SIP_SRTP") or ("optional" if cert else "off")
+    if srtp not in SRTP_MODES:
+        raise ConfigError(f"HOTLINE_SIP_SRTP={srtp!r}: use off, optional or required")
+    networks = _networks(env, "HOTLINE_SIP_NETWORKS")
+    return {
+        "sip_address": _ipv4(env, "HOTLINE_SIP_ADDRESS") or "127.0.0.1",
+        "sip_tls_port": _port(env, "HOTLINE_SIP_TLS_PORT", 5061),
+        "sip_tls_cert": Path(cert) if cert else None,
+        "sip_tls_key": Path(key) if key else None,
+        "sip_srtp": srtp,
+        "sip_networks": networks,
+        "sip_external_address": _ipv4(env, "HOTLINE_SIP_EXTERNAL_ADDRESS"),
+        "sip_local_nets": _networks(env, "HOTLINE_SIP_LOCAL_NETS") or networks,
+    }
+
+
+# --- end of the agents' SIP knobs ---
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Where hotline keeps things and how it reaches Asterisk and Redis."""
@@ -196,6 +252,25 @@ class Settings:
     """``HOTLINE_PUBLIC_URL``: the site's URL as Twilio sees it (signatures cover it)."""
     site: Path | None = None
     """``HOTLINE_SITE``: the site directory ``hotline init`` wrote (its ``hotline.env``)."""
+    # agents' SIP on the LAN (docs/platform.md, "Softphones on the LAN")
+    sip_address: str = "127.0.0.1"
+    """``HOTLINE_SIP_ADDRESS``: the address the agents' transports bind (UDP, and TCP and
+    TLS when it is not loopback)."""
+    sip_tls_port: int = 5061
+    """``HOTLINE_SIP_TLS_PORT``: the TLS transport's port."""
+    sip_tls_cert: Path | None = None
+    """``HOTLINE_SIP_TLS_CERT``: the site's certificate (PEM, chain after it): TLS is on."""
+    sip_tls_key: Path | None = None
+    """``HOTLINE_SIP_TLS_KEY``: its private key (PEM)."""
+    sip_srtp: str = "off"
+    """``HOTLINE_SIP_SRTP``: ``off``, ``optional`` (SDES where the phone takes it; the
+    default with TLS) or ``required`` (RTP/SAVP only)."""
+    sip_networks: tuple[str, ...] = ()
+    """``HOTLINE_SIP_NETWORKS``: CIDRs agents may register and call from (unset: any)."""
+    sip_external_address: str | None = None
+    """``HOTLINE_SIP_EXTERNAL_ADDRESS``: the PBX's address as phones beyond NAT see it."""
+    sip_local_nets: tuple[str, ...] = ()
+    """``HOTLINE_SIP_LOCAL_NETS``: networks reached without NAT (default: the ACL's)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -241,6 +316,7 @@ class Settings:
             twilio_token=env.get("HOTLINE_TWILIO_AUTH_TOKEN") or None,
             public_url=env.get("HOTLINE_PUBLIC_URL") or None,
             site=Path(env["HOTLINE_SITE"]) if env.get("HOTLINE_SITE") else None,
+            **_sip_lan(env),
         )
 
     def with_secret(self, secret: str) -> Settings:
