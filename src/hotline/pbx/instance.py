@@ -16,6 +16,7 @@ from hotline.host.settings import Settings
 from hotline.pbx.errors import PBXError
 from hotline.pbx.render import render_configs
 from hotline.pbx.softphones import render_softphones
+from hotline.pbx.trunk import render_trunk
 
 MOUNT_POINT = "/srv/hotline"
 ASTERISK_CONF = f"{MOUNT_POINT}/etc/asterisk.conf"
@@ -187,6 +188,7 @@ def prepare(settings: Settings) -> Path:
     owner = pbx_owner(settings.rootfs)
     rendered = render_configs(read_templates(settings.dialplan_dir), config_values(settings))
     rendered["pjsip-agents.conf"] = render_softphones(read_center(settings), sip_secret(settings))
+    rendered.update(render_trunk(settings.trunk))
     etc = base / "etc"
     for name, text in rendered.items():
         _write_private(etc / name, text, owner)
