@@ -248,6 +248,8 @@ async def test_a_carrier_call_to_a_did_goes_through_the_ivr_to_an_agent(
     got = watcher.callers[uid]
     # the same IVR, the same path, the same queue as a local citizen, on the hotline's line
     assert (got.joined, got.tag, got.path) == (route.queue, route.tag, expected_path(route)), why
+    trunk = events.where("UserEvent", UserEvent="HotlineTrunk", Uniqueid=uid)
+    assert [(e.get("Did"), e.get("Number")) for e in trunk] == [(carrier.did, citizen.user)], why
     entry = events.where("UserEvent", UserEvent="HotlineIvr", Uniqueid=uid, Menu="entry")
     assert [e.get("Line") for e in entry] == [flow.did], why
     joins = events.where("QueueCallerJoin", Uniqueid=uid)

@@ -103,6 +103,7 @@ def test_dids_enter_the_ivr_and_the_outbound_context_presents_the_centre() -> No
     assert "exten => 02112345,1,Set(__HOTLINE_TRUNK_DID=02112345)" in ext
     assert "exten => +862112345,1,Set(__HOTLINE_TRUNK_DID=+862112345)" in ext
     assert ext.count("Goto(hotline-ivr,trunk,1)") == 2
+    assert " same => n,UserEvent(HotlineTrunk,Did: +862112345,Number: ${CALLERID(num)})" in ext
     assert "Set(CALLERID(all)=02112345 <02112345>)" in ext
     assert "Dial(PJSIP/0${EXTEN}@hotline-trunk," in ext
     # no catch-all inbound: an unknown DID has no extension (PJSIP answers 404)

@@ -112,6 +112,8 @@ def render_extensions(trunk: Trunk) -> str:
     for did in trunk.dids:
         inbound += [
             f"exten => {did},1,Set(__HOTLINE_TRUNK_DID={did})",
+            # the controller learns which number the carrier delivered, before the IVR
+            f" same => n,UserEvent(HotlineTrunk,Did: {did},Number: ${{CALLERID(num)}})",
             f" same => n,Goto({IVR_ENTRY},{IVR_TRUNK_EXTEN},1)",
         ]
     outbound = [
