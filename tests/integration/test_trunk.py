@@ -53,6 +53,7 @@ class Carrier:
     registrar: sip.SippRun | None
     """The registrar's run (register mode), started before the PBX."""
     started_s: float
+    secret: str
 
     @property
     def did(self) -> str:
@@ -112,7 +113,7 @@ def carrier(
         try:
             add_ops_user(settings)
             install.install(settings, settings.flow)
-            server = Carrier(mode, settings, ns, None, 0)
+            server = Carrier(mode, settings, ns, None, 0, secret)
             start = time.monotonic()
             if mode == "ip":
                 pbx.start(settings)
@@ -180,12 +181,12 @@ class Events:
         self.task.cancel()
 
 
-def invite_of(run: sip.SippRun) -> str:
-    """The first INVITE SIPp received, as text (its messages log)."""
+def invite_of(run: sip.SippRun, *, last: bool = False) -> str:
+    """The first (or last) INVITE SIPp received, as text (its messages log)."""
     text = run.logs.get("messages", "")
-    found = re.search(r"UDP message received[^\n]*\n\n(INVITE .*?)(?:\n-{10}|\Z)", text, re.S)
+    found = re.findall(r"UDP message received[^\n]*\n\n(INVITE .*?)(?:\n-{10}|\Z)", text, re.S)
     assert found, run.report()
-    return found.group(1)
+    return str(found[-1] if last else found[0])
 
 
 async def registrations(ami: AMIClient) -> list[tuple[str | None, ...]]:
@@ -291,7 +292,19 @@ async def test_an_originate_into_hotline_outbound_reaches_the_carrier_with_the_c
     carrier: Carrier, ami: AMIClient, tmp_path: Path
 ) -> None:
     number = "13900000002"
-    scenario = fill("trunk_uas.xml", tmp_path, NUMBER=number, CALLER_ID=CALLER_ID, HOLD_MS="20000")
+    # register mode: the carrier challenges the INVITE too, and checks the digest
+    challenge = carrier.mode == "register"
+    verify = f'<verifyauth assign_to="authvalid" username="{ACCOUNT}" password="{carrier.secret}"/>'
+    scenario = fill(
+        "trunk_uas.xml",
+        tmp_path,
+        NUMBER=number,
+        CALLER_ID=CALLER_ID,
+        HOLD_MS="20000",
+        CHALLENGE=(sip.SIPP_DIR / "trunk_challenge.xml").read_text() if challenge else "",
+        VERIFY=verify if challenge else "",
+        VERIFY_TEST=(sip.SIPP_DIR / "trunk_verify_test.xml").read_text() if challenge else "",
+    )
     events = Events(ami, "UserEvent")  # HotlineOutbound only: see where() below
     uas = asyncio.create_task(carrier.sipp(scenario, service="", timeout=30))
     try:
@@ -316,7 +329,10 @@ async def test_an_originate_into_hotline_outbound_reaches_the_carrier_with_the_c
         events.close()
     why = run.report()
     assert run.returncode == 0, why  # check_it: the number, From and PAI matched
-    invite = invite_of(run)
+    if challenge:
+        assert run.ladder()[:4] == ["< INVITE", "> 401", "< ACK", "< INVITE"], why
+        assert f'Authorization: Digest username="{ACCOUNT}"' in run.logs["messages"], why
+    invite = invite_of(run, last=True)
     first = invite.splitlines()[0]
     assert first.startswith(f"INVITE sip:{number}@{carrier.ns.peer_ip}:{CARRIER_PORT}"), invite
     headers = dict(
@@ -358,3 +374,56 @@ async def test_the_agents_and_the_ivr_cannot_reach_the_trunk(
         events.close()
     names = [e.get("Channel") or "" for e in events.events]
     assert not [n for n in names if n.startswith("PJSIP/")], names
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "status", "cause"),
+    [
+        (486, "Busy Here", "BUSY", "17"),  # busy
+        (404, "Not Found", "CHANUNAVAIL", "1"),  # unallocated: an invalid number
+        (480, "Temporarily Unavailable", "NOANSWER", "19"),  # switched off, out of reach
+    ],
+)
+async def test_a_refused_outbound_call_reports_its_outcome(
+    carrier: Carrier,
+    ami: AMIClient,
+    tmp_path: Path,
+    code: int,
+    reason: str,
+    status: str,
+    cause: str,
+) -> None:
+    number = "13900000004"
+    scenario = fill("trunk_reject.xml", tmp_path, CODE=str(code), REASON=reason)
+    events = Events(ami, "UserEvent")
+    uas = asyncio.create_task(carrier.sipp(scenario, service="", timeout=20))
+    failed: ActionFailed | None = None
+    try:
+        await asyncio.sleep(0.5)  # SIPp listens
+        try:
+            await ami.originate(
+                [
+                    ("Channel", f"Local/{number}@hotline-outbound"),
+                    ("Context", "hotline-test"),
+                    ("Exten", "echo"),
+                    ("Priority", "1"),
+                ],
+                timeout=15,
+            )
+        except ActionFailed as exc:
+            failed = exc
+        run = await uas
+        for _ in range(50):
+            if len(events.where("UserEvent", UserEvent="HotlineOutbound")) >= 2:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        uas.cancel()
+        events.close()
+    assert run.returncode == 0, run.report()
+    # a Local channel's Originate fails with Reason 0 whatever the carrier said: the
+    # outcome is in the HotlineOutbound event
+    assert failed is not None, "the Originate of a refused call must fail"
+    outbound = events.where("UserEvent", UserEvent="HotlineOutbound")
+    outcome = [(e.get("Status"), e.get("Cause")) for e in outbound]
+    assert outcome == [("DIALING", None), (status, cause)], outcome
