@@ -16,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from hotline.core.validate import Kind, check, shown
+
 
 def bundled(*parts: str) -> Path:
     """A file the package carries (the dialplan templates, the example flow and centre), as
@@ -201,6 +203,109 @@ def _sip_lan(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 # --- end of the agents' SIP knobs ---
+# -- the carrier trunk ---------------------------------------------------------------------
+
+TRUNK_MODES = ("none", "ip", "register")
+TRUNK_BIND_PORT = 5070
+"""The trunk transport's default port: not 5060, which the agents' transports may take."""
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,250}[A-Za-z0-9])?")  # an IPv4 address too
+_ADDRESS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
+_SIP_USER = re.compile(r"[A-Za-z0-9+._-]{1,64}")
+_SECRET = re.compile(r"[!-~]{1,128}")  # printable ASCII, no space; ';' and '\\' refused below
+_PREFIX = re.compile(r"\+?[0-9]{0,8}")
+
+
+@dataclass(frozen=True, slots=True)
+class Trunk:
+    """A carrier's SIP trunk (``HOTLINE_TRUNK_*``): registration or IP-authenticated.
+
+    Inbound calls to one of ``dids`` enter the IVR; outbound calls go only through the
+    dialplan context ``hotline-outbound`` (an Originate), presenting ``caller_id``.
+    """
+
+    mode: str = "none"
+    """``HOTLINE_TRUNK``: ``none``, ``ip`` (the carrier is known by its address) or
+    ``register`` (hotline registers to the carrier with a user and password)."""
+    host: str = ""
+    """``HOTLINE_TRUNK_HOST``: the carrier's SIP server (IPv4 address or host name)."""
+    port: int = 5060
+    """``HOTLINE_TRUNK_PORT``: the carrier's SIP port."""
+    bind: tuple[str, int] = ("", TRUNK_BIND_PORT)
+    """``HOTLINE_TRUNK_BIND``: ADDR[:PORT] of the centre's side (an interface toward the
+    carrier; the port defaults to 5070)."""
+    user: str = ""
+    """``HOTLINE_TRUNK_USER``: the account (register mode), usually the centre's number."""
+    secret: str = field(default="", repr=False)
+    """``HOTLINE_TRUNK_SECRET``: the account's password (environment only)."""
+    dids: tuple[str, ...] = ()
+    """``HOTLINE_TRUNK_DIDS``: the called numbers, as the carrier sends them, that reach the
+    IVR (comma-separated); any other number is refused."""
+    caller_id: str = ""
+    """``HOTLINE_TRUNK_CALLER_ID``: the number the centre presents on outbound calls."""
+    prefix: str = ""
+    """``HOTLINE_TRUNK_PREFIX``: digits put before every dialled number (e.g. ``0``)."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode != "none"
+
+
+def _trunk(env: Mapping[str, str]) -> Trunk:
+    mode = env.get("HOTLINE_TRUNK") or "none"
+    if mode not in TRUNK_MODES:
+        raise ConfigError(f"HOTLINE_TRUNK={mode!r}: use 'none', 'ip' or 'register'")
+    if mode == "none":
+        return Trunk()
+
+    def need(name: str) -> str:
+        value = env.get(name) or ""
+        if not value:
+            raise ConfigError(f"HOTLINE_TRUNK={mode} needs {name}")
+        return value
+
+    def kind(name: str, value: str, pattern: re.Pattern[str], what: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ConfigError(f"{name}={shown(value)} is not {what}")
+        return value
+
+    host = kind("HOTLINE_TRUNK_HOST", need("HOTLINE_TRUNK_HOST"), _HOST, "an address or host name")
+    addr, _, bind_port = need("HOTLINE_TRUNK_BIND").partition(":")
+    kind("HOTLINE_TRUNK_BIND", addr, _ADDRESS, "an IPv4 address[:port]")
+    bind = (addr, _port({"HOTLINE_TRUNK_BIND": bind_port}, "HOTLINE_TRUNK_BIND", TRUNK_BIND_PORT))
+    dids = tuple(d.strip() for d in need("HOTLINE_TRUNK_DIDS").split(",") if d.strip())
+    if not dids:
+        raise ConfigError(f"HOTLINE_TRUNK={mode} needs HOTLINE_TRUNK_DIDS")
+    for did in dids:
+        problem = check(Kind.DID, did)
+        if problem:
+            raise ConfigError(f"HOTLINE_TRUNK_DIDS: {problem}")
+    caller_id = need("HOTLINE_TRUNK_CALLER_ID")
+    problem = check(Kind.DID, caller_id)
+    if problem:
+        raise ConfigError(f"HOTLINE_TRUNK_CALLER_ID: {problem}")
+    prefix = kind("HOTLINE_TRUNK_PREFIX", env.get("HOTLINE_TRUNK_PREFIX") or "", _PREFIX,
+                  "up to 8 digits, '+' first at most")  # fmt: skip
+    user = secret = ""
+    if mode == "register":
+        user = kind("HOTLINE_TRUNK_USER", need("HOTLINE_TRUNK_USER"), _SIP_USER,
+                    "a SIP user: letters, digits, '+', '.', '_', '-'")  # fmt: skip
+        secret = need("HOTLINE_TRUNK_SECRET")
+        if not _SECRET.fullmatch(secret) or ";" in secret or "\\" in secret:
+            # never echoed; ';' starts a comment in pjsip.conf
+            raise ConfigError(
+                "HOTLINE_TRUNK_SECRET: use printable ASCII without spaces, ';' or backslash"
+            )
+    return Trunk(
+        mode=mode,
+        host=host,
+        port=_port(env, "HOTLINE_TRUNK_PORT", 5060),
+        bind=bind,
+        user=user,
+        secret=secret,
+        dids=dids,
+        caller_id=caller_id,
+        prefix=prefix,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +376,8 @@ class Settings:
     """``HOTLINE_SIP_EXTERNAL_ADDRESS``: the PBX's address as phones beyond NAT see it."""
     sip_local_nets: tuple[str, ...] = ()
     """``HOTLINE_SIP_LOCAL_NETS``: networks reached without NAT (default: the ACL's)."""
+    trunk: Trunk = Trunk()
+    """``HOTLINE_TRUNK*``: the carrier trunk (none by default)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -317,6 +424,7 @@ class Settings:
             public_url=env.get("HOTLINE_PUBLIC_URL") or None,
             site=Path(env["HOTLINE_SITE"]) if env.get("HOTLINE_SITE") else None,
             **_sip_lan(env),
+            trunk=_trunk(env),
         )
 
     def with_secret(self, secret: str) -> Settings:

@@ -17,6 +17,7 @@ from hotline.pbx.errors import PBXError
 from hotline.pbx.lan import TLS_CERT, TLS_DIR, TLS_KEY, Lan, agent_security, render_lan
 from hotline.pbx.render import render_configs
 from hotline.pbx.softphones import render_softphones
+from hotline.pbx.trunk import render_trunk
 
 MOUNT_POINT = "/srv/hotline"
 ASTERISK_CONF = f"{MOUNT_POINT}/etc/asterisk.conf"
@@ -232,6 +233,7 @@ def prepare(settings: Settings) -> Path:
     rendered["pjsip-agents.conf"] = render_softphones(
         read_center(settings), sip_secret(settings), agent_security(site)
     )
+    rendered.update(render_trunk(settings.trunk))
     etc = base / "etc"
     for name, text in rendered.items():
         _write_private(etc / name, text, owner)
