@@ -5,7 +5,7 @@ PYTEST := $(VENV)/bin/pytest
 # pytest-timeout per test; the whole suite has its own bound in .ci/run
 PYTEST_ARGS ?=
 
-.PHONY: setup run test check lint typecheck imports unit integration e2e bench clean
+.PHONY: setup run test check lint typecheck imports unit integration e2e bench docker clean
 
 setup:
 	scripts/setup
@@ -17,11 +17,12 @@ run: setup
 check: setup lint typecheck imports unit
 
 lint:
-	$(VENV)/bin/ruff format --check src tests bench
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench docker
+	$(VENV)/bin/ruff check src tests bench docker
 
 typecheck:
 	$(VENV)/bin/mypy
+	MYPYPATH=src $(VENV)/bin/mypy docker/app/pbx_config.py
 
 imports:
 	$(VENV)/bin/lint-imports
@@ -50,6 +51,10 @@ bench: setup
 	$(PY) bench/web.py
 	$(PY) bench/redact.py
 	$(PY) bench/load.py
+
+# the images of docker/ (docker/README.md) for the daemon of DOCKER_HOST; compose.yaml runs them
+docker: setup
+	PYTHON=$(PY) docker/build
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
