@@ -5,8 +5,9 @@ Feed it every event in the order Asterisk sent it; each change comes back as an 
     calls = Calls()
     for event in events:                      # hotline.ami.Message, in stream order
         for effect in calls.apply(event):
-            if isinstance(effect, CallEnded):
-                history.save(effect.record)   # final CallRecord (end_reason set)
+            if isinstance(effect, (CallEnded, CallAmended)):
+                history.save(effect.record)   # final CallRecord (end_reason set), or its
+                                              # completion by a late event (upsert)
             else:
                 live.publish(effect.record)   # CallUpdated: the call in progress
     ...
@@ -23,7 +24,10 @@ What Asterisk 22 sent in the recorded scenarios (tests/fixtures/ami/scenarios):
 - answered: QueueCallerJoin → AgentCalled → QueueCallerLeave → AgentConnect → BridgeEnter;
   the agent's leg hangs up before AgentComplete (Reason agent); then HotlineSurvey, Hangup;
 - the caller's hang-up: HangupRequest on the caller channel, then AgentComplete (Reason
-  caller) or QueueCallerAbandon → QueueCallerLeave, then its Hangup;
+  caller) or QueueCallerAbandon → QueueCallerLeave, then its Hangup; under load (SIP
+  callers, 200 calls) the Hangup may come before the AgentComplete, which app_queue
+  publishes from its own stasis subscription: the late AgentComplete of an answered call
+  that ended without one completes its record (CallAmended);
 - a queue timeout: QueueCallerAbandon (no HangupRequest before it) → QueueCallerLeave →
   HotlineQueueExit Status TIMEOUT; so QueueCallerAbandon alone never means an abandon;
 - JOINEMPTY: no QueueCaller* event at all, only HotlineQueueExit Status JOINEMPTY;
@@ -54,7 +58,7 @@ from hotline.ivr.asterisk import (
     queue_context,
 )
 
-__all__ = ["GONE_AT_RESYNC", "CallEnded", "CallUpdated", "Calls", "Effect"]
+__all__ = ["GONE_AT_RESYNC", "CallAmended", "CallEnded", "CallUpdated", "Calls", "Effect"]
 
 GONE_AT_RESYNC = "channel gone at resync"
 SOFTHANGUP_SHUTDOWN = "4"  # SoftHangupRequest Cause: AST_SOFTHANGUP_SHUTDOWN (1 << 2)
@@ -74,7 +78,16 @@ class CallEnded:
     record: CallRecord
 
 
-Effect = CallUpdated | CallEnded
+@dataclass(frozen=True, slots=True)
+class CallAmended:
+    """An ended call's final record, completed by an event that came after its Hangup (an
+    AgentComplete): ``record`` replaces the one its CallEnded carried."""
+
+    record: CallRecord
+
+
+Effect = CallUpdated | CallEnded | CallAmended
+LATE_COMPLETE = "AgentComplete came after the hang-up"
 
 
 @dataclass(slots=True)
@@ -170,6 +183,8 @@ class Calls:
         self._active: dict[str, _Call] = {}
         self._ended: dict[str, None] = {}
         self._keep_ended = keep_ended
+        # answered calls that ended with no AgentComplete yet: it may still come (see apply)
+        self._unfinished: dict[str, CallRecord] = {}
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -200,7 +215,15 @@ class Calls:
         if handler is None:
             return []
         uid = event.get("Uniqueid")
-        if not uid or uid in self._ended:
+        if not uid:
+            return []
+        if uid in self._ended:
+            # app_queue publishes AgentComplete from its own stasis subscription, the
+            # channel its Hangup: under load (200 calls) the Hangup of a caller who hung
+            # up can reach AMI first. The late event completes the record it ended with.
+            if name == "AgentComplete" and uid in self._unfinished:
+                self.now = event_time(event, self.now)
+                return [self._late_complete(self._unfinished.pop(uid), event, self.now)]
             return []
         t = self.now = event_time(event, self.now)
         call = self._active.get(uid)
@@ -244,7 +267,25 @@ class Calls:
         ended[call.call_id] = None
         if len(ended) > self._keep_ended:
             del ended[next(iter(ended))]
-        return CallEnded(call.record(t, reason))
+        record = call.record(t, reason)
+        if record.t_answer is not None and record.talk_end is None:
+            unfinished = self._unfinished
+            unfinished[call.call_id] = record
+            if len(unfinished) > self._keep_ended:
+                del unfinished[next(iter(unfinished))]
+        return CallEnded(record)
+
+    def _late_complete(self, record: CallRecord, e: Message, t: int) -> CallAmended:
+        """The talk ended no later than the caller's channel: ``t_end`` bounds it."""
+        talk_end = t if record.t_end is None else min(t, record.t_end)
+        return CallAmended(
+            replace(
+                record,
+                talk_end=talk_end,
+                completed_by=e.get("Reason") or "",
+                notes=(*record.notes, LATE_COMPLETE),
+            )
+        )
 
     # -- resync ------------------------------------------------------------------------------
 
@@ -285,6 +326,7 @@ class Calls:
             known = self._active.get(uid)
             if known is None:
                 self._ended.pop(uid, None)
+                self._unfinished.pop(uid, None)
                 call = self._active[uid] = _Call(
                     call_id=uid,
                     linkedid=ch.get("Linkedid") or "",

@@ -28,7 +28,7 @@ from hotline.ami.client import AMIClient, Subscription
 from hotline.ami.errors import AMIError
 from hotline.ami.message import EventList, Message
 from hotline.ami.timestamps import event_ms
-from hotline.calls.state import CallEnded, Calls, Effect
+from hotline.calls.state import CallAmended, CallEnded, Calls, Effect
 from hotline.center.config import Center
 from hotline.commands.bus import Inbox
 from hotline.controller.agent_actions import AgentActions
@@ -219,11 +219,17 @@ class Controller:
     def _calls(self, effects: list[Effect]) -> None:
         for effect in effects:
             record = effect.record
-            self.alerting.publish(self.watchdog.feed(record))
+            if isinstance(effect, CallEnded | CallAmended):
+                # what queue_log proved of the call joins AMI's record before it is stored:
+                # it may have been read first (reconcile.py, "the rule")
+                record = self.reconciler.completed(record)
+            self.alerting.publish(self.watchdog.feed(record))  # an upsert by call id
             if isinstance(effect, CallEnded):
                 self.outbox.call_ended(record)
                 if record.recording:
                     self.recorder.call_ended(record.call_id, record.recording)
+            elif isinstance(effect, CallAmended):
+                self.outbox.call_ended(record)  # stored again, completed
             else:
                 self.outbox.put(Change("call", record.call_id, call_doc(record)))
 

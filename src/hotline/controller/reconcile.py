@@ -9,6 +9,15 @@ reading stopped but the first line of the oldest call queue_log has not finished
 (ENTERQUEUE, CONNECT) again after its restart instead of rebuilding them from their last
 lines alone. Lines read twice change nothing: a
 call already stored as AMI saw it is kept (:func:`merge`).
+
+**The rule**: the stored record of a call is ``merge(AMI's record, queue_log's record)``,
+whichever of the two comes last. The reconciler merges what it reads with the stored
+record (:meth:`Reconciler.absorb`); the controller merges the record AMI ends with what
+queue_log has already proved (:meth:`Reconciler.completed`). Without the second half, a
+controller restarted under load stored a call from queue_log (answered, read before its
+first resync), then adopted the caller still in the survey at that resync, and the
+caller's hang-up replaced the answered record with one that had no queue part
+(``ivr_only``; 46 of 50 calls in bench/load.py's controller kill).
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ QUIET_S = 600  # a call quiet this long in queue_log is settled
 
 RESYNC_MARK = "at resync"  # the calls reducer's notes on what it had to guess at a resync
 QUEUE_PART_NOTE = "queue part from queue_log (seconds)"
+TALK_END_NOTE = "talk end from queue_log (seconds)"
 
 # what AMI saw and queue_log cannot know better: kept when queue_log fills the queue part
 _OURS_TO_KEEP = frozenset(
@@ -48,14 +58,15 @@ def merge(ours: CallRecord | None, theirs: CallRecord) -> CallRecord | None:
     seen at a resync (its answer time and agent were guessed). A call adopted at a resync
     while it was past the queue (in the survey, say) looked to AMI as if it never asked for
     a human: its end reason comes from queue_log too, unless AMI saw something queue_log
-    cannot (out of hours, a callback, the PBX going down).
+    cannot (out of hours, a callback, the PBX going down). An answered call whose
+    completion AMI never saw gets queue_log's (:func:`fill_completion`).
     """
     if ours is None:
         return replace(theirs, notes=(*theirs.notes, "from queue_log: the controller was away"))
     guessed = any(RESYNC_MARK in note for note in ours.notes)
     vanished = ours.end_reason is EndReason.VANISHED
     if not vanished and not guessed:
-        return None
+        return fill_completion(ours, theirs)
     if theirs.end_reason is None and vanished:
         return None
     queue_part = {
@@ -65,6 +76,7 @@ def merge(ours: CallRecord | None, theirs: CallRecord) -> CallRecord | None:
         "agent": theirs.agent,
         "talk_end": theirs.talk_end or ours.talk_end,
         "completed_by": theirs.completed_by or ours.completed_by,
+        "survey_score": ours.survey_score if ours.survey_score is not None else theirs.survey_score,
     }
     end: dict[str, object] = {}
     if vanished:
@@ -82,6 +94,29 @@ def merge(ours: CallRecord | None, theirs: CallRecord) -> CallRecord | None:
         notes=notes,
     )
     return None if merged == ours else merged
+
+
+def fill_completion(ours: CallRecord, theirs: CallRecord) -> CallRecord | None:
+    """AMI saw the answer but not its end; queue_log's COMPLETE* line gives it, or None.
+
+    The caller's Hangup can reach AMI before the AgentComplete (at 200 calls; the late one
+    completes the record, :class:`hotline.calls.state.CallAmended`), and none may come at
+    all when the PBX stops or the link drops first (Asterisk restarted under 50 calls: 14
+    records had no ``completed_by``). The end reason stays AMI's (``pbx_down`` included);
+    the talk end is queue_log's whole second, bounded by the answer and AMI's hang-up,
+    and the record says its precision is the second.
+    """
+    if ours.t_answer is None or ours.talk_end is not None or theirs.talk_end is None:
+        return None
+    talk_end = theirs.talk_end if ours.t_end is None else min(theirs.talk_end, ours.t_end)
+    notes = ours.notes if TALK_END_NOTE in ours.notes else (*ours.notes, TALK_END_NOTE)
+    return replace(
+        ours,
+        talk_end=max(talk_end, ours.t_answer),
+        completed_by=theirs.completed_by or ours.completed_by,
+        precision=Precision.SECOND,
+        notes=notes,
+    )
 
 
 class ReplayMark:
@@ -194,6 +229,20 @@ class Reconciler:
 
     async def _save_position(self, offset: int, identity: tuple[int, int] | None) -> None:
         await self.positions.save(Position(self.mark.position(offset), identity))
+
+    def completed(self, record: CallRecord) -> CallRecord:
+        """The record AMI ended (or amended) with what queue_log has proved of the call.
+
+        The other half of the rule in the module's docstring: queue_log's lines may have
+        been read (and the call stored from them) before AMI ended the call, e.g. at a
+        restart, before the resync adopted the caller. The builder still holds those lines
+        (it forgets a call after :data:`QUIET_S` of quiet); lines not read yet are merged
+        by :meth:`absorb` when they come.
+        """
+        theirs = self.builder.get(record.call_id)
+        if theirs is None:
+            return record
+        return merge(record, theirs) or record
 
     async def absorb(self, entries: list[QueueLogEntry], at: int = 0) -> None:
         """Store the calls these lines complete that the controller did not follow.

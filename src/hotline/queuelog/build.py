@@ -131,6 +131,10 @@ class Builder:
             record = self._records[call_id] = walk(call_id, sorted(entries, key=order_key))
         return record
 
+    def get(self, call_id: str) -> CallRecord | None:
+        """The record of a call if the builder holds it (its lines not yet settled)."""
+        return self.record(call_id) if call_id in self._calls else None
+
     def records(self) -> list[CallRecord]:
         """Every call held, by first line then call id."""
         order = sorted(self._calls.items(), key=lambda item: (item[1].first, item[0]))

@@ -100,7 +100,8 @@ def test_a_call_ami_follows_waits_until_it_ended_and_ami_s_record_is_kept(
     parts.calls.add("c1")  # the agent hung up; AMI's Hangup of the caller has not come yet
     ours = CallRecord(
         call_id="c1", caller="13800138000", t_arrival=T * 1000 - 9_000, t_answer=T * 1000 + 25_123,
-        agent="王芳", t_end=T * 1000 + 60_456, end_reason=EndReason.ANSWERED,
+        agent="王芳", talk_end=T * 1000 + 60_450, completed_by="caller", t_end=T * 1000 + 60_456,
+        end_reason=EndReason.ANSWERED,
     )  # fmt: skip
 
     async def run() -> None:
