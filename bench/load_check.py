@@ -40,6 +40,7 @@ def queue_log_records(settings: Settings, since: int) -> dict[str, CallRecord]:
 
 
 def legs_on_disk(settings: Settings, call_id: str) -> dict[str, Path]:
+    """The legs the PBX wrote for a call (rx, tx, mixed), found by the call id in the name."""
     root = settings.pbx_dir / "spool" / "recordings"
     legs = {}
     for suffix, leg in (("-rx.wav", "rx"), ("-tx.wav", "tx"), (".wav", "mixed")):

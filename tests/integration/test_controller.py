@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 import redis.asyncio as aredis
+from bench.load_check import legs_on_disk
 
 from hotline.agents import state as agents_state
 from hotline.ami.client import AMIClient, ClientOptions
@@ -460,16 +461,6 @@ async def test_kill_9_the_controller_while_calls_go_on(
     expected_jobs = {(u, leg) for u in ids for leg in recorded[u] if leg != "mixed"}
     assert set(jobs) >= expected_jobs
     assert all(n == 1 for key, n in jobs.items() if key in expected_jobs), jobs
-
-
-def legs_on_disk(settings: Settings, call_id: str) -> dict[str, Path]:
-    """The legs the PBX wrote for a call (rx, tx, mixed), found by the call id in the name."""
-    root = settings.pbx_dir / "spool" / "recordings"
-    legs = {}
-    for suffix, leg in (("-rx.wav", "rx"), ("-tx.wav", "tx"), (".wav", "mixed")):
-        for path in root.glob(f"*/*/*/{call_id}{suffix}"):
-            legs[leg] = path
-    return legs
 
 
 async def stt_jobs(redis: aredis.Redis) -> dict[tuple[str, str], int]:

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 from hotline.host.settings import Settings
 from hotline.pbx import install
 from hotline.pbx import runner as pbx
-
-
-def hotline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hotline", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.conftest import hotline
 
 
 def test_sim_on_a_pbx_without_a_flow_names_the_fix(other_env: dict[str, str]) -> None:

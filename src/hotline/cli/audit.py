@@ -22,9 +22,8 @@ from hotline.cli.common import DB_HELP, db_path
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Database, Settings
 from hotline.stores import anchors
-from hotline.stores.access import AccessLog
 from hotline.stores.history import History
-from hotline.stores.retention import RetentionStore
+from hotline.stores.site_chains import read_anchors, site_chains
 
 __all__ = ["add_parsers", "run_audit"]
 
@@ -81,28 +80,12 @@ def _anchor(db: Database, to: Path, syslog: bool) -> int:
 
 
 def _verify(db: Database, path: Path) -> int:
-    problems: list[str] = []
-    history = History.open(db)
-    access = AccessLog.open(db)
-    retention = RetentionStore.open(db)
-    try:
-        for name, broken in (
-            ("agent_journal", history.verify_journal()),
-            ("access_log", access.verify()),
-            ("disposals", retention.verify()),
-        ):
-            if broken is not None:
-                problems.append(f"{name} #{broken}: the hash chain is broken from this row on")
-        try:
-            anchored = anchors.parse(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            anchored = []
-            print(f"no anchors at {path}: only the chains were checked", file=sys.stderr)
-        problems += anchors.check(history.connection, anchored)
-    finally:
-        history.close()
-        access.close()
-        retention.close()
+    anchored = read_anchors(path)
+    if anchored is None:
+        anchored = []
+        print(f"no anchors at {path}: only the chains were checked", file=sys.stderr)
+    with site_chains(db) as chains:
+        problems = chains.broken() + chains.unanchored(anchored)
     for problem in problems:
         print(f"TAMPERED {problem}")
     if problems:

@@ -41,10 +41,8 @@ from hotline.host.settings import Settings
 from hotline.recordings.errors import IntegrityError
 from hotline.recordings.integrity import verify
 from hotline.stores import anchors
-from hotline.stores.access import AccessLog
 from hotline.stores.dialect import Connection
-from hotline.stores.history import History
-from hotline.stores.retention import RetentionStore
+from hotline.stores.site_chains import read_anchors, site_chains
 
 __all__ = [
     "MANIFEST",
@@ -379,24 +377,11 @@ def check(settings: Settings) -> Checked:
     """Every hash chain intact (agent journal, access log, disposals), every anchor in
     RUN_DIR/audit-anchors.jsonl still true, every leg not disposed of with the catalogue's
     SHA-256."""
-    problems: list[str] = []
-    history = History.open(settings.db)
-    access = AccessLog.open(settings.db)
-    retention = RetentionStore.open(settings.db)
-    try:
-        for name, broken in (
-            ("agent_journal", history.verify_journal()),
-            ("access_log", access.verify()),
-            ("disposals", retention.verify()),
-        ):
-            if broken is not None:
-                problems.append(f"{name} #{broken}: the hash chain is broken from this row on")
-        try:
-            anchored = anchors.parse((settings.run_dir / ANCHORS).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            anchored = []
-        failed = anchors.check(history.connection, anchored)
-        problems += failed
+    anchored = read_anchors(settings.run_dir / ANCHORS) or []
+    with site_chains(settings.db) as chains:
+        failed = chains.unanchored(anchored)
+        problems = chains.broken() + failed
+        history = chains.history
         live = {(call_id, leg) for call_id, leg, _ in history.read(_live_legs)}
         ok = 0
         for call_id in sorted({call_id for call_id, _ in live}):
@@ -408,8 +393,4 @@ def check(settings: Settings) -> Checked:
                     ok += 1
                 except IntegrityError as exc:
                     problems.append(str(exc))
-    finally:
-        history.close()
-        access.close()
-        retention.close()
     return Checked(anchors.CHAINS, len(anchored) - len(failed), ok, tuple(problems))
