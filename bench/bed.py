@@ -7,10 +7,10 @@ import contextlib
 import os
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
-from hotline.config import Settings
-from hotline.ivr import install
+from hotline.host.settings import Settings
+from hotline.pbx import install
 from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
 
@@ -23,9 +23,14 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
 
 @contextlib.contextmanager
 def private_pbx(
-    name: str, *, rtp: str = "31000-31199", redis: bool = True
+    name: str,
+    *,
+    rtp: str = "31000-31199",
+    redis: bool = True,
+    extra: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[Settings, dict[str, str]]]:
-    """The settings (and HOTLINE_* environment) of a PBX started for this run only."""
+    """The settings (and HOTLINE_* environment) of a PBX started for this run only;
+    ``extra`` adds HOTLINE_* variables of the benchmark's own (a centre, a dialplan)."""
     with tempfile.TemporaryDirectory(prefix=f"hotline-bench-{name}-") as tmp:
         env = {
             "HOTLINE_RUN_DIR": tmp,
@@ -33,6 +38,7 @@ def private_pbx(
             "HOTLINE_SIP_PORT": str(free_port(socket.SOCK_DGRAM)),
             "HOTLINE_RTP_PORTS": rtp,
             "HOTLINE_AMI_SECRET": "bench-" + os.urandom(6).hex(),
+            **(extra or {}),
         }
         settings = Settings.from_env({**os.environ, **env})
         if redis:

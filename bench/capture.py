@@ -34,7 +34,7 @@ from hotline.ami.client import AMIClient, ClientOptions
 from hotline.ami.errors import ActionFailed, AMIError
 from hotline.ami.message import EventList, Message
 from hotline.ami.protocol import Protocol
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from hotline.pbx import runner
 
 DATA_DIR = Path(__file__).resolve().parent / ".data"

@@ -63,23 +63,24 @@ import redis.asyncio as aredis
 from redis.utils import HIREDIS_AVAILABLE
 
 import hotline.ami.protocol
-import hotline.calls
+import hotline.calls.state
 import hotline.controller.core
 from capture import TERMINATOR, ensure_capture, prefix
 from hotline.ami.client import READ_SIZE, AMIClient, Endpoint
 from hotline.ami.message import Message, MessageKind
 from hotline.ami.protocol import Protocol
-from hotline.center import Center, load_center
-from hotline.config import Settings
-from hotline.controller.core import Controller, Pending
-from hotline.records import AgentChange
+from hotline.center.config import Center, load_center
+from hotline.controller.core import Controller
+from hotline.controller.outbox import Pending
+from hotline.core.records import AgentChange
+from hotline.host.settings import Settings
 from hotline.stores import redis_server
 from hotline.stores.history import History
 
 EVENT = MessageKind.EVENT
 FLUSH_EVERY = 0.05  # s: Controller's default flush_every
 YIELD = 64  # events: the "reader yields" variant (a remedy, see the docs)
-OBSERVED_RATE = 1_430.0  # events/s Asterisk produced at 10.8 calls/s (issue 5, FIELD_NOTES)
+OBSERVED_RATE = 1_430.0  # events/s Asterisk produced at 10.8 calls/s (issue 5, docs/platform.md)
 
 
 class Stage(enum.Enum):
@@ -160,7 +161,7 @@ class Traced(Controller):
 
     touched = False
 
-    def _calls(self, effects: list[hotline.calls.Effect]) -> None:
+    def _calls(self, effects: list[hotline.calls.state.Effect]) -> None:
         if effects:
             self.touched = True
         super()._calls(effects)
@@ -220,11 +221,11 @@ def chunks(data: bytes, size: int = READ_SIZE) -> list[bytes]:
 
 async def flush_for(stage: Stage, controller: Controller) -> None:
     if stage is Stage.REDUCERS:
-        controller.pending = Pending()
+        controller.outbox.pending = Pending()
     elif stage is Stage.REDIS:
         # the live store (and the remembered memberships) only: no history to write
-        controller.pending.ended = {}
-        controller.pending.journal = []
+        controller.outbox.pending.ended = {}
+        controller.outbox.pending.journal = []
         await controller.flush()
     else:
         await controller.flush()
@@ -258,7 +259,7 @@ async def throughput(bed: Bed, stage: Stage, reads: list[bytes], batch: int) -> 
                         await flush_for(stage, controller)
                         flush_times.append(time.perf_counter() - t)
                         since = 0
-        if controller.pending:
+        if controller.outbox.pending:
             t = time.perf_counter()
             await flush_for(stage, controller)
             flush_times.append(time.perf_counter() - t)
@@ -327,7 +328,7 @@ async def latency(
     async def flusher() -> None:
         while reading:
             await asyncio.sleep(FLUSH_EVERY)
-            if controller.pending:
+            if controller.outbox.pending:
                 await flush()
 
     with clocks(bed, run):
@@ -345,7 +346,7 @@ async def latency(
         reading = False
         if task is not None:
             await task
-        if controller.pending:
+        if controller.outbox.pending:
             await flush()
     assert published == len(handed) == len(run.latencies)
     await bed.reset(history)

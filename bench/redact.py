@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from hotline.recordings.redact import id_check_char, luhn_ok, mask
+from hotline.transcripts.redact import id_check_char, luhn_ok, mask
 
 ZH = dict(zip("0123456789", "零一二三四五六七八九", strict=True))
 NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]

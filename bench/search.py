@@ -38,12 +38,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import corpus
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.fulltext import grams, parse_query
-from hotline.recordings.transcript import Transcript
+from hotline.recordings.leg import Leg
 from hotline.stores import schema, search_plan
 from hotline.stores.history import History
 from hotline.stores.transcripts import MIGRATIONS, SearchFilters, TranscriptStore, prepare
+from hotline.transcripts.fulltext import grams, parse_query
+from hotline.transcripts.transcript import Transcript
 
 DATA = Path(__file__).parent / ".data"
 T0 = 1_767_225_600_000  # 2026-01-01 Shanghai

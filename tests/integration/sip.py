@@ -31,7 +31,7 @@ import pytest
 from hotline.ami.client import AMIClient, Subscription
 from hotline.ami.errors import ActionFailed
 from hotline.ami.message import EventList, Message
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from hotline.pbx import runner as pbx
 from tests.integration.conftest import OPS_USER
 
@@ -335,9 +335,21 @@ class SippRun:
 
 
 async def run_sipp(
-    scenario: Path, settings: Settings, *, timeout: float = 45.0, service: str = "12345"
+    scenario: Path,
+    settings: Settings,
+    *,
+    timeout: float = 45.0,
+    service: str = "12345",
+    netns: str | None = None,
+    local: tuple[str, int] | None = None,
+    remote: str | None = None,
 ) -> SippRun:
-    """One call of ``scenario`` to the PBX's SIP port; SIPp bound to loopback, free ports."""
+    """One call of ``scenario`` to the PBX's SIP port; SIPp bound to loopback, free ports.
+
+    ``netns``/``local``/``remote``: SIPp runs inside a network namespace the test made
+    (a carrier, tests/integration/netns.py), bound to ``local``, calling ``remote``
+    (HOST:PORT; ``""`` for a server scenario that only answers).
+    """
     sipp = tool("sipp")
     if os.geteuid() != 0:
         caps = subprocess.run(["getcap", sipp], capture_output=True, text=True).stdout
@@ -353,17 +365,20 @@ async def run_sipp(
         "screen": workdir / f"{stem}.screen.log",
     }
     media = free_udp_ports(4, settings.rtp_ports)  # RTP, RTCP, and SIPp's video echo pair
+    ip, port = local or ("127.0.0.1", free_udp_ports(1))
     argv = [
+        *(["ip", "netns", "exec", netns] if netns else []),
         sipp, "-sf", str(scenario), "-s", service,
-        "-i", "127.0.0.1", "-p", str(free_udp_ports(1)), "-mp", str(media),
+        "-i", ip, "-p", str(port), "-mp", str(media),
         "-m", "1", "-l", "1",
         "-timeout", f"{int(timeout)}s", "-timeout_error",
         "-nostdin",
         "-trace_err", "-error_file", str(logs["errors"]),
         "-trace_msg", "-message_file", str(logs["messages"]),
         "-trace_screen", "-screen_file", str(logs["screen"]),
-        f"127.0.0.1:{settings.sip_port}",
     ]  # fmt: skip
+    if remote != "":
+        argv.append(remote or f"127.0.0.1:{settings.sip_port}")
     stdout = workdir / f"{stem}.stdout.log"
     start = time.monotonic()
     with stdout.open("wb") as out:

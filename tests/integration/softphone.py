@@ -1,6 +1,6 @@
 """A real agent softphone for tests: baresip, auto-answering, speaking a WAV file.
 
-baresip 1.0.0 facts (FIELD_NOTES): ``net_interface 127.0.0.1`` or it advertises eth0; its
+baresip 1.0.0 facts (docs/platform.md): ``net_interface 127.0.0.1`` or it advertises eth0; its
 aufile source hangs up the call at the end of the file (so the agent "speaks and hangs up";
 pad with silence to stay longer); ``sndfile`` dumps what it sent and received per call.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from hotline.pbx.instance import sip_secret
 from hotline.pbx.softphones import agent_password
 
@@ -45,6 +45,19 @@ class Softphone:
     home: Path
     audio: Path
     process: subprocess.Popen[bytes] | None = None
+    netns: str | None = None
+    """Run in this network namespace (another host on the LAN)."""
+    address: str = "127.0.0.1"
+    """The phone's own address (its SIP and RTP)."""
+    server: str | None = None
+    """The PBX's address and port to register with (default: loopback's SIP port)."""
+    transport: str = "udp"
+    cafile: Path | None = None
+    """The CA that signed the PBX's certificate (TLS)."""
+    mediaenc: str | None = None
+    """baresip's media encryption: ``srtp`` (SDES where offered), ``srtp-mand``."""
+    expect: str = "200 OK"
+    """The registration reply to wait for (a refused phone: ``403``)."""
 
     @property
     def log(self) -> Path:
@@ -58,9 +71,10 @@ class Softphone:
             "\n".join(
                 [
                     "poll_method epoll",
-                    f"sip_listen 127.0.0.1:{free_udp_port()}",
-                    "net_interface 127.0.0.1",
-                    "sip_trans_def udp",
+                    f"sip_listen {self.address}:{free_udp_port()}",
+                    f"net_interface {self.address}",
+                    f"sip_trans_def {self.transport}",
+                    *([f"sip_cafile {self.cafile}"] if self.cafile else []),
                     "audio_player alsa,null",
                     "audio_alert alsa,null",
                     f"audio_source aufile,{self.audio}",
@@ -73,6 +87,7 @@ class Softphone:
                     "module g711.so",
                     "module aufile.so",
                     "module sndfile.so",
+                    *(["module srtp.so"] if self.mediaenc else []),
                     f"snd_path {self.home / 'dumps'}",
                     "module_app account.so",
                     "module_app menu.so",
@@ -81,23 +96,28 @@ class Softphone:
             )
         )
         password = agent_password(sip_secret(self.settings), self.ext)
-        port = self.settings.sip_port
+        server = self.server or f"127.0.0.1:{self.settings.sip_port}"
+        uri = f"sip:{self.ext}@{server}" + (
+            f";transport={self.transport}" if self.transport != "udp" else ""
+        )
+        media = f";mediaenc={self.mediaenc}" if self.mediaenc else ""
         (self.home / "accounts").write_text(
-            f"<sip:{self.ext}@127.0.0.1:{port}>;auth_pass={password};answermode=auto;"
-            "regint=300;audio_codecs=PCMU,PCMA\n"
+            f"<{uri}>;auth_pass={password};answermode=auto;"
+            f"regint=300;audio_codecs=PCMU,PCMA{media}\n"
         )
 
     def __enter__(self) -> Softphone:
         self._configure()
         with self.log.open("wb") as out:
+            prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
             self.process = subprocess.Popen(
-                ["baresip", "-f", str(self.home), "-n", "127.0.0.1", "-t", "300"],
+                [*prefix, "baresip", "-f", str(self.home), "-n", self.address, "-t", "300"],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 15
-        while "200 OK" not in self.log.read_text(errors="replace"):
+        while self.expect not in self.log.read_text(errors="replace"):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"baresip {self.ext} did not register:\n{self.tail()}")
             time.sleep(0.1)

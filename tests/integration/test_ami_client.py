@@ -12,7 +12,8 @@ import pytest
 from hotline.ami.client import AMIClient, ClientOptions, Endpoint
 from hotline.ami.errors import ActionFailed, LoginFailed, NotConnected
 from hotline.ami.message import EventList, Message
-from hotline.config import Settings
+from hotline.ami.stand_in import StandInAMI
+from hotline.host.settings import Settings
 from hotline.pbx import process
 from hotline.pbx import runner as pbx
 from tests.integration.conftest import OPS_USER
@@ -200,3 +201,28 @@ async def test_a_frozen_asterisk_is_detected_and_recovered(other_env: dict[str, 
     finally:
         os.kill(asterisk, signal.SIGCONT)
         await client.close()
+
+
+@pytest.fixture(params=["asterisk", "stand-in"])
+def sender(request: pytest.FixtureRequest) -> AMIClient | StandInAMI:
+    """The client on a real Asterisk, and the stand-in the component tests send to."""
+    if request.param == "stand-in":
+        return StandInAMI(refuse={"QueueRemove": "Unable to remove interface: Not there"})
+    client: AMIClient = request.getfixturevalue("ami")
+    return client
+
+
+async def test_the_stand_in_answers_as_asterisk_does(sender: AMIClient | StandInAMI) -> None:
+    """Contract: an accepted action is answered Success; a refused one is ActionFailed,
+    named after the action and carrying Asterisk's Response: Error."""
+    assert sender.connected
+    iface = "Local/1001@hotline-test-agent/n"
+    reply = await sender.action(
+        "QueueAdd", {"Queue": "hotline-test", "Interface": iface, "MemberName": "话务员1001"}
+    )
+    assert isinstance(reply, Message)
+    assert reply.get("Response") == "Success"
+    with pytest.raises(ActionFailed, match="QueueRemove: Unable to remove interface") as info:
+        await sender.action("QueueRemove", {"Queue": "hotline-test", "Interface": iface + "x"})
+    assert info.value.response is not None
+    assert info.value.response.get("Response") == "Error"

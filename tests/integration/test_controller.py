@@ -22,23 +22,24 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 import redis.asyncio as aredis
+from bench.load_check import legs_on_disk
 
-from hotline import bus
 from hotline.agents import state as agents_state
 from hotline.ami.client import AMIClient, ClientOptions
 from hotline.ami.message import EventList
-from hotline.center import Center, load_center
-from hotline.commands import Command, Verb
-from hotline.config import Settings
+from hotline.center.config import Center, load_center
+from hotline.commands import bus
+from hotline.commands.plan import Command, Verb
 from hotline.controller.core import Controller
+from hotline.core.records import AgentStatus, CallRecord, EndReason, PauseSetBy
+from hotline.host.settings import Settings
 from hotline.pbx import process
 from hotline.pbx import runner as pbx
 from hotline.queuelog.build import build
 from hotline.queuelog.parse import QueueLogEntry, parse_lines
-from hotline.queues import Queues
-from hotline.queues import diff as queue_diff
-from hotline.recordings.catalogue import Leg
-from hotline.records import AgentStatus, CallRecord, EndReason, PauseSetBy
+from hotline.queues.state import Queues
+from hotline.queues.state import diff as queue_diff
+from hotline.recordings.leg import Leg
 from hotline.stores import redis_server
 from hotline.stores.history import History
 from hotline.stores.live import LiveStore
@@ -460,16 +461,6 @@ async def test_kill_9_the_controller_while_calls_go_on(
     expected_jobs = {(u, leg) for u in ids for leg in recorded[u] if leg != "mixed"}
     assert set(jobs) >= expected_jobs
     assert all(n == 1 for key, n in jobs.items() if key in expected_jobs), jobs
-
-
-def legs_on_disk(settings: Settings, call_id: str) -> dict[str, Path]:
-    """The legs the PBX wrote for a call (rx, tx, mixed), found by the call id in the name."""
-    root = settings.pbx_dir / "spool" / "recordings"
-    legs = {}
-    for suffix, leg in (("-rx.wav", "rx"), ("-tx.wav", "tx"), (".wav", "mixed")):
-        for path in root.glob(f"*/*/*/{call_id}{suffix}"):
-            legs[leg] = path
-    return legs
 
 
 async def stt_jobs(redis: aredis.Redis) -> dict[tuple[str, str], int]:

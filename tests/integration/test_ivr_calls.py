@@ -18,9 +18,9 @@ import pytest
 
 from hotline.ami.client import AMIClient, Subscription
 from hotline.ami.message import Message
-from hotline.config import Settings
-from hotline.ivr import install
+from hotline.host.settings import Settings
 from hotline.ivr.model import Flow, Route, routes
+from hotline.pbx import install
 from tests.integration import bed
 
 pytestmark = pytest.mark.asyncio

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotline.ami.client import AMIClient
-from hotline.config import Settings
-from hotline.ivr import install
+from hotline.host.settings import Settings
+from hotline.pbx import install
 from hotline.pbx import runner as pbx
 from tests.integration.test_ivr_calls import Watcher, dial
 

@@ -16,9 +16,9 @@ import pytest
 
 from hotline.ami.client import AMIClient
 from hotline.ami.message import Message
-from hotline.config import Settings
-from hotline.ivr import install
+from hotline.host.settings import Settings
 from hotline.ivr.model import Flow, routes
+from hotline.pbx import install
 from tests.integration import bed, sip
 from tests.integration.test_ivr_calls import Watcher, expected_path
 

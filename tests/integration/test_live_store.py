@@ -11,7 +11,7 @@ import redis
 import redis.asyncio as aredis
 
 from hotline.stores.keys import Keys
-from hotline.stores.live import Change, FeedGap, LiveStore
+from hotline.stores.live import Change, FeedGap, LiveStore, MemoryLive
 
 pytestmark = pytest.mark.asyncio
 
@@ -96,3 +96,38 @@ async def test_a_restarted_writer_continues_the_numbering(live: LiveStore, redis
         assert await again.apply([Change("queue", "q", {"n": 2})]) == 4
     finally:
         await client.aclose()
+
+
+@pytest_asyncio.fixture(params=["redis", "memory"])
+async def writer(request: pytest.FixtureRequest) -> AsyncIterator[LiveStore | MemoryLive]:
+    """The live store and its in-memory stand-in (what the component tests write to)."""
+    if request.param == "memory":
+        yield MemoryLive()
+        return
+    request.getfixturevalue("redis_client")  # a clean database
+    client = aredis.Redis.from_url(request.getfixturevalue("redis_url"))
+    yield LiveStore(client, Keys("test"))
+    await client.aclose()
+
+
+async def test_the_in_memory_store_writes_as_the_live_store_does(
+    writer: LiveStore | MemoryLive,
+) -> None:
+    """Contract: numbering, documents set and deleted, a replaced snapshot keeping alerts."""
+    assert await writer.apply([]) == 0
+    seq = await writer.apply(
+        [
+            Change("call", "1795.1", {"caller": "13800138000", "name": "张三"}),
+            Change("alert", "a1", {"state": "open", "agent": "王芳"}),
+            Change("note", "n1", {"text": "请接听"}),
+        ]
+    )
+    assert seq == 3
+    assert await writer.apply([Change("note", "n1", None), Change("call", "1795.2", {})]) == 5
+    assert await writer.docs("call") == {"1795.1": {"caller": "13800138000", "name": "张三"},
+                                         "1795.2": {}}  # fmt: skip
+    assert await writer.docs("note") == {}
+    assert await writer.replace(calls={}, agents={"王芳": {"status": "busy"}}, queues={}) == 6
+    assert await writer.docs("call") == {}
+    assert await writer.docs("agent") == {"王芳": {"status": "busy"}}
+    assert await writer.alerts() == {"a1": {"state": "open", "agent": "王芳"}}

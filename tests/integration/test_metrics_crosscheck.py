@@ -31,14 +31,14 @@ import redis.asyncio as aredis
 
 from hotline.ami.client import AMIClient
 from hotline.ami.message import EventList, Message
-from hotline.config import Settings
-from hotline.ivr import install
+from hotline.core.records import EndReason
+from hotline.host.settings import Settings
 from hotline.metrics import Params, classify
 from hotline.metrics.asterisk import servicelevel_counts
 from hotline.metrics.populations import Population
+from hotline.pbx import install
 from hotline.pbx import runner as pbx
 from hotline.queuelog.counts import counts
-from hotline.records import EndReason
 from hotline.stores.history import History
 from tests.integration import bed
 from tests.integration.test_controller import Running, queue_log_records, wait_calls_done

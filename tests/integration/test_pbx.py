@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from hotline.pbx import runner as pbx
 
 HOTLINE = [sys.executable, "-m", "hotline"]

@@ -17,7 +17,7 @@ import pytest_asyncio
 
 from hotline.ami.client import AMIClient
 from hotline.ami.message import Message
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from hotline.pbx import process
 from hotline.pbx import runner as pbx
 

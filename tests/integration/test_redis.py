@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis
 
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from hotline.stores import redis_server
 
 

@@ -15,23 +15,12 @@ import time
 import httpx2 as httpx
 
 from hotline.ami.client import AMIClient
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from hotline.pbx import runner as pbx
 from hotline.stores import redis_server
-from tests.conftest import free_port
+from tests.conftest import free_port, hotline
 from tests.integration.test_ivr_calls import dial
 from tests.speech import mandarin_dir
-
-
-def hotline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hotline", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 async def mandarin_call(settings: Settings) -> str:

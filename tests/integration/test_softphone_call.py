@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hotline.ami.client import AMIClient
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from tests.integration.softphone import Softphone, speech
 from tests.integration.test_ivr_calls import Watcher, dial
 

@@ -18,11 +18,11 @@ import redis
 import redis.asyncio as aredis
 
 from hotline.ami.client import AMIClient
-from hotline.config import Settings
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.engine import Engine
-from hotline.recordings.worker import Options, Worker
+from hotline.host.settings import Settings
+from hotline.recordings.leg import Leg
 from hotline.stores.transcripts import TranscriptStore
+from hotline.stt.engine import Engine
+from hotline.stt.worker import Options, Worker
 from tests.integration import bed
 from tests.integration.test_controller import Running
 from tests.integration.test_ivr_calls import dial

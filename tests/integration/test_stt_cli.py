@@ -1,30 +1,23 @@
 """``hotline transcribe``, ``hotline play`` and ``hotline stt listen`` as a user runs them,
-with audio devices that are ALSA PCMs in a test ``~/.asoundrc`` (FIELD_NOTES
+with audio devices that are ALSA PCMs in a test ``~/.asoundrc`` (docs/platform.md
 "sounddevice"): ``type file`` with ``infile`` is a microphone playing a WAV, and ``type
 file`` output captures what is played."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hotline.recordings.catalogue import Leg, describe
+from hotline.recordings.catalogue import describe
+from hotline.recordings.leg import Leg
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
+from tests.conftest import hotline
 from tests.speech import KOREAN, cer, korean, mandarin_dir, read_pcm
-
-
-def hotline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hotline", *args], env={**os.environ, **env},
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
 
 
 def test_a_batch_with_progress_and_a_bad_file(env: dict[str, str], tmp_path: Path) -> None:

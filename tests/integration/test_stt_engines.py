@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hotline.recordings.engine import Engine, Samples, transcribe
+from hotline.stt.engine import Engine, Samples, transcribe
 from tests.speech import (
     KOREAN,
     cer,
@@ -30,7 +30,7 @@ def words_in_order(engine_words: tuple, duration_ms: int) -> None:  # type: igno
 
 
 def test_vosk_korean_speech_at_16k(vosk: Engine, tmp_path: Path) -> None:
-    # FIELD_NOTES: CER ~0.32 at 16 kHz for this model and voice
+    # docs/platform.md: CER ~0.32 at 16 kHz for this model and voice
     for name in ("s131", "s132", "s131"):  # the recognizer is reused across files
         heard = transcribe(vosk, korean(tmp_path, name))
         assert cer(KOREAN[name], heard.text) < 0.5, (name, heard.text)
@@ -55,7 +55,7 @@ def test_whisper_english_real_speech(whisper_en: Engine) -> None:
         words_in_order(heard.words, heard.duration_ms)
         refs.append(reference)
         hyps.append(heard.text)
-    assert wer(" ".join(refs), " ".join(hyps)) < 0.1, hyps  # FIELD_NOTES: 2.8 %
+    assert wer(" ".join(refs), " ".join(hyps)) < 0.1, hyps  # docs/platform.md: 2.8 %
 
 
 def test_whisper_mandarin_at_8k_in_simplified_characters(whisper: Engine) -> None:
@@ -68,7 +68,7 @@ def test_whisper_mandarin_at_8k_in_simplified_characters(whisper: Engine) -> Non
         if name == "complaint":
             assert "物业" in heard.text
             assert "噪音" in heard.text
-    assert total / len(mandarin()) < 0.2  # FIELD_NOTES: 10.7 % at 8 kHz
+    assert total / len(mandarin()) < 0.2  # docs/platform.md: 10.7 % at 8 kHz
 
 
 def test_silence_is_an_empty_transcript_not_an_error(vosk: Engine, whisper: Engine,

@@ -4,6 +4,7 @@ killed with -9 and Redis restarted without a job lost or doubled, a missing mode
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import json
@@ -19,19 +20,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import redis
+import redis.asyncio as aredis
 
-from hotline.config import Settings
-from hotline.recordings import audio, engine
-from hotline.recordings.catalogue import Leg, Recording, describe
-from hotline.recordings.engine import Engine, Recognized
-from hotline.recordings.jobs import Job
-from hotline.recordings.status import read, render
-from hotline.recordings.worker import JobQueue, Options, Worker
+from hotline.host.settings import Settings
+from hotline.recordings import audio
+from hotline.recordings.catalogue import describe
+from hotline.recordings.leg import Leg, Recording
 from hotline.stores import redis_server
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stores.keys import KEYS, STT_GROUP, Keys
 from hotline.stores.transcripts import TranscriptStore
+from hotline.stt import engine, jobs
+from hotline.stt.engine import Engine, Recognized
+from hotline.stt.jobs import Job
+from hotline.stt.status import read, render
+from hotline.stt.stream import JobStream, MemoryJobs
+from hotline.stt.worker import JobQueue, Options, Worker
 from tests.speech import KOREAN, cer, korean, write_wav
 
 FAST = Options(claim_idle_ms=500, block_ms=200)
@@ -328,3 +333,42 @@ def test_100000_jobs_leave_the_stream_bounded(redis_client: redis.Redis) -> None
     # the session's Redis is shared: leave no 100,000-entry history in its append-only file
     redis_client.delete(keys.stt_jobs)
     redis_client.bgrewriteaof()
+
+
+@pytest.mark.parametrize("kind", ["redis", "memory"])
+def test_the_in_memory_job_stream_takes_jobs_as_the_stream_does(
+    kind: str, redis_client: redis.Redis, redis_url: str, tmp_path: Path
+) -> None:
+    """Contract: what the controller adds is what a worker takes, in order, and adding
+    while Redis is away fails with a RedisError (the recorder retries, the sweep requeues)."""
+    keys = Keys(prefix="contract")  # a stream of its own: no other test's worker reads it
+    added = [Job("1796.7", Leg.CALLER, "/r/1796.7-rx.wav", "ab" * 32, 500),
+             Job("1796.7", Leg.AGENT, "/r/1796.7-tx.wav", "cd" * 32, 480)]  # fmt: skip
+    memory = MemoryJobs()
+    queue = JobQueue(redis_client, "w1", keys)
+    queue.ensure_group()
+
+    async def add_all(down: bool) -> None:
+        if kind == "memory":
+            memory.down = down
+            stream: JobStream | MemoryJobs = memory
+        else:
+            url = f"unix://{tmp_path / 'no-redis.sock'}" if down else redis_url
+            stream = JobStream(aredis.Redis.from_url(url), keys)
+        try:
+            for job in added:
+                await stream.add(job)
+        finally:
+            if isinstance(stream, JobStream):
+                await stream.redis.aclose()
+
+    with pytest.raises(redis.RedisError):
+        asyncio.run(add_all(down=True))
+    asyncio.run(add_all(down=False))
+    if kind == "memory":
+        taken = memory.jobs
+    else:
+        taken = [jobs.parse(d.fields) for d in queue.next(FAST) + queue.next(FAST)]
+        assert queue.next(FAST) == []
+    assert taken == added
+    redis_client.delete(keys.stt_jobs)

@@ -25,12 +25,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from hotline import bus
 from hotline.ami.client import AMIClient
 from hotline.ami.message import EventList
-from hotline.commands import Command, Verb
-from hotline.config import Settings
-from hotline.records import PauseSetBy
+from hotline.commands import bus
+from hotline.commands.plan import Command, Verb
+from hotline.core.records import PauseSetBy
+from hotline.host.settings import Settings
 from hotline.stores.live import LiveStore
 from tests.integration import test_controller as tc
 from tests.integration.test_ivr_calls import dial

@@ -17,14 +17,14 @@ import pytest_asyncio
 from starlette.routing import compile_path
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from hotline.bus import Inbox, Reply
-from hotline.commands import Command, Verb
-from hotline.config import Settings
+from hotline.commands.bus import Inbox, Reply
+from hotline.commands.plan import Command, Verb
+from hotline.core.records import CallRecord, EndReason, QueueVisit
+from hotline.host.settings import Settings
 from hotline.metrics.changes import param_change
 from hotline.metrics.formulas import REVISION
 from hotline.metrics.params import Params
-from hotline.recordings.catalogue import Leg, Recording
-from hotline.records import CallRecord, EndReason, QueueVisit
+from hotline.recordings.leg import Leg, Recording
 from hotline.stores import streams
 from hotline.stores.access import AccessLog
 from hotline.stores.keys import KEYS

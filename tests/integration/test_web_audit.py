@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from hotline.config import Settings
-from hotline.recordings.catalogue import Leg, describe
-from hotline.records import CallRecord, EndReason, QueueVisit
+from hotline.core.records import CallRecord, EndReason, QueueVisit
+from hotline.host.settings import Settings
+from hotline.recordings.catalogue import describe
+from hotline.recordings.leg import Leg
 from hotline.stores.integrity import IntegrityAlerts
 from tests.integration.webapp import (
     AGENT_WORDS,

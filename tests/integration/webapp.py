@@ -14,10 +14,10 @@ import httpx2 as httpx
 from argon2 import PasswordHasher
 from starlette.applications import Starlette
 
-from hotline.config import Settings
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.transcript import Transcript, Word
+from hotline.host.settings import Settings
+from hotline.recordings.leg import Leg
 from hotline.stores.live import LiveStore
+from hotline.transcripts.transcript import Transcript, Word
 from hotline.web.app import create_app, open_services
 from hotline.web.context import Services
 from hotline.web.roles import Role, Scope

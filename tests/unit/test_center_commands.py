@@ -1,16 +1,15 @@
-"""config/center.yaml and the AMI actions of agent commands."""
+"""center.yaml and the AMI actions of agent commands."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from hotline.center import CenterError, load_center
-from hotline.commands import Command, CommandError, Verb, plan, plan_notice
-from hotline.records import PauseSetBy
+from hotline.center.config import CenterError, load_center
+from hotline.commands.plan import Command, CommandError, Verb, plan, plan_notice
+from hotline.core.records import PauseSetBy
+from hotline.host.settings import DEFAULT_CENTER
 
-TEXT = (Path(__file__).parents[2] / "config" / "center.yaml").read_text(encoding="utf-8")
+TEXT = (DEFAULT_CENTER).read_text(encoding="utf-8")
 QUEUES = {"intake", "labour", "property", "environment"}
 CENTER = load_center(TEXT, QUEUES)
 
@@ -55,6 +54,20 @@ def test_a_broken_center_names_its_node(old: str, new: str, expected: str) -> No
     with pytest.raises(CenterError) as caught:
         load_center(TEXT.replace(old, new, 1), QUEUES)
     assert any(str(p).startswith(expected) for p in caught.value.problems), caught.value.problems
+
+
+def test_the_centre_file_is_read_like_a_flow() -> None:
+    with pytest.raises(CenterError) as caught:
+        load_center(
+            "teamz: {}\npause_reasons: {meal: {label: 用餐, max_minutes: 0}}\n"
+            "agents: {'1001': {name: 王芳, team: team-a, queues: intake}}\n"
+        )
+    assert [str(p) for p in caught.value.problems] == [
+        "teamz: unknown key (expected one of agents, pause_reasons, retention, teams, watchdog)",
+        "pause_reasons.meal.max_minutes: 0 is less than 1",
+        "agents.1001.team: unknown team 'team-a'",
+        "agents.1001.queues: expected a list, got str",
+    ]
 
 
 def test_login_adds_the_agent_to_each_queue_by_name() -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config import ConfigError, Settings
+from hotline.host.settings import ConfigError, Settings
 
 
 def test_defaults_point_at_the_bundled_pbx() -> None:
@@ -75,3 +75,34 @@ def test_speech_to_text_settings() -> None:
     assert (s.stt_engine, s.stt_language, s.whisper_model) == ("whisper", "en", Path("/m"))
     with pytest.raises(ConfigError, match="HOTLINE_STT_ENGINE"):
         Settings.from_env({"HOTLINE_STT_ENGINE": "kaldi"})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("/var/lib/hotline/h.sqlite3", Path("/var/lib/hotline/h.sqlite3")),
+        ("h.sqlite3", Path("h.sqlite3")),
+        ("sqlite:///var/lib/hotline/h.sqlite3", Path("/var/lib/hotline/h.sqlite3")),
+        ("sqlite:h.sqlite3", Path("h.sqlite3")),
+        ("postgresql://hotline@db1:5432/hotline", "postgresql://hotline@db1:5432/hotline"),
+        ("postgres:///hotline?host=/run/pg", "postgres:///hotline?host=/run/pg"),
+    ],
+)
+def test_hotline_db_is_a_sqlite_path_or_a_postgresql_url(value: str, expected: object) -> None:
+    assert Settings.from_env({"HOTLINE_DB": value}).db == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("mysql://db/hotline", "not 'mysql'"),
+        ("https://db/hotline", "not 'https'"),
+        ("postgresql:/db/hotline", "lost its '//'"),
+        ("sqlite://relative.db", "sqlite:///absolute/path"),
+        ("sqlite:", "no file named"),
+    ],
+)
+def test_a_scheme_hotline_does_not_serve_is_refused(value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as raised:
+        Settings.from_env({"HOTLINE_DB": value})
+    assert "HOTLINE_DB" in str(raised.value)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from hotline.controller.core import stop_tasks
 
@@ -27,31 +26,3 @@ def test_stopping_the_loops_survives_a_swallowed_cancel() -> None:
         return events
 
     assert asyncio.run(go()) == ["swallowed"]
-
-
-def test_alerts_raised_a_day_ago_leave_the_live_store(tmp_path: Path) -> None:
-    """The live store held every alert forever; the history keeps them."""
-    import redis.asyncio as aredis
-
-    from hotline.ami.client import AMIClient, Endpoint
-    from hotline.center import load_center
-    from hotline.config import Settings
-    from hotline.controller.alerting import KEEP_MS, expire_notes
-    from hotline.controller.core import Controller
-    from hotline.stores.history import History
-
-    settings = Settings.from_env({"HOTLINE_RUN_DIR": str(tmp_path)})
-    root = Path(__file__).resolve().parents[2]
-    center = load_center((root / "config" / "center.yaml").read_text(encoding="utf-8"))
-    history = History.open(tmp_path / "h.sqlite3")
-    controller = Controller(
-        settings, center, client=AMIClient(Endpoint("127.0.0.1", 1, "u", "s")),
-        redis=aredis.Redis.from_url("unix:///nonexistent"), history=history,
-    )  # fmt: skip
-    now = 10 * KEEP_MS
-    controller.announced.update({"old": now - KEEP_MS - 1, "new": now - 1000})
-    expire_notes(controller, now)
-    assert controller.pending.live[("alert", "old")].doc is None  # taken off
-    assert ("alert", "new") not in controller.pending.live
-    assert set(controller.announced) == {"new"}
-    history.close()

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import grimp
 
-import hotline
-from tests.unit.test_import_contracts import imported_modules
-
-PACKAGE = Path(hotline.__file__).parent
 OWNERS = {
-    "vosk": "recordings/vosk_engine.py",
-    "faster_whisper": "recordings/whisper_engine.py",
-    "zhconv": "recordings/whisper_engine.py",
-    "sounddevice": "recordings/sound.py",
+    "vosk": "hotline.stt.vosk_engine",
+    "faster_whisper": "hotline.stt.whisper_engine",
+    "zhconv": "hotline.stt.whisper_engine",
+    "sounddevice": "hotline.recordings.sound",
 }
 
 
 def test_one_module_imports_each_engine() -> None:
-    found: dict[str, set[str]] = {lib: set() for lib in OWNERS}
-    for path in PACKAGE.rglob("*.py"):
-        for name in imported_modules(path):
-            top = name.split(".")[0]
-            if top in found:
-                found[top].add(str(path.relative_to(PACKAGE)))
+    g = grimp.build_graph("hotline", include_external_packages=True)
+    found = {lib: g.find_modules_that_directly_import(lib) for lib in OWNERS}
     assert found == {lib: {owner} for lib, owner in OWNERS.items()}

@@ -12,7 +12,6 @@ import os
 import struct
 import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -20,12 +19,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hotline.center import CenterError, load_center
+from hotline.center.config import CenterError, load_center
+from hotline.host.settings import DEFAULT_CENTER, DEFAULT_FLOW
 from hotline.ivr.loader import FlowError, load_flow
 from hotline.queuelog.build import build
 from hotline.queuelog.parse import QueueLogEntry, parse_lines
-from hotline.recordings import audio, redact
+from hotline.recordings import audio
 from hotline.recordings.errors import AudioError
+from hotline.transcripts import redact
 from hotline.web.ranges import Unsatisfiable, parse_range
 
 T = TypeVar("T")
@@ -34,9 +35,8 @@ EXAMPLES = int(os.environ.get("HOTLINE_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
     max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None
 )
-ROOT = Path(__file__).resolve().parents[2]
-FLOW = yaml.safe_load((ROOT / "flows" / "12345.yaml").read_text(encoding="utf-8"))
-CENTER = yaml.safe_load((ROOT / "config" / "center.yaml").read_text(encoding="utf-8"))
+FLOW = yaml.safe_load((DEFAULT_FLOW).read_text(encoding="utf-8"))
+CENTER = yaml.safe_load((DEFAULT_CENTER).read_text(encoding="utf-8"))
 
 SAMPLES = ["", "0", "intake", "${SHELL(id)}", "\n[x]", "08:00-18:00"]
 scalars = st.one_of(

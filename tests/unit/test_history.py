@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.records import (
+from hotline.core.records import (
     AgentChange,
     AgentStatus,
     CallRecord,
@@ -179,7 +179,7 @@ def test_a_version_1_database_is_migrated_in_place(tmp_path: Path) -> None:
 
 def test_calls_beyond_sqlite_s_variable_limit(tmp_path: Path) -> None:
     # more calls than one IN (...) may bind (250,000 here; 1,000 for the test): in slices
-    from hotline.records import CallRecord, QueueVisit
+    from hotline.core.records import CallRecord, QueueVisit
 
     history = History.open(tmp_path / "h.db")
     history.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 1000)
@@ -199,7 +199,7 @@ def test_calls_beyond_sqlite_s_variable_limit(tmp_path: Path) -> None:
 def test_audit_anchor_then_verify_from_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from hotline import cli
+    from hotline.cli import main as cli
 
     db = tmp_path / "h.sqlite3"
     monkeypatch.setenv("HOTLINE_RUN_DIR", str(tmp_path / "run"))

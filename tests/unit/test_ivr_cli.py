@@ -6,7 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-FLOW = Path(__file__).parents[2] / "flows" / "12345.yaml"
+from hotline.host.settings import DEFAULT_FLOW
+
+FLOW = DEFAULT_FLOW
 
 
 def hotline(*args: str) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""The package layout rules of DESIGN.md, enforced."""
+"""The package layout rules of docs/architecture.md, enforced."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.config import Settings
+from hotline.host.settings import Settings
 from hotline.pbx import PBXError, render_configs
 from hotline.pbx.instance import config_values, read_templates
 from hotline.pbx.render import PLACEHOLDER

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from hotline.progress import Progress
+from hotline.cli.progress import Progress
 
 
 class Tty(io.StringIO):

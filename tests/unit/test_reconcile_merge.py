@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from hotline.controller.core import Pending
+from hotline.controller.outbox import Pending
 from hotline.controller.reconcile import ReplayMark, merge
-from hotline.records import CallRecord, EndReason, Precision, QueueVisit, Source
+from hotline.core.records import CallRecord, EndReason, Precision, QueueVisit, Source
 from hotline.stores.live import Change
 
 T = 1_795_563_000_000
@@ -129,3 +129,40 @@ def test_the_replay_mark_is_the_first_line_of_the_oldest_open_call() -> None:
     assert mark.position(40) == 0
     mark.done("c")
     assert mark.position(40) == 40
+
+
+def test_a_call_cut_by_the_pbx_before_its_agent_complete_gets_queue_log_s_completion() -> None:
+    """Asterisk restarted under calls: AMI had the Hangup (SoftHangupRequest Cause 4 before
+    it), not the AgentComplete; queue_log wrote COMPLETEAGENT at the shutdown second."""
+    ours = from_queue_log(
+        t_answer=T + 25_123, talk_end=None, completed_by="", t_end=T + 60_880,
+        end_reason=EndReason.PBX_DOWN, precision=Precision.MILLISECOND, source=Source.AMI,
+        notes=("hung up by the PBX shutting down",),
+    )  # fmt: skip
+    stored = merge(ours, from_queue_log())
+    assert stored is not None
+    assert stored.end_reason is EndReason.PBX_DOWN
+    assert (stored.completed_by, stored.talk_end) == ("agent", T + 60_000)
+    assert (stored.t_answer, stored.t_end) == (T + 25_123, T + 60_880)
+    assert stored.precision is Precision.SECOND
+    assert "talk end from queue_log (seconds)" in stored.notes
+    assert merge(stored, from_queue_log()) is None  # read again: nothing changes
+
+
+def test_queue_log_s_talk_end_is_bounded_by_the_answer_and_the_hang_up() -> None:
+    ours = from_queue_log(
+        t_answer=T + 25_400, talk_end=None, completed_by="", t_end=T + 59_700,
+        precision=Precision.MILLISECOND, source=Source.AMI,
+    )  # fmt: skip
+    late = merge(ours, from_queue_log(talk_end=T + 60_000, completed_by="caller"))
+    assert late is not None
+    assert late.talk_end == T + 59_700
+    early = merge(ours, from_queue_log(talk_end=T + 25_000))
+    assert early is not None
+    assert early.talk_end == T + 25_400
+
+
+def test_a_completion_ami_saw_is_kept() -> None:
+    ours = from_queue_log(t_answer=T + 25_123, talk_end=T + 59_456, completed_by="caller",
+                          precision=Precision.MILLISECOND, source=Source.AMI)  # fmt: skip
+    assert merge(ours, from_queue_log()) is None

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from hotline.controller.sweep import day_folders, group_legs, pbx_prefix
-from hotline.recordings.catalogue import Leg
-from hotline.records import CallRecord
+from hotline.core.records import CallRecord
+from hotline.recordings.leg import Leg
 from hotline.stores.history import History
 
 T = 1_796_169_600_000  # 2026-12-02 00:00:00 UTC

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.recordings.catalogue import Leg, RecordingError, describe, host_path, leg_paths
+from hotline.recordings.catalogue import RecordingError, describe, host_path, leg_paths
+from hotline.recordings.leg import Leg
 
 
 def wav(path: Path, seconds: float, rate: int = 8000) -> Path:

@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from hotline.center import CenterError, load_center
-from hotline.recordings.catalogue import Leg, Recording
-from hotline.recordings.retention import DAY_MS, Kept, RetentionPolicy, load_retention, plan
-from hotline.recordings.transcript import Transcript
-from hotline.records import CallRecord, QueueVisit
+from hotline.center.config import CenterError, load_center
+from hotline.core.localtime import DAY_MS
+from hotline.core.records import CallRecord, QueueVisit
+from hotline.host.settings import DEFAULT_CENTER
+from hotline.recordings.leg import Leg, Recording
+from hotline.recordings.retention import Kept, RetentionPolicy, load_retention, plan
 from hotline.stores.history import History
 from hotline.stores.retention import RetentionError, RetentionStore
 from hotline.stores.transcripts import TranscriptStore
+from hotline.transcripts.transcript import Transcript
 
 T0 = 1_795_463_379_000
 POLICY = RetentionPolicy(180, {"complaint": 730})
@@ -56,10 +58,23 @@ def test_the_config_section_is_checked() -> None:
     assert [n for n, _ in problems] == [
         "retention.keep", "retention.default_days", "retention.categories.complaint",
     ]  # fmt: skip
-    center = Path(__file__).parents[2] / "config" / "center.yaml"
+    center = DEFAULT_CENTER
     assert load_center(center.read_text()).retention.days("complaint") == 730
     with pytest.raises(CenterError, match=r"retention\.default_days"):
         load_center("retention: {default_days: -3}\n")
+
+
+def test_the_section_is_read_like_the_whole_file() -> None:
+    problems: list[str] = []
+    load_retention(
+        {"default_days": "long", "categories": {"inquiry": True}, "keep": 1},
+        lambda node, msg: problems.append(f"{node}: {msg}"),
+    )
+    assert problems == [
+        "retention.keep: unknown key (expected one of categories, default_days)",
+        "retention.default_days: expected int, got 'long'",
+        "retention.categories.inquiry: expected int, got True",
+    ]
 
 
 # -- the store, with real files ---------------------------------------------------------

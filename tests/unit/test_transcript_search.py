@@ -12,14 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.fulltext import QueryError, grams, parse_query
-from hotline.recordings.redact import PiiKind
-from hotline.recordings.transcript import Transcript, Word
-from hotline.records import CallRecord, QueueVisit
+from hotline.core.records import CallRecord, QueueVisit
+from hotline.recordings.leg import Leg
 from hotline.stores import schema, search_plan
 from hotline.stores.history import History
 from hotline.stores.transcripts import MIGRATIONS, SearchFilters, TranscriptStore
+from hotline.transcripts.fulltext import QueryError, grams, parse_query
+from hotline.transcripts.redact import PiiKind
+from hotline.transcripts.transcript import Transcript, Word
 
 T0 = 1_795_463_379_000
 HAN = "物业噪音小区楼的了"

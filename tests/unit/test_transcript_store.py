@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.transcript import Transcript, Word
+from hotline.recordings.leg import Leg
 from hotline.stores.history import History
 from hotline.stores.transcripts import TranscriptStore
+from hotline.transcripts.transcript import Transcript, Word
 
 
 def leg(leg: Leg, text: str) -> Transcript:

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from hotline.cli import main
-from hotline.recordings.catalogue import Leg, Recording
-from hotline.recordings.transcript import Transcript, Word
-from hotline.records import CallRecord, QueueVisit
-from hotline.stores.access import AccessLog
+from hotline.cli.main import main
+from hotline.core.records import CallRecord, QueueVisit
+from hotline.recordings.leg import Leg, Recording
+from hotline.stores.access import AccessEntry, AccessLog
 from hotline.stores.history import History
 from hotline.stores.transcripts import TranscriptStore
+from hotline.transcripts.transcript import Transcript, Word
+
+from .columns import line_up
 
 T0 = 1_795_463_379_000  # 2026-11-24 03:49:39 in Shanghai
 CALLER = [("我", 1500), ("要", 1600), ("投诉", 1700), ("物业", 2100), ("噪音", 2900),
@@ -102,7 +104,7 @@ def test_filters_and_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["transcripts", "search", "物业", "--purpose", "P", "--format", "json"]
     docs = {}
     for name, extra in {
-        "ext": ["--agent", "1001"],  # 王芳's extension (config/center.yaml)
+        "ext": ["--agent", "1001"],  # 王芳's extension (center.yaml)
         "day": ["--from", "2026-11-25", "--to", "2026-11-25"],
         "queue": ["--queue", "property", "--leg", "caller"],
         "agent-leg": ["--leg", "agent"],
@@ -222,3 +224,56 @@ def test_retention_plan_hold_run_release(
     code, _, err = hotline(capsys, "retention", "release", "c1", "--reason", "x", "--by", "y")
     assert code == 1
     assert "c1 is not on hold" in err
+
+
+def test_access_list_lines_up_chinese_names(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = AccessLog.open(db)
+    for n, (user, target, purpose) in enumerate(
+        [("王芳", "物业", "工单2026-1234"), ("li", "c1", "P-1"), ("纪检组-李", "拖欠工资", "信访")]
+    ):
+        log.append(AccessEntry(T0 + n, user, "auditor", "search", target, purpose, "{}"))
+    log.close()
+    code, out, _ = hotline(capsys, "access", "list")
+    lines = out.splitlines()
+    assert code == 0
+    assert line_up(lines, ["search"] * 3), out
+    assert line_up(lines, ["物业", "c1", "拖欠工资"]), out
+    assert line_up(lines, ["purpose"] * 3), out
+    assert line_up(lines, ["{}"] * 3), out
+
+
+def test_retention_listings_line_up_chinese_names(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for call, by, reason in [("c1", "纪检组-李", "信访 2026-88"), ("c2", "li", "case 7")]:
+        assert hotline(capsys, "retention", "hold", call, "--reason", reason, "--by", by)[0] == 0
+    code, out, _ = hotline(capsys, "retention", "holds")
+    assert code == 0
+    assert line_up(out.splitlines(), ["信访", "case"]), out
+    code, out, _ = hotline(capsys, "retention", "plan", "--now", "2029-06-01")
+    assert code == 0
+    assert line_up(out.splitlines()[1:], ["信访", "case"]), out
+    for call, by in [("c1", "档案室"), ("c2", "li")]:  # one at a time: two records, two names
+        hotline(capsys, "retention", "release", call, "--reason", "结案", "--by", "纪检组-李")
+        assert hotline(capsys, "retention", "run", "--now", "2029-06-01", "--by", by)[0] == 0
+    code, out, _ = hotline(capsys, "retention", "disposals")
+    records = [line for line in out.splitlines() if "#" in line]
+    assert code == 0
+    assert len(records) == 2, out
+    assert line_up(records, ["by 档案室", "by li"]), out
+    assert line_up(records, [" on 2", " on 2"]), out
+
+
+def test_search_hits_line_up_chinese_names(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    History.open(db).save_calls([
+        CallRecord("c3", caller="13700002222", t_arrival=T0 + 2000, t_end=T0 + 60_000,
+                   agent="li", visits=(QueueVisit("property", T0 + 3000),)),
+    ])  # fmt: skip
+    store = TranscriptStore.open(db)
+    store.save(legs("c3", Leg.CALLER, [("物业", 0)]))
+    store.close()
+    code, out, _ = hotline(capsys, "transcripts", "search", "物业", "--purpose", "P")
+    hits = [line for line in out.splitlines()[1:] if not line.startswith("    ")]
+    assert code == 0
+    assert sorted(line.split()[5] for line in hits) == ["li", "李娜", "王芳"]
+    assert line_up(hits, ["****"] * 3), out

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from hotline.agents.status import DeviceState, PauseKind, Phase
-from hotline.records import AgentStatus, PauseSetBy
+from hotline.core.records import AgentStatus, PauseSetBy
 
 __all__ = ["AUTOPAUSE_REASON", "AgentView", "Expectation", "Kind", "Membership"]
 

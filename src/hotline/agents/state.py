@@ -15,7 +15,7 @@
 An agent is a queue MemberName. Membership and pause are per queue; the device state is the
 member's StateInterface's; the phase comes from the Agent* events of the calls; the visible
 status is derived by :func:`hotline.agents.status.status` from the four. Each change is one
-:class:`~hotline.records.AgentChange` (kinds: login, logout, pause, unpause, device, ring,
+:class:`~hotline.core.records.AgentChange` (kinds: login, logout, pause, unpause, device, ring,
 ring_no_answer, ring_end, connect, complete, wrap_up_end), carrying the status after it.
 
 Who paused: AMI does not say. A command the controller issues is announced first with
@@ -40,8 +40,8 @@ from dataclasses import dataclass, field, replace
 from hotline.agents.model import AUTOPAUSE_REASON, AgentView, Expectation, Kind, Membership
 from hotline.agents.status import DeviceState, PauseKind, PausePolicy, Phase, status
 from hotline.ami.message import Message
-from hotline.records import AgentChange, AgentStatus, PauseSetBy
-from hotline.timestamps import event_time
+from hotline.ami.timestamps import event_time
+from hotline.core.records import AgentChange, AgentStatus, PauseSetBy
 
 __all__ = ["Agents", "diff"]
 

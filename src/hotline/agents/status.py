@@ -1,12 +1,12 @@
 """An agent's visible status, derived from what is modelled apart (pure, a table).
 
-Asterisk keeps three things apart, and so do we (DOMAIN.md, agent states):
+Asterisk keeps three things apart, and so do we (docs/domain.md, agent states):
 
 - **membership and pause** per queue (QueueMemberAdded/Removed, QueueMemberPause);
 - **device state** of the member's StateInterface (QueueMemberStatus ``Status``);
 - **call phase** from the Agent* events (ringing, talking) plus our wrap-up time.
 
-What a supervisor sees is one :class:`~hotline.records.AgentStatus`, looked up in
+What a supervisor sees is one :class:`~hotline.core.records.AgentStatus`, looked up in
 :data:`STATUS_RULES` (first matching row wins)::
 
     status(logged_in=True, phase=Phase.IDLE, pause=PauseKind.BREAK, reachable=True)
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import Enum, IntEnum
 from typing import Protocol
 
-from hotline.records import AgentStatus, PauseSetBy
+from hotline.core.records import AgentStatus, PauseSetBy
 
 __all__ = [
     "STATUS_RULES",
@@ -79,7 +79,7 @@ class PauseKind(Enum):
 
 
 class _Reason(Protocol):
-    """What :meth:`PausePolicy.from_reasons` reads (hotline.center.PauseReason has it)."""
+    """What :meth:`PausePolicy.from_reasons` reads (hotline.center.config.PauseReason has it)."""
 
     @property
     def code(self) -> str: ...
@@ -93,7 +93,7 @@ class _Reason(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PausePolicy:
-    """How a PausedReason maps to a :class:`PauseKind`: data from config/center.yaml.
+    """How a PausedReason maps to a :class:`PauseKind`: data from center.yaml.
 
     ``PausePolicy.from_reasons(center.reasons.values())``. Codes and labels both count: a
     pause set outside hotline carries whatever text the agent typed (``午饭``).

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from hotline.agents.status import PausePolicy
-from hotline.records import AgentChange
+from hotline.core.records import AgentChange
 
 __all__ = ["Activity", "AcwSpan", "Pause", "Segment", "acw_spans", "segments"]
 

@@ -1,42 +1,91 @@
-"""Carry out an agent command (login, logout, pause, unpause) on Asterisk, attributed."""
+"""Carry out an agent command (login, logout, pause, unpause) on Asterisk, attributed.
+
+The command is planned from the centre's roster (center.yaml), announced to the
+agents reducer (so the events Asterisk sends back are journaled as done by the command's
+actor), then sent; the reply says what Asterisk did, queue by queue.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Protocol
 
+from hotline.agents.model import Kind
+from hotline.agents.roster import Roster
+from hotline.ami.client import Headers
 from hotline.ami.errors import AMIError
-from hotline.bus import Reply
-from hotline.commands import Command, CommandError, Verb, plan
+from hotline.ami.message import EventList, Message
+from hotline.commands.bus import Reply
+from hotline.commands.plan import Command, CommandError, Verb, plan
+from hotline.core.records import PauseSetBy
 
-if TYPE_CHECKING:
-    from hotline.controller.core import Controller
+EXPECT: dict[Verb, Kind] = {
+    Verb.LOGIN: "login",
+    Verb.LOGOUT: "logout",
+    Verb.PAUSE: "pause",
+    Verb.UNPAUSE: "unpause",
+}
+NOT_CONNECTED = "the controller is not connected to Asterisk right now"
 
-EXPECT = {Verb.LOGIN: "login", Verb.LOGOUT: "logout", Verb.PAUSE: "pause", Verb.UNPAUSE: "unpause"}
+
+class Asterisk(Protocol):
+    """Where actions go: :class:`hotline.ami.client.AMIClient` (or
+    :class:`hotline.ami.stand_in.StandInAMI`)."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def action(self, name: str, headers: Headers = ...) -> Message | EventList: ...
 
 
-async def carry_out(controller: Controller, command: Command) -> Reply:
-    """Plan, announce (so the journal says who did it), send; report what Asterisk said."""
-    try:
-        planned = plan(command, controller.center)
-    except CommandError as exc:
-        return Reply(False, str(exc))
-    if not controller.client.connected:
-        return Reply(False, "the controller is not connected to Asterisk right now")
-    now = controller.clock()
-    for _, headers in planned.actions:
-        controller.agents.expect(
-            planned.agent.name, EXPECT[command.verb],  # type: ignore[arg-type]
-            set_by=planned.set_by, actor=command.actor, queue=headers["Queue"], now=now,
-        )  # fmt: skip
-    failed = []
-    for name, headers in planned.actions:
+class Expectations(Protocol):
+    """Who is about to change an agent (:class:`hotline.agents.state.Agents`)."""
+
+    def expect(
+        self, agent: str, kind: Kind, *, set_by: PauseSetBy, actor: str = "", queue: str = "",
+        now: int,
+    ) -> None: ...  # fmt: skip
+
+
+class AgentActions:
+    """Agent commands on Asterisk, each announced to ``agents`` before it is sent."""
+
+    def __init__(
+        self,
+        roster: Roster,
+        asterisk: Asterisk,
+        agents: Expectations,
+        clock: Callable[[], int],
+    ) -> None:
+        self.roster = roster
+        self.asterisk = asterisk
+        self.agents = agents
+        self.clock = clock
+
+    async def carry_out(self, command: Command) -> Reply:
+        """Plan, announce (so the journal says who did it), send; report what Asterisk
+        said."""
         try:
-            await controller.client.action(name, headers)
-        except AMIError as exc:
-            failed.append(f"{headers['Queue']}: {exc}")
-    done = len(planned.actions) - len(failed)
-    verb = command.verb.value
-    if failed:
-        return Reply(done > 0, f"{verb} {planned.agent.name}: {'; '.join(failed)}")
-    queues = ", ".join(h["Queue"] for _, h in planned.actions)
-    return Reply(True, f"{verb} {planned.agent.name} ({queues})")
+            planned = plan(command, self.roster)
+        except CommandError as exc:
+            return Reply(False, str(exc))
+        if not self.asterisk.connected:
+            return Reply(False, NOT_CONNECTED)
+        now = self.clock()
+        for _, headers in planned.actions:
+            self.agents.expect(
+                planned.agent.name, EXPECT[command.verb],
+                set_by=planned.set_by, actor=command.actor, queue=headers["Queue"], now=now,
+            )  # fmt: skip
+        failed = []
+        for name, headers in planned.actions:
+            try:
+                await self.asterisk.action(name, headers)
+            except AMIError as exc:
+                failed.append(f"{headers['Queue']}: {exc}")
+        done = len(planned.actions) - len(failed)
+        verb = command.verb.value
+        if failed:
+            return Reply(done > 0, f"{verb} {planned.agent.name}: {'; '.join(failed)}")
+        queues = ", ".join(h["Queue"] for _, h in planned.actions)
+        return Reply(True, f"{verb} {planned.agent.name} ({queues})")

@@ -16,10 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import redis.asyncio as aredis
 from redis.exceptions import RedisError
@@ -30,55 +27,33 @@ from hotline.agents.status import PausePolicy
 from hotline.ami.client import AMIClient, Subscription
 from hotline.ami.errors import AMIError
 from hotline.ami.message import EventList, Message
-from hotline.bus import Inbox
-from hotline.calls import CallEnded, Calls, Effect
-from hotline.center import Center
-from hotline.clock import wall_ms
-from hotline.config import Settings
-from hotline.controller import alerting, sweep
-from hotline.controller.docs import agent_doc, alert_doc, call_doc, queue_doc
-from hotline.controller.inbox import serve_commands
+from hotline.ami.timestamps import event_ms
+from hotline.calls.state import CallAmended, CallEnded, Calls, Effect
+from hotline.center.config import Center
+from hotline.commands.bus import Inbox
+from hotline.controller.agent_actions import AgentActions
+from hotline.controller.alerting import Alerting
+from hotline.controller.inbox import Commands
+from hotline.controller.outbox import Outbox
 from hotline.controller.reconcile import Reconciler
-from hotline.controller.recorder import Ended, serve_recordings
-from hotline.queues import Queues
-from hotline.records import AgentChange, CallRecord, PauseSetBy
+from hotline.controller.recorder import Recorder
+from hotline.controller.sweep import Sweep
+from hotline.core.localtime import CHINA
+from hotline.core.records import AgentChange, PauseSetBy
+from hotline.host.clock import wall_ms
+from hotline.host.settings import Settings
+from hotline.queues.state import Queues
+from hotline.stores import dialect as db
+from hotline.stores.docs import agent_doc, call_doc, queue_doc
 from hotline.stores.history import History
 from hotline.stores.keys import KEYS, STATUS_TTL
 from hotline.stores.live import Change, LiveStore
-from hotline.timestamps import event_ms
-from hotline.watchdog import CHINA, Alert, Watchdog, resynced
+from hotline.stores.queuelog_position import QueueLogPosition
+from hotline.stt.stream import JobStream
+from hotline.watchdog import Watchdog, resynced
 
 log = logging.getLogger(__name__)
 LAG_SAMPLE = 32  # the event lag is measured on the first event and every 32nd after
-
-
-@dataclass
-class Pending:
-    """What the reducers produced since the last flush (the latest doc per key wins)."""
-
-    live: dict[tuple[str, str], Change] = field(default_factory=dict)
-    ended: dict[str, CallRecord] = field(default_factory=dict)
-    journal: list[AgentChange] = field(default_factory=list)
-    members_changed: set[str] = field(default_factory=set)
-    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    escalations: list[dict[str, Any]] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(
-            self.live or self.ended or self.journal or self.members_changed or self.alerts
-            or self.escalations
-        )  # fmt: skip
-
-    def merged_with(self, newer: Pending) -> Pending:
-        """This (older, unwritten) batch followed by ``newer``."""
-        return Pending(
-            live={**self.live, **newer.live},
-            ended={**self.ended, **newer.ended},
-            journal=[*self.journal, *newer.journal],
-            members_changed=self.members_changed | newer.members_changed,
-            alerts={**self.alerts, **newer.alerts},
-            escalations=[*self.escalations, *newer.escalations],
-        )
 
 
 class Controller:
@@ -105,22 +80,32 @@ class Controller:
         self.calls = Calls()
         self.queues = Queues()
         self.agents = Agents(policy=policy)
+        self.agent_actions = AgentActions(center, client, self.agents, clock)
         self.watchdog = Watchdog(center.watchdog, center, tz=CHINA, keep_alerts=False)
-        self.pending = Pending()
+        self.outbox = Outbox(
+            history, self.live, snapshot=self.write_snapshot, remember=self._remember_members
+        )
         self.lock = asyncio.Lock()  # held by resync: events wait until the model is rebuilt
-        self._flush_lock = asyncio.Lock()
-        self.inbox: Inbox | None = None
+        # outlives a restart of the commands loop: commands sent meanwhile are served
+        self.inbox = Inbox(redis)
         self.ready = asyncio.Event()  # set after the first resync
         self.resyncs = 0
-        self.reconciler = Reconciler(self, settings.pbx_dir / "log" / "queue_log")
+        self.alerting = Alerting(
+            self.watchdog, self.outbox, history, self.live,
+            carry_out=self.agent_actions.carry_out, clock=clock,
+        )  # fmt: skip
+        self.commands = Commands(
+            agent_actions=self.agent_actions.carry_out, alerts=self.alerting.handle,
+            asterisk=client, flow=settings.flow, outbox=self.outbox, clock=clock,
+        )  # fmt: skip
+        self.recorder = Recorder(history, JobStream(redis), settings.pbx_dir, clock)
+        self.sweep = Sweep(self.recorder, self.calls, history, settings.pbx_dir, clock)
+        self.reconciler = Reconciler(
+            settings.pbx_dir / "log" / "queue_log", positions=QueueLogPosition(redis),
+            calls=self.calls, flush=self.flush, history=history,
+        )  # fmt: skip
         self._events: Subscription | None = None
         self.failures: dict[str, int] = {}
-        self.snapshot_due = False
-        self.recordings: asyncio.Queue[Ended] = asyncio.Queue()
-        self.cataloguing: set[str] = set()  # ended calls whose legs the recorder has in hand
-        self.announced: dict[str, int] = {}  # alert id -> t_raised: journaled as raised
-        self.steps_done: set[str] = set()  # escalation steps carried out (Step.id)
-        self.notes: dict[str, int] = {}  # escalation notes on the live store -> when
         self.event_lag_ms = 0  # wall clock at handling − a recent event's Timestamp
 
     # -- running ---------------------------------------------------------------------------
@@ -130,16 +115,16 @@ class Controller:
         self.client.on_connect(self.resync)
         self._events = self.client.subscribe(maxsize=100_000)
         events = self._events
-        await alerting.restore(self)
+        await self.alerting.restore()
         await self.client.start(wait=False)
         loops: dict[str, Callable[[], Awaitable[None]]] = {
             "events": lambda: self._follow(events),
             "flush": self._flusher,
             "tick": self._ticker,
-            "commands": lambda: serve_commands(self),
+            "commands": lambda: self.commands.serve(self.inbox),
             "queue_log": self.reconciler.run,
-            "recordings": lambda: serve_recordings(self),
-            "sweep": lambda: sweep.serve(self),
+            "recordings": self.recorder.serve,
+            "sweep": lambda: self.sweep.serve(self.ready),
         }
         tasks = [
             asyncio.create_task(self._guard(name, loop), name=name) for name, loop in loops.items()
@@ -165,12 +150,12 @@ class Controller:
             try:
                 await loop()
                 return
-            except (RedisError, OSError, sqlite3.OperationalError) as exc:
+            except (RedisError, OSError, *db.OperationalError) as exc:
                 self.failures[name] = self.failures.get(name, 0) + 1
                 if isinstance(exc, RedisError):
                     # Redis may come back empty (a restart without persistence): write the
                     # whole snapshot, not just the changes, once it answers again
-                    self.snapshot_due = True
+                    self.outbox.snapshot_due = True
                 log.error("%s loop failed (%s); again in %.1f s", name, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
@@ -193,7 +178,7 @@ class Controller:
     async def _flusher(self) -> None:
         while True:
             await asyncio.sleep(self.flush_every)
-            if self.pending:
+            if self.outbox.pending:
                 await self.flush()
 
     async def _ticker(self) -> None:
@@ -203,17 +188,17 @@ class Controller:
             now = self.clock()
             async with self.lock:
                 self._journal(self.agents.tick(now))
-                self.publish_alerts(self.watchdog.tick(now))
+                self.alerting.publish(self.watchdog.tick(now))
                 # waiting times grow while nothing happens: the wallboard needs them
                 for view in self.queues.views().values():
                     if view.waiting:
                         self._queue_changed(view.name)
-                steps = alerting.due_steps(self, now)
+                steps = self.alerting.due_steps(now)
                 if now - expired >= 60_000:
-                    alerting.expire_notes(self, now)
+                    self.alerting.expire_notes(now)
                     expired = now
             if steps:  # outside the lock: a forced logout waits for Asterisk
-                await alerting.escalate(self, steps)
+                await self.alerting.escalate(steps)
             await self._publish_status(now)
 
     async def _publish_status(self, now: int) -> None:
@@ -234,56 +219,39 @@ class Controller:
     def _calls(self, effects: list[Effect]) -> None:
         for effect in effects:
             record = effect.record
-            self.publish_alerts(self.watchdog.feed(record))
-            key = ("call", record.call_id)
+            if isinstance(effect, CallEnded | CallAmended):
+                # what queue_log proved of the call joins AMI's record before it is stored:
+                # it may have been read first (reconcile.py, "the rule")
+                record = self.reconciler.completed(record)
+            self.alerting.publish(self.watchdog.feed(record))  # an upsert by call id
             if isinstance(effect, CallEnded):
-                self.pending.live[key] = Change("call", record.call_id, None)
-                self.pending.ended[record.call_id] = record
+                self.outbox.call_ended(record)
                 if record.recording:
-                    self.cataloguing.add(record.call_id)
-                    self.recordings.put_nowait(Ended(record.call_id, record.recording))
+                    self.recorder.call_ended(record.call_id, record.recording)
+            elif isinstance(effect, CallAmended):
+                self.outbox.call_ended(record)  # stored again, completed
             else:
-                self.pending.live[key] = Change("call", record.call_id, call_doc(record))
-
-    def publish_alerts(self, alerts: list[Alert]) -> None:
-        """Publish and keep the watchdog's alerts (new ones and new versions)."""
-        for alert in alerts:
-            alerting.announce(self, alert)
-            doc = alert_doc(alert)
-            self.pending.live[("alert", alert.id)] = Change("alert", alert.id, doc)
-            self.pending.alerts[alert.id] = doc
+                self.outbox.put(Change("call", record.call_id, call_doc(record)))
 
     def _queue_changed(self, name: str) -> None:
         view = self.queues.view(name)
         if view is not None:
             doc = queue_doc(view, self.clock())
-            self.pending.live[("queue", name)] = Change("queue", name, doc)
+            self.outbox.put(Change("queue", name, doc))
 
     def _journal(self, changes: list[AgentChange]) -> None:
         for change in changes:
-            self.pending.journal.append(change)
-            self.publish_alerts(self.watchdog.feed(change))
+            self.outbox.journal(change)
+            self.alerting.publish(self.watchdog.feed(change))
             view = self.agents.view(change.agent)
             doc = agent_doc(view) if view is not None and view.memberships else None
-            self.pending.live[("agent", change.agent)] = Change("agent", change.agent, doc)
+            self.outbox.put(Change("agent", change.agent, doc))
             if change.kind in ("login", "logout", "pause", "unpause"):
-                self.pending.members_changed.add(change.agent)
+                self.outbox.members_changed(change.agent)
 
     async def flush(self) -> None:
-        """Write what is pending: SQLite (history) first, then Redis (live).
-
-        In that order a call leaves the live store only once it is in the history, so no
-        reader loses sight of it. One flush at a time (the flusher, the reconciler and the
-        resync all flush): batches land in the order they were made. On a failure nothing
-        is lost: what was not written is pending again.
-        """
-        async with self._flush_lock:
-            pending, self.pending = self.pending, Pending()
-            try:
-                await self._write(pending)
-            except BaseException:
-                self.pending = pending.merged_with(self.pending)
-                raise
+        """Write what is pending: SQLite (history) first, then Redis (live)."""
+        await self.outbox.flush()
 
     async def write_snapshot(self) -> None:
         """Replace the live store's snapshot with the whole model."""
@@ -293,36 +261,6 @@ class Controller:
             agents={n: agent_doc(v) for n, v in self.agents.views().items() if v.memberships},
             queues={n: queue_doc(v, now) for n, v in self.queues.views().items()},
         )
-        self.snapshot_due = False
-
-    async def _write(self, pending: Pending) -> None:
-        # shielded: a cancelled flush must not leave a committed write pending again (the
-        # journal is append-only; writing it twice would double pauses)
-        if pending.ended:
-            ended = list(pending.ended.values())
-            await asyncio.shield(asyncio.to_thread(self.history.save_calls, ended))
-            pending.ended = {}
-        if pending.journal:
-            journal = pending.journal
-            await asyncio.shield(asyncio.to_thread(self.history.append_journal, journal))
-            pending.journal = []
-        if pending.alerts:
-            alerts = list(pending.alerts.values())
-            await asyncio.shield(asyncio.to_thread(self.history.save_alerts, alerts))
-            pending.alerts = {}
-        if pending.escalations:
-            steps = pending.escalations
-            await asyncio.shield(asyncio.to_thread(self.history.save_escalations, steps))
-            pending.escalations = []
-        if self.snapshot_due:
-            await self.write_snapshot()
-            pending.live = {}
-        if pending.live:
-            await self.live.apply(list(pending.live.values()))
-            pending.live = {}
-        if pending.members_changed:
-            await self._remember_members(pending.members_changed)
-            pending.members_changed = set()
 
     # -- desired membership ----------------------------------------------------------------
 
@@ -378,7 +316,7 @@ class Controller:
             changes = self.agents.resync(status.events, now=now, calls=alive)
             # a pause found at a resync counts from Asterisk's LastPause (in the note)
             self._journal(resynced(changes, self.agents.views()))
-            self.snapshot_due = True  # the flush writes the whole model, not the changes
+            self.outbox.snapshot_due = True  # the flush writes the whole model, not the changes
             await self.flush()
             # only now: if anything above failed, the next resync re-adds the members again
             await self.redis.set(self._started_key, started)

@@ -5,67 +5,96 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Protocol
 
 from hotline.ami.errors import AMIError
-from hotline.bus import Inbox, Reply
-from hotline.commands import ALERT_VERBS, Command, CommandError, plan_notice
-from hotline.controller import alerting
-from hotline.controller.agent_actions import carry_out
-from hotline.ivr.install import read_flow
+from hotline.commands.bus import Reply
+from hotline.commands.plan import ALERT_VERBS, Command, CommandError, plan_notice
+from hotline.controller.agent_actions import NOT_CONNECTED, Asterisk
+from hotline.controller.outbox import Publish
+from hotline.core.records import AgentChange
 from hotline.ivr.loader import FlowError
 from hotline.pbx.errors import PBXError
-from hotline.records import AgentChange
+from hotline.pbx.install import read_flow
 from hotline.stores.live import Change
 
-if TYPE_CHECKING:
-    from hotline.controller.core import Controller
-
 log = logging.getLogger(__name__)
+Handler = Callable[[Command], Awaitable[Reply]]
 
 
-async def execute(controller: Controller, command: Command) -> Reply:
-    """Carry out any command: an agent's, an alert's lifecycle, the IVR announcement."""
-    if command.verb.on_agent:
-        return await carry_out(controller, command)
-    if command.verb in ALERT_VERBS:
-        return await alerting.handle(controller, command)
-    return await switch_notice(controller, command)
+class CommandInbox(Protocol):
+    """Where commands come from and replies go (:class:`hotline.commands.bus.Inbox`)."""
+
+    def __aiter__(self) -> AsyncIterator[Command | tuple[str, CommandError]]: ...
+    async def reply(self, command_id: str, reply: Reply) -> None: ...
 
 
-async def switch_notice(controller: Controller, command: Command) -> Reply:
-    """Set HOTLINE_NOTICE (the IVR plays that announcement) and show it live."""
-    try:
-        flow, _ = await asyncio.to_thread(read_flow, controller.settings.flow)
-        action, headers = plan_notice(command, flow.announcements)
-    except (CommandError, FlowError, PBXError) as exc:
-        return Reply(False, str(exc))
-    if not controller.client.connected:
-        return Reply(False, "the controller is not connected to Asterisk right now")
-    try:
-        await controller.client.action(action, headers)
-    except AMIError as exc:
-        return Reply(False, f"notice: {exc}")
-    now = controller.clock()
-    doc = {"value": command.notice, "by": command.actor, "t": now}
-    controller.pending.live[("setting", "notice")] = Change("setting", "notice", doc)
-    controller.pending.journal.append(
-        AgentChange(t=now, agent="", kind="notice", reason=command.notice, actor=command.actor)
-    )
-    return Reply(True, f"announcement {command.notice or 'off'}")
+class Commands:
+    """Each command to its handler: an agent's (``agent_actions``), an alert's lifecycle
+    (``alerts``), or the IVR announcement, switched here: the ``Setvar`` to ``asterisk``,
+    the announcements known from the flow file ``flow``."""
 
+    def __init__(
+        self,
+        *,
+        agent_actions: Handler,
+        alerts: Handler,
+        asterisk: Asterisk,
+        flow: Path,
+        outbox: Publish,
+        clock: Callable[[], int],
+    ) -> None:
+        self.agent_actions = agent_actions
+        self.alerts = alerts
+        self.asterisk = asterisk
+        self.flow = flow
+        self.outbox = outbox
+        self.clock = clock
 
-async def serve_commands(controller: Controller) -> None:
-    # the inbox (its stream position) outlives a restart of this loop after a Redis error,
-    # so commands sent during the back-off are still served
-    if controller.inbox is None:
-        controller.inbox = Inbox(controller.redis)
-    inbox = controller.inbox
-    async for item in inbox:
-        if isinstance(item, tuple):
-            command_id, error = item
-            await inbox.reply(command_id, Reply(False, str(error)))
-            continue
-        reply = await execute(controller, item)
-        log.info("command %s %s by %s: %s", item.verb.value, item.agent, item.actor, reply.message)
-        await inbox.reply(item.id, reply)
+    async def execute(self, command: Command) -> Reply:
+        """Carry out any command: an agent's, an alert's lifecycle, the IVR announcement."""
+        if command.verb.on_agent:
+            return await self.agent_actions(command)
+        if command.verb in ALERT_VERBS:
+            return await self.alerts(command)
+        return await self.switch_notice(command)
+
+    async def switch_notice(self, command: Command) -> Reply:
+        """Set HOTLINE_NOTICE (the IVR plays that announcement) and show it live."""
+        try:
+            flow, _ = await asyncio.to_thread(read_flow, self.flow)
+            action, headers = plan_notice(command, flow.announcements)
+        except (CommandError, FlowError, PBXError) as exc:
+            return Reply(False, str(exc))
+        if not self.asterisk.connected:
+            return Reply(False, NOT_CONNECTED)
+        try:
+            await self.asterisk.action(action, headers)
+        except AMIError as exc:
+            return Reply(False, f"notice: {exc}")
+        now = self.clock()
+        doc = {"value": command.notice, "by": command.actor, "t": now}
+        self.outbox.put(Change("setting", "notice", doc))
+        self.outbox.journal(
+            AgentChange(t=now, agent="", kind="notice", reason=command.notice, actor=command.actor)
+        )
+        return Reply(True, f"announcement {command.notice or 'off'}")
+
+    async def serve(self, inbox: CommandInbox) -> None:
+        """Reply to each command of ``inbox`` (a malformed one: with its error).
+
+        The inbox (its stream position) outlives a restart of this loop after a Redis
+        error, so commands sent during the back-off are still served.
+        """
+        async for item in inbox:
+            if isinstance(item, tuple):
+                command_id, error = item
+                await inbox.reply(command_id, Reply(False, str(error)))
+                continue
+            reply = await self.execute(item)
+            log.info(
+                "command %s %s by %s: %s", item.verb.value, item.agent, item.actor, reply.message
+            )
+            await inbox.reply(item.id, reply)

@@ -3,32 +3,38 @@
 Calls that began or ended while the controller was away are known to queue_log only (whole
 seconds): they are stored from it, marked as such. A call the controller closed as VANISHED
 at a resync gets its end from queue_log, keeping what AMI told (arrival, IVR path, ms).
-The file position is kept in Redis: not where reading stopped but the first line of the
-oldest call queue_log has not finished with (:class:`ReplayMark`), so a controller killed
-mid-call reads those calls' earlier lines (ENTERQUEUE, CONNECT) again after its restart
-instead of rebuilding them from their last lines alone. Lines read twice change nothing: a
+The file position is kept in Redis (:mod:`hotline.stores.queuelog_position`): not where
+reading stopped but the first line of the oldest call queue_log has not finished with
+(:class:`ReplayMark`), so a controller killed mid-call reads those calls' earlier lines
+(ENTERQUEUE, CONNECT) again after its restart instead of rebuilding them from their last
+lines alone. Lines read twice change nothing: a
 call already stored as AMI saw it is kept (:func:`merge`).
+
+**The rule**: the stored record of a call is ``merge(AMI's record, queue_log's record)``,
+whichever of the two comes last. The reconciler merges what it reads with the stored
+record (:meth:`Reconciler.absorb`); the controller merges the record AMI ends with what
+queue_log has already proved (:meth:`Reconciler.completed`). Without the second half, a
+controller restarted under load stored a call from queue_log (answered, read before its
+first resync), then adopted the caller still in the survey at that resync, and the
+caller's hang-up replaced the answered record with one that had no queue part
+(``ivr_only``; 46 of 50 calls in bench/load.py's controller kill).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from hotline.calls import GONE_AT_RESYNC
+from hotline.calls.state import GONE_AT_RESYNC
+from hotline.core.records import CallRecord, EndReason, Precision
 from hotline.queuelog.build import Builder
 from hotline.queuelog.parse import QueueLogEntry, parse_lines
 from hotline.queuelog.tail import QueueLogTail
-from hotline.records import CallRecord, EndReason, Precision
-from hotline.stores.keys import KEYS
-
-if TYPE_CHECKING:
-    from hotline.controller.core import Controller
+from hotline.stores.queuelog_position import Position
 
 log = logging.getLogger(__name__)
 QUIET_S = 600  # a call quiet this long in queue_log is settled
@@ -36,6 +42,7 @@ QUIET_S = 600  # a call quiet this long in queue_log is settled
 
 RESYNC_MARK = "at resync"  # the calls reducer's notes on what it had to guess at a resync
 QUEUE_PART_NOTE = "queue part from queue_log (seconds)"
+TALK_END_NOTE = "talk end from queue_log (seconds)"
 
 # what AMI saw and queue_log cannot know better: kept when queue_log fills the queue part
 _OURS_TO_KEEP = frozenset(
@@ -51,14 +58,15 @@ def merge(ours: CallRecord | None, theirs: CallRecord) -> CallRecord | None:
     seen at a resync (its answer time and agent were guessed). A call adopted at a resync
     while it was past the queue (in the survey, say) looked to AMI as if it never asked for
     a human: its end reason comes from queue_log too, unless AMI saw something queue_log
-    cannot (out of hours, a callback, the PBX going down).
+    cannot (out of hours, a callback, the PBX going down). An answered call whose
+    completion AMI never saw gets queue_log's (:func:`fill_completion`).
     """
     if ours is None:
         return replace(theirs, notes=(*theirs.notes, "from queue_log: the controller was away"))
     guessed = any(RESYNC_MARK in note for note in ours.notes)
     vanished = ours.end_reason is EndReason.VANISHED
     if not vanished and not guessed:
-        return None
+        return fill_completion(ours, theirs)
     if theirs.end_reason is None and vanished:
         return None
     queue_part = {
@@ -68,6 +76,7 @@ def merge(ours: CallRecord | None, theirs: CallRecord) -> CallRecord | None:
         "agent": theirs.agent,
         "talk_end": theirs.talk_end or ours.talk_end,
         "completed_by": theirs.completed_by or ours.completed_by,
+        "survey_score": ours.survey_score if ours.survey_score is not None else theirs.survey_score,
     }
     end: dict[str, object] = {}
     if vanished:
@@ -85,6 +94,29 @@ def merge(ours: CallRecord | None, theirs: CallRecord) -> CallRecord | None:
         notes=notes,
     )
     return None if merged == ours else merged
+
+
+def fill_completion(ours: CallRecord, theirs: CallRecord) -> CallRecord | None:
+    """AMI saw the answer but not its end; queue_log's COMPLETE* line gives it, or None.
+
+    The caller's Hangup can reach AMI before the AgentComplete (at 200 calls; the late one
+    completes the record, :class:`hotline.calls.state.CallAmended`), and none may come at
+    all when the PBX stops or the link drops first (Asterisk restarted under 50 calls: 14
+    records had no ``completed_by``). The end reason stays AMI's (``pbx_down`` included);
+    the talk end is queue_log's whole second, bounded by the answer and AMI's hang-up,
+    and the record says its precision is the second.
+    """
+    if ours.t_answer is None or ours.talk_end is not None or theirs.talk_end is None:
+        return None
+    talk_end = theirs.talk_end if ours.t_end is None else min(theirs.talk_end, ours.t_end)
+    notes = ours.notes if TALK_END_NOTE in ours.notes else (*ours.notes, TALK_END_NOTE)
+    return replace(
+        ours,
+        talk_end=max(talk_end, ours.t_answer),
+        completed_by=theirs.completed_by or ours.completed_by,
+        precision=Precision.SECOND,
+        notes=notes,
+    )
 
 
 class ReplayMark:
@@ -116,10 +148,51 @@ class ReplayMark:
         return min(self.first.values(), default=offset)
 
 
+class Positions(Protocol):
+    """Where the queue_log position is kept (:class:`hotline.stores.queuelog_position.
+    QueueLogPosition`)."""
+
+    async def load(self) -> Position: ...
+    async def save(self, position: Position) -> None: ...
+
+
+class InProgress(Protocol):
+    """The calls AMI follows (:class:`hotline.calls.state.Calls`)."""
+
+    def __contains__(self, call_id: object) -> bool: ...
+
+
+class CallHistory(Protocol):
+    """The stored calls (:class:`hotline.stores.history.History`)."""
+
+    def call(self, call_id: str) -> CallRecord | None: ...
+    def save_calls(self, records: Iterable[CallRecord]) -> int: ...
+
+
 class Reconciler:
-    def __init__(self, controller: Controller, path: Path, interval: float = 1.0) -> None:
-        self.controller = controller
+    """Follows queue_log at ``path`` and stores the calls it completes.
+
+    ``positions`` keeps where to read from after a restart; ``calls``: the calls AMI
+    follows (left to it until they end); ``flush`` writes what AMI said about a call before
+    the history is read; ``history``: the stored calls; ``interval``: seconds between
+    reads once the file has nothing new.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        positions: Positions,
+        calls: InProgress,
+        flush: Callable[[], Awaitable[object]],
+        history: CallHistory,
+        interval: float = 1.0,
+    ) -> None:
         self.path = path
+        self.positions = positions
+        self.calls = calls
+        self.flush = flush
+        self.history = history
         self.interval = interval
         self.builder = Builder()
         self.stored = 0
@@ -127,19 +200,9 @@ class Reconciler:
         self.deferred: dict[str, CallRecord] = {}
         self.mark = ReplayMark()
 
-    async def _saved_position(self) -> tuple[int, tuple[int, int] | None]:
-        raw = await self.controller.redis.get(f"{KEYS.prefix}:queuelog:position")
-        if raw is None:
-            return 0, None
-        data = json.loads(raw)
-        identity = (
-            (int(data["identity"][0]), int(data["identity"][1])) if data.get("identity") else None
-        )
-        return int(data["offset"]), identity
-
     async def run(self) -> None:
-        offset, identity = await self._saved_position()
-        tail = QueueLogTail(self.path, offset, identity=identity)
+        saved = await self.positions.load()
+        tail = QueueLogTail(self.path, saved.offset, identity=saved.identity)
         try:
             while True:
                 start = tail.offset
@@ -165,8 +228,21 @@ class Reconciler:
             tail.close()
 
     async def _save_position(self, offset: int, identity: tuple[int, int] | None) -> None:
-        position = {"offset": self.mark.position(offset), "identity": identity}
-        await self.controller.redis.set(f"{KEYS.prefix}:queuelog:position", json.dumps(position))
+        await self.positions.save(Position(self.mark.position(offset), identity))
+
+    def completed(self, record: CallRecord) -> CallRecord:
+        """The record AMI ended (or amended) with what queue_log has proved of the call.
+
+        The other half of the rule in the module's docstring: queue_log's lines may have
+        been read (and the call stored from them) before AMI ended the call, e.g. at a
+        restart, before the resync adopted the caller. The builder still holds those lines
+        (it forgets a call after :data:`QUIET_S` of quiet); lines not read yet are merged
+        by :meth:`absorb` when they come.
+        """
+        theirs = self.builder.get(record.call_id)
+        if theirs is None:
+            return record
+        return merge(record, theirs) or record
 
     async def absorb(self, entries: list[QueueLogEntry], at: int = 0) -> None:
         """Store the calls these lines complete that the controller did not follow.
@@ -175,7 +251,6 @@ class Reconciler:
         its queue_log record, which the builder may forget) until it has ended live. An id
         leaves ``deferred`` only once handled, so a failure part way loses nothing.
         """
-        controller = self.controller
         changed = self.builder.feed(entries)
         self.mark.seen(changed, at)
         for call_id in changed:
@@ -184,13 +259,13 @@ class Reconciler:
             if theirs.end_reason is None:
                 del self.deferred[call_id]  # still going: its last line reports it again
                 continue
-            if call_id in controller.calls:
+            if call_id in self.calls:
                 continue  # followed live: look again once it has ended
-            await controller.flush()  # what AMI said about it is in the history first
-            ours = await asyncio.to_thread(controller.history.call, call_id)
+            await self.flush()  # what AMI said about it is in the history first
+            ours = await asyncio.to_thread(self.history.call, call_id)
             record = merge(ours, theirs)
             if record is not None:
-                await asyncio.to_thread(controller.history.save_calls, [record])
+                await asyncio.to_thread(self.history.save_calls, [record])
                 self.stored += 1
                 log.info("queue_log completed call %s (%s)", call_id, record.end_reason)
             del self.deferred[call_id]

@@ -21,22 +21,19 @@ import asyncio
 import contextlib
 import logging
 import os
-import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from redis.exceptions import RedisError
 
-from hotline.controller.recorder import catalogue_legs, queue_jobs
 from hotline.pbx.instance import MOUNT_POINT
-from hotline.recordings.catalogue import Leg, finish_header
-
-if TYPE_CHECKING:
-    from hotline.controller.core import Controller
+from hotline.recordings.catalogue import finish_header
+from hotline.recordings.leg import Leg, Recording
+from hotline.stores import dialect as db
 
 log = logging.getLogger(__name__)
 EVERY_S = 30.0
@@ -95,29 +92,67 @@ def _listing(folder: Path) -> list[str]:
         return []
 
 
-class Sweep:
-    """The sweep's memory: calls already catalogued and linked (skipped next time)."""
+class Legs(Protocol):
+    """What the sweep asks of the recorder (:class:`hotline.controller.recorder.Recorder`)."""
 
-    def __init__(self, controller: Controller) -> None:
-        self.controller = controller
-        self.root = controller.settings.pbx_dir / "spool" / "recordings"
+    def in_hand(self, call_id: str) -> bool: ...
+    async def catalogue_legs(self, call_id: str, legs: Mapping[Leg, Path]) -> list[Recording]: ...
+    async def queue_jobs(self, recordings: list[Recording]) -> None: ...
+
+
+class InProgress(Protocol):
+    """The calls in progress (:class:`hotline.calls.state.Calls`): their files are open."""
+
+    def __contains__(self, call_id: object) -> bool: ...
+
+
+class SweptHistory(Protocol):
+    """The history's catalogue and calls (:class:`hotline.stores.history.History`)."""
+
+    def recordings(self, call_id: str) -> list[Recording]: ...
+    def link_recording(self, call_id: str, prefix: str) -> int | None: ...
+    def unqueued(self, limit: int = ...) -> list[Recording]: ...
+
+
+class Sweep:
+    """The sweep and its memory: calls already catalogued and linked (skipped next time).
+
+    ``recorder`` catalogues the legs found and queues their jobs; ``calls``: the calls in
+    progress, left alone; ``history``: what the catalogue has, and the calls' records to
+    link; ``pbx_dir``: the PBX instance, whose ``spool/recordings`` is swept; ``clock``:
+    milliseconds (which day folders).
+    """
+
+    def __init__(
+        self,
+        recorder: Legs,
+        calls: InProgress,
+        history: SweptHistory,
+        pbx_dir: Path,
+        clock: Callable[[], int],
+    ) -> None:
+        self.recorder = recorder
+        self.calls = calls
+        self.history = history
+        self.pbx_dir = pbx_dir
+        self.clock = clock
+        self.root = pbx_dir / "spool" / "recordings"
         self.done: set[str] = set()
         self.waiting = False  # the last sweep left files that were not quiet yet
 
     async def once(self, days: int) -> None:
         """Sweep the last ``days`` day folders; ``self.waiting`` tells afterwards whether
         something is to be looked at again soon (files still being written, no record)."""
-        controller = self.controller
-        history = controller.history
+        history = self.history
         self.waiting = False
-        quiet_before = time.time() - QUIET_S
-        for folder in day_folders(self.root, controller.clock(), days):
+        quiet_before = time.time() - QUIET_S  # file times are the host's
+        for folder in day_folders(self.root, self.clock(), days):
             names = await asyncio.to_thread(_listing, folder)
             for found in group_legs(folder, names):
                 call_id = found.call_id
-                if call_id in self.done or call_id in controller.calls:
+                if call_id in self.done or call_id in self.calls:
                     continue
-                if call_id in controller.cataloguing:
+                if self.recorder.in_hand(call_id):
                     continue  # the recorder has it in hand
                 mtimes = await asyncio.to_thread(_mtimes, found.legs.values())
                 if not mtimes or max(mtimes) > quiet_before:
@@ -129,9 +164,9 @@ class Sweep:
                     for path in missing.values():
                         if await asyncio.to_thread(finish_header, path):
                             log.warning("sweep: %s had an unfinished WAV header: fixed", path)
-                    added = await catalogue_legs(controller, call_id, missing)
+                    added = await self.recorder.catalogue_legs(call_id, missing)
                     log.info("sweep: catalogued %d legs of %s", len(added), call_id)
-                prefix = pbx_prefix(found.prefix, controller.settings.pbx_dir)
+                prefix = pbx_prefix(found.prefix, self.pbx_dir)
                 linked = await asyncio.to_thread(history.link_recording, call_id, prefix)
                 if linked is None:
                     self.waiting = True  # no record yet (queue_log may bring it): look again
@@ -141,7 +176,22 @@ class Sweep:
         late = await asyncio.to_thread(history.unqueued)
         if late:
             log.info("sweep: queueing %d legs whose jobs never reached Redis", len(late))
-            await queue_jobs(controller, late)
+            await self.recorder.queue_jobs(late)
+
+    async def serve(self, ready: asyncio.Event) -> None:
+        """Sweep once ``ready`` (the calls in progress are known: their files are left
+        alone) a week of folders, then every EVERY_S two; sooner, once they are quiet, when
+        a sweep left files that were still being written."""
+        days = DAYS_AT_START
+        await ready.wait()
+        while True:
+            try:
+                await self.once(days)
+                days = DAYS
+            except (OSError, RedisError, *db.DatabaseError) as exc:
+                log.error("recording sweep failed (%s): again in %.0f s", exc, QUIET_S)
+                self.waiting = True  # Redis or the disk is back soon: look again then
+            await asyncio.sleep(QUIET_S if self.waiting else EVERY_S)
 
 
 def _mtimes(paths: Iterable[Path]) -> list[float]:
@@ -150,19 +200,3 @@ def _mtimes(paths: Iterable[Path]) -> list[float]:
         with contextlib.suppress(FileNotFoundError):
             out.append(path.stat().st_mtime)
     return out
-
-
-async def serve(controller: Controller) -> None:
-    """Sweep at start (a week of folders), then every EVERY_S (two); sooner, once they are
-    quiet, when a sweep left files that were still being written."""
-    sweeper = Sweep(controller)
-    days = DAYS_AT_START
-    await controller.ready.wait()  # calls in progress are known: their files are left alone
-    while True:
-        try:
-            await sweeper.once(days)
-            days = DAYS
-        except (OSError, RedisError, sqlite3.Error) as exc:
-            log.error("recording sweep failed (%s): again in %.0f s", exc, QUIET_S)
-            sweeper.waiting = True  # Redis or the disk is back soon: look again then
-        await asyncio.sleep(QUIET_S if sweeper.waiting else EVERY_S)

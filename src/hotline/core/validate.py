@@ -1,6 +1,6 @@
 """One whitelist for every value that reaches a rendered Asterisk file or an AMI header.
 
-Values from the flow (flows/*.yaml) and the centre file (config/center.yaml) are pasted
+Values from the flow (flows/*.yaml) and the centre file (center.yaml) are pasted
 into extensions.conf, queues.conf and pjsip.conf, and sent as AMI headers. Asterisk gives
 meaning to a newline (a new line of config, or a new header), ``[`` (a new context or
 section), ``${``/``$[`` (evaluated on every pass through the dialplan, SHELL() included),
@@ -30,7 +30,11 @@ class Kind(Enum):
     TIMEZONE = "timezone"  # an IANA zone, as STRFTIME and GotoIfTime take it
     TEXT = "text"  # what people read: labels, an agent's name (comments, caller ID, MemberName)
     INTERFACE = "interface"  # a queue member's device: PJSIP/1001, Local/8001@ctx/n
+    ADDRESS = "address"  # an IPv4 address a transport binds or announces (pjsip.conf)
+    NETWORK = "network"  # an IPv4 network in CIDR form: an ACL's permit, a local_net
 
+
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 
 _PATTERNS: dict[Kind, tuple[re.Pattern[str], str]] = {
     Kind.NAME: (
@@ -57,6 +61,14 @@ _PATTERNS: dict[Kind, tuple[re.Pattern[str], str]] = {
     Kind.INTERFACE: (
         re.compile(r"(?:PJSIP|SIP|IAX2|Local)/[A-Za-z0-9._@-]{1,60}(?:/n)?"),
         "a device like PJSIP/1001 or Local/8001@context/n",
+    ),
+    Kind.ADDRESS: (
+        re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}"),
+        "an IPv4 address like 192.168.1.10",
+    ),
+    Kind.NETWORK: (
+        re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}/(?:3[0-2]|[12]?[0-9])"),
+        "an IPv4 network like 192.168.10.0/24",
     ),
 }
 

@@ -292,6 +292,9 @@ def _entry(flow: Flow, paths: Paths) -> str:
         f"(menu)Goto({menu_context(flow.start)},s,1)",
     ]
     ctx.exten(flow.did, *steps)
+    # calls from the carrier trunk (pbx/trunk.py) arrive here, whatever DID they were for:
+    # the same entry, so they are the same calls, counted the same
+    ctx.exten("trunk", f"Goto({flow.did},1)")
     return ctx.text()
 
 

@@ -1,6 +1,7 @@
 """Load and validate a flow: YAML text in, a :class:`~hotline.ivr.model.Flow` out.
 
-Every problem is reported at once, each naming its node::
+Every problem is reported at once, each naming its node (the reader of
+:mod:`hotline.core.reader`, which reads center.yaml too)::
 
     menus.main.options.3: unknown queue 'houseing'
 
@@ -14,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 
-from hotline.core.validate import Kind, check
+from hotline.core.localtime import TZ_NAME
+from hotline.core.reader import Problem, Reader
+from hotline.core.validate import Kind
 from hotline.ivr.model import (
     DIGITS,
     LANGUAGES,
@@ -37,24 +39,6 @@ from hotline.ivr.model import (
 SYSTEM_PROMPTS = ("invalid", "no-input", "to-operator")
 # queues.conf's [general] holds global settings: Asterisk silently makes no queue of it
 RESERVED_QUEUES = ("general",)
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    node: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.node}: {self.message}"
-
-    @classmethod
-    def of(cls, node: str, message: str) -> Problem:
-        """A problem whose text stays readable when a value is huge (a 10 kB key or value
-        is named by its start, not echoed whole)."""
-        node = node or "(the whole file)"  # the top level: an empty file, a list, ...
-        parts = [p if len(p) <= 40 else p[:37] + "..." for p in node.split(".")]
-        return cls(".".join(parts), message if len(message) <= 300 else message[:297] + "...")
 
 
 class FlowError(ValueError):
@@ -63,56 +47,6 @@ class FlowError(ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(map(str, problems)))
         self.problems = problems
-
-
-class _Reader:
-    """Walks the parsed YAML, collecting problems instead of stopping at the first."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def fail(self, node: str, message: str) -> None:
-        self.problems.append(Problem.of(node, message))
-
-    def mapping(self, node: str, value: object, keys: set[str]) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.fail(node, f"expected a mapping, got {type(value).__name__}")
-            return {}
-        for key in value:
-            if str(key) not in keys:
-                self.fail(
-                    f"{node}.{key}", f"unknown key (expected one of {', '.join(sorted(keys))})"
-                )
-        return {str(k): v for k, v in value.items()}
-
-    def get(
-        self, node: str, data: Mapping[str, Any], key: str, kind: type[T], default: T | None = None
-    ) -> T | None:
-        if key not in data:
-            if default is None:
-                self.fail(f"{node}.{key}" if node else key, "missing")
-            return default
-        value = data[key]
-        if kind is str and isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)  # digits and DIDs written without quotes
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            where = f"{node}.{key}" if node else key
-            self.fail(where, f"expected {kind.__name__}, got {value!r}")
-            return default
-        return value
-
-    def name(self, node: str, value: str) -> None:
-        self.kind(node, Kind.NAME, value)
-
-    def kind(self, node: str, kind: Kind, value: object) -> None:
-        """A problem unless ``value`` is a ``kind`` (:mod:`hotline.core.validate`)."""
-        problem = check(kind, value)
-        if problem is not None:
-            self.fail(node, problem)
-
-    def number(self, node: str, value: int | None, low: int, high: int) -> None:
-        if value is not None and not low <= value <= high:
-            self.fail(node, f"{value} is outside {low}..{high}")
 
 
 def load_flow(text: str, source: str = "flow") -> Flow:
@@ -125,7 +59,7 @@ def load_flow(text: str, source: str = "flow") -> Flow:
         raise FlowError(
             [Problem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
         ) from None
-    r = _Reader()
+    r = Reader()
     top = r.mapping(
         "",
         data,
@@ -147,7 +81,7 @@ def load_flow(text: str, source: str = "flow") -> Flow:
     return flow
 
 
-def _build(r: _Reader, top: dict[str, Any]) -> Flow | None:
+def _build(r: Reader, top: dict[str, Any]) -> Flow | None:
     line = r.mapping("line", top.get("line", {}), {"name", "did", "operator_queue", "hours"})
     given = tuple(r.get("", top, "languages", list, [LANGUAGES[0]]) or ())
     for i, lang in enumerate(given):
@@ -209,7 +143,7 @@ def _build(r: _Reader, top: dict[str, Any]) -> Flow | None:
     )
 
 
-def _prompts(r: _Reader, raw: object, languages: tuple[str, ...]) -> dict[str, dict[str, str]]:
+def _prompts(r: Reader, raw: object, languages: tuple[str, ...]) -> dict[str, dict[str, str]]:
     prompts: dict[str, dict[str, str]] = {}
     for name, texts in r.mapping(
         "prompts", raw, set(raw) if isinstance(raw, dict) else set()
@@ -225,7 +159,7 @@ def _prompts(r: _Reader, raw: object, languages: tuple[str, ...]) -> dict[str, d
     return prompts
 
 
-def _queues(r: _Reader, raw: object) -> dict[str, QueueSpec]:
+def _queues(r: Reader, raw: object) -> dict[str, QueueSpec]:
     queues: dict[str, QueueSpec] = {}
     names = set(raw) if isinstance(raw, dict) else set()
     for name, spec in r.mapping("queues", raw, names).items():
@@ -247,11 +181,7 @@ def _queues(r: _Reader, raw: object) -> dict[str, QueueSpec]:
             if to is not None and to not in names:
                 r.fail(f"{node}.overflow.to", f"unknown queue {to!r}")
         when = r.get(node, q, "when_empty", str, "operator") or "operator"
-        try:
-            when_empty = WhenEmpty(when)
-        except ValueError:
-            r.fail(f"{node}.when_empty", f"{when!r}: use overflow, callback or operator")
-            when_empty = WhenEmpty.OPERATOR
+        when_empty = r.choice(f"{node}.when_empty", when, WhenEmpty) or WhenEmpty.OPERATOR
         if when_empty is WhenEmpty.OVERFLOW and to is None:
             r.fail(f"{node}.when_empty", "overflow needs an 'overflow: {after, to}'")
         label = r.get(node, q, "label", str, name) or name
@@ -269,7 +199,7 @@ def _queues(r: _Reader, raw: object) -> dict[str, QueueSpec]:
 
 
 def _option(
-    r: _Reader,
+    r: Reader,
     node: str,
     digit: str,
     raw: object,
@@ -300,7 +230,7 @@ def _option(
 
 
 def _menus(
-    r: _Reader,
+    r: Reader,
     raw: object,
     queues: Mapping[str, QueueSpec],
     operator: str,
@@ -347,7 +277,7 @@ def _menus(
     return menus
 
 
-def _check_reachable(r: _Reader, menus: Mapping[str, Menu], start: str) -> None:
+def _check_reachable(r: Reader, menus: Mapping[str, Menu], start: str) -> None:
     seen, todo = set(), [start]
     while todo:
         name = todo.pop()
@@ -361,7 +291,7 @@ def _check_reachable(r: _Reader, menus: Mapping[str, Menu], start: str) -> None:
             r.fail(f"menus.{name}", f"no caller can reach this menu from '{start}'")
 
 
-def _check_overflow(r: _Reader, queues: Mapping[str, QueueSpec]) -> None:
+def _check_overflow(r: Reader, queues: Mapping[str, QueueSpec]) -> None:
     for name in queues:
         chain, current = [name], queues[name].overflow_to
         while current is not None and current in queues:
@@ -374,7 +304,7 @@ def _check_overflow(r: _Reader, queues: Mapping[str, QueueSpec]) -> None:
             current = queues[current].overflow_to
 
 
-def _check_when_empty(r: _Reader, queues: Mapping[str, QueueSpec], operator: str) -> None:
+def _check_when_empty(r: Reader, queues: Mapping[str, QueueSpec], operator: str) -> None:
     """With no agent logged in, each queue hands callers on; the chain must end in a callback."""
 
     def next_queue(q: QueueSpec) -> str | None:
@@ -401,7 +331,7 @@ def _check_when_empty(r: _Reader, queues: Mapping[str, QueueSpec], operator: str
 
 
 def _callback(
-    r: _Reader, raw: object, need_prompt: Callable[[str, str | None], None]
+    r: Reader, raw: object, need_prompt: Callable[[str, str | None], None]
 ) -> Callback | None:
     if raw is None:
         return None
@@ -418,7 +348,7 @@ def _callback(
 
 
 def _survey(
-    r: _Reader, raw: object, need_prompt: Callable[[str, str | None], None]
+    r: Reader, raw: object, need_prompt: Callable[[str, str | None], None]
 ) -> Survey | None:
     if raw is None:
         return None
@@ -434,7 +364,7 @@ def _survey(
 WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 
 
-def _hours(r: _Reader, raw: object, need_prompt: Callable[[str, str | None], None]) -> Hours:
+def _hours(r: Reader, raw: object, need_prompt: Callable[[str, str | None], None]) -> Hours:
     if raw == "always":
         return Hours()
     h = r.mapping("line.hours", raw, {"timezone", "weekly", "holidays", "workdays", "closed"})
@@ -472,7 +402,7 @@ def _hours(r: _Reader, raw: object, need_prompt: Callable[[str, str | None], Non
         dates[key] = tuple(parsed)
     closed = r.get("line.hours", h, "closed", str)
     need_prompt("line.hours.closed", closed)
-    timezone = r.get("line.hours", h, "timezone", str, "Asia/Shanghai") or "Asia/Shanghai"
+    timezone = r.get("line.hours", h, "timezone", str, TZ_NAME) or TZ_NAME
     r.kind("line.hours.timezone", Kind.TIMEZONE, timezone)
     return Hours(
         always=False,

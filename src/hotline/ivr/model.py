@@ -11,6 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from hotline.core.localtime import TZ_NAME
+
 LANGUAGES = ("zh", "en")
 DIGITS = "0123456789*#"
 
@@ -64,7 +66,7 @@ class Hours:
     """Opening hours for lines that are not 7x24, in the line's timezone."""
 
     always: bool = True
-    timezone: str = "Asia/Shanghai"
+    timezone: str = TZ_NAME
     weekly: tuple[tuple[int, dt.time, dt.time], ...] = ()
     """(ISO weekday 1=Mon..7=Sun, from, to) spans when the line is open."""
     holidays: tuple[dt.date, ...] = ()

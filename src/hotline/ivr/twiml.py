@@ -4,7 +4,7 @@ The caller hears what the Asterisk dialplan (:mod:`hotline.ivr.asterisk`) plays:
 replay on invalid or no input and then hand over to the operator queue, "0" to a human from
 every menu, the language choice, announcements, the callback offer and the survey. Twilio
 asks for every next step over HTTP, so the flow is cut into documents, one per webhook
-(served by :mod:`hotline.ivr.twilio_app`; ``base`` is where it is mounted)::
+(served by :mod:`hotline.web.twilio`; ``base`` is where it is mounted)::
 
     {base}/voice              render_entry          hours, announcement, the start menu
     {base}/menu/{node}        render_node           a menu: <Gather>, then the no-input step

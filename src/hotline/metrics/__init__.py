@@ -1,6 +1,6 @@
 """Metrics: the hotline's figures, defined once, explainable call by call (pure).
 
-Definitions: ../shared/DOMAIN.md, "Metrics"; the reference with the JSON shape and every
+Definitions: docs/domain.md, "Metrics"; the reference with the JSON shape and every
 formula: docs/metrics.md. The modules:
 
 - :mod:`~hotline.metrics.params`: T (15 s), S (0 s), the repeat window, the time zone;
@@ -33,7 +33,7 @@ Usage::
 
 from hotline.metrics.explain import verdict
 from hotline.metrics.formulas import BY_ID, REGISTRY, Formula, FormulaVersion, Kind, version
-from hotline.metrics.params import TZ, MetricsError, Params
+from hotline.metrics.params import MetricsError, Params
 from hotline.metrics.populations import Exclusion, Population, Verdict, classify
 from hotline.metrics.render import as_dict, to_csv, to_json, to_table
 from hotline.metrics.report import Figure, Group, Quality, Report, compute
@@ -42,7 +42,6 @@ from hotline.metrics.timefmt import GroupBy
 __all__ = [
     "BY_ID",
     "REGISTRY",
-    "TZ",
     "Exclusion",
     "Figure",
     "Formula",

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 
 from hotline.agents.status import PausePolicy
 from hotline.agents.timeline import Activity, acw_spans, segments
+from hotline.core.records import AgentChange
 from hotline.metrics.timefmt import GroupBy, interval_end, interval_key
-from hotline.records import AgentChange
 
 __all__ = ["NO_TEAM", "AgentData", "agent_time", "by_agent", "call_acw"]
 
 NO_TEAM = "(no team)"
-"""The team of an agent that config/center.yaml does not list."""
+"""The team of an agent that center.yaml does not list."""
 
 
 @dataclass(frozen=True, slots=True)

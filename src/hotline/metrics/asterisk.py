@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hotline.records import CallRecord
+from hotline.core.records import CallRecord
 
 __all__ = ["ServiceLevelCounts", "servicelevel_counts"]
 

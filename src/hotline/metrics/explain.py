@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from hotline.core.records import CallRecord, EndReason, Precision, Source
 from hotline.metrics.params import Params
 from hotline.metrics.populations import REFUSED, Exclusion, Population, Verdict, classify
 from hotline.metrics.timefmt import GroupBy, clock, duration, interval_key
-from hotline.records import CallRecord, EndReason, Precision, Source
 
 __all__ = ["verdict"]
 

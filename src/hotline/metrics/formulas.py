@@ -6,7 +6,7 @@
 
 A rate is a ratio of two sums of population counts (:class:`Term`), so anyone holding the
 per-call verdicts can re-derive it; a time or a score is a statistic of one per-call
-quantity over a population. The headline is the strict 人工服务15秒接通率 (DOMAIN.md).
+quantity over a population. The headline is the strict 人工服务15秒接通率 (docs/domain.md).
 
 Changing a formula is never silent: the registry's hash changes, which changes the
 :class:`FormulaVersion` printed in every report, and the test that pins the hash fails

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hotline.records import CallRecord, EndReason, Source
+from hotline.core.records import CallRecord, EndReason, Source
 
 __all__ = ["COMPLETED_NOTE", "merge"]
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["TZ", "MetricsError", "Params"]
+from hotline.core.localtime import TZ_NAME
 
-TZ = "Asia/Shanghai"
-"""Where intervals (hour, day) are cut and times are shown; stored times are UTC epoch ms."""
+__all__ = ["MetricsError", "Params"]
 
 
 class MetricsError(ValueError):
@@ -48,7 +47,7 @@ class Params:
     threshold_ms: int = 15_000
     short_abandon_ms: int = 0
     repeat_days: int = 7
-    tz: str = TZ
+    tz: str = TZ_NAME
 
     def __post_init__(self) -> None:
         if self.threshold_ms < 0 or self.short_abandon_ms < 0:
@@ -63,7 +62,7 @@ class Params:
         threshold_s: float | int | str | Decimal = 15,
         short_abandon_s: float | int | str | Decimal = 0,
         repeat_days: int = 7,
-        tz: str = TZ,
+        tz: str = TZ_NAME,
     ) -> Params:
         return cls(
             threshold_ms=to_ms(threshold_s, "threshold"),

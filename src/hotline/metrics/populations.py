@@ -6,7 +6,7 @@
 
 :func:`hotline.metrics.explain.verdict` adds the reasons in English and Chinese.
 
-The rules (../shared/DOMAIN.md, "Metrics"):
+The rules (docs/domain.md, "Metrics"):
 
 - A call belongs to the interval of its ``t_q`` (its first queue entry; a refusal at the
   door is a zero-length visit, so it has one too). A call that asked for a human without
@@ -39,8 +39,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from hotline.core.records import CallRecord, EndReason, Precision
 from hotline.metrics.params import Params
-from hotline.records import CallRecord, EndReason, Precision
 
 __all__ = [
     "ANSWERED_REASONS",
@@ -54,7 +54,7 @@ __all__ = [
 
 
 class Population(Enum):
-    """The populations of DOMAIN.md; the value is the key used in reports (JSON, CSV)."""
+    """The populations of docs/domain.md; the value is the key used in reports (JSON, CSV)."""
 
     R = "R"  # 人工服务请求: asked for a human
     A = "A"  # answered by an agent

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import csv
 import json
-import unicodedata
 from collections.abc import Iterator
 
+from hotline.core.termtable import width as width_of
 from hotline.metrics.changes import Change, Period
 from hotline.metrics.formulas import BY_ID, REGISTRY
 from hotline.metrics.populations import Exclusion, Population
@@ -182,12 +182,8 @@ _COLUMNS: tuple[tuple[str, str], ...] = (
 _COUNTS = (Population.R, Population.A, Population.A15, Population.AB, Population.ABS, Population.L)
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def _pad(text: str, width: int, right: bool) -> str:
-    gap = " " * (width - _width(text))
+    gap = " " * (width - width_of(text))
     return gap + text if right else text + gap
 
 
@@ -221,7 +217,7 @@ def to_table(report: Report) -> str:
         [g.key, *(str(g.counts[c]) for c in _COUNTS), *(_shown(g.figures[f]) for f, _ in _COLUMNS)]
         for g in (*report.groups, report.total)
     ]
-    widths = [max(_width(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    widths = [max(width_of(r[i]) for r in (header, *rows)) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
         cells = [_pad(c, w, i > 0) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
@@ -237,7 +233,7 @@ def to_table(report: Report) -> str:
     ]
     out[2:2] = [_in_force_line(x, p.tz) for x in report.in_force]
     out += [line(r) for r in rows[:-1]]
-    out += ["-" * _width(line(header)), line(rows[-1]), "", "total, every figure:"]
+    out += ["-" * width_of(line(header)), line(rows[-1]), "", "total, every figure:"]
     for f in REGISTRY:
         fig = report.total.figures[f.id]
         parts = f"{_num(fig.numerator)} / {_num(fig.denominator)}"

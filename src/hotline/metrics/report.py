@@ -24,6 +24,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from hotline.core.localtime import DAY_MS
+from hotline.core.records import CallRecord, EndReason, Precision, Source
 from hotline.metrics.agenttime import AgentData, agent_time, call_acw
 from hotline.metrics.changes import Period
 from hotline.metrics.formulas import FormulaVersion, Quantity, version
@@ -31,7 +33,6 @@ from hotline.metrics.params import Params
 from hotline.metrics.populations import Exclusion, Population, Verdict, classify
 from hotline.metrics.sums import Figure, Group, Sums, WaitSet
 from hotline.metrics.timefmt import GroupBy, clock, interval_key
-from hotline.records import CallRecord, EndReason, Precision, Source
 
 __all__ = [
     "NO_AGENT", "CallbackState", "Figure", "Group", "Quality", "Report", "add_call",
@@ -39,7 +40,6 @@ __all__ = [
 ]  # fmt: skip
 
 NO_AGENT = "(none)"
-_DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +146,7 @@ def repeats_of(
     for record, v in verdicts:
         if Population.R in v.populations and record.caller and v.t_interval is not None:
             by_number[record.caller].append((v.t_interval, record.call_id))
-    window = days * _DAY_MS
+    window = days * DAY_MS
     out: dict[str, int] = {}
     for number, calls in by_number.items():
         calls.sort()

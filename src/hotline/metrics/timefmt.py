@@ -17,7 +17,7 @@ from enum import Enum
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from hotline.records import Precision
+from hotline.core.records import Precision
 
 __all__ = [
     "GroupBy", "clock", "duration", "interval_end", "interval_key", "local", "parse_local", "zone",

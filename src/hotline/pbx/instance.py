@@ -11,11 +11,13 @@ import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
-from hotline.center import Center, CenterError, load_center
-from hotline.config import Settings
+from hotline.center.config import Center, CenterError, load_center
+from hotline.host.settings import Settings
 from hotline.pbx.errors import PBXError
+from hotline.pbx.lan import TLS_CERT, TLS_DIR, TLS_KEY, Lan, agent_security, render_lan
 from hotline.pbx.render import render_configs
 from hotline.pbx.softphones import render_softphones
+from hotline.pbx.trunk import render_trunk
 
 MOUNT_POINT = "/srv/hotline"
 ASTERISK_CONF = f"{MOUNT_POINT}/etc/asterisk.conf"
@@ -63,11 +65,52 @@ def config_values(settings: Settings) -> dict[str, str]:
     }
 
 
+def lan(settings: Settings) -> Lan:
+    """The agents' side of SIP (transports, TLS, SRTP, NAT, ACL) from the settings."""
+    return Lan(
+        address=settings.sip_address,
+        port=settings.sip_port,
+        tls_port=settings.sip_tls_port,
+        tls=settings.sip_tls_cert is not None,
+        external_address=settings.sip_external_address,
+        local_nets=settings.sip_local_nets,
+        networks=settings.sip_networks,
+        srtp=settings.sip_srtp,
+        etc=f"{MOUNT_POINT}/etc",
+    )
+
+
+def read_pem(path: Path, what: str, marker: str) -> str:
+    """A PEM file the TLS transport needs, checked before Asterisk would refuse it."""
+    try:
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not a PEM text file"
+        raise PBXError(f"{what} {path}: {why}") from None
+    if f"-----BEGIN {marker}" not in text and not (
+        marker == "PRIVATE KEY" and "PRIVATE KEY-----" in text
+    ):
+        raise PBXError(f"{what} {path} holds no PEM {marker}")
+    return text
+
+
+def tls_files(settings: Settings) -> dict[str, str]:
+    """The site's certificate and key, to copy into the instance (the chroot sees no other
+    path); empty without TLS."""
+    if settings.sip_tls_cert is None or settings.sip_tls_key is None:
+        return {}
+    return {
+        TLS_CERT: read_pem(settings.sip_tls_cert, "HOTLINE_SIP_TLS_CERT", "CERTIFICATE"),
+        TLS_KEY: read_pem(settings.sip_tls_key, "HOTLINE_SIP_TLS_KEY", "PRIVATE KEY"),
+    }
+
+
 def read_templates(dialplan_dir: Path) -> dict[str, str]:
     if not (dialplan_dir / "asterisk.conf").is_file():
         raise PBXError(
-            f"no Asterisk configuration in {dialplan_dir}: set HOTLINE_DIALPLAN_DIR to the "
-            "checkout's dialplan/ directory"
+            f"no Asterisk configuration in {dialplan_dir}: set HOTLINE_DIALPLAN_DIR to a "
+            "directory of templates (`hotline init DIR` writes one), or unset it for the "
+            "bundled ones"
         )
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(dialplan_dir.glob("*.conf"))}
 
@@ -185,10 +228,20 @@ def prepare(settings: Settings) -> Path:
         (base / sub).mkdir(parents=True, exist_ok=True)
     owner = pbx_owner(settings.rootfs)
     rendered = render_configs(read_templates(settings.dialplan_dir), config_values(settings))
-    rendered["pjsip-agents.conf"] = render_softphones(read_center(settings), sip_secret(settings))
+    site = lan(settings)
+    rendered["pjsip-lan.conf"] = render_lan(site)
+    rendered["pjsip-agents.conf"] = render_softphones(
+        read_center(settings), sip_secret(settings), agent_security(site)
+    )
+    rendered.update(render_trunk(settings.trunk))
     etc = base / "etc"
     for name, text in rendered.items():
         _write_private(etc / name, text, owner)
+    tls = tls_files(settings)
+    if tls:
+        (etc / TLS_DIR).mkdir(exist_ok=True)
+        for name, text in tls.items():
+            _write_private(etc / TLS_DIR / name, text, owner)
     if owner is not None:
         _own(base, owner)
         _share(owner[1], [etc, base / "prompts"])

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline import procutil
+from hotline.host import procs as procutil
 from hotline.pbx.instance import ASTERISK_CONF, MOUNT_POINT, PBX_USER
 
 # Runs inside the new mount namespace; $1 = rootfs, $2 = instance directory, then
@@ -55,6 +55,18 @@ def is_alive(record: PidRecord) -> bool:
     return procutil.start_ticks(record.pid) == record.start_ticks
 
 
+def command(rootfs: Path, instance: Path) -> list[str]:
+    """The command line that runs Asterisk in the foreground (see :func:`spawn`)."""
+    argv = ["unshare", "--mount", "--propagation", "private", "--fork"]
+    own: list[str] = []
+    if os.geteuid() != 0:
+        argv[1:1] = ["--user", "--map-root-user"]
+    else:
+        own = ["-U", PBX_USER, "-G", PBX_USER]  # the rootfs's user (instance.pbx_owner)
+    return [*argv, "--", "sh", "-c", _CHROOT_SCRIPT, "hotline-pbx", str(rootfs), str(instance),
+            *own]  # fmt: skip
+
+
 def spawn(rootfs: Path, instance: Path, console_log: Path) -> PidRecord:
     """Start Asterisk in the foreground of a new session; return the leader's record.
 
@@ -63,14 +75,7 @@ def spawn(rootfs: Path, instance: Path, console_log: Path) -> PidRecord:
     As another user it runs as that user already (mapped to root only inside its own user
     namespace, which grants nothing outside it).
     """
-    argv = ["unshare", "--mount", "--propagation", "private", "--fork"]
-    own: list[str] = []
-    if os.geteuid() != 0:
-        argv[1:1] = ["--user", "--map-root-user"]
-    else:
-        own = ["-U", PBX_USER, "-G", PBX_USER]  # the rootfs's user (instance.pbx_owner)
-    argv += ["--", "sh", "-c", _CHROOT_SCRIPT, "hotline-pbx", str(rootfs), str(instance), *own]
-    pid = procutil.spawn_detached(argv, console_log)
+    pid = procutil.spawn_detached(command(rootfs, instance), console_log)
     ticks = procutil.start_ticks(pid)
     return PidRecord(pid, ticks if ticks is not None else -1)
 

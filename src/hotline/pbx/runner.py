@@ -1,6 +1,6 @@
 """Start, stop and inspect the bundled Asterisk; the CLI's ``hotline pbx`` calls these.
 
-Every function takes the :class:`~hotline.config.Settings` and either returns a value or
+Every function takes the :class:`~hotline.host.settings.Settings` and either returns a value or
 raises :class:`PBXError` whose text says what failed and what to do.
 """
 
@@ -9,7 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import os
+import signal
 import socket
+import subprocess
+import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,7 +23,8 @@ from pathlib import Path
 from hotline.ami.client import AMIClient, ClientOptions, Endpoint
 from hotline.ami.errors import AMIError
 from hotline.ami.message import Message
-from hotline.config import Settings
+from hotline.host import procs as procutil
+from hotline.host.settings import Settings, bundled
 from hotline.pbx import instance, process
 from hotline.pbx.errors import PBXError
 
@@ -129,11 +134,12 @@ def _check_port(kind: int, port: int, what: str, variable: str) -> None:
             ) from None
 
 
-def _check_rootfs(rootfs: Path) -> None:
+def check_rootfs(rootfs: Path) -> None:
+    """PBXError unless ROOTFS holds Asterisk (what `hotline pbx build` makes)."""
     if not (rootfs / "usr" / "sbin" / "asterisk").is_file():
         raise PBXError(
-            f"no Asterisk rootfs at {rootfs}: run scripts/setup (make setup) to build it, "
-            "or set HOTLINE_ROOTFS"
+            f"no Asterisk rootfs at {rootfs}: run `hotline pbx build` (or scripts/setup) to "
+            "build it, or set HOTLINE_ROOTFS"
         )
 
 
@@ -144,21 +150,60 @@ def _tail(path: Path, lines: int = 15) -> str:
         return "(no console log)"
 
 
-def start(settings: Settings, timeout: float = 60.0) -> PBXStatus:
-    """Start the bundled Asterisk and wait until AMI reports FullyBooted."""
+def _prepare_start(settings: Settings) -> tuple[Settings, Path]:
+    """Everything before Asterisk runs: checks, the instance rendered; (settings with the
+    AMI secret, the instance directory)."""
     if settings.pbx != "bundled":
         raise PBXError("HOTLINE_PBX=external: hotline does not start that Asterisk")
     record = _running_record(settings)
     if record is not None:
         pid = process.asterisk_pid(settings.pbx_dir) or record.pid
         raise PBXError(f"the PBX is already running (pid {pid}); `hotline pbx stop` first")
-    _check_rootfs(settings.rootfs)
+    check_rootfs(settings.rootfs)
     _check_port(socket.SOCK_STREAM, settings.ami_port, "AMI", "HOTLINE_AMI_PORT")
     _check_port(socket.SOCK_DGRAM, settings.sip_port, "SIP", "HOTLINE_SIP_PORT")
     settings = instance.resolve_secret(settings)
     base = instance.prepare(settings)
     (settings.rootfs / instance.MOUNT_POINT.lstrip("/")).mkdir(parents=True, exist_ok=True)
     (base / "run" / "asterisk.pid").unlink(missing_ok=True)
+    return settings, base
+
+
+def run_foreground(settings: Settings, timeout: float = 20.0) -> int:
+    """Run the bundled Asterisk as this process's child until it exits; its exit code.
+
+    For a service manager (``hotline pbx start --foreground``): Asterisk's console goes to
+    this process's stdout (the journal), and SIGTERM, SIGINT or SIGHUP to this process
+    stops Asterisk as :func:`stop` does. (Not an exec: the ``unshare`` leader ignores
+    SIGTERM while its child runs.) The pid file names the leader, so ``hotline pbx
+    status|stop|cli`` work meanwhile.
+    """
+    settings, base = _prepare_start(settings)
+    leader = subprocess.Popen(process.command(settings.rootfs, base), stdin=subprocess.DEVNULL)
+    ticks = procutil.start_ticks(leader.pid)
+    record = process.PidRecord(leader.pid, ticks if ticks is not None else -1)
+    _pidfile(settings).write_text(record.dump())
+    asked = threading.Event()
+
+    def halt(*_: object) -> None:
+        asked.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.asterisk_pid(base) or leader.pid, signal.SIGTERM)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, halt)
+    try:
+        code = leader.wait()
+    finally:
+        if leader.poll() is None:  # an exception in the wait: do not leave it behind
+            process.terminate(record, process.asterisk_pid(base), timeout)
+        _pidfile(settings).unlink(missing_ok=True)
+    return 0 if asked.is_set() else code
+
+
+def start(settings: Settings, timeout: float = 60.0) -> PBXStatus:
+    """Start the bundled Asterisk and wait until AMI reports FullyBooted."""
+    settings, base = _prepare_start(settings)
     record = process.spawn(settings.rootfs, base, _console_log(settings))
     _pidfile(settings).write_text(record.dump())
     deadline = time.monotonic() + timeout
@@ -225,3 +270,20 @@ def reload(settings: Settings, module: str | None = None) -> str:
         raise PBXError("the PBX is not running: `hotline pbx start` first")
     instance.prepare(instance.resolve_secret(settings))
     return reload_modules(settings, [module])
+
+
+def build_rootfs(settings: Settings) -> Path:
+    """Build (or reuse) the Asterisk rootfs at ``settings.rootfs`` with the builder the
+    package carries (mmdebstrap from the machine's Debian mirror; about a minute the first
+    time). The builder keeps its builds beside the path and points the path at the current
+    one, so the path must end in ``rootfs``."""
+    if settings.rootfs.name != "rootfs":
+        raise PBXError(
+            f"HOTLINE_ROOTFS={settings.rootfs} does not end in /rootfs: point it at DIR/rootfs "
+            "and the build goes into DIR"
+        )
+    env = {**os.environ, "HOTLINE_CACHE": str(settings.rootfs.parent)}
+    done = subprocess.run(["bash", str(bundled("pbx", "build-rootfs"))], env=env, check=False)
+    if done.returncode != 0:
+        raise PBXError(f"the rootfs build failed (exit {done.returncode}); see its messages above")
+    return settings.rootfs

@@ -1,4 +1,4 @@
-"""PJSIP endpoints for the agents' softphones, rendered from config/center.yaml (pure).
+"""PJSIP endpoints for the agents' softphones, rendered from center.yaml (pure).
 
 Each agent registers as its extension with a password derived from one site secret
 (``HOTLINE_SIP_SECRET``): HMAC-SHA256(secret, extension), so no per-agent password has to be
@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 
-from hotline.center import Center
+from hotline.center.config import Center
+
+LOOPBACK_ONLY = ("transport = transport-udp",)
+"""An agent's transport on a loopback-only PBX. On the LAN the endpoint names none: each
+request goes out on the transport its phone registered over (UDP, TCP or TLS)."""
 
 
 def agent_password(site_secret: str, ext: str) -> str:
     return hmac.new(site_secret.encode(), ext.encode(), hashlib.sha256).hexdigest()[:24]
 
 
-def render_softphones(center: Center, site_secret: str) -> str:
-    """pjsip-agents.conf: an endpoint, auth and aor per agent, context hotline-agents."""
+def render_softphones(
+    center: Center, site_secret: str, security: Sequence[str] = LOOPBACK_ONLY
+) -> str:
+    """pjsip-agents.conf: an endpoint, auth and aor per agent, context hotline-agents.
+
+    ``security`` are the lines every agent's endpoint gets from the site's SIP settings
+    (its transport, SRTP, the ACL: :func:`hotline.pbx.lan.agent_security`)."""
     out = [
-        "; Generated from config/center.yaml by hotline. Do not edit.",
+        "; Generated from center.yaml by hotline. Do not edit.",
         "; Agents' softphones: register as <ext> with the password hotline derives.",
         "",
     ]
@@ -30,7 +40,7 @@ def render_softphones(center: Center, site_secret: str) -> str:
             f"[{ext}]",
             f"; {agent.name} ({agent.team})",
             "type = endpoint",
-            "transport = transport-udp",
+            *security,
             "context = hotline-agents",
             "disallow = all",
             "allow = ulaw,alaw",

@@ -3,8 +3,8 @@
 The pure core (no I/O, no clock) and the one I/O edge:
 
 - :mod:`~hotline.queuelog.parse`: a line → :class:`QueueLogEntry` or :class:`ParseProblem`;
-- :mod:`~hotline.queuelog.calls`: one call's lines → a :class:`~hotline.records.CallRecord`;
-- :mod:`~hotline.queuelog.agents`: a line → :class:`~hotline.records.AgentChange` lines;
+- :mod:`~hotline.queuelog.calls`: one call's lines → a :class:`~hotline.core.records.CallRecord`;
+- :mod:`~hotline.queuelog.agents`: a line → :class:`~hotline.core.records.AgentChange` lines;
 - :mod:`~hotline.queuelog.build`: many lines → records and journal (batch, streaming, live);
 - :mod:`~hotline.queuelog.counts`: per-queue counts of visit outcomes, for reconciliation;
 - :mod:`~hotline.queuelog.tail` (I/O, not imported here): follow the growing file across

@@ -5,7 +5,7 @@ Usage::
     for entry in entries:
         journal.extend(agent_changes(entry))
 
-One entry gives zero, one or two :class:`~hotline.records.AgentChange` (ADDMEMBER of a
+One entry gives zero, one or two :class:`~hotline.core.records.AgentChange` (ADDMEMBER of a
 member added paused gives a login and a pause: Asterisk writes no PAUSE line for it).
 Times are the entry's whole second in ms. ``status`` stays None: the visible status needs
 device state, which queue_log does not have; the controller's agent reducer derives it.
@@ -31,8 +31,8 @@ versions left it empty); a change for both would count every pause twice.
 
 from __future__ import annotations
 
+from hotline.core.records import AgentChange, PauseSetBy
 from hotline.queuelog.parse import Event, QueueLogEntry
-from hotline.records import AgentChange, PauseSetBy
 
 __all__ = ["AGENT_EVENTS", "AUTO_PAUSE", "NOT_A_CALL", "agent_changes"]
 

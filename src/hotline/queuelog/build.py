@@ -33,10 +33,10 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from hotline.core.records import AgentChange, CallRecord
 from hotline.queuelog.agents import AGENT_EVENTS, NOT_A_CALL, agent_changes
 from hotline.queuelog.calls import CALL_EVENTS, order_key, walk
 from hotline.queuelog.parse import QueueLogEntry
-from hotline.records import AgentChange, CallRecord
 
 __all__ = ["Builder", "Built", "build", "iter_build"]
 
@@ -130,6 +130,10 @@ class Builder:
             entries = self._calls[call_id].entries  # distinct already
             record = self._records[call_id] = walk(call_id, sorted(entries, key=order_key))
         return record
+
+    def get(self, call_id: str) -> CallRecord | None:
+        """The record of a call if the builder holds it (its lines not yet settled)."""
+        return self.record(call_id) if call_id in self._calls else None
 
     def records(self) -> list[CallRecord]:
         """Every call held, by first line then call id."""

@@ -53,8 +53,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from hotline.core.records import CallRecord, EndReason, Precision, QueueVisit, Ring, Source
 from hotline.queuelog.parse import Event, QueueLogEntry
-from hotline.records import CallRecord, EndReason, Precision, QueueVisit, Ring, Source
 
 __all__ = ["CALL_EVENTS", "call_record", "order_key", "ordered", "walk"]
 

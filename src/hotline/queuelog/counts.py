@@ -38,7 +38,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
-from hotline.records import CallRecord, EndReason
+from hotline.core.records import CallRecord, EndReason
 
 __all__ = ["QueueCounts", "counts"]
 

@@ -13,27 +13,10 @@ from __future__ import annotations
 import hashlib
 import struct
 import wave
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path, PurePosixPath
 
 from hotline.recordings.errors import RecordingError as RecordingError  # re-exported
-
-
-class Leg(Enum):
-    CALLER = "rx"  # what the caller said (MixMonitor r())
-    AGENT = "tx"  # what the agent said (MixMonitor t())
-    MIXED = "mixed"
-
-
-@dataclass(frozen=True, slots=True)
-class Recording:
-    call_id: str
-    leg: Leg
-    path: str  # on this host
-    size: int
-    duration_ms: int
-    sha256: str
+from hotline.recordings.leg import Leg, Recording
 
 
 def host_path(prefix: str, mount_point: str, instance: Path) -> Path:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from hotline.recordings.catalogue import Leg, Recording
 from hotline.recordings.errors import IntegrityError
+from hotline.recordings.leg import Leg, Recording
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """How long recordings and transcripts are kept, and which are due for disposal (pure).
 
-Configured in config/center.yaml (``retention:``), by the call's category: the tag of
+Configured in center.yaml (``retention:``), by the call's category: the tag of
 what the caller chose in the IVR (complaint, inquiry, unpaid-wages, ...)::
 
     retention:
@@ -21,10 +21,10 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DAY_MS", "Due", "Kept", "RetentionPolicy", "load_retention", "plan"]
+from hotline.core.localtime import DAY_MS
+from hotline.core.reader import Fail, Reader
 
-DAY_MS = 86_400_000
-Fail = Callable[[str, str], None]
+__all__ = ["DAY_MS", "Due", "Kept", "RetentionPolicy", "load_retention", "plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,35 +62,21 @@ class Due:
         return f"retention: {category} calls are kept {self.days} days"
 
 
-def _days(value: Any, node: str, fail: Fail) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        fail(node, "a whole number of days, at least 1")
-        return None
-    return value
-
-
 def load_retention(raw: Any, fail: Fail) -> RetentionPolicy:
-    """The ``retention:`` section (None: keep 180 days); problems go to ``fail``."""
-    if raw is None:
-        return RetentionPolicy()
-    if not isinstance(raw, dict):
-        fail("retention", "expected a mapping")
-        return RetentionPolicy()
-    for key in raw:
-        if key not in ("default_days", "categories"):
-            fail(f"retention.{key}", "unknown key (expected default_days, categories)")
+    """The ``retention:`` section (None: keep 180 days); problems go to ``fail``, read the
+    way the whole file is (:class:`hotline.core.reader.Reader`)."""
+    r = Reader(fail)
+    section = r.section("retention", raw, {"default_days", "categories"})
     default = RetentionPolicy().default_days
-    if "default_days" in raw:
-        default = _days(raw["default_days"], "retention.default_days", fail) or default
+    days = r.get("retention", section, "default_days", int, default)
+    if r.number("retention.default_days", days, 1) and days is not None:
+        default = days
     categories: dict[str, int] = {}
-    specs = raw.get("categories") or {}
-    if not isinstance(specs, dict):
-        fail("retention.categories", "expected a mapping of category: days")
-        specs = {}
-    for name, value in specs.items():
-        days = _days(value, f"retention.categories.{name}", fail)
-        if days is not None:
-            categories[str(name)] = days
+    specs = r.section("retention.categories", section.get("categories"))
+    for name in specs:
+        days = r.get("retention.categories", specs, name, int)
+        if r.number(f"retention.categories.{name}", days, 1) and days is not None:
+            categories[name] = days
     return RetentionPolicy(default, categories)
 
 

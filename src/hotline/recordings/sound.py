@@ -2,7 +2,7 @@
 
 ``hotline play`` writes a leg to an output device; ``hotline stt listen`` reads a
 microphone. On a headless box PortAudio lists only the PCMs that ``~/.asoundrc`` defines
-(FIELD_NOTES "sounddevice"); a missing device is a clear error, not a hang.
+(docs/platform.md, "Audio devices"); a missing device is a clear error, not a hang.
 """
 
 from __future__ import annotations

@@ -14,11 +14,29 @@ import logging
 from dataclasses import dataclass
 
 from hotline.ami.client import AMIClient
-from hotline.ami.errors import AMIError
+from hotline.ami.errors import ActionFailed, AMIError
+from hotline.ivr.asterisk import ENTRY
 from hotline.ivr.model import Flow
 from hotline.sim.plan import AgentPlan, Citizen, Pause, TrafficPlan
 
 log = logging.getLogger(__name__)
+
+
+DIALER = "hotline-test-dialer"
+"""The context a simulated citizen's half of the call runs (the bundled extensions.conf)."""
+
+
+async def missing_dialplan(client: AMIClient, flow: Flow) -> list[str]:
+    """What simulated calls need that the PBX's dialplan lacks (``exten@context``): the
+    flow's number in the IVR, the citizens' dialer. Without them every Originate fails
+    with nothing better than "Reason 0"."""
+    missing = []
+    for exten, context in ((flow.did, ENTRY), ("s", DIALER)):
+        try:
+            await client.action("ShowDialPlan", {"Context": context, "Extension": exten})
+        except ActionFailed:  # "Did not find context ..." / "... extension ..."
+            missing.append(f"{exten}@{context}")
+    return missing
 
 
 def interface(ext: str) -> str:
@@ -50,7 +68,7 @@ async def _call(client: AMIClient, flow: Flow, citizen: Citizen, stats: SimStats
         await client.originate(
             [
                 ("Channel", f"Local/{flow.did}@hotline-ivr"),
-                ("Context", "hotline-test-dialer"),
+                ("Context", DIALER),
                 ("Exten", "s"),
                 ("Priority", "1"),
                 ("CallerID", f'"{citizen.name}" <{citizen.number}>'),

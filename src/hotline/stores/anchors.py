@@ -13,8 +13,9 @@ what), the disposal records (what retention destroyed).
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import asdict, dataclass
+
+from hotline.stores.dialect import Connection, has_table
 
 __all__ = ["CHAINS", "Anchor", "check", "heads", "parse"]
 
@@ -44,14 +45,11 @@ def parse(text: str) -> list[Anchor]:
     return out
 
 
-def _exists(conn: sqlite3.Connection, table: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-    ).fetchone()
-    return row is not None
+def _exists(conn: Connection, table: str) -> bool:
+    return has_table(conn, table)
 
 
-def heads(conn: sqlite3.Connection, now: int) -> list[Anchor]:
+def heads(conn: Connection, now: int) -> list[Anchor]:
     """The last row of every chain that has one."""
     out = []
     for table in CHAINS:
@@ -63,7 +61,7 @@ def heads(conn: sqlite3.Connection, now: int) -> list[Anchor]:
     return out
 
 
-def check(conn: sqlite3.Connection, anchors: list[Anchor]) -> list[str]:
+def check(conn: Connection, anchors: list[Anchor]) -> list[str]:
     """What the database contradicts: each anchor whose row is gone or carries another hash."""
     problems = []
     for a in anchors:

@@ -94,6 +94,13 @@ class Keys:
         return f"{self.prefix}:reply:{command_id}"
 
     @property
+    def queuelog_position(self) -> str:
+        """STRING JSON {offset, identity}: where the controller reads queue_log from after a
+        restart (the first line of the oldest call it has not finished with; identity is
+        the file's [st_dev, st_ino])."""
+        return f"{self.prefix}:queuelog:position"
+
+    @property
     def stt_jobs(self) -> str:
         """STREAM of speech-to-text jobs (one per recorded leg), consumed by STT workers."""
         return f"{self.prefix}:stt:jobs"

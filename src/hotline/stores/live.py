@@ -201,3 +201,45 @@ class LiveStore:
                 doc = json.loads(raw) if raw else None
                 change = Change(cast(Kind, kind), fields[b"id"].decode(), doc)
                 yield FeedItem(seq, change, position)
+
+
+@dataclass
+class MemoryLive:
+    """The live store's writer side in memory, for the tests of what publishes to it.
+
+    It numbers changes and keeps documents as :class:`LiveStore` does (the contract test in
+    tests/integration/test_live_store.py runs against both); there is no feed to follow.
+    """
+
+    hashes: dict[Kind, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    seq: int = 0
+    replaced: int = 0  # how many times the whole snapshot was written
+
+    async def apply(self, changes: Sequence[Change]) -> int:
+        for change in changes:
+            docs = self.hashes.setdefault(change.kind, {})
+            if change.doc is None:
+                docs.pop(change.id, None)
+            else:
+                docs[change.id] = json.loads(_dump(change.doc))
+        self.seq += len(changes)
+        return self.seq
+
+    async def replace(
+        self,
+        *,
+        calls: Mapping[str, Doc],
+        agents: Mapping[str, Doc],
+        queues: Mapping[str, Doc],
+    ) -> int:
+        for kind, docs in (("call", calls), ("agent", agents), ("queue", queues)):
+            self.hashes[kind] = {k: json.loads(_dump(v)) for k, v in docs.items()}  # type: ignore[index]
+        self.seq += 1
+        self.replaced += 1
+        return self.seq
+
+    async def docs(self, kind: Kind) -> dict[str, dict[str, Any]]:
+        return {k: dict(v) for k, v in self.hashes.get(kind, {}).items()}
+
+    async def alerts(self) -> dict[str, dict[str, Any]]:
+        return await self.docs("alert")

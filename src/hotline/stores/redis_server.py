@@ -13,8 +13,8 @@ from pathlib import Path
 
 import redis
 
-from hotline import procutil
-from hotline.config import Settings
+from hotline.host import procs as procutil
+from hotline.host.settings import Settings
 
 _CONFIG = """\
 port 0
@@ -82,6 +82,30 @@ def _loaded(settings: Settings) -> bool:
     return not int(info.get("loading", 0))
 
 
+def _configure(settings: Settings) -> Path:
+    """Write the private server's configuration; its path."""
+    rdir = settings.redis_dir
+    rdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    socket_path(settings).unlink(missing_ok=True)
+    conf = rdir / "redis.conf"
+    conf.write_text(_CONFIG.format(sock=socket_path(settings), dir=rdir, maxmemory=MAXMEMORY))
+    return conf
+
+
+def foreground(settings: Settings) -> list[str]:
+    """The command that runs the private server in the foreground (a service manager's
+    main process: ``hotline redis start --foreground`` execs it), its configuration
+    written. Its log goes to stdout (the journal) instead of redis.log."""
+    if settings.redis_url:
+        raise RedisError(
+            f"HOTLINE_REDIS_URL={settings.redis_url}: hotline does not run that Redis "
+            "(disable hotline-redis.service)"
+        )
+    if status(settings).running:
+        raise RedisError(f"the private Redis already runs ({url(settings)})")
+    return ["redis-server", str(_configure(settings)), "--logfile", ""]
+
+
 def start(settings: Settings, timeout: float = 15.0) -> RedisStatus:
     """Start the private redis-server unless it (or HOTLINE_REDIS_URL's) already answers."""
     current = status(settings)
@@ -90,10 +114,7 @@ def start(settings: Settings, timeout: float = 15.0) -> RedisStatus:
     if settings.redis_url:
         raise RedisError(f"HOTLINE_REDIS_URL={settings.redis_url} does not answer")
     rdir = settings.redis_dir
-    rdir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    socket_path(settings).unlink(missing_ok=True)
-    conf = rdir / "redis.conf"
-    conf.write_text(_CONFIG.format(sock=socket_path(settings), dir=rdir, maxmemory=MAXMEMORY))
+    conf = _configure(settings)
     try:
         pid = procutil.spawn_detached(["redis-server", str(conf)])
     except FileNotFoundError:

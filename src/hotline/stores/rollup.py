@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import threading
 from array import array
 from collections import defaultdict
@@ -38,6 +37,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from hotline.core.localtime import DAY_MS
+from hotline.core.records import CallRecord
 from hotline.metrics.agenttime import NO_TEAM, AgentData, call_acw
 from hotline.metrics.changes import Period
 from hotline.metrics.formulas import Quantity, version
@@ -54,8 +55,8 @@ from hotline.metrics.report import (
 )
 from hotline.metrics.sums import Sums, WaitSet
 from hotline.metrics.timefmt import GroupBy, local, zone
-from hotline.records import CallRecord
 from hotline.stores import schema
+from hotline.stores.dialect import Connection
 from hotline.stores.history import History
 from hotline.stores.metrics import MetricsStore
 from hotline.stores.rollup_schema import AGENT_SQL as _AGENT
@@ -63,7 +64,6 @@ from hotline.stores.rollup_schema import PLACE_SQL as _PLACE
 
 __all__ = ["ArrayWaits", "Rollup"]
 
-_DAY_MS = 86_400_000
 # the fixed layout of a row's sums: populations, (n, Σ) per quantity, quality by name
 _POPS = tuple(Population)
 _STATS = (
@@ -171,7 +171,7 @@ class Rollup:
         self.history.close()
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> Connection:
         return self.history.connection
 
     # -- building ----------------------------------------------------------------------------
@@ -193,7 +193,8 @@ class Rollup:
             # t_built -1 while building: the triggers note changes from now on (so a call
             # saved into a day already read is refreshed later) and reports do not use it
             self.conn.execute(
-                "INSERT OR REPLACE INTO metrics_rollup_built VALUES (?, ?, -1)",
+                "INSERT INTO metrics_rollup_built VALUES (?, ?, -1) ON CONFLICT (version) "
+                "DO UPDATE SET params = excluded.params, t_built = excluded.t_built",
                 (vid, json.dumps(params.as_dict(), sort_keys=True)),
             )
             self.conn.execute("DELETE FROM metrics_rollup WHERE version = ?", (vid,))
@@ -251,7 +252,9 @@ class Rollup:
                         (vid, *key),
                     )
             self.conn.executemany(
-                "INSERT OR REPLACE INTO metrics_rollup VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO metrics_rollup VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT (version, day, queue, agent) DO UPDATE SET "
+                "sums = excluded.sums, waits = excluded.waits, abandons = excluded.abandons",
                 [
                     (vid, *key, _pack(s), _waits(s.waits.values()), _waits(s.abandons.values()))
                     for key, s in sums.items()
@@ -288,7 +291,10 @@ class Rollup:
                 gone,
             )
             self.conn.executemany(
-                "INSERT OR REPLACE INTO metrics_rollup_by VALUES (?,?,?,?,?,?,?)", out
+                "INSERT INTO metrics_rollup_by VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT (version, level, day, key) DO UPDATE SET "
+                "sums = excluded.sums, waits = excluded.waits, abandons = excluded.abandons",
+                out,
             )
 
     def _records(
@@ -301,7 +307,7 @@ class Rollup:
     def _acw(self, lo: int, hi: int) -> dict[str, int]:
         """After-call work of the calls placed in [lo, hi), from the journal a day either
         side (the talk of a call placed in the window may end after it)."""
-        journal = self.history.journal(since=lo - _DAY_MS, until=hi + _DAY_MS)
+        journal = self.history.journal(since=lo - DAY_MS, until=hi + DAY_MS)
         return call_acw(AgentData(journal=tuple(journal))) if journal else {}
 
     def _callbacks(self, records: list[CallRecord]) -> dict[str, CallbackState]:
@@ -346,10 +352,10 @@ class Rollup:
     ) -> int:
         keys: set[tuple[str, str, str]] = set()
         days: set[dt.date] = set()
-        window = params.repeat_days * _DAY_MS
+        window = params.repeat_days * DAY_MS
         for t, queue, agent, caller in dirty:
             if queue is None:  # the journal: every row of that agent that day and the day before
-                for d in (_day(t, params.tz), _day(t - _DAY_MS, params.tz)):
+                for d in (_day(t, params.tz), _day(t - DAY_MS, params.tz)):
                     for (q,) in self.conn.execute(
                         "SELECT queue FROM metrics_rollup "
                         "WHERE version = ? AND day = ? AND agent = ?",
@@ -389,7 +395,7 @@ class Rollup:
         known = [t for t in times if t is not None]
         if not numbers or not known:
             return {}
-        lo, hi = min(known) - params.repeat_days * _DAY_MS, max(known)
+        lo, hi = min(known) - params.repeat_days * DAY_MS, max(known)
         earlier: dict[str, CallRecord] = {r.call_id: r for r in records}
         for i in range(0, len(numbers), 500):
             part = numbers[i : i + 500]

@@ -17,23 +17,27 @@ is asked (rowids follow time, so newest first would walk every later match first
 first when many calls pass; otherwise by a cost model (bench/search.py times each way).
 Every way finds the same rows in the same order (tested); only the time differs. A page
 is found as rowids first, then only its rows are read.
+
+On PostgreSQL there is one way (:attr:`Way.SERVER`): the text's conditions
+(:func:`hotline.stores.pg_search.text_where`) and the call filters in one query, the
+side to start from chosen by PostgreSQL's planner from its statistics.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import math
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
 
-from hotline.recordings.fulltext import Query
+from hotline.recordings.leg import Leg
+from hotline.stores import pg_search
+from hotline.stores.dialect import Connection, Dialect, has_table
+from hotline.transcripts.fulltext import Query
 
-if TYPE_CHECKING:
-    from hotline.stores.transcript_search import SearchFilters
-
-__all__ = ["Plan", "Way", "plan"]
+__all__ = ["Plan", "SearchFilters", "Way", "plan"]
 
 CALLS_CAP, MATCHES_CAP = 1000, 20_000  # how far each side is counted
+PG_FEW = 200  # PostgreSQL: fewer matches than this are always sorted, never walked to
 PROBE_CALLS = 25  # at most this many passing calls: probe each of their transcripts
 # the model's µs per row: a match walked and joined to its transcript and call; a match
 # collected; a passing transcript looked up in the collection. Only their ratios decide.
@@ -44,10 +48,32 @@ WALK_US, COLLECT_US, LOOKUP_US = 2.1, 0.28, 1.5
 MATCH = "transcript_index MATCH ?"
 
 
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """All given ones must hold. Times are epoch ms, ``[since_ms, until_ms)``, on the
+    call's ``t_q`` (or ``t_arrival`` when it never queued); ``queue`` matches any queue
+    the call visited; ``agent`` is the MemberName that answered; ``caller`` exact."""
+
+    since_ms: int | None = None
+    until_ms: int | None = None
+    queue: str | None = None
+    agent: str | None = None
+    caller: str | None = None
+    leg: Leg | None = None
+
+    @property
+    def needs_calls(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.since_ms, self.until_ms, self.queue, self.agent, self.caller)
+        )
+
+
 class Way(Enum):
     TEXT_FIRST = "text first"
     COLLECT = "calls first, collect"
     PROBE = "calls first, probe"
+    SERVER = "PostgreSQL's planner"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +90,8 @@ class Plan:
         return f"SELECT count(*) {self.sql}"
 
 
-def has_calls(conn: sqlite3.Connection) -> bool:
-    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calls'")
-    return row.fetchone() is not None
+def has_calls(conn: Connection) -> bool:
+    return has_table(conn, "calls")
 
 
 def _call_filters(f: SearchFilters) -> tuple[list[str], list[object]]:
@@ -96,18 +121,19 @@ def _call_filters(f: SearchFilters) -> tuple[list[str], list[object]]:
     return where, args
 
 
-def _capped(conn: sqlite3.Connection, sql: str, args: list[object], cap: int) -> int:
-    return int(conn.execute(f"SELECT count(*) FROM ({sql} LIMIT {cap})", args).fetchone()[0])
+def _capped(conn: Connection, sql: str, args: list[object], cap: int) -> int:
+    sql = f"SELECT count(*) FROM ({sql} LIMIT {cap}) AS capped"
+    return int(conn.execute(sql, args).fetchone()[0])
 
 
-def plan(
-    conn: sqlite3.Connection, q: Query, f: SearchFilters, *, wanted: int | None
-) -> Plan | None:
+def plan(conn: Connection, q: Query, f: SearchFilters, *, wanted: int | None) -> Plan | None:
     """How to run Q with F (WANTED: the rows up to the end of a page, None: a count);
     None when nothing can match (only punctuation asked, or call filters on a file
     without a history)."""
     if q.matches_nothing or (f.needs_calls and not has_calls(conn)):
         return None
+    if conn.dialect is Dialect.POSTGRESQL:
+        return _server(conn, q, f, wanted)
     text_args: list[object] = [] if q.blank else [q.fts()]
     leg = ["t.leg = ?"] if f.leg is not None else []
     leg_args: list[object] = [f.leg.value] if f.leg is not None else []
@@ -149,8 +175,39 @@ def plan(
     )
 
 
+def _server(conn: Connection, q: Query, f: SearchFilters, wanted: int | None) -> Plan:
+    """The plan on PostgreSQL: one query, the planner picks the side to start from.
+
+    But for a page of a rare text PostgreSQL's estimate can be far off (a gram absent
+    from its statistics is guessed at half the rarest one's frequency): it walks the
+    rowid index newest first, expecting a page soon, and reads every row when there
+    are none (0.5 s at 100 k legs). So the matches are counted up to a cap first (the
+    GIN bitmap, a few ms): below the cap, the rowid is ordered as an expression
+    (``t.rowid + 0``), which no index serves, so the GIN index finds the few and they
+    are sorted. Sorting M matches costs about M rows, walking N rows for W wanted about
+    W·N/M: the cap is where they meet, √(W·N), N from the table's statistics."""
+    where, args = pg_search.text_where(q)
+    if f.leg is not None:
+        where.append("t.leg = ?")
+        args.append(f.leg.value)
+    call_where, call_args = _call_filters(f)
+    sql = "FROM transcripts t"
+    if call_where:
+        sql += " JOIN calls c ON c.call_id = t.call_id"
+    where += call_where
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    order = "t.rowid"
+    if wanted is not None and not q.blank:
+        rows = conn.execute("SELECT reltuples FROM pg_class WHERE oid = 'transcripts'::regclass")
+        cap = max(PG_FEW, int(math.sqrt(max(wanted, 1) * max(float(rows.fetchone()[0]), 0))))
+        if _capped(conn, f"SELECT 1 {sql}", [*args, *call_args], cap) < cap:
+            order = "t.rowid + 0"  # few matches: found by GIN and sorted, not walked to
+    return Plan(Way.SERVER, sql, (*args, *call_args), order)
+
+
 def _choose(
-    conn: sqlite3.Connection,
+    conn: Connection,
     q: Query,
     f: SearchFilters,
     call_where: list[str],

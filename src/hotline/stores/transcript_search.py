@@ -10,43 +10,23 @@ viewer may see them.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hotline.recordings import redact
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.fulltext import Query, QueryError, parse_query
-from hotline.recordings.redact import Pii, PiiKind
+from hotline.recordings.leg import Leg
 from hotline.stores import search_plan
+from hotline.stores.dialect import Connection
+from hotline.stores.search_plan import SearchFilters
+from hotline.transcripts import redact
+from hotline.transcripts.fulltext import Query, QueryError, parse_query
+from hotline.transcripts.redact import Pii, PiiKind
 
 __all__ = ["Hit", "SearchFilters", "count_hits", "find_hits"]
 
 MAX_LIMIT = 1000
 BEFORE, AFTER = 20, 60  # characters of context around the first match
 ELLIPSIS = "…"
-
-
-@dataclass(frozen=True, slots=True)
-class SearchFilters:
-    """All given ones must hold. Times are epoch ms, ``[since_ms, until_ms)``, on the
-    call's ``t_q`` (or ``t_arrival`` when it never queued); ``queue`` matches any queue
-    the call visited; ``agent`` is the MemberName that answered; ``caller`` exact."""
-
-    since_ms: int | None = None
-    until_ms: int | None = None
-    queue: str | None = None
-    agent: str | None = None
-    caller: str | None = None
-    leg: Leg | None = None
-
-    @property
-    def needs_calls(self) -> bool:
-        return any(
-            v is not None
-            for v in (self.since_ms, self.until_ms, self.queue, self.agent, self.caller)
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +46,7 @@ class Hit:
     def masked(self, kinds: Iterable[PiiKind] = redact.ALL) -> Hit:
         """This hit with the personal numbers of KINDS masked in the snippet, its marks
         moved to match, the others left in ``pii``. The caller number stays: mask it
-        with :func:`hotline.recordings.redact.mask_phone` where shown."""
+        with :func:`hotline.transcripts.redact.mask_phone` where shown."""
         chosen = set(kinds)
         snippet, marks = redact.mask_spans(
             self.snippet, [p for p in self.pii if p.kind in chosen], self.marks
@@ -77,7 +57,7 @@ class Hit:
 
 
 def find_hits(
-    conn: sqlite3.Connection, query: str, filters: SearchFilters, *, limit: int, offset: int
+    conn: Connection, query: str, filters: SearchFilters, *, limit: int, offset: int
 ) -> list[Hit]:
     if not 0 <= limit <= MAX_LIMIT:
         raise QueryError(f"limit {limit}: use 0 to {MAX_LIMIT}")
@@ -106,7 +86,7 @@ _COLUMNS = (
 _NO_CALLS = "t.rowid, t.call_id, t.leg, t.text, t.words, NULL, '', '', '', NULL"
 
 
-def count_hits(conn: sqlite3.Connection, query: str, filters: SearchFilters) -> int:
+def count_hits(conn: Connection, query: str, filters: SearchFilters) -> int:
     how = search_plan.plan(conn, parse_query(query), filters, wanted=None)
     if how is None:
         return 0

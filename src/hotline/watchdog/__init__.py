@@ -1,15 +1,15 @@
-"""The busy-abuse watchdog (DOMAIN.md, "Agent states and the busy abuse"; issue 6).
+"""The busy-abuse watchdog (docs/domain.md, "Agent states and the busy abuse"; issue 6).
 
 One rule engine for the live controller and the retrospective audit (pure)::
 
     from hotline.watchdog import Watchdog, replay
 
-    watchdog = Watchdog(center.watchdog, center)         # thresholds from config/center.yaml
+    watchdog = Watchdog(center.watchdog, center)         # thresholds from center.yaml
     alerts = watchdog.feed(change)                       # AgentChange | Resynced | CallRecord
     alerts = watchdog.tick(now_ms)                        # long pauses fire while nothing happens
     steps = watchdog.escalation(alert, now_ms)            # note → supervisor → forced logout
 
-    alerts = replay(Watchdog(None, center), journal, calls)   # a batch, same rules
+    alerts = replay(Watchdog(center.watchdog, center), journal, calls)   # a batch, same rules
 
 - :mod:`.alerts`: Alert, Evidence, Cost, the lifecycle (open → acknowledged → closed);
 - :mod:`.config`: thresholds per team and shift, severity and escalation per rule;
@@ -52,11 +52,10 @@ from hotline.watchdog.config import (
 from hotline.watchdog.engine import Item, Watchdog
 from hotline.watchdog.escalation import Step, escalation
 from hotline.watchdog.report import AgentReport, PauseStat, shift_report
-from hotline.watchdog.shifts import CHINA, Shifts, Window
+from hotline.watchdog.shifts import Shifts, Window
 from hotline.watchdog.track import Resynced, resynced
 
 __all__ = [
-    "CHINA",
     "TRANSITIONS",
     "Action",
     "AgentReport",

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 from typing import Any
 
-from hotline.records import AgentChange
+from hotline.core.records import AgentChange
 
 __all__ = [
     "TRANSITIONS",
@@ -47,7 +47,7 @@ __all__ = [
 
 
 class RuleId(StrEnum):
-    """The rules (DOMAIN.md, "Agent states and the busy abuse", rules 1-7)."""
+    """The rules (docs/domain.md, "Agent states and the busy abuse", rules 1-7)."""
 
     LONG_PAUSE = "long_pause"  # 1: one 示忙 episode too long
     LONG_BREAK = "long_break"  # 1: one break longer than its reason allows

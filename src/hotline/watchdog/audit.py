@@ -1,11 +1,11 @@
 """The retrospective audit: the live rules run over a queue_log alone (pure).
 
-    result = audit_lines(lines, Watchdog(None, center))   # lines: the file's, as read
+    result = audit_lines(lines, Watchdog(center.watchdog, center))   # lines: the file's, as read
     result.alerts          # what the live watchdog would have raised, with cost and evidence
     result.problems        # garbage lines (reported, never fatal)
     result.unknown         # lines of events hotline does not know, by event
 
-    alerts = replay(Watchdog(None, center), journal, calls)   # any journal and calls
+    alerts = replay(Watchdog(center.watchdog, center), journal, calls)   # any journal and calls
 
 :func:`replay` is the clock that follows the log: every journal entry and every call (at
 its ``t_q``) in time order, the watchdog ticked to each one's time before it is fed, and to
@@ -20,8 +20,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from hotline.core.records import AgentChange, CallRecord
 from hotline.queuelog import Built, Event, ParseProblem, build, parse_lines
-from hotline.records import AgentChange, CallRecord
 from hotline.watchdog.alerts import Alert
 from hotline.watchdog.engine import Watchdog
 from hotline.watchdog.escalation import Step

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hotline.records import AgentChange
+from hotline.core.records import AgentChange
 from hotline.watchdog.alerts import Alert, Evidence, RuleId, Severity
 from hotline.watchdog.evidence import CallStore, Tally
 from hotline.watchdog.shifts import Window

@@ -1,7 +1,8 @@
 """The watchdog's thresholds per team and shift, and each rule's severity and escalation.
 
-Read from the ``watchdog:`` section of config/center.yaml by :func:`hotline.center.load_center`
-(``center.watchdog``); every key is optional, the defaults are DOMAIN.md's::
+Read from the ``watchdog:`` section of center.yaml by
+:func:`hotline.center.config.load_center` (``center.watchdog``); every key is optional,
+the defaults are docs/domain.md's::
 
     watchdog:
       thresholds: {busy_max_minutes: 10, wait_seconds: 20}     # every team
@@ -27,11 +28,12 @@ a pause exactly ``after_ring_no_answer_seconds`` after the ring-no-answer is "ri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
+from hotline.core.reader import Fail, Reader
 from hotline.watchdog.alerts import RuleId, Severity
 
 __all__ = [
@@ -44,8 +46,6 @@ __all__ = [
     "WatchdogConfig",
     "load_watchdog",
 ]
-
-Fail = Callable[[str, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,129 +166,92 @@ class WatchdogConfig:
 def load_watchdog(raw: Any, fail: Fail, teams: Mapping[str, Sequence[str]]) -> WatchdogConfig:
     """The ``watchdog:`` section (None: all defaults); ``teams`` maps a team to its shifts.
 
-    Problems go to ``fail(node, message)``; what is wrong is left at its default.
+    Problems go to ``fail(node, message)``, read the way the whole file is
+    (:class:`hotline.core.reader.Reader`); what is wrong is left at its default.
     """
-    if raw is None:
-        return WatchdogConfig()
-    if not isinstance(raw, dict):
-        fail("watchdog", "expected a mapping")
-        return WatchdogConfig()
-    for key in raw:
-        if key not in ("thresholds", "teams", "rules"):
-            fail(f"watchdog.{key}", "unknown key (expected thresholds, teams, rules)")
-    defaults = _thresholds(raw.get("thresholds"), Thresholds(), "watchdog.thresholds", fail)
+    r = Reader(fail)
+    section = r.section("watchdog", raw, {"thresholds", "teams", "rules"})
+    given = r.section("watchdog.thresholds", section.get("thresholds"), THRESHOLD_KEYS)
+    defaults = _thresholds(r, given, Thresholds(), "watchdog.thresholds")
     per_team: dict[str, Thresholds] = {}
     per_shift: dict[tuple[str, str], Thresholds] = {}
-    team_specs = raw.get("teams") or {}
-    if not isinstance(team_specs, dict):
-        fail("watchdog.teams", "expected a mapping")
-        team_specs = {}
-    for name, spec in team_specs.items():
+    for name, spec in r.section("watchdog.teams", section.get("teams")).items():
         node = f"watchdog.teams.{name}"
-        if str(name) not in teams:
-            fail(node, f"unknown team {name!r}")
+        if name not in teams:
+            r.fail(node, f"unknown team {name!r}")
             continue
-        if not isinstance(spec, dict):
-            fail(node, "expected a mapping")
-            continue
-        own = {k: v for k, v in spec.items() if k != "shifts"}
-        limits = per_team[str(name)] = _thresholds(own, defaults, node, fail)
-        shifts = spec.get("shifts") or {}
-        if not isinstance(shifts, dict):
-            fail(f"{node}.shifts", "expected a mapping")
-            continue
-        for shift, values in shifts.items():
-            if str(shift) not in teams[str(name)]:
-                fail(f"{node}.shifts.{shift}", f"team {name!r} has no shift {shift!r}")
+        own = r.mapping(node, spec, {"shifts", *THRESHOLD_KEYS})
+        limits = per_team[name] = _thresholds(r, own, defaults, node)
+        for shift, values in r.section(f"{node}.shifts", own.get("shifts")).items():
+            where = f"{node}.shifts.{shift}"
+            if shift not in teams[name]:
+                r.fail(where, f"team {name!r} has no shift {shift!r}")
                 continue
-            per_shift[(str(name), str(shift))] = _thresholds(
-                values, limits, f"{node}.shifts.{shift}", fail
-            )
-    return WatchdogConfig(defaults, per_team, per_shift, _policies(raw.get("rules"), fail))
+            mine = r.section(where, values, THRESHOLD_KEYS)
+            per_shift[(name, shift)] = _thresholds(r, mine, limits, where)
+    return WatchdogConfig(defaults, per_team, per_shift, _policies(r, section.get("rules")))
 
 
-def _thresholds(raw: Any, base: Thresholds, node: str, fail: Fail) -> Thresholds:
-    if raw is None:
-        return base
-    if not isinstance(raw, dict):
-        fail(node, "expected a mapping")
-        return base
+def _thresholds(r: Reader, raw: Mapping[str, Any], base: Thresholds, node: str) -> Thresholds:
+    """``base`` changed where ``raw`` (read by ``r``: unknown keys are its problems) says."""
     changes: dict[str, Any] = {}
     for key, value in raw.items():
-        spec = THRESHOLD_KEYS.get(str(key))
+        spec = THRESHOLD_KEYS.get(key)
         if spec is None:
-            fail(f"{node}.{key}", f"unknown threshold (one of {', '.join(THRESHOLD_KEYS)})")
-            continue
+            continue  # "shifts", or a key r.mapping has reported
         name, factor = spec
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            fail(f"{node}.{key}", "a number, 0 or more")
+            r.fail(f"{node}.{key}", "a number, 0 or more")
             continue
         if isinstance(getattr(base, name), float):
             if not 0 < value <= 1:
-                fail(f"{node}.{key}", "a share between 0 and 1")
+                r.fail(f"{node}.{key}", "a share between 0 and 1")
                 continue
             changes[name] = float(value)
-        elif value < _MINIMUM.get(str(key), 0) or (factor == 1 and value != int(value)):
-            fail(f"{node}.{key}", f"a whole number, at least {_MINIMUM.get(str(key), 0)}")
+        elif value < _MINIMUM.get(key, 0) or (factor == 1 and value != int(value)):
+            r.fail(f"{node}.{key}", f"a whole number, at least {_MINIMUM.get(key, 0)}")
         else:
             changes[name] = round(value * factor)
     return replace(base, **changes)
 
 
-def _policies(raw: Any, fail: Fail) -> dict[RuleId, RulePolicy]:
+def _policies(r: Reader, raw: Any) -> dict[RuleId, RulePolicy]:
     policies = dict(DEFAULT_POLICIES)
-    if raw is None:
-        return policies
-    if not isinstance(raw, dict):
-        fail("watchdog.rules", "expected a mapping")
-        return policies
-    for key, spec in raw.items():
+    known = {rule.value: rule for rule in RuleId}
+    for key, spec in r.section("watchdog.rules", raw, known).items():
+        rule = known.get(key)
+        if rule is None:
+            continue  # reported by r.section
         node = f"watchdog.rules.{key}"
-        try:
-            rule = RuleId(str(key))
-        except ValueError:
-            fail(node, f"unknown rule (one of {', '.join(RuleId)})")
-            continue
-        if not isinstance(spec, dict):
-            fail(node, "expected a mapping")
-            continue
-        for k in spec:
-            if k not in ("severity", "escalation", "enabled"):
-                fail(f"{node}.{k}", "unknown key (expected severity, escalation, enabled)")
+        given = r.mapping(node, spec, {"severity", "escalation", "enabled"})
         policy = policies[rule]
-        if "severity" in spec:
-            try:
-                policy = replace(policy, severity=Severity(spec["severity"]))
-            except ValueError:
-                fail(f"{node}.severity", f"one of {', '.join(s.value for s in Severity)}")
-        if "enabled" in spec:
-            if isinstance(spec["enabled"], bool):
-                policy = replace(policy, enabled=spec["enabled"])
-            else:
-                fail(f"{node}.enabled", "true or false")
-        if "escalation" in spec:
-            steps = _escalation(spec["escalation"], f"{node}.escalation", fail)
+        if "severity" in given:
+            severity = r.choice(f"{node}.severity", given["severity"], Severity)
+            policy = replace(policy, severity=severity or policy.severity)
+        enabled = r.get(node, given, "enabled", bool, policy.enabled)
+        if enabled is not None:
+            policy = replace(policy, enabled=enabled)
+        if "escalation" in given:
+            steps = _escalation(r, given["escalation"], f"{node}.escalation")
             if steps is not None:
                 policy = replace(policy, escalation=steps)
         policies[rule] = policy
     return policies
 
 
-def _escalation(raw: Any, node: str, fail: Fail) -> tuple[EscalationStep, ...] | None:
+def _escalation(r: Reader, raw: Any, node: str) -> tuple[EscalationStep, ...] | None:
     if not isinstance(raw, list):
-        fail(node, "a list of {action, after_seconds}")
+        r.fail(node, "a list of {action, after_seconds}")
         return None
     steps = []
     for i, item in enumerate(raw):
-        action = item.get("action") if isinstance(item, dict) else None
-        after = item.get("after_seconds", 0) if isinstance(item, dict) else None
-        try:
-            kind = StepAction(action)
-        except ValueError:
-            fail(f"{node}.{i}", f"action is one of {', '.join(a.value for a in StepAction)}")
+        step = r.mapping(f"{node}.{i}", item)
+        if not isinstance(item, dict):
             continue
-        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            fail(f"{node}.{i}.after_seconds", "whole seconds, 0 or more")
+        action = r.get(f"{node}.{i}", step, "action", str)
+        kind = r.choice(f"{node}.{i}.action", action, StepAction) if action is not None else None
+        after = r.get(f"{node}.{i}", step, "after_seconds", int, 0)
+        if kind is None or after is None or not r.number(f"{node}.{i}.after_seconds", after, 0):
             continue
         steps.append(EscalationStep(kind, after * 1000))
     return tuple(sorted(steps, key=lambda s: s.after_ms))

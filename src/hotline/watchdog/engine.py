@@ -29,21 +29,19 @@ import datetime as dt
 import heapq
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
+from hotline.agents.roster import Roster
 from hotline.agents.status import PausePolicy
-from hotline.records import SUPERVISION_KINDS, AgentChange, CallRecord
+from hotline.core.localtime import CHINA
+from hotline.core.records import SUPERVISION_KINDS, AgentChange, CallRecord
 from hotline.watchdog.alerts import Action, Alert, AlertState, Transition, transition
 from hotline.watchdog.basis import Basis, Overlap, sync
 from hotline.watchdog.config import WatchdogConfig
 from hotline.watchdog.escalation import Step, escalation
 from hotline.watchdog.evidence import MAX_WAIT_MS, CallStore
 from hotline.watchdog.rules import AUTO_PAUSE, Rules
-from hotline.watchdog.shifts import CHINA, Shifts
+from hotline.watchdog.shifts import Shifts
 from hotline.watchdog.track import Resynced, Track
-
-if TYPE_CHECKING:  # center imports the watchdog's config: no import of it at run time
-    from hotline.center import Center
 
 __all__ = ["AUTO_PAUSE", "Item", "Watchdog"]
 
@@ -58,15 +56,15 @@ class Watchdog(Rules):
 
     def __init__(
         self,
-        config: WatchdogConfig | None,
-        center: Center,
+        config: WatchdogConfig,
+        center: Roster,
         *,
         tz: dt.tzinfo = CHINA,
         journal_limit: int = 200,
         batch: bool = False,
         keep_alerts: bool = True,
     ) -> None:
-        self.config = config if config is not None else center.watchdog
+        self.config = config
         self.center = center
         self.tz = tz
         self.journal_limit = journal_limit

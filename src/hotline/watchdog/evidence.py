@@ -18,7 +18,7 @@ import bisect
 import itertools
 from collections.abc import Iterable, Sequence, Set
 
-from hotline.records import CallRecord, EndReason
+from hotline.core.records import CallRecord, EndReason
 from hotline.watchdog.alerts import Cost, Waiting
 
 __all__ = ["MAX_WAIT_MS", "CallStore", "Period", "Tally", "cost", "waiting"]

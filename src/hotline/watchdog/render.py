@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from hotline.records import AgentChange
+from hotline.core.records import AgentChange
+from hotline.core.termtable import width
 from hotline.watchdog.alerts import Alert
 from hotline.watchdog.audit import Audit
 from hotline.watchdog.escalation import Step
@@ -32,10 +32,6 @@ __all__ = [
     "report_table",
     "when",
 ]
-
-
-def width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def pad(text: str, size: int, right: bool = False) -> str:

@@ -3,7 +3,7 @@
     rows = shift_report(journal, center, start=day_start, end=day_end, alerts=alerts)
     row.logged_in_ms, row.ready_ms, row.talk_ms, row.acw_ms, row.pauses   # by reason
     row.busy_share        # 示忙率: 示忙 time / logged-in time
-    row.occupancy         # (talk + ACW) / (talk + ACW + ready) (DOMAIN.md)
+    row.occupancy         # (talk + ACW) / (talk + ACW + ready) (docs/domain.md)
 
 The time comes from :func:`hotline.agents.timeline.segments` (the metrics' occupancy and
 AHT read the same timeline): each moment an agent is logged in counts once, the first that
@@ -18,15 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from hotline.agents.roster import Roster
 from hotline.agents.status import PauseKind, PausePolicy
 from hotline.agents.timeline import Activity, segments
-from hotline.records import AgentChange
+from hotline.core.records import AgentChange
 from hotline.watchdog.alerts import Alert
-
-if TYPE_CHECKING:  # center imports the watchdog's config: no import of it at run time
-    from hotline.center import Center
 
 __all__ = ["NO_REASON", "AgentReport", "PauseStat", "shift_report"]
 
@@ -132,7 +129,7 @@ def _agent(
 
 def shift_report(
     changes: Iterable[AgentChange],
-    center: Center,
+    center: Roster,
     *,
     start: int,
     end: int,

@@ -1,7 +1,7 @@
 """The rules themselves: when each one fires, and what its alert is about (pure).
 
 :class:`Rules` is the rule half of :class:`~hotline.watchdog.engine.Watchdog` (which keeps
-the state, the clock and the alerts). Two kinds of rules, in DOMAIN.md's order (limits:
+the state, the clock and the alerts). Two kinds of rules, in docs/domain.md's order (limits:
 :class:`~hotline.watchdog.config.Thresholds`, inclusive):
 
 - **time-driven**, each with an exact crossing time computed from the state between two
@@ -26,10 +26,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
+from hotline.agents.roster import PauseReason, Roster
 from hotline.agents.status import PauseKind, PausePolicy
-from hotline.records import AgentChange, PauseSetBy
+from hotline.core.records import AgentChange, PauseSetBy
 from hotline.watchdog.alerts import RuleId, alert_id
 from hotline.watchdog.basis import PAUSE_KINDS, Basis, Overlap
 from hotline.watchdog.config import Thresholds, WatchdogConfig
@@ -37,9 +37,6 @@ from hotline.watchdog.evidence import CallStore
 from hotline.watchdog.shifts import Shifts, Window
 from hotline.watchdog.spans import reach, share_reach
 from hotline.watchdog.track import Episode, Note, Track
-
-if TYPE_CHECKING:  # center imports the watchdog's config: no import of it at run time
-    from hotline.center import Center, PauseReason
 
 __all__ = ["AUTO_PAUSE", "Rules"]
 
@@ -50,7 +47,7 @@ class Rules:
     """The rule logic; the state it reads is :class:`~hotline.watchdog.engine.Watchdog`'s."""
 
     config: WatchdogConfig
-    center: Center
+    center: Roster
     tz: dt.tzinfo
     policy: PausePolicy
     calls: CallStore

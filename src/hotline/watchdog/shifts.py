@@ -19,17 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["CHINA", "Shifts", "Window", "local_day"]
+from hotline.core.localtime import CHINA
 
-CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
-"""Asia/Shanghai (UTC+8, no daylight saving since 1991), without reading the tz database."""
+__all__ = ["Shifts", "Window", "local_day"]
 
 OFF = "off"
 DAY = "day"
 
 
 class _Shift(Protocol):
-    """What is read of a shift (hotline.center.Shift has it)."""
+    """What is read of a shift (hotline.center.config.Shift has it)."""
 
     @property
     def name(self) -> str: ...

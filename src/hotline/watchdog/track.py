@@ -25,7 +25,7 @@ from enum import Enum
 
 from hotline.agents.model import AgentView
 from hotline.agents.status import PauseKind, PausePolicy
-from hotline.records import AgentChange, AgentStatus, PauseSetBy
+from hotline.core.records import AgentChange, AgentStatus, PauseSetBy
 
 __all__ = ["PAUSED_STATUSES", "UNREACHABLE", "Episode", "Note", "Resynced", "Track", "resynced"]
 

@@ -1,4 +1,4 @@
-"""Web accounts and sessions in SQLite (component ``web``, beside the history).
+"""Web accounts and sessions (component ``web``, beside the history, SQLite or PostgreSQL).
 
     accounts = Accounts.open(settings.db)
     accounts.add("banzhang01", "a long password", Role.SUPERVISOR, scope=Scope(teams={"team-a"}))
@@ -16,14 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from hotline.stores import schema
+from hotline.stores import dialect, schema
 from hotline.web.errors import AccountError
 from hotline.web.roles import Role, Scope, User
 
@@ -112,6 +111,7 @@ def _user(row: tuple[object, ...]) -> User:
 class Accounts(schema.Store):
     COMPONENT = COMPONENT
     MIGRATIONS = MIGRATIONS
+    PG_MIGRATIONS = MIGRATIONS  # plain SQL both take
     hasher: PasswordHasher = _HASHER
 
     @classmethod
@@ -157,7 +157,7 @@ class Accounts(schema.Store):
                         now,
                     ),
                 )
-        except sqlite3.IntegrityError:
+        except dialect.IntegrityError:
             raise AccountError(f"user {username!r} exists already") from None
         return User(username, role, scope or Scope(), agent, can_unmask)
 

@@ -15,8 +15,10 @@ the same entry; an administrator cannot approve their own grant.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from hotline.stores.access import AccessEntry, AccessLog
 from hotline.web.accounts import Accounts
@@ -119,3 +121,23 @@ class AccountAdmin:
         approved = self._approved(by, approver) if allowed else ""
         self.accounts.set_can_unmask(username, allowed)
         self._record(by, "can_unmask", username, allowed=allowed, approved_by=approved)
+
+
+def first_admin(db: Path | str, clock: Callable[[], int]) -> tuple[str, str] | None:
+    """Create the account ``admin`` with a generated password in the history DB if no
+    administrator exists yet (what ``hotline run`` does on a new install); (name, password)
+    to show once, or None."""
+    accounts = Accounts.open(db)
+    try:
+        if any(u.role is Role.ADMIN for u in accounts.users()):
+            return None
+        password = secrets.token_urlsafe(12)
+        log = AccessLog.open(db)
+        try:
+            admin = AccountAdmin(accounts, log, clock)
+            admin.add("admin", password, Role.ADMIN, by=Actor("hotline setup", "cli"))
+        finally:
+            log.close()
+        return "admin", password
+    finally:
+        accounts.close()

@@ -20,11 +20,10 @@ from starlette.routing import BaseRoute, Mount
 from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hotline.center import load_center
-from hotline.config import Settings
-from hotline.ivr import install
+from hotline.center.config import load_center
+from hotline.host.settings import Settings
 from hotline.ivr.model import Flow
-from hotline.ivr.twilio_app import InMemoryCallEvents, create_twilio_app
+from hotline.pbx import install
 from hotline.stores import redis_server
 from hotline.stores.access import AccessLog
 from hotline.stores.history import History
@@ -36,6 +35,7 @@ from hotline.web.context import Services
 from hotline.web.guard import HEADERS, guarded
 from hotline.web.hub import LiveHub
 from hotline.web.routes import ROUTES, TWILIO
+from hotline.web.twilio import InMemoryCallEvents, create_twilio_app
 
 
 def templates() -> Environment:

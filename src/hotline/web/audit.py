@@ -9,22 +9,20 @@ log's database failing: Unavailable), so no search, view or playback happens unl
 
 from __future__ import annotations
 
-import sqlite3
-
 from hotline.stores.access import AccessEntry, AccessError
-from hotline.web.context import Ctx
+from hotline.stores.dialect import DatabaseError
+from hotline.web.context import SignedIn
 from hotline.web.errors import PurposeRequired, Unavailable
 
 
 def record(
-    ctx: Ctx, action: str, target: str, *, purpose: str | None = None, detail: str = ""
+    ctx: SignedIn, action: str, target: str, *, purpose: str | None = None, detail: str = ""
 ) -> None:
     """Append one access by the signed-in user."""
-    assert ctx.session is not None
     purpose = ctx.session.purpose if purpose is None else purpose
     if not purpose:
         raise PurposeRequired(ctx.t("audit.no_purpose"))
-    user = ctx.session.user
+    user = ctx.user
     entry = AccessEntry(
         t=ctx.app.clock(),
         user=user.username,
@@ -36,5 +34,5 @@ def record(
     )
     try:
         ctx.app.access_log.append(entry)
-    except (sqlite3.Error, AccessError) as exc:
+    except (*DatabaseError, AccessError) as exc:
         raise Unavailable(f"the access log cannot be written ({exc}): access refused") from None

@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hotline.center import Center
+from hotline.center.config import Center
+from hotline.core.records import CallRecord
 from hotline.ivr.model import Flow
 from hotline.metrics.params import Params
 from hotline.metrics.populations import Population
 from hotline.metrics.report import compute
 from hotline.metrics.timefmt import GroupBy
-from hotline.records import CallRecord
 from hotline.watchdog.shifts import Shifts
 from hotline.web.roles import Scope
 

@@ -17,8 +17,8 @@ from html import escape
 
 from hotline.agents import timeline
 from hotline.agents.status import PausePolicy
+from hotline.core.records import AgentChange
 from hotline.metrics.timefmt import local
-from hotline.records import AgentChange
 
 WAIT_BINS_S = (0, 5, 10, 15, 20, 30, 60, 120)
 

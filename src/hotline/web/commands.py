@@ -11,9 +11,9 @@ from collections.abc import Mapping
 
 from starlette.responses import JSONResponse, Response
 
-from hotline import bus
-from hotline.commands import AGENT_VERBS, Command, Verb
-from hotline.web.context import Ctx
+from hotline.commands import bus
+from hotline.commands.plan import AGENT_VERBS, Command, Verb
+from hotline.web.context import SignedIn
 from hotline.web.errors import BadRequest, Unavailable
 
 AGENT_ACTIONS = {v.value: v for v in AGENT_VERBS}
@@ -28,7 +28,7 @@ def agent_verb(form: Mapping[str, str]) -> Verb:
 
 
 async def issue(
-    ctx: Ctx,
+    ctx: SignedIn,
     verb: Verb,
     agent: str = "",
     *,
@@ -38,14 +38,13 @@ async def issue(
     comment: str = "",
     notice: str = "",
 ) -> Response:
-    """Send ``verb`` (see :class:`hotline.commands.Command`) as the signed-in user, now; the
+    """Send ``verb`` (see :class:`hotline.commands.plan.Command`) as the signed-in user, now; the
     controller's reply as JSON (409 when it refused)."""
-    assert ctx.session is not None
     command = Command(
         uuid.uuid4().hex,
         verb,
         agent,
-        ctx.session.user.username,
+        ctx.user.username,
         reason=reason,
         supervisor=supervisor,
         issued_at=ctx.app.clock(),

@@ -1,8 +1,13 @@
 """What a page handler gets: the services of the app and the request with its session.
 
-async def wallboard(ctx: Ctx) -> Response:
-    state = await ctx.app.hub.state()
-    return ctx.render("wallboard.html", queues=...)
+    async def healthz(ctx: Ctx) -> Response:            # open to signed-out visitors
+        ...
+    async def wallboard(ctx: SignedIn) -> Response:     # a signed-in user's page
+        scope = ctx.scope                               # never None: no assert needed
+        return ctx.render("wallboard.html", queues=...)
+
+Only the guard (:mod:`hotline.web.guard`) makes a :class:`SignedIn`, once the request's
+cookie named a live session; the route table says which of the two each handler takes.
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ from jinja2 import Environment
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from hotline.center import Center
-from hotline.clock import wall_ms
-from hotline.config import Settings
+from hotline.center.config import Center
+from hotline.host.clock import wall_ms
+from hotline.host.settings import Settings
 from hotline.ivr.model import Flow
 from hotline.stores.access import AccessLog
 from hotline.stores.history import History
@@ -28,6 +33,7 @@ from hotline.web import i18n
 from hotline.web.accounts import Accounts, Session
 from hotline.web.errors import BadRequest
 from hotline.web.hub import LiveHub
+from hotline.web.roles import Role, Scope, User, scope_of
 from hotline.web.throttle import Throttle
 
 FORM_LIMIT = 64 * 1024
@@ -56,13 +62,15 @@ class Services:
     cache: dict[str, tuple[int, Any]] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Ctx:
+    """A request as any handler gets it: its session is None for a signed-out visitor
+    (the handlers of public and self-signed routes take this)."""
+
     request: Request
     app: Services
     session: Session | None
-    token: str = ""
-    _form: dict[str, str] | None = None
+    token: str = ""  # the session cookie, when there is a session
 
     @property
     def lang(self) -> str:
@@ -83,7 +91,8 @@ class Ctx:
 
     async def form(self) -> dict[str, str]:
         """The urlencoded body as a dict (the last value of a repeated field wins)."""
-        if self._form is None:
+        cached: dict[str, str] | None = getattr(self.request.state, "hotline_form", None)
+        if cached is None:
             ctype = (self.request.headers.get("content-type") or "").split(";")[0].strip()
             if ctype != FORM_TYPE:
                 raise BadRequest(f"expected a form ({FORM_TYPE})")
@@ -101,8 +110,9 @@ class Ctx:
                 )
             except (UnicodeDecodeError, ValueError) as exc:
                 raise BadRequest(f"malformed form: {exc}") from None
-            self._form = dict(pairs)
-        return self._form
+            # kept on the request, whose body can be read once (the context is frozen)
+            cached = self.request.state.hotline_form = dict(pairs)
+        return cached
 
     def render(self, name: str, status: int = 200, **values: Any) -> Response:
         template = self.app.templates.get_template(name)
@@ -118,3 +128,25 @@ class Ctx:
 
     def query(self) -> Mapping[str, str]:
         return self.request.query_params
+
+
+@dataclass(frozen=True, eq=False)
+class SignedIn(Ctx):
+    """A request with a live session: what the handler of a route for signed-in roles
+    gets, made by the guard once it found the session (frozen, so it stays one)."""
+
+    session: Session
+    token: str
+
+    @property
+    def user(self) -> User:
+        return self.session.user
+
+    @property
+    def role(self) -> Role:
+        return self.session.user.role
+
+    @property
+    def scope(self) -> Scope:
+        """What the user sees on the wallboard: everything for an admin."""
+        return scope_of(self.session.user)

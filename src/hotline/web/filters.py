@@ -7,13 +7,12 @@ import json
 from jinja2 import Environment
 from markupsafe import Markup
 
+from hotline.core.localtime import TZ_NAME
 from hotline.metrics.timefmt import local
-
-TZ = "Asia/Shanghai"
 
 
 def clock(ms: int | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    return "" if ms is None else local(int(ms), TZ).strftime(fmt)
+    return "" if ms is None else local(int(ms), TZ_NAME).strftime(fmt)
 
 
 def duration(ms: int | None) -> str:

@@ -1,6 +1,6 @@
 """Every request passes here: the session, the route's access, CSRF, security headers.
 
-    endpoint = guarded(handler, Access.of(Role.SUPERVISOR), services)
+    endpoint = guarded(ForSignedIn(handler), Access.of(Role.SUPERVISOR), services)
 
 - the session comes from the ``hotline_session`` cookie (HttpOnly, SameSite=Strict,
   Secure behind TLS), looked up by the SHA-256 of its token;
@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from hotline.web.context import Ctx, Services
+from hotline.web.context import Ctx, Services, SignedIn
 from hotline.web.errors import HTTP_STATUS, Forbidden, WebError
+from hotline.web.kinds import ForAnyone, Handler
 from hotline.web.roles import Access
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
-Handler = Callable[[Ctx], Awaitable[Response]]
+
 DENIED = "X-Hotline-Denied"
 """Set on every refusal of access (anonymous, role, csrf, origin, forbidden): the tests'
 authorization matrix tells a refusal from a handler's own 401/403 by it."""
@@ -104,6 +105,70 @@ def csrf_ok(given: str, expected: str) -> bool:
 MAY_BEFORE_CHANGE = frozenset({"password_form", "password", "logout", "lang", "static"})
 
 
+def wants_html(request: Request) -> bool:
+    """A browser's request (an error is shown to it as a page), not a script's."""
+    return "text/html" in request.headers.get("accept", "")
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (a refusal redirects it), not a script or a form post."""
+    return request.method in SAFE_METHODS and wants_html(request)
+
+
+def anonymous(request: Request) -> Response:
+    """The refusal of a request without a session: a page goes to /login, the rest 401."""
+    if wants_page(request):
+        return denied(RedirectResponse("/login", 303), "anonymous")
+    return denied(PlainTextResponse("sign in first", 401), "anonymous")
+
+
+def context(request: Request, services: Services) -> Ctx:
+    """The request's context: a :class:`SignedIn` when its cookie names a live session."""
+    token = request.cookies.get(SESSION_COOKIE, "")
+    session = services.accounts.session(token, now=services.clock()) if token else None
+    if session is None:
+        return Ctx(request, services, None)
+    return SignedIn(request, services, session, token)
+
+
+async def refusal(ctx: Ctx, access: Access, name: str) -> Response | None:
+    """Why the request may not reach the handler of route NAME, as the answer; None if it
+    may: ACCESS, a forced password change, the origin and the CSRF token."""
+    request, session = ctx.request, ctx.session
+    if not access.allows(session.user if session else None):
+        if session is None:
+            return anonymous(request)
+        return denied(ctx.render("error.html", 403, message=ctx.t("forbidden")), "role")
+    if session is not None and session.user.must_change and name not in MAY_BEFORE_CHANGE:
+        # a password someone else set: nothing but changing it (or leaving) until then
+        if wants_page(request):
+            return denied(RedirectResponse("/password", 303), "must_change")
+        moved = PlainTextResponse("change your password first: /password", 403)
+        return denied(moved, "must_change")
+    if request.method not in SAFE_METHODS and not access.public:
+        if not same_origin(request):
+            return denied(PlainTextResponse("cross-site request refused", 403), "origin")
+        given = request.headers.get("x-csrf-token", "")
+        if not given:
+            try:
+                given = (await ctx.form()).get("csrf", "")
+            except WebError:
+                given = ""
+        if session is None or not csrf_ok(given, session.csrf):
+            return denied(PlainTextResponse("CSRF token missing or wrong", 403), "csrf")
+    return None
+
+
+async def answer(handler: Handler, ctx: Ctx) -> Response:
+    """The handler's answer, given the context of its kind (a signed-in handler never
+    runs without a session: the route's access refused that already)."""
+    if isinstance(handler, ForAnyone):
+        return await handler.run(ctx)
+    if not isinstance(ctx, SignedIn):
+        return anonymous(ctx.request)
+    return await handler.run(ctx)
+
+
 def guarded(
     handler: Handler, access: Access, services: Services, *, name: str = ""
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -112,46 +177,15 @@ def guarded(
 
     async def endpoint(request: Request) -> Response:
         tls = is_tls(request, services)
-        token = request.cookies.get(SESSION_COOKIE, "")
-        session = services.accounts.session(token, now=services.clock()) if token else None
-        ctx = Ctx(request, services, session, token if session else "")
-        if not access.allows(session.user if session else None):
-            refusal: Response
-            if session is not None:
-                refusal = denied(ctx.render("error.html", 403, message=ctx.t("forbidden")), "role")
-            elif request.method in SAFE_METHODS and "text/html" in request.headers.get(
-                "accept", ""
-            ):
-                refusal = denied(RedirectResponse("/login", 303), "anonymous")
-            else:
-                refusal = denied(PlainTextResponse("sign in first", 401), "anonymous")
-            return secure_headers(refusal, tls=tls)
-        if session is not None and session.user.must_change and name not in MAY_BEFORE_CHANGE:
-            # a password someone else set: nothing but changing it (or leaving) until then
-            moved: Response = RedirectResponse("/password", 303)
-            if request.method not in SAFE_METHODS or "text/html" not in request.headers.get(
-                "accept", ""
-            ):
-                moved = PlainTextResponse("change your password first: /password", 403)
-            return secure_headers(denied(moved, "must_change"), tls=tls)
-        if request.method not in SAFE_METHODS and not access.public:
-            if not same_origin(request):
-                refused = PlainTextResponse("cross-site request refused", 403)
-                return secure_headers(denied(refused, "origin"), tls=tls)
-            given = request.headers.get("x-csrf-token", "")
-            if not given:
-                try:
-                    given = (await ctx.form()).get("csrf", "")
-                except WebError:
-                    given = ""
-            if session is None or not csrf_ok(given, session.csrf):
-                refused = PlainTextResponse("CSRF token missing or wrong", 403)
-                return secure_headers(denied(refused, "csrf"), tls=tls)
+        ctx = context(request, services)
+        refused = await refusal(ctx, access, name)
+        if refused is not None:
+            return secure_headers(refused, tls=tls)
         try:
-            response = await handler(ctx)
+            response = await answer(handler, ctx)
         except WebError as exc:
             status = HTTP_STATUS[exc.error_id]
-            if "text/html" in request.headers.get("accept", ""):
+            if wants_html(request):
                 response = ctx.render("error.html", status, message=str(exc))
             else:
                 response = PlainTextResponse(str(exc), status)

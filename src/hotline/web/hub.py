@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from redis.exceptions import RedisError
 
-from hotline.clock import wall_ms
+from hotline.host.clock import wall_ms
 from hotline.stores.live import Change, FeedGap, Kind, LiveStore, Snapshot
 
 log = logging.getLogger(__name__)

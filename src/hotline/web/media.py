@@ -23,10 +23,10 @@ from pathlib import Path
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from hotline.recordings import integrity
-from hotline.recordings.catalogue import Leg, Recording
+from hotline.recordings.leg import Leg, Recording
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.web import audit
-from hotline.web.context import Ctx
+from hotline.web.context import SignedIn
 from hotline.web.errors import IntegrityFailure, NotFound
 from hotline.web.ranges import Unsatisfiable, parse_range
 
@@ -45,15 +45,14 @@ class Grant:
     played: bool = False
 
 
-def grant(ctx: Ctx, call_id: str, leg: Leg) -> str:
-    assert ctx.session is not None
+def grant(ctx: SignedIn, call_id: str, leg: Leg) -> str:
     now = ctx.app.clock()
     grants = ctx.app.media
     if len(grants) > MAX_GRANTS:
         for key in [k for k, g in grants.items() if now - g.t_granted > IDLE_MS]:
             del grants[key]
     media_id = secrets.token_urlsafe(18)
-    grants[media_id] = Grant(ctx.session.user.username, call_id, leg, ctx.session.purpose, now)
+    grants[media_id] = Grant(ctx.user.username, call_id, leg, ctx.session.purpose, now)
     return media_id
 
 
@@ -74,12 +73,11 @@ def verified(recording: Recording, alerts: Callable[[integrity.Mismatch], None])
     return Path(recording.path)
 
 
-def _alert(ctx: Ctx, mismatch: integrity.Mismatch) -> None:
+def _alert(ctx: SignedIn, mismatch: integrity.Mismatch) -> None:
     """An integrity alert (the table the STT worker and ``hotline play`` write), by who asked."""
-    assert ctx.session is not None
     alerts = IntegrityAlerts.open(ctx.app.settings.db)
     try:
-        alerts.add(mismatch, by=f"web:{ctx.session.user.username}", at=ctx.app.clock())
+        alerts.add(mismatch, by=f"web:{ctx.user.username}", at=ctx.app.clock())
     finally:
         alerts.close()
 
@@ -98,12 +96,11 @@ def _chunks(path: Path, start: int, length: int) -> Iterator[bytes]:
         os.close(fd)
 
 
-async def serve(ctx: Ctx) -> Response:
-    assert ctx.session is not None
+async def serve(ctx: SignedIn) -> Response:
     media_id = ctx.request.path_params.get("media_id", "")
     g: Grant | None = ctx.app.media.get(media_id)
     now = ctx.app.clock()
-    if g is None or g.username != ctx.session.user.username or now - g.t_granted > IDLE_MS:
+    if g is None or g.username != ctx.user.username or now - g.t_granted > IDLE_MS:
         # an id of someone else's session answers as one that never existed
         raise NotFound("no such recording (open the call page again)")
     recording = next((r for r in ctx.app.history.recordings(g.call_id) if r.leg is g.leg), None)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import hmac
 import json
-import sqlite3
 from collections.abc import Iterable
 
 from redis.exceptions import RedisError
 from starlette.responses import PlainTextResponse, Response
 
-from hotline.recordings import status
+from hotline.stores.dialect import DatabaseError
 from hotline.stores.keys import KEYS
 from hotline.stores.memory import MEMORY_WARN, Memory, memory
+from hotline.stt import status
 from hotline.web.context import Ctx
 from hotline.web.errors import Forbidden
 from hotline.web.pages_board import today_figures
@@ -32,7 +32,7 @@ async def healthz(ctx: Ctx) -> Response:
     down = []
     try:
         ctx.app.history.connection.execute("SELECT 1").fetchone()
-    except sqlite3.Error:
+    except DatabaseError:
         down.append("sqlite")
     try:
         await ctx.app.redis.ping()

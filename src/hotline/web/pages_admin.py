@@ -7,7 +7,7 @@ from __future__ import annotations
 from starlette.responses import RedirectResponse, Response
 
 from hotline.web.admin import AccountAdmin, Actor, Approver
-from hotline.web.context import Ctx
+from hotline.web.context import Ctx, SignedIn
 from hotline.web.errors import AccountError, BadRequest
 from hotline.web.pages_auth import signed_out
 from hotline.web.roles import Role, Scope
@@ -17,9 +17,8 @@ def admin_of(ctx: Ctx) -> AccountAdmin:
     return AccountAdmin(ctx.app.accounts, ctx.app.access_log, ctx.app.clock)
 
 
-def actor(ctx: Ctx) -> Actor:
-    assert ctx.session is not None
-    return Actor(ctx.session.user.username, ctx.session.user.role.value)
+def actor(ctx: SignedIn) -> Actor:
+    return Actor(ctx.user.username, ctx.role.value)
 
 
 def _approver(form: dict[str, str]) -> Approver | None:
@@ -27,19 +26,15 @@ def _approver(form: dict[str, str]) -> Approver | None:
     return Approver(name, form.get("approver_password", "")) if name else None
 
 
-async def password_form(ctx: Ctx, error: str = "", status: int = 200) -> Response:
-    assert ctx.session is not None
-    return ctx.render("password.html", status, error=error, forced=ctx.session.user.must_change)
+async def password_form(ctx: SignedIn, error: str = "", status: int = 200) -> Response:
+    return ctx.render("password.html", status, error=error, forced=ctx.user.must_change)
 
 
-async def change_password(ctx: Ctx) -> Response:
+async def change_password(ctx: SignedIn) -> Response:
     """Anyone's own password; the way out of a password someone else set."""
-    assert ctx.session is not None
     form = await ctx.form()
     try:
-        admin_of(ctx).change_own_password(
-            ctx.session.user, form.get("old", ""), form.get("new", "")
-        )
+        admin_of(ctx).change_own_password(ctx.user, form.get("old", ""), form.get("new", ""))
     except AccountError as exc:
         return await password_form(ctx, str(exc), 400)
     return signed_out()  # the change ended every session: sign in again with the new one
@@ -49,7 +44,7 @@ def _split(value: str) -> frozenset[str]:
     return frozenset(x.strip() for x in value.replace("，", ",").split(",") if x.strip())
 
 
-async def users(ctx: Ctx, error: str = "", status: int = 200) -> Response:
+async def users(ctx: SignedIn, error: str = "", status: int = 200) -> Response:
     return ctx.render(
         "users.html",
         status,
@@ -60,7 +55,7 @@ async def users(ctx: Ctx, error: str = "", status: int = 200) -> Response:
     )
 
 
-async def add_user(ctx: Ctx) -> Response:
+async def add_user(ctx: SignedIn) -> Response:
     form = await ctx.form()
     try:
         role = Role(form.get("role", ""))
@@ -85,15 +80,14 @@ async def add_user(ctx: Ctx) -> Response:
     return RedirectResponse("/admin/users", 303)
 
 
-async def change_user(ctx: Ctx) -> Response:
+async def change_user(ctx: SignedIn) -> Response:
     """``action``: disable, enable, or password (with ``password``)."""
-    assert ctx.session is not None
     form = await ctx.form()
     name, action = form.get("username", ""), form.get("action", "")
     admin, by = admin_of(ctx), actor(ctx)
     try:
         if action in ("disable", "enable"):
-            if name == ctx.session.user.username:
+            if name == ctx.user.username:
                 raise AccountError(ctx.t("admin.not_self"))
             admin.set_disabled(name, action == "disable", by=by)
         elif action == "password":
@@ -108,7 +102,7 @@ async def change_user(ctx: Ctx) -> Response:
     return RedirectResponse("/admin/users", 303)
 
 
-async def access_log(ctx: Ctx) -> Response:
+async def access_log(ctx: SignedIn) -> Response:
     """The access log, 100 entries a page (newest page first), and whether its chain holds."""
     log = ctx.app.access_log
     try:

@@ -7,21 +7,20 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from hotline.center import Agent
-from hotline.commands import Verb
-from hotline.watchdog import CHINA
+from hotline.agents.roster import Agent
+from hotline.commands.plan import Verb
+from hotline.core.localtime import CHINA, DAY_MS
 from hotline.watchdog.report import shift_report
 from hotline.watchdog.shifts import Shifts
 from hotline.web.commands import agent_verb, issue
-from hotline.web.context import Ctx
+from hotline.web.context import Ctx, SignedIn
 from hotline.web.errors import BadRequest, Forbidden
 
 
-def _me(ctx: Ctx) -> Agent:
-    assert ctx.session is not None
-    agent = ctx.app.center.agent(ctx.session.user.agent)
+def _me(ctx: SignedIn) -> Agent:
+    agent = ctx.app.center.agent(ctx.user.agent)
     if agent is None:
-        raise Forbidden(ctx.t("agent.unknown", ext=ctx.session.user.agent))
+        raise Forbidden(ctx.t("agent.unknown", ext=ctx.user.agent))
     return agent
 
 
@@ -31,7 +30,7 @@ def budget(ctx: Ctx, agent: Agent) -> dict[str, Any]:
     team = center.teams.get(agent.team)
     window = Shifts(team.shifts if team else (), CHINA).at(now)
     limits = center.watchdog.thresholds(agent.team, window.name)
-    journal = ctx.app.history.journal(agent.name, since=window.start - 86_400_000, until=now + 1)
+    journal = ctx.app.history.journal(agent.name, since=window.start - DAY_MS, until=now + 1)
     rows = shift_report(journal, center, start=window.start, end=now + 1)
     row = next((r for r in rows if r.agent == agent.name), None)
     breaks = sum(p.total_ms for p in row.pauses if p.kind == "break") if row else 0
@@ -60,12 +59,18 @@ def my_notes(docs: dict[str, dict[str, Any]], agent: Agent) -> list[dict[str, An
     return sorted(mine, key=lambda n: n["t"] or 0, reverse=True)[:NOTES_SHOWN]
 
 
-async def me(ctx: Ctx) -> Response:
+async def _live(ctx: SignedIn, agent: Agent) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The agent's live state (None while the feed is down) and the watchdog's notes."""
+    state = await ctx.app.hub.state(timeout=2.0)
+    if state is None:
+        return None, []
+    return state.docs.get("agent", {}).get(agent.name), my_notes(state.docs.get("note", {}), agent)
+
+
+async def me(ctx: SignedIn) -> Response:
     agent = _me(ctx)
     reasons = [r for r in ctx.app.center.reasons.values() if not r.supervisor_only]
-    state = await ctx.app.hub.state(timeout=2.0)
-    doc = state.docs.get("agent", {}).get(agent.name) if state else None
-    notes = my_notes(state.docs.get("note", {}), agent) if state else []
+    doc, notes = await _live(ctx, agent)
     return ctx.render(
         "agent.html",
         agent=agent,
@@ -78,17 +83,15 @@ async def me(ctx: Ctx) -> Response:
     )
 
 
-async def me_json(ctx: Ctx) -> Response:
+async def me_json(ctx: SignedIn) -> Response:
     agent = _me(ctx)
-    state = await ctx.app.hub.state(timeout=2.0)
-    doc = state.docs.get("agent", {}).get(agent.name) if state else None
-    notes = my_notes(state.docs.get("note", {}), agent) if state else []
+    doc, notes = await _live(ctx, agent)
     return JSONResponse(
         {"agent": doc, "budget": budget(ctx, agent), "notes": notes, "now": ctx.app.clock()}
     )
 
 
-async def me_command(ctx: Ctx) -> Response:
+async def me_command(ctx: SignedIn) -> Response:
     """The agent acts on themself only: the extension comes from the account, never the form."""
     agent = _me(ctx)
     form = await ctx.form()

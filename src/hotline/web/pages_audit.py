@@ -1,5 +1,5 @@
-"""The auditor's pages: the case (purpose) every access is logged under, transcript search,
-a call with its legs, and playback (hotline.web.media).
+"""The auditor's pages: the case (purpose) every access is logged under, a call with its
+legs, and playback (hotline.web.media); transcript search is hotline.web.pages_search.
 
 Every search, view, playback and export needs a purpose (a case/工单 number) set first;
 each is written to the access log with it.
@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 from starlette.responses import RedirectResponse, Response
 
-from hotline.controller.docs import to_doc
+from hotline.core.records import CallRecord
 from hotline.metrics.explain import verdict
-from hotline.recordings import redact, turns
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.transcript import Transcript
-from hotline.records import CallRecord
+from hotline.recordings.leg import Leg
+from hotline.stores.docs import to_doc
+from hotline.transcripts import redact, turns
+from hotline.transcripts.transcript import Transcript
 from hotline.web import audit, media
-from hotline.web.context import Ctx
+from hotline.web.context import Ctx, SignedIn
 from hotline.web.errors import BadRequest, Forbidden, NotFound, PurposeRequired
 
 PURPOSE = re.compile(r"[\w\-/#.:]{3,64}")
@@ -34,19 +34,7 @@ def check_purpose(raw: str, ctx: Ctx) -> str:
     return purpose
 
 
-async def search_page(ctx: Ctx) -> Response:
-    assert ctx.session is not None
-    return ctx.render(
-        "search.html",
-        purpose=ctx.session.purpose,
-        hits=None,
-        form={},
-        queues=ctx.app.flow.queues if ctx.app.flow else {},
-    )
-
-
-async def set_purpose(ctx: Ctx) -> Response:
-    assert ctx.session is not None
+async def set_purpose(ctx: SignedIn) -> Response:
     purpose = check_purpose((await ctx.form()).get("purpose", ""), ctx)
     ctx.app.accounts.update_session(ctx.token, ctx.session, purpose=purpose)
     return RedirectResponse("/audit/search", 303)
@@ -109,10 +97,9 @@ def _call_id(ctx: Ctx) -> str:
     return call_id
 
 
-def _record(ctx: Ctx, call_id: str) -> CallRecord:
+def _record(ctx: SignedIn, call_id: str) -> CallRecord:
     """The call, once the session has a purpose (checked before anything about the call is
     looked up)."""
-    assert ctx.session is not None
     if not ctx.session.purpose:
         raise PurposeRequired(ctx.t("audit.no_purpose"))
     record = ctx.app.history.call(call_id)
@@ -121,8 +108,7 @@ def _record(ctx: Ctx, call_id: str) -> CallRecord:
     return record
 
 
-async def _call_view(ctx: Ctx, call_id: str, unmasked: bool) -> Response:
-    assert ctx.session is not None
+async def _call_view(ctx: SignedIn, call_id: str, unmasked: bool) -> Response:
     record = _record(ctx, call_id)
     audit.record(ctx, "unmask" if unmasked else "show", call_id)
     transcripts = ctx.app.transcripts.get(call_id)
@@ -145,34 +131,32 @@ async def _call_view(ctx: Ctx, call_id: str, unmasked: bool) -> Response:
         legs=legs,
         verdict=v.en if ctx.lang == "en" else v.zh,
         caller=record.caller if unmasked else redact.mask_phone(record.caller),
-        can_unmask=ctx.session.user.can_unmask and not unmasked,
+        can_unmask=ctx.user.can_unmask and not unmasked,
         unmasked=unmasked,
         purpose=ctx.session.purpose,
         turns=shown_turns(transcripts, unmasked),
     )
 
 
-async def call_page(ctx: Ctx) -> Response:
+async def call_page(ctx: SignedIn) -> Response:
     return await _call_view(ctx, _call_id(ctx), unmasked=False)
 
 
-async def unmask_call(ctx: Ctx) -> Response:
+async def unmask_call(ctx: SignedIn) -> Response:
     """Show the call with personal data (auditors allowed to); the unmasking is logged."""
-    assert ctx.session is not None
-    if not ctx.session.user.can_unmask:
+    if not ctx.user.can_unmask:
         raise Forbidden(ctx.t("audit.may_not_unmask"))
     return await _call_view(ctx, _call_id(ctx), unmasked=True)
 
 
-async def export_call(ctx: Ctx) -> Response:
+async def export_call(ctx: SignedIn) -> Response:
     """The call as a JSON file: its record, the metric verdict and the legs' SHA-256 (the
     caller's number masked unless the auditor may unmask); logged as an export."""
-    assert ctx.session is not None
     call_id = _call_id(ctx)
     record = _record(ctx, call_id)
     audit.record(ctx, "export", call_id)
     doc = to_doc(record)
-    if not ctx.session.user.can_unmask:
+    if not ctx.user.can_unmask:
         doc["caller"] = redact.mask_phone(record.caller)
         doc["callback_number"] = redact.mask_phone(record.callback_number)
     v = verdict(record)
@@ -183,7 +167,7 @@ async def export_call(ctx: Ctx) -> Response:
             {"leg": r.leg.value, "duration_ms": r.duration_ms, "sha256": r.sha256}
             for r in ctx.app.history.recordings(call_id)
         ],
-        "exported_by": ctx.session.user.username,
+        "exported_by": ctx.user.username,
         "purpose": ctx.session.purpose,
     }
     return Response(

@@ -8,7 +8,7 @@ import secrets
 from starlette.responses import RedirectResponse, Response
 
 from hotline.web import i18n
-from hotline.web.context import Ctx
+from hotline.web.context import Ctx, SignedIn
 from hotline.web.errors import BadRequest
 from hotline.web.guard import LOGIN_COOKIE, SESSION_COOKIE, csrf_ok, same_origin, set_cookie
 from hotline.web.logins import LoginThrottle
@@ -24,9 +24,8 @@ HOME = {
 }
 
 
-async def home(ctx: Ctx) -> Response:
-    assert ctx.session is not None
-    return RedirectResponse(HOME[ctx.session.user.role], 303)
+async def home(ctx: SignedIn) -> Response:
+    return RedirectResponse(HOME[ctx.role], 303)
 
 
 def _login_page(ctx: Ctx, status: int = 200, error: str = "", username: str = "") -> Response:
@@ -69,9 +68,8 @@ async def login(ctx: Ctx) -> Response:
     return response
 
 
-async def logout(ctx: Ctx) -> Response:
-    if ctx.token:
-        ctx.app.accounts.end_session(ctx.token)
+async def logout(ctx: SignedIn) -> Response:
+    ctx.app.accounts.end_session(ctx.token)
     return signed_out()
 
 
@@ -82,8 +80,7 @@ def signed_out() -> Response:
     return response
 
 
-async def set_lang(ctx: Ctx) -> Response:
-    assert ctx.session is not None
+async def set_lang(ctx: SignedIn) -> Response:
     lang = (await ctx.form()).get("lang", "")
     if lang not in i18n.LANGS:
         raise BadRequest(f"unknown language {lang!r} (one of {', '.join(i18n.LANGS)})")

@@ -12,22 +12,22 @@ from typing import Any
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from hotline.agents.status import PausePolicy
-from hotline.commands import Verb
+from hotline.commands.plan import Verb
+from hotline.core.localtime import CHINA
+from hotline.core.records import CallRecord
 from hotline.metrics.changes import in_force
 from hotline.metrics.params import Params
 from hotline.metrics.populations import Population
 from hotline.metrics.report import compute
 from hotline.metrics.timefmt import GroupBy
-from hotline.records import CallRecord
 from hotline.stores.metrics import read_changes
-from hotline.watchdog import CHINA
 from hotline.watchdog.shifts import local_day
 from hotline.web import board, charts
 from hotline.web.commands import agent_verb, issue
-from hotline.web.context import Ctx
+from hotline.web.context import Ctx, SignedIn
 from hotline.web.errors import BadRequest, Forbidden, Unavailable
 from hotline.web.hub import RELOAD, Update
-from hotline.web.roles import Role, Scope, User
+from hotline.web.roles import Scope, scope_of
 
 HEARTBEAT_S = 15.0
 RECHECK_S = 2.0  # an open stream re-reads its session this often (revoked: gone in < 5 s)
@@ -35,10 +35,6 @@ STATS_TTL_MS = 5000
 TIMELINE_MS = 2 * 3600_000
 TIMELINE_MIN_MS = 10 * 60_000
 CHARTS_TTL_MS = 15_000
-
-
-def scope_of(user: User) -> Scope:
-    return Scope(all=True) if user.role is Role.ADMIN else user.scope
 
 
 def _dumps(value: Any) -> str:
@@ -51,10 +47,9 @@ def day_start(now: int) -> int:
     return int(dt.datetime.combine(day, dt.time(0), tzinfo=CHINA).timestamp()) * 1000
 
 
-async def wallboard(ctx: Ctx) -> Response:
-    assert ctx.session is not None
+async def wallboard(ctx: SignedIn) -> Response:
     meta = board.board_meta(ctx.app.center, ctx.app.flow, ctx.app.clock())
-    scope = scope_of(ctx.session.user)
+    scope = ctx.scope
     meta["agents"] = {
         n: a for n, a in meta["agents"].items() if scope.sees_agent(n, ctx.app.center)
     }
@@ -72,10 +67,9 @@ async def _hello(ctx: Ctx, scope: Scope) -> tuple[int, str]:
     return state.seq, f"event: hello\ndata: {_dumps(hello)}\n\n"
 
 
-async def events(ctx: Ctx) -> Response:
+async def events(ctx: SignedIn) -> Response:
     """Server-Sent Events: ``hello`` (the whole state in scope), then ``change`` each."""
-    assert ctx.session is not None
-    scope = scope_of(ctx.session.user)
+    scope = ctx.scope
     center, hub, token = ctx.app.center, ctx.app.hub, ctx.token
 
     async def stream() -> AsyncIterator[str]:
@@ -130,12 +124,11 @@ async def events(ctx: Ctx) -> Response:
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
 
-async def live_json(ctx: Ctx) -> Response:
-    assert ctx.session is not None
+async def live_json(ctx: SignedIn) -> Response:
     state = await ctx.app.hub.state()
     if state is None:
         raise Unavailable(ctx.app.hub.error)
-    docs = board.wallboard_docs(state.docs, scope_of(ctx.session.user), ctx.app.center)
+    docs = board.wallboard_docs(state.docs, ctx.scope, ctx.app.center)
     return JSONResponse({"seq": state.seq, "now": ctx.app.clock(), "docs": docs})
 
 
@@ -176,18 +169,16 @@ def today_figures(ctx: Ctx, scope: Scope) -> tuple[int, int, dict[str, dict[str,
     return start, now, cached[1]
 
 
-async def stats(ctx: Ctx) -> Response:
+async def stats(ctx: SignedIn) -> Response:
     """Today's figures per queue in scope (and over them all: "*")."""
-    assert ctx.session is not None
-    start, now, figures = today_figures(ctx, scope_of(ctx.session.user))
+    start, now, figures = today_figures(ctx, ctx.scope)
     return JSONResponse({"now": now, "since": start, "queues": figures})
 
 
-async def charts_fragment(ctx: Ctx) -> Response:
+async def charts_fragment(ctx: SignedIn) -> Response:
     """The three charts as one HTML fragment (the page refreshes it every minute); the
     same scope and language within CHARTS_TTL_MS get the same drawing."""
-    assert ctx.session is not None
-    scope = scope_of(ctx.session.user)
+    scope = ctx.scope
     key = f"charts:{ctx.lang}:{json.dumps(scope.to_json(), sort_keys=True)}"
     cached = ctx.app.cache.get(key)
     if cached is None or ctx.app.clock() - cached[0] > CHARTS_TTL_MS:
@@ -268,24 +259,22 @@ async def _charts(ctx: Ctx, scope: Scope) -> str:
     return html
 
 
-async def act_on_agent(ctx: Ctx) -> Response:
+async def act_on_agent(ctx: SignedIn) -> Response:
     """A supervisor's forced pause (reason ``forced`` unless another is named), unpause,
     logout or login of an agent in their scope; journaled as the supervisor's."""
-    assert ctx.session is not None
     form = await ctx.form()
     verb = agent_verb(form)
     agent = ctx.app.center.agent(form.get("agent", ""))
     if agent is None:
         raise BadRequest(ctx.t("unknown_agent"))
-    if not scope_of(ctx.session.user).sees_agent(agent.name, ctx.app.center):
+    if not ctx.scope.sees_agent(agent.name, ctx.app.center):
         raise Forbidden(ctx.t("not_in_scope"))
     reason = (form.get("reason") or "forced") if verb is Verb.PAUSE else None
     return await issue(ctx, verb, agent.ext, reason=reason, supervisor=True)
 
 
-async def _alert_command(ctx: Ctx, verb: Verb) -> Response:
+async def _alert_command(ctx: SignedIn, verb: Verb) -> Response:
     """Acknowledge, close or reopen an alert in the supervisor's scope, with a comment."""
-    assert ctx.session is not None
     form = await ctx.form()
     alert_id, comment = form.get("alert", ""), form.get("comment", "").strip()
     if not comment:
@@ -298,22 +287,21 @@ async def _alert_command(ctx: Ctx, verb: Verb) -> Response:
         doc = ctx.app.history.alert(alert_id)
     if doc is None:
         raise BadRequest(ctx.t("alert.unknown"))
-    if not board.doc_visible("alert", alert_id, doc, scope_of(ctx.session.user), ctx.app.center):
+    if not board.doc_visible("alert", alert_id, doc, ctx.scope, ctx.app.center):
         raise Forbidden(ctx.t("not_in_scope"))
     return await issue(ctx, verb, supervisor=True, alert=alert_id, comment=comment)
 
 
-async def ack_alert(ctx: Ctx) -> Response:
+async def ack_alert(ctx: SignedIn) -> Response:
     return await _alert_command(ctx, Verb.ACKNOWLEDGE)
 
 
-async def close_alert(ctx: Ctx) -> Response:
+async def close_alert(ctx: SignedIn) -> Response:
     return await _alert_command(ctx, Verb.CLOSE)
 
 
-async def switch_notice(ctx: Ctx) -> Response:
+async def switch_notice(ctx: SignedIn) -> Response:
     """The IVR announcement: one of the flow's, or "" for none (HOTLINE_NOTICE)."""
-    assert ctx.session is not None
     notice = (await ctx.form()).get("notice", "")
     known = ctx.app.flow.announcements if ctx.app.flow else {}
     if notice and notice not in known:

@@ -1,5 +1,6 @@
-"""Transcript search for auditors: the query and filters come in a POST body (a query may
-hold a phone number: never in a URL), every search is logged with its purpose."""
+"""Transcript search for auditors: the empty form, and the search, whose query and filters
+come in a POST body (a query may hold a phone number: never in a URL); every search is
+logged with its purpose."""
 
 from __future__ import annotations
 
@@ -11,19 +12,31 @@ from typing import Any
 from markupsafe import Markup, escape
 from starlette.responses import Response
 
-from hotline.recordings import redact
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.fulltext import QueryError
-from hotline.stores.transcript_search import Hit, SearchFilters
-from hotline.watchdog import CHINA
+from hotline.core.localtime import CHINA
+from hotline.recordings.leg import Leg
+from hotline.stores.search_plan import SearchFilters
+from hotline.stores.transcript_search import Hit
+from hotline.transcripts import redact
+from hotline.transcripts.fulltext import QueryError
 from hotline.web import audit
-from hotline.web.context import Ctx
+from hotline.web.context import Ctx, SignedIn
 from hotline.web.errors import BadRequest, Forbidden
 
 PAGE = 20
 MAX_QUERY = 200
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 CALLER = re.compile(r"[0-9+]{3,20}")
+
+
+def _page(ctx: SignedIn, **values: Any) -> Response:
+    """The search page: the session's purpose, the queues to filter by, and ``values``."""
+    queues = ctx.app.flow.queues if ctx.app.flow else {}
+    return ctx.render("search.html", purpose=ctx.session.purpose, queues=queues, **values)
+
+
+async def search_page(ctx: SignedIn) -> Response:
+    """The empty search form (the search itself is a POST: a query may hold a number)."""
+    return _page(ctx, hits=None, form={})
 
 
 def _day_ms(raw: str, ctx: Ctx, end: bool) -> int | None:
@@ -89,8 +102,7 @@ def highlighted(hit: Hit) -> Markup:
     return Markup("").join(out)
 
 
-async def search(ctx: Ctx) -> Response:
-    assert ctx.session is not None
+async def search(ctx: SignedIn) -> Response:
     form = await ctx.form()
     query = form.get("q", "").strip()
     if len(query) > MAX_QUERY:
@@ -100,7 +112,7 @@ async def search(ctx: Ctx) -> Response:
         page = max(0, min(int(form.get("page") or 0), 1000))
     except ValueError:
         raise BadRequest("page: a number") from None
-    can_unmask = ctx.session.user.can_unmask
+    can_unmask = ctx.user.can_unmask
     # a digit run searched against the unmasked index confirms hidden digits: an unmask
     unmask = form.get("unmask") == "1" or redact.probes_numbers(query)
     if unmask and not can_unmask:
@@ -135,14 +147,6 @@ async def search(ctx: Ctx) -> Response:
                 "jump": f"{h.leg.value}-{h.start_ms}" if h.start_ms is not None else "",
             }
         )
-    return ctx.render(
-        "search.html",
-        purpose=ctx.session.purpose,
-        hits=rows,
-        total=total,
-        form=form,
-        page=page,
-        pages=-(-total // PAGE),
-        unmasked=unmask,
-        queues=ctx.app.flow.queues if ctx.app.flow else {},
+    return _page(
+        ctx, hits=rows, total=total, form=form, page=page, pages=-(-total // PAGE), unmasked=unmask
     )

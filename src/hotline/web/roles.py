@@ -3,7 +3,7 @@
     user.role is Role.SUPERVISOR and user.scope.sees_agent("王芳", center)
     Access.of(Role.AUDITOR).allows(user)        # the route table says who may use a route
 
-Roles (DOMAIN.md): a supervisor (班长) watches the wallboard of their teams and queues and
+Roles (docs/domain.md): a supervisor (班长) watches the wallboard of their teams and queues and
 acts on those agents; an auditor (质检, 纪检监察) searches and plays recordings, each access
 logged with a purpose; an admin manages accounts and reads the access log; an agent (话务员)
 logs in and out and pauses themself. Nobody has every power: an admin does not read
@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hotline.center import Center
+    from hotline.center.config import Center
 
 
 class Role(StrEnum):
@@ -84,6 +84,11 @@ class User:
     must_change: bool = False  # the password was set by someone else: change it first
 
 
+def scope_of(user: User) -> Scope:
+    """What the user sees: an admin every team and queue, anyone else their account's scope."""
+    return Scope(all=True) if user.role is Role.ADMIN else user.scope
+
+
 @dataclass(frozen=True, slots=True)
 class Access:
     """Who may use a route: no one anonymous unless ``public``; else one of ``roles``.
@@ -104,6 +109,11 @@ class Access:
         if self.public or self.signed:
             return True
         return user is not None and not user.disabled and user.role in self.roles
+
+    @property
+    def needs_session(self) -> bool:
+        """Only signed-in users get in: neither public nor a request that signs itself."""
+        return not self.public and not self.signed
 
     def describe(self) -> str:
         if self.public:

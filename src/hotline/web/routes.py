@@ -5,11 +5,21 @@ generate their authorization matrix from it: a route cannot exist without declar
 access, and a new route is tested for every role (and anonymous) without anyone adding a
 test. ``Route.stream`` marks a response that never ends (SSE); ``Route.mount`` a
 sub-application (the Twilio webhooks), which checks its own signatures.
+
+The table also says what each handler takes: ``anyone(...)`` routes (open to signed-out
+visitors, or signed by their caller) hand it a :class:`~hotline.web.context.Ctx`;
+``signed_in(...)`` routes (for roles) a :class:`~hotline.web.context.SignedIn`. mypy
+refuses a signed-in handler on an ``anyone`` route, and :class:`Route` refuses, when the
+table is built, a kind that does not fit the route's access or the handler's annotation
+(:func:`hotline.web.kinds.check_kind`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+from starlette.responses import Response
 
 from hotline.web import (
     media,
@@ -22,7 +32,8 @@ from hotline.web import (
     pages_search,
     static,
 )
-from hotline.web.guard import Handler
+from hotline.web.context import Ctx, SignedIn
+from hotline.web.kinds import ForAnyone, ForSignedIn, Handler, check_kind
 from hotline.web.roles import ANY_USER, PUBLIC, SIGNED, Access, Role
 
 SUPERVISORS = Access.of(Role.SUPERVISOR, Role.ADMIN)
@@ -41,53 +52,74 @@ class Route:
     stream: bool = False
     mount: bool = False
 
+    def __post_init__(self) -> None:
+        if self.handler is not None:
+            check_kind(self.name, self.handler, self.access)
 
-def _r(
-    path: str, methods: str, handler: Handler, access: Access, name: str, stream: bool = False
+
+def anyone(
+    path: str,
+    methods: str,
+    handler: Callable[[Ctx], Awaitable[Response]],
+    access: Access,
+    name: str,
 ) -> Route:
-    return Route(path, tuple(methods.split()), handler, access, name, stream)
+    """A route open to signed-out visitors: its handler takes a Ctx."""
+    return Route(path, tuple(methods.split()), ForAnyone(handler), access, name)
+
+
+def signed_in(
+    path: str,
+    methods: str,
+    handler: Callable[[SignedIn], Awaitable[Response]],
+    access: Access,
+    name: str,
+    stream: bool = False,
+) -> Route:
+    """A route for signed-in roles: its handler takes a SignedIn."""
+    return Route(path, tuple(methods.split()), ForSignedIn(handler), access, name, stream)
 
 
 ROUTES: tuple[Route, ...] = (
-    _r("/healthz", "GET", ops.healthz, PUBLIC, "healthz"),
-    _r("/login", "GET", pages_auth.login_form, PUBLIC, "login_form"),
-    _r("/login", "POST", pages_auth.login, PUBLIC, "login"),
-    _r("/static/{name}", "GET", static.serve, PUBLIC, "static"),
+    anyone("/healthz", "GET", ops.healthz, PUBLIC, "healthz"),
+    anyone("/login", "GET", pages_auth.login_form, PUBLIC, "login_form"),
+    anyone("/login", "POST", pages_auth.login, PUBLIC, "login"),
+    anyone("/static/{name}", "GET", static.serve, PUBLIC, "static"),
     # an admin's session, or a scraper's bearer token (the handler checks which)
-    _r("/metrics", "GET", ops.metrics, Access(frozenset({Role.ADMIN}), signed=True), "metrics"),
-    _r("/", "GET", pages_auth.home, ANY_USER, "home"),
-    _r("/logout", "POST", pages_auth.logout, ANY_USER, "logout"),
-    _r("/lang", "POST", pages_auth.set_lang, ANY_USER, "lang"),
-    _r("/password", "GET", pages_admin.password_form, ANY_USER, "password_form"),
-    _r("/password", "POST", pages_admin.change_password, ANY_USER, "password"),
+    anyone("/metrics", "GET", ops.metrics, Access(frozenset({Role.ADMIN}), signed=True), "metrics"),
+    signed_in("/", "GET", pages_auth.home, ANY_USER, "home"),
+    signed_in("/logout", "POST", pages_auth.logout, ANY_USER, "logout"),
+    signed_in("/lang", "POST", pages_auth.set_lang, ANY_USER, "lang"),
+    signed_in("/password", "GET", pages_admin.password_form, ANY_USER, "password_form"),
+    signed_in("/password", "POST", pages_admin.change_password, ANY_USER, "password"),
     # supervisors (and admins, who see every team)
-    _r("/wallboard", "GET", pages_board.wallboard, SUPERVISORS, "wallboard"),
-    _r("/wallboard/charts", "GET", pages_board.charts_fragment, SUPERVISORS, "charts"),
-    _r("/api/live", "GET", pages_board.live_json, SUPERVISORS, "live"),
-    _r("/api/stats", "GET", pages_board.stats, SUPERVISORS, "stats"),
-    _r("/events", "GET", pages_board.events, SUPERVISORS, "events", stream=True),
-    _r("/supervisor/agent", "POST", pages_board.act_on_agent, SUPERVISORS, "act_on_agent"),
-    _r("/supervisor/notice", "POST", pages_board.switch_notice, SUPERVISORS, "notice"),
-    _r("/alerts/ack", "POST", pages_board.ack_alert, SUPERVISORS, "ack_alert"),
-    _r("/alerts/close", "POST", pages_board.close_alert, SUPERVISORS, "close_alert"),
+    signed_in("/wallboard", "GET", pages_board.wallboard, SUPERVISORS, "wallboard"),
+    signed_in("/wallboard/charts", "GET", pages_board.charts_fragment, SUPERVISORS, "charts"),
+    signed_in("/api/live", "GET", pages_board.live_json, SUPERVISORS, "live"),
+    signed_in("/api/stats", "GET", pages_board.stats, SUPERVISORS, "stats"),
+    signed_in("/events", "GET", pages_board.events, SUPERVISORS, "events", stream=True),
+    signed_in("/supervisor/agent", "POST", pages_board.act_on_agent, SUPERVISORS, "act_on_agent"),
+    signed_in("/supervisor/notice", "POST", pages_board.switch_notice, SUPERVISORS, "notice"),
+    signed_in("/alerts/ack", "POST", pages_board.ack_alert, SUPERVISORS, "ack_alert"),
+    signed_in("/alerts/close", "POST", pages_board.close_alert, SUPERVISORS, "close_alert"),
     # agents
-    _r("/me", "GET", pages_agent.me, AGENTS, "me"),
-    _r("/api/me", "GET", pages_agent.me_json, AGENTS, "me_json"),
-    _r("/me/command", "POST", pages_agent.me_command, AGENTS, "me_command"),
+    signed_in("/me", "GET", pages_agent.me, AGENTS, "me"),
+    signed_in("/api/me", "GET", pages_agent.me_json, AGENTS, "me_json"),
+    signed_in("/me/command", "POST", pages_agent.me_command, AGENTS, "me_command"),
     # auditors
-    _r("/audit/search", "GET", pages_audit.search_page, AUDITORS, "search_page"),
-    _r("/audit/search", "POST", pages_search.search, AUDITORS, "search"),
-    _r("/audit/purpose", "POST", pages_audit.set_purpose, AUDITORS, "purpose"),
-    _r("/audit/calls/{call_id}", "GET", pages_audit.call_page, AUDITORS, "call"),
-    _r("/audit/calls/{call_id}/unmask", "POST", pages_audit.unmask_call, AUDITORS, "unmask"),
-    _r("/audit/calls/{call_id}/export", "POST", pages_audit.export_call, AUDITORS, "export"),
-    _r("/media/{media_id}", "GET", media.serve, AUDITORS, "media"),
+    signed_in("/audit/search", "GET", pages_search.search_page, AUDITORS, "search_page"),
+    signed_in("/audit/search", "POST", pages_search.search, AUDITORS, "search"),
+    signed_in("/audit/purpose", "POST", pages_audit.set_purpose, AUDITORS, "purpose"),
+    signed_in("/audit/calls/{call_id}", "GET", pages_audit.call_page, AUDITORS, "call"),
+    signed_in("/audit/calls/{call_id}/unmask", "POST", pages_audit.unmask_call, AUDITORS, "unmask"),
+    signed_in("/audit/calls/{call_id}/export", "POST", pages_audit.export_call, AUDITORS, "export"),
+    signed_in("/media/{media_id}", "GET", media.serve, AUDITORS, "media"),
     # admins
-    _r("/admin/users", "GET", pages_admin.users, ADMINS, "users"),
-    _r("/admin/users", "POST", pages_admin.add_user, ADMINS, "add_user"),
-    _r("/admin/users/change", "POST", pages_admin.change_user, ADMINS, "change_user"),
-    _r("/admin/access", "GET", pages_admin.access_log, ADMINS, "access_log"),
+    signed_in("/admin/users", "GET", pages_admin.users, ADMINS, "users"),
+    signed_in("/admin/users", "POST", pages_admin.add_user, ADMINS, "add_user"),
+    signed_in("/admin/users/change", "POST", pages_admin.change_user, ADMINS, "change_user"),
+    signed_in("/admin/access", "GET", pages_admin.access_log, ADMINS, "access_log"),
 )
 
 TWILIO = Route("/twilio", ("POST",), None, SIGNED, "twilio", mount=True)
-"""The Twilio webhooks (hotline.ivr.twilio_app), mounted when HOTLINE_TWILIO_AUTH_TOKEN is set."""
+"""The Twilio webhooks (hotline.web.twilio), mounted when HOTLINE_TWILIO_AUTH_TOKEN is set."""

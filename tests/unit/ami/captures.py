@@ -102,7 +102,7 @@ LEGACY_OUTPUT = (
 
 
 def synthetic_frames() -> list[bytes]:
-    """A session's worth of realistic frames, in order (see FIELD_NOTES.md for the fields)."""
+    """A session's worth of realistic frames, in order (see docs/platform.md for the fields)."""
     qs = ("ActionID", "qs-1")
     return [
         # The AMI version after the slash differs per release (11.0.0 on Asterisk 22).

@@ -21,10 +21,10 @@ from hotline.agents import Agents, PausePolicy
 from hotline.agents import diff as agents_diff
 from hotline.ami import EventList, Message, Protocol
 from hotline.ami.message import MessageKind
-from hotline.calls import CallEnded, Calls, CallUpdated
-from hotline.queues import Queues
-from hotline.queues import diff as queues_diff
-from hotline.records import AgentChange, CallRecord
+from hotline.calls.state import CallAmended, CallEnded, Calls, CallUpdated
+from hotline.core.records import AgentChange, CallRecord
+from hotline.queues.state import Queues
+from hotline.queues.state import diff as queues_diff
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "fixtures" / "ami" / "scenarios"
 NAMES = sorted(p.stem for p in SCENARIOS.glob("*.raw"))
@@ -102,7 +102,7 @@ def replay(scenario: Scenario, *, wrapup_ms: dict[str, int] | None = None) -> Ru
 
 def apply(run: Run, event: Message) -> None:
     for effect in run.calls.apply(event):
-        if isinstance(effect, CallEnded):
+        if isinstance(effect, CallEnded | CallAmended):
             run.ended[effect.record.call_id] = effect.record
         else:
             assert isinstance(effect, CallUpdated)

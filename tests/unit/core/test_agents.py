@@ -17,8 +17,8 @@ from hotline.agents import (
     status,
 )
 from hotline.ami import EventList, Message
-from hotline.records import AgentChange, AgentStatus, PauseSetBy
-from hotline.timestamps import parse_ms
+from hotline.ami.timestamps import parse_ms
+from hotline.core.records import AgentChange, AgentStatus, PauseSetBy
 
 from .events import T0, agent_event, member
 from .replay import POLICY, load, replay

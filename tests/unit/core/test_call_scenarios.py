@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from hotline.records import CallRecord, EndReason, Precision
+from hotline.core.records import CallRecord, EndReason, Precision
 
 from .replay import NAMES, Run, Scenario, load, replay
 

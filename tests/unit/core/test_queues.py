@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hotline.ami import EventList
-from hotline.queues import QueueChanged, QueueParams, Queues, diff
+from hotline.queues.state import QueueChanged, QueueParams, Queues, diff
 
 from .events import T0, agent_event, event
 from .replay import load

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import hotline
+from hotline.host.settings import DEFAULT_FLOW
 from hotline.ivr.asterisk import (
     Paths,
     menu_context,
@@ -16,7 +22,7 @@ from hotline.ivr.loader import load_flow
 from hotline.ivr.model import Flow
 from tests.unit.ivr.golden_files import GOLDEN, check_golden
 
-FLOW_FILE = Path(__file__).parents[3] / "flows" / "12345.yaml"
+FLOW_FILE = DEFAULT_FLOW
 TEXT = FLOW_FILE.read_text(encoding="utf-8")
 OFFICE_HOURS = TEXT.replace(
     "hours: always",
@@ -56,8 +62,41 @@ def test_office_hours_match_their_golden_file() -> None:
     assert any("(2026-10-10)$" in line and "?workday" in line for line in hours)
 
 
-def test_rendering_is_deterministic() -> None:
-    assert render_extensions(flow(), TEXT) == render_extensions(flow(), TEXT)
+RENDER = """
+import hashlib, sys
+from hotline.ivr.asterisk import render_extensions, render_queues
+from hotline.ivr.loader import load_flow
+text = sys.stdin.read()
+flow = load_flow(text)
+print(hash("hotline"))
+print(hashlib.sha256((render_extensions(flow, text) + render_queues(flow)).encode()).hexdigest())
+"""
+
+
+def render_elsewhere(text: str, hashseed: int) -> tuple[str, str]:
+    """(hash("hotline"), sha256 of the render) in a fresh interpreter with that hash seed."""
+    env = {**os.environ, "PYTHONHASHSEED": str(hashseed)}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(hotline.__file__).parents[1]), *sys.path])
+    done = subprocess.run(
+        [sys.executable, "-c", RENDER], input=text, capture_output=True, text=True, env=env,
+        check=True, timeout=60,
+    )  # fmt: skip
+    seen, digest = done.stdout.split()
+    return seen, digest
+
+
+def test_rendering_does_not_depend_on_the_hash_seed() -> None:
+    # set and dict orders of strings change with PYTHONHASHSEED: two interpreters that
+    # hash differently must still write the same files, equal to this process's
+    for text in (TEXT, OFFICE_HOURS):
+        f = flow(text)
+        here = hashlib.sha256((render_extensions(f, text) + render_queues(f)).encode())
+        (hash_1, render_1), (hash_2, render_2) = (
+            render_elsewhere(text, 1),
+            render_elsewhere(text, 2),
+        )
+        assert hash_1 != hash_2  # the seeds took effect
+        assert render_1 == render_2 == here.hexdigest()
 
 
 def test_menu_contexts_hold_only_one_key_extensions() -> None:

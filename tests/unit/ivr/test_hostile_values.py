@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from hotline.center import CenterError, load_center
+from hotline.center.config import CenterError, load_center
+from hotline.host.settings import DEFAULT_CENTER, DEFAULT_FLOW
 from hotline.ivr.asterisk import render_extensions, render_queues
 from hotline.ivr.loader import FlowError, load_flow
 from hotline.pbx.softphones import render_softphones
 
-ROOT = Path(__file__).resolve().parents[3]
-FLOW = yaml.safe_load((ROOT / "flows" / "12345.yaml").read_text(encoding="utf-8"))
-CENTER = yaml.safe_load((ROOT / "config" / "center.yaml").read_text(encoding="utf-8"))
+FLOW = yaml.safe_load((DEFAULT_FLOW).read_text(encoding="utf-8"))
+CENTER = yaml.safe_load((DEFAULT_CENTER).read_text(encoding="utf-8"))
 
 HOSTILE = [
     "x${SHELL(id)}\n[evil]\nexten => s,1,System(id)",
@@ -115,9 +114,9 @@ def test_a_hostile_centre_value_is_refused_naming_its_node(field: str, value: st
 
 
 def test_the_shipped_files_pass_and_render_no_syntax_of_their_own() -> None:
-    text = (ROOT / "flows" / "12345.yaml").read_text(encoding="utf-8")
+    text = (DEFAULT_FLOW).read_text(encoding="utf-8")
     flow = load_flow(text)
-    center = load_center((ROOT / "config" / "center.yaml").read_text(encoding="utf-8"))
+    center = load_center((DEFAULT_CENTER).read_text(encoding="utf-8"))
     for rendered in (render_extensions(flow, text), render_queues(flow)):
         assert "SHELL" not in rendered
         assert "System(" not in rendered

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 
+from hotline.host.settings import DEFAULT_FLOW
 from hotline.ivr.loader import FlowError, load_flow
 from hotline.ivr.model import WhenEmpty, routes
 
-FLOW_FILE = Path(__file__).parents[3] / "flows" / "12345.yaml"
+FLOW_FILE = DEFAULT_FLOW
 TEXT = FLOW_FILE.read_text(encoding="utf-8")
 
 

@@ -13,18 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from hotline.ivr.prompts import (
+from hotline.ivr.prompts import Prompt, PromptError, cache_key, prompts_from_table, segments, ssml
+from hotline.pbx.voice import (
     BuiltPrompt,
-    Prompt,
-    PromptError,
     Source,
     audio_stats,
     build_prompts,
-    cache_key,
     detect_engine_version,
-    prompts_from_table,
-    segments,
-    ssml,
 )
 
 ZH = Prompt("welcome", "zh", "您好，欢迎致电政务服务便民热线。")  # 15 hanzi

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from hotline.ivr.twilio_app import (
+from hotline.web.twilio import (
     BODY_LIMIT,
     CallEvent,
     InMemoryCallEvents,

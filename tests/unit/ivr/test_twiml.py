@@ -14,12 +14,12 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from hotline.host.settings import DEFAULT_FLOW
 from hotline.ivr import twiml
 from hotline.ivr.loader import load_flow
 from hotline.ivr.model import DIGITS, Flow, Hours, Menu, Option, QueueSpec, WhenEmpty, routes
@@ -41,7 +41,7 @@ from hotline.ivr.twiml import (
 from tests.unit.ivr import golden_files
 
 GOLDEN = golden_files.GOLDEN / "twiml"
-FLOW_FILE = Path(__file__).parents[3] / "flows" / "12345.yaml"
+FLOW_FILE = DEFAULT_FLOW
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY_10AM = dt.datetime(2025, 3, 3, 10, 0, tzinfo=SHANGHAI)
 SUNDAY_10AM = dt.datetime(2025, 3, 2, 10, 0, tzinfo=SHANGHAI)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.records import CallRecord, EndReason, Precision, QueueVisit, Ring, Source
+from hotline.core.records import CallRecord, EndReason, Precision, QueueVisit, Ring, Source
 
 T0 = 1_795_572_000_000
 """2026-11-25 10:00:00.000 Asia/Shanghai (02:00 UTC)."""

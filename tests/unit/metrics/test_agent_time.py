@@ -8,10 +8,10 @@ import pytest
 
 from hotline.agents.status import PausePolicy
 from hotline.agents.timeline import Activity, segments
+from hotline.core.records import AgentChange
 from hotline.metrics import GroupBy, Params, compute
 from hotline.metrics.agenttime import NO_TEAM, AgentData
 from hotline.metrics.report import NO_AGENT, CallbackState
-from hotline.records import AgentChange
 from hotline.watchdog import shift_report
 from tests.unit.watchdog.scenes import CENTER
 

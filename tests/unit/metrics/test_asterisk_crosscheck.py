@@ -20,11 +20,11 @@ from __future__ import annotations
 from functools import cache
 
 from hotline.ami import EventList, Message
+from hotline.ami.timestamps import parse_ms
+from hotline.core.records import CallRecord
 from hotline.metrics import Params, compute
 from hotline.metrics.asterisk import ServiceLevelCounts, servicelevel_counts
 from hotline.queuelog import build
-from hotline.records import CallRecord
-from hotline.timestamps import parse_ms
 
 from ..core.replay import NAMES, load, replay
 from ..queuelog.fixtures import CAPTURES, entries

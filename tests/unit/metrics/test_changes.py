@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from hotline.metrics.params import MetricsError
 from hotline.stores.history import History
 from hotline.stores.metrics import MetricsStore
 
+from ..columns import line_up
 from .calls import DAY, HOUR, T0, S, answered, callback_at_offer
 from .test_cli import CLI, cli  # noqa: F401 - the fixture
 
@@ -113,6 +115,23 @@ def test_a_window_over_a_change_is_cut_and_says_so(cli: CLI) -> None:  # noqa: F
     assert any("spans 1 recorded change(s)" in n and "张三" in n for n in doc["notes"])
     _, out, _ = cli("report", "--from", "2026-11-25", "--to", "2026-11-25")
     assert "in force from 2026-11-25T11:00:00.000+08:00: T = 20 s" in out
+
+
+def test_callbacks_line_up_chinese_queues_and_names(cli: CLI) -> None:  # noqa: F811
+    # queue names come from the queue_log as the PBX wrote them: an imported one may be Chinese
+    chinese = callback_at_offer("c1", t_q=T0)
+    visit = replace(chinese.visits[0], queue="物业投诉")
+    History.open(cli.db).save_calls([
+        replace(chinese, visits=(visit,)), callback_at_offer("1795463379.22", t_q=T0 + S),
+    ])  # fmt: skip
+    assert cli("callback-done", "c1", "--by", "王芳")[0] == 0
+    code, out, _ = cli("callbacks")
+    lines = out.splitlines()[:-1]
+    assert code == 0
+    assert line_up(lines, ["物业投诉", "intake"]), out
+    assert line_up(lines, ["requested"] * 2), out
+    assert line_up(lines, ["done", "open"]), out
+    assert out.splitlines()[-1] == "2 callbacks (1 open)"
 
 
 def test_callbacks_done_by_whom(cli: CLI) -> None:  # noqa: F811

@@ -5,9 +5,9 @@ from __future__ import annotations
 import struct
 import xml.etree.ElementTree as ET
 
+from hotline.cli.metrics_chart import png
 from hotline.metrics import GroupBy, Params, compute
 from hotline.metrics.charts import charts, waits
-from hotline.metrics_chart_cli import png
 
 from .calls import HOUR, T0, S, abandoned, answered, timed_out
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hotline.core.records import Precision
 from hotline.metrics import Params, verdict
-from hotline.records import Precision
 
 from .calls import T0, S, abandoned, answered, callback_at_offer, ivr_only, refused
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from hotline.core.records import CallRecord
 from hotline.metrics import BY_ID, REGISTRY, Params, compute, version
 from hotline.metrics.formulas import REVISION, Kind, registry_hash
 from hotline.metrics.populations import Population
-from hotline.records import CallRecord
 
 from .calls import (
     DAY,
@@ -108,7 +108,7 @@ def test_the_loss_rate_is_one_minus_the_answer_rate() -> None:
 
 
 def test_answered_only_exceeds_the_answer_rate_when_callers_give_up() -> None:
-    # DOMAIN.md: under answered-only, callers who give up vanish from the denominator
+    # docs/domain.md: under answered-only, callers who give up vanish from the denominator
     calls = [answered("a1", 5 * S), answered("a2", 10 * S)]
     calls += [abandoned(f"b{i}", 30 * S + i) for i in range(8)]
     f = compute(calls).total.figures

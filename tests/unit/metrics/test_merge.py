@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hotline.core.records import EndReason, Precision, Source
 from hotline.metrics.merge import COMPLETED_NOTE, merge
-from hotline.records import EndReason, Precision, Source
 
 from .calls import T0, S, answered, vanished
 

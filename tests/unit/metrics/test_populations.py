@@ -1,4 +1,4 @@
-"""Every population edge case of DOMAIN.md, call by call."""
+"""Every population edge case of docs/domain.md, call by call."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from hotline.core.records import CallRecord, EndReason, Precision, QueueVisit
 from hotline.metrics import Exclusion, MetricsError, Params, Population, classify, verdict
-from hotline.records import CallRecord, EndReason, Precision, QueueVisit
 
 from .calls import (
     T0,

@@ -7,10 +7,10 @@ import dataclasses
 import io
 import json
 
+from hotline.core.records import CallRecord, EndReason, Precision
 from hotline.metrics import Exclusion, GroupBy, Params, Population, compute
 from hotline.metrics.render import CSV_HEADER, SCHEMA, as_dict, to_csv, to_json, to_table
 from hotline.metrics.report import NO_AGENT
-from hotline.records import CallRecord, EndReason, Precision
 
 from .calls import DAY, HOUR, T0, S, abandoned, answered, ivr_only, refused, vanished
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from hotline.agents.status import PausePolicy
+from hotline.core.records import AgentChange, CallRecord, Precision
 from hotline.metrics import GroupBy, Params, compute
 from hotline.metrics.agenttime import AgentData
 from hotline.metrics.render import as_dict
 from hotline.metrics.report import CallbackState, Report
-from hotline.records import AgentChange, CallRecord, Precision
 from hotline.stores.history import History
 from hotline.stores.rollup import Rollup
 from tests.unit.watchdog.scenes import CENTER

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from hotline.core.records import AgentChange, PauseSetBy
 from hotline.queuelog import QueueLogEntry, agent_changes, build, parse_line
-from hotline.records import AgentChange, PauseSetBy
 
 from .fixtures import QUEUE_LOG, T0, entries, ms
 

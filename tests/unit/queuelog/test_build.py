@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from hotline.core.records import AgentChange, CallRecord, EndReason
 from hotline.queuelog import Builder, QueueLogEntry, build, iter_build, parse_line
-from hotline.records import AgentChange, CallRecord, EndReason
 
 from .fixtures import QUEUE_LOG, T0, entries
 

@@ -1,4 +1,4 @@
-"""Lines → call records: the FIELD_NOTES lines, a synthetic day with every event, overflow,
+"""Lines → call records: the docs/platform.md lines, a synthetic day with every event, overflow,
 order and repeats, and the per-queue counts the reconciliation compares."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import random
 
 import pytest
 
+from hotline.core.records import CallRecord, EndReason, Precision, QueueVisit, Ring, Source
 from hotline.queuelog import QueueCounts, QueueLogEntry, build, call_record, counts, parse_line
-from hotline.records import CallRecord, EndReason, Precision, QueueVisit, Ring, Source
 
 from .fixtures import QUEUE_LOG, T0, entries, ms
 
@@ -34,7 +34,7 @@ def call(day: dict[str, CallRecord], n: int) -> CallRecord:
     return day[f"{T0}.{n}"]
 
 
-# -- the FIELD_NOTES lines -------------------------------------------------------------------
+# -- the queue_log lines of docs/platform.md -------------------------------------------------
 
 
 def test_field_notes_calls() -> None:

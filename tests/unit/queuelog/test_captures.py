@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from hotline.core.records import CallRecord, EndReason, Precision, Source
 from hotline.queuelog import ParseProblem, QueueLogEntry, build, counts
 from hotline.queuelog.agents import NOT_A_CALL
 from hotline.queuelog.calls import CALL_EVENTS
-from hotline.records import CallRecord, EndReason, Precision, Source
 
 from .fixtures import CAPTURES, parsed
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hotline.recordings.status import backlog
 from hotline.stores.keys import STT_GROUP
+from hotline.stt.status import backlog
 
 
 def test_the_workers_group_counts_and_other_groups_do_not() -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotline.recordings.fulltext import (
+from hotline.transcripts.fulltext import (
     MAX_QUERY_CHARS,
     Folded,
     Kind,

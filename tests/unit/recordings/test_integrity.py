@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from hotline.recordings.catalogue import Leg, Recording, describe
+from hotline.recordings.catalogue import describe
 from hotline.recordings.errors import IntegrityError
 from hotline.recordings.integrity import MismatchError, verified
+from hotline.recordings.leg import Leg, Recording
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
 from tests.unit.test_recordings import wav

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.recordings.catalogue import Leg
 from hotline.recordings.errors import JobError
-from hotline.recordings.jobs import Job, Verdict, after_failure, parse, retried
+from hotline.recordings.leg import Leg
+from hotline.stt.jobs import Job, Verdict, after_failure, parse, retried
 
 
 def enc(d: dict[str, object]) -> dict[bytes, bytes]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hotline.recordings.errors import ModelError
-from hotline.recordings.vosk_engine import VoskEngine, model_language
+from hotline.stt.vosk_engine import VoskEngine, model_language
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.redact import (
+from hotline.recordings.leg import Leg
+from hotline.transcripts.redact import (
     ALL,
     Pii,
     PiiKind,
@@ -20,7 +20,7 @@ from hotline.recordings.redact import (
     mask_spans,
     mask_transcript,
 )
-from hotline.recordings.transcript import Transcript, Word
+from hotline.transcripts.transcript import Transcript, Word
 
 ZH = dict(zip("0123456789", "零一二三四五六七八九", strict=True))
 ZH_ALT = dict(zip("0123456789", "〇幺两三四五六七八九", strict=True))
@@ -300,7 +300,7 @@ def test_redact_reads_standard_input(
     import io
     import json
 
-    from hotline import cli
+    from hotline.cli import main as cli
 
     monkeypatch.setattr("sys.stdin", io.StringIO("手机1381234567\n无号码\n"))
     assert cli.main(["redact", "--format", "json"]) == 0
@@ -316,6 +316,6 @@ def test_redact_reads_standard_input(
      ("2026年", True), ("x" * 200, False), ("XXXX", False)],
 )  # fmt: skip
 def test_a_digit_run_in_a_query_probes_hidden_digits(query: str, probes: bool) -> None:
-    from hotline.recordings.redact import probes_numbers
+    from hotline.transcripts.redact import probes_numbers
 
     assert probes_numbers(query) is probes

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hotline.recordings.catalogue import Leg
-from hotline.recordings.transcript import Transcript, Word
-from hotline.recordings.turns import join_words, merge, render
+from hotline.recordings.leg import Leg
+from hotline.transcripts.transcript import Transcript, Word
+from hotline.transcripts.turns import join_words, merge, render
 
 
 def leg(which: Leg, *words: tuple[str, int, int], text: str = "") -> Transcript:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.recordings import whisper_model
 from hotline.recordings.errors import ModelError
+from hotline.stt import whisper_model
 
 
 def test_the_installed_halves_join_into_faster_whisper_base(tmp_path: Path) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import random
 import statistics
-from pathlib import Path
 
+from hotline.host.settings import DEFAULT_FLOW
 from hotline.ivr.loader import load_flow
 from hotline.ivr.model import routes
 from hotline.sim.plan import plan_traffic
 
-FLOW = load_flow((Path(__file__).parents[3] / "flows" / "12345.yaml").read_text())
+FLOW = load_flow((DEFAULT_FLOW).read_text())
 
 
 def test_the_same_seed_gives_the_same_plan() -> None:

@@ -1,6 +1,6 @@
 """Synthetic queue_logs and journals for the watchdog tests.
 
-:class:`QueueLog` writes lines the way Asterisk 22's app_queue does (FIELD_NOTES.md):
+:class:`QueueLog` writes lines the way Asterisk 22's app_queue does (docs/platform.md):
 ``epoch|callid|queue|agent|EVENT|data...``, PAUSEALL before the per-queue PAUSE lines,
 RINGNOANSWER with the ring time in ms, CONNECT with holdtime|member uniqueid|ringtime.
 :func:`wuyi` is the seed case replayed: 王芳 sets 示忙 (``busy``) again and again for long
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from hotline.center import Center, load_center
-from hotline.records import AgentChange
-from hotline.watchdog import CHINA
+from hotline.center.config import Center, load_center
+from hotline.core.localtime import CHINA
+from hotline.core.records import AgentChange
+from hotline.host.settings import DEFAULT_CENTER
 
-CENTER_TEXT = (Path(__file__).parents[3] / "config" / "center.yaml").read_text(encoding="utf-8")
+CENTER_TEXT = (DEFAULT_CENTER).read_text(encoding="utf-8")
 CENTER: Center = load_center(CENTER_TEXT)
 DAY = dt.date(2026, 11, 23)
 T0 = int(dt.datetime.combine(DAY, dt.time(0), tzinfo=CHINA).timestamp())

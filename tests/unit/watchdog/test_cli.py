@@ -1,4 +1,4 @@
-"""``hotline agents audit`` and ``hotline agents report`` (wired as cli.py will wire them)."""
+"""``hotline agents audit`` and ``hotline agents report``: the watchdog over past data."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hotline import controller_cli, watchdog_cli
-from hotline.config import Settings
+from hotline.cli import agents
+from hotline.cli.common import CLIError, report
+from hotline.host.settings import Settings
 from hotline.queuelog import ParseProblem, build, parse_lines
 from hotline.stores.history import History
 
@@ -21,8 +22,7 @@ WUYI = wuyi().text
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="hotline")
     sub = top.add_subparsers(dest="command", required=True)
-    controller_cli.add_parsers(sub)  # owns `agents list`
-    watchdog_cli.add_parsers(sub)
+    agents.add_parsers(sub)
     return top
 
 
@@ -39,17 +39,18 @@ def queue_log(tmp_path: Path) -> Path:
 
 
 def run(settings: Settings, *argv: str) -> int:
-    return watchdog_cli.run_agents(settings, parser().parse_args(["agents", *argv]))
+    args = parser().parse_args(["agents", *argv])
+    try:
+        return agents.run_agents(settings, args)
+    except CLIError as exc:
+        return report(exc)  # as hotline.cli.main does
 
 
-def test_the_agents_command_keeps_list_and_gains_audit_and_report() -> None:
+def test_the_agents_command_lists_audits_and_reports() -> None:
     assert parser().parse_args(["agents", "list"]).agents_command == "list"
-    alone = argparse.ArgumentParser().add_subparsers(dest="command")
-    watchdog_cli.add_parsers(alone)  # without controller_cli: makes its own `agents`
-    assert set(alone.choices["agents"]._subparsers._group_actions[0].choices) == {  # type: ignore[union-attr]
-        "audit",
-        "report",
-    }
+    sub = parser()._subparsers._group_actions[0]  # type: ignore[union-attr]
+    actions = sub.choices["agents"]._subparsers._group_actions[0]
+    assert set(actions.choices) == {"list", "audit", "report"}
 
 
 def test_audit_json(

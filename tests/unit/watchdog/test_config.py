@@ -1,10 +1,10 @@
-"""The ``watchdog:`` section of config/center.yaml."""
+"""The ``watchdog:`` section of center.yaml."""
 
 from __future__ import annotations
 
 import pytest
 
-from hotline.center import CenterError, load_center
+from hotline.center.config import CenterError, load_center
 from hotline.watchdog import RuleId, Severity, StepAction, Thresholds
 from hotline.watchdog.config import DEFAULT_POLICIES, THRESHOLD_KEYS
 
@@ -66,3 +66,15 @@ def test_a_broken_section_names_its_node(old: str, new: str, expected: str) -> N
 
 def test_every_threshold_key_names_a_field() -> None:
     assert {name for name, _ in THRESHOLD_KEYS.values()} == set(Thresholds.__dataclass_fields__)
+
+
+def test_the_section_is_read_like_the_whole_file() -> None:
+    text = CENTER_TEXT.replace("severity: critical", "severity: dire", 1).replace(
+        "  rules:  ", "  rules:\n    short_talks: {enabled: 1}\n  ", 1
+    )
+    with pytest.raises(CenterError) as caught:
+        load_center(text)
+    assert [str(p) for p in caught.value.problems] == [
+        "watchdog.rules.short_talks.enabled: expected bool, got 1",
+        "watchdog.rules.paused_while_waiting.severity: 'dire': use info, warning or critical",
+    ]

@@ -12,9 +12,9 @@ from collections import defaultdict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hotline.core.records import AgentChange, CallRecord, EndReason, QueueVisit
 from hotline.queuelog import ParseProblem, QueueLogEntry, build, call_record, parse_lines
 from hotline.queuelog.calls import CALL_EVENTS
-from hotline.records import AgentChange, CallRecord, EndReason, QueueVisit
 from hotline.watchdog import Alert, Watchdog, replay
 from hotline.watchdog.evidence import CallStore, cost, waiting
 
@@ -28,7 +28,7 @@ def facts(alerts: list[Alert]) -> dict[str, Alert]:
 
 
 def run_live(items: Live, *, step: int, until: int) -> list[Alert]:
-    dog = Watchdog(None, CENTER)
+    dog = Watchdog(CENTER.watchdog, CENTER)
     items = sorted(items, key=lambda x: (x[0], x[1]))
     clock = items[0][0] if items else 0
     for t, _, item in items:
@@ -50,7 +50,7 @@ def test_the_wuyi_day_live_with_ticks_equals_the_audit() -> None:
         if not isinstance(e, ParseProblem)
     ]
     built = build(entries)
-    batch = replay(Watchdog(None, CENTER), built.agent_changes, built.calls)
+    batch = replay(Watchdog(CENTER.watchdog, CENTER), built.agent_changes, built.calls)
     # live: each call's record as it stood after each of its lines
     lines: dict[str, list[QueueLogEntry]] = defaultdict(list)
     for e in entries:
@@ -148,7 +148,7 @@ def test_random_days_live_equal_batch(
 ) -> None:
     changes, calls = day
     until = T + 4 * 3600_000
-    batch = replay(Watchdog(None, CENTER), changes, calls, until=until)
+    batch = replay(Watchdog(CENTER.watchdog, CENTER), changes, calls, until=until)
     items: Live = [(c.t, 0, c) for c in changes]
     for r in calls:
         items.append((r.t_q or 0, 1, in_progress(r)))  # the caller joins: still waiting
@@ -165,7 +165,7 @@ def test_counting_call_by_call_equals_counting_at_once(
     """The incremental tally (each period once, each call as it changes) against the
     definition (:func:`waiting` and :func:`cost` over everything at the end)."""
     changes, calls = day
-    dog = Watchdog(None, CENTER)
+    dog = Watchdog(CENTER.watchdog, CENTER)
     items: Live = [(c.t, 0, c) for c in changes]
     for r in calls:
         items += [(r.t_q or 0, 1, in_progress(r)), (r.t_end or 0, 1, r)]

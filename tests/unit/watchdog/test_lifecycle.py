@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.records import AgentChange
+from hotline.core.records import AgentChange
 from hotline.watchdog import (
     TRANSITIONS,
     Action,
@@ -27,7 +27,7 @@ MIN = 60_000
 
 
 def raised() -> tuple[Watchdog, Alert]:
-    dog = Watchdog(None, CENTER)
+    dog = Watchdog(CENTER.watchdog, CENTER)
     dog.feed(AgentChange(ms("10:00"), "王芳", "login", "intake"))
     dog.feed(AgentChange(ms("10:01"), "王芳", "pause", "intake", "busy"))
     [alert] = dog.tick(ms("10:11"))

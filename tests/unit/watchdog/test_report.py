@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from hotline.core.localtime import CHINA
+from hotline.core.records import AgentChange
 from hotline.queuelog import ParseProblem, build, parse_lines
-from hotline.records import AgentChange
 from hotline.watchdog import AgentReport, Watchdog, replay, shift_report
 from hotline.watchdog.render import report_csv, report_table
-from hotline.watchdog.shifts import CHINA
 
 from .scenes import CENTER, ms, wuyi
 
@@ -19,7 +19,7 @@ def wuyi_rows() -> dict[str, AgentReport]:
         for e in parse_lines(wuyi().text.splitlines(keepends=True))
         if not isinstance(e, ParseProblem)
     )
-    alerts = replay(Watchdog(None, CENTER), built.agent_changes, built.calls)
+    alerts = replay(Watchdog(CENTER.watchdog, CENTER), built.agent_changes, built.calls)
     rows = shift_report(
         built.agent_changes, CENTER, start=ms("00:00"), end=ms("00:00", 1), alerts=alerts
     )

@@ -8,7 +8,14 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotline.records import AgentChange, AgentStatus, CallRecord, EndReason, PauseSetBy, QueueVisit
+from hotline.core.records import (
+    AgentChange,
+    AgentStatus,
+    CallRecord,
+    EndReason,
+    PauseSetBy,
+    QueueVisit,
+)
 from hotline.watchdog import Alert, RuleId, Watchdog, replay
 from hotline.watchdog.config import Thresholds, WatchdogConfig
 
@@ -40,12 +47,12 @@ def run(
 ) -> list[Alert]:
     changes = [i for i in items if isinstance(i, AgentChange)]
     calls = [i for i in items if isinstance(i, CallRecord)]
-    return replay(Watchdog(config, CENTER), changes, calls, until=until)
+    return replay(Watchdog(config or CENTER.watchdog, CENTER), changes, calls, until=until)
 
 
 def live(items: Items, upto: int) -> list[Alert]:
     """Fed as the controller would until ``upto`` (ms), then ticked there."""
-    dog = Watchdog(None, CENTER)
+    dog = Watchdog(CENTER.watchdog, CENTER)
     for item in sorted(items, key=lambda i: i.t if isinstance(i, AgentChange) else i.t_q or 0):
         t = item.t if isinstance(item, AgentChange) else item.t_q or 0
         if t <= upto:

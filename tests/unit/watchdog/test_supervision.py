@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.controller.docs import alert_doc, to_doc
+from hotline.core.records import AgentChange
 from hotline.queuelog import ParseProblem, build, parse_lines
-from hotline.records import AgentChange
+from hotline.stores.docs import alert_doc, to_doc
 from hotline.watchdog import Action, AlertState, LifecycleError, Watchdog, replay
 from hotline.watchdog.alerts import lifecycle_of, step, transition
 from hotline.watchdog.engine import REFRESH_MS
@@ -23,7 +23,7 @@ def long_pause(dog: Watchdog) -> str:
 
 
 def test_a_stored_document_keeps_its_lifecycle_and_refuses_what_the_table_refuses() -> None:
-    dog = Watchdog(None, CENTER)
+    dog = Watchdog(CENTER.watchdog, CENTER)
     alert = dog.alert(long_pause(dog))
     assert alert is not None
     acked = transition(alert, Action.ACKNOWLEDGE, by="班长01", at=ms("10:12"), comment="已提醒")
@@ -42,18 +42,18 @@ def test_a_stored_document_keeps_its_lifecycle_and_refuses_what_the_table_refuse
 
 
 def test_an_adopted_lifecycle_survives_a_restart_of_the_engine() -> None:
-    before = Watchdog(None, CENTER)
+    before = Watchdog(CENTER.watchdog, CENTER)
     alert_id = long_pause(before)
     acked = before.transition(alert_id, Action.ACKNOWLEDGE, by="班长01", at=ms("10:12"),
                               comment="已提醒")  # fmt: skip
     # the controller restarts: a new engine, the same pause again (resynced), same id
-    after = Watchdog(None, CENTER)
+    after = Watchdog(CENTER.watchdog, CENTER)
     after.adopt(alert_id, acked.state, acked.history)
     assert long_pause(after) == alert_id
     remade = after.alert(alert_id)
     assert remade is not None
     assert (remade.state, remade.history) == (AlertState.ACKNOWLEDGED, acked.history)
-    plain = Watchdog(None, CENTER)
+    plain = Watchdog(CENTER.watchdog, CENTER)
     long_pause(plain)
     assert plain.alert(alert_id).state is AlertState.OPEN  # type: ignore[union-attr]
 
@@ -62,7 +62,7 @@ def test_supervision_entries_in_the_journal_change_no_alert() -> None:
     log = wuyi()
     entries = [e for e in parse_lines(log.text.splitlines(True)) if not isinstance(e, ParseProblem)]
     built = build(entries)
-    plain = replay(Watchdog(None, CENTER), built.agent_changes, built.calls)
+    plain = replay(Watchdog(CENTER.watchdog, CENTER), built.agent_changes, built.calls)
     noted = list(built.agent_changes)
     for a in plain:  # what the controller journals about each alert, at its time
         noted += [
@@ -72,14 +72,17 @@ def test_supervision_entries_in_the_journal_change_no_alert() -> None:
         ]
     noted.append(AgentChange(ms("09:00"), "", "notice", reason="water-cut", actor="班长01"))
     noted.sort(key=lambda c: c.t)
-    again = replay(Watchdog(None, CENTER), noted, built.calls)
+    again = replay(Watchdog(CENTER.watchdog, CENTER), noted, built.calls)
     assert [a.facts() for a in again] == [a.facts() for a in plain]
     assert plain  # the Wuyi day raises alerts: the comparison is not empty
 
 
 def test_the_live_engine_forgets_finished_alerts_and_hands_each_out_first() -> None:
     """A month of daily pauses: the controller's engine holds about a day's alerts."""
-    kept, bounded = Watchdog(None, CENTER), Watchdog(None, CENTER, keep_alerts=False)
+    kept, bounded = (
+        Watchdog(CENTER.watchdog, CENTER),
+        Watchdog(CENTER.watchdog, CENTER, keep_alerts=False),
+    )
     handed: set[str] = set()
     for day in range(30):
         for hms in ("09:00", "11:00", "14:00"):

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from hotline.agents.model import AgentView, Membership
 from hotline.agents.status import DeviceState, PauseKind, Phase
-from hotline.records import AgentChange, AgentStatus
+from hotline.core.localtime import CHINA
+from hotline.core.records import AgentChange, AgentStatus
 from hotline.stores.history import History
-from hotline.watchdog import CHINA, Resynced, RuleId, Shifts, Watchdog, replay, resynced
+from hotline.watchdog import Resynced, RuleId, Shifts, Watchdog, replay, resynced
 
 from .scenes import CENTER, ms
 
@@ -47,13 +48,15 @@ def test_a_pause_across_midnight() -> None:
     # minutes split between the evening (10) and the night off-shift (20): no shift total
     items = [c(ms("16:00:00"), WANG, "login"), c(ms("23:50:00"), WANG, "pause", "busy"),
              c(ms("00:20:00", 1), WANG, "unpause")]  # fmt: skip
-    found = rules(replay(Watchdog(None, CENTER), items, []))
+    found = rules(replay(Watchdog(CENTER.watchdog, CENTER), items, []))
     assert found[RuleId.LONG_PAUSE.value] == [ms("00:00:00", 1)]
     assert found[RuleId.PAUSE_NEAR_SHIFT_CHANGE.value] == [ms("23:50:00")]
     assert RuleId.SHIFT_BUSY_TOTAL.value not in found
     # with 25 more minutes of 示忙 earlier in the evening, the evening total reaches 30 min
     earlier = [c(ms("20:00:00"), WANG, "pause", "busy"), c(ms("20:25:00"), WANG, "unpause")]
-    found = rules(replay(Watchdog(None, CENTER), sorted(items + earlier, key=lambda x: x.t), []))
+    found = rules(
+        replay(Watchdog(CENTER.watchdog, CENTER), sorted(items + earlier, key=lambda x: x.t), [])
+    )
     assert found[RuleId.SHIFT_BUSY_TOTAL.value] == [ms("23:55:00")]
 
 
@@ -63,7 +66,7 @@ def test_a_pause_across_a_shift_change_counts_in_both_shifts() -> None:
         c(ms("11:00:00"), WANG, "pause", "busy"), c(ms("11:25:00"), WANG, "unpause"),
         c(ms("15:50:00"), WANG, "pause", "busy"), c(ms("16:25:00"), WANG, "unpause"),
     ]  # fmt: skip
-    alerts = replay(Watchdog(None, CENTER), items, [])
+    alerts = replay(Watchdog(CENTER.watchdog, CENTER), items, [])
     found = rules(alerts)
     assert found[RuleId.SHIFT_BUSY_TOTAL.value] == [ms("15:55:00")]  # day: 25 + 5
     assert found[RuleId.LONG_PAUSE.value] == [ms("11:10:00"), ms("16:00:00")]
@@ -75,13 +78,13 @@ def test_a_pause_across_a_shift_change_counts_in_both_shifts() -> None:
 def test_a_journal_that_begins_mid_pause_counts_from_asterisk_s_last_pause() -> None:
     # the controller restarted at 10:08; Asterisk says 王芳 has been paused since 10:02
     login = c(ms("10:08:00"), WANG, "login", "busy", status=AgentStatus.BUSY, note="resync")
-    dog = Watchdog(None, CENTER)
+    dog = Watchdog(CENTER.watchdog, CENTER)
     dog.feed(Resynced(login, paused=True, since=ms("10:02:00")))
     assert dog.tick(ms("10:11:59")) == []
     [alert] = dog.tick(ms("10:12:00"))
     assert (alert.rule, alert.start) == (RuleId.LONG_PAUSE, ms("10:02:00"))
     # without what Asterisk said, the pause counts from the entry (the status says paused)
-    plain = Watchdog(None, CENTER)
+    plain = Watchdog(CENTER.watchdog, CENTER)
     plain.feed(login)
     assert plain.tick(ms("10:17:59")) == []
     assert [a.start for a in plain.tick(ms("10:18:00"))] == [ms("10:08:00")]
@@ -89,7 +92,9 @@ def test_a_journal_that_begins_mid_pause_counts_from_asterisk_s_last_pause() -> 
 
 def test_a_resync_already_past_the_limit_fires_at_once_with_the_exact_time() -> None:
     pause = c(ms("10:30:00"), WANG, "pause", "busy", note="resync")
-    alerts = Watchdog(None, CENTER).feed(Resynced(pause, paused=True, since=ms("10:02:00")))
+    alerts = Watchdog(CENTER.watchdog, CENTER).feed(
+        Resynced(pause, paused=True, since=ms("10:02:00"))
+    )
     assert [(a.rule, a.t_raised) for a in alerts if a.rule is RuleId.LONG_PAUSE] == [
         (RuleId.LONG_PAUSE, ms("10:12:00"))
     ]
@@ -115,7 +120,7 @@ def test_the_stored_journal_keeps_the_restart_semantics(tmp_path: Path) -> None:
     history.append_journal([login, c(ms("10:30:00"), WANG, "unpause")])
     journal = history.journal()
     history.close()
-    alerts = replay(Watchdog(None, CENTER), journal, [])
+    alerts = replay(Watchdog(CENTER.watchdog, CENTER), journal, [])
     [long] = [a for a in alerts if a.rule is RuleId.LONG_PAUSE]
     assert (long.start, long.t_raised, long.end) == (ms("10:02:00"), ms("10:12:00"), ms("10:30:00"))
 
@@ -123,17 +128,17 @@ def test_the_stored_journal_keeps_the_restart_semantics(tmp_path: Path) -> None:
 def test_a_team_b_night_pause_and_a_login_paused() -> None:
     items = [c(ms("00:00:00"), LIU, "login"), c(ms("07:45:00"), LIU, "pause", "busy"),
              c(ms("08:10:00"), LIU, "unpause")]  # fmt: skip
-    found = rules(replay(Watchdog(None, CENTER), items, []))
+    found = rules(replay(Watchdog(CENTER.watchdog, CENTER), items, []))
     assert found[RuleId.PAUSE_NEAR_SHIFT_CHANGE.value] == [ms("07:45:00")]
     assert found[RuleId.LONG_PAUSE.value] == [ms("07:55:00")]
 
 
 def test_after_a_restart_the_same_pause_keeps_its_alert_id() -> None:
-    live = Watchdog(None, CENTER)
+    live = Watchdog(CENTER.watchdog, CENTER)
     live.feed(c(ms("09:00:00"), WANG, "login"))
     live.feed(c(ms("10:02:00") + 345, WANG, "pause", "busy"))  # AMI: to the ms
     [before] = [a for a in live.tick(ms("10:13:00")) if a.rule is RuleId.LONG_PAUSE]
-    restarted = Watchdog(None, CENTER)  # QueueStatus: LastPause to the second
+    restarted = Watchdog(CENTER.watchdog, CENTER)  # QueueStatus: LastPause to the second
     note = f"resync since={ms('10:02:00')} paused"
     restarted.feed(c(ms("10:08:00"), WANG, "login", "busy", status=AgentStatus.BUSY, note=note))
     [after] = [a for a in restarted.tick(ms("10:13:00")) if a.rule is RuleId.LONG_PAUSE]

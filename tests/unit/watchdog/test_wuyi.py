@@ -11,7 +11,7 @@ WUYI = wuyi()
 
 
 def audit() -> Audit:
-    return audit_lines(WUYI.text.splitlines(keepends=True), Watchdog(None, CENTER))
+    return audit_lines(WUYI.text.splitlines(keepends=True), Watchdog(CENTER.watchdog, CENTER))
 
 
 AUDIT = audit()
@@ -104,7 +104,9 @@ def test_the_escalation_that_would_have_run() -> None:
 def test_garbage_and_unknown_lines_are_reported_not_fatal() -> None:
     assert [p.reason.name for p in AUDIT.problems] == ["FIELDS", "FIELDS", "BINARY"]
     assert AUDIT.unknown == {"FROBNICATE": 1}
-    clean = audit_lines(wuyi(garbage=False).text.splitlines(keepends=True), Watchdog(None, CENTER))
+    clean = audit_lines(
+        wuyi(garbage=False).text.splitlines(keepends=True), Watchdog(CENTER.watchdog, CENTER)
+    )
     assert [a.facts() for a in clean.alerts] == [a.facts() for a in AUDIT.alerts]
 
 

@@ -8,9 +8,9 @@ from importlib import resources
 import pytest
 
 from hotline.agents.status import PausePolicy
-from hotline.center import load_center
-from hotline.config import DEFAULT_CENTER
-from hotline.records import AgentChange
+from hotline.center.config import load_center
+from hotline.core.records import AgentChange
+from hotline.host.settings import DEFAULT_CENTER
 from hotline.web import board, charts, errors, i18n
 from hotline.web.filters import duration, json_script
 from hotline.web.ranges import Unsatisfiable, parse_range

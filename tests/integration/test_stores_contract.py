@@ -1,0 +1,515 @@
+"""The stores' contract, the same on SQLite and on PostgreSQL (a real server: pgbed).
+
+Every test takes ``db``: a fresh SQLite file or a fresh PostgreSQL database, and must
+pass on both. What only one engine can show (TRUNCATE, two writers racing on one chain)
+is tested where it applies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from hotline.core.localtime import DAY_MS
+from hotline.core.records import AgentChange, CallRecord, QueueVisit
+from hotline.metrics import GroupBy, Params
+from hotline.metrics.agenttime import AgentData
+from hotline.metrics.changes import param_change
+from hotline.metrics.formulas import REVISION
+from hotline.recordings.integrity import Mismatch
+from hotline.recordings.leg import Leg, Recording
+from hotline.recordings.retention import RetentionPolicy, plan
+from hotline.stores import anchors, dialect
+from hotline.stores.access import AccessEntry, AccessLog
+from hotline.stores.history import History
+from hotline.stores.integrity import IntegrityAlerts
+from hotline.stores.metrics import MetricsStore
+from hotline.stores.retention import RetentionError, RetentionStore
+from hotline.stores.rollup import Rollup
+from hotline.stores.search_plan import SearchFilters
+from hotline.stores.transcripts import TranscriptStore
+from hotline.transcripts.fulltext import parse_query
+from hotline.transcripts.transcript import Transcript, Word
+from hotline.web.accounts import Accounts
+from hotline.web.roles import Role, Scope
+from tests.integration.pgbed import PgServer
+from tests.unit.metrics.test_rollup import START, assert_equal, journal_for, random_calls
+from tests.unit.test_history import T0, answered, change
+
+pytestmark = pytest.mark.timeout(120)
+
+Target = Path | str
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
+    """A fresh, empty database of each engine."""
+    if request.param == "sqlite":
+        yield tmp_path / "h.sqlite3"
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = server.create()
+    yield url
+    server.drop(url)
+
+
+def is_pg(db: Target) -> bool:
+    return isinstance(db, str)
+
+
+# -- calls, callbacks, legs, alerts (the history) ---------------------------------------
+
+
+def test_calls_with_visits_and_rings_round_trip_and_replace(db: Target) -> None:
+    history = History.open(db)
+    record = answered(callback_number="13800000009")
+    assert history.save_calls([record]) == 1
+    assert history.call(record.call_id) == record
+    assert history.calls(since=T0, until=T0 + 1) == [record]
+    assert history.calls(since=T0 + 1) == []
+    history.save_calls([answered(survey_score=None, callback_number="13800000009")])
+    history.save_calls([record])
+    assert history.calls() == [record]
+    many = [answered(f"c{i:04d}", t_arrival=T0 + i) for i in range(300)]
+    history.save_calls(many)
+    assert [c.call_id for c in history.calls(since=T0 + 1, limit=5)] == [
+        f"c{i:04d}" for i in range(1, 6)
+    ]
+    assert len(history.calls()) == 301
+    # the callback registered once, completed once
+    (row,) = history.callbacks()
+    assert (row["call_id"], row["status"], row["queue"]) == (record.call_id, "open", "labour")
+    assert history.complete_callback(record.call_id, at=T0 + 5, by="王芳")
+    assert not history.complete_callback(record.call_id, at=T0 + 6, by="王芳")
+    history.save_calls([record])  # saved again: the callback keeps its state
+    assert history.callbacks()[0]["status"] == "done"
+    assert History.open(db).migrate() == history.migrate()  # idempotent
+    history.close()
+
+
+def test_legs_are_catalogued_linked_and_queued(db: Target) -> None:
+    history = History.open(db)
+    history.save_calls([answered(recording="")])
+    legs = [
+        Recording("1795463379.1", Leg.CALLER, "/r/a-rx.wav", 10, 1000, "aa" * 32),
+        Recording("1795463379.1", Leg.AGENT, "/r/a-tx.wav", 10, 1000, "bb" * 32),
+    ]
+    assert history.save_recordings(legs, at=T0) == []
+    assert history.save_recordings(legs, at=T0 + 1) == []  # same bytes: nothing
+    changed = Recording("1795463379.1", Leg.CALLER, "/r/a-rx.wav", 10, 1000, "cc" * 32)
+    (refused,) = history.save_recordings([changed], at=T0 + 2)
+    assert (refused.expected, refused.actual, refused.reason) == ("aa" * 32, "cc" * 32, "changed")
+    assert [r.sha256 for r in history.recordings("1795463379.1")] == ["aa" * 32, "bb" * 32]
+    assert history.link_recording("1795463379.1", "/r/a") == 1
+    assert history.link_recording("1795463379.1", "/r/b") == 0
+    assert history.link_recording("nope", "/r/c") is None
+    assert len(history.unqueued()) == 2
+    history.mark_queued(legs[:1], at=T0 + 3)
+    assert history.queued_legs("1795463379.1") == {Leg.CALLER}
+    assert [r.leg for r in history.unqueued()] == [Leg.AGENT]
+
+
+def test_alerts_upsert_and_escalations_once(db: Target) -> None:
+    history = History.open(db)
+    doc = {"id": "a1", "rule": "long_pause", "agent": "王芳", "team": "t", "severity": "warn",
+           "start": T0, "end": None, "t_raised": T0, "state": "open",
+           "evidence": ["午饭"]}  # fmt: skip
+    history.save_alerts([doc, {**doc, "id": "a2", "agent": "李娜", "t_raised": T0 + 5}])
+    history.save_alerts([{**doc, "state": "closed", "end": T0 + 9}])
+    assert history.alert("a1") == {**doc, "state": "closed", "end": T0 + 9}
+    assert [a["id"] for a in history.alerts()] == ["a1", "a2"]
+    assert [a["id"] for a in history.alerts("李娜")] == ["a2"]
+    assert [a["id"] for a in history.alerts(state="closed", since=T0, until=T0 + 1)] == ["a1"]
+    step = {"step_id": "a1:1", "alert": "a1", "action": "notify", "target": "班长",
+            "agent": "王芳", "t_due": T0, "t_done": T0 + 1, "result": "ok"}  # fmt: skip
+    history.save_escalations([step, {**step, "result": "again"}])
+    assert history.escalations(alert="a1") == [step]
+
+
+# -- the chains ---------------------------------------------------------------------------
+
+
+def refuses(db: Target, store_conn: dialect.Connection, sql: str) -> None:
+    with pytest.raises(dialect.DatabaseError, match="append-only"):
+        store_conn.execute(sql)
+
+
+def test_the_journal_is_chained_and_append_only(db: Target) -> None:
+    history = History.open(db)
+    history.append_journal([change(1), change(2, "unpause")])
+    history.append_journal([change(3)])
+    assert [c.kind for c in history.journal("王芳")] == ["pause", "unpause", "pause"]
+    assert history.journal("王芳")[0] == change(1)
+    assert history.verify_journal() is None
+    refuses(db, history.connection, "UPDATE agent_journal SET t = t + 60000 WHERE id = 2")
+    refuses(db, history.connection, "DELETE FROM agent_journal WHERE id = 3")
+    if is_pg(db):
+        refuses(db, history.connection, "TRUNCATE agent_journal")
+        history.connection.execute("SET session_replication_role = replica")
+        refuses(db, history.connection, "DELETE FROM agent_journal")  # ENABLE ALWAYS
+    heads = anchors.heads(history.connection, T0)
+    assert [(a.chain, a.id) for a in heads] == [("agent_journal", 3)]
+    assert anchors.check(history.connection, heads) == []
+
+
+def test_two_writers_keep_one_valid_chain(db: Target) -> None:
+    """Two stores (two connections, as two processes) append at once: one chain."""
+    History.open(db).close()
+    stores = [History.open(db), History.open(db)]
+    errors: list[BaseException] = []
+
+    def write(store: History, who: str) -> None:
+        try:
+            for n in range(40):
+                store.append_journal([AgentChange(T0 + n, who, "pause", "q"),
+                                      AgentChange(T0 + n, who, "unpause", "q")])  # fmt: skip
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(s, f"a{i}")) for i, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(stores[0].journal()) == 160
+    assert stores[0].verify_journal() is None
+    log = [AccessLog.open(db), AccessLog.open(db)]
+
+    def access(store: AccessLog, who: str) -> None:
+        for n in range(30):
+            store.append(AccessEntry(T0 + n, who, "auditor", "show", "c1", "工单1"))
+
+    threads = [threading.Thread(target=access, args=(s, f"u{i}")) for i, s in enumerate(log)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(log[0].entries()) == 60
+    assert log[0].verify() is None
+
+
+def test_the_access_log_is_chained_and_append_only(db: Target) -> None:
+    log = AccessLog.open(db)
+    first = log.append(AccessEntry(T0, "auditor01", "auditor", "search", "物业", "工单1",
+                                   '{"hits": 3}'))  # fmt: skip
+    second = log.append(AccessEntry(T0 + 1, "auditor02", "auditor", "show", "c1", "工单2"))
+    assert (first.id, second.id) == (1, 2)
+    assert log.head() == (2, second.hash)
+    assert [e.entry.user for e in log.entries(user="auditor02")] == ["auditor02"]
+    assert [e.id for e in log.entries(since=T0 + 1)] == [2]
+    assert [e.id for e in log.entries(limit=1, offset=1)] == [2]
+    assert [e.id for e in log.entries(offset=1)] == [2]
+    assert log.verify() is None
+    refuses(db, log.connection, "UPDATE access_log SET purpose = 'x'")
+    refuses(db, log.connection, "DELETE FROM access_log")
+    if is_pg(db):
+        refuses(db, log.connection, "TRUNCATE access_log")
+
+
+# -- transcripts and their search -------------------------------------------------------
+
+TEXTS = [
+    "您好 物业 噪音 问题 楼上 装修",
+    "物业噪音很大，晚上十点还在施工",
+    "我住在3号楼 请问 noise complaint",
+    "Noises from the BUILDING 3 楼号楼",
+    "工资 拖欠 三个月 了",
+    "噪",
+    "请问12345能办什么事",
+    "ＡＢＣ full width 物业费",
+]
+
+
+def transcript(call_id: str, leg: Leg, text: str, t_done: int) -> Transcript:
+    return Transcript(call_id, leg, "vosk", "m", "zh", text,
+                      (Word(text.split()[0] if text.split() else "", 100, 400, 0.9),),
+                      1000, "ab" * 32, t_done)  # fmt: skip
+
+
+@pytest.fixture
+def searched(db: Target) -> TranscriptStore:
+    history = History.open(db)
+    history.save_calls([
+        answered(f"c{i}", t_arrival=T0 + i * DAY_MS, agent=f"a{i % 2}",
+                 caller=f"1380000000{i % 3}", visits=(QueueVisit(("labour", "property")[i % 2],
+                                                                T0 + i * DAY_MS),))
+        for i in range(len(TEXTS))
+    ])  # fmt: skip
+    store = TranscriptStore.open(db)
+    for i, text in enumerate(TEXTS):
+        store.save(transcript(f"c{i}", Leg.CALLER, text, T0 + i))
+        store.save(transcript(f"c{i}", Leg.AGENT, "您好，12345", T0 + i))
+    store.save(transcript("c0", Leg.CALLER, TEXTS[0], T0))  # delivered twice
+    return store
+
+
+QUERIES = ["噪", "物", "业噪", "物业", "物业噪音", "噪音很大", "楼", "3号楼", "楼3", "noise",
+           "NOISE", "noises", "3", "12345", "abc", "物业 noise", "工资 拖欠", "号楼 3",
+           "不存在", "，", "您好"]  # fmt: skip
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_search_is_exact_for_any_length(searched: TranscriptStore, query: str) -> None:
+    q = parse_query(query)
+    expected = sorted(
+        (t.call_id, t.leg.value)
+        for i in range(len(TEXTS))
+        for t in searched.get(f"c{i}")
+        if q.matches(t.text)
+    )
+    hits = searched.search(query, limit=100)
+    assert sorted((h.call_id, h.leg.value) for h in hits) == expected
+    assert searched.search_count(query) == len(expected)
+    for hit in hits:
+        assert hit.marks  # the highlighter finds what the index found
+
+
+def test_search_filters_order_and_pages(searched: TranscriptStore) -> None:
+    def ids(query: str, **filters: object) -> list[str]:
+        f = SearchFilters(**filters)  # type: ignore[arg-type]
+        return [f"{h.call_id}/{h.leg.value}" for h in searched.search(query, f, limit=100)]
+
+    assert ids("您好", leg=Leg.CALLER) == ["c0/rx"]
+    assert ids("12345", leg=Leg.AGENT)[:2] == ["c7/tx", "c6/tx"]  # newest stored first
+    assert ids("物业", queue="labour") == ["c0/rx"]
+    assert ids("物业", queue="property") == ["c7/rx", "c1/rx"]
+    assert ids("物业", agent="a1") == ["c7/rx", "c1/rx"]
+    assert ids("物业", caller="13800000001") == ["c7/rx", "c1/rx"]
+    assert ids("", since_ms=T0 + DAY_MS, until_ms=T0 + 2 * DAY_MS, leg=Leg.CALLER) == ["c1/rx"]
+    assert ids("物业", since_ms=T0 + 5 * DAY_MS) == ["c7/rx"]
+    page = searched.search("12345", limit=2, offset=1)
+    assert [(h.call_id, h.leg) for h in page] == [("c6", Leg.AGENT), ("c6", Leg.CALLER)]
+    assert searched.search_count("", SearchFilters(queue="labour")) == 8
+    (hit,) = searched.search("楼上")
+    assert (hit.queue, hit.agent, hit.caller) == ("labour", "a0", "13800000000")
+    assert searched.delete("c0") == 2
+    assert searched.search("楼上") == []
+
+
+def test_search_matches_a_brute_force_scan(db: Target) -> None:
+    rng = random.Random(7)
+    chars = "物业噪音楼上装修工资拖欠投诉水电"
+    store = TranscriptStore.open(db)
+    texts = {}
+    for n in range(200):
+        words = ["".join(rng.choice(chars) for _ in range(rng.randint(1, 6)))
+                 for _ in range(rng.randint(1, 8))]  # fmt: skip
+        text = rng.choice([" ", "", "，"]).join(words) + rng.choice(["", " noise", " 3号"])
+        texts[f"r{n}"] = text
+        store.save(transcript(f"r{n}", Leg.CALLER, text, T0 + n))
+    for query in ["物", "业噪", "噪音楼", "楼上装修", "水电 投诉", "noise", "3号", "工资拖欠投诉"]:
+        q = parse_query(query)
+        want = sorted(k for k, v in texts.items() if q.matches(v))
+        assert sorted(h.call_id for h in store.search(query, limit=1000)) == want, query
+        assert store.search_count(query) == len(want)
+
+
+# -- retention, integrity, metrics, accounts --------------------------------------------
+
+
+def test_holds_disposals_and_their_chain(db: Target, tmp_path: Path) -> None:
+    history = History.open(db)
+    history.save_calls([
+        CallRecord("c1", tag="inquiry", t_arrival=T0, t_end=T0 + 60_000),
+        CallRecord("c2", tag="complaint", t_arrival=T0, t_end=T0 + 60_000),
+    ])  # fmt: skip
+    recordings = []
+    for call in ("c1", "c2"):
+        for leg in (Leg.CALLER, Leg.AGENT):
+            path = tmp_path / f"{call}-{leg.value}.wav"
+            path.write_bytes(f"RIFF {call} {leg.value}".encode())
+            recordings.append(Recording(call, leg, str(path), path.stat().st_size, 1000,
+                                        hashlib.sha256(path.read_bytes()).hexdigest()))  # fmt: skip
+    history.save_recordings(recordings, at=T0 + 70_000)
+    transcripts = TranscriptStore.open(db)
+    for call in ("c1", "c2"):
+        transcripts.save(transcript(call, Leg.CALLER, "物业 噪音", T0))
+    store = RetentionStore.open(db)
+    policy = RetentionPolicy(180, {"complaint": 730})
+    assert [k.call_id for k in store.kept()] == ["c1", "c2"]
+    assert sorted(store.kept()[0].files) == sorted(r.path for r in recordings[:2])
+    store.hold("c1", by="纪检组", reason="信访 88", t=T0)
+    with pytest.raises(RetentionError, match="already on hold"):
+        store.hold("c1", by="纪检组", reason="again", t=T0)
+    now = T0 + 800 * DAY_MS
+    due, held = plan(policy, store.kept(), store.held(), now)
+    assert [d.call_id for d in due] == ["c2"]
+    assert [h.call_id for h in held] == ["c1"]
+    assert store.dispose(due[0], by="test", t=now) is not None
+    store.release("c1", by="纪检组", reason="结案", t=now)
+    assert [a for a, _ in store.hold_history("c1")] == ["hold", "release"]
+    due, _ = plan(policy, store.kept(), store.held(), now)
+    (record,) = [store.dispose(d, by="test", t=now) for d in due]
+    assert record is not None
+    assert record.transcripts == 1
+    assert [f.outcome for f in record.files] == ["deleted", "deleted"]
+    assert [d.call_id for d in store.disposals()] == ["c2", "c1"]
+    assert store.verify() is None
+    assert store.kept() == []
+    assert transcripts.search("物业") == []
+    refuses(db, store.connection, "DELETE FROM disposals")
+    refuses(db, store.connection, "UPDATE legal_holds SET reason = 'x'")
+    if is_pg(db):
+        refuses(db, store.connection, "TRUNCATE disposal_files")
+
+
+def test_integrity_alerts(db: Target) -> None:
+    alerts = IntegrityAlerts.open(db)
+    m = Mismatch("c1", Leg.CALLER, "/r/c1-rx.wav", "aa" * 32, "bb" * 32, "changed")
+    assert alerts.add(m, by="stt-worker", at=T0) == 1
+    assert alerts.add(m, by="stt-worker", at=T0 + 1) == 2
+    assert alerts.count() == 2
+    assert [(a.id, a.mismatch, a.t_raised) for a in alerts.recent(1)] == [(2, m, T0 + 1)]
+
+
+def test_metrics_params_are_append_only(db: Target) -> None:
+    store = MetricsStore.open(db)
+    assert store.note_registry(at=T0, by="hotline") is not None
+    assert store.note_registry(at=T0 + 1, by="hotline") is None
+    change_ = param_change(Params(), "threshold_s", "20", by="张三", why="市局口径",
+                           at=T0 + 2, revision=REVISION)  # fmt: skip
+    store.record(change_)
+    assert store.changes()[-1] == change_
+    refuses(db, store.connection, "DELETE FROM metrics_changes")
+
+
+def test_the_rollup_equals_the_raw_computation(db: Target) -> None:
+    rng = random.Random(5)
+    rollup = Rollup.open(db)
+    calls = random_calls(rng, 150, "c")
+    rollup.history.save_calls(calls)
+    rollup.history.append_journal(journal_for(calls, rng))
+    params = Params()
+    rollup.build(params)
+    assert_equal(rollup, params)
+    more = random_calls(rng, 40, "d")
+    rollup.history.save_calls(more)
+    rollup.history.append_journal(journal_for(more, rng))
+    for row in rollup.history.callbacks()[:3]:
+        rollup.history.complete_callback(row["call_id"], at=row["t_requested"] + 1, by="王芳")
+    assert rollup.refresh() > 0
+    assert_equal(rollup, params)
+    assert rollup.report(params, by=GroupBy.QUEUE, since=START, until=START + DAY_MS,
+                         agents=AgentData()) is not None  # fmt: skip
+
+
+def test_accounts_and_sessions(db: Target) -> None:
+    accounts = Accounts.open(db, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    user = accounts.add("banzhang01", "a long password", Role.SUPERVISOR, now=T0,
+                        scope=Scope(teams=frozenset({"team-a"})))  # fmt: skip
+    with pytest.raises(Exception, match="exists already"):
+        accounts.add("banzhang01", "a long password", Role.SUPERVISOR, now=T0)
+    assert accounts.verify("banzhang01", "a long password") == user
+    assert accounts.verify("banzhang01", "wrong password") is None
+    token, session = accounts.start_session(user, now=T0)
+    assert accounts.session(token, now=T0 + 120_000) is not None
+    accounts.set_disabled("banzhang01")
+    assert accounts.session(token, now=T0 + 130_000) is None
+    assert session.user == user
+
+
+def test_an_unknown_scheme_is_refused(tmp_path: Path) -> None:
+    from hotline.host.settings import ConfigError
+
+    with pytest.raises(ConfigError, match="not 'mysql'"):
+        History.open("mysql://db/hotline")
+    with pytest.raises(ConfigError, match="lost its '//'"):
+        History.open(Path("postgresql://db/hotline"))
+    assert not (tmp_path / "postgresql:").exists()
+
+
+# -- moving a site ------------------------------------------------------------------------
+
+
+def fill(db: Target, tmp_path: Path) -> None:
+    """A site with a row in every store (calls, journal, transcripts, the chains, ...)."""
+    rng = random.Random(11)
+    rollup = Rollup.open(db)
+    calls = random_calls(rng, 60, "c")
+    rollup.history.save_calls(calls)
+    rollup.history.append_journal(journal_for(calls, rng))
+    rollup.build(Params())
+    rollup.history.save_alerts([{"id": "a1", "rule": "r", "agent": "王芳", "team": "t",
+                                 "severity": "warn", "start": T0, "end": None,
+                                 "t_raised": T0, "state": "open"}])  # fmt: skip
+    transcripts = TranscriptStore.open(db)
+    for i, text in enumerate(TEXTS):
+        transcripts.save(transcript(calls[i].call_id, Leg.CALLER, text, T0 + i))
+    path = tmp_path / "x-rx.wav"
+    path.write_bytes(b"RIFF")
+    digest = hashlib.sha256(b"RIFF").hexdigest()
+    rollup.history.save_recordings(
+        [Recording(calls[0].call_id, Leg.CALLER, str(path), 4, 10, digest)], at=T0
+    )
+    log = AccessLog.open(db)
+    for n in range(5):
+        log.append(AccessEntry(T0 + n, "auditor01", "auditor", "search", "物业", "工单1"))
+    retention = RetentionStore.open(db)
+    retention.hold(calls[1].call_id, by="纪检组", reason="信访", t=T0)
+    due, _ = plan(RetentionPolicy(1, {}), retention.kept(), retention.held(), T0 + 900 * DAY_MS)
+    for d in due[:3]:
+        retention.dispose(d, by="test", t=T0 + 900 * DAY_MS)
+    IntegrityAlerts.open(db).add(Mismatch("c1", Leg.CALLER, "/p", "a", "b", "changed"),
+                                 by="w", at=T0)  # fmt: skip
+    MetricsStore.open(db).note_registry(at=T0, by="hotline")
+    accounts = Accounts.open(db, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    accounts.add("admin01", "a long password", Role.ADMIN, now=T0)
+
+
+def test_a_site_moves_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgServer) -> None:
+    from hotline.stores.move import CopyError, copy_database
+
+    source, target = tmp_path / "h.sqlite3", pg_server.create("move")
+    fill(source, tmp_path)
+    report = copy_database(f"sqlite://{source}", target, extra=(Accounts,))
+    assert report.rows["transcripts"] == len(TEXTS) - 3  # 3 disposed
+    assert report.rows["disposals"] == 3
+    assert {a.chain for a in report.heads} == {"agent_journal", "access_log", "disposals"}
+    # the copy reads like the source
+    for a, b in [(History.open(source), History.open(target))]:
+        assert a.calls() == b.calls()
+        assert a.journal() == b.journal()
+        assert a.callbacks() == b.callbacks()
+        assert a.alerts() == b.alerts()
+    before, after = TranscriptStore.open(source), TranscriptStore.open(target)
+    for query in ["物业", "噪", "3号楼", "noise", ""]:
+        assert before.search(query) == after.search(query)
+    assert RetentionStore.open(source).disposals() == RetentionStore.open(target).disposals()
+    assert RetentionStore.open(target).held().keys() == {"c1"}
+    assert Accounts.open(target).user("admin01") is not None
+    assert Rollup.open(target).built(Params())
+    # new rows follow the copied ones, on every chain
+    moved = AccessLog.open(target)
+    assert moved.append(AccessEntry(T0 + 9, "u", "auditor", "show", "c1", "工单")).id == 6
+    assert moved.verify() is None
+    History.open(target).append_journal([change(99)])
+    assert History.open(target).verify_journal() is None
+    with pytest.raises(CopyError, match="holds rows already"):
+        copy_database(source, target, extra=(Accounts,))
+    with pytest.raises(CopyError, match="no store given for web_users, web_sessions"):
+        copy_database(source, pg_server.create("move"))
+
+
+def test_hotline_db_migrate_moves_a_site_and_refuses_a_second_time(
+    tmp_path: Path, pg_server: PgServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hotline.cli.main import main
+
+    source, target = tmp_path / "h.sqlite3", pg_server.create("cli")
+    fill(source, tmp_path)
+    assert main(["db", "migrate", "--from", str(source), "--to", target]) == 0
+    out = capsys.readouterr().out
+    assert "chain heads equal" in out
+    assert History.open(source).calls() == History.open(target).calls()
+    # a target that holds rows is refused, and so is a scheme hotline does not serve
+    assert main(["db", "migrate", "--from", str(source), "--to", target]) == 1
+    assert "holds rows already" in capsys.readouterr().err
+    assert main(["db", "migrate", "--from", str(source), "--to", "mysql://x/y"]) == 2
+    assert "not 'mysql'" in capsys.readouterr().err
