@@ -20,6 +20,7 @@ from hotline.ami.message import Message
 from hotline.host.settings import Settings
 from hotline.pbx import process
 from hotline.pbx import runner as pbx
+from hotline.pbx.instance import pbx_owner
 
 
 def _ids(pid: int) -> tuple[list[int], list[int]]:
@@ -146,3 +147,12 @@ async def test_a_global_variable_set_to_shell_text_stays_text(
     assert isinstance(reply, Message)
     assert reply.get("Value") == f"${{SHELL(touch {MARK})}}"  # the text as given
     assert not _marked(pbx_running)
+
+
+def test_the_bundled_rootfs_has_an_asterisk_of_its_own(settings: Settings) -> None:
+    """The builder gave the rootfs's asterisk user an id no account of this host uses (Debian's
+    101 was postgres here)."""
+    owner = pbx_owner(settings.rootfs)
+    assert owner is not None
+    assert owner[0] >= 64100
+    assert owner[1] >= 64100

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import json
 import random
 import re
@@ -854,6 +855,35 @@ async def test_twilio_webhooks_are_mounted_and_signed(web: Web) -> None:
     assert signed.status_code == 200, signed.text
     assert signed.text.startswith("<?xml") or "<Response>" in signed.text
     assert signed.headers["content-security-policy"] == CSP
+
+
+NEXT_URL = re.compile(r'<Gather action="([^"]+)"|<Redirect[^>]*>([^<]+)</Redirect>')
+
+
+async def test_a_twilio_caller_walks_the_menus_under_the_mount(web: Web) -> None:
+    """Each TwiML answer sends Twilio on to a URL under /twilio (a URL without the mount
+    was a 404 at the caller's first key press)."""
+    call = {"CallSid": "CA2", "From": "+8613800000002", "To": "+8612345"}
+    validator = RequestValidator("twilio-test-token")
+    path, keys, seen = "/twilio/voice", ["1", "1"], []  # 普通话, then 咨询
+    async with web.client() as client:
+        for _ in range(8):
+            params = dict(call)
+            if "/gather/" in path and keys:
+                params["Digits"] = keys.pop(0)
+            signature = validator.compute_signature(BASE + path, params)
+            reply = await client.post(path, data=params, headers={"x-twilio-signature": signature})
+            assert reply.status_code == 200, (path, reply.text)
+            seen.append(path)
+            nxt = re.search(
+                r'<Gather action="([^"]+)"|<Redirect[^>]*>([^<]+)</Redirect>', reply.text
+            )
+            if nxt is None or (not keys and "/gather/" in path):
+                break
+            path = html.unescape(nxt.group(1) or nxt.group(2))
+            assert path.startswith("/twilio/"), (path, reply.text)
+    assert any("/gather/language" in p for p in seen), seen
+    assert any("/gather/main" in p or "/menu/main" in p for p in seen), seen
 
 
 async def test_auditors_need_a_purpose_and_a_working_access_log(web: Web) -> None:

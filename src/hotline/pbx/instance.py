@@ -6,7 +6,9 @@ On the host it is ``RUN_DIR/asterisk``; inside the chroot it is bind-mounted at
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
@@ -144,8 +146,38 @@ def pbx_owner(rootfs: Path) -> tuple[int, int] | None:
     for line in lines:
         fields = line.split(":")
         if len(fields) >= 4 and fields[0] == PBX_USER:
-            return int(fields[2]), int(fields[3])
+            owner = int(fields[2]), int(fields[3])
+            _refuse_a_host_account(owner)
+            return owner
     raise PBXError(f"the rootfs {rootfs} has no user {PBX_USER!r}: rebuild it (scripts/setup)")
+
+
+def _refuse_a_host_account(owner: tuple[int, int]) -> None:
+    """Asterisk must not run with the rights of another account of this host: the rootfs's
+    ids mean nothing outside it, and Debian numbered its asterisk user 101, which on a
+    host with PostgreSQL is ``postgres``."""
+    uid, gid = owner
+    for kind, name in (("user", _host_user(uid)), ("group", _host_group(gid))):
+        if name is not None and name != PBX_USER:
+            raise PBXError(
+                f"the rootfs's {PBX_USER} {kind} has id {uid if kind == 'user' else gid}, "
+                f"which on this host is {name!r}: Asterisk would run with its rights. "
+                "Rebuild the rootfs (`hotline pbx build`): it picks ids this host does not use"
+            )
+
+
+def _host_user(uid: int) -> str | None:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return None
+
+
+def _host_group(gid: int) -> str | None:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return None
 
 
 def _write_private(target: Path, text: str, owner: tuple[int, int] | None) -> None:

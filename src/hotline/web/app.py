@@ -119,6 +119,7 @@ def create_app(services: Services) -> Starlette:
             public_url=settings.public_url,
             events=InMemoryCallEvents(),
             base="",
+            mounted_at=TWILIO.path,
         )
         routes.append(Mount(TWILIO.path, app=twilio, name=TWILIO.name))
 

@@ -379,10 +379,15 @@ def create_twilio_app(
     clock: Callable[[], float] = time.time,
     notice: Callable[[], str | None] = lambda: None,
     base: str = twiml.BASE,
+    mounted_at: str = "",
     voices: Mapping[str, twiml.Voice] = twiml.DEFAULT_VOICES,
     prompt_url: twiml.PromptUrl | None = None,
 ) -> Starlette:
     """The webhook app for ``flow``, its routes under ``base`` (POST only).
+
+    ``mounted_at``: the path this app is mounted under in a larger app; the URLs the TwiML
+    sends Twilio to (a Gather's action, a Redirect) carry it, or Twilio's next request
+    misses the mount and gets a 404 at the first key press.
 
     ``auth_token`` signs Twilio's requests (from the environment, never the flow);
     ``clock`` gives epoch seconds (opening hours, event times); ``notice`` names the
@@ -395,7 +400,7 @@ def create_twilio_app(
         events=events,
         clock=clock,
         notice=notice,
-        base=base,
+        base=mounted_at + base,
         voices=voices,
         prompt_url=prompt_url,
     )
