@@ -158,12 +158,15 @@ SRTP_MODES = ("off", "optional", "required")
 
 def _ipv4(env: Mapping[str, str], name: str) -> str | None:
     raw = env.get(name)
-    if not raw:
-        return None
+    return _ipv4_of(name, raw) if raw else None
+
+
+def _ipv4_of(name: str, raw: str) -> str:
+    """RAW as an IPv4 address (the one check of an address among the settings)."""
     try:
         return str(ipaddress.IPv4Address(raw))
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not an IPv4 address like 192.168.1.10") from None
+        raise ConfigError(f"{name}={shown(raw)} is not an IPv4 address like 192.168.1.10") from None
 
 
 def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -209,7 +212,6 @@ TRUNK_MODES = ("none", "ip", "register")
 TRUNK_BIND_PORT = 5070
 """The trunk transport's default port: not 5060, which the agents' transports may take."""
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,250}[A-Za-z0-9])?")  # an IPv4 address too
-_ADDRESS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
 _SIP_USER = re.compile(r"[A-Za-z0-9+._-]{1,64}")
 _SECRET = re.compile(r"[!-~]{1,128}")  # printable ASCII, no space; ';' and '\\' refused below
 _PREFIX = re.compile(r"\+?[0-9]{0,8}")
@@ -270,8 +272,10 @@ def _trunk(env: Mapping[str, str]) -> Trunk:
 
     host = kind("HOTLINE_TRUNK_HOST", need("HOTLINE_TRUNK_HOST"), _HOST, "an address or host name")
     addr, _, bind_port = need("HOTLINE_TRUNK_BIND").partition(":")
-    kind("HOTLINE_TRUNK_BIND", addr, _ADDRESS, "an IPv4 address[:port]")
-    bind = (addr, _port({"HOTLINE_TRUNK_BIND": bind_port}, "HOTLINE_TRUNK_BIND", TRUNK_BIND_PORT))
+    bind = (
+        _ipv4_of("HOTLINE_TRUNK_BIND", addr),
+        _port({"HOTLINE_TRUNK_BIND": bind_port}, "HOTLINE_TRUNK_BIND", TRUNK_BIND_PORT),
+    )
     dids = tuple(d.strip() for d in need("HOTLINE_TRUNK_DIDS").split(",") if d.strip())
     if not dids:
         raise ConfigError(f"HOTLINE_TRUNK={mode} needs HOTLINE_TRUNK_DIDS")
