@@ -201,18 +201,18 @@ def decide(r: CallRecord, task: Task | None, rules: RecallRules) -> Action | Non
 
 
 def outcome_of(status: str, cause: str = "") -> Outcome:
-    """An attempt's outcome from the dialplan's DIALSTATUS and HANGUPCAUSE (Q.850):
-    unallocated (1), no route (3) and invalid format (28) are invalid numbers; call
-    rejected (21) is a refusal."""
+    """An attempt's outcome from the dialplan's DIALSTATUS and HANGUPCAUSE (Q.850); no
+    status: the agent hung up before the dial. Unallocated (1), no route (3) and invalid
+    format (28) are invalid numbers; call rejected (21) is a refusal."""
     status = status.upper()
+    if status in ("", "CANCEL"):  # the agent hung up before (or while) the citizen rang
+        return Outcome.CANCELLED
     if status == "ANSWER":
         return Outcome.REACHED
     if status == "BUSY":
         return Outcome.BUSY
     if status == "NOANSWER":
         return Outcome.NO_ANSWER
-    if status == "CANCEL":
-        return Outcome.CANCELLED
     if cause in ("1", "3", "28"):
         return Outcome.INVALID
     if cause == "21":

@@ -129,6 +129,7 @@ def test_outcomes_follow_the_dial_status_and_the_hangup_cause() -> None:
     assert outcome_of("CHANUNAVAIL", "21") is Outcome.REFUSED
     assert outcome_of("CONGESTION", "34") is Outcome.FAILED
     assert outcome_of("CANCEL", "0") is Outcome.CANCELLED
+    assert outcome_of("", "16") is Outcome.CANCELLED
 
 
 def test_attempts_retry_at_the_configured_waits_until_used_up() -> None:

@@ -1,0 +1,216 @@
+"""Call citizens back: originate to the agent's phone, then through the trunk to the
+citizen, and record how each attempt went.
+
+``hotline recall dial TASK --agent EXT`` (and the agent's page) send a RECALL command;
+:meth:`Recaller.dial` checks it and originates ``Channel=<the agent's interface>``,
+``Context=hotline-outbound``, ``Exten=<the citizen's number>`` with ``HOTLINE_RECALL=<task>``.
+The agent's phone rings first (preview dialling: they have the task in front of them);
+once they answer, the dialplan records the call per leg and dials the trunk. The outcome
+comes back as the ``h`` extension's ``UserEvent HotlineOutbound`` (DIALSTATUS, cause,
+task, recording prefix): :meth:`apply` takes it from the event stream, :meth:`serve`
+stores the attempt (:meth:`RecallStore.attempt`) and hands the recording to the
+:class:`~hotline.controller.recorder.Recorder` under the agent channel's Uniqueid.
+An agent who does not answer is an ``agent_missed`` attempt: the task is untouched.
+
+:meth:`serve` also brings the recall list up to date with the history every
+:data:`SYNC_S` (new tasks, callers who got through, expiry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from hotline.agents.roster import Agent, Roster
+from hotline.ami.client import Headers
+from hotline.ami.errors import ActionFailed, AMIError
+from hotline.ami.message import Message
+from hotline.ami.timestamps import event_ms
+from hotline.commands.bus import Reply
+from hotline.commands.plan import Command
+from hotline.controller.agent_actions import NOT_CONNECTED
+from hotline.pbx.trunk import OUTBOUND
+from hotline.recall.rules import RecallRules
+from hotline.recall.tasks import Outcome, outcome_of
+from hotline.stores import dialect as db
+from hotline.stores.recall import Calls, RecallError, RecallStore
+from hotline.transcripts.redact import mask_phone
+
+log = logging.getLogger(__name__)
+SYNC_S = 30.0
+AGENT_RING_S = 30  # the agent's phone rings this long before the attempt is agent_missed
+
+
+class Originator(Protocol):
+    """:class:`hotline.ami.client.AMIClient`."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def originate(self, headers: Headers, *, timeout: float = ...) -> tuple[str, Message]: ...
+
+
+class Recordings(Protocol):
+    """:class:`hotline.controller.recorder.Recorder`."""
+
+    def call_ended(self, call_id: str, prefix: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """An attempt's end as the dialplan reported it."""
+
+    task: int
+    agent: str
+    t_start: int
+    t_end: int
+    outcome: Outcome
+    cause: str
+    call_id: str  # the agent channel's Uniqueid ('' when it never answered)
+    recording: str  # the legs' prefix as the PBX wrote it ('' when not recorded)
+
+
+class Recaller:
+    def __init__(
+        self,
+        store: RecallStore,
+        history: Calls,
+        rules: RecallRules,
+        roster: Roster,
+        asterisk: Originator,
+        recorder: Recordings,
+        clock: Callable[[], int],
+    ) -> None:
+        self.store = store
+        self.history = history
+        self.rules = rules
+        self.roster = roster
+        self.asterisk = asterisk
+        self.recorder = recorder
+        self.clock = clock
+        self.finished: asyncio.Queue[Finished] = asyncio.Queue()
+        self.dialling: dict[int, tuple[str, int]] = {}  # task -> (agent, when it started)
+        self._originating: set[asyncio.Task[None]] = set()
+
+    # -- the command -----------------------------------------------------------------------
+
+    async def dial(self, command: Command) -> Reply:
+        """Start an attempt of the command's task from its agent's phone."""
+        try:
+            task_id = int(command.task)
+        except ValueError:
+            return Reply(False, f"recall: {command.task!r} is not a task number")
+        agent = self.roster.agent(command.agent)
+        if agent is None:
+            return Reply(False, f"unknown agent {command.agent!r} (see center.yaml)")
+        task = await asyncio.to_thread(self.store.task, task_id)
+        if task is None:
+            return Reply(False, f"no recall task {task_id}")
+        if not task.open:
+            return Reply(False, f"recall task {task_id} is {task.state.value} already")
+        if task_id in self.dialling:
+            return Reply(
+                False, f"recall task {task_id} is being dialled by {self.dialling[task_id][0]}"
+            )
+        if not self.asterisk.connected:
+            return Reply(False, NOT_CONNECTED)
+        self.dialling[task_id] = (agent.name, self.clock())
+        job = asyncio.create_task(self._originate(task_id, task.number, agent))
+        self._originating.add(job)
+        job.add_done_callback(self._originating.discard)
+        return Reply(
+            True,
+            f"recall task {task_id}: ringing {agent.name} ({agent.ext}), then "
+            f"{mask_phone(task.number)}",
+            {"task": str(task_id), "agent": agent.name},
+        )
+
+    async def _originate(self, task_id: int, number: str, agent: Agent) -> None:
+        headers = [
+            ("Channel", agent.interface),
+            ("Context", OUTBOUND),
+            ("Exten", number),
+            ("Priority", "1"),
+            # what the agent's phone shows: whom they are about to call back
+            ("CallerID", f'"回拨 {number}" <{number}>'),
+            ("Timeout", str(AGENT_RING_S * 1000)),
+            ("Variable", f"HOTLINE_RECALL={task_id}"),
+            ("Variable", f"HOTLINE_RECALL_AGENT={agent.name}"),
+        ]
+        started = self.clock()
+        try:
+            await self.asterisk.originate(headers, timeout=AGENT_RING_S + 10)
+        except ActionFailed as exc:  # the agent's phone did not answer (or is not there)
+            log.info("recall %d: %s did not answer (%s)", task_id, agent.name, exc)
+            self.dialling.pop(task_id, None)
+            self.finished.put_nowait(
+                Finished(
+                    task_id, agent.name, started, self.clock(), Outcome.AGENT_MISSED, "", "", ""
+                )
+            )
+        except AMIError as exc:  # the link dropped: the h event may still come
+            log.warning("recall %d: originate to %s: %s", task_id, agent.name, exc)
+
+    # -- the outcome -----------------------------------------------------------------------
+
+    def apply(self, event: Message) -> None:
+        """Take the end of a recall attempt from the event stream (the h extension's
+        HotlineOutbound, with its task)."""
+        if event.name != "UserEvent" or event.get("UserEvent") != "HotlineOutbound":
+            return
+        status = event.get("Status") or ""
+        task = event.get("Task") or ""
+        if status == "DIALING" or not task.isdigit():
+            return
+        agent, started = self.dialling.pop(int(task), ("", 0))
+        now = event_ms(event) or self.clock()
+        outcome = (
+            Outcome.FAILED if status == "NOTRUNK" else outcome_of(status, event.get("Cause") or "")
+        )
+        self.finished.put_nowait(
+            Finished(
+                int(task),
+                agent,
+                started or now,
+                now,
+                outcome,
+                event.get("Cause") or "",
+                event.get("Uniqueid") or "",
+                event.get("File") or "",
+            )
+        )
+
+    async def record(self, f: Finished) -> None:
+        """Store one attempt, and hand its recording to the recorder."""
+        if f.recording and f.call_id:
+            self.recorder.call_ended(f.call_id, f.recording)
+        try:
+            task = await asyncio.to_thread(
+                self.store.attempt, f.task, f.outcome, agent=f.agent, t_start=f.t_start,
+                t_end=f.t_end, rules=self.rules, cause=f.cause, call_id=f.call_id,
+            )  # fmt: skip
+        except RecallError as exc:  # closed meanwhile (got through, done by hand)
+            log.info("recall attempt not stored: %s", exc)
+            return
+        log.info("recall %d by %s: %s -> %s", f.task, f.agent, f.outcome.value, task.state.value)
+
+    async def serve(self) -> None:
+        """Store attempts as they end; sync the list with the history now and then."""
+        loop = asyncio.get_running_loop()
+        synced = 0.0
+        while True:
+            if loop.time() - synced >= SYNC_S:
+                try:
+                    await asyncio.to_thread(self.store.sync, self.history, self.rules,
+                                            self.clock())  # fmt: skip
+                except db.DatabaseError as exc:  # the next round tries again
+                    log.error("recall sync failed: %s", exc)
+                synced = loop.time()
+            try:
+                finished = await asyncio.wait_for(self.finished.get(), SYNC_S)
+            except TimeoutError:
+                continue
+            await self.record(finished)
