@@ -1,4 +1,4 @@
-"""``hotline recall list|show|done|report``: the citizens owed a call back.
+"""``hotline recall list|show|dial|done|report``: the citizens owed a call back.
 
 Each command first brings the list up to date with the calls that ended since the last
 sync (:meth:`hotline.stores.recall.RecallStore.sync`), so it is right whether or not a
@@ -8,6 +8,7 @@ controller runs. Numbers are masked unless ``--unmask`` (the agent dialling need
 from __future__ import annotations
 
 import argparse
+import uuid
 from typing import Any
 
 from hotline.cli.common import (
@@ -17,6 +18,8 @@ from hotline.cli.common import (
     print_json,
     read_center,
 )
+from hotline.cli.live import send_command
+from hotline.commands.plan import Command, Verb
 from hotline.core.termtable import table
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
@@ -31,7 +34,7 @@ STATES = ("open", "done", "expired")
 
 
 def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("recall", help="missed callers to call back: list, show, done, report")
+    p = sub.add_parser("recall", help="missed callers to call back: list, show, dial, report")
     p.set_defaults(handler=run_recall)
     ps = p.add_subparsers(dest="recall_command", required=True)
     lst = ps.add_parser("list", help="recall tasks, soonest deadline first")
@@ -41,6 +44,10 @@ def add_parsers(sub: Any) -> None:
     show = ps.add_parser("show", help="one task: its missed calls and attempts")
     show.add_argument("task", type=int)
     show.add_argument("--unmask", action="store_true")
+    dial = ps.add_parser("dial", help="call the citizen back: the agent's phone rings first")
+    dial.add_argument("task", type=int)
+    dial.add_argument("--agent", required=True, help="the agent's extension (or name)")
+    dial.add_argument("--as", dest="actor", help="who asks (default: the agent)")
     done = ps.add_parser("done", help="mark a task done by hand (the citizen was reached)")
     done.add_argument("task", type=int)
     done.add_argument("--as", dest="actor", required=True, help="who (the agent)")
@@ -64,6 +71,12 @@ def synced(settings: Settings, rules: RecallRules, now: int) -> RecallStore:
 
 
 def run_recall(settings: Settings, args: argparse.Namespace) -> int:
+    if args.recall_command == "dial":  # the controller checks the task and dials
+        command = Command(
+            id=uuid.uuid4().hex, verb=Verb.RECALL, agent=args.agent,
+            actor=args.actor or args.agent, issued_at=wall_ms(), task=str(args.task),
+        )  # fmt: skip
+        return send_command(settings, command)
     center = read_center(settings)
     now = wall_ms()
     store = synced(settings, center.recall, now)

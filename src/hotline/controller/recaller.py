@@ -27,7 +27,7 @@ from typing import Protocol
 from hotline.agents.roster import Agent, Roster
 from hotline.ami.client import Headers
 from hotline.ami.errors import ActionFailed, AMIError
-from hotline.ami.message import Message
+from hotline.ami.message import EventList, Message
 from hotline.ami.timestamps import event_ms
 from hotline.commands.bus import Reply
 from hotline.commands.plan import Command
@@ -42,6 +42,16 @@ from hotline.transcripts.redact import mask_phone
 log = logging.getLogger(__name__)
 SYNC_S = 30.0
 AGENT_RING_S = 30  # the agent's phone rings this long before the attempt is agent_missed
+PHONE_CANNOT = {
+    "UNAVAILABLE": "not registered",
+    "INVALID": "not a device Asterisk knows",
+    "INUSE": "on a call",
+    "BUSY": "busy",
+    "RINGING": "ringing",
+    "RINGINUSE": "on a call",
+    "ONHOLD": "on a call (held)",
+}
+"""DEVICE_STATE values in which the agent's phone is not offered a recall."""
 
 
 class Originator(Protocol):
@@ -49,6 +59,8 @@ class Originator(Protocol):
 
     @property
     def connected(self) -> bool: ...
+
+    async def action(self, name: str, headers: Headers = ...) -> Message | EventList: ...
 
     async def originate(self, headers: Headers, *, timeout: float = ...) -> tuple[str, Message]: ...
 
@@ -117,6 +129,9 @@ class Recaller:
             )
         if not self.asterisk.connected:
             return Reply(False, NOT_CONNECTED)
+        busy = await self._phone_busy(agent)
+        if busy:
+            return Reply(False, f"recall task {task_id}: {agent.name}'s phone is {busy}")
         self.dialling[task_id] = (agent.name, self.clock())
         job = asyncio.create_task(self._originate(task_id, task.number, agent))
         self._originating.add(job)
@@ -127,6 +142,18 @@ class Recaller:
             f"{mask_phone(task.number)}",
             {"task": str(task_id), "agent": agent.name},
         )
+
+    async def _phone_busy(self, agent: Agent) -> str:
+        """Why the agent's phone cannot take the recall now ("" when it can): not
+        registered, or on another call (Asterisk's DEVICE_STATE)."""
+        try:
+            reply = await self.asterisk.action(
+                "Getvar", {"Variable": f"DEVICE_STATE({agent.state_interface})"}
+            )
+        except AMIError as exc:
+            return f"unknown ({exc})"
+        state = (reply.get("Value") or "") if isinstance(reply, Message) else ""
+        return PHONE_CANNOT.get(state, "")
 
     async def _originate(self, task_id: int, number: str, agent: Agent) -> None:
         headers = [
