@@ -26,7 +26,6 @@ from hotline.host.settings import Settings
 from hotline.recall.figures import VERDICTS, Figures, figures, group, verdict
 from hotline.recall.rules import RecallRules
 from hotline.recall.tasks import State, Task
-from hotline.stores.history import History
 from hotline.stores.recall import RecallError, RecallStore
 from hotline.transcripts.redact import mask_phone
 
@@ -60,14 +59,8 @@ def add_parsers(sub: Any) -> None:
 
 
 def synced(settings: Settings, rules: RecallRules, now: int) -> RecallStore:
-    """The recall store, brought up to date with the history."""
-    history = History.open(settings.db)
-    try:
-        store = RecallStore.open(settings.db)
-        store.sync(history, rules, now)
-    finally:
-        history.close()
-    return store
+    """The recall store, up to date with the history."""
+    return RecallStore.synced(settings.db, rules, now)
 
 
 def run_recall(settings: Settings, args: argparse.Namespace) -> int:

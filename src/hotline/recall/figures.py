@@ -52,6 +52,19 @@ class Figures:
     median_recall_ms: int | None  # first miss to the answered recall
     never_reached: int  # expired without ever reaching the citizen
 
+    def line(self) -> str:
+        """The figures in one paragraph (the end of ``hotline metrics report``)."""
+        rate = "-" if self.rate is None else f"{self.rate:.1%}"
+        tries = "-" if self.attempts_per_task is None else f"{self.attempts_per_task:.1f}"
+        median = ("-" if self.median_recall_ms is None
+                  else f"{self.median_recall_ms / 60000:.1f} min")  # fmt: skip
+        counts = ", ".join(f"{v} {self.counts.get(v, 0)}" for v in VERDICTS)
+        return (
+            f"recall (missed callers called back): {self.tasks} tasks ({counts}); "
+            f"in time {rate}; {tries} attempts per task; median time to recall {median}; "
+            f"never reached {self.never_reached}"
+        )
+
     def as_dict(self) -> dict[str, object]:
         return {
             "tasks": self.tasks,

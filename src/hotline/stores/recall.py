@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Protocol
 
 from hotline.core.records import CallRecord
@@ -142,6 +143,19 @@ class RecallStore(schema.Store):
     MIGRATIONS = MIGRATIONS
     PG_MIGRATIONS = PG_MIGRATIONS
 
+    @classmethod
+    def synced(cls, db: Path | str, rules: RecallRules, now: int) -> RecallStore:
+        """The recall store of ``db``, brought up to date with the history there."""
+        from hotline.stores.history import History  # the history is its neighbour's store
+
+        history = History.open(db)
+        try:
+            store = cls.open(db)
+            store.sync(history, rules, now)
+        finally:
+            history.close()
+        return store
+
     # -- reading ---------------------------------------------------------------------------
 
     def task(self, task_id: int) -> Task | None:
@@ -191,7 +205,7 @@ class RecallStore(schema.Store):
         return [Attempt(int(r[0]), int(r[1]), r[2], int(r[3]), int(r[4]), Outcome(r[5]),
                         r[6], r[7]) for r in rows]  # fmt: skip
 
-    def synced(self) -> int | None:
+    def last_sync(self) -> int | None:
         with self._lock:
             row = self.connection.execute("SELECT t_synced FROM recall_sync").fetchone()
         return None if row is None else int(row[0])
@@ -202,7 +216,7 @@ class RecallStore(schema.Store):
         """Bring the list up to date with the calls that ended since the last sync (less
         ``MARGIN_MS``): new tasks, folds, callers who got through; then expire tasks open
         too long. Returns what changed, by kind."""
-        since = max(0, (self.synced() or 0) - MARGIN_MS)
+        since = max(0, (self.last_sync() or 0) - MARGIN_MS)
         ended = history.select_calls(
             "WHERE t_end >= ? AND t_end < ? ORDER BY t_end, call_id", (since, now + 1)
         )

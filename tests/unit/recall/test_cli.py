@@ -84,3 +84,21 @@ def test_bad_requests_get_clear_errors(env: Path, capsys: pytest.CaptureFixture[
     code, _, err = hotline(capsys, "recall", "report", "--from", "yesterday", "--to", "2026-12-01")
     assert code == 1
     assert "yesterday" in err
+
+
+def test_the_metrics_report_carries_the_recall_figures(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    t0 = wall_ms() - 1_200_000
+    history = History.open(env)
+    history.save_calls(morning(t0))  # A got through; B is owed a call back, not yet due
+    history.close()
+    day, today = local_day(t0), local_day(wall_ms())
+    code, out, _ = hotline(capsys, "metrics", "report", "--from", day, "--to", today,
+                           "--format", "json")  # fmt: skip
+    assert code == 0, out
+    recall = json.loads(out)["recall"]
+    assert (recall["tasks"], recall["got_through"], recall["pending"]) == (2, 1, 1)
+    code, out, _ = hotline(capsys, "metrics", "report", "--from", day, "--to", today)
+    assert code == 0, out
+    assert "recall (missed callers called back): 2 tasks (in_time 0, late 0, got_through 1" in out
