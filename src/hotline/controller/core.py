@@ -99,7 +99,7 @@ class Controller:
         self.recorder = Recorder(history, JobStream(redis), settings.pbx_dir, clock)
         self.recaller = Recaller(
             RecallStore.open(history.file), history, center.recall, center, client,
-            self.recorder, clock,
+            self.recorder, clock, publish=self.outbox,
         )  # fmt: skip
         self.commands = Commands(
             agent_actions=self.agent_actions.carry_out, alerts=self.alerting.handle,
@@ -131,7 +131,7 @@ class Controller:
             "commands": lambda: self.commands.serve(self.inbox),
             "queue_log": self.reconciler.run,
             "recordings": self.recorder.serve,
-            "recall": self.recaller.serve,
+            "recall": lambda: self.recaller.serve(self.ready),
             "sweep": lambda: self.sweep.serve(self.ready),
         }
         tasks = [

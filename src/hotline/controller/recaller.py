@@ -19,6 +19,7 @@ An agent who does not answer is an ``agent_missed`` attempt: the task is untouch
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,15 +33,19 @@ from hotline.ami.timestamps import event_ms
 from hotline.commands.bus import Reply
 from hotline.commands.plan import Command
 from hotline.controller.agent_actions import NOT_CONNECTED
+from hotline.core.localtime import CHINA
 from hotline.pbx.trunk import OUTBOUND
+from hotline.recall.figures import board_doc
 from hotline.recall.rules import RecallRules
-from hotline.recall.tasks import Outcome, outcome_of
+from hotline.recall.tasks import Outcome, State, outcome_of
 from hotline.stores import dialect as db
-from hotline.stores.recall import Calls, RecallError, RecallStore
+from hotline.stores.live import Change
+from hotline.stores.recall import MARGIN_MS, Calls, RecallError, RecallStore
 from hotline.transcripts.redact import mask_phone
 
 log = logging.getLogger(__name__)
 SYNC_S = 30.0
+DEEP_S = 600.0  # after a start, syncs read from before the last one (queue_log fills)
 AGENT_RING_S = 30  # the agent's phone rings this long before the attempt is agent_missed
 PHONE_CANNOT = {
     "UNAVAILABLE": "not registered",
@@ -63,6 +68,12 @@ class Originator(Protocol):
     async def action(self, name: str, headers: Headers = ...) -> Message | EventList: ...
 
     async def originate(self, headers: Headers, *, timeout: float = ...) -> tuple[str, Message]: ...
+
+
+class Publish(Protocol):
+    """:class:`hotline.controller.outbox.Outbox`: a live document to publish."""
+
+    def put(self, change: Change) -> None: ...
 
 
 class Recordings(Protocol):
@@ -95,6 +106,7 @@ class Recaller:
         asterisk: Originator,
         recorder: Recordings,
         clock: Callable[[], int],
+        publish: Publish | None = None,
     ) -> None:
         self.store = store
         self.history = history
@@ -103,6 +115,7 @@ class Recaller:
         self.asterisk = asterisk
         self.recorder = recorder
         self.clock = clock
+        self.publish = publish
         self.finished: asyncio.Queue[Finished] = asyncio.Queue()
         self.dialling: dict[int, tuple[str, int]] = {}  # task -> (agent, when it started)
         self._originating: set[asyncio.Task[None]] = set()
@@ -223,16 +236,46 @@ class Recaller:
             log.info("recall attempt not stored: %s", exc)
             return
         log.info("recall %d by %s: %s -> %s", f.task, f.agent, f.outcome.value, task.state.value)
+        await self.show()
 
-    async def serve(self) -> None:
-        """Store attempts as they end; sync the list with the history now and then."""
+    def _board(self) -> dict[str, object]:
+        now = self.clock()
+        day = dt.datetime.fromtimestamp(now / 1000, CHINA)
+        start = int(day.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
+        return board_doc(self.store.tasks(State.OPEN), self.store.tasks(since=start), now)
+
+    async def show(self) -> None:
+        """Publish the recall list's summary for the wallboard (``setting`` ``recall``)."""
+        if self.publish is not None:
+            doc = await asyncio.to_thread(self._board)
+            self.publish.put(Change("setting", "recall", doc))
+
+    async def sync_now(self, since: int | None = None) -> dict[str, int]:
+        """Bring the list up to date with the history (the calls ended since ``since``,
+        default: the last sync less a margin) and show it."""
+        done = await asyncio.to_thread(
+            self.store.sync, self.history, self.rules, self.clock(), since
+        )
+        await self.show()
+        return done
+
+    async def serve(self, ready: asyncio.Event | None = None) -> None:
+        """Store attempts as they end; sync the list with the history now and then, the
+        first time once the controller is ``ready`` (its first snapshot written: the
+        summary published before would be lost with the live store's old contents)."""
+        # calls filled in from queue_log after a restart end before the first sync: for a
+        # while, each sync reads again from before the controller was away
+        before = await asyncio.to_thread(self.store.last_sync)
+        since = None if before is None else max(0, before - MARGIN_MS)
+        if ready is not None:
+            await ready.wait()
         loop = asyncio.get_running_loop()
+        deep_until = loop.time() + DEEP_S
         synced = 0.0
         while True:
             if loop.time() - synced >= SYNC_S:
                 try:
-                    await asyncio.to_thread(self.store.sync, self.history, self.rules,
-                                            self.clock())  # fmt: skip
+                    await self.sync_now(since if loop.time() < deep_until else None)
                 except db.DatabaseError as exc:  # the next round tries again
                     log.error("recall sync failed: %s", exc)
                 synced = loop.time()

@@ -124,3 +124,17 @@ def group(
     for t in tasks:
         groups.setdefault(key(t), []).append(t)
     return {k: figures(v, now) for k, v in sorted(groups.items())}
+
+
+def board_doc(open_tasks: Iterable[Task], today: Iterable[Task], now: int) -> dict[str, object]:
+    """What the wallboard shows of the recall list: open tasks, those past their deadline,
+    those that may be dialled now, and today's figures (tasks first missed today)."""
+    tasks = list(open_tasks)
+    return {
+        "t": now,
+        "open": len(tasks),
+        "overdue": sum(1 for t in tasks if now > t.deadline),
+        "due": sum(1 for t in tasks if t.t_next <= now),
+        "next_deadline": min((t.deadline for t in tasks), default=None),
+        "today": figures(today, now).as_dict(),
+    }

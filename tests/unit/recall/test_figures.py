@@ -61,3 +61,14 @@ def test_groups_by_queue_day_and_the_recalling_agents_team() -> None:
     assert [f.tasks for f in by_day.values()] == [8, 1]
     by_team = group(TASKS, "team", NOW, {"王芳": "team-a", "李娜": "team-b"})
     assert {k: f.tasks for k, f in by_team.items()} == {"-": 4, "team-a": 3, "team-b": 1}
+
+
+def test_the_wallboard_summary_counts_open_overdue_and_due_tasks() -> None:
+    from hotline.recall.figures import board_doc
+
+    open_ = [task(6), task(7, t_first=NOW - 60_000, deadline=NOW + 1_000_000),
+             task(9, t_next=NOW + 60_000, deadline=NOW + 2_000_000)]  # fmt: skip
+    doc = board_doc(open_, TASKS, NOW)
+    assert (doc["open"], doc["overdue"], doc["due"]) == (3, 1, 2)
+    assert doc["next_deadline"] == T0 + 1_800_000
+    assert doc["today"]["tasks"] == 8  # type: ignore[index]
