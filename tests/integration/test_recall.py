@@ -29,7 +29,7 @@ from hotline.core.records import EndReason
 from hotline.ivr.model import routes
 from hotline.pbx import install
 from hotline.recall.rules import RecallRules
-from hotline.recall.tasks import Outcome, State
+from hotline.recall.tasks import Origin, Outcome, State
 from hotline.recordings.leg import Leg
 from hotline.stores import redis_server
 from hotline.stores.recall import RecallStore
@@ -219,3 +219,45 @@ async def test_an_agent_whose_phone_is_not_registered_is_not_rung(
         assert store.attempts(task.id) == []
     finally:
         store.close()
+
+
+async def test_a_callback_keeps_its_place_and_goes_to_the_next_free_agent(
+    carrier: Carrier, ami: AMIClient, running: Running, tmp_path: Path
+) -> None:
+    """Virtual hold: nobody serves intake, so the citizen's request becomes a callback;
+    when 王芳 logs in and is free, nobody waits ahead of it: the controller rings her and
+    then the citizen, and reports the wait on hold the citizen was spared."""
+    settings = carrier.settings
+    scenario = sip.write_scenario(
+        sip.Caller(CITIZEN, sip.DtmfMode.RFC4733), "14", tmp_path / "in", sip.Timing(hold=8000)
+    )
+    await carrier.sipp(scenario, service=carrier.did, timeout=60)
+    asked = await until(
+        lambda: [c for c in running.history.calls() if c.caller == CITIZEN and c.done],
+        20, "stored call",
+    )  # fmt: skip
+    assert [c.end_reason for c in asked] == [EndReason.CALLBACK], asked
+    recaller = running.controller.recaller
+    assert (await recaller.sync_now())["new"] == 1
+    (task,) = recaller.store.tasks(State.OPEN)
+    assert (task.origin, task.queue, task.number) == (Origin.CALLBACK, "intake", CITIZEN)
+    assert task.t_place == asked[0].visits[-1].t_enter
+    agent_audio = speech(tmp_path / "agent.wav", "您好，您要的回电来了。", pad=3)
+    uas = fill("trunk_uas.xml", tmp_path / "out", NUMBER=CITIZEN, CALLER_ID=CALLER_ID,
+               HOLD_MS="30000", CHALLENGE="", VERIFY="", VERIFY_TEST="")  # fmt: skip
+    citizen = asyncio.create_task(carrier.sipp(uas, service="", timeout=45))
+    with Softphone(settings, "1001", tmp_path / "baresip", agent_audio):
+        await asyncio.sleep(0.5)
+        login = Command(id=uuid.uuid4().hex, verb=Verb.LOGIN, agent="1001", actor="王芳",
+                        queue="intake")  # fmt: skip
+        assert (await bus.send(running.redis, login, timeout=10)).ok
+        (attempt,) = await until(lambda: recaller.store.attempts(task.id), 40, "attempt")
+    run = await citizen
+    assert run.returncode == 0, run.report()
+    assert (attempt.outcome, attempt.agent) == (Outcome.REACHED, "王芳")
+    done = recaller.store.task(task.id)
+    assert done is not None
+    assert (done.state, done.outcome) == (State.DONE, Outcome.REACHED)
+    assert done.spared_ms is not None
+    assert done.spared_ms == attempt.t_start - task.t_first
+    assert done.spared_ms > 500  # from pressing for it to the agent's phone ringing

@@ -35,7 +35,7 @@ from hotline.controller.agent_actions import AgentActions
 from hotline.controller.alerting import Alerting
 from hotline.controller.inbox import Commands
 from hotline.controller.outbox import Outbox
-from hotline.controller.recaller import Recaller
+from hotline.controller.recaller import ModelFloor, Recaller
 from hotline.controller.reconcile import Reconciler
 from hotline.controller.recorder import Recorder
 from hotline.controller.sweep import Sweep
@@ -100,6 +100,7 @@ class Controller:
         self.recaller = Recaller(
             RecallStore.open(history.file), history, center.recall, center, client,
             self.recorder, clock, publish=self.outbox,
+            floor=ModelFloor(self.queues, self.agents),
         )  # fmt: skip
         self.commands = Commands(
             agent_actions=self.agent_actions.carry_out, alerts=self.alerting.handle,

@@ -26,18 +26,21 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hotline.agents.roster import Agent, Roster
+from hotline.agents.state import Agents
 from hotline.ami.client import Headers
 from hotline.ami.errors import ActionFailed, AMIError
 from hotline.ami.message import EventList, Message
 from hotline.ami.timestamps import event_ms
 from hotline.commands.bus import Reply
-from hotline.commands.plan import Command
+from hotline.commands.plan import Command, Verb
 from hotline.controller.agent_actions import NOT_CONNECTED
 from hotline.core.localtime import CHINA
+from hotline.core.records import AgentStatus
 from hotline.pbx.trunk import OUTBOUND
+from hotline.queues.state import Queues
 from hotline.recall.figures import board_doc
 from hotline.recall.rules import RecallRules
-from hotline.recall.tasks import Outcome, State, outcome_of
+from hotline.recall.tasks import Outcome, State, outcome_of, virtual_hold
 from hotline.stores import dialect as db
 from hotline.stores.live import Change
 from hotline.stores.recall import MARGIN_MS, Calls, RecallError, RecallStore
@@ -45,6 +48,7 @@ from hotline.transcripts.redact import mask_phone
 
 log = logging.getLogger(__name__)
 SYNC_S = 30.0
+HOLD_S = 1.0  # how often callbacks are checked for the front of their queue
 DEEP_S = 600.0  # after a start, syncs read from before the last one (queue_log fills)
 AGENT_RING_S = 30  # the agent's phone rings this long before the attempt is agent_missed
 PHONE_CANNOT = {
@@ -74,6 +78,35 @@ class Publish(Protocol):
     """:class:`hotline.controller.outbox.Outbox`: a live document to publish."""
 
     def put(self, change: Change) -> None: ...
+
+
+class Floor(Protocol):
+    """Who waits and who is free now, by queue (:class:`ModelFloor`, on the controller's
+    models)."""
+
+    def waiting(self) -> dict[str, list[int]]: ...  # queue -> when each waiting caller joined
+    def ready(self) -> dict[str, list[str]]: ...  # queue -> ready agents, longest idle first
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFloor:
+    """The floor as the controller's queue and agent models see it."""
+
+    queues: Queues
+    agents: Agents
+
+    def waiting(self) -> dict[str, list[int]]:
+        return {name: [w.since for w in view.waiting] for name, view in self.queues.views().items()}
+
+    def ready(self) -> dict[str, list[str]]:
+        out: dict[str, list[tuple[int, str]]] = {}
+        for view in self.agents.views().values():
+            if view.status is not AgentStatus.READY:
+                continue
+            for m in view.memberships:
+                if not m.paused:
+                    out.setdefault(m.queue, []).append((view.since, view.name))
+        return {q: [name for _, name in sorted(agents)] for q, agents in out.items()}
 
 
 class Recordings(Protocol):
@@ -107,6 +140,7 @@ class Recaller:
         recorder: Recordings,
         clock: Callable[[], int],
         publish: Publish | None = None,
+        floor: Floor | None = None,
     ) -> None:
         self.store = store
         self.history = history
@@ -116,6 +150,7 @@ class Recaller:
         self.recorder = recorder
         self.clock = clock
         self.publish = publish
+        self.floor = floor
         self.finished: asyncio.Queue[Finished] = asyncio.Queue()
         self.dialling: dict[int, tuple[str, int]] = {}  # task -> (agent, when it started)
         self._originating: set[asyncio.Task[None]] = set()
@@ -259,6 +294,23 @@ class Recaller:
         await self.show()
         return done
 
+    async def hold_virtually(self) -> list[int]:
+        """Dial the callbacks that reached the front of their queue, each from a ready
+        agent of that queue (virtual hold); the tasks dialled."""
+        if self.floor is None or not self.asterisk.connected:
+            return []
+        tasks = await asyncio.to_thread(self.store.tasks, State.OPEN)
+        waiting, ready = self.floor.waiting(), self.floor.ready()
+        dialled = []
+        for task, agent in virtual_hold(tasks, waiting, ready, self.clock(), self.dialling):
+            command = Command(id=f"vh-{task.id}-{self.clock()}", verb=Verb.RECALL, agent=agent,
+                              actor="virtual-hold", task=str(task.id))  # fmt: skip
+            reply = await self.dial(command)
+            log.info("virtual hold: task %d to %s: %s", task.id, agent, reply.message)
+            if reply.ok:
+                dialled.append(task.id)
+        return dialled
+
     async def serve(self, ready: asyncio.Event | None = None) -> None:
         """Store attempts as they end; sync the list with the history now and then, the
         first time once the controller is ``ready`` (its first snapshot written: the
@@ -280,7 +332,11 @@ class Recaller:
                     log.error("recall sync failed: %s", exc)
                 synced = loop.time()
             try:
-                finished = await asyncio.wait_for(self.finished.get(), SYNC_S)
+                finished = await asyncio.wait_for(self.finished.get(), HOLD_S)
             except TimeoutError:
+                try:
+                    await self.hold_virtually()
+                except db.DatabaseError as exc:
+                    log.error("virtual hold: %s", exc)
                 continue
             await self.record(finished)

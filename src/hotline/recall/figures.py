@@ -13,7 +13,8 @@ Every task in the period (by its first missed call) gets one verdict at ``now``:
 ``pending`` tasks are not yet decided, and a citizen who got through was served: neither
 counts for or against the centre. Time to recall runs from the first missed call to the
 answered recall; attempts per task count dialled attempts (the agent's phone failing is not
-one) over the tasks dialled at least once.
+one) over the tasks dialled at least once; a callback's wait spared runs from pressing for it
+to the recall reaching an agent (the time the caller would have spent on hold).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Figures:
     attempts_per_task: float | None
     median_recall_ms: int | None  # first miss to the answered recall
     never_reached: int  # expired without ever reaching the citizen
+    median_spared_ms: int | None = None  # callbacks: the wait on hold the caller was spared
 
     def line(self) -> str:
         """The figures in one paragraph (the end of ``hotline metrics report``)."""
@@ -63,6 +65,11 @@ class Figures:
             f"recall (missed callers called back): {self.tasks} tasks ({counts}); "
             f"in time {rate}; {tries} attempts per task; median time to recall {median}; "
             f"never reached {self.never_reached}"
+            + (
+                ""
+                if self.median_spared_ms is None
+                else f"; callbacks spared a median {self.median_spared_ms / 60000:.1f} min on hold"
+            )
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -75,6 +82,9 @@ class Figures:
             if self.median_recall_ms is None
             else round(self.median_recall_ms / 1000, 1),
             "never_reached": self.never_reached,
+            "median_spared_s": None
+            if self.median_spared_ms is None
+            else round(self.median_spared_ms / 1000, 1),
         }
 
 
@@ -85,6 +95,7 @@ def figures(tasks: Iterable[Task], now: int) -> Figures:
         counts[verdict(t, now)] += 1
     decided = len(tasks) - counts["got_through"] - counts["pending"]
     dialled = [t.attempts for t in tasks if t.attempts]
+    spared = [t.spared_ms for t in tasks if t.spared_ms is not None]
     recalls = [
         t.t_closed - t.t_first
         for t in tasks
@@ -97,6 +108,7 @@ def figures(tasks: Iterable[Task], now: int) -> Figures:
         attempts_per_task=sum(dialled) / len(dialled) if dialled else None,
         median_recall_ms=int(statistics.median(recalls)) if recalls else None,
         never_reached=sum(1 for t in tasks if t.state is State.EXPIRED),
+        median_spared_ms=int(statistics.median(spared)) if spared else None,
     )
 
 

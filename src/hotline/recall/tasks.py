@@ -14,7 +14,7 @@ later misses fold into it. A later call from the number that got through closes 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -31,12 +31,14 @@ __all__ = [
     "State",
     "Task",
     "after_attempt",
+    "at_the_front",
     "decide",
     "dialable",
     "expire",
     "missed",
     "next_offer",
     "outcome_of",
+    "virtual_hold",
 ]
 
 
@@ -113,6 +115,7 @@ class Missed:
     queue: str
     waited_ms: int
     origin: Origin
+    place: int  # the caller's place in the queue: when they first joined it (or asked)
 
 
 def missed(r: CallRecord, rules: RecallRules) -> Missed | None:
@@ -133,7 +136,9 @@ def missed(r: CallRecord, rules: RecallRules) -> Missed | None:
     if not dialable(number):
         return None
     origin = Origin.CALLBACK if callback else Origin.MISSED
-    return Missed(r.call_id, number, r.t_end, r.end_reason.value, r.first_queue, waited, origin)
+    queue = r.visits[-1].queue if callback and r.visits else r.first_queue
+    place = min((v.t_enter for v in r.visits if v.queue == queue), default=asked)
+    return Missed(r.call_id, number, r.t_end, r.end_reason.value, queue, waited, origin, place)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +156,20 @@ class Task:
     t_next: int = 0  # not dialled before (0: at once)
     t_closed: int | None = None
     closed_by: str = ""  # the agent, or the call that got through
+    t_place: int | None = None  # the caller's place in the queue (a callback keeps it)
+    t_offered: int | None = None  # first dialled: a callback's wait spared ends here
 
     @property
     def open(self) -> bool:
         return self.state is State.OPEN
+
+    @property
+    def spared_ms(self) -> int | None:
+        """The wait a caller who asked for a callback did not spend on hold: from pressing
+        for it to the recall reaching an agent."""
+        if self.origin is not Origin.CALLBACK or self.t_offered is None:
+            return None
+        return max(0, self.t_offered - self.t_first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +261,39 @@ def expire(task: Task, now: int, rules: RecallRules) -> Task:
         return replace(task, state=State.EXPIRED, outcome=Outcome.GAVE_UP,
                        t_closed=task.deadline + rules.give_up_ms)  # fmt: skip
     return task
+
+
+def at_the_front(task: Task, waiting_since: Iterable[int]) -> bool:
+    """A callback keeps the caller's place: it is at the front of its queue once no caller
+    waiting there now joined before it."""
+    place = task.t_place if task.t_place is not None else task.t_first
+    return all(since >= place for since in waiting_since)
+
+
+def virtual_hold(
+    tasks: Iterable[Task],
+    waiting: Mapping[str, Sequence[int]],
+    ready: Mapping[str, Sequence[str]],
+    now: int,
+    busy: Collection[int] = (),
+) -> list[tuple[Task, str]]:
+    """The callbacks to dial now, each with the agent to ring: open callback tasks (not
+    ``busy``: being dialled) at the front of their queue, whose retry wait has passed,
+    oldest place first, each given the first ready agent of its queue (``ready``: by
+    queue, longest idle first) not given to an earlier one."""
+    due = sorted(
+        (t for t in tasks if t.open and t.origin is Origin.CALLBACK and t.id not in busy
+         and t.t_next <= now and at_the_front(t, waiting.get(t.queue, ()))),
+        key=lambda t: (t.t_place if t.t_place is not None else t.t_first, t.id),
+    )  # fmt: skip
+    taken: set[str] = set()
+    out = []
+    for task in due:
+        agent = next((a for a in ready.get(task.queue, ()) if a not in taken), None)
+        if agent is not None:
+            taken.add(agent)
+            out.append((task, agent))
+    return out
 
 
 def next_offer(

@@ -57,7 +57,9 @@ MIGRATIONS: tuple[str, ...] = (
         attempts INTEGER NOT NULL DEFAULT 0,
         t_next BIGINT NOT NULL DEFAULT 0,
         t_closed BIGINT,
-        closed_by TEXT NOT NULL DEFAULT ''
+        closed_by TEXT NOT NULL DEFAULT '',
+        t_place BIGINT,
+        t_offered BIGINT
     );
     CREATE INDEX recall_tasks_number ON recall_tasks (number, state);
     CREATE INDEX recall_tasks_first ON recall_tasks (t_first);
@@ -94,7 +96,7 @@ PG_MIGRATIONS = (
 )
 
 _TASK = ("id, number, origin, queue, t_first, deadline, state, outcome, attempts, t_next, "
-         "t_closed, closed_by")  # fmt: skip
+         "t_closed, closed_by, t_place, t_offered")  # fmt: skip
 
 
 class Calls(Protocol):
@@ -121,7 +123,7 @@ class Attempt:
 
 def _task(row: Sequence[object]) -> Task:
     (id_, number, origin, queue, t_first, deadline, state, outcome, attempts, t_next,
-     t_closed, closed_by) = row  # fmt: skip
+     t_closed, closed_by, t_place, t_offered) = row  # fmt: skip
     return Task(
         id=int(id_),  # type: ignore[call-overload]
         number=str(number),
@@ -136,6 +138,8 @@ def _task(row: Sequence[object]) -> Task:
         t_next=int(t_next),  # type: ignore[call-overload]
         t_closed=None if t_closed is None else int(t_closed),  # type: ignore[call-overload]
         closed_by=str(closed_by),
+        t_place=None if t_place is None else int(t_place),  # type: ignore[call-overload]
+        t_offered=None if t_offered is None else int(t_offered),  # type: ignore[call-overload]
     )
 
 
@@ -268,9 +272,17 @@ class RecallStore(schema.Store):
         if isinstance(action, New):
             m = action.missed
             (task_id,) = conn.execute(
-                "INSERT INTO recall_tasks (number, origin, queue, t_first, deadline, state) "
-                "VALUES (?,?,?,?,?,?) RETURNING id",
-                (m.number, m.origin.value, m.queue, m.t, action.deadline, State.OPEN.value),
+                "INSERT INTO recall_tasks (number, origin, queue, t_first, deadline, state, "
+                "t_place) VALUES (?,?,?,?,?,?,?) RETURNING id",
+                (
+                    m.number,
+                    m.origin.value,
+                    m.queue,
+                    m.t,
+                    action.deadline,
+                    State.OPEN.value,
+                    m.place,
+                ),
             ).fetchone()
             self._fold(conn, int(task_id), action.missed.call_id, m.t, m.reason, m.waited_ms)
             return "new"
@@ -296,9 +308,9 @@ class RecallStore(schema.Store):
     def _write(conn: Connection, t: Task) -> None:
         conn.execute(
             "UPDATE recall_tasks SET state = ?, outcome = ?, attempts = ?, t_next = ?, "
-            "t_closed = ?, closed_by = ? WHERE id = ?",
+            "t_closed = ?, closed_by = ?, t_offered = ? WHERE id = ?",
             (t.state.value, t.outcome.value if t.outcome else None, t.attempts, t.t_next,
-             t.t_closed, t.closed_by, t.id),
+             t.t_closed, t.closed_by, t.t_offered, t.id),
         )  # fmt: skip
 
     @staticmethod
@@ -332,6 +344,8 @@ class RecallStore(schema.Store):
                 "INSERT INTO recall_attempts VALUES (?,?,?,?,?,?,?,?)",
                 (task_id, int(n) + 1, agent, t_start, t_end, outcome.value, cause, call_id),
             )
+            if outcome is not Outcome.AGENT_MISSED and task.t_offered is None:
+                task = replace(task, t_offered=t_start)  # an agent took it: offered
             after = after_attempt(task, outcome, t_end, agent, rules)
             self._write(conn, after)
         return after

@@ -18,12 +18,14 @@ from hotline.recall.tasks import (
     State,
     Task,
     after_attempt,
+    at_the_front,
     decide,
     dialable,
     expire,
     missed,
     next_offer,
     outcome_of,
+    virtual_hold,
 )
 
 T0 = 1_796_000_000_000
@@ -184,3 +186,43 @@ def test_dialable_numbers() -> None:
     assert not dialable("138-0000")
     assert not dialable("anonymous")
     assert not dialable("")
+
+
+def test_a_callback_keeps_the_callers_place_in_the_queue() -> None:
+    record = call(EndReason.CALLBACK, waited=200_000)  # waited 200 s, then pressed 1
+    m = missed(record, RULES)
+    assert m is not None
+    assert m.place == record.visits[0].t_enter  # their place: when they joined
+    cb = task(origin=Origin.CALLBACK, t_place=T0, t_first=T0 + 200_000)
+    assert at_the_front(cb, [T0 + 1, T0 + 90_000])  # everyone waiting came after them
+    assert not at_the_front(cb, [T0 - 1, T0 + 5])  # someone waits since before
+
+
+def test_virtual_hold_gives_each_callback_at_the_front_one_ready_agent() -> None:
+    def cb(id_: int, place: int, queue: str = "intake", **kw: object) -> Task:
+        return task(id=id_, origin=Origin.CALLBACK, t_place=place, queue=queue, **kw)
+
+    tasks = [
+        cb(1, T0 + 50),  # no third agent for it
+        cb(2, T0 + 10),  # the oldest place: first
+        cb(3, T0 + 20, queue="labour"),  # someone waits in labour since before it
+        cb(4, T0 + 30, t_next=T0 + 999_999),  # tried a moment ago: not yet
+        cb(5, T0 + 40),  # then this one
+        task(id=6),  # a missed caller, not a callback: offered, not held
+        cb(7, T0 + 5, state=State.DONE),
+    ]
+    waiting = {"intake": [T0 + 100], "labour": [T0 + 15]}
+    ready = {"intake": ["王芳", "李娜"], "labour": ["刘洋"]}
+    got = virtual_hold(tasks, waiting, ready, now=T0 + 1_000)
+    assert [(t.id, agent) for t, agent in got] == [(2, "王芳"), (5, "李娜")]
+    assert virtual_hold(tasks, waiting, ready, now=T0 + 1_000, busy={2}) == [
+        (tasks[4], "王芳"), (tasks[0], "李娜")
+    ]  # fmt: skip
+    assert virtual_hold(tasks, {}, {}, now=T0) == []  # nobody free
+
+
+def test_the_wait_spared_runs_from_the_request_to_the_offer() -> None:
+    cb = task(origin=Origin.CALLBACK, t_first=T0, t_offered=T0 + 240_000)
+    assert cb.spared_ms == 240_000
+    assert task(t_offered=T0 + 240_000).spared_ms is None  # not a callback
+    assert task(origin=Origin.CALLBACK).spared_ms is None  # not offered yet
