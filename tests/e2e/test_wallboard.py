@@ -117,3 +117,25 @@ async def test_an_agents_pause_reaches_the_wallboard_within_a_second(
     )
     await board.context.close()
     await agent.context.close()
+
+
+async def test_the_recall_list_shows_on_the_wallboard(site: Site, artifacts: Path) -> None:
+    from hotline.core.records import EndReason
+    from tests.unit.recall.scene import call
+
+    board = await site.signed_in("banzhang01")
+    await board.wait_for_selector('#live[data-live="1"]', timeout=10_000)
+    await board.wait_for_selector('#recall[data-open="0"]', timeout=10_000)  # shown at start
+    # a citizen gave up in the queue 20 minutes ago: owed a call back
+    missed = call("e2e-missed", "13800000077", int(time.time() * 1000) - 1_200_000, 40_000,
+                  EndReason.ABANDONED_IN_QUEUE)  # fmt: skip
+    site.running.history.save_calls([missed])
+    done = await site.running.controller.recaller.sync_now()
+    assert done["new"] == 1
+    recall = board.locator("#recall")
+    await board.wait_for_selector('#recall[data-open="1"]', timeout=5_000)
+    (task,) = site.running.controller.recaller.store.tasks()
+    late = time.time() * 1000 > task.deadline
+    assert await recall.get_attribute("data-overdue") == ("1" if late else "0")
+    assert "待回拨 1" in await recall.inner_text()
+    await board.screenshot(path=str(artifacts / "wallboard-recall.png"))

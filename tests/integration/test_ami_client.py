@@ -207,7 +207,9 @@ async def test_a_frozen_asterisk_is_detected_and_recovered(other_env: dict[str, 
 def sender(request: pytest.FixtureRequest) -> AMIClient | StandInAMI:
     """The client on a real Asterisk, and the stand-in the component tests send to."""
     if request.param == "stand-in":
-        return StandInAMI(refuse={"QueueRemove": "Unable to remove interface: Not there"})
+        return StandInAMI(
+            refuse={"QueueRemove": "Unable to remove interface: Not there", "Originate": ""}
+        )
     client: AMIClient = request.getfixturevalue("ami")
     return client
 
@@ -226,3 +228,19 @@ async def test_the_stand_in_answers_as_asterisk_does(sender: AMIClient | StandIn
         await sender.action("QueueRemove", {"Queue": "hotline-test", "Interface": iface + "x"})
     assert info.value.response is not None
     assert info.value.response.get("Response") == "Error"
+
+
+async def test_an_originate_nobody_answers_fails_as_on_asterisk(
+    sender: AMIClient | StandInAMI,
+) -> None:
+    """Contract: an Originate nobody answers is ActionFailed whose event is
+    the OriginateResponse with Response Failure (what the recaller counts as the agent's
+    phone not answering)."""
+    with pytest.raises(ActionFailed, match=r"Originate \S+ failed \(Reason \d+\)") as info:
+        await sender.originate(
+            [("Channel", "Local/unanswered@hotline-test"), ("Context", "hotline-test"),
+             ("Exten", "echo"), ("Priority", "1")],
+            timeout=10,
+        )  # fmt: skip
+    assert info.value.response is not None
+    assert info.value.response.get("Response") == "Failure"

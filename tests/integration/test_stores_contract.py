@@ -513,3 +513,63 @@ def test_hotline_db_migrate_moves_a_site_and_refuses_a_second_time(
     assert "holds rows already" in capsys.readouterr().err
     assert main(["db", "migrate", "--from", str(source), "--to", "mysql://x/y"]) == 2
     assert "not 'mysql'" in capsys.readouterr().err
+
+
+# -- recall ---------------------------------------------------------------------------------
+
+
+def test_recall_tasks_follow_the_calls_and_the_attempts(db: Target) -> None:
+    from hotline.recall.rules import RecallRules
+    from hotline.recall.tasks import Origin, Outcome, State
+    from hotline.stores.recall import RecallError, RecallStore
+    from tests.unit.recall.scene import MORNING, T0, A, B, call
+
+    rules = RecallRules(attempts=2, retry_ms=(600_000,))
+    history = History.open(db)
+    store = RecallStore.open(db)
+    history.save_calls(MORNING[:6])  # A has not got through yet
+    assert store.sync(history, rules, now=T0 + 800_000) == {
+        "new": 2, "folded": 1, "got_through": 0, "expired": 0
+    }  # fmt: skip
+    a, b = store.tasks(State.OPEN)
+    assert (a.number, a.calls, a.origin, a.queue) == (A, ("m1", "m2"), Origin.MISSED, "intake")
+    assert a.deadline == rules.deadline(MORNING[0].t_end)  # type: ignore[arg-type]
+    assert (b.number, b.calls, b.queue) == (B, ("m3",), "labour")
+    # a second sync over the same calls changes nothing; A's answered call closes A's task
+    history.save_calls(MORNING)
+    assert store.sync(history, rules, now=T0 + 1_000_000)["got_through"] == 1
+    assert store.sync(history, rules, now=T0 + 1_000_001) == dict.fromkeys(
+        ("new", "folded", "got_through", "expired"), 0
+    )
+    got = store.task(a.id)
+    assert got is not None
+    assert (got.state, got.outcome, got.closed_by) == (State.DONE, Outcome.GOT_THROUGH, "m7")
+    # B: busy, then no answer: both attempts used
+    t = store.attempt(b.id, Outcome.BUSY, agent="王芳", t_start=T0 + 1_100_000,
+                      t_end=T0 + 1_110_000, rules=rules, cause="17", call_id="o1")  # fmt: skip
+    assert (t.state, t.attempts, t.t_next) == (State.OPEN, 1, T0 + 1_710_000)
+    t = store.attempt(b.id, Outcome.NO_ANSWER, agent="李娜", t_start=T0 + 1_800_000,
+                      t_end=T0 + 1_845_000, rules=rules, cause="19")  # fmt: skip
+    assert (t.state, t.outcome) == (State.EXPIRED, Outcome.ATTEMPTS_USED)
+    assert [(x.n, x.agent, x.outcome) for x in store.attempts(b.id)] == [
+        (1, "王芳", Outcome.BUSY), (2, "李娜", Outcome.NO_ANSWER)
+    ]  # fmt: skip
+    with pytest.raises(RecallError, match="expired already"):
+        store.close_by_hand(b.id, by="王芳", at=T0 + 1_900_000)
+    with pytest.raises(RecallError, match="no recall task 99"):
+        store.attempt(99, Outcome.BUSY, agent="x", t_start=0, t_end=0, rules=rules)
+    # B misses again: a new task (the old one is closed); it expires long past its deadline
+    history.save_calls([call("m8", B, T0 + 2_000_000, 30_000, MORNING[0].end_reason)])  # type: ignore[arg-type]
+    assert store.sync(history, rules, now=T0 + 2_100_000)["new"] == 1
+    (again,) = store.tasks(State.OPEN)
+    by_hand = store.close_by_hand(again.id, by="王芳", at=T0 + 2_200_000)
+    assert (by_hand.state, by_hand.outcome) == (State.DONE, Outcome.BY_HAND)
+    history.save_calls([call("m9", A, T0 + 3_000_000, 30_000, MORNING[0].end_reason)])  # type: ignore[arg-type]
+    late = T0 + 3_100_000 + rules.give_up_ms + 3_600_000
+    assert store.sync(history, rules, now=late)["expired"] == 1
+    assert [t.outcome for t in store.tasks(State.EXPIRED)] == [
+        Outcome.ATTEMPTS_USED, Outcome.GAVE_UP
+    ]  # fmt: skip
+    assert RecallStore.open(db).migrate_component() == 1
+    store.close()
+    history.close()

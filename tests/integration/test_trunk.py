@@ -89,16 +89,12 @@ def fill(name: str, workdir: Path, **values: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="module", params=["register", "ip"])
-def carrier(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Carrier]:
-    """A PBX with a trunk to a SIPp carrier in its own namespace: registered with a
-    password, or known by its address."""
-    mode: str = request.param
+@contextlib.contextmanager
+def carrier_pbx(mode: str, work: Path, ns_name: str) -> Iterator[Carrier]:
+    """A PBX with a trunk to a SIPp carrier in the namespace ``ns_name``: registered with
+    a password (``register``), or known by its address (``ip``); stopped on leaving."""
     secret = "trunk-" + os.urandom(6).hex()
-    work = tmp_path_factory.mktemp(f"trunk-{mode}")
-    with netns.namespace(f"tr{mode[0]}") as ns:
+    with netns.namespace(ns_name) as ns:
         env = bed_env(work / "run") | {
             "HOTLINE_TRUNK": mode,
             "HOTLINE_TRUNK_HOST": ns.peer_ip,
@@ -132,6 +128,16 @@ def carrier(
             yield server
         finally:
             pbx.stop(settings)
+
+
+@pytest.fixture(scope="module", params=["register", "ip"])
+def carrier(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Carrier]:
+    """A PBX with a trunk to a SIPp carrier in its own namespace, in each mode."""
+    mode: str = request.param
+    with carrier_pbx(mode, tmp_path_factory.mktemp(f"trunk-{mode}"), f"tr{mode[0]}") as server:
+        yield server
 
 
 async def ops_client(settings: Settings) -> AMIClient:

@@ -47,7 +47,10 @@ def test_no_trunk_by_default_and_nothing_dials_out() -> None:
     assert sections(files[t.PJSIP_FILE]) == []
     ext = files[t.EXTENSIONS_FILE]
     assert "Dial(" not in ext
-    assert "exten => _X.,1,UserEvent(HotlineOutbound,Number: ${EXTEN},Status: NOTRUNK)" in ext
+    assert (
+        "exten => _X.,1,UserEvent(HotlineOutbound,Number: ${EXTEN},Status: NOTRUNK,"
+        "Task: ${HOTLINE_RECALL})" in ext
+    )
 
 
 def test_ip_mode_identifies_the_carrier_by_address() -> None:
@@ -162,3 +165,18 @@ def test_a_refused_secret_is_never_echoed() -> None:
     with pytest.raises(ConfigError) as caught:
         Settings.from_env(REGISTER | {"HOTLINE_TRUNK_SECRET": "hunter2;x"})
     assert "hunter2" not in str(caught.value)
+
+
+def test_a_recall_is_recorded_per_leg_and_names_its_task_and_files() -> None:
+    ext = t.render_extensions(Settings.from_env(IP).trunk, "/srv/rec")
+    outbound = ext.split("[hotline-outbound]")[1]
+    lines = [ln for ln in outbound.splitlines() if "MixMonitor" in ln or "GotoIf" in ln]
+    # only a recall is recorded; on the agent's channel r() is the agent: the tx leg
+    assert lines[0].endswith('GotoIf($["${HOTLINE_RECALL}" = ""]?dial)')
+    assert lines[1].endswith("MixMonitor(,br(${HOTLINE_REC}-tx.wav)t(${HOTLINE_REC}-rx.wav))")
+    assert "Set(HOTLINE_REC=/srv/rec/${STRFTIME(${EPOCH},UTC,%Y/%m/%d)}/${UNIQUEID})" in outbound
+    assert (
+        " same => n(dial),UserEvent(HotlineOutbound,Number: ${EXTEN},Status: DIALING,"
+        "Task: ${HOTLINE_RECALL},File: ${HOTLINE_REC})" in outbound
+    )
+    assert "Cause: ${HANGUPCAUSE},Task: ${HOTLINE_RECALL},File: ${HOTLINE_REC})" in outbound

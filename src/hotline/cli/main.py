@@ -24,6 +24,7 @@ from hotline.cli import (
     ivr,
     metrics,
     pbx,
+    recall,
     redact,
     redis,
     retention,
@@ -57,6 +58,7 @@ GROUPS = (
     agents,  # agents list|audit|report, agent VERB
     metrics,  # metrics explain|report|import-queue-log|params|callbacks|callback-done|rollup
     alerts,  # alerts list|show|acknowledge|close|reopen, notice on|off
+    recall,  # recall list|show|dial|done|report: missed callers to call back
     transcripts,  # transcripts search|show
     access,  # access list|verify
     retention,  # retention plan|run|hold|release|holds|disposals|verify

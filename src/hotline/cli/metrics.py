@@ -20,23 +20,36 @@ recorded in force (``metrics params``). The figures are defined in :mod:`hotline
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from hotline.cli import metrics_chart, metrics_params
-from hotline.cli.common import DB_HELP, CLIError, db_path, failures, parse_when, print_json
+from hotline.cli.common import (
+    DB_HELP,
+    CLIError,
+    center_file,
+    db_path,
+    failures,
+    parse_when,
+    print_json,
+)
 from hotline.cli.metrics_import import run_import
 from hotline.cli.metrics_load import load_report, params_of, recorded_changes
 from hotline.core.localtime import DAY_MS
-from hotline.host.settings import Settings
+from hotline.host.clock import wall_ms
+from hotline.host.settings import Database, Settings
 from hotline.ivr.loader import FlowError, load_flow
 from hotline.metrics import GroupBy, MetricsError, verdict, version
 from hotline.metrics.agenttime import AgentData, call_acw
 from hotline.metrics.changes import params_at
 from hotline.metrics.render import to_csv, to_json, to_table
+from hotline.recall.figures import Figures, figures
+from hotline.recall.rules import RecallRules
 from hotline.stores import dialect as db
 from hotline.stores.history import History, HistoryError
+from hotline.stores.recall import RecallStore
 from hotline.stores.schema import SchemaError
 
 __all__ = ["add_parsers", "run_metrics"]
@@ -146,6 +159,21 @@ def _explain(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _recall(settings: Settings, path: Database, since: int, until: int) -> Figures:
+    """The recall figures of the tasks first missed in [since, until), as of now (the
+    list brought up to date first; the centre's rules if its file can be read)."""
+    try:
+        rules = center_file(settings.center).recall
+    except CLIError:
+        rules = RecallRules()
+    now = wall_ms()
+    store = RecallStore.synced(path, rules, now)
+    try:
+        return figures(store.tasks(None, since=since, until=until), now)
+    finally:
+        store.close()
+
+
 def _order(name: str) -> int:
     order = ["R", "A", "A15", "Ab", "Ab15", "AbS", "L"]
     base = name.removeprefix("nav.")
@@ -160,8 +188,16 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     if args.repeat_days is not None and args.repeat_days < 1:
         raise CLIError(f"--repeat-days {args.repeat_days}: use 1 or more")
     report = load_report(settings, args, since, until, GroupBy(args.by))
-    render = {"table": to_table, "csv": to_csv, "json": to_json}[args.format]
-    sys.stdout.write(render(report))
+    recalled = _recall(settings, db_path(settings, args.db), since, until)
+    if args.format == "json":  # the recall figures beside the call figures
+        doc = json.loads(to_json(report))
+        doc["recall"] = recalled.as_dict()
+        print_json(doc)
+    else:
+        sys.stdout.write((to_table if args.format == "table" else to_csv)(report))
+    if args.format == "table":
+        print()
+        print(recalled.line())
     if args.chart is not None:
         for line in metrics_chart.write_charts(settings, args, report, since, until):
             print(line, file=sys.stderr)

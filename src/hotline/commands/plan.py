@@ -28,6 +28,8 @@ class Verb(Enum):
     REOPEN = "reopen"
     # the IVR announcement (``notice``: a name from the flow's announcements, "" = off)
     NOTICE = "notice"
+    # call a citizen back (``task``: the recall task; ``agent``: whose phone rings first)
+    RECALL = "recall"
 
     @property
     def on_agent(self) -> bool:
@@ -56,6 +58,7 @@ class Command:
     alert: str = ""  # the alert an ack/close/reopen is about
     comment: str = ""  # why (required for the alert verbs)
     notice: str = ""  # the announcement NOTICE switches on ("" switches it off)
+    task: str = ""  # the recall task RECALL dials
 
     def fields(self) -> dict[str, str]:
         """As flat strings, for a Redis stream entry."""
@@ -71,6 +74,7 @@ class Command:
             "alert": self.alert,
             "comment": self.comment,
             "notice": self.notice,
+            "task": self.task,
         }
 
     @classmethod
@@ -88,6 +92,7 @@ class Command:
                 alert=raw.get("alert", ""),
                 comment=raw.get("comment", ""),
                 notice=raw.get("notice", ""),
+                task=raw.get("task", ""),
             )
         except (KeyError, ValueError) as exc:
             raise CommandError(f"malformed command: {exc}") from None

@@ -35,6 +35,7 @@ from hotline.controller.agent_actions import AgentActions
 from hotline.controller.alerting import Alerting
 from hotline.controller.inbox import Commands
 from hotline.controller.outbox import Outbox
+from hotline.controller.recaller import ModelFloor, Recaller
 from hotline.controller.reconcile import Reconciler
 from hotline.controller.recorder import Recorder
 from hotline.controller.sweep import Sweep
@@ -49,6 +50,7 @@ from hotline.stores.history import History
 from hotline.stores.keys import KEYS, STATUS_TTL
 from hotline.stores.live import Change, LiveStore
 from hotline.stores.queuelog_position import QueueLogPosition
+from hotline.stores.recall import RecallStore
 from hotline.stt.stream import JobStream
 from hotline.watchdog import Watchdog, resynced
 
@@ -94,11 +96,17 @@ class Controller:
             self.watchdog, self.outbox, history, self.live,
             carry_out=self.agent_actions.carry_out, clock=clock,
         )  # fmt: skip
+        self.recorder = Recorder(history, JobStream(redis), settings.pbx_dir, clock)
+        self.recaller = Recaller(
+            RecallStore.open(history.file), history, center.recall, center, client,
+            self.recorder, clock, publish=self.outbox,
+            floor=ModelFloor(self.queues, self.agents),
+        )  # fmt: skip
         self.commands = Commands(
             agent_actions=self.agent_actions.carry_out, alerts=self.alerting.handle,
-            asterisk=client, flow=settings.flow, outbox=self.outbox, clock=clock,
+            recall=self.recaller.dial, asterisk=client, flow=settings.flow, outbox=self.outbox,
+            clock=clock,
         )  # fmt: skip
-        self.recorder = Recorder(history, JobStream(redis), settings.pbx_dir, clock)
         self.sweep = Sweep(self.recorder, self.calls, history, settings.pbx_dir, clock)
         self.reconciler = Reconciler(
             settings.pbx_dir / "log" / "queue_log", positions=QueueLogPosition(redis),
@@ -124,6 +132,7 @@ class Controller:
             "commands": lambda: self.commands.serve(self.inbox),
             "queue_log": self.reconciler.run,
             "recordings": self.recorder.serve,
+            "recall": lambda: self.recaller.serve(self.ready),
             "sweep": lambda: self.sweep.serve(self.ready),
         }
         tasks = [
@@ -138,6 +147,7 @@ class Controller:
             with contextlib.suppress(Exception):
                 await self.flush()
             await self.client.close()
+            self.recaller.store.close()
 
     async def _guard(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         """Run a loop; when Redis or SQLite fails under it, log, wait and start it again.
@@ -215,6 +225,7 @@ class Controller:
         for change in self.queues.apply(event):
             self._queue_changed(change.view.name)
         self._journal(self.agents.apply(event))
+        self.recaller.apply(event)
 
     def _calls(self, effects: list[Effect]) -> None:
         for effect in effects:

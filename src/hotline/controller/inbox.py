@@ -1,5 +1,5 @@
 """Carry out the commands sent over the bus (``hotline agent ...``, ``hotline alerts ...``,
-``hotline notice ...``, the web): one at a time, each with a reply."""
+``hotline notice ...``, ``hotline recall dial``, the web): one at a time, each with a reply."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Protocol
 
 from hotline.ami.errors import AMIError
 from hotline.commands.bus import Reply
-from hotline.commands.plan import ALERT_VERBS, Command, CommandError, plan_notice
+from hotline.commands.plan import ALERT_VERBS, Command, CommandError, Verb, plan_notice
 from hotline.controller.agent_actions import NOT_CONNECTED, Asterisk
 from hotline.controller.outbox import Publish
 from hotline.core.records import AgentChange
@@ -41,6 +41,7 @@ class Commands:
         *,
         agent_actions: Handler,
         alerts: Handler,
+        recall: Handler | None = None,
         asterisk: Asterisk,
         flow: Path,
         outbox: Publish,
@@ -48,6 +49,7 @@ class Commands:
     ) -> None:
         self.agent_actions = agent_actions
         self.alerts = alerts
+        self.recall = recall
         self.asterisk = asterisk
         self.flow = flow
         self.outbox = outbox
@@ -59,6 +61,10 @@ class Commands:
             return await self.agent_actions(command)
         if command.verb in ALERT_VERBS:
             return await self.alerts(command)
+        if command.verb is Verb.RECALL:
+            if self.recall is None:
+                return Reply(False, "this controller does not dial recalls")
+            return await self.recall(command)
         return await self.switch_notice(command)
 
     async def switch_notice(self, command: Command) -> Reply:

@@ -105,6 +105,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "notice.unknown": ("流程中没有该公告", "The flow has no such announcement"),
     "board.notice_now": ("当前公告", "announcement now"),
     "board.notes": ("督办提醒", "escalation notes"),
+    "board.recall": ("待回拨", "to call back"),
+    "board.recall_overdue": ("已超时", "overdue"),
+    "board.recall_rate": ("今日按时回拨率", "called back in time today"),
     # the agent page
     "agent.title": ("我的状态", "My status"),
     "agent.unknown": (

@@ -129,6 +129,21 @@
     if (now) now.textContent = doc && doc.value ? doc.value : L.notice_off;
     if (notice && doc) notice.elements.notice.value = doc.value || "";
   }
+  function renderRecall() {
+    const doc = (docs.setting || {}).recall;
+    const box = document.getElementById("recall");
+    if (!box || !doc) return;
+    box.dataset.open = String(doc.open);
+    box.dataset.overdue = String(doc.overdue);
+    const today = doc.today || {};
+    box.className = "recall" + (doc.overdue ? " late" : "");
+    box.replaceChildren(L.recall + " ", el("b", {}, String(doc.open)),
+      doc.overdue ? ` · ${L.recall_overdue} ${doc.overdue}` : "",
+      ` · ${L.recall_rate} ` + (typeof today.rate === "number" ? (today.rate * 100).toFixed(1) + "%" : "—"));
+  }
+  function renderSetting(id) {
+    if (id === "recall") renderRecall(); else renderNotice();
+  }
   function alertItem(a) {
     const comment = el("input", {placeholder: L.comment, required: true});
     const act = (path) => async () => {
@@ -155,7 +170,7 @@
     live.textContent = text || (on ? L.live : L.reconnecting);
   }
   const renderOne = {queue: renderQueue, agent: renderAgent, alert: renderAlerts, note: renderAlerts,
-    setting: renderNotice, call: () => {}};
+    setting: renderSetting, call: () => {}};
   let statsDue = null;
   function apply(change) {
     if (change.seq <= seq) return;
@@ -173,7 +188,7 @@
       const d = JSON.parse(e.data);
       seq = d.seq; docs = Object.assign({queue: {}, agent: {}, alert: {}, call: {}, note: {}, setting: {}}, d.docs);
       offset = d.now - Date.now();
-      renderQueues(); renderAgents(); renderAlerts(); renderNotice(); setLive(true);
+      renderQueues(); renderAgents(); renderAlerts(); renderNotice(); renderRecall(); setLive(true);
     });
     es.addEventListener("change", (e) => apply(JSON.parse(e.data)));
     es.addEventListener("down", () => setLive(false, L.down));
