@@ -24,6 +24,7 @@ from hotline.cli import (
     ivr,
     metrics,
     pbx,
+    qa,
     redact,
     redis,
     retention,
@@ -58,6 +59,7 @@ GROUPS = (
     metrics,  # metrics explain|report|import-queue-log|params|callbacks|callback-done|rollup
     alerts,  # alerts list|show|acknowledge|close|reopen, notice on|off
     transcripts,  # transcripts search|show
+    qa,  # qa flag|forms|sample|score|appeal|report: quality inspection (质检)
     access,  # access list|verify
     retention,  # retention plan|run|hold|release|holds|disposals|verify
     stt,  # transcribe, play, stt worker|status|listen
