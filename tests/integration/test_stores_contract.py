@@ -22,6 +22,8 @@ from hotline.metrics import GroupBy, Params
 from hotline.metrics.agenttime import AgentData
 from hotline.metrics.changes import param_change
 from hotline.metrics.formulas import REVISION
+from hotline.qa.forms import Form, Item
+from hotline.qa.sampling import Pick
 from hotline.recordings.integrity import Mismatch
 from hotline.recordings.leg import Leg, Recording
 from hotline.recordings.retention import RetentionPolicy, plan
@@ -30,6 +32,7 @@ from hotline.stores.access import AccessEntry, AccessLog
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stores.metrics import MetricsStore
+from hotline.stores.qa import QaStore, QaStoreError, Score
 from hotline.stores.retention import RetentionError, RetentionStore
 from hotline.stores.rollup import Rollup
 from hotline.stores.search_plan import SearchFilters
@@ -513,3 +516,84 @@ def test_hotline_db_migrate_moves_a_site_and_refuses_a_second_time(
     assert "holds rows already" in capsys.readouterr().err
     assert main(["db", "migrate", "--from", str(source), "--to", "mysql://x/y"]) == 2
     assert "not 'mysql'" in capsys.readouterr().err
+
+
+# -- quality inspection (scores, appeals, flags, samples) -----------------------------------
+
+QA_FORM = Form("service", "服务", 1, (Item("greeting", "问候", 10), Item("accuracy", "准确", 30),
+                                      Item("dismissive", "推诿", 0, critical=True)))  # fmt: skip
+
+
+def qa_score(call_id: str, total: float, reviewer: str = "质检A", t: int = T0) -> Score:
+    failed = ("dismissive",) if total == 0 else ()
+    return Score(call_id, "王芳", "team-a", T0, reviewer, t, total, failed,
+                 {"greeting": 10, "accuracy": 20, "dismissive": 0}, "")  # fmt: skip
+
+
+def test_qa_scores_appeals_and_form_versions(db: Target) -> None:
+    store = QaStore.open(db)
+    first = store.add_score(qa_score("c1", 0.0), QA_FORM)
+    assert store.score(first).score == qa_score("c1", 0.0)  # type: ignore[union-attr]
+    with pytest.raises(QaStoreError, match="scored by service already"):
+        store.add_score(qa_score("c1", 50.0), QA_FORM)
+    changed = Form("service", "服务", 1, (Item("greeting", "问候", 5),))
+    with pytest.raises(QaStoreError, match="give it a new version"):
+        store.add_score(qa_score("c2", 50.0), changed)
+    assert store.form("service", 1) == QA_FORM
+    # the agent appeals; only the agent, once at a time
+    with pytest.raises(QaStoreError, match="王芳's"):
+        store.open_appeal(first, by="李娜", reason="x", at=T0 + 1)
+    appeal = store.open_appeal(first, by="王芳", reason="我没有推诿", at=T0 + 1)
+    with pytest.raises(QaStoreError, match="open appeal already"):
+        store.open_appeal(first, by="王芳", reason="again", at=T0 + 2)
+    with pytest.raises(QaStoreError, match="a second reviewer"):
+        store.settle(appeal, by="质检A", at=T0 + 3)
+    settled = store.settle(appeal, by="质检B", at=T0 + 3, decision="录音显示已转办",
+                           revised=qa_score("c1", 75.0, "质检B", T0 + 3), form=QA_FORM)  # fmt: skip
+    assert (settled.state, settled.settled_by) == ("revised", "质检B")
+    assert settled.new_score is not None
+    with pytest.raises(QaStoreError, match="settled already"):
+        store.settle(appeal, by="质检C", at=T0 + 4)
+    (effective,) = store.effective_scores()
+    assert (effective.id, effective.score.total, effective.replaces) == (
+        settled.new_score,
+        75.0,
+        first,
+    )
+    assert [s.superseded_by for s in store.scores("c1")] == [settled.new_score, None]
+    with pytest.raises(QaStoreError, match="was replaced"):
+        store.open_appeal(first, by="王芳", reason="x", at=T0 + 5)
+    # an upheld appeal leaves the score
+    second = store.add_score(qa_score("c2", 50.0), QA_FORM)
+    upheld = store.settle(store.open_appeal(second, by="王芳", reason="?", at=T0 + 6),
+                          by="质检B", at=T0 + 7)  # fmt: skip
+    assert (upheld.state, upheld.new_score) == ("upheld", None)
+    assert [a.state for a in store.appeals()] == ["revised", "upheld"]
+    assert store.appeals(state="open") == []
+    assert [r.total for r in store.score_rows()] == [75.0, 50.0]
+    assert store.effective_scores(since=T0 + 1) == []
+    store.close()
+    assert QaStore.open(db).migrate_component() == 1
+
+
+def test_qa_flags_and_samples_replace_per_call_and_week(db: Target) -> None:
+    store = QaStore.open(db)
+    doc = {"rule": "forbidden_phrase", "item": "dismissive", "speaker": "agent", "start": 9.4,
+           "end": 10.5, "text": "不归我们管", "detail": ""}  # fmt: skip
+    assert store.save_flags("c1", "王芳", "team-a", T0, [doc, {**doc, "rule": "talk_over"}]) == 2
+    store.save_flags("c1", "王芳", "team-a", T0, [doc])  # found again: replaced
+    store.save_flags(
+        "c2", "李娜", "team-a", T0 + 5, [{**doc, "text": "你自己去问", "speaker": None}]
+    )
+    assert [(f["call_id"], f["start_ms"], f["text"]) for f in store.flags()] == [
+        ("c1", 9400, "不归我们管"), ("c2", 9400, "你自己去问")]  # fmt: skip
+    assert [f["call_id"] for f in store.flags(text="自己")] == ["c2"]
+    assert [f["call_id"] for f in store.flags(agent="王芳", rule="forbidden_phrase")] == ["c1"]
+    assert store.flags(since=T0 + 6) == []
+    assert [r.call_id for r in store.flag_rows()] == ["c1", "c2"]
+    picks = [Pick("c1", "王芳", "flagged"), Pick("c3", "王芳", "share")]
+    assert store.save_sample("2026-W49", picks, seed=7, at=T0) == 2
+    store.save_sample("2026-W49", picks[:1], seed=8, at=T0)
+    assert store.sample("2026-W49") == picks[:1]
+    assert store.sample("2026-W50") == []
+    store.close()

@@ -1,4 +1,4 @@
-"""The ``qa:`` section of center.yaml: the flag rules' phrases and thresholds (pure).
+"""The ``qa:`` section of center.yaml: the flag rules, the forms, the sampling (pure).
 
 Every key is optional; what is left out keeps the default below. A list given in the file
 (a group's phrases, the greeting's phrases, the groups themselves) replaces the default
@@ -20,6 +20,10 @@ list whole, so the file says exactly what is matched::
         long_silence: {min_gap_seconds: 15}
         repeat_caller: {phrases: [又打来], regex: ["打(了|过)(好几|\\d+)(次|遍|回)"]}
         raised_voice: {above_median_db: 8, min_turns: 3, enabled: false}
+      forms:                      # hotline.qa.forms
+        service: {label: 服务质量, version: 1, items: {greeting: {label: 规范问候, weight: 10},
+                  attitude: {label: 推诿辱骂, critical: true}}}
+      sampling: {share: 0.05, min_per_agent: 2, flagged: true}   # hotline.qa.sampling
 
     center.qa.flags        # a FlagConfig for hotline.qa.flags.flag
 
@@ -35,6 +39,8 @@ from typing import Any
 
 from hotline.core.reader import Fail, Reader
 from hotline.qa.flags import FlagConfig, PhraseGroup, RuleId
+from hotline.qa.forms import Form, load_forms
+from hotline.qa.sampling import SamplingConfig
 from hotline.qa.text import Matcher, PatternError
 
 __all__ = ["DEFAULT_GROUPS", "QaConfig", "load_qa"]
@@ -94,6 +100,9 @@ class QaConfig:
     """The ``qa:`` section."""
 
     flags: FlagConfig = field(default_factory=lambda: default_flags())
+    forms: Mapping[str, Form] = field(default_factory=dict)
+    """Scoring forms by name (:mod:`hotline.qa.forms`)."""
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
 
 
 def default_flags() -> FlagConfig:
@@ -103,8 +112,31 @@ def default_flags() -> FlagConfig:
 def load_qa(raw: Any, fail: Fail) -> QaConfig:
     """The ``qa:`` section (None: every default); problems go to ``fail(node, message)``."""
     r = Reader(fail)
-    section = r.section("qa", raw, {"flags"})
-    return QaConfig(_flags(r, r.section("qa.flags", section.get("flags"), _names())))
+    section = r.section("qa", raw, {"flags", "forms", "sampling"})
+    flags = _flags(r, r.section("qa.flags", section.get("flags"), _names()))
+    return QaConfig(flags, load_forms(r, section.get("forms")), _sampling(r, section))
+
+
+def _sampling(r: Reader, section: Mapping[str, Any]) -> SamplingConfig:
+    node = "qa.sampling"
+    spec = r.section(node, section.get("sampling"), {"share", "min_per_agent", "flagged"})
+    base = SamplingConfig()
+    share = base.share
+    if "share" in spec:
+        value = spec["share"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            r.fail(f"{node}.share", f"expected a share from 0 to 1, got {value!r}")
+        else:
+            share = float(value)
+    least = r.get(node, spec, "min_per_agent", int, base.min_per_agent)
+    if not r.number(f"{node}.min_per_agent", least, 0):
+        least = base.min_per_agent
+    flagged = r.get(node, spec, "flagged", bool, base.flagged)
+    return SamplingConfig(
+        share,
+        least if least is not None else base.min_per_agent,
+        base.flagged if flagged is None else flagged,
+    )
 
 
 def _names() -> set[str]:
