@@ -464,6 +464,15 @@ def fill(db: Target, tmp_path: Path) -> None:
     MetricsStore.open(db).note_registry(at=T0, by="hotline")
     accounts = Accounts.open(db, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     accounts.add("admin01", "a long password", Role.ADMIN, now=T0)
+    qa = QaStore.open(db)
+    first = qa.add_score(qa_score(calls[0].call_id, 0.0), QA_FORM)
+    appeal = qa.open_appeal(first, by="王芳", reason="并非推诿", at=T0)
+    qa.settle(appeal, by="质检B", at=T0 + 1, revised=qa_score(calls[0].call_id, 80.0, "质检B"),
+              form=QA_FORM)  # fmt: skip
+    flag = {"rule": "talk_over", "item": "", "speaker": "agent", "start": 1.5, "end": 4.0,
+            "text": "知道了", "detail": "overlap 2.5 s"}  # fmt: skip
+    qa.save_flags(calls[0].call_id, "王芳", "team-a", T0, [flag])
+    qa.save_sample("2026-W49", [Pick(calls[0].call_id, "王芳", "flagged")], seed=1, at=T0)
 
 
 def test_a_site_moves_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgServer) -> None:
@@ -488,6 +497,12 @@ def test_a_site_moves_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgSer
     assert RetentionStore.open(target).held().keys() == {"c1"}
     assert Accounts.open(target).user("admin01") is not None
     assert Rollup.open(target).built(Params())
+    qa_before, qa_after = QaStore.open(source), QaStore.open(target)
+    assert qa_before.effective_scores() == qa_after.effective_scores()
+    assert qa_before.appeals() == qa_after.appeals()
+    assert qa_before.flags() == qa_after.flags()
+    assert qa_after.sample("2026-W49") == qa_before.sample("2026-W49")
+    assert qa_after.add_score(qa_score("new", 50.0), QA_FORM) == 3  # after the two copied
     # new rows follow the copied ones, on every chain
     moved = AccessLog.open(target)
     assert moved.append(AccessEntry(T0 + 9, "u", "auditor", "show", "c1", "工单")).id == 6
