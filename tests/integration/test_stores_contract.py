@@ -26,7 +26,7 @@ from hotline.qa.forms import Form, Item
 from hotline.qa.sampling import Pick
 from hotline.recordings.integrity import Mismatch
 from hotline.recordings.leg import Leg, Recording
-from hotline.recordings.retention import RetentionPolicy, plan
+from hotline.recordings.retention import Due, Kept, RetentionPolicy, plan
 from hotline.stores import anchors, dialect
 from hotline.stores.access import AccessEntry, AccessLog
 from hotline.stores.history import History
@@ -606,6 +606,14 @@ def test_qa_flags_and_samples_replace_per_call_and_week(db: Target) -> None:
     assert [f["call_id"] for f in store.flags(agent="王芳", rule="forbidden_phrase")] == ["c1"]
     assert store.flags(since=T0 + 6) == []
     assert [r.call_id for r in store.flag_rows()] == ["c1", "c2"]
+    # retention disposes of c1's transcripts: its flags keep rule and time, not the words
+    TranscriptStore.open(db).save(transcript("c1", Leg.CALLER, "这个不归我们管", T0))
+    kept = Kept("c1", "", T0, (), 1)
+    assert RetentionStore.open(db).dispose(Due(kept, 1, T0 + DAY_MS), by="t", t=T0 + 2 * DAY_MS)
+    (gone,) = store.flags(agent="王芳")
+    assert (gone["rule"], gone["start_ms"], gone["text"], gone["detail"]) == (
+        "forbidden_phrase", 9400, "", "")  # fmt: skip
+    assert store.flags(agent="李娜")[0]["text"] == "你自己去问"
     picks = [Pick("c1", "王芳", "flagged"), Pick("c3", "王芳", "share")]
     assert store.save_sample("2026-W49", picks, seed=7, at=T0) == 2
     store.save_sample("2026-W49", picks[:1], seed=8, at=T0)

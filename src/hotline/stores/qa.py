@@ -11,6 +11,8 @@ A form version is stored the first time a score uses it; using the same version 
 items is refused (give the form a new version). One call has at most one effective score per
 form: a second review of it goes through an appeal, settled by another reviewer than the
 first, so every change of a score is on record (the old row stays, ``superseded_by`` set).
+A flag's evidence quotes the transcript, so when retention disposes of a call's transcripts
+its flags lose their words too (:func:`forget_words`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from hotline.qa.report import FlagRow, ScoreRow
 from hotline.qa.sampling import Pick
 from hotline.stores import dialect, schema
 
-__all__ = ["COMPONENT", "Appeal", "QaStore", "QaStoreError", "Score", "StoredScore"]
+__all__ = [
+    "COMPONENT", "Appeal", "QaStore", "QaStoreError", "Score", "StoredScore", "forget_words",
+]  # fmt: skip
 
 COMPONENT = "qa"
 
@@ -177,6 +181,18 @@ def _score(row: tuple[Any, ...]) -> StoredScore:
     score = Score(call_id, agent, team, int(t_call), reviewer, int(t), float(total),
                   tuple(json.loads(failed)), json.loads(answers), note)  # fmt: skip
     return StoredScore(int(id_), form, int(version), score, replaces, superseded_by)
+
+
+def forget_words(conn: dialect.Connection, call_id: str) -> int:
+    """Inside the caller's transaction (a retention disposal): blank the words of a call's
+    flags, which quote its transcript; the flags stay (rule, who, when). How many."""
+    if not dialect.has_table(conn, "qa_flags"):
+        return 0
+    return conn.execute(
+        "UPDATE qa_flags SET text = '', detail = '' WHERE call_id = ? AND (text <> '' OR "
+        "detail <> '')",
+        (call_id,),
+    ).rowcount
 
 
 class QaStore(schema.Store):
