@@ -37,35 +37,83 @@ from hotline.transcripts.turns import Turn
 
 CENTER = Path(__file__).resolve().parents[1] / "src/hotline/center/center.yaml"
 
-GREET_YES = ["您好，12345政务服务热线，{n}号为您服务", "你好，12345热线，请讲", "您好，请问有什么可以帮您",
-             "您好 幺 二 三 四 五 热线 请 讲", "嗯，您好，请讲"]  # fmt: skip
+GREET_YES = [
+    "您好，12345政务服务热线，{n}号为您服务",
+    "你好，12345热线，请讲",
+    "您好，请问有什么可以帮您",
+    "您好 幺 二 三 四 五 热线 请 讲",
+    "嗯，您好，请讲",
+]
 GREET_NO = ["喂，说吧", "喂？请讲", "12345热线，什么事", "嗯，你说", "请讲，什么问题"]
-CLOSE_YES = ["感谢您的来电，再见", "好的，祝您生活愉快，再见", "谢谢来电", "感谢 您 的 来电 再见",
-             "那先这样，再见啊"]  # fmt: skip
+CLOSE_YES = [
+    "感谢您的来电，再见",
+    "好的，祝您生活愉快，再见",
+    "谢谢来电",
+    "感谢 您 的 来电 再见",
+    "那先这样，再见啊",
+]
 CLOSE_NO = ["好的就这样", "行，那挂了", "嗯", "好，知道了", "我们会尽快处理的"]
-MATTERS = ["我家楼下的烧烤店晚上太吵了", "小区电梯坏了一个礼拜没人修", "我在工地干了三个月老板不给工资",
-           "我们这栋楼停水两天了", "请问办居住证要带什么材料", "路边的井盖丢了很危险"]  # fmt: skip
-ANSWERS = ["好的，我帮您记录下来，转给相关部门处理", "这个问题我们会派单给街道办", "请您留一下联系电话",
-           "我们会在三个工作日内给您回复", "好的，已经给您登记了工单"]  # fmt: skip
+MATTERS = [
+    "我家楼下的烧烤店晚上太吵了",
+    "小区电梯坏了一个礼拜没人修",
+    "我在工地干了三个月老板不给工资",
+    "我们这栋楼停水两天了",
+    "请问办居住证要带什么材料",
+    "路边的井盖丢了很危险",
+]
+ANSWERS = [
+    "好的，我帮您记录下来，转给相关部门处理",
+    "这个问题我们会派单给街道办",
+    "请您留一下联系电话",
+    "我们会在三个工作日内给您回复",
+    "好的，已经给您登记了工单",
+]
 
-# (text with {p} where the phrase goes, phrase variants): the agent's dismissive or rude words
+# what the agent says: dismissive or rude (yes), unseen by the lists, close but fine (no)
 FORBIDDEN_YES = [
-    "这个不归我们管", "这个不是我们管的，你找别人", "你自己去问吧", "您自己去问问他们", "我们也没办法",
-    "这个真没有办法", "12345能办什么事？你自己想想", "幺二三四五能办什么事啊", "１２３４５能干什么，你说",
-    "你烦不烦啊", "不属于我们这边负责", "这事儿我们办不了",
-]  # fmt: skip
+    "这个不归我们管",
+    "这个不是我们管的，你找别人",
+    "你自己去问吧",
+    "您自己去问问他们",
+    "我们也没办法",
+    "这个真没有办法",
+    "12345能办什么事？你自己想想",
+    "幺二三四五能办什么事啊",
+    "１２３４５能干什么，你说",
+    "你烦不烦啊",
+    "不属于我们这边负责",
+    "这事儿我们办不了",
+]
 FORBIDDEN_UNSEEN = ["这事儿我们管不着", "你去别的地方问问吧", "跟我说没用", "爱找谁找谁去"]
 FORBIDDEN_NO = [
-    "请问有没有办法先帮我登记一下", "我们一起想办法帮您解决", "如果您那边没办法的话我们再联系",
-    "这个归我们管，您放心", "12345热线就是为您办事的", "这个问题我们会尽快办理", "您可以自己去问一下物业吗",
-    "我去问问我们领导", "有什么办法我们都会试试",
-]  # fmt: skip
+    "请问有没有办法先帮我登记一下",
+    "我们一起想办法帮您解决",
+    "如果您那边没办法的话我们再联系",
+    "这个归我们管，您放心",
+    "12345热线就是为您办事的",
+    "这个问题我们会尽快办理",
+    "您可以自己去问一下物业吗",
+    "我去问问我们领导",
+    "有什么办法我们都会试试",
+]
 FORBIDDEN_HARD_NO = ["不是我们管不了，是需要您提供材料", "不是我们管的不好，是程序需要时间"]
-REPEAT_YES = ["我都打了好几次了", "这是我第三次打电话了", "我打了三四次了", "我又打来了，还是没人管",
-              "上次打过一次，说会处理的", "都打过好多回了", "第二次来电了"]  # fmt: skip
+REPEAT_YES = [
+    "我都打了好几次了",
+    "这是我第三次打电话了",
+    "我打了三四次了",
+    "我又打来了，还是没人管",
+    "上次打过一次，说会处理的",
+    "都打过好多回了",
+    "第二次来电了",
+]
 REPEAT_UNSEEN = ["我已经反映过很多回了", "之前反映过没有用"]
-REPEAT_NO = ["我是第一次打", "打一次就行了吗", "我打算明天去现场看看", "我打过去没人接",
-             "好几次都没修好"]  # fmt: skip
+REPEAT_NO = [
+    "我是第一次打",
+    "打一次就行了吗",
+    "我打算明天去现场看看",
+    "我打过去没人接",
+    "好几次都没修好",
+]
 REPEAT_HARD_NO = ["我家邻居打了两次架", "他又打来骚扰电话"]
 CITIZEN_FORBIDDEN = ["上次那个人说不归他们管", "你们12345能办什么事啊"]
 
@@ -99,9 +147,21 @@ class Timeline:
     def __init__(self, rng: random.Random, energies: bool) -> None:
         self.rng, self.t, self.turns, self.energies = rng, 0.0, list[QaTurn](), energies
 
-    def say(self, who: str, text: str, *, gap: float | None = None, energy: float = 0.0,
-            seconds: float | None = None, at: float | None = None) -> tuple[float, float]:  # fmt: skip
-        start = at if at is not None else self.t + (gap if gap is not None else self.rng.uniform(0.3, 1.5))
+    def say(
+        self,
+        who: str,
+        text: str,
+        *,
+        gap: float | None = None,
+        energy: float = 0.0,
+        seconds: float | None = None,
+        at: float | None = None,
+    ) -> tuple[float, float]:
+        start = (
+            at
+            if at is not None
+            else self.t + (gap if gap is not None else self.rng.uniform(0.3, 1.5))
+        )
         end = start + (seconds if seconds is not None else max(1.0, len(text) * 0.22))
         leg = Leg.AGENT if who == "a" else Leg.CALLER
         base = -30.0 if who == "a" else -26.0
@@ -174,8 +234,9 @@ def naive(cfg: FlagConfig, lists: dict[str, tuple[str, ...]]) -> FlagConfig:
         return Substring(None, None, lists[key])
 
     groups = tuple(PhraseGroup(g.name, g.label, m(g.name)) for g in cfg.groups)
-    return dataclasses.replace(cfg, groups=groups, greeting=m("greeting"), closing=m("closing"),
-                               repeat=m("repeat"))  # fmt: skip
+    return dataclasses.replace(
+        cfg, groups=groups, greeting=m("greeting"), closing=m("closing"), repeat=m("repeat")
+    )
 
 
 def phrase_lists() -> dict[str, tuple[str, ...]]:
@@ -189,7 +250,9 @@ def phrase_lists() -> dict[str, tuple[str, ...]]:
     return lists
 
 
-def score(calls: list[Call], run: Callable[[list[QaTurn]], set[RuleId]]) -> dict[RuleId, Counter[str]]:
+def score(
+    calls: list[Call], run: Callable[[list[QaTurn]], set[RuleId]]
+) -> dict[RuleId, Counter[str]]:
     out = {rule: Counter[str]() for rule in RuleId}
     for call in calls:
         fired = run(call.turns)
@@ -227,7 +290,9 @@ def main() -> None:
         pos, neg = c["tp"] + c["fn"], c["tn"] + c["fp"]
         print(f"| {rule.value} | {pos} | {neg} | {pr(c)} | {pr(theirs[rule])} |")
     n = args.calls
-    print(f"time per call: hotline {(t1 - t0) / n * 1e6:.0f} µs, naive {(t2 - t1) / n * 1e6:.0f} µs")
+    print(
+        f"time per call: hotline {(t1 - t0) / n * 1e6:.0f} µs, naive {(t2 - t1) / n * 1e6:.0f} µs"
+    )
 
 
 if __name__ == "__main__":

