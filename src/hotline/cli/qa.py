@@ -35,8 +35,6 @@ from hotline.transcripts import redact, turns
 
 __all__ = ["add_parsers", "flag_rows", "run_qa"]
 
-WHO = {"caller": "市民", "agent": "坐席", None: "-"}
-
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("qa", help="quality inspection: flags, forms, sampling, scores")
@@ -119,13 +117,13 @@ def _stored_turns(settings: Settings, args: argparse.Namespace) -> list[QaTurn]:
 
 
 def flag_rows(found: list[Flag]) -> list[list[str]]:
+    """Each flag as table cells: rule, item, who (市民/坐席), when, words, detail."""
     rows = []
     for f in found:
-        doc = f.doc()
         e = f.evidence
+        who = turns.label(e.speaker) if e.speaker is not None else "-"
         at = f"{turns.clock(e.start_ms)}-{turns.clock(e.end_ms)}"
-        rows.append([f.rule.value, f.item or "-", WHO[doc["speaker"]], at,  # type: ignore[index]
-                     e.text or "-", f.detail])  # fmt: skip
+        rows.append([f.rule.value, f.item or "-", who, at, e.text or "-", f.detail])
     return rows
 
 
