@@ -9,8 +9,9 @@ seconds, ``text``, optional ``energy`` in dB: :mod:`hotline.qa.turnfile`), so th
 can be run and measured without a call. ``--call`` reads the stored transcript's turns
 from the history instead; that is a look at a citizen's words, so it goes into the access
 log with its ``--purpose``, and personal numbers in the evidence are masked unless
-``--unmask`` (logged too). The rules and thresholds are the centre file's ``qa:`` section
-(``HOTLINE_CENTER`` or ``--center``).
+``--unmask`` (logged too); each turn's loudness is measured in the call's recorded legs
+when they are on this host (for ``raised_voice``). The rules and thresholds are the
+centre file's ``qa:`` section (``HOTLINE_CENTER`` or ``--center``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from hotline.host.settings import Database, Settings
 from hotline.qa.flags import Flag, FlagConfig, QaTurn, flag
 from hotline.qa.turnfile import TurnsError, parse_turns
 from hotline.stores.access import AccessEntry, AccessError, AccessLog
+from hotline.stores.history import History
 from hotline.stores.transcripts import TranscriptStore
 from hotline.transcripts import redact, turns
 
@@ -102,10 +104,13 @@ def _stored_turns(settings: Settings, args: argparse.Namespace) -> list[QaTurn]:
         raise CLIError("say why you look (--purpose CASE): it goes into the access log", 2)
     db = db_path(settings, args.db)
     store = TranscriptStore.open(db)
+    history = History.open(db)
     try:
         legs = store.get(args.call)
+        merged = qa_review.stored_turns(history, args.call, legs)
     finally:
         store.close()
+        history.close()
     with failures(AccessError):
         detail = {"legs": [t.leg.value for t in legs], "found": bool(legs)}
         _log(db, "qa-flag", args.call, args.purpose, detail)
@@ -113,7 +118,7 @@ def _stored_turns(settings: Settings, args: argparse.Namespace) -> list[QaTurn]:
             _log(db, "unmask", args.call, args.purpose, detail)
     if not legs:
         raise CLIError(f"no transcript of call {args.call!r} in {db}")
-    return [QaTurn(t) for t in turns.merge(legs)]
+    return merged
 
 
 def flag_rows(found: list[Flag]) -> list[list[str]]:

@@ -49,13 +49,16 @@ from hotline.qa.flags import QaTurn, flag
 from hotline.qa.forms import Form, FormError, score_call
 from hotline.qa.report import report
 from hotline.qa.sampling import SampledCall, sample, week_bounds
+from hotline.recordings import audio
+from hotline.recordings.errors import AudioError
 from hotline.stores.access import AccessEntry, AccessError, AccessLog
 from hotline.stores.history import History
 from hotline.stores.qa import QaStore, QaStoreError, Score, StoredScore
 from hotline.stores.transcripts import TranscriptStore
 from hotline.transcripts import redact, turns
+from hotline.transcripts.transcript import Transcript
 
-__all__ = ["add_parsers", "run"]
+__all__ = ["add_parsers", "run", "stored_turns"]
 
 
 def add_parsers(ps: Any) -> None:
@@ -145,6 +148,23 @@ def _period(args: argparse.Namespace) -> tuple[int, int]:
     return since, until
 
 
+def stored_turns(history: History, call_id: str, legs: list[Transcript]) -> list[QaTurn]:
+    """The call's turns, each with its loudness (dBFS over its words) measured in its leg's
+    recording when the file is on this host; None where it is not (disposed, elsewhere)."""
+    found: dict[object, tuple[str, audio.WavInfo]] = {}
+    for rec in history.recordings(call_id):
+        try:
+            found[rec.leg] = (rec.path, audio.probe(rec.path))
+        except AudioError:
+            continue  # gone or unreadable: that side's turns carry no loudness
+    out = []
+    for t in turns.merge(legs):
+        spans = [(w.start_ms, w.end_ms) for w in t.words] or [(t.start_ms, t.end_ms)]
+        where = found.get(t.speaker)
+        out.append(QaTurn(t, audio.level_db(where[0], where[1], spans) if where else None))
+    return out
+
+
 # -- forms -----------------------------------------------------------------------------------
 
 
@@ -185,7 +205,7 @@ def _sample(settings: Settings, args: argparse.Namespace) -> int:
             if not legs:
                 continue
             read.append(call.call_id)
-            found = flag([QaTurn(t) for t in turns.merge(legs)], center.qa.flags)
+            found = flag(stored_turns(history, call.call_id, legs), center.qa.flags)
             store.save_flags(call.call_id, call.agent, team, t_call, [f.doc() for f in found])
             if found:
                 flagged.add(call.call_id)
