@@ -33,6 +33,7 @@ from hotline.qa.turnfile import TurnsError, parse_turns
 from hotline.stores.access import AccessEntry, AccessError, AccessLog
 from hotline.stores.history import History
 from hotline.stores.transcripts import TranscriptStore
+from hotline.stt.flagging import stored_turns
 from hotline.transcripts import redact, turns
 
 __all__ = ["add_parsers", "flag_rows", "run_qa"]
@@ -107,7 +108,7 @@ def _stored_turns(settings: Settings, args: argparse.Namespace) -> list[QaTurn]:
     history = History.open(db)
     try:
         legs = store.get(args.call)
-        merged = qa_review.stored_turns(history, args.call, legs)
+        merged = stored_turns(history, args.call, legs)
     finally:
         store.close()
         history.close()

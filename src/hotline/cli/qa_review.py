@@ -45,20 +45,17 @@ from hotline.cli.common import (
 from hotline.core.termtable import table
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Database, Settings
-from hotline.qa.flags import QaTurn, flag
 from hotline.qa.forms import Form, FormError, score_call
 from hotline.qa.report import report
 from hotline.qa.sampling import SampledCall, sample, week_bounds
-from hotline.recordings import audio
-from hotline.recordings.errors import AudioError
 from hotline.stores.access import AccessEntry, AccessError, AccessLog
 from hotline.stores.history import History
 from hotline.stores.qa import QaStore, QaStoreError, Score, StoredScore
 from hotline.stores.transcripts import TranscriptStore
+from hotline.stt.flagging import flag_call
 from hotline.transcripts import redact, turns
-from hotline.transcripts.transcript import Transcript
 
-__all__ = ["add_parsers", "run", "stored_turns"]
+__all__ = ["add_parsers", "run"]
 
 
 def add_parsers(ps: Any) -> None:
@@ -148,23 +145,6 @@ def _period(args: argparse.Namespace) -> tuple[int, int]:
     return since, until
 
 
-def stored_turns(history: History, call_id: str, legs: list[Transcript]) -> list[QaTurn]:
-    """The call's turns, each with its loudness (dBFS over its words) measured in its leg's
-    recording when the file is on this host; None where it is not (disposed, elsewhere)."""
-    found: dict[object, tuple[str, audio.WavInfo]] = {}
-    for rec in history.recordings(call_id):
-        try:
-            found[rec.leg] = (rec.path, audio.probe(rec.path))
-        except AudioError:
-            continue  # gone or unreadable: that side's turns carry no loudness
-    out = []
-    for t in turns.merge(legs):
-        spans = [(w.start_ms, w.end_ms) for w in t.words] or [(t.start_ms, t.end_ms)]
-        where = found.get(t.speaker)
-        out.append(QaTurn(t, audio.level_db(where[0], where[1], spans) if where else None))
-    return out
-
-
 # -- forms -----------------------------------------------------------------------------------
 
 
@@ -196,17 +176,17 @@ def _sample(settings: Settings, args: argparse.Namespace) -> int:
     try:
         answered = [c for c in history.calls(since, until) if c.agent and c.t_answer is not None]
         candidates, flagged, read = [], set(), []
+
+        def team_of(name: str) -> str:
+            agent = center.agent(name)
+            return agent.team if agent is not None else ""
+
         for call in answered:
-            agent = center.agent(call.agent)
-            team = agent.team if agent is not None else ""
-            t_call = call.t_answer or 0
-            candidates.append(SampledCall(call.call_id, call.agent, t_call))
-            legs = transcripts.get(call.call_id)
-            if not legs:
-                continue
+            candidates.append(SampledCall(call.call_id, call.agent, call.t_answer or 0))
+            found = flag_call(history, transcripts, store, center.qa.flags, team_of, call.call_id)
+            if found is None:
+                continue  # not transcribed (yet): nothing read
             read.append(call.call_id)
-            found = flag(stored_turns(history, call.call_id, legs), center.qa.flags)
-            store.save_flags(call.call_id, call.agent, team, t_call, [f.doc() for f in found])
             if found:
                 flagged.add(call.call_id)
         purpose = args.purpose or f"质检抽样 {args.week}"
