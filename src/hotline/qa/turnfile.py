@@ -60,7 +60,8 @@ def parse_turns(doc: Any) -> list[QaTurn]:
         for key in raw:
             if key not in _KEYS:
                 fail(f"{node}.{key}", f"unknown key (expected one of {', '.join(sorted(_KEYS))})")
-        speaker = SPEAKERS.get(raw.get("speaker"))  # type: ignore[arg-type]
+        given = raw.get("speaker")
+        speaker = SPEAKERS.get(given) if isinstance(given, str) else None
         if speaker is None:
             fail(f"{node}.speaker", f"{raw.get('speaker')!r}: use caller or agent")
         start, end = _seconds(raw.get("start")), _seconds(raw.get("end"))
