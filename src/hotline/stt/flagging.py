@@ -38,7 +38,13 @@ def stored_turns(history: History, call_id: str, legs: list[Transcript]) -> list
     for t in turns.merge(legs):
         spans = [(w.start_ms, w.end_ms) for w in t.words] or [(t.start_ms, t.end_ms)]
         where = found.get(t.speaker)
-        out.append(QaTurn(t, audio.level_db(where[0], where[1], spans) if where else None))
+        level = None
+        if where is not None:
+            try:
+                level = audio.level_db(where[0], where[1], spans)
+            except OSError:  # the file went (a disposal) between the probe and the read
+                found.pop(t.speaker)
+        out.append(QaTurn(t, level))
     return out
 
 
