@@ -50,6 +50,8 @@ bench: setup
 	$(PY) bench/metrics.py
 	$(PY) bench/web.py
 	$(PY) bench/redact.py
+	$(PY) bench/qa_flags.py
+	$(PY) bench/qa_flags_stt.py
 	$(PY) bench/load.py
 
 # the images of docker/ (docker/README.md) for the daemon of DOCKER_HOST; compose.yaml runs them

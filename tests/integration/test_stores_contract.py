@@ -22,14 +22,17 @@ from hotline.metrics import GroupBy, Params
 from hotline.metrics.agenttime import AgentData
 from hotline.metrics.changes import param_change
 from hotline.metrics.formulas import REVISION
+from hotline.qa.forms import Form, Item
+from hotline.qa.sampling import Pick
 from hotline.recordings.integrity import Mismatch
 from hotline.recordings.leg import Leg, Recording
-from hotline.recordings.retention import RetentionPolicy, plan
+from hotline.recordings.retention import Due, Kept, RetentionPolicy, plan
 from hotline.stores import anchors, dialect
 from hotline.stores.access import AccessEntry, AccessLog
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stores.metrics import MetricsStore
+from hotline.stores.qa import QaStore, QaStoreError, Score
 from hotline.stores.retention import RetentionError, RetentionStore
 from hotline.stores.rollup import Rollup
 from hotline.stores.search_plan import SearchFilters
@@ -461,6 +464,26 @@ def fill(db: Target, tmp_path: Path) -> None:
     MetricsStore.open(db).note_registry(at=T0, by="hotline")
     accounts = Accounts.open(db, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     accounts.add("admin01", "a long password", Role.ADMIN, now=T0)
+    qa = QaStore.open(db)
+    first = qa.add_score(qa_score(calls[0].call_id, 0.0), QA_FORM)
+    appeal = qa.open_appeal(first, by="王芳", reason="并非推诿", at=T0)
+    qa.settle(appeal, by="质检B", at=T0 + 1, revised=qa_score(calls[0].call_id, 80.0, "质检B"),
+              form=QA_FORM)  # fmt: skip
+    flag = {"rule": "talk_over", "item": "", "speaker": "agent", "start": 1.5, "end": 4.0,
+            "text": "知道了", "detail": "overlap 2.5 s"}  # fmt: skip
+    qa.save_flags(calls[0].call_id, "王芳", "team-a", T0, [flag])
+    qa.save_sample("2026-W49", [Pick(calls[0].call_id, "王芳", "flagged")], seed=1, at=T0)
+    from hotline.recall.rules import RecallRules
+    from hotline.recall.tasks import Outcome
+    from hotline.stores.recall import RecallStore
+    from tests.unit.recall.scene import MORNING
+
+    rollup.history.save_calls(MORNING)
+    recall = RecallStore.open(db)
+    recall.sync(rollup.history, RecallRules(), now=MORNING[-1].t_end + 1)  # type: ignore[operator]
+    task = next(t for t in recall.tasks() if t.open)
+    recall.attempt(task.id, Outcome.BUSY, agent="王芳", t_start=T0, t_end=T0 + 1,
+                   rules=RecallRules())  # fmt: skip
 
 
 def test_a_site_moves_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgServer) -> None:
@@ -485,6 +508,21 @@ def test_a_site_moves_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgSer
     assert RetentionStore.open(target).held().keys() == {"c1"}
     assert Accounts.open(target).user("admin01") is not None
     assert Rollup.open(target).built(Params())
+    from hotline.stores.recall import RecallStore
+
+    recall_before, recall_after = RecallStore.open(source), RecallStore.open(target)
+    assert recall_before.tasks() == recall_after.tasks()
+    assert len(recall_after.tasks()) >= 2  # the random calls owe some too
+    assert [recall_before.attempts(t.id) for t in recall_before.tasks()] == [
+        recall_after.attempts(t.id) for t in recall_after.tasks()
+    ]
+    assert sum(len(recall_after.attempts(t.id)) for t in recall_after.tasks()) == 1
+    qa_before, qa_after = QaStore.open(source), QaStore.open(target)
+    assert qa_before.effective_scores() == qa_after.effective_scores()
+    assert qa_before.appeals() == qa_after.appeals()
+    assert qa_before.flags() == qa_after.flags()
+    assert qa_after.sample("2026-W49") == qa_before.sample("2026-W49")
+    assert qa_after.add_score(qa_score("new", 50.0), QA_FORM) == 3  # after the two copied
     # new rows follow the copied ones, on every chain
     moved = AccessLog.open(target)
     assert moved.append(AccessEntry(T0 + 9, "u", "auditor", "show", "c1", "工单")).id == 6
@@ -573,3 +611,92 @@ def test_recall_tasks_follow_the_calls_and_the_attempts(db: Target) -> None:
     assert RecallStore.open(db).migrate_component() == 1
     store.close()
     history.close()
+
+
+# -- quality inspection (scores, appeals, flags, samples) -----------------------------------
+
+QA_FORM = Form("service", "服务", 1, (Item("greeting", "问候", 10), Item("accuracy", "准确", 30),
+                                      Item("dismissive", "推诿", 0, critical=True)))  # fmt: skip
+
+
+def qa_score(call_id: str, total: float, reviewer: str = "质检A", t: int = T0) -> Score:
+    failed = ("dismissive",) if total == 0 else ()
+    return Score(call_id, "王芳", "team-a", T0, reviewer, t, total, failed,
+                 {"greeting": 10, "accuracy": 20, "dismissive": 0}, "")  # fmt: skip
+
+
+def test_qa_scores_appeals_and_form_versions(db: Target) -> None:
+    store = QaStore.open(db)
+    first = store.add_score(qa_score("c1", 0.0), QA_FORM)
+    assert store.score(first).score == qa_score("c1", 0.0)  # type: ignore[union-attr]
+    with pytest.raises(QaStoreError, match="scored by service already"):
+        store.add_score(qa_score("c1", 50.0), QA_FORM)
+    changed = Form("service", "服务", 1, (Item("greeting", "问候", 5),))
+    with pytest.raises(QaStoreError, match="give it a new version"):
+        store.add_score(qa_score("c2", 50.0), changed)
+    assert store.form("service", 1) == QA_FORM
+    # the agent appeals; only the agent, once at a time
+    with pytest.raises(QaStoreError, match="王芳's"):
+        store.open_appeal(first, by="李娜", reason="x", at=T0 + 1)
+    appeal = store.open_appeal(first, by="王芳", reason="我没有推诿", at=T0 + 1)
+    with pytest.raises(QaStoreError, match="open appeal already"):
+        store.open_appeal(first, by="王芳", reason="again", at=T0 + 2)
+    with pytest.raises(QaStoreError, match="a second reviewer"):
+        store.settle(appeal, by="质检A", at=T0 + 3)
+    settled = store.settle(appeal, by="质检B", at=T0 + 3, decision="录音显示已转办",
+                           revised=qa_score("c1", 75.0, "质检B", T0 + 3), form=QA_FORM)  # fmt: skip
+    assert (settled.state, settled.settled_by) == ("revised", "质检B")
+    assert settled.new_score is not None
+    with pytest.raises(QaStoreError, match="settled already"):
+        store.settle(appeal, by="质检C", at=T0 + 4)
+    (effective,) = store.effective_scores()
+    assert (effective.id, effective.score.total, effective.replaces) == (
+        settled.new_score,
+        75.0,
+        first,
+    )
+    assert [s.superseded_by for s in store.scores("c1")] == [settled.new_score, None]
+    with pytest.raises(QaStoreError, match="was replaced"):
+        store.open_appeal(first, by="王芳", reason="x", at=T0 + 5)
+    # an upheld appeal leaves the score
+    second = store.add_score(qa_score("c2", 50.0), QA_FORM)
+    upheld = store.settle(store.open_appeal(second, by="王芳", reason="?", at=T0 + 6),
+                          by="质检B", at=T0 + 7)  # fmt: skip
+    assert (upheld.state, upheld.new_score) == ("upheld", None)
+    assert [a.state for a in store.appeals()] == ["revised", "upheld"]
+    assert store.appeals(state="open") == []
+    assert [r.total for r in store.score_rows()] == [75.0, 50.0]
+    assert store.effective_scores(since=T0 + 1) == []
+    store.close()
+    assert QaStore.open(db).migrate_component() == 1
+
+
+def test_qa_flags_and_samples_replace_per_call_and_week(db: Target) -> None:
+    store = QaStore.open(db)
+    doc = {"rule": "forbidden_phrase", "item": "dismissive", "speaker": "agent", "start": 9.4,
+           "end": 10.5, "text": "不归我们管", "detail": ""}  # fmt: skip
+    assert store.save_flags("c1", "王芳", "team-a", T0, [doc, {**doc, "rule": "talk_over"}]) == 2
+    store.save_flags("c1", "王芳", "team-a", T0, [doc])  # found again: replaced
+    store.save_flags(
+        "c2", "李娜", "team-a", T0 + 5, [{**doc, "text": "你自己去问", "speaker": None}]
+    )
+    assert [(f["call_id"], f["start_ms"], f["text"]) for f in store.flags()] == [
+        ("c1", 9400, "不归我们管"), ("c2", 9400, "你自己去问")]  # fmt: skip
+    assert [f["call_id"] for f in store.flags(text="自己")] == ["c2"]
+    assert [f["call_id"] for f in store.flags(agent="王芳", rule="forbidden_phrase")] == ["c1"]
+    assert store.flags(since=T0 + 6) == []
+    assert [r.call_id for r in store.flag_rows()] == ["c1", "c2"]
+    # retention disposes of c1's transcripts: its flags keep rule and time, not the words
+    TranscriptStore.open(db).save(transcript("c1", Leg.CALLER, "这个不归我们管", T0))
+    kept = Kept("c1", "", T0, (), 1)
+    assert RetentionStore.open(db).dispose(Due(kept, 1, T0 + DAY_MS), by="t", t=T0 + 2 * DAY_MS)
+    (gone,) = store.flags(agent="王芳")
+    assert (gone["rule"], gone["start_ms"], gone["text"], gone["detail"]) == (
+        "forbidden_phrase", 9400, "", "")  # fmt: skip
+    assert store.flags(agent="李娜")[0]["text"] == "你自己去问"
+    picks = [Pick("c1", "王芳", "flagged"), Pick("c3", "王芳", "share")]
+    assert store.save_sample("2026-W49", picks, seed=7, at=T0) == 2
+    store.save_sample("2026-W49", picks[:1], seed=8, at=T0)
+    assert store.sample("2026-W49") == picks[:1]
+    assert store.sample("2026-W50") == []
+    store.close()

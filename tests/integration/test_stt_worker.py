@@ -22,6 +22,7 @@ import pytest
 import redis
 import redis.asyncio as aredis
 
+from hotline.core.records import CallRecord
 from hotline.host.settings import Settings
 from hotline.recordings import audio
 from hotline.recordings.catalogue import describe
@@ -30,6 +31,7 @@ from hotline.stores import redis_server
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stores.keys import KEYS, STT_GROUP, Keys
+from hotline.stores.qa import QaStore
 from hotline.stores.transcripts import TranscriptStore
 from hotline.stt import engine, jobs
 from hotline.stt.engine import Engine, Recognized
@@ -37,9 +39,11 @@ from hotline.stt.jobs import Job
 from hotline.stt.status import read, render
 from hotline.stt.stream import JobStream, MemoryJobs
 from hotline.stt.worker import JobQueue, Options, Worker
+from hotline.transcripts.transcript import Word
 from tests.speech import KOREAN, cer, korean, write_wav
 
 FAST = Options(claim_idle_ms=500, block_ms=200)
+T_CALL = 1_796_000_000_000
 
 
 class Bed:
@@ -372,3 +376,60 @@ def test_the_in_memory_job_stream_takes_jobs_as_the_stream_does(
         assert queue.next(FAST) == []
     assert taken == added
     redis_client.delete(keys.stt_jobs)
+
+
+@dataclasses.dataclass
+class Scripted:
+    """The real engine's names, with words given per leg length (a 4 s leg is the citizen's,
+    a 6 s one the agent's): what an answered call's legs said, known in advance."""
+
+    real: Engine
+    said: dict[int, list[tuple[str, int]]]
+
+    @property
+    def name(self) -> str:
+        return self.real.name
+
+    @property
+    def model(self) -> str:
+        return self.real.model
+
+    @property
+    def language(self) -> str:
+        return self.real.language
+
+    def recognize(self, segments: Iterable[audio.Segment], duration_ms: int) -> Recognized:
+        words = tuple(Word(w, t, t + 400, 1.0) for w, t in self.said[duration_ms])
+        return Recognized(" ".join(w.text for w in words), words, duration_ms)
+
+    def live(self, rate: int) -> engine.Live:
+        return self.real.live(rate)
+
+
+def test_an_answered_call_is_flagged_once_its_last_leg_is_transcribed(
+    bed: Bed, vosk: Engine
+) -> None:
+    said = {4000: [("我", 1000), ("打了", 1400), ("三次", 1800)],
+            6000: [("您好", 0), ("这个", 2500), ("不归", 2900), ("我们", 3300), ("管", 3700),
+                   ("再见", 5500)]}  # fmt: skip
+    eng = Scripted(vosk, said)
+    bed.history.save_calls([CallRecord("qa-1", t_arrival=T_CALL, t_answer=T_CALL + 5000,
+                                       agent="王芳")])  # fmt: skip
+    bed.leg("qa-1", Leg.CALLER, silence(bed.tmp / "qa-rx.wav", 4.0))
+    bed.drain(eng)
+    qa = QaStore.open(bed.settings.db)
+    assert qa.flags() == []  # the agent's leg is not transcribed yet
+    bed.leg("qa-1", Leg.AGENT, silence(bed.tmp / "qa-tx.wav", 6.0))
+    bed.drain(eng)
+    got = [(f["rule"], f["agent"], f["team"], f["speaker"], f["start_ms"], f["text"])
+           for f in qa.flags()]  # fmt: skip
+    assert got == [
+        ("repeat_caller", "王芳", "team-a", "caller", 1400, "打了三次"),
+        ("forbidden_phrase", "王芳", "team-a", "agent", 2900, "不归我们管"),
+    ]
+    assert qa.flags()[0]["t_call"] == T_CALL + 5000
+    # a centre file that cannot be read: transcription goes on, flags are off
+    broken = dataclasses.replace(bed.settings, center=bed.tmp / "nope.yaml")
+    worker = Worker.open(broken, eng, bed.redis, "test-2", FAST)
+    assert (worker.qa, worker.center) == (None, None)
+    worker.close()

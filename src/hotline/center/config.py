@@ -1,5 +1,5 @@
-"""The call centre's configuration (center.yaml): pause reasons, teams, agents, and
-the watchdog's thresholds.
+"""The call centre's configuration (center.yaml): pause reasons, teams, agents, the
+watchdog's thresholds, retention, and quality inspection (``qa:``).
 
     center = load_center(text)
     center.reason("meal").label        # 用餐
@@ -22,6 +22,7 @@ from hotline.agents.roster import Agent, PauseReason, Roster, Shift, Team
 from hotline.core.reader import Problem, Reader
 from hotline.core.validate import Kind
 from hotline.ivr.loader import FlowError
+from hotline.qa.config import QaConfig, load_qa
 from hotline.recall.rules import RecallRules, load_recall
 from hotline.recordings.retention import RetentionPolicy, load_retention
 from hotline.watchdog.config import WatchdogConfig, load_watchdog
@@ -41,6 +42,8 @@ class Center(Roster):
     """The ``retention:`` section: days recordings and transcripts are kept, by category."""
     recall: RecallRules = field(default_factory=RecallRules)
     """The ``recall:`` section: which unserved callers are called back, by when, how often."""
+    qa: QaConfig = field(default_factory=QaConfig)
+    """The ``qa:`` section: the flag rules over transcripts (:mod:`hotline.qa.config`)."""
 
 
 def _time(value: str) -> dt.time | None:
@@ -66,7 +69,7 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
         raise CenterError([Problem("center", "expected a mapping")])
     r = Reader()
     top = r.mapping(
-        "", data, {"pause_reasons", "teams", "agents", "watchdog", "retention", "recall"}
+        "", data, {"pause_reasons", "teams", "agents", "watchdog", "retention", "recall", "qa"}
     )
 
     reasons: dict[str, PauseReason] = {}
@@ -140,6 +143,7 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     watchdog = load_watchdog(top.get("watchdog"), r.fail, shifts_of)
     retention = load_retention(top.get("retention"), r.fail)
     recall = load_recall(top.get("recall"), r.fail)
+    qa = load_qa(top.get("qa"), r.fail)
     if r.problems:
         raise CenterError(r.problems)
-    return Center(reasons, teams, agents, watchdog, retention, recall)
+    return Center(reasons, teams, agents, watchdog, retention, recall, qa)

@@ -24,6 +24,7 @@ from hotline.cli import (
     ivr,
     metrics,
     pbx,
+    qa,
     recall,
     redact,
     redis,
@@ -60,6 +61,7 @@ GROUPS = (
     alerts,  # alerts list|show|acknowledge|close|reopen, notice on|off
     recall,  # recall list|show|dial|done|report: missed callers to call back
     transcripts,  # transcripts search|show
+    qa,  # qa flag|forms|sample|score|appeal|report: quality inspection (质检)
     access,  # access list|verify
     retention,  # retention plan|run|hold|release|holds|disposals|verify
     stt,  # transcribe, play, stt worker|status|listen

@@ -221,3 +221,22 @@ def peak(pcm: bytes) -> int:
     """The largest |sample| of 16-bit PCM (0 for none)."""
     samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.int32)
     return int(np.abs(samples).max()) if len(samples) else 0
+
+
+def level_db(path: Path | str, info: WavInfo, spans: list[tuple[int, int]]) -> float | None:
+    """The loudness of SPANS (ms in the leg) together, in dBFS (RMS; a full-scale square
+    wave is 0): how loud someone spoke over their words. None when the spans hold no audio
+    or only digital silence."""
+    path = Path(path)
+    total, count = 0.0, 0
+    for start_ms, end_ms in spans:
+        first = min(info.frames, max(0, start_ms) * info.rate // 1000)
+        last = min(info.frames, max(0, end_ms) * info.rate // 1000)
+        if last <= first:
+            continue
+        samples = _read(path, info, first, last - first).astype(np.float64)
+        total += float(np.sum(samples * samples))
+        count += len(samples)
+    if not count or total == 0:
+        return None
+    return round(10 * float(np.log10(total / count / 32768.0**2)), 1)

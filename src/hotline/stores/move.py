@@ -32,18 +32,23 @@ from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stores.metrics import MetricsStore
 from hotline.stores.pg_search import folded, gram_set
+from hotline.stores.qa import QaStore
+from hotline.stores.recall import RecallStore
 from hotline.stores.retention import RetentionStore
 from hotline.stores.transcripts import TranscriptStore
 
 __all__ = ["STORES", "TABLES", "CopyError", "CopyReport", "copy_database"]
 
 STORES: tuple[type[schema.Store], ...] = (
-    History, TranscriptStore, AccessLog, RetentionStore, IntegrityAlerts, MetricsStore,
+    History, TranscriptStore, AccessLog, RetentionStore, IntegrityAlerts, MetricsStore, QaStore,
+    RecallStore,
 )  # fmt: skip
 TABLES = (
     "calls", "call_visits", "call_rings", "agent_journal", "callbacks", "recordings",
     "alerts", "escalations", "transcripts", "access_log", "legal_holds", "disposals",
     "disposal_files", "integrity_alerts", "web_users", "web_sessions", "metrics_changes",
+    "qa_forms", "qa_scores", "qa_appeals", "qa_flags", "qa_samples",
+    "recall_tasks", "recall_calls", "recall_attempts", "recall_sync",
     "metrics_rollup", "metrics_rollup_by", "metrics_dirty", "metrics_rollup_built",
 )  # fmt: skip
 """Every table hotline keeps, parents before children, the rollup's marks last."""

@@ -29,6 +29,7 @@ from hotline.recordings.retention import Due, Kept
 from hotline.stores import chain, dialect, schema
 from hotline.stores.dialect import Connection, Dialect
 from hotline.stores.history import History, append_only_pg
+from hotline.stores.qa import forget_words
 from hotline.stores.transcripts import TranscriptStore, delete_rows
 
 __all__ = [
@@ -267,6 +268,7 @@ class RetentionStore(schema.Store):
                 (call_id,),
             ).fetchall()
             transcripts = delete_rows(conn, call_id)
+            forget_words(conn, call_id)  # the QA flags quote the transcript
             if not pending and not transcripts:
                 return None  # disposed already (by another run)
             files = tuple(remove(leg, path, sha) for leg, path, sha in pending)

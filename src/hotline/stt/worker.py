@@ -11,6 +11,9 @@ JUSTID every third of that), so a long leg is not stolen. Failures follow
 :mod:`hotline.stt.jobs`: dead-lettered at once when the audio or recording is bad,
 retried then dead-lettered when the engine or store failed. Every leg is verified against
 the catalogue's SHA-256 first; a mismatch is an integrity alert, never transcribed.
+When the last recorded leg of an answered call is transcribed, the centre's QA flag rules
+run over the call and their flags are stored (:mod:`hotline.stt.flagging`); a centre file
+that cannot be read turns that off with a warning, never the transcription.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any, cast
 
 import redis
 
+from hotline.center.config import Center, CenterError, load_center
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.recordings import integrity
@@ -37,9 +41,11 @@ from hotline.stores import streams
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stores.keys import KEYS, STT_DONE_LENGTH, STT_GROUP, Keys
+from hotline.stores.qa import QaStore, QaStoreError
 from hotline.stores.transcripts import TranscriptStore
 from hotline.stt import jobs
 from hotline.stt.engine import Engine, transcribe
+from hotline.stt.flagging import flag_call
 from hotline.stt.jobs import Job, Verdict
 from hotline.transcripts.transcript import Transcript
 
@@ -184,21 +190,45 @@ class Worker:
     clock: Callable[[], int] = wall_ms
     current: str = ""
     handled: int = 0
+    qa: QaStore | None = None  # with center: each answered call flagged once transcribed
+    center: Center | None = None
 
     @classmethod
     def open(
         cls, settings: Settings, engine: Engine, client: redis.Redis, consumer: str,
         options: Options | None = None,
     ) -> Worker:  # fmt: skip
+        center = _center(settings)
         return cls(
             engine, JobQueue(client, consumer), History.open(settings.db),
             TranscriptStore.open(settings.db), IntegrityAlerts.open(settings.db),
-            options or Options(),
+            options or Options(), qa=QaStore.open(settings.db) if center else None,
+            center=center,
         )  # fmt: skip
 
     def close(self) -> None:
-        for store in (self.history, self.transcripts, self.alerts):
-            store.close()
+        for store in (self.history, self.transcripts, self.alerts, self.qa):
+            if store is not None:
+                store.close()
+
+    def _flag(self, call_id: str) -> None:
+        """The QA flags of the call, once its last recorded leg is transcribed."""
+        if self.qa is None or self.center is None:
+            return
+        center = self.center
+
+        def team_of(name: str) -> str:
+            agent = center.agent(name)
+            return agent.team if agent is not None else ""
+
+        try:
+            found = flag_call(self.history, self.transcripts, self.qa, center.qa.flags,
+                              team_of, call_id, both_legs=True)  # fmt: skip
+        except (QaStoreError, RecordingError) as exc:  # the transcript stands; qa sample redoes it
+            log.warning("QA flags of %s not stored: %s", call_id, exc)
+            return
+        if found:
+            log.info("QA flags of %s: %s", call_id, ", ".join(f.rule.value for f in found))
 
     # -- one job -------------------------------------------------------------------------
 
@@ -272,6 +302,7 @@ class Worker:
             self.current = ""
         self.queue.finish(d.entry_id, done)
         self.handled += 1
+        self._flag(job.call_id)
         log.info("transcribed %s/%s: %d ms of audio in %d ms", job.call_id, job.leg.value,
                  done["audio_ms"], done["took_ms"])  # fmt: skip
         return "done"
@@ -324,3 +355,13 @@ class Worker:
         finally:
             with contextlib.suppress(redis.RedisError):
                 self.queue.gone()
+
+
+def _center(settings: Settings) -> Center | None:
+    """The centre file's rules for the QA flags; None (flags off, said once) when the file
+    cannot be read or is invalid: transcription goes on without them."""
+    try:
+        return load_center(settings.center.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, CenterError) as exc:
+        log.warning("QA flags off: cannot use the centre file %s: %s", settings.center, exc)
+        return None

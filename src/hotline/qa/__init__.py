@@ -1,0 +1,1 @@
+"""Quality inspection (质检): automatic flags over a call's turns, scoring forms, sampling."""
