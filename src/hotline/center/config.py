@@ -1,5 +1,5 @@
-"""The call centre's configuration (center.yaml): pause reasons, teams, agents, and
-the watchdog's thresholds.
+"""The call centre's configuration (center.yaml): pause reasons, teams, agents, the
+watchdog's thresholds, retention, and the work orders' departments and rules.
 
     center = load_center(text)
     center.reason("meal").label        # 用餐
@@ -22,6 +22,7 @@ from hotline.agents.roster import Agent, PauseReason, Roster, Shift, Team
 from hotline.core.reader import Problem, Reader
 from hotline.core.validate import Kind
 from hotline.ivr.loader import FlowError
+from hotline.orders.config import OrdersConfig, load_orders
 from hotline.recordings.retention import RetentionPolicy, load_retention
 from hotline.watchdog.config import WatchdogConfig, load_watchdog
 
@@ -38,6 +39,8 @@ class Center(Roster):
     """The ``watchdog:`` section: thresholds per team and shift, severity and escalation."""
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     """The ``retention:`` section: days recordings and transcripts are kept, by category."""
+    orders: OrdersConfig = field(default_factory=OrdersConfig)
+    """The ``orders:`` section: departments (承办单位), 限时办结, the calendar, bounce rules."""
 
 
 def _time(value: str) -> dt.time | None:
@@ -62,7 +65,9 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     if not isinstance(data, dict):
         raise CenterError([Problem("center", "expected a mapping")])
     r = Reader()
-    top = r.mapping("", data, {"pause_reasons", "teams", "agents", "watchdog", "retention"})
+    top = r.mapping(
+        "", data, {"pause_reasons", "teams", "agents", "watchdog", "retention", "orders"}
+    )
 
     reasons: dict[str, PauseReason] = {}
     for code, spec in r.section("pause_reasons", top.get("pause_reasons")).items():
@@ -134,6 +139,7 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     shifts_of = {name: [s.name for s in t.shifts] for name, t in teams.items()}
     watchdog = load_watchdog(top.get("watchdog"), r.fail, shifts_of)
     retention = load_retention(top.get("retention"), r.fail)
+    orders = load_orders(top.get("orders"), r.fail)
     if r.problems:
         raise CenterError(r.problems)
-    return Center(reasons, teams, agents, watchdog, retention)
+    return Center(reasons, teams, agents, watchdog, retention, orders)

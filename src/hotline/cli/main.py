@@ -23,6 +23,7 @@ from hotline.cli import (
     init,
     ivr,
     metrics,
+    orders,
     pbx,
     redact,
     redis,
@@ -58,6 +59,7 @@ GROUPS = (
     metrics,  # metrics explain|report|import-queue-log|params|callbacks|callback-done|rollup
     alerts,  # alerts list|show|acknowledge|close|reopen, notice on|off
     transcripts,  # transcripts search|show
+    orders,  # orders create|dispatch|sign|reply|return|finish|review|visit|show|list|report
     access,  # access list|verify
     retention,  # retention plan|run|hold|release|holds|disposals|verify
     stt,  # transcribe, play, stt worker|status|listen

@@ -55,11 +55,13 @@ class Action(StrEnum):
 
 
 class Side(StrEnum):
-    """Who acts: the intake agent, the centre (dispatch, review, visit), a department."""
+    """Who acts: the intake agent, the centre (dispatch, review, visit), a department, or
+    an auditor (who only reads)."""
 
     INTAKE = "intake"
     CENTRE = "centre"
     DEPARTMENT = "department"
+    AUDIT = "audit"  # reads every order, its findings and figures; acts on none
 
 
 class Rating(StrEnum):

@@ -31,6 +31,7 @@ from hotline.stores.dialect import Connection, Dialect
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stores.metrics import MetricsStore
+from hotline.stores.orders import OrderStore
 from hotline.stores.pg_search import folded, gram_set
 from hotline.stores.retention import RetentionStore
 from hotline.stores.transcripts import TranscriptStore
@@ -39,12 +40,14 @@ __all__ = ["STORES", "TABLES", "CopyError", "CopyReport", "copy_database"]
 
 STORES: tuple[type[schema.Store], ...] = (
     History, TranscriptStore, AccessLog, RetentionStore, IntegrityAlerts, MetricsStore,
+    OrderStore,
 )  # fmt: skip
 TABLES = (
     "calls", "call_visits", "call_rings", "agent_journal", "callbacks", "recordings",
     "alerts", "escalations", "transcripts", "access_log", "legal_holds", "disposals",
     "disposal_files", "integrity_alerts", "web_users", "web_sessions", "metrics_changes",
-    "metrics_rollup", "metrics_rollup_by", "metrics_dirty", "metrics_rollup_built",
+    "metrics_rollup", "metrics_rollup_by", "metrics_dirty", "metrics_rollup_built", "orders",
+    "order_journal",
 )  # fmt: skip
 """Every table hotline keeps, parents before children, the rollup's marks last."""
 _SKIP = ("schema_components", "sqlite_sequence", "transcript_index")  # made by the target
