@@ -218,6 +218,15 @@ class Desk:
         return self.act(actor, order_id, Step(Action.VISIT, actor, now, resolved=resolved,
                                               rating=rating, text=text))  # fmt: skip
 
+    def link(
+        self, actor: Actor, order_id: str, *, now: int, phone: str = "", call_id: str = ""
+    ) -> Order:
+        """Another call about the order (the citizen called again): kept as its caller."""
+        if not phone and not call_id:
+            raise OrderError("link needs the call (--call) or the caller's number (--phone)")
+        return self.act(actor, order_id, Step(Action.LINK, actor, now, phone=phone,
+                                              call_id=call_id))  # fmt: skip
+
     def merge(self, actor: Actor, order_id: str, into: str, *, now: int) -> Order:
         """Fold ORDER_ID (a duplicate) into INTO: INTO keeps every caller of both."""
         dup = self.store.order(order_id)

@@ -64,7 +64,9 @@ def add_parsers(sub: Any) -> None:
         "return": "退单: ask the centre to take it back", "finish": "办结: ask to close it",
         "review": "审核 the pending request", "visit": "回访 and 评价",
         "urge": "催办 / 督办", "reopen": "take a badly rated order again",
-        "merge": "fold a duplicate into another order", "show": "an order and its timeline",
+        "merge": "fold a duplicate into another order",
+        "link": "another call about the order (the citizen called again)",
+        "show": "an order and its timeline",
     }  # fmt: skip
     q = {name: ps.add_parser(name, help=text) for name, text in verbs.items()}
     for name, parser in q.items():
@@ -88,6 +90,8 @@ def add_parsers(sub: Any) -> None:
     q["urge"].add_argument("--text", required=True)
     q["reopen"].add_argument("--why", required=True)
     q["merge"].add_argument("--into", required=True)
+    q["link"].add_argument("--call", default="")
+    q["link"].add_argument("--phone", default="")
     _common(c)
     lst = ps.add_parser("list", help="orders, by state and department")
     lst.add_argument("--state", choices=[s.value for s in State])
@@ -175,6 +179,8 @@ def run_orders(settings: Settings, args: argparse.Namespace) -> int:
         elif name == "visit":
             order = desk.visit(actor, args.id, resolved=args.resolved == "yes",
                                rating=Rating(args.rating), now=now, text=args.text)  # fmt: skip
+        elif name == "link":
+            order = desk.link(actor, args.id, now=now, phone=args.phone, call_id=args.call)
         elif name == "merge":
             order = desk.merge(actor, args.id, args.into, now=now)
         else:

@@ -45,7 +45,7 @@ class Assignment:
     department: str
     t: int
     deadline: int | None
-    entries: tuple[Entry, ...]  # from its start to its end
+    entries: tuple[Entry, ...]  # from its start (派单, 改派) to its end (改派 away, reopen)
 
 
 def assignments(timeline: Sequence[Entry]) -> list[Assignment]:
@@ -56,6 +56,8 @@ def assignments(timeline: Sequence[Entry]) -> list[Assignment]:
         starts = e.action in (Action.DISPATCH, Action.ACCEPT) and bool(e.department)
         if starts or e.action is Action.REOPEN:
             if cur:
+                if starts:
+                    cur.append(e)  # the 改派 ends this spell as well as starting the next
                 out.append(_assignment(cur))
             cur = [e] if starts else []
             if starts:
@@ -123,7 +125,7 @@ def _hhmm(t: int | None) -> str:
 
 
 def _one(dm: DepartmentMonth, a: Assignment, cal: WorkCalendar, sign_limit: Limit) -> None:
-    es, o = a.entries, a.order
+    es, o = a.entries[1:], a.order  # what happened after it came
     dm.figure("received").rows.append(Counted(o, True, f"came {_hhmm(a.t)}"))
     sign = _first(es, Action.SIGN)
     due = cal.add(a.t, sign_limit)
