@@ -114,6 +114,11 @@ def _check(order: Order, s: Step) -> None:
         if a is A.ACCEPT and s.department == order.department:
             raise OrderError(f"the return was accepted: 改派 to another department than "
                              f"{order.department}")  # fmt: skip
+    if (s.department and a not in (A.DISPATCH, A.ACCEPT)) or (
+        a is A.ACCEPT and s.department and order.state is not S.RETURN_REQUESTED
+    ):
+        raise OrderError(f"{a.value} sends the order nowhere: a department (--to) is for "
+                         "dispatch and for accepting a return (改派)")  # fmt: skip
     if s.deadline is None and (
         a is A.DISPATCH or (a is A.ACCEPT and order.state is S.RETURN_REQUESTED)
     ):
