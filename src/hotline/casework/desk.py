@@ -23,7 +23,7 @@ from hotline.orders.config import OrdersConfig
 from hotline.orders.duplicates import Proposal, propose
 from hotline.orders.errors import OrderError
 from hotline.orders.figures import DepartmentMonth, figures
-from hotline.orders.machine import Step, fold, step
+from hotline.orders.machine import Step, fold, replay, step
 from hotline.orders.model import Action, Actor, Entry, Order, OrderType, Rating, Side, State
 from hotline.orders.rules import Finding, findings
 from hotline.stores.orders import OrderStore
@@ -87,7 +87,7 @@ class Desk:
                                        department=department):  # fmt: skip
             timeline = timelines.get(order_id, [])
             if timeline and self._may_see(actor, timeline):
-                out.append(self.store.order(order_id))
+                out.append(replay(timeline))
         return out
 
     def _related(self, order: Order, all_orders: Sequence[Order]) -> list[Order]:
@@ -100,7 +100,7 @@ class Desk:
 
     def _findings_of(self, order: Order, timeline: Sequence[Entry], now: int) -> list[Finding]:
         timelines = self.store.timelines()
-        others = [self.store.order(i) for i in timelines if i != order.id]
+        others = [replay(t) for i, t in timelines.items() if i != order.id]
         related = [(o, timelines[o.id]) for o in self._related(order, others)]
         return findings(order, timeline, self.config.thresholds, now=now, related=related)
 
@@ -109,7 +109,7 @@ class Desk:
         if actor.side is Side.INTAKE:
             raise OrderError(f"{actor.user}: the findings are for the centre and auditors")
         timelines = self.store.timelines()
-        orders = {i: self.store.order(i) for i in timelines}
+        orders = {i: replay(t) for i, t in timelines.items()}
         out: list[Finding] = []
         for order_id, timeline in timelines.items():
             order = orders[order_id]
@@ -165,7 +165,7 @@ class Desk:
 
         order = self.store.create(make, day=_day(now))
         timelines = self.store.timelines()
-        others = [self.store.order(i) for i in timelines if i != order.id]
+        others = [replay(t) for i, t in timelines.items() if i != order.id]
         proposals = propose(order, others, days=self.config.duplicate_days,
                             min_similarity=self.config.duplicate_similarity)  # fmt: skip
         return Created(order, tuple(proposals))
