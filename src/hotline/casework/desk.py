@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hotline.core.localtime import CHINA
+from hotline.orders.chase import Chase, due
 from hotline.orders.config import OrdersConfig
 from hotline.orders.duplicates import Proposal, propose
 from hotline.orders.errors import OrderError
@@ -226,6 +227,22 @@ class Desk:
             raise OrderError("link needs the call (--call) or the caller's number (--phone)")
         return self.act(actor, order_id, Step(Action.LINK, actor, now, phone=phone,
                                               call_id=call_id))  # fmt: skip
+
+    def chase(self, actor: Actor, *, now: int, apply: bool = False) -> list[Chase]:
+        """The 催办/督办 steps due now (center.yaml ``orders.chase``); with APPLY, each is
+        recorded on its order as an urge by ACTOR (so it is not due again)."""
+        if actor.side is not Side.CENTRE:
+            raise OrderError(f"{actor.user}: chasing orders is the centre's")
+        out: list[Chase] = []
+        for order_id, timeline in self.store.timelines().items():
+            order = replay(timeline)
+            found = due(order, timeline, self.config.chase, now=now)
+            if apply:
+                for c in found:
+                    order = self.act(actor, order_id, Step(Action.URGE, actor, now,
+                                                           text=c.text()))  # fmt: skip
+            out.extend(found)
+        return out
 
     def merge(self, actor: Actor, order_id: str, into: str, *, now: int) -> Order:
         """Fold ORDER_ID (a duplicate) into INTO: INTO keeps every caller of both."""

@@ -101,6 +101,9 @@ def add_parsers(sub: Any) -> None:
     f = ps.add_parser("findings", help="bounce findings with their evidence")
     f.add_argument("--department")
     _common(f)
+    ch = ps.add_parser("chase", help="催办/督办 due now (center.yaml orders.chase)")
+    ch.add_argument("--apply", action="store_true", help="record each on its order")
+    _common(ch)
     r = ps.add_parser("report", help="each department's figures for a month")
     r.add_argument("--month", required=True, help="YYYY-MM")
     r.add_argument("--by", choices=["department"], default="department")
@@ -168,6 +171,16 @@ def run_orders(settings: Settings, args: argparse.Namespace) -> int:
             for p in made.proposals:
                 hint = f"hotline orders merge {order.id} --into {p.order}"
                 print(f"possible duplicate: {p.order} ({p.why()}); {hint}", file=sys.stderr)
+            return 0
+        if name == "chase":
+            chased = desk.chase(actor, now=now, apply=args.apply)
+            rows = [[c.order, c.department, c.step.name, views.when(c.t_due),
+                     views.when(c.deadline)] for c in chased]  # fmt: skip
+            if args.format == "json":
+                print_json([dict(zip(("order", "department", "step", "due", "deadline"), row,
+                                     strict=True)) for row in rows])  # fmt: skip
+            else:
+                print(table(["order", "department", "step", "due", "deadline"], rows))
             return 0
         if name in ("show", "list", "departments", "findings", "report"):
             return _read(desk, actor, args, now)

@@ -11,6 +11,7 @@ working calendar, duplicates and the bounce rules' thresholds (pure).
         categories: {供水: {求助: 4h}}      # a category's own limits, by type
       duplicates: {days: 30, similarity: 0.3}
       rules: {returns: 2, refused_finishes: 2, ...}   # see hotline.orders.rules.Thresholds
+      chase: [{name: 催办, hours: -4}, {name: 督办, hours: 0}]   # hours from the deadline
       departments:
         greening: {name: 区绿化市容局, handlers: [zhang.lh]}
 """
@@ -24,6 +25,7 @@ from typing import Any
 
 from hotline.core.reader import Fail, Reader
 from hotline.core.validate import Kind
+from hotline.orders.chase import DEFAULT_STEPS, ChaseStep
 from hotline.orders.model import OrderType
 from hotline.orders.rules import Thresholds
 from hotline.orders.workdays import Limit, WorkCalendar, parse_limit
@@ -55,6 +57,7 @@ class OrdersConfig:
     duplicate_days: int = 30
     duplicate_similarity: float = 0.3
     thresholds: Thresholds = field(default_factory=Thresholds)
+    chase: tuple[ChaseStep, ...] = DEFAULT_STEPS
 
     def limit(self, type_: OrderType, category: str) -> Limit:
         """限时办结 for an order of TYPE and CATEGORY: the category's own, else the type's."""
@@ -103,7 +106,7 @@ def load_orders(raw: Any, fail: Fail) -> OrdersConfig:
     """The ``orders:`` section (None: no departments, the defaults); problems go to FAIL."""
     r = Reader(fail)
     keys = {"working_hours", "holidays", "workdays", "limits", "duplicates", "rules",
-            "departments"}  # fmt: skip
+            "departments", "chase"}  # fmt: skip
     top = r.section("orders", raw, keys)
     hours = r.section("orders.working_hours", top.get("working_hours"), {"from", "to"})
     start = _hhmm(r, "orders.working_hours.from", hours.get("from"), dt.time(9))
@@ -146,6 +149,22 @@ def load_orders(raw: Any, fail: Fail) -> OrdersConfig:
         if r.number(f"orders.rules.{rule}", got, 0) and got is not None:
             values[rule] = got
 
+    chase: list[ChaseStep] = []
+    raw_chase = top.get("chase")
+    for i, raw_step in enumerate(r.items("orders.chase", raw_chase)):
+        node = f"orders.chase.{i}"
+        spec_s = r.mapping(node, raw_step, {"name", "hours"})
+        sname = r.get(node, spec_s, "name", str)
+        offset = r.get(node, spec_s, "hours", int)
+        if (
+            sname is not None
+            and offset is not None
+            and r.number(f"{node}.hours", offset, -720, 720)
+        ):
+            if sname in {c.name for c in chase}:
+                r.fail(f"{node}.name", f"{sname!r} twice: each step has its own name")
+            chase.append(ChaseStep(sname, offset))
+
     departments: dict[str, Department] = {}
     owner: dict[str, str] = {}
     for code, raw_d in r.section("orders.departments", top.get("departments")).items():
@@ -162,4 +181,5 @@ def load_orders(raw: Any, fail: Fail) -> OrdersConfig:
     return OrdersConfig(
         departments, calendar, sign or Limit(2, "h"), types, categories,
         dup_days or 30, float(sim), Thresholds(**values),
+        tuple(chase) if raw_chase is not None else DEFAULT_STEPS,
     )  # fmt: skip

@@ -118,10 +118,12 @@ def test_who_may_do_what(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (("report", "--month", "2026-11", "--as", "lvhua01"), 1, "for the centre and auditors"),
         (("dispatch", "20000101-0009", "--to", "greening", "--as", "banzhang01"), 1, "no order"),
         (("findings", "--department", "moon", "--as", "banzhang01"), 2, "no department"),
+        (("chase", "--as", "lvhua01"), 1, "chasing orders is the centre's"),
     ]
     for argv, want, said in cases:
         code, _, err = run(capsys, *argv)
         assert (code, said in err) == (want, True), (argv, err)
+    assert json.loads(run(capsys, "chase", "--as", "banzhang01", "--format", "json")[1]) == []
     code, out, _ = run(capsys, "departments", "--as", "lvhua01", "--format", "json")
     assert {d["code"]: d["name"] for d in json.loads(out)}["greening"] == "绿化市容局"
 

@@ -24,6 +24,7 @@ def test_the_bundled_file_has_departments_and_limits() -> None:
     assert orders.limit(OrderType.HELP, "物业") == Limit(3, "d")
     assert dt.date(2026, 10, 1) in orders.calendar.holidays
     assert orders.calendar.is_workday(dt.date(2026, 9, 27))  # a Sunday, 调休
+    assert [(c.name, c.hours) for c in orders.chase] == [("催办", -4), ("督办", 0), ("通报", 24)]
 
 
 def test_left_out_it_keeps_the_defaults() -> None:
@@ -42,6 +43,7 @@ orders:
   holidays: ["2026-13-01"]
   limits: {sign: soon, types: {咨询: 1w, 投诉: 2d}}
   duplicates: {similarity: 2}
+  chase: [{name: 催办, hours: -4}, {name: 催办, hours: 900}, {hours: 1}]
   rules: {returns: -1, bounces: 3}
   departments:
     Greening: {name: 绿化, handlers: [a]}
@@ -59,6 +61,8 @@ orders:
         "orders.limits.types.投诉",
         "orders.duplicates.similarity: 2: a number from 0 to 1",
         "orders.rules.returns: -1 is less than 0",
+        "orders.chase.1.hours: 900 is outside -720..720",
+        "orders.chase.2.name: missing",
         "orders.rules.bounces: unknown key",
         "orders.departments.Greening",
         "orders.departments.other.name: missing",

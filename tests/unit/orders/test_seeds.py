@@ -19,6 +19,7 @@ import hotline.center
 from hotline.casework.desk import Desk
 from hotline.center.config import load_center
 from hotline.core.localtime import CHINA
+from hotline.orders.errors import OrderError
 from hotline.orders.figures import Assignment, assignments
 from hotline.orders.machine import Step
 from hotline.orders.model import Action, Actor, OrderType, Rating, Side, State
@@ -187,3 +188,25 @@ def test_all_three_and_a_normal_order_in_one_history(desk: Desk) -> None:
     assert rules(found, normal_id) == set()
     assert {f.order for f in found} == {o for o in desk.store.ids() if rules(found, o)}
     assert len({f.order for f in found}) == 3
+
+
+def test_the_chase_reminds_then_supervises_once_each(desk: Desk) -> None:
+    order = desk.create(AGENT, OrderType.HELP, "路灯", "路灯不亮一周了",
+                        now=at(11, 2, 9), phone="13800000009").order  # fmt: skip
+    # 3 working days from Monday 09:00: Wednesday 11-04 17:00
+    assert desk.dispatch(CENTRE, order.id, "housing", now=at(11, 2, 9)).deadline == at(11, 4, 17)
+    assert desk.chase(CENTRE, now=at(11, 4, 12)) == []
+    early = desk.chase(CENTRE, now=at(11, 4, 14), apply=True)  # 4 h before
+    assert [c.step.name for c in early] == ["催办"]
+    late = desk.chase(CENTRE, now=at(11, 5, 18), apply=True)
+    assert [c.step.name for c in late] == ["督办", "通报"]
+    assert desk.chase(CENTRE, now=at(11, 9, 10), apply=True) == []  # each once
+    urges = [e.text for e in desk.store.timeline(order.id) if e.action is Action.URGE]
+    assert urges == ["[催办] 4 h before the deadline", "[督办] 0 h past the deadline",
+                     "[通报] 24 h past the deadline"]  # fmt: skip
+    with pytest.raises(OrderError, match="centre's"):
+        desk.chase(HOUSING, now=at(11, 9, 10))
+    # a 改派 starts a new spell: its deadline is chased afresh
+    desk.act(HOUSING, order.id, Step(Action.RETURN, HOUSING, at(11, 9, 11), text="应由绿化"))
+    desk.review(CENTRE, order.id, True, why="改派", to="greening", now=at(11, 9, 12))
+    assert desk.chase(CENTRE, now=at(11, 30, 12)) != []
