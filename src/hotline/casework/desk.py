@@ -15,6 +15,7 @@ service reads no clock.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from hotline.orders.figures import DepartmentMonth, figures
 from hotline.orders.machine import Step, fold, replay, step
 from hotline.orders.model import Action, Actor, Entry, Order, OrderType, Rating, Side, State
 from hotline.orders.rules import Finding, findings
+from hotline.stores.access import AccessEntry, AccessLog
 from hotline.stores.orders import OrderStore
 
 __all__ = ["Created", "Desk", "Shown"]
@@ -55,6 +57,20 @@ def _day(t_ms: int) -> str:
 class Desk:
     store: OrderStore
     config: OrdersConfig
+    access: AccessLog | None = None
+    """Where reads of orders are logged (who, when, which order or filter); None: nowhere."""
+    via: str = ""
+    """How the reader came (``cli:OS_USER``, ``web``): the access log entry's detail."""
+
+    def _log(self, actor: Actor, action: str, target: str, now: int, **detail: object) -> None:
+        if self.access is None:
+            return
+        doc = {"via": self.via, **detail} if self.via else detail
+        self.access.append(AccessEntry(
+            t=now, user=actor.user, role=f"orders:{actor.side.value}", action=action,
+            target=target, purpose="", detail=json.dumps(doc, ensure_ascii=False,
+                                                         sort_keys=True),
+        ))  # fmt: skip
 
     # -- reading --------------------------------------------------------------------------
 
@@ -74,10 +90,16 @@ class Desk:
         """The order, its whole timeline and what the rules find in it."""
         timeline = self._visible(actor, order_id)
         order = self.store.order(order_id)
+        self._log(actor, "order.show", order_id, now)
         return Shown(order, tuple(timeline), tuple(self._findings_of(order, timeline, now)))
 
     def orders(
-        self, actor: Actor, *, state: State | None = None, department: str | None = None
+        self,
+        actor: Actor,
+        *,
+        now: int,
+        state: State | None = None,
+        department: str | None = None,
     ) -> list[Order]:
         """Orders the actor may see, oldest first, in STATE and held by DEPARTMENT."""
         if department is not None and department not in self.config.departments:
@@ -89,6 +111,8 @@ class Desk:
             timeline = timelines.get(order_id, [])
             if timeline and self._may_see(actor, timeline):
                 out.append(replay(timeline))
+        self._log(actor, "order.list", f"{state or ''}/{department or ''}", now,
+                  orders=len(out))  # fmt: skip
         return out
 
     def _related(self, order: Order, all_orders: Sequence[Order]) -> list[Order]:
@@ -124,6 +148,7 @@ class Desk:
                 theirs = actor.side is not Side.DEPARTMENT or actor.department in f.departments
                 if wanted and theirs:
                     out.append(f)
+        self._log(actor, "order.findings", department or "", now, findings=len(out))
         return out
 
     def report(self, actor: Actor, month: str, *, now: int) -> dict[str, DepartmentMonth]:
@@ -131,6 +156,7 @@ class Desk:
         if actor.side not in (Side.CENTRE, Side.AUDIT):
             raise OrderError(f"{actor.user}: the department report is for the centre and "
                              "auditors")  # fmt: skip
+        self._log(actor, "order.report", month, now)
         found: dict[str, list[Finding]] = {}
         for f in self.findings(actor, now=now):
             found.setdefault(f.order, []).append(f)

@@ -12,13 +12,15 @@ the order pages (:class:`hotline.casework.desk.Desk`).
 ``--as USER`` is a web account (``hotline users``): a supervisor acts for the centre, an
 agent takes orders, a department's handler (listed in center.yaml ``orders.departments``)
 acts on its department's orders only, an auditor reads. Every step is journaled with who,
-when and why (``hotline audit verify`` checks the chain).
+when and why (``hotline audit verify`` checks the chain); every read (show, list, findings'
+orders, report) goes into the access log with the OS user who ran the command.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +36,7 @@ from hotline.orders.errors import OrderError
 from hotline.orders.figures import NAMES
 from hotline.orders.machine import Step
 from hotline.orders.model import Action, Actor, OrderType, Rating, State
+from hotline.stores.access import AccessError, AccessLog
 from hotline.stores.orders import OrderStore
 from hotline.web.accounts import Accounts
 from hotline.web.roles import order_actor
@@ -125,12 +128,14 @@ def _desk(settings: Settings, args: argparse.Namespace) -> Iterator[tuple[Desk, 
     if isinstance(actor, str):
         raise CLIError(actor, 2)
     store = OrderStore.open(db)
+    access = AccessLog.open(db)
     try:
-        yield Desk(store, center.orders), actor
-    except OrderError as exc:
+        yield Desk(store, center.orders, access, f"cli:{getpass.getuser()}"), actor
+    except (OrderError, AccessError) as exc:
         raise CLIError(str(exc)) from None
     finally:
         store.close()
+        access.close()
 
 
 def _step(args: argparse.Namespace, actor: Actor, now: int) -> Step:
@@ -223,7 +228,7 @@ def _read(desk: Desk, actor: Actor, args: argparse.Namespace, now: int) -> int:
         return 0
     if name == "list":
         state = State(args.state) if args.state else None
-        orders = desk.orders(actor, state=state, department=args.department)
+        orders = desk.orders(actor, now=now, state=state, department=args.department)
         if fmt == "json":
             print_json([views.order_doc(o) for o in orders])
         else:

@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from hotline.cli.main import main
 from hotline.core.localtime import DAY_MS
 from hotline.host.clock import wall_ms
+from hotline.stores.access import AccessLog
 from hotline.stores.orders import OrderStore
 from hotline.web.accounts import Accounts
 from hotline.web.roles import Role, Scope
@@ -92,6 +93,9 @@ def test_an_order_goes_round_the_loop(db: Path, capsys: pytest.CaptureFixture[st
     assert rows["housing"]["按时办结率"] == "100.0% (1/1)"
     assert rows["greening"]["退单率 accepted"] == "100.0% (1/1)"
     assert OrderStore.open(db).verify() is None
+    reads = AccessLog.open(db).entries(action="order.show")
+    assert [(e.entry.user, e.entry.target) for e in reads] == [("jijian01", order)]
+    assert json.loads(reads[0].entry.detail)["via"].startswith("cli:")
 
 
 def _month() -> str:
