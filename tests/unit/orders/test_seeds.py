@@ -76,6 +76,9 @@ def test_a_normally_handled_order_raises_nothing(desk: Desk) -> None:
     for name in ("signed on time", "answered on time", "按时办结率", "解决率", "满意率"):
         assert (month.figures[name].numerator, month.figures[name].denominator) == (1, 1), name
     assert month.figures["findings"].numerator == 0
+    (row,) = month.figures["按时办结率"].rows  # explained order by order
+    assert (row.order, row.counted) == (order, True)
+    assert row.why == "办结 11-04 11:00, deadline 11-09 10:00"
 
 
 def hengshui(desk: Desk) -> tuple[str, str]:
