@@ -22,6 +22,9 @@ from hotline.metrics import GroupBy, Params
 from hotline.metrics.agenttime import AgentData
 from hotline.metrics.changes import param_change
 from hotline.metrics.formulas import REVISION
+from hotline.orders.errors import OrderError
+from hotline.orders.machine import Step, step
+from hotline.orders.model import Action, Actor, Entry, OrderType, Side, State
 from hotline.qa.forms import Form, Item
 from hotline.qa.sampling import Pick
 from hotline.recordings.integrity import Mismatch
@@ -32,6 +35,7 @@ from hotline.stores.access import AccessEntry, AccessLog
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stores.metrics import MetricsStore
+from hotline.stores.orders import OrderStore
 from hotline.stores.qa import QaStore, QaStoreError, Score
 from hotline.stores.retention import RetentionError, RetentionStore
 from hotline.stores.rollup import Rollup
@@ -214,6 +218,40 @@ def test_the_access_log_is_chained_and_append_only(db: Target) -> None:
     refuses(db, log.connection, "DELETE FROM access_log")
     if is_pg(db):
         refuses(db, log.connection, "TRUNCATE access_log")
+
+
+def test_orders_and_their_chained_journal(db: Target) -> None:
+    store = OrderStore.open(db)
+    centre = Actor("banzhang01", Side.CENTRE)
+
+    def create(order_id: str) -> Entry:
+        return Entry(order=order_id, t=T0, user="wangfang", side=Side.INTAKE,
+                     action=Action.CREATE, before=None, after=State.RECEIVED, text="树枝压电线",
+                     phone="13812345678", type=OrderType.COMPLAINT, category="绿化")  # fmt: skip
+
+    first = store.create(create, day="20261028")
+    second = store.create(create, day="20261028")
+    assert (first.id, second.id) == ("20261028-0001", "20261028-0002")
+    sent = step(
+        first, Step(Action.DISPATCH, centre, T0 + 1, department="greening", deadline=T0 + 9)
+    )
+    store.append([sent], {first.id: 1})
+    with pytest.raises(OrderError, match="changed meanwhile"):
+        store.append([sent], {first.id: 1})  # decided on the order before the dispatch
+    order = store.order(first.id)
+    assert (order.state, order.department, order.deadline) == (State.DISPATCHED, "greening", T0 + 9)
+    assert store.timeline(first.id)[0].phone == "13812345678"
+    assert store.ids(state="派单") == [first.id]
+    assert store.ids(department="greening") == [first.id]
+    assert set(store.timelines()) == {first.id, second.id}
+    assert store.verify() is None
+    assert store.head() is not None
+    refuses(db, store.connection, "UPDATE order_journal SET t = t + 1 WHERE id = 2")
+    refuses(db, store.connection, "DELETE FROM order_journal WHERE id = 3")
+    if is_pg(db):
+        refuses(db, store.connection, "TRUNCATE order_journal")
+    heads = anchors.heads(store.connection, T0)
+    assert ("order_journal", 3) in [(a.chain, a.id) for a in heads]
 
 
 # -- transcripts and their search -------------------------------------------------------
@@ -484,6 +522,12 @@ def fill(db: Target, tmp_path: Path) -> None:
     task = next(t for t in recall.tasks() if t.open)
     recall.attempt(task.id, Outcome.BUSY, agent="王芳", t_start=T0, t_end=T0 + 1,
                    rules=RecallRules())  # fmt: skip
+    OrderStore.open(db).create(
+        lambda order_id: Entry(order=order_id, t=T0, user="wangfang", side=Side.INTAKE,
+                               action=Action.CREATE, before=None, after=State.RECEIVED,
+                               text="停水", type=OrderType.HELP, category="供水"),
+        day="20261028",
+    )  # fmt: skip
 
 
 def test_a_site_moves_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgServer) -> None:
@@ -494,7 +538,11 @@ def test_a_site_moves_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgSer
     report = copy_database(f"sqlite://{source}", target, extra=(Accounts,))
     assert report.rows["transcripts"] == len(TEXTS) - 3  # 3 disposed
     assert report.rows["disposals"] == 3
-    assert {a.chain for a in report.heads} == {"agent_journal", "access_log", "disposals"}
+    assert {a.chain for a in report.heads} == {
+        "agent_journal", "access_log", "disposals", "order_journal",
+    }  # fmt: skip
+    assert OrderStore.open(target).timelines() == OrderStore.open(source).timelines()
+    assert OrderStore.open(target).verify() is None
     # the copy reads like the source
     for a, b in [(History.open(source), History.open(target))]:
         assert a.calls() == b.calls()

@@ -30,12 +30,14 @@ USERS: dict[str, dict[str, object]] = {
     "zhijian01": {"role": Role.AUDITOR, "can_unmask": False},
     "jijian01": {"role": Role.AUDITOR, "can_unmask": True},
     "wangfang": {"role": Role.AGENT, "agent": "1001"},
+    "lvhua01": {"role": Role.DEPARTMENT},  # the greening bureau's handler (center.yaml)
 }
 BY_ROLE = {
     Role.ADMIN: "admin",
     Role.SUPERVISOR: "banzhang01",
     Role.AUDITOR: "jijian01",
     Role.AGENT: "wangfang",
+    Role.DEPARTMENT: "lvhua01",
 }
 BASE = "http://hotline.test"
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

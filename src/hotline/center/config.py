@@ -1,5 +1,6 @@
 """The call centre's configuration (center.yaml): pause reasons, teams, agents, the
-watchdog's thresholds, retention, and quality inspection (``qa:``).
+watchdog's thresholds, retention, recall, quality inspection (``qa:``) and the work
+orders' departments and rules.
 
     center = load_center(text)
     center.reason("meal").label        # 用餐
@@ -22,6 +23,7 @@ from hotline.agents.roster import Agent, PauseReason, Roster, Shift, Team
 from hotline.core.reader import Problem, Reader
 from hotline.core.validate import Kind
 from hotline.ivr.loader import FlowError
+from hotline.orders.config import OrdersConfig, load_orders
 from hotline.qa.config import QaConfig, load_qa
 from hotline.recall.rules import RecallRules, load_recall
 from hotline.recordings.retention import RetentionPolicy, load_retention
@@ -44,6 +46,8 @@ class Center(Roster):
     """The ``recall:`` section: which unserved callers are called back, by when, how often."""
     qa: QaConfig = field(default_factory=QaConfig)
     """The ``qa:`` section: the flag rules over transcripts (:mod:`hotline.qa.config`)."""
+    orders: OrdersConfig = field(default_factory=OrdersConfig)
+    """The ``orders:`` section: departments (承办单位), 限时办结, the calendar, bounce rules."""
 
 
 def _time(value: str) -> dt.time | None:
@@ -69,7 +73,9 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
         raise CenterError([Problem("center", "expected a mapping")])
     r = Reader()
     top = r.mapping(
-        "", data, {"pause_reasons", "teams", "agents", "watchdog", "retention", "recall", "qa"}
+        "",
+        data,
+        {"pause_reasons", "teams", "agents", "watchdog", "retention", "recall", "qa", "orders"},
     )
 
     reasons: dict[str, PauseReason] = {}
@@ -144,6 +150,7 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     retention = load_retention(top.get("retention"), r.fail)
     recall = load_recall(top.get("recall"), r.fail)
     qa = load_qa(top.get("qa"), r.fail)
+    orders = load_orders(top.get("orders"), r.fail)
     if r.problems:
         raise CenterError(r.problems)
-    return Center(reasons, teams, agents, watchdog, retention, recall, qa)
+    return Center(reasons, teams, agents, watchdog, retention, recall, qa, orders)

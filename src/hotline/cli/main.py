@@ -23,6 +23,7 @@ from hotline.cli import (
     init,
     ivr,
     metrics,
+    orders,
     pbx,
     qa,
     recall,
@@ -62,6 +63,7 @@ GROUPS = (
     recall,  # recall list|show|dial|done|report: missed callers to call back
     transcripts,  # transcripts search|show
     qa,  # qa flag|forms|sample|score|appeal|report: quality inspection (质检)
+    orders,  # orders create|dispatch|sign|reply|return|finish|review|visit|show|list|report
     access,  # access list|verify
     retention,  # retention plan|run|hold|release|holds|disposals|verify
     stt,  # transcribe, play, stt worker|status|listen

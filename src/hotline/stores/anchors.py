@@ -7,7 +7,8 @@ copy the auditors keep) make that visible: the row an anchor names must still ca
 anchored hash (``hotline audit verify``).
 
 The chains: the agent journal (disciplinary evidence), the access log (who read or heard
-what), the disposal records (what retention destroyed).
+what), the disposal records (what retention destroyed), the work orders' journal (who
+handled, returned or closed which order: evidence of bouncing).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hotline.stores.dialect import Connection, has_table
 
 __all__ = ["CHAINS", "Anchor", "check", "heads", "parse"]
 
-CHAINS = ("agent_journal", "access_log", "disposals")
+CHAINS = ("agent_journal", "access_log", "disposals", "order_journal")
 
 
 @dataclass(frozen=True, slots=True)

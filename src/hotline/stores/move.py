@@ -31,6 +31,7 @@ from hotline.stores.dialect import Connection, Dialect
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stores.metrics import MetricsStore
+from hotline.stores.orders import OrderStore
 from hotline.stores.pg_search import folded, gram_set
 from hotline.stores.qa import QaStore
 from hotline.stores.recall import RecallStore
@@ -41,7 +42,7 @@ __all__ = ["STORES", "TABLES", "CopyError", "CopyReport", "copy_database"]
 
 STORES: tuple[type[schema.Store], ...] = (
     History, TranscriptStore, AccessLog, RetentionStore, IntegrityAlerts, MetricsStore, QaStore,
-    RecallStore,
+    RecallStore, OrderStore,
 )  # fmt: skip
 TABLES = (
     "calls", "call_visits", "call_rings", "agent_journal", "callbacks", "recordings",
@@ -49,7 +50,8 @@ TABLES = (
     "disposal_files", "integrity_alerts", "web_users", "web_sessions", "metrics_changes",
     "qa_forms", "qa_scores", "qa_appeals", "qa_flags", "qa_samples",
     "recall_tasks", "recall_calls", "recall_attempts", "recall_sync",
-    "metrics_rollup", "metrics_rollup_by", "metrics_dirty", "metrics_rollup_built",
+    "metrics_rollup", "metrics_rollup_by", "metrics_dirty", "metrics_rollup_built", "orders",
+    "order_journal",
 )  # fmt: skip
 """Every table hotline keeps, parents before children, the rollup's marks last."""
 _SKIP = ("schema_components", "sqlite_sequence", "transcript_index")  # made by the target

@@ -1,5 +1,5 @@
 """A site's hash chains checked together: the agent journal, the access log, the disposal
-records, and the anchors of their heads kept outside the database.
+records, the work orders' journal, and the anchors of their heads kept outside the database.
 
     with site_chains(db) as chains:
         problems = chains.broken() + chains.unanchored(read_anchors(path) or [])
@@ -18,6 +18,7 @@ from hotline.host.settings import Database
 from hotline.stores import anchors
 from hotline.stores.access import AccessLog
 from hotline.stores.history import History
+from hotline.stores.orders import OrderStore
 from hotline.stores.retention import RetentionStore
 
 __all__ = ["SiteChains", "read_anchors", "site_chains"]
@@ -28,6 +29,7 @@ class SiteChains:
     history: History
     access: AccessLog
     retention: RetentionStore
+    orders: OrderStore
 
     def broken(self) -> list[str]:
         """One line per chain broken, naming the first row that does not follow."""
@@ -37,6 +39,7 @@ class SiteChains:
                 ("agent_journal", self.history.verify_journal()),
                 ("access_log", self.access.verify()),
                 ("disposals", self.retention.verify()),
+                ("order_journal", self.orders.verify()),
             )
             if row is not None
         ]
@@ -51,9 +54,11 @@ def site_chains(db: Database) -> Iterator[SiteChains]:
     history = History.open(db)
     access = AccessLog.open(db)
     retention = RetentionStore.open(db)
+    orders = OrderStore.open(db)
     try:
-        yield SiteChains(history, access, retention)
+        yield SiteChains(history, access, retention, orders)
     finally:
+        orders.close()
         history.close()
         access.close()
         retention.close()

@@ -37,6 +37,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "role.supervisor": ("班长", "supervisor"),
     "role.auditor": ("质检", "auditor"),
     "role.agent": ("话务员", "agent"),
+    "role.department": ("承办单位", "department"),
     # statuses (AgentStatus values)
     "st.logged_out": ("签出", "logged out"),
     "st.ready": ("示闲", "ready"),

@@ -6,8 +6,9 @@
 Roles (docs/domain.md): a supervisor (班长) watches the wallboard of their teams and queues and
 acts on those agents; an auditor (质检, 纪检监察) searches and plays recordings, each access
 logged with a purpose; an admin manages accounts and reads the access log; an agent (话务员)
-logs in and out and pauses themself. Nobody has every power: an admin does not read
-transcripts, an auditor does not force pauses.
+logs in and out and pauses themself; a department's handler (承办单位) acts on the work orders
+of the department center.yaml lists them under, and sees only those. Nobody has every power:
+an admin does not read transcripts, an auditor does not force pauses.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from hotline.orders.model import Actor, Side
+
 if TYPE_CHECKING:
     from hotline.center.config import Center
+    from hotline.orders.config import OrdersConfig
 
 
 class Role(StrEnum):
@@ -25,6 +29,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"
     AGENT = "agent"
+    DEPARTMENT = "department"  # a handler of a department (承办单位, center.yaml orders:)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +132,29 @@ PUBLIC = Access(public=True)
 SIGNED = Access(signed=True)
 ANY_USER = Access.of(*Role)
 ROLES: tuple[Role, ...] = tuple(Role)
+
+
+ORDER_SIDES = {
+    Role.AGENT: Side.INTAKE,
+    Role.SUPERVISOR: Side.CENTRE,
+    Role.DEPARTMENT: Side.DEPARTMENT,
+    Role.AUDITOR: Side.AUDIT,
+}
+"""How each role takes part in the work orders (an admin does not: accounts only)."""
+
+
+def order_actor(user: User, orders: OrdersConfig) -> Actor | str:
+    """The actor USER is for the work orders, or why they are none (a disabled account, an
+    admin, a department account center.yaml does not list as any department's handler)."""
+    if user.disabled:
+        return f"{user.username}'s account is disabled"
+    side = ORDER_SIDES.get(user.role)
+    if side is None:
+        return f"{user.username} is an {user.role.value}: work orders are not theirs to handle"
+    if side is Side.DEPARTMENT:
+        dept = orders.department_of(user.username)
+        if dept is None:
+            return (f"{user.username} handles for no department: list them under "
+                    "orders.departments.<code>.handlers in center.yaml")  # fmt: skip
+        return Actor(user.username, side, dept.code)
+    return Actor(user.username, side)
