@@ -166,32 +166,61 @@ def ulaw_audio(seconds: float, workdir: Path) -> bytes:
     return out.read_bytes()
 
 
-def write_rtp_pcap(path: Path, ulaw: bytes, *, ssrc: int, ptime_ms: int = 20) -> Path:
-    """A pcap (Ethernet/IPv4/UDP) of PCMU RTP packets for SIPp's play_pcap_audio.
-
-    SIPp keeps only the UDP payload and the packet times; it rewrites the addresses and
-    ports to the call's media ports.
-    """
-    samples = 8 * ptime_ms
-    frames = [ulaw[i : i + samples] for i in range(0, len(ulaw) - samples + 1, samples)]
+def _pcap(path: Path, packets: list[tuple[int, bytes]]) -> Path:
+    """A pcap (Ethernet/IPv4/UDP) of RTP packets, each (time in µs, RTP bytes), for SIPp's
+    play_pcap_audio: SIPp keeps only the UDP payload and the packet times; it rewrites the
+    addresses and ports to the call's media ports."""
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]  # DLT_EN10MB
-    for n, payload in enumerate(frames):
-        rtp = struct.pack("!BBHII", 0x80, 0x80 if n == 0 else 0x00, n, n * samples, ssrc)
-        udp_len = 8 + len(rtp) + len(payload)
+    for n, (t_us, rtp) in enumerate(packets):
+        udp_len = 8 + len(rtp)
         udp = struct.pack("!HHHH", 6000, 6000, udp_len, 0)
         ip = struct.pack(
             "!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, n & 0xFFFF, 0, 64, 17, 0,
             socket.inet_aton("127.0.0.1"), socket.inet_aton("127.0.0.1"),
         )  # fmt: skip
-        ether = b"\x00" * 12 + b"\x08\x00"
-        packet = ether + ip + udp + rtp + payload
-        t_us = n * ptime_ms * 1000
+        packet = b"\x00" * 12 + b"\x08\x00" + ip + udp + rtp
         out.append(
             struct.pack("<IIII", t_us // 1_000_000, t_us % 1_000_000, len(packet), len(packet))
         )
         out.append(packet)
     path.write_bytes(b"".join(out))
     return path
+
+
+def write_rtp_pcap(path: Path, ulaw: bytes, *, ssrc: int, ptime_ms: int = 20) -> Path:
+    """A pcap of PCMU RTP packets (``ulaw`` in ``ptime_ms`` frames) for play_pcap_audio."""
+    samples = 8 * ptime_ms
+    frames = [ulaw[i : i + samples] for i in range(0, len(ulaw) - samples + 1, samples)]
+    return _pcap(path, [
+        (n * ptime_ms * 1000,
+         struct.pack("!BBHII", 0x80, 0x80 if n == 0 else 0x00, n, n * samples, ssrc) + frame)
+        for n, frame in enumerate(frames)
+    ])  # fmt: skip
+
+
+def write_dtmf_pcap(
+    path: Path, digit: str, *, event_pt: int, audio_pt: int = 8, ssrc: int = 0x44544D46
+) -> Path:
+    """A pcap of one RFC 4733 key press on payload type ``event_pt`` (what the far end
+    offered: SIPp's own play_dtmf always uses 96): 200 ms of silence in ``audio_pt``
+    (A-law by default) so the stream is latched, a 200 ms event, its three end packets."""
+    event = "0123456789*#".index(digit) if digit in "0123456789*#" else None
+    if event is None:
+        raise ValueError(f"not a DTMF key: {digit!r}")
+    silence = (b"\xd5" if audio_pt == 8 else b"\xff") * 160
+    packets = []
+    for n in range(10):
+        rtp = struct.pack("!BBHII", 0x80, (0x80 if n == 0 else 0) | audio_pt, n, n * 160, ssrc)
+        packets.append((n * 20_000, rtp + silence))
+    start, seq = 10 * 160, 10
+    for k in range(13):  # 10 updates, then the end packet three times (RFC 4733 2.5.1.4)
+        end = k >= 10
+        duration = 160 * min(k + 1, 10)
+        payload = struct.pack("!BBH", event, (0x80 if end else 0) | 10, duration)
+        marker = 0x80 if k == 0 else 0
+        rtp = struct.pack("!BBHII", 0x80, marker | event_pt, seq + k, start, ssrc)
+        packets.append((200_000 + min(k, 10) * 20_000 + max(0, k - 10) * 1000, rtp + payload))
+    return _pcap(path, packets)
 
 
 # -- scenarios ---------------------------------------------------------------------------

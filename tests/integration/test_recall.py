@@ -26,6 +26,7 @@ from hotline.center.config import load_center
 from hotline.commands import bus
 from hotline.commands.plan import Command, Verb
 from hotline.core.records import EndReason
+from hotline.host.settings import DEFAULT_CENTER as CENTER_FILE
 from hotline.ivr.model import routes
 from hotline.pbx import install
 from hotline.recall.rules import RecallRules
@@ -261,3 +262,69 @@ async def test_a_callback_keeps_its_place_and_goes_to_the_next_free_agent(
     assert done.spared_ms is not None
     assert done.spared_ms == attempt.t_start - task.t_first
     assert done.spared_ms > 500  # from pressing for it to the agent's phone ringing
+
+
+def closed_order(db: Path, phone: str) -> str:
+    """An order taken from a citizen, handled by a department and closed: waiting for 回访."""
+    from hotline.casework.desk import Desk
+    from hotline.orders.machine import Step
+    from hotline.orders.model import Action, Actor, OrderType, Side
+    from hotline.stores.orders import OrderStore
+
+    center = load_center(CENTER_FILE.read_text(encoding="utf-8"))
+    store = OrderStore.open(db)
+    desk = Desk(store, center.orders)
+    centre, dept = Actor("banzhang01", Side.CENTRE), Actor("zhujian01", Side.DEPARTMENT, "housing")
+    now = int(time.time() * 1000)
+    try:
+        order = desk.create(Actor("wangfang", Side.INTAKE), OrderType.HELP, "供水", "楼道漏水",
+                            now=now, phone=phone).order  # fmt: skip
+        desk.dispatch(centre, order.id, "housing", now=now + 1)
+        desk.act(dept, order.id, Step(Action.SIGN, dept, now + 2))
+        desk.act(dept, order.id, Step(Action.REPLY, dept, now + 3, text="已修复", contact="电话"))
+        desk.act(dept, order.id, Step(Action.FINISH, dept, now + 4, text="维修单"))
+        desk.review(centre, order.id, True, why="证据充分", now=now + 5)
+        return order.id
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("keys", "resolved", "rating"), [("14", True, "满意"), ("22", False, "不满意")]
+)
+async def test_a_visit_call_asks_the_citizen_and_records_the_rating_on_the_order(
+    carrier: Carrier, running: Running, tmp_path: Path, keys: str, resolved: bool, rating: str
+) -> None:
+    from hotline.stores.orders import OrderStore
+
+    order_id = closed_order(running.history_path, CITIZEN)
+    # a stream per key (its own SSRC): a second stream restarting its sequence numbers
+    # under the first one's SSRC is dropped by Asterisk as old packets
+    first, second = (
+        str(sip.write_dtmf_pcap(tmp_path / f"key{n}.pcap", key, event_pt=101, ssrc=0x4B455900 + n))
+        for n, key in enumerate(keys)
+    )
+    scenario = fill("trunk_uas_keys.xml", tmp_path, NUMBER=CITIZEN, CALLER_ID=CALLER_ID,
+                    HOLD_MS="30000", FIRST=first, SECOND=second)  # fmt: skip
+    citizen = asyncio.create_task(carrier.sipp(scenario, service="", timeout=45))
+    await asyncio.sleep(0.5)  # SIPp listens
+    command = Command(id=uuid.uuid4().hex, verb=Verb.VISIT, agent="", actor="banzhang01",
+                      task=order_id)  # fmt: skip
+    reply = await bus.send(running.redis, command, timeout=10)
+    assert reply.ok, reply.message
+    store = OrderStore.open(running.history_path)
+    try:
+        rated = await until(
+            lambda: (o := store.order(order_id)).state.value == "评价" and o, 40, "评价"
+        )
+        run = await citizen
+        assert run.returncode == 0, run.report()
+        assert (rated.last_resolved, rated.last_rating.value) == (resolved, rating)  # type: ignore[union-attr]
+        last = store.timeline(order_id)[-1]
+        assert last.user == "ivr-visit"
+        assert f"评分 {keys[1]}/5" in last.text
+    finally:
+        store.close()
+    again = await bus.send(running.redis, command, timeout=10)
+    assert not again.ok
+    assert "回访 follows 办结" in again.message

@@ -22,6 +22,7 @@ import argparse
 import csv
 import getpass
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,13 +30,15 @@ from typing import Any
 from hotline.casework import views
 from hotline.casework.desk import Desk
 from hotline.cli.common import DB_HELP, CLIError, center_file, db_path, print_json
+from hotline.cli.live import send_command
+from hotline.commands.plan import Command, Verb
 from hotline.core.termtable import table
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.orders.errors import OrderError
 from hotline.orders.figures import NAMES
 from hotline.orders.machine import Step
-from hotline.orders.model import Action, Actor, OrderType, Rating, State
+from hotline.orders.model import Action, Actor, OrderType, Rating, Side, State
 from hotline.stores.access import AccessError, AccessLog
 from hotline.stores.orders import OrderStore
 from hotline.web.accounts import Accounts
@@ -70,6 +73,7 @@ def add_parsers(sub: Any) -> None:
         "merge": "fold a duplicate into another order",
         "link": "another call about the order (the citizen called again)",
         "show": "an order and its timeline",
+        "visit-call": "回访 by phone: the IVR calls the citizen and records their 评价",
     }  # fmt: skip
     q = {name: ps.add_parser(name, help=text) for name, text in verbs.items()}
     for name, parser in q.items():
@@ -158,6 +162,12 @@ def run_orders(settings: Settings, args: argparse.Namespace) -> int:
     name = args.orders_command
     now = wall_ms()
     with _desk(settings, args) as (desk, actor):
+        if name == "visit-call":  # the running controller dials; the IVR asks
+            if actor.side is not Side.CENTRE:
+                raise CLIError(f"{actor.user}: 回访 is the centre's (a supervisor's) to make")
+            command = Command(id=uuid.uuid4().hex, verb=Verb.VISIT, agent="", actor=actor.user,
+                              issued_at=now, task=args.id)  # fmt: skip
+            return send_command(settings, command)
         if name == "create":
             made = desk.create(actor, OrderType(args.type), args.category, args.content,
                                now=now, place=args.place, phone=args.phone,

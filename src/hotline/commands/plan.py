@@ -30,6 +30,8 @@ class Verb(Enum):
     NOTICE = "notice"
     # call a citizen back (``task``: the recall task; ``agent``: whose phone rings first)
     RECALL = "recall"
+    # the IVR's 回访 call after 办结 (``task``: the work order)
+    VISIT = "visit"
 
     @property
     def on_agent(self) -> bool:

@@ -29,6 +29,7 @@ from hotline.ami.errors import AMIError
 from hotline.ami.message import EventList, Message
 from hotline.ami.timestamps import event_ms
 from hotline.calls.state import CallAmended, CallEnded, Calls, Effect
+from hotline.casework.desk import Desk
 from hotline.center.config import Center
 from hotline.commands.bus import Inbox
 from hotline.controller.agent_actions import AgentActions
@@ -39,6 +40,7 @@ from hotline.controller.recaller import ModelFloor, Recaller
 from hotline.controller.reconcile import Reconciler
 from hotline.controller.recorder import Recorder
 from hotline.controller.sweep import Sweep
+from hotline.controller.visits import Visits
 from hotline.core.localtime import CHINA
 from hotline.core.records import AgentChange, PauseSetBy
 from hotline.host.clock import wall_ms
@@ -49,6 +51,7 @@ from hotline.stores.docs import agent_doc, call_doc, queue_doc
 from hotline.stores.history import History
 from hotline.stores.keys import KEYS, STATUS_TTL
 from hotline.stores.live import Change, LiveStore
+from hotline.stores.orders import OrderStore
 from hotline.stores.queuelog_position import QueueLogPosition
 from hotline.stores.recall import RecallStore
 from hotline.stt.stream import JobStream
@@ -102,10 +105,11 @@ class Controller:
             self.recorder, clock, publish=self.outbox,
             floor=ModelFloor(self.queues, self.agents),
         )  # fmt: skip
+        self.visits = Visits(Desk(OrderStore.open(history.file), center.orders), client, clock)
         self.commands = Commands(
             agent_actions=self.agent_actions.carry_out, alerts=self.alerting.handle,
-            recall=self.recaller.dial, asterisk=client, flow=settings.flow, outbox=self.outbox,
-            clock=clock,
+            recall=self.recaller.dial, visit=self.visits.call, asterisk=client,
+            flow=settings.flow, outbox=self.outbox, clock=clock,
         )  # fmt: skip
         self.sweep = Sweep(self.recorder, self.calls, history, settings.pbx_dir, clock)
         self.reconciler = Reconciler(
@@ -133,6 +137,7 @@ class Controller:
             "queue_log": self.reconciler.run,
             "recordings": self.recorder.serve,
             "recall": lambda: self.recaller.serve(self.ready),
+            "visits": self.visits.serve,
             "sweep": lambda: self.sweep.serve(self.ready),
         }
         tasks = [
@@ -148,6 +153,7 @@ class Controller:
                 await self.flush()
             await self.client.close()
             self.recaller.store.close()
+            self.visits.desk.store.close()
 
     async def _guard(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         """Run a loop; when Redis or SQLite fails under it, log, wait and start it again.
@@ -226,6 +232,7 @@ class Controller:
             self._queue_changed(change.view.name)
         self._journal(self.agents.apply(event))
         self.recaller.apply(event)
+        self.visits.apply(event)
 
     def _calls(self, effects: list[Effect]) -> None:
         for effect in effects:

@@ -42,6 +42,7 @@ class Commands:
         agent_actions: Handler,
         alerts: Handler,
         recall: Handler | None = None,
+        visit: Handler | None = None,
         asterisk: Asterisk,
         flow: Path,
         outbox: Publish,
@@ -50,6 +51,7 @@ class Commands:
         self.agent_actions = agent_actions
         self.alerts = alerts
         self.recall = recall
+        self.visit = visit
         self.asterisk = asterisk
         self.flow = flow
         self.outbox = outbox
@@ -65,6 +67,10 @@ class Commands:
             if self.recall is None:
                 return Reply(False, "this controller does not dial recalls")
             return await self.recall(command)
+        if command.verb is Verb.VISIT:
+            if self.visit is None:
+                return Reply(False, "this controller does not make 回访 calls")
+            return await self.visit(command)
         return await self.switch_notice(command)
 
     async def switch_notice(self, command: Command) -> Reply:

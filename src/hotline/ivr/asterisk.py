@@ -18,12 +18,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from hotline.ivr.model import Flow, Hours, Menu, Option, QueueSpec, WhenEmpty
+from hotline.ivr.model import Flow, Hours, Menu, Option, QueueSpec, Visit, WhenEmpty
 
 ENTRY = "hotline-ivr"
 STEP = "hotline-step"
 NOTICE = "hotline-notice"
 SURVEY = "hotline-survey"
+VISIT = "hotline-visit"
 CALLBACK = "hotline-callback"
 HOURS = "hotline-hours"
 NOTICE_VARIABLE = "HOTLINE_NOTICE"
@@ -214,6 +215,8 @@ def _common(flow: Flow, paths: Paths) -> list[str]:
             "Hangup()",
         )
         contexts.append(survey.text())
+    if flow.visit is not None:
+        contexts.append(_visit(flow.visit, flow.default_language, paths))
     if flow.callback is not None:
         c = flow.callback
         cb = _Context(CALLBACK, "keeps the caller's number and request as a callback task")
@@ -236,6 +239,25 @@ def _common(flow: Flow, paths: Paths) -> list[str]:
     if not flow.hours.always:
         contexts.append(_hours(flow.hours))
     return contexts
+
+
+def _visit(v: Visit, language: str, paths: Paths) -> str:
+    """The 回访 call, on the citizen's side once they answer (an Originate of
+    Local/<number>@hotline-outbound with Context=hotline-visit and HOTLINE_VISIT=<order>):
+    resolved (1 yes, 2 no), then a 1-5 rating; whatever was pressed is reported."""
+    ctx = _Context(VISIT, "回访: the citizen rates how their work order was handled")
+    ctx.exten(
+        "s",
+        f"Set(CHANNEL(language)={language})",  # an originated channel has no IVR choice
+        "Wait(1)",  # the carrier's media settles before the first words
+        f"Read(HOTLINE_RESOLVED,{_prompt(paths, v.resolved)},1,,2,{v.timeout})",
+        f"Read(HOTLINE_RATING,{_prompt(paths, v.rating)},1,,2,{v.timeout})",
+        "UserEvent(HotlineVisit,Order: ${HOTLINE_VISIT},Resolved: ${HOTLINE_RESOLVED},"
+        "Rating: ${HOTLINE_RATING})",
+        f"Playback({_prompt(paths, v.thanks)})",
+        "Hangup()",
+    )
+    return ctx.text()
 
 
 def _hours(hours: Hours) -> str:

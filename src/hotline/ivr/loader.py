@@ -32,6 +32,7 @@ from hotline.ivr.model import (
     Option,
     QueueSpec,
     Survey,
+    Visit,
     WhenEmpty,
 )
 
@@ -69,6 +70,7 @@ def load_flow(text: str, source: str = "flow") -> Flow:
             "queues",
             "callback",
             "survey",
+            "visit",
             "announcements",
             "start",
             "menus",
@@ -109,6 +111,7 @@ def _build(r: Reader, top: dict[str, Any]) -> Flow | None:
     _check_when_empty(r, queues, operator)
     callback = _callback(r, top.get("callback"), need_prompt)
     survey = _survey(r, top.get("survey"), need_prompt)
+    visit = _visit(r, top.get("visit"), need_prompt)
     announcements: dict[str, str] = {}
     raw_notices = top.get("announcements", {})
     for name, prompt in r.mapping(
@@ -139,6 +142,7 @@ def _build(r: Reader, top: dict[str, Any]) -> Flow | None:
         prompts=prompts,
         callback=callback,
         survey=survey,
+        visit=visit,
         announcements=announcements,
     )
 
@@ -412,3 +416,17 @@ def _hours(r: Reader, raw: object, need_prompt: Callable[[str, str | None], None
         workdays=dates["workdays"],
         closed_prompt=closed,
     )
+
+
+def _visit(r: Reader, raw: object, need_prompt: Callable[[str, str | None], None]) -> Visit | None:
+    """The ``visit:`` section: the 回访 call's prompts (None: no 回访 calls)."""
+    if raw is None:
+        return None
+    v = r.mapping("visit", raw, {"resolved", "rating", "thanks", "timeout"})
+    prompts = {key: r.get("visit", v, key, str) for key in ("resolved", "rating", "thanks")}
+    for key, prompt in prompts.items():
+        need_prompt(f"visit.{key}", prompt)
+    timeout = r.get("visit", v, "timeout", int, 6)
+    r.number("visit.timeout", timeout, 1, 30)
+    return Visit(prompts["resolved"] or "", prompts["rating"] or "", prompts["thanks"] or "",
+                 timeout or 6)  # fmt: skip

@@ -106,6 +106,17 @@ class Survey:
 
 
 @dataclass(frozen=True, slots=True)
+class Visit:
+    """The 回访 call's questions, asked by the IVR once the citizen answers: was it
+    resolved (1 yes, 2 no), then a 1-5 rating."""
+
+    resolved: str  # prompt
+    rating: str  # prompt
+    thanks: str  # prompt
+    timeout: int = 6
+
+
+@dataclass(frozen=True, slots=True)
 class Flow:
     name: str
     did: str
@@ -118,6 +129,7 @@ class Flow:
     prompts: Mapping[str, Mapping[str, str]]
     callback: Callback | None = None
     survey: Survey | None = None
+    visit: Visit | None = None
     announcements: Mapping[str, str] = field(default_factory=dict)
     """Announcement name -> prompt name; switched on at run time, no reload."""
 
