@@ -11,6 +11,7 @@ import argparse
 import uuid
 from typing import Any
 
+from hotline.casework import preview
 from hotline.cli.common import (
     CLIError,
     local_when,
@@ -22,10 +23,12 @@ from hotline.cli.live import send_command
 from hotline.commands.plan import Command, Verb
 from hotline.core.termtable import table
 from hotline.host.clock import wall_ms
-from hotline.host.settings import Settings
+from hotline.host.settings import Database, Settings
 from hotline.recall.figures import VERDICTS, Figures, figures, group, verdict
 from hotline.recall.rules import RecallRules
 from hotline.recall.tasks import State, Task
+from hotline.stores.history import History
+from hotline.stores.orders import OrderStore
 from hotline.stores.recall import RecallError, RecallStore
 from hotline.transcripts.redact import mask_phone
 
@@ -77,7 +80,7 @@ def run_recall(settings: Settings, args: argparse.Namespace) -> int:
         if args.recall_command == "list":
             return _list(store, args, now)
         if args.recall_command == "show":
-            return _show(store, args, now)
+            return _show(store, settings.db, args, now)
         if args.recall_command == "done":
             try:
                 task = store.close_by_hand(args.task, by=args.actor, at=now)
@@ -131,7 +134,9 @@ def _list(store: RecallStore, args: argparse.Namespace, now: int) -> int:
     return 0
 
 
-def _show(store: RecallStore, args: argparse.Namespace, now: int) -> int:
+def _show(store: RecallStore, db: Database, args: argparse.Namespace, now: int) -> int:
+    """The task, its attempts, and what the agent sees before calling: the citizen's
+    earlier calls and open work orders (preview dialling)."""
     task = store.task(args.task)
     if task is None:
         raise CLIError(f"no recall task {args.task}")
@@ -141,6 +146,12 @@ def _show(store: RecallStore, args: argparse.Namespace, now: int) -> int:
          "outcome": a.outcome.value, "cause": a.cause, "call_id": a.call_id}
         for a in store.attempts(task.id)
     ]  # fmt: skip
+    history, orders = History.open(db), OrderStore.open(db)
+    try:
+        doc |= preview.as_dict(preview.preview(task, history, orders, now=now))
+    finally:
+        history.close()
+        orders.close()
     print_json(doc)
     return 0
 

@@ -7,10 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from hotline.casework.desk import Desk
+from hotline.center.config import load_center
 from hotline.cli.common import local_day
 from hotline.cli.main import main
 from hotline.host.clock import wall_ms
+from hotline.host.settings import DEFAULT_CENTER
+from hotline.orders.model import Actor, OrderType, Side
 from hotline.stores.history import History
+from hotline.stores.orders import OrderStore
 
 from .scene import A, B, morning
 
@@ -55,6 +60,16 @@ def test_missed_callers_are_listed_shown_done_and_reported(
     code, out, _ = hotline(capsys, "recall", "show", str(b))
     shown = json.loads(out)
     assert (shown["state"], shown["outcome"], shown["closed_by"]) == ("done", "by_hand", "王芳")
+    # preview dialling: the number's earlier calls and its open work orders
+    assert [c["call_id"] for c in shown["earlier_calls"]] == ["m3"]
+    assert shown["open_orders"] == []
+    store = OrderStore.open(env)
+    desk = Desk(store, load_center(DEFAULT_CENTER.read_text(encoding="utf-8")).orders)
+    made = desk.create(Actor("wangfang", Side.INTAKE), OrderType.COMPLAINT, "物业", "电梯坏了",
+                       now=wall_ms(), phone=B, call_id="m3")  # fmt: skip
+    store.close()
+    shown = json.loads(hotline(capsys, "recall", "show", str(b))[1])
+    assert [(o["id"], o["state"]) for o in shown["open_orders"]] == [(made.order.id, "受理")]
     code, out, err = hotline(capsys, "recall", "done", str(b), "--as", "王芳")
     assert code == 1
     assert "done already" in err
