@@ -88,6 +88,9 @@ class CallAmended:
 
 Effect = CallUpdated | CallEnded | CallAmended
 LATE_COMPLETE = "AgentComplete came after the hang-up"
+TRANSFER = "transfer"
+"""AgentComplete's Reason when the agent transferred the caller (BlindTransfer,
+AttendedTransfer): the call goes on with the next agent, the same call."""
 
 
 @dataclass(slots=True)
@@ -591,6 +594,9 @@ def _connect(calls: Calls, call: _Call, e: Message, t: int) -> bool:
     call.close_rings(t, answered_by=agent)
     if call.t_answer is None:
         call.t_answer = t
+    elif call.completed_by == TRANSFER:  # the next agent after a transfer: talking again
+        call.notes.append(f"transferred from {call.agent} to {agent}")
+        call.talk_end, call.completed_by = None, ""
     call.agent = agent
     queue = e.get("Queue") or ""
     i = call.open_visit(queue)
