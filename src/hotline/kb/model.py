@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 MAX_TITLE, MAX_TEXT, MAX_TAG, MAX_TAGS = 200, 20_000, 40, 32
+SHOWN_CHANGES = 3  # the text changes quoted in a summary
 
 EDIT_ROLES = frozenset({"admin", "supervisor"})
 """The web roles (``hotline users``) that may add and edit answers."""
@@ -142,23 +143,24 @@ def _quote(s: str, width: int = 24) -> str:
 
 def _text_change(old: str, new: str) -> str:
     m = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    added = removed = places = 0
-    first = ""
+    added = removed = 0
+    shown: list[str] = []
     for op, a0, a1, b0, b1 in m.get_opcodes():
         if op == "equal":
             continue
-        places += 1
         removed += a1 - a0
         added += b1 - b0
-        if not first:
-            parts = []
-            if a1 > a0:
-                parts.append("−" + _quote(old[a0:a1]))
-            if b1 > b0:
-                parts.append("+" + _quote(new[b0:b1]))
-            first = " ".join(parts)
+        parts = []
+        if a1 > a0:
+            parts.append("−" + _quote(old[a0:a1]))
+        if b1 > b0:
+            parts.append("+" + _quote(new[b0:b1]))
+        shown.append(" ".join(parts))
+    places = len(shown)
     where = "1 place" if places == 1 else f"{places} places"
-    return f"text: +{added} −{removed} characters in {where}, first {first}"
+    more = " · …" if places > SHOWN_CHANGES else ""
+    return (f"text: +{added} −{removed} characters in {where}: "
+            + " · ".join(shown[:SHOWN_CHANGES]) + more)  # fmt: skip
 
 
 def _set_change(name: str, old: tuple[str, ...], new: tuple[str, ...]) -> str:
@@ -168,8 +170,9 @@ def _set_change(name: str, old: tuple[str, ...], new: tuple[str, ...]) -> str:
 
 
 def summary(old: Content | None, new: Content) -> str:
-    """What changed from OLD to NEW, for people: ``text: +6 −4 characters in 1 place, first
-    −“30日” +“15个工作日”; tags: +社保``. None: a new answer. Nothing changed: ``""``."""
+    """What changed from OLD to NEW, for people: ``text: +5 −2 characters in 1 place:
+    −“30日” +“15个工作日”; tags: +社保`` (the first three changes quoted). OLD None: a new
+    answer. Nothing changed: ``""``."""
     if old is None:
         return "new answer"
     parts: list[str] = []

@@ -47,7 +47,7 @@ def test_every_edit_is_a_version_with_a_summary_of_what_changed() -> None:
     assert a.content.tags == ("社保卡", "补卡")
     assert a.versions[0].change == "new answer"
     change = a.current.change
-    assert change.startswith("text: +2 −1 characters in 1 place, first −“7” +“15”")
+    assert change.startswith("text: +2 −1 characters in 1 place: −“7” +“15”")
     assert change.endswith("tags: +补卡")
     assert summary(old, old) == ""
     assert summary(old, replace(old, category="医保")) == "category: 社保 → 医保"
