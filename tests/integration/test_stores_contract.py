@@ -548,7 +548,7 @@ def test_a_site_moves_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgSer
     assert report.rows["disposals"] == 3
     assert (report.rows["kb_versions"], report.rows["kb_links"]) == (2, 1)
     assert {a.chain for a in report.heads} == {
-        "agent_journal", "access_log", "disposals", "order_journal",
+        "agent_journal", "access_log", "disposals", "order_journal", "kb_versions", "kb_links",
     }  # fmt: skip
     assert OrderStore.open(target).timelines() == OrderStore.open(source).timelines()
     assert OrderStore.open(target).verify() is None
@@ -817,9 +817,18 @@ def test_kb_answers_versions_links_and_their_append_only_rows(db: Target) -> Non
     # versions and links are never changed nor deleted
     for sql in ["UPDATE kb_versions SET text = 'x'", "DELETE FROM kb_versions",
                 "UPDATE kb_links SET linked_by = 'x'", "DELETE FROM kb_links"]:  # fmt: skip
-        with pytest.raises(dialect.DatabaseError, match="append-only"), store.tx() as conn:
-            conn.execute(sql)
+        refuses(db, store.connection, sql)
+    if is_pg(db):
+        refuses(db, store.connection, "TRUNCATE kb_links")
+    # both are hash chains: intact, anchored, and an edit behind the triggers' back is seen
+    assert store.verify() == {"kb_versions": None, "kb_links": None}
+    heads = {a.chain: a.id for a in anchors.heads(store.connection, T0)}
+    assert (heads["kb_versions"], heads["kb_links"]) == (2, old.id)
     assert KbStore.open(db).migrate_component() == 1  # idempotent
+    if not is_pg(db):
+        store.connection.execute("DROP TRIGGER kb_links_no_update")
+        store.connection.execute("UPDATE kb_links SET linked_by = 'lina' WHERE id = 1")
+        assert store.verify() == {"kb_versions": None, "kb_links": 1}
 
 
 KB = [

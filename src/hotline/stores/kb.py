@@ -16,7 +16,9 @@ PostgreSQL the version's grams under GIN and its folded text
 (:func:`hotline.stores.pg_search.text_where`). The same query finds the same answers on
 both, a substring of any length, exactly.
 
-Versions and links are never changed nor deleted (triggers refuse it); ``kb_answers`` is
+Versions and links are never changed nor deleted (triggers refuse it), and each is a hash
+chain (:mod:`hotline.stores.chain`, checked by :meth:`KbStore.verify` and ``hotline audit
+verify``): what an answer said and who gave it on which call is evidence. ``kb_answers`` is
 the latest fold (category, current version), rewritten with each edit in its transaction.
 """
 
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from hotline.kb.errors import KbError
 from hotline.kb.model import Answer, Content, Version, check, summary
-from hotline.stores import dialect, schema
+from hotline.stores import chain, dialect, schema
 from hotline.stores.dialect import Connection, Dialect
 from hotline.stores.history import append_only_pg
 from hotline.stores.pg_search import folded, gram_set, text_where
@@ -56,7 +58,9 @@ _VERSION_COLUMNS = """
         valid_from BIGINT,
         valid_until BIGINT,
         change TEXT NOT NULL,
-        search_text TEXT NOT NULL,"""
+        search_text TEXT NOT NULL,
+        prev_hash TEXT NOT NULL UNIQUE,
+        hash TEXT NOT NULL,"""
 _LINK_COLUMNS = """
         answer BIGINT NOT NULL,
         version INTEGER NOT NULL,
@@ -64,6 +68,8 @@ _LINK_COLUMNS = """
         target TEXT NOT NULL,
         linked_by TEXT NOT NULL,
         t BIGINT NOT NULL,
+        prev_hash TEXT NOT NULL UNIQUE,
+        hash TEXT NOT NULL,
         UNIQUE (answer, version, kind, target),
         FOREIGN KEY (answer, version) REFERENCES kb_versions (answer, n)"""
 
@@ -132,6 +138,7 @@ PG_MIGRATIONS: tuple[str, ...] = (
     + append_only_pg("kb_links", "the knowledge base links"),
 )
 
+_L = "id, answer, version, kind, target, linked_by, t"
 _V = ("v.answer, v.n, v.t, v.author, v.category, v.title, v.text, v.tags, v.serves, "
       "v.valid_from, v.valid_until, v.change")  # fmt: skip
 
@@ -210,6 +217,9 @@ class KbStore(schema.Store):
             json.dumps(list(c.serves), ensure_ascii=False),
             c.valid_from, c.valid_until, change, search,
         ]  # fmt: skip
+        prev = _head(conn, "kb_versions")
+        columns += ["prev_hash", "hash"]
+        values += [prev, chain.link(prev, values[:12])]
         if conn.dialect is Dialect.POSTGRESQL:
             columns += ["grams", "folded"]
             values += [gram_set(search), folded(search)]
@@ -275,16 +285,18 @@ class KbStore(schema.Store):
             if a is None:
                 raise KbError(f"no answer {answer} (hotline kb search)")
             n = a.version(version).n if version is not None else a.current.n
-            conn.execute(
-                "INSERT INTO kb_links (answer, version, kind, target, linked_by, t) "
-                "VALUES (?,?,?,?,?,?) ON CONFLICT (answer, version, kind, target) DO NOTHING",
-                (answer, n, kind, target, user, t),
-            )
-            row = conn.execute(
-                "SELECT id, answer, version, kind, target, linked_by, t FROM kb_links "
-                "WHERE answer = ? AND version = ? AND kind = ? AND target = ?",
-                (answer, n, kind, target),
-            ).fetchone()
+            select = (f"SELECT {_L} FROM kb_links WHERE answer = ? AND version = ? "
+                      "AND kind = ? AND target = ?")  # fmt: skip
+            row = conn.execute(select, (answer, n, kind, target)).fetchone()
+            if row is None:
+                fields: list[object] = [answer, n, kind, target, user, t]
+                prev = _head(conn, "kb_links")
+                conn.execute(
+                    "INSERT INTO kb_links (answer, version, kind, target, linked_by, t, "
+                    "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)",
+                    (*fields, prev, chain.link(prev, fields)),
+                )
+                row = conn.execute(select, (answer, n, kind, target)).fetchone()
         return _link(row)
 
     # -- reading ---------------------------------------------------------------------------
@@ -359,12 +371,30 @@ class KbStore(schema.Store):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        sql = "SELECT id, answer, version, kind, target, linked_by, t FROM kb_links"
+        sql = f"SELECT {_L} FROM kb_links"
         if where:
             sql += " WHERE " + " AND ".join(where)
         with self._lock:
             rows = self.connection.execute(sql + " ORDER BY t, id", args).fetchall()
         return [_link(r) for r in rows]
+
+    def verify(self) -> dict[str, int | None]:
+        """Each chain (``kb_versions``, ``kb_links``): the id of its first row whose hash
+        does not follow (changed, removed before it, moved), or None when intact."""
+        out: dict[str, int | None] = {}
+        with self._lock:
+            for table, columns in _CHAINED.items():
+                out[table] = None
+                prev = chain.GENESIS
+                rows = self.connection.execute(
+                    f"SELECT id, prev_hash, hash, {columns} FROM {table} ORDER BY id"
+                ).fetchall()
+                for id_, prev_hash, digest, *fields in rows:
+                    if prev_hash != prev or digest != chain.link(prev, fields):
+                        out[table] = int(id_)
+                        break
+                    prev = digest
+        return out
 
     def uses(self, *, since: int | None = None) -> list[tuple[Link, Version]]:
         """Every link (since SINCE) with the version it used, oldest first."""
@@ -376,6 +406,21 @@ class KbStore(schema.Store):
         with self._lock:
             rows = self.connection.execute(sql, (since or 0,)).fetchall()
         return [(_link(r[:7]), _version(r[7:])) for r in rows]
+
+
+def _head(conn: Connection, table: str) -> str:
+    """Inside a transaction: the hash the next row of TABLE's chain links to (one writer
+    links at a time)."""
+    dialect.serialize(conn, table)
+    row = conn.execute(f"SELECT hash FROM {table} ORDER BY id DESC LIMIT 1").fetchone()
+    return str(row[0]) if row else chain.GENESIS
+
+
+_CHAINED = {
+    "kb_versions": "answer, n, t, author, category, title, text, tags, serves, valid_from, "
+    "valid_until, change",
+    "kb_links": "answer, version, kind, target, linked_by, t",
+}
 
 
 def _link(row: Sequence[object]) -> Link:

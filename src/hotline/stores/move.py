@@ -196,6 +196,8 @@ def _check_chains(stores: Sequence[schema.Store]) -> None:
             checks = [("disposals", store.verify())]
         elif isinstance(store, AccessLog):
             checks = [("access_log", store.verify())]
+        elif isinstance(store, KbStore):
+            checks = list(store.verify().items())
         else:
             continue
         for name, broken in checks:
