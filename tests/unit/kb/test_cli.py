@@ -189,3 +189,37 @@ def test_links_reveal_two_answers_to_one_caller(
     code, out, _ = run(capsys, "conflicts", "--days", "0", "--since", "2099-01-01")
     assert code == 0
     assert "same caller" not in out
+
+
+def test_a_merged_order_is_one_matter_with_the_order_it_went_into(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two citizens' orders on one building site merged: the answers given on either order's
+    call are on the same matter, though the callers differ."""
+    from hotline.casework.desk import Desk
+    from hotline.orders.config import OrdersConfig
+    from hotline.orders.model import Actor
+    from hotline.stores.history import History
+
+    add(capsys, "欠薪", "农民工工资被拖欠怎么办", WAGES)
+    add(capsys, "欠薪", "欠薪请走劳动仲裁", "此类欠薪不属于监察受理范围，请申请劳动仲裁。")
+    history = History.open(db)
+    history.save_calls([answered("c1", caller="13811111111"),
+                        answered("c2", caller="13922222222")])  # fmt: skip
+    history.close()
+    desk = Desk(OrderStore.open(db), OrdersConfig())
+    intake = Actor("wangfang", Side.INTAKE)
+    now = wall_ms()
+    kept = desk.create(intake, OrderType.COMPLAINT, "欠薪", "某工地拖欠工资", now=now,
+                       phone="13811111111", call_id="c1").order  # fmt: skip
+    dup = desk.create(intake, OrderType.COMPLAINT, "欠薪", "某工地拖欠工资三个月", now=now,
+                      phone="13922222222", call_id="c2").order  # fmt: skip
+    desk.merge(intake, dup.id, kept.id, now=now + 1)
+    desk.store.close()
+    assert run(capsys, "link", "1", "--call", "c1", "--as", "wangfang")[0] == 0
+    assert run(capsys, "link", "2", "--order", dup.id, "--as", "wangfang")[0] == 0
+    code, out, _ = run(capsys, "conflicts", "--format", "json")
+    assert code == 0
+    (found,) = json.loads(out)
+    assert found["why"] == [f"same order {kept.id}"]
+    assert (found["first"]["target"], found["second"]["target"]) == ("c1", dup.id)
