@@ -12,12 +12,15 @@
 ``--as USER`` is a web account (``hotline users``): an admin or a supervisor may add and
 edit answers, an agent or a supervisor links the answer they gave. Every edit is a new
 version (who, when, what changed); search is the transcripts' Chinese search. Numbers in
-``conflicts`` are masked. See docs/kb.md.
+``conflicts`` are masked; ``propose`` (which reads the call's transcript) and ``conflicts``
+(callers and their orders) go into the access log. See docs/kb.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -33,6 +36,7 @@ from hotline.kb.model import EDIT_ROLES, USE_ROLES, Answer, Content, Version
 from hotline.kb.propose import propose
 from hotline.orders.errors import OrderError
 from hotline.orders.machine import replay
+from hotline.stores.access import AccessEntry, AccessLog
 from hotline.stores.history import History
 from hotline.stores.kb import KbHit, KbStore, Link
 from hotline.stores.orders import OrderStore
@@ -144,6 +148,18 @@ def _store(settings: Settings, args: argparse.Namespace) -> Iterator[KbStore]:
         raise CLIError(str(exc)) from None
     finally:
         store.close()
+
+
+def _log(db: Database, action: str, target: str, detail: dict[str, object]) -> None:
+    """A read of calls' data (a transcript, callers and their orders) in the access log,
+    as every such read is, with the OS user who ran the command."""
+    log = AccessLog.open(db)
+    try:
+        text = json.dumps(detail, ensure_ascii=False, sort_keys=True)
+        log.append(AccessEntry(t=wall_ms(), user=getpass.getuser(), role="cli", action=action,
+                               target=target, purpose="", detail=text))  # fmt: skip
+    finally:
+        log.close()
 
 
 def _version_doc(v: Version) -> dict[str, object]:
@@ -292,6 +308,7 @@ def _propose(store: KbStore, db: Database, args: argparse.Namespace) -> int:
         transcripts.close()
     found = propose(store.answers(), ivr_path=call.ivr_path, tag=call.tag, words=words,
                     now=wall_ms(), limit=args.limit)  # fmt: skip
+    _log(db, "kb propose", call.call_id, {"answers": [p.answer for p in found]})
     if args.format == "json":
         print_json({"call": call.call_id, "ivr_path": call.ivr_path, "tag": call.tag,
                     "transcribed": bool(words),
@@ -401,6 +418,7 @@ def _conflicts(store: KbStore, db: Database, args: argparse.Namespace) -> int:
         raise CLIError(f"--days {args.days}: use 0 to 3660")
     since = _day(args.since)
     found = find(_uses(store, db, since), days=args.days)
+    _log(db, "kb conflicts", "", {"days": args.days, "since": args.since, "found": len(found)})
     if args.format == "json":
         print_json([_conflict_doc(c) for c in found])
         return 0

@@ -13,6 +13,7 @@ from hotline.cli.main import main
 from hotline.host.clock import wall_ms
 from hotline.orders.model import Action, Entry, OrderType, Side, State
 from hotline.recordings.leg import Leg
+from hotline.stores.access import AccessLog
 from hotline.stores.orders import OrderStore
 from hotline.stores.transcripts import TranscriptStore
 from hotline.transcripts.transcript import Transcript
@@ -146,6 +147,10 @@ def test_propose_for_a_stored_call(db: Path, capsys: pytest.CaptureFixture[str])
     code, out, _ = run(capsys, "propose", "--call", "c2")
     assert code == 0
     assert "no transcript" in out
+    log = AccessLog.open(db)
+    assert [(e.entry.action, e.entry.target) for e in log.entries()] == [
+        ("kb propose", "c1"), ("kb propose", "c2"),
+    ]  # fmt: skip
     assert "农民工" not in out  # the IVR said operator, and nothing was said yet
 
 
@@ -189,6 +194,12 @@ def test_links_reveal_two_answers_to_one_caller(
     code, out, _ = run(capsys, "conflicts", "--days", "0", "--since", "2099-01-01")
     assert code == 0
     assert "same caller" not in out
+    # each look at callers and their orders is in the access log
+    log = AccessLog.open(db)
+    assert [(e.entry.action, json.loads(e.entry.detail)["found"]) for e in log.entries()] == [
+        ("kb conflicts", 2), ("kb conflicts", 2), ("kb conflicts", 0),
+    ]  # fmt: skip
+    assert log.verify() is None
 
 
 def test_a_merged_order_is_one_matter_with_the_order_it_went_into(
