@@ -18,6 +18,8 @@ from argon2 import PasswordHasher
 
 from hotline.core.localtime import DAY_MS
 from hotline.core.records import AgentChange, CallRecord, QueueVisit
+from hotline.kb.errors import KbError
+from hotline.kb.model import Content
 from hotline.metrics import GroupBy, Params
 from hotline.metrics.agenttime import AgentData
 from hotline.metrics.changes import param_change
@@ -34,6 +36,7 @@ from hotline.stores import anchors, dialect
 from hotline.stores.access import AccessEntry, AccessLog
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
+from hotline.stores.kb import KbStore
 from hotline.stores.metrics import MetricsStore
 from hotline.stores.orders import OrderStore
 from hotline.stores.qa import QaStore, QaStoreError, Score
@@ -528,6 +531,11 @@ def fill(db: Target, tmp_path: Path) -> None:
                                text="停水", type=OrderType.HELP, category="供水"),
         day="20261028",
     )  # fmt: skip
+    kb = KbStore.open(db)
+    answer = kb.add(Content("供水", "停水通知", "计划停水提前24小时通知"), user="banzhang01", t=T0)
+    kb.edit(answer.id, Content("供水", "停水通知", "计划停水提前48小时通知"), user="admin01",
+            t=T0 + 1)  # fmt: skip
+    kb.link(answer.id, "order", "20261028-0001", user="wangfang", t=T0 + 2)
 
 
 def test_a_site_moves_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgServer) -> None:
@@ -538,11 +546,21 @@ def test_a_site_moves_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgSer
     report = copy_database(f"sqlite://{source}", target, extra=(Accounts,))
     assert report.rows["transcripts"] == len(TEXTS) - 3  # 3 disposed
     assert report.rows["disposals"] == 3
+    assert (report.rows["kb_versions"], report.rows["kb_links"]) == (2, 1)
     assert {a.chain for a in report.heads} == {
-        "agent_journal", "access_log", "disposals", "order_journal",
+        "agent_journal", "access_log", "disposals", "order_journal", "kb_versions", "kb_links",
     }  # fmt: skip
     assert OrderStore.open(target).timelines() == OrderStore.open(source).timelines()
     assert OrderStore.open(target).verify() is None
+    kb_before, kb_after = KbStore.open(source), KbStore.open(target)
+    assert kb_after.answers() == kb_before.answers()
+    assert kb_after.uses() == kb_before.uses()
+    for query in ["停水", "48", "24小时", ""]:
+        assert kb_after.search(query, every_version=True) == kb_before.search(
+            query, every_version=True
+        )
+    assert [h.version.n for h in kb_after.search("48小时")] == [2]
+    assert kb_after.add(Content("供水", "t", "x"), user="u", t=T0).id == 2  # after the copy
     # the copy reads like the source
     for a, b in [(History.open(source), History.open(target))]:
         assert a.calls() == b.calls()
@@ -748,3 +766,107 @@ def test_qa_flags_and_samples_replace_per_call_and_week(db: Target) -> None:
     assert store.sample("2026-W49") == picks[:1]
     assert store.sample("2026-W50") == []
     store.close()
+
+
+# -- the knowledge base ---------------------------------------------------------------------
+
+
+def test_kb_answers_versions_links_and_their_append_only_rows(db: Target) -> None:
+    from dataclasses import replace as changed
+
+    store = KbStore.open(db)
+    text = "携带身份证到社保卡服务网点补卡，一般7个工作日内制卡完成。"
+    c = Content("社保", "社保卡补办流程", text,
+                tags=("社保卡",), serves=("social-insurance",), valid_from=T0)  # fmt: skip
+    a = store.add(c, user="banzhang01", t=T0)
+    assert (a.id, a.current.n, a.current.change) == (1, 1, "new answer")
+    b = store.edit(a.id, changed(c, text=c.text.replace("7个", "15个")), user="admin01",
+                   t=T0 + 5, seen=1)  # fmt: skip
+    assert [v.n for v in b.versions] == [1, 2]
+    assert b.current.change.startswith("text: +2 −1 characters in 1 place")
+    assert store.answer(a.id) == b
+    assert store.answers() == [b]
+    assert store.answers("社保") == [b]
+    assert store.answers("欠薪") == []
+    with pytest.raises(KbError, match="at version 2, the edit was made on version 1"):
+        store.edit(a.id, changed(c, title="x"), user="admin01", t=T0 + 6, seen=1)
+    with pytest.raises(KbError, match="changes nothing"):
+        store.edit(a.id, b.content, user="admin01", t=T0 + 6)
+    with pytest.raises(KbError, match="no answer 9"):
+        store.edit(9, c, user="admin01", t=T0 + 6)
+    with pytest.raises(KbError, match="needs a title"):
+        store.add(changed(c, title=""), user="admin01", t=T0)
+    # links: the current version by default, an older one when named; once per target
+    first = store.link(a.id, "call", "1796000000.1", user="wangfang", t=T0 + 7)
+    assert (first.id, first.version, first.user) == (1, 2, "wangfang")
+    assert store.link(a.id, "call", "1796000000.1", user="lina", t=T0 + 8) == first
+    old = store.link(a.id, "order", "20261201-0001", user="wangfang", t=T0 + 9, version=1)
+    assert old.version == 1
+    assert store.links(answer=a.id) == [first, old]
+    assert store.links(kind="order", target="20261201-0001") == [old]
+    uses = store.uses()
+    assert [(link, v.n, v.content.text) for link, v in uses] == [
+        (first, 2, text.replace("7个", "15个")), (old, 1, text),
+    ]  # fmt: skip
+    assert store.uses(since=T0 + 8) == uses[1:]
+    for bad, says in [("visit", "not 'visit'"), ("call", "which call")]:
+        with pytest.raises(KbError, match=says):
+            store.link(a.id, bad, "" if bad == "call" else "x", user="u", t=T0)
+    with pytest.raises(KbError, match="no version 5"):
+        store.link(a.id, "call", "x", user="u", t=T0, version=5)
+    # versions and links are never changed nor deleted
+    for sql in ["UPDATE kb_versions SET text = 'x'", "DELETE FROM kb_versions",
+                "UPDATE kb_links SET linked_by = 'x'", "DELETE FROM kb_links"]:  # fmt: skip
+        refuses(db, store.connection, sql)
+    if is_pg(db):
+        refuses(db, store.connection, "TRUNCATE kb_links")
+    # both are hash chains: intact, anchored, and an edit behind the triggers' back is seen
+    assert store.verify() == {"kb_versions": None, "kb_links": None}
+    heads = {a.chain: a.id for a in anchors.heads(store.connection, T0)}
+    assert (heads["kb_versions"], heads["kb_links"]) == (2, old.id)
+    assert KbStore.open(db).migrate_component() == 1  # idempotent
+    if not is_pg(db):
+        store.connection.execute("DROP TRIGGER kb_links_no_update")
+        store.connection.execute("UPDATE kb_links SET linked_by = 'lina' WHERE id = 1")
+        assert store.verify() == {"kb_versions": None, "kb_links": 1}
+
+
+KB = [
+    ("欠薪", "农民工工资被拖欠怎么办", "可向劳动保障监察大队投诉，5个工作日内联系您。"),
+    ("欠薪", "申请劳动仲裁的条件", "劳动争议申请仲裁的时效期间为一年。"),
+    ("物业", "物业服务投诉", "小区物业乱收物业费，可向住建局物业科投诉。"),
+    ("噪声", "夜间施工噪声扰民", "夜间22点至次日6点禁止施工作业 noise"),
+    ("供水", "停水通知查询", "计划停水提前24小时通知。突发停水请拨打96116。"),
+]
+
+
+def test_kb_search_is_the_transcripts_search_on_the_current_versions(db: Target) -> None:
+    from dataclasses import replace as changed
+
+    store = KbStore.open(db)
+    for category, title, text in KB:
+        store.add(Content(category, title, text), user="banzhang01", t=T0)
+    searchable = {a.id: a.content.searchable() for a in store.answers()}
+    for query in ["投诉", "物", "业费", "劳动仲裁", "仲裁 一年", "noise", "NOISE", "96116",
+                  "9611", "欠薪", "不存在", "，", "通知。突发"]:  # fmt: skip
+        q = parse_query(query)
+        want = sorted(i for i, text in searchable.items() if q.matches(text))
+        assert sorted(h.version.answer for h in store.search(query)) == want, query
+    # a term in the title ranks first; the snippet marks the match
+    hits = store.search("投诉")
+    assert [h.version.answer for h in hits] == [3, 1]
+    assert hits[0].in_title
+    assert [hits[1].snippet[a:b] for a, b in hits[1].marks] == ["投诉"]
+    assert [h.version.answer for h in store.search("投诉", category="欠薪")] == [1]
+    assert len(store.search("")) == 5
+    assert [h.version.answer for h in store.search("", limit=2, offset=1)] == [2, 3]
+    # fields are apart: no match across the title and the text
+    assert store.search("怎么办可向") == []
+    # an edit: the new text is found, the old one only among every version
+    a = store.answers()[0]
+    store.edit(a.id, changed(a.content, text="请向劳动监察投诉，15个工作日内答复。"),
+               user="banzhang01", t=T0 + 1)  # fmt: skip
+    assert store.search("5个工作日内联系") == []
+    (old,) = store.search("5个工作日内联系", every_version=True)
+    assert (old.version.answer, old.version.n) == (1, 1)
+    assert [h.version.n for h in store.search("15个工作日")] == [2]

@@ -22,6 +22,7 @@ from hotline.cli import (
     db,
     init,
     ivr,
+    kb,
     metrics,
     orders,
     pbx,
@@ -64,6 +65,7 @@ GROUPS = (
     transcripts,  # transcripts search|show
     qa,  # qa flag|forms|sample|score|appeal|report: quality inspection (质检)
     orders,  # orders create|dispatch|sign|reply|return|finish|review|visit|show|list|report
+    kb,  # kb add|edit|show|search|propose|link|conflicts: the knowledge base (知识库)
     access,  # access list|verify
     retention,  # retention plan|run|hold|release|holds|disposals|verify
     stt,  # transcribe, play, stt worker|status|listen

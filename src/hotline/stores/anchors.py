@@ -8,7 +8,8 @@ anchored hash (``hotline audit verify``).
 
 The chains: the agent journal (disciplinary evidence), the access log (who read or heard
 what), the disposal records (what retention destroyed), the work orders' journal (who
-handled, returned or closed which order: evidence of bouncing).
+handled, returned or closed which order: evidence of bouncing), the knowledge base's
+versions and links (what an answer said, and who gave which on which call or order).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hotline.stores.dialect import Connection, has_table
 
 __all__ = ["CHAINS", "Anchor", "check", "heads", "parse"]
 
-CHAINS = ("agent_journal", "access_log", "disposals", "order_journal")
+CHAINS = ("agent_journal", "access_log", "disposals", "order_journal", "kb_versions", "kb_links")
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ every row of every store, then the counts and the hash chains checked on the cop
 
 The target gets each component's schema from its own migrations (per dialect), then the
 rows with their ids (identities and sequences moved past them), so chains link the same
-and anchors taken before the move still name the right rows. A transcript's search
-columns are made for the target (PostgreSQL's grams, or SQLite's index by its triggers).
+and anchors taken before the move still name the right rows. The search columns of a
+transcript and of a knowledge-base version are made for the target (PostgreSQL's grams,
+or SQLite's index by its triggers).
 Tables are copied parents first and the rollup's "built" marks last (so the rollup's
 triggers note nothing during the copy). A target that already holds rows is refused: a
 move is done once, into an empty database, with hotline stopped. The source is brought
@@ -30,6 +31,7 @@ from hotline.stores.access import AccessLog
 from hotline.stores.dialect import Connection, Dialect
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
+from hotline.stores.kb import KbStore
 from hotline.stores.metrics import MetricsStore
 from hotline.stores.orders import OrderStore
 from hotline.stores.pg_search import folded, gram_set
@@ -42,7 +44,7 @@ __all__ = ["STORES", "TABLES", "CopyError", "CopyReport", "copy_database"]
 
 STORES: tuple[type[schema.Store], ...] = (
     History, TranscriptStore, AccessLog, RetentionStore, IntegrityAlerts, MetricsStore, QaStore,
-    RecallStore, OrderStore,
+    RecallStore, OrderStore, KbStore,
 )  # fmt: skip
 TABLES = (
     "calls", "call_visits", "call_rings", "agent_journal", "callbacks", "recordings",
@@ -51,10 +53,12 @@ TABLES = (
     "qa_forms", "qa_scores", "qa_appeals", "qa_flags", "qa_samples",
     "recall_tasks", "recall_calls", "recall_attempts", "recall_sync",
     "metrics_rollup", "metrics_rollup_by", "metrics_dirty", "metrics_rollup_built", "orders",
-    "order_journal",
+    "order_journal", "kb_answers", "kb_versions", "kb_links",
 )  # fmt: skip
 """Every table hotline keeps, parents before children, the rollup's marks last."""
-_SKIP = ("schema_components", "sqlite_sequence", "transcript_index")  # made by the target
+_SKIP = ("schema_components", "sqlite_sequence", "transcript_index", "kb_index")  # the target's
+SEARCHED = {"transcripts": "text", "kb_versions": "search_text"}
+"""The tables with search columns made for the target (grams, folded), from which text."""
 BATCH = 5000
 
 
@@ -108,7 +112,7 @@ def _copy_table(src: Connection, dst: Connection, table: str, lock: threading.Lo
     for column in want:
         if column in have or (column == "rowid" and src.dialect is Dialect.SQLITE):
             select.append(column)
-        elif table == "transcripts" and column in ("grams", "folded"):
+        elif table in SEARCHED and column in ("grams", "folded"):
             computed.append(column)
         else:
             raise CopyError(f"{table}.{column}: the target has it, the source does not")
@@ -116,7 +120,7 @@ def _copy_table(src: Connection, dst: Connection, table: str, lock: threading.Lo
     if lost:
         raise CopyError(f"{table}: the target has no {', '.join(lost)} (an older schema?)")
     columns = select + computed
-    text = select.index("text") if computed else 0
+    text = select.index(SEARCHED[table]) if computed else 0
     sql = f"INSERT INTO {table} ({_names(columns)}) VALUES ({','.join('?' * len(columns))})"
     n = 0
     for batch in _rows(src, table, select):
@@ -192,6 +196,8 @@ def _check_chains(stores: Sequence[schema.Store]) -> None:
             checks = [("disposals", store.verify())]
         elif isinstance(store, AccessLog):
             checks = [("access_log", store.verify())]
+        elif isinstance(store, KbStore):
+            checks = list(store.verify().items())
         else:
             continue
         for name, broken in checks:

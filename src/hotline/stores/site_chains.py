@@ -1,5 +1,6 @@
 """A site's hash chains checked together: the agent journal, the access log, the disposal
-records, the work orders' journal, and the anchors of their heads kept outside the database.
+records, the work orders' journal, the knowledge base's versions and links, and the
+anchors of their heads kept outside the database.
 
     with site_chains(db) as chains:
         problems = chains.broken() + chains.unanchored(read_anchors(path) or [])
@@ -18,6 +19,7 @@ from hotline.host.settings import Database
 from hotline.stores import anchors
 from hotline.stores.access import AccessLog
 from hotline.stores.history import History
+from hotline.stores.kb import KbStore
 from hotline.stores.orders import OrderStore
 from hotline.stores.retention import RetentionStore
 
@@ -30,6 +32,7 @@ class SiteChains:
     access: AccessLog
     retention: RetentionStore
     orders: OrderStore
+    kb: KbStore
 
     def broken(self) -> list[str]:
         """One line per chain broken, naming the first row that does not follow."""
@@ -40,6 +43,7 @@ class SiteChains:
                 ("access_log", self.access.verify()),
                 ("disposals", self.retention.verify()),
                 ("order_journal", self.orders.verify()),
+                *self.kb.verify().items(),
             )
             if row is not None
         ]
@@ -55,9 +59,11 @@ def site_chains(db: Database) -> Iterator[SiteChains]:
     access = AccessLog.open(db)
     retention = RetentionStore.open(db)
     orders = OrderStore.open(db)
+    kb = KbStore.open(db)
     try:
-        yield SiteChains(history, access, retention, orders)
+        yield SiteChains(history, access, retention, orders, kb)
     finally:
+        kb.close()
         orders.close()
         history.close()
         access.close()
