@@ -63,7 +63,8 @@ def test_the_centre_file_is_read_like_a_flow() -> None:
             "agents: {'1001': {name: 王芳, team: team-a, queues: intake}}\n"
         )
     assert [str(p) for p in caught.value.problems] == [
-        "teamz: unknown key (expected one of agents, pause_reasons, retention, teams, watchdog)",
+        "teamz: unknown key (expected one of agents, pause_reasons, retention, supervision, teams, "
+        "watchdog)",
         "pause_reasons.meal.max_minutes: 0 is less than 1",
         "agents.1001.team: unknown team 'team-a'",
         "agents.1001.queues: expected a list, got str",

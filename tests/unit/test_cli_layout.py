@@ -72,7 +72,7 @@ def test_every_command_names_its_handler() -> None:
     assert sorted(sub.choices) == [  # type: ignore[attr-defined]
         "access", "agent", "agents", "alerts", "ami", "audit", "backup", "calls", "controller",
         "db", "init", "ivr", "logrotate", "metrics", "notice", "pbx", "play", "prompts", "redact",
-        "redis", "restore", "retention", "run", "sim", "stt", "systemd", "transcribe",
+        "redis", "restore", "retention", "run", "sim", "stt", "supervise", "systemd", "transcribe",
         "transcripts", "users", "web",
     ]  # fmt: skip
 

@@ -31,6 +31,23 @@ class CenterError(FlowError):
 
 
 @dataclass(frozen=True, slots=True)
+class SupervisorPhone:
+    """A supervisor's softphone: a PJSIP endpoint that can only be called (to listen in)."""
+
+    ext: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Supervision:
+    """Live supervision (``hotline supervise``): the phones supervisors join from, and
+    whether the agent hears a beep when one joins (``notify_agent``; default: not told)."""
+
+    phones: dict[str, SupervisorPhone] = field(default_factory=dict)
+    notify_agent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Center(Roster):
     """The roster and the sections only the centre file holds."""
 
@@ -38,6 +55,8 @@ class Center(Roster):
     """The ``watchdog:`` section: thresholds per team and shift, severity and escalation."""
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     """The ``retention:`` section: days recordings and transcripts are kept, by category."""
+    supervision: Supervision = field(default_factory=Supervision)
+    """The ``supervision:`` section: supervisors' softphones, whether agents are told."""
 
 
 def _time(value: str) -> dt.time | None:
@@ -62,7 +81,9 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     if not isinstance(data, dict):
         raise CenterError([Problem("center", "expected a mapping")])
     r = Reader()
-    top = r.mapping("", data, {"pause_reasons", "teams", "agents", "watchdog", "retention"})
+    top = r.mapping(
+        "", data, {"pause_reasons", "teams", "agents", "watchdog", "retention", "supervision"}
+    )
 
     reasons: dict[str, PauseReason] = {}
     for code, spec in r.section("pause_reasons", top.get("pause_reasons")).items():
@@ -134,6 +155,25 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     shifts_of = {name: [s.name for s in t.shifts] for name, t in teams.items()}
     watchdog = load_watchdog(top.get("watchdog"), r.fail, shifts_of)
     retention = load_retention(top.get("retention"), r.fail)
+    supervision = _supervision(r, top.get("supervision"), set(agents))
     if r.problems:
         raise CenterError(r.problems)
-    return Center(reasons, teams, agents, watchdog, retention)
+    return Center(reasons, teams, agents, watchdog, retention, supervision)
+
+
+def _supervision(r: Reader, raw: object, agent_exts: set[str]) -> Supervision:
+    section = r.section("supervision", raw, {"phones", "notify_agent"})
+    notify = r.get("supervision", section, "notify_agent", bool, False)
+    phones: dict[str, SupervisorPhone] = {}
+    for ext, spec in r.section("supervision.phones", section.get("phones")).items():
+        node = f"supervision.phones.{ext}"
+        r.kind(node, Kind.EXTENSION, ext)
+        if ext in agent_exts:
+            r.fail(node, "is an agent's extension too (a phone is an agent's or a supervisor's)")
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            r.fail(node, "needs a name")
+            continue
+        r.mapping(node, spec, {"name"})
+        r.kind(f"{node}.name", Kind.TEXT, spec["name"])
+        phones[ext] = SupervisorPhone(ext, spec["name"])
+    return Supervision(phones, bool(notify))

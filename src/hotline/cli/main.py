@@ -31,6 +31,7 @@ from hotline.cli import (
     service,
     sim,
     stt,
+    supervise,
     transcripts,
     users,
     web,
@@ -57,6 +58,7 @@ GROUPS = (
     agents,  # agents list|audit|report, agent VERB
     metrics,  # metrics explain|report|import-queue-log|params|callbacks|callback-done|rollup
     alerts,  # alerts list|show|acknowledge|close|reopen, notice on|off
+    supervise,  # supervise listen|whisper|barge CALL_OR_AGENT --from EXT --as USER
     transcripts,  # transcripts search|show
     access,  # access list|verify
     retention,  # retention plan|run|hold|release|holds|disposals|verify

@@ -28,6 +28,8 @@ class Verb(Enum):
     REOPEN = "reopen"
     # the IVR announcement (``notice``: a name from the flow's announcements, "" = off)
     NOTICE = "notice"
+    # live supervision (``hotline supervise``): the supervisor's phone joins the agent's call
+    SUPERVISE = "supervise"
 
     @property
     def on_agent(self) -> bool:
@@ -56,6 +58,9 @@ class Command:
     alert: str = ""  # the alert an ack/close/reopen is about
     comment: str = ""  # why (required for the alert verbs)
     notice: str = ""  # the announcement NOTICE switches on ("" switches it off)
+    mode: str = ""  # SUPERVISE: listen, whisper or barge
+    phone: str = ""  # SUPERVISE: the supervisor's softphone (extension) that joins
+    call: str = ""  # SUPERVISE: the call the supervisor picked ("" when they picked the agent)
 
     def fields(self) -> dict[str, str]:
         """As flat strings, for a Redis stream entry."""
@@ -71,6 +76,9 @@ class Command:
             "alert": self.alert,
             "comment": self.comment,
             "notice": self.notice,
+            "mode": self.mode,
+            "phone": self.phone,
+            "call": self.call,
         }
 
     @classmethod
@@ -88,6 +96,9 @@ class Command:
                 alert=raw.get("alert", ""),
                 comment=raw.get("comment", ""),
                 notice=raw.get("notice", ""),
+                mode=raw.get("mode", ""),
+                phone=raw.get("phone", ""),
+                call=raw.get("call", ""),
             )
         except (KeyError, ValueError) as exc:
             raise CommandError(f"malformed command: {exc}") from None

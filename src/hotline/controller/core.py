@@ -37,6 +37,7 @@ from hotline.controller.inbox import Commands
 from hotline.controller.outbox import Outbox
 from hotline.controller.reconcile import Reconciler
 from hotline.controller.recorder import Recorder
+from hotline.controller.supervision import Supervision
 from hotline.controller.sweep import Sweep
 from hotline.core.localtime import CHINA
 from hotline.core.records import AgentChange, PauseSetBy
@@ -44,6 +45,7 @@ from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.queues.state import Queues
 from hotline.stores import dialect as db
+from hotline.stores.access import AccessLog
 from hotline.stores.docs import agent_doc, call_doc, queue_doc
 from hotline.stores.history import History
 from hotline.stores.keys import KEYS, STATUS_TTL
@@ -94,9 +96,12 @@ class Controller:
             self.watchdog, self.outbox, history, self.live,
             carry_out=self.agent_actions.carry_out, clock=clock,
         )  # fmt: skip
+        self.access = AccessLog.open(settings.db)
+        self.supervision = Supervision(center, client, self.access.append, clock)
         self.commands = Commands(
             agent_actions=self.agent_actions.carry_out, alerts=self.alerting.handle,
             asterisk=client, flow=settings.flow, outbox=self.outbox, clock=clock,
+            supervise=self.supervision.carry_out,
         )  # fmt: skip
         self.recorder = Recorder(history, JobStream(redis), settings.pbx_dir, clock)
         self.sweep = Sweep(self.recorder, self.calls, history, settings.pbx_dir, clock)
@@ -115,6 +120,7 @@ class Controller:
         self.client.on_connect(self.resync)
         self._events = self.client.subscribe(maxsize=100_000)
         events = self._events
+        spying = self.client.subscribe(*Supervision.EVENTS)
         await self.alerting.restore()
         await self.client.start(wait=False)
         loops: dict[str, Callable[[], Awaitable[None]]] = {
@@ -125,6 +131,7 @@ class Controller:
             "queue_log": self.reconciler.run,
             "recordings": self.recorder.serve,
             "sweep": lambda: self.sweep.serve(self.ready),
+            "supervision": lambda: self.supervision.follow(spying),
         }
         tasks = [
             asyncio.create_task(self._guard(name, loop), name=name) for name, loop in loops.items()
@@ -138,6 +145,7 @@ class Controller:
             with contextlib.suppress(Exception):
                 await self.flush()
             await self.client.close()
+            self.access.close()
 
     async def _guard(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         """Run a loop; when Redis or SQLite fails under it, log, wait and start it again.

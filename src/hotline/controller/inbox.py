@@ -1,5 +1,5 @@
 """Carry out the commands sent over the bus (``hotline agent ...``, ``hotline alerts ...``,
-``hotline notice ...``, the web): one at a time, each with a reply."""
+``hotline notice ...``, ``hotline supervise ...``, the web): one at a time, each with a reply."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Protocol
 
 from hotline.ami.errors import AMIError
 from hotline.commands.bus import Reply
-from hotline.commands.plan import ALERT_VERBS, Command, CommandError, plan_notice
+from hotline.commands.plan import ALERT_VERBS, Command, CommandError, Verb, plan_notice
 from hotline.controller.agent_actions import NOT_CONNECTED, Asterisk
 from hotline.controller.outbox import Publish
 from hotline.core.records import AgentChange
@@ -45,8 +45,10 @@ class Commands:
         flow: Path,
         outbox: Publish,
         clock: Callable[[], int],
+        supervise: Handler | None = None,
     ) -> None:
         self.agent_actions = agent_actions
+        self.supervise = supervise
         self.alerts = alerts
         self.asterisk = asterisk
         self.flow = flow
@@ -59,6 +61,10 @@ class Commands:
             return await self.agent_actions(command)
         if command.verb in ALERT_VERBS:
             return await self.alerts(command)
+        if command.verb is Verb.SUPERVISE:
+            if self.supervise is None:
+                return Reply(False, "this controller does not carry out supervision")
+            return await self.supervise(command)
         return await self.switch_notice(command)
 
     async def switch_notice(self, command: Command) -> Reply:
