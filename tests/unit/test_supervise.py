@@ -245,3 +245,11 @@ def test_the_agent_hears_a_beep_only_when_the_centre_says_so(tmp_path: Path) -> 
         ami = PBX(channels=(("PJSIP/1001-00000003", "b2"),))
         assert asyncio.run(Supervision(center, ami, log.append, Clock()).carry_out(command())).ok
         assert [n for n, _ in ami.sent].count("Originate") == originates
+
+
+def test_the_agents_beep_is_two_short_tones_of_signed_linear_audio() -> None:
+    from hotline.pbx.instance import double_beep
+
+    audio = double_beep()
+    assert len(audio) == (1200 + 800 + 1200) * 2  # 150 ms, 100 ms, 150 ms at 8 kHz, 16 bit
+    assert audio[2400 * 1 : 2400 * 1 + 1600] == bytes(1600)  # the gap is silent
