@@ -288,6 +288,32 @@ async def test_the_agent_hears_a_beep_when_the_centre_tells_agents(
     assert agent[BEEP_HZ] > NOT_HEARD, agent
 
 
+async def test_a_phone_that_is_not_registered_is_not_rung(
+    ami: AMIClient, pbx_running: Settings, phones: tuple[Softphone, Softphone], tmp_path: Path
+) -> None:
+    log = AccessLog.open(tmp_path / "access.db")
+    tone(pbx_running.pbx_dir / "spool" / "test-citizen-tone.wav", CITIZEN_HZ, 14)
+    connects = ami.subscribe("AgentConnect")
+    sessions = Supervision(
+        read_center(pbx_running), ami, log.append, lambda: time.time_ns() // 10**6
+    )
+    follow = asyncio.create_task(sessions.follow(ami.subscribe(*Supervision.EVENTS)))
+    try:
+        await dial(ami, "1-0", SPEECH="/srv/hotline/spool/test-citizen-tone", WAIT_BRIDGE="1",
+                   TALK="1")  # fmt: skip
+        while (await connects.get(timeout=40)).get("MemberName") != "王芳":
+            pass
+        # 1901 is a supervisor's phone in center.yaml, but no softphone registered as it
+        command = Command("c-x", Verb.SUPERVISE, "1001", "banzhang01", supervisor=True,
+                          mode="listen", phone="1901")  # fmt: skip
+        reply = await sessions.carry_out(command)
+    finally:
+        follow.cancel()
+    assert (reply.ok, reply.message) == (False, "phone 1901 is not registered (not reachable)")
+    assert log.entries() == []
+    assert sessions.sessions == {}
+
+
 async def test_a_supervisor_of_another_team_is_refused_before_anything_rings(
     pbx_running: Settings, tmp_path: Path
 ) -> None:

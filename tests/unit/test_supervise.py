@@ -159,9 +159,16 @@ class PBX(StandInAMI):
     """The stand-in AMI, answering CoreShowChannels with ``channels``."""
 
     channels: tuple[tuple[str, str], ...] = ()
+    phone_state: str = "NOT_INUSE"
 
     async def action(self, name: str, headers: Headers = ()) -> Message | EventList:
         reply = await super().action(name, headers)
+        if name == "Getvar":
+            return Message(
+                MessageKind.RESPONSE, (("Response", "Success"), ("Value", self.phone_state))
+            )
+        if name == "Originate":
+            return Message(MessageKind.RESPONSE, (("Response", "Success"), ("ActionID", "a-1")))
         return show(*self.channels) if name == "CoreShowChannels" else reply
 
 
@@ -185,8 +192,8 @@ def test_a_session_is_logged_from_the_ring_to_the_hang_up(tmp_path: Path) -> Non
     reply = asyncio.run(sessions.carry_out(command("listen")))
     assert reply.ok, reply.message
     session = reply.details["session"]
-    originate = dict(ami.sent[1][1])
-    assert ami.sent[1][0] == "Originate"
+    originate = dict(ami.sent[2][1])
+    assert ami.sent[2][0] == "Originate"
     assert originate["ChannelId"] == session
     # the phone answers and ChanSpy starts; the supervisor presses 5 then 6; hangs up
     for dt, ev in (
@@ -253,3 +260,28 @@ def test_the_agents_beep_is_two_short_tones_of_signed_linear_audio() -> None:
     audio = double_beep()
     assert len(audio) == (1200 + 800 + 1200) * 2  # 150 ms, 100 ms, 150 ms at 8 kHz, 16 bit
     assert audio[2400 * 1 : 2400 * 1 + 1600] == bytes(1600)  # the gap is silent
+
+
+def test_a_phone_that_cannot_be_rung_ends_its_session_unjoined(tmp_path: Path) -> None:
+    log = AccessLog.open(tmp_path / "h.db")
+    clock = Clock()
+    sessions = Supervision(
+        CENTER, PBX(channels=(("PJSIP/1001-00000003", "b2"),)), log.append, clock
+    )
+    assert asyncio.run(sessions.carry_out(command("barge"))).ok
+    assert (
+        sessions.apply(event("OriginateResponse", ActionID="other", Response="Failure"), 1) is None
+    )
+    end = sessions.apply(event("OriginateResponse", ActionID="a-1", Response="Failure"), clock.t)
+    assert end is not None
+    assert end.action == "supervise-end"
+    assert json.loads(end.detail)["joined"] is False
+    assert sessions.sessions == {}
+
+
+def test_a_phone_that_is_not_registered_is_not_rung(tmp_path: Path) -> None:
+    ami = PBX(channels=(("PJSIP/1001-00000003", "b2"),), phone_state="UNAVAILABLE")
+    sessions = Supervision(CENTER, ami, AccessLog.open(tmp_path / "h.db").append, Clock())
+    reply = asyncio.run(sessions.carry_out(command()))
+    assert (reply.ok, reply.message) == (False, "phone 1901 is not registered (not reachable)")
+    assert "Originate" not in [name for name, _ in ami.sent]

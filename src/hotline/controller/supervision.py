@@ -40,6 +40,8 @@ from hotline.stores.access import AccessEntry
 
 log = logging.getLogger(__name__)
 KEYS = {m.key: m for m in Mode}
+UNREACHABLE = frozenset({"UNAVAILABLE", "INVALID", "UNKNOWN"})
+"""Device states of a phone that cannot be rung (Asterisk would log an ERROR trying)."""
 
 
 @dataclass
@@ -84,7 +86,7 @@ class Session:
 class Supervision:
     """Supervision sessions: started by commands, followed through AMI events."""
 
-    EVENTS = ("UserEvent", "DTMFEnd", "Hangup")
+    EVENTS = ("UserEvent", "DTMFEnd", "Hangup", "OriginateResponse")
 
     def __init__(
         self,
@@ -98,6 +100,7 @@ class Supervision:
         self.record = record  # AccessLog.append (blocking: run in a thread)
         self.clock = clock
         self.sessions: dict[str, Session] = {}
+        self.originates: dict[str, str] = {}  # the Originate's ActionID -> session id
 
     async def carry_out(self, command: Command) -> Reply:
         """Find the agent's channel, ring the supervisor's phone into ChanSpy, log it."""
@@ -116,9 +119,14 @@ class Supervision:
         if not self.asterisk.connected:
             return Reply(False, NOT_CONNECTED)
         try:
+            state = await self.asterisk.action(
+                "Getvar", {"Variable": f"DEVICE_STATE(PJSIP/{command.phone})"}
+            )
             listing = await self.asterisk.action("CoreShowChannels")
         except AMIError as exc:
             return Reply(False, f"supervise {agent.name}: {exc}")
+        if isinstance(state, Message) and state.get("Value") in UNREACHABLE:
+            return Reply(False, f"phone {command.phone} is not registered (not reachable)")
         events = listing.events if isinstance(listing, EventList) else []
         channel = agent_channel(events, agent)
         if channel is None:
@@ -135,10 +143,13 @@ class Supervision:
             return Reply(False, str(exc))
         self.sessions[session.id] = session  # before the Originate: its Hangup may be quick
         try:
-            await self.asterisk.action(action, headers)
+            queued = await self.asterisk.action(action, headers)
         except AMIError as exc:
             self.sessions.pop(session.id, None)
             return Reply(False, f"supervise {agent.name}: {exc}")
+        action_id = queued.action_id if isinstance(queued, Message) else None
+        if action_id:  # a phone that cannot be rung: the OriginateResponse says Failure
+            self.originates[action_id] = session.id
         await asyncio.to_thread(self.record, session.started())
         if self.center.supervision.notify_agent:
             try:
@@ -154,6 +165,12 @@ class Supervision:
 
     def apply(self, event: Message, now: int) -> AccessEntry | None:
         """Follow one event; the end entry when it ends a session."""
+        if event.name == "OriginateResponse":
+            failed = self.sessions.get(self.originates.pop(event.get("ActionID") or "", ""))
+            if failed is None or (event.get("Response") or "").lower() != "failure":
+                return None
+            del self.sessions[failed.id]  # never rung or never answered: no channel is left
+            return failed.ended(now)
         session = self.sessions.get(event.get("Uniqueid") or "")
         if session is None:
             return None
