@@ -334,3 +334,42 @@ async def test_a_supervisor_of_another_team_is_refused_before_anything_rings(
     args.user, args.phone = "banzhang02", "1004"
     with pytest.raises(CLIError, match="not a supervisor's phone"):
         cli.run(pbx_running, args)
+
+
+async def test_the_command_line_joins_through_the_running_controller(
+    ami: AMIClient, pbx_running: Settings, phones: tuple[Softphone, Softphone], redis_url: str,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """The whole path: hotline supervise -> Redis -> the controller -> Asterisk, logged."""
+    from tests.integration.test_controller import controller_on
+
+    accounts = Accounts.open(pbx_running.db)
+    if accounts.user("banzhang01") is None:
+        accounts.add("banzhang01", "a long password", Role.SUPERVISOR, now=1,
+                     scope=Scope(frozenset({"team-a"})))  # fmt: skip
+    accounts.close()
+    tone(pbx_running.pbx_dir / "spool" / "test-citizen-tone.wav", CITIZEN_HZ, 10)
+    connects = ami.subscribe("AgentConnect")
+    spying = ami.subscribe("UserEvent")
+    t0 = time.time_ns() // 10**6
+    async with controller_on(pbx_running, redis_url, tmp_path):
+        await dial(ami, "1-0", SPEECH="/srv/hotline/spool/test-citizen-tone", WAIT_BRIDGE="1",
+                   TALK="1")  # fmt: skip
+        while (await connects.get(timeout=40)).get("MemberName") != "王芳":
+            pass
+        args = argparse.Namespace(mode="barge", target="王芳", phone=SUPERVISOR_PHONE,
+                                  user="banzhang01")  # fmt: skip
+        assert await asyncio.to_thread(cli.run, pbx_running, args) == 0
+        assert "barge 王芳 from 1902" in capsys.readouterr().out
+        while (await spying.get(timeout=20)).get("UserEvent") != "HotlineSpy":
+            pass
+        log = AccessLog.open(pbx_running.db)
+        deadline = time.monotonic() + 40
+        while len(ours := log.entries(since=t0, user="banzhang01")) < 2:
+            assert time.monotonic() < deadline, f"no end entry: {ours}"
+            await asyncio.sleep(0.3)
+        log.close()
+    start, end = ours
+    assert start.entry.action == "supervise-barge"
+    assert end.entry.action == "supervise-end"
+    assert json.loads(end.entry.detail)["joined"] is True
