@@ -7,6 +7,7 @@ pad with silence to stay longer); ``sndfile`` dumps what it sent and received pe
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import subprocess
@@ -58,6 +59,8 @@ class Softphone:
     """baresip's media encryption: ``srtp`` (SDES where offered), ``srtp-mand``."""
     expect: str = "200 OK"
     """The registration reply to wait for (a refused phone: ``403``)."""
+    control: int | None = None
+    """A TCP port for baresip's ctrl_tcp (commands such as ``sndcode`` while in a call)."""
 
     @property
     def log(self) -> Path:
@@ -91,6 +94,11 @@ class Softphone:
                     f"snd_path {self.home / 'dumps'}",
                     "module_app account.so",
                     "module_app menu.so",
+                    *(
+                        ["module_app ctrl_tcp.so", f"ctrl_tcp_listen 127.0.0.1:{self.control}"]
+                        if self.control
+                        else []
+                    ),
                     "",
                 ]
             )
@@ -122,6 +130,21 @@ class Softphone:
                 raise AssertionError(f"baresip {self.ext} did not register:\n{self.tail()}")
             time.sleep(0.1)
         return self
+
+    def command(self, command: str, params: str = "") -> str:
+        """Send a command over ctrl_tcp (a netstring of JSON, as baresip 1.0 takes it);
+        its response's text."""
+        assert self.control, "start the phone with control=PORT"
+        body = json.dumps({"command": command, "params": params, "token": "t"}).encode()
+        with socket.create_connection(("127.0.0.1", self.control), timeout=5) as conn:
+            conn.sendall(f"{len(body)}:".encode() + body + b",")
+            data = b""
+            while not data.endswith(b","):
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        return data.decode(errors="replace")
 
     def tail(self, lines: int = 30) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""

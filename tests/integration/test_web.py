@@ -1087,3 +1087,18 @@ async def test_random_forms_on_every_route_never_break_the_app(web: Web) -> None
                             broken.append(f"{what} -> {status} {response.text[:200]}")
     assert tried > 300
     assert broken == [], "\n".join(broken[:10])
+
+
+async def test_a_supervisor_joins_a_call_from_the_web_only_on_their_team(web: Web) -> None:
+    async with Controller(web) as controller, web.signed_in("banzhang01") as client:
+        token = await csrf(client)
+        form = {"csrf": token, "agent": "王芳", "mode": "whisper", "phone": "1901"}
+        joined = await client.post("/supervisor/listen", data=form)
+        assert joined.status_code == 200, joined.text
+        outside = await client.post("/supervisor/listen", data={**form, "agent": "1004"})
+        assert outside.status_code == 403  # 刘洋 is team-b
+        bad = await client.post("/supervisor/listen", data={**form, "mode": "shout"})
+        assert bad.status_code == 400
+    [command] = controller.got
+    assert (command.verb, command.agent, command.actor, command.mode, command.phone) == (
+        Verb.SUPERVISE, "王芳", "banzhang01", "whisper", "1901")  # fmt: skip

@@ -73,7 +73,8 @@ def test_every_command_names_its_handler() -> None:
         "access", "agent", "agents", "alerts", "ami", "audit", "backup", "calls", "controller",
         "db", "init", "ivr", "kb", "logrotate", "metrics", "notice", "orders", "pbx", "play",
         "prompts", "qa", "recall",
-        "redact", "redis", "restore", "retention", "run", "sim", "stt", "systemd", "transcribe",
+        "redact", "redis", "restore", "retention", "run", "sim", "stt", "supervise", "systemd",
+        "transcribe",
         "transcripts", "users", "web",
     ]  # fmt: skip
 

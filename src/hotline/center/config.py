@@ -35,6 +35,23 @@ class CenterError(FlowError):
 
 
 @dataclass(frozen=True, slots=True)
+class SupervisorPhone:
+    """A supervisor's softphone: a PJSIP endpoint that can only be called (to listen in)."""
+
+    ext: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Supervision:
+    """Live supervision (``hotline supervise``): the phones supervisors join from, and
+    whether the agent hears a beep when one joins (``notify_agent``; default: not told)."""
+
+    phones: dict[str, SupervisorPhone] = field(default_factory=dict)
+    notify_agent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Center(Roster):
     """The roster and the sections only the centre file holds."""
 
@@ -48,6 +65,8 @@ class Center(Roster):
     """The ``qa:`` section: the flag rules over transcripts (:mod:`hotline.qa.config`)."""
     orders: OrdersConfig = field(default_factory=OrdersConfig)
     """The ``orders:`` section: departments (承办单位), 限时办结, the calendar, bounce rules."""
+    supervision: Supervision = field(default_factory=Supervision)
+    """The ``supervision:`` section: supervisors' softphones, whether agents are told."""
 
 
 def _time(value: str) -> dt.time | None:
@@ -75,7 +94,17 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     top = r.mapping(
         "",
         data,
-        {"pause_reasons", "teams", "agents", "watchdog", "retention", "recall", "qa", "orders"},
+        {
+            "pause_reasons",
+            "teams",
+            "agents",
+            "watchdog",
+            "retention",
+            "recall",
+            "qa",
+            "orders",
+            "supervision",
+        },
     )
 
     reasons: dict[str, PauseReason] = {}
@@ -151,6 +180,25 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     recall = load_recall(top.get("recall"), r.fail)
     qa = load_qa(top.get("qa"), r.fail)
     orders = load_orders(top.get("orders"), r.fail)
+    supervision = _supervision(r, top.get("supervision"), set(agents))
     if r.problems:
         raise CenterError(r.problems)
-    return Center(reasons, teams, agents, watchdog, retention, recall, qa, orders)
+    return Center(reasons, teams, agents, watchdog, retention, recall, qa, orders, supervision)
+
+
+def _supervision(r: Reader, raw: object, agent_exts: set[str]) -> Supervision:
+    section = r.section("supervision", raw, {"phones", "notify_agent"})
+    notify = r.get("supervision", section, "notify_agent", bool, False)
+    phones: dict[str, SupervisorPhone] = {}
+    for ext, spec in r.section("supervision.phones", section.get("phones")).items():
+        node = f"supervision.phones.{ext}"
+        r.kind(node, Kind.EXTENSION, ext)
+        if ext in agent_exts:
+            r.fail(node, "is an agent's extension too (a phone is an agent's or a supervisor's)")
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            r.fail(node, "needs a name")
+            continue
+        r.mapping(node, spec, {"name"})
+        r.kind(f"{node}.name", Kind.TEXT, spec["name"])
+        phones[ext] = SupervisorPhone(ext, spec["name"])
+    return Supervision(phones, bool(notify))

@@ -35,6 +35,7 @@ from hotline.cli import (
     service,
     sim,
     stt,
+    supervise,
     transcripts,
     users,
     web,
@@ -62,6 +63,7 @@ GROUPS = (
     metrics,  # metrics explain|report|import-queue-log|params|callbacks|callback-done|rollup
     alerts,  # alerts list|show|acknowledge|close|reopen, notice on|off
     recall,  # recall list|show|dial|done|report: missed callers to call back
+    supervise,  # supervise listen|whisper|barge CALL_OR_AGENT --from EXT --as USER
     transcripts,  # transcripts search|show
     qa,  # qa flag|forms|sample|score|appeal|report: quality inspection (质检)
     orders,  # orders create|dispatch|sign|reply|return|finish|review|visit|show|list|report

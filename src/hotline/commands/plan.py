@@ -32,6 +32,8 @@ class Verb(Enum):
     RECALL = "recall"
     # the IVR's 回访 call after 办结 (``task``: the work order)
     VISIT = "visit"
+    # live supervision (``hotline supervise``): the supervisor's phone joins the agent's call
+    SUPERVISE = "supervise"
 
     @property
     def on_agent(self) -> bool:
@@ -61,6 +63,9 @@ class Command:
     comment: str = ""  # why (required for the alert verbs)
     notice: str = ""  # the announcement NOTICE switches on ("" switches it off)
     task: str = ""  # the recall task RECALL dials
+    mode: str = ""  # SUPERVISE: listen, whisper or barge
+    phone: str = ""  # SUPERVISE: the supervisor's softphone (extension) that joins
+    call: str = ""  # SUPERVISE: the call the supervisor picked ("" when they picked the agent)
 
     def fields(self) -> dict[str, str]:
         """As flat strings, for a Redis stream entry."""
@@ -77,6 +82,9 @@ class Command:
             "comment": self.comment,
             "notice": self.notice,
             "task": self.task,
+            "mode": self.mode,
+            "phone": self.phone,
+            "call": self.call,
         }
 
     @classmethod
@@ -95,6 +103,9 @@ class Command:
                 comment=raw.get("comment", ""),
                 notice=raw.get("notice", ""),
                 task=raw.get("task", ""),
+                mode=raw.get("mode", ""),
+                phone=raw.get("phone", ""),
+                call=raw.get("call", ""),
             )
         except (KeyError, ValueError) as exc:
             raise CommandError(f"malformed command: {exc}") from None

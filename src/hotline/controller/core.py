@@ -39,6 +39,7 @@ from hotline.controller.outbox import Outbox
 from hotline.controller.recaller import ModelFloor, Recaller
 from hotline.controller.reconcile import Reconciler
 from hotline.controller.recorder import Recorder
+from hotline.controller.supervision import Supervision
 from hotline.controller.sweep import Sweep
 from hotline.controller.visits import Visits
 from hotline.core.localtime import CHINA
@@ -47,6 +48,7 @@ from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.queues.state import Queues
 from hotline.stores import dialect as db
+from hotline.stores.access import AccessLog
 from hotline.stores.docs import agent_doc, call_doc, queue_doc
 from hotline.stores.history import History
 from hotline.stores.keys import KEYS, STATUS_TTL
@@ -106,10 +108,13 @@ class Controller:
             floor=ModelFloor(self.queues, self.agents),
         )  # fmt: skip
         self.visits = Visits(Desk(OrderStore.open(history.file), center.orders), client, clock)
+        self.access = AccessLog.open(settings.db)
+        self.supervision = Supervision(center, client, self.access.append, clock)
         self.commands = Commands(
             agent_actions=self.agent_actions.carry_out, alerts=self.alerting.handle,
             recall=self.recaller.dial, visit=self.visits.call, asterisk=client,
             flow=settings.flow, outbox=self.outbox, clock=clock,
+            supervise=self.supervision.carry_out,
         )  # fmt: skip
         self.sweep = Sweep(self.recorder, self.calls, history, settings.pbx_dir, clock)
         self.reconciler = Reconciler(
@@ -127,6 +132,7 @@ class Controller:
         self.client.on_connect(self.resync)
         self._events = self.client.subscribe(maxsize=100_000)
         events = self._events
+        spying = self.client.subscribe(*Supervision.EVENTS)
         await self.alerting.restore()
         await self.client.start(wait=False)
         loops: dict[str, Callable[[], Awaitable[None]]] = {
@@ -139,6 +145,7 @@ class Controller:
             "recall": lambda: self.recaller.serve(self.ready),
             "visits": self.visits.serve,
             "sweep": lambda: self.sweep.serve(self.ready),
+            "supervision": lambda: self.supervision.follow(spying),
         }
         tasks = [
             asyncio.create_task(self._guard(name, loop), name=name) for name, loop in loops.items()
@@ -154,6 +161,7 @@ class Controller:
             await self.client.close()
             self.recaller.store.close()
             self.visits.desk.store.close()
+            self.access.close()
 
     async def _guard(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         """Run a loop; when Redis or SQLite fails under it, log, wait and start it again.

@@ -1,5 +1,6 @@
 """Carry out the commands sent over the bus (``hotline agent ...``, ``hotline alerts ...``,
-``hotline notice ...``, ``hotline recall dial``, the web): one at a time, each with a reply."""
+``hotline notice ...``, ``hotline recall dial``, ``hotline supervise ...``, the web): one at a
+time, each with a reply."""
 
 from __future__ import annotations
 
@@ -47,8 +48,10 @@ class Commands:
         flow: Path,
         outbox: Publish,
         clock: Callable[[], int],
+        supervise: Handler | None = None,
     ) -> None:
         self.agent_actions = agent_actions
+        self.supervise = supervise
         self.alerts = alerts
         self.recall = recall
         self.visit = visit
@@ -71,6 +74,10 @@ class Commands:
             if self.visit is None:
                 return Reply(False, "this controller does not make 回访 calls")
             return await self.visit(command)
+        if command.verb is Verb.SUPERVISE:
+            if self.supervise is None:
+                return Reply(False, "this controller does not carry out supervision")
+            return await self.supervise(command)
         return await self.switch_notice(command)
 
     async def switch_notice(self, command: Command) -> Reply:

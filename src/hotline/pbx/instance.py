@@ -7,9 +7,11 @@ On the host it is ``RUN_DIR/asterisk``; inside the chroot it is bind-mounted at
 from __future__ import annotations
 
 import grp
+import math
 import os
 import pwd
 import secrets
+import struct
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -124,6 +126,19 @@ def read_center(settings: Settings) -> Center:
         raise PBXError(f"cannot read {settings.center}: {exc.strerror}") from None
     except CenterError as exc:
         raise PBXError(f"{settings.center} is invalid:\n{exc}") from None
+
+
+SUPERVISOR_BEEP = "supervisor-beep.slin"
+"""What an agent hears when a supervisor joins their call, if the centre tells agents
+(center.yaml supervision.notify_agent; the dialplan's hotline-supervise-notify)."""
+
+
+def double_beep(hz: int = 1400, rate: int = 8000) -> bytes:
+    """Two 150 ms beeps 100 ms apart: signed linear 16-bit, 8 kHz (Asterisk's ``.slin``)."""
+    beep = [round(9000 * math.sin(2 * math.pi * hz * n / rate)) for n in range(rate * 15 // 100)]
+    gap = [0] * (rate // 10)
+    samples = beep + gap + beep
+    return struct.pack(f"<{len(samples)}h", *samples)
 
 
 PBX_USER = "asterisk"  # the Debian package's system user, in the rootfs's /etc/passwd
@@ -266,6 +281,8 @@ def prepare(settings: Settings) -> Path:
         read_center(settings), sip_secret(settings), agent_security(site)
     )
     rendered.update(render_trunk(settings.trunk))
+    (base / "prompts").mkdir(exist_ok=True)
+    (base / "prompts" / SUPERVISOR_BEEP).write_bytes(double_beep())
     etc = base / "etc"
     for name, text in rendered.items():
         _write_private(etc / name, text, owner)

@@ -25,7 +25,8 @@ def agent_password(site_secret: str, ext: str) -> str:
 def render_softphones(
     center: Center, site_secret: str, security: Sequence[str] = LOOPBACK_ONLY
 ) -> str:
-    """pjsip-agents.conf: an endpoint, auth and aor per agent, context hotline-agents.
+    """pjsip-agents.conf: an endpoint, auth and aor per agent (context hotline-agents) and
+    per supervisor's phone (context hotline-supervisors).
 
     ``security`` are the lines every agent's endpoint gets from the site's SIP settings
     (its transport, SRTP, the ACL: :func:`hotline.pbx.lan.agent_security`)."""
@@ -35,35 +36,50 @@ def render_softphones(
         "",
     ]
     for agent in center.agents.values():
-        ext = agent.ext
-        out += [
-            f"[{ext}]",
-            f"; {agent.name} ({agent.team})",
-            "type = endpoint",
-            *security,
-            "context = hotline-agents",
-            "disallow = all",
-            "allow = ulaw,alaw",
-            "dtmf_mode = rfc4733",
-            "direct_media = no",
-            "rtp_symmetric = yes",
-            "force_rport = yes",
-            "rewrite_contact = yes",
-            f'callerid = "{agent.name}" <{ext}>',
-            f"auth = {ext}-auth",
-            f"aors = {ext}",
-            "",
-            f"[{ext}-auth]",
-            "type = auth",
-            "auth_type = userpass",
-            f"username = {ext}",
-            f"password = {agent_password(site_secret, ext)}",
-            "",
-            f"[{ext}]",
-            "type = aor",
-            "max_contacts = 1",
-            "remove_existing = yes",
-            "qualify_frequency = 30",
-            "",
-        ]
+        out += _endpoint(
+            agent.ext, agent.name, f"{agent.name} ({agent.team})", "hotline-agents",
+            site_secret, security,
+        )  # fmt: skip
+    for phone in center.supervision.phones.values():
+        out += _endpoint(
+            phone.ext, phone.name, f"{phone.name} (supervisor)", "hotline-supervisors",
+            site_secret, security,
+        )  # fmt: skip
     return "\n".join(out)
+
+
+def _endpoint(
+    ext: str, name: str, comment: str, context: str, site_secret: str, security: Sequence[str]
+) -> list[str]:
+    """An endpoint, its auth and aor; ``context`` runs what the phone dials (nothing: the
+    agents' and supervisors' contexts hang up)."""
+    return [
+        f"[{ext}]",
+        f"; {comment}",
+        "type = endpoint",
+        *security,
+        f"context = {context}",
+        "disallow = all",
+        "allow = ulaw,alaw",
+        "dtmf_mode = rfc4733",
+        "direct_media = no",
+        "rtp_symmetric = yes",
+        "force_rport = yes",
+        "rewrite_contact = yes",
+        f'callerid = "{name}" <{ext}>',
+        f"auth = {ext}-auth",
+        f"aors = {ext}",
+        "",
+        f"[{ext}-auth]",
+        "type = auth",
+        "auth_type = userpass",
+        f"username = {ext}",
+        f"password = {agent_password(site_secret, ext)}",
+        "",
+        f"[{ext}]",
+        "type = aor",
+        "max_contacts = 1",
+        "remove_existing = yes",
+        "qualify_frequency = 30",
+        "",
+    ]

@@ -54,7 +54,11 @@ def board_meta(center: Center, flow: Flow | None, now: int) -> dict[str, Any]:
     }
     queues = {q.name: q.label for q in flow.queues.values()} if flow else {}
     notices = sorted(flow.announcements) if flow else []
-    return {"agents": agents, "reasons": reasons, "queues": queues, "notices": notices}
+    phones = sorted(center.supervision.phones)  # supervisors' softphones (hotline supervise)
+    return {
+        "agents": agents, "reasons": reasons, "queues": queues, "notices": notices,
+        "phones": phones,
+    }  # fmt: skip
 
 
 def _agent_of(doc: Mapping[str, Any]) -> str:

@@ -37,6 +37,8 @@ async def issue(
     alert: str = "",
     comment: str = "",
     notice: str = "",
+    mode: str = "",
+    phone: str = "",
 ) -> Response:
     """Send ``verb`` (see :class:`hotline.commands.plan.Command`) as the signed-in user, now; the
     controller's reply as JSON (409 when it refused)."""
@@ -51,6 +53,8 @@ async def issue(
         alert=alert,
         comment=comment,
         notice=notice,
+        mode=mode,
+        phone=phone,
     )
     try:
         reply = await bus.send(ctx.app.redis, command, timeout=ctx.app.command_timeout)

@@ -83,6 +83,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "board.force": ("强制示忙", "force busy"),
     "board.unpause": ("示闲", "unpause"),
     "board.logout": ("签出", "log out"),
+    "board.listen": ("监听", "listen"),
+    "board.your_phone": (
+        "您的话机分机号（监听时振铃）",
+        "your phone's extension (it rings to listen)",
+    ),
     "board.ack": ("确认", "acknowledge"),
     "board.close": ("关闭", "close"),
     "board.comment": ("处理意见（必填）", "comment (required)"),

@@ -12,7 +12,8 @@ from typing import Any
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from hotline.agents.status import PausePolicy
-from hotline.commands.plan import Verb
+from hotline.commands.plan import CommandError, Verb
+from hotline.commands.supervise import MODES, SupervisorGrant, check_supervisor
 from hotline.core.localtime import CHINA
 from hotline.core.records import CallRecord
 from hotline.metrics.changes import in_force
@@ -307,3 +308,24 @@ async def switch_notice(ctx: SignedIn) -> Response:
     if notice and notice not in known:
         raise BadRequest(ctx.t("notice.unknown"))
     return await issue(ctx, Verb.NOTICE, supervisor=True, notice=notice)
+
+
+async def supervise(ctx: SignedIn) -> Response:
+    """Join an agent's call from the supervisor's softphone (``mode``: listen, whisper or
+    barge; ``phone``: one of center.yaml's ``supervision.phones``), as ``hotline
+    supervise`` does: only an enabled supervisor of the agent's team."""
+    form = await ctx.form()
+    agent = ctx.app.center.agent(form.get("agent", ""))
+    if agent is None:
+        raise BadRequest(ctx.t("unknown_agent"))
+    mode, phone = form.get("mode", ""), form.get("phone", "")
+    if mode not in MODES or phone not in ctx.app.center.supervision.phones:
+        raise BadRequest(f"mode {mode!r} or phone {phone!r} unknown")
+    user = ctx.user
+    grant = SupervisorGrant(user.username, user.role.value, frozenset(user.scope.teams),
+                            user.scope.all, user.disabled)  # fmt: skip
+    try:
+        check_supervisor(grant, agent)
+    except CommandError as exc:
+        raise Forbidden(str(exc)) from None
+    return await issue(ctx, Verb.SUPERVISE, agent.name, supervisor=True, mode=mode, phone=phone)

@@ -76,6 +76,24 @@
     });
     return b;
   }
+  // listen to a talking agent's call: the supervisor's softphone rings (keys 4/5/6 on it
+  // switch to listen, whisper, barge); the phone's extension is asked once, then remembered
+  function listenButton(agent) {
+    const b = el("button", {class: "small", "data-do": "listen"}, L.listen);
+    b.addEventListener("click", async () => {
+      let phone = localStorage.getItem("hotline.phone");
+      if (!phone || !(meta.phones || []).includes(phone)) {
+        phone = prompt(L.your_phone + " (" + (meta.phones || []).join(", ") + ")", (meta.phones || [""])[0]);
+        if (!phone) return;
+        localStorage.setItem("hotline.phone", phone);
+      }
+      b.disabled = true;
+      const r = await post("/supervisor/listen", {agent, mode: "listen", phone});
+      b.disabled = false;
+      toast(r.message, r.ok);
+    });
+    return b;
+  }
   function renderAgent(name) {
     const body = document.querySelector("#agents tbody");
     const row = body.querySelector(`tr[data-agent="${CSS.escape(name)}"]`);
@@ -92,7 +110,8 @@
       el("td", {}, reason),
       el("td", {class: "dur", "data-role": "dur"}, a ? duration(now() - since(a)) : ""),
       el("td", {}, a ? (a.queues || []).join(", ") : ""),
-      el("td", {class: "acts"}, ...(a ? [button(L.force, "pause", name), button(L.unpause, "unpause", name), button(L.logout, "logout", name)] : [])));
+      el("td", {class: "acts"}, ...(a ? [button(L.force, "pause", name), button(L.unpause, "unpause", name), button(L.logout, "logout", name)] : []),
+        ...(status === "talking" && (meta.phones || []).length ? [listenButton(name)] : [])));
     if (row) row.replaceWith(fresh); else body.append(fresh);
     tickAgent(fresh);
   }
