@@ -23,7 +23,9 @@ def add_parsers(sub: Any) -> None:
     lst = ps.add_parser("list", help="recent calls, newest last")
     lst.add_argument("--since", help="YYYY-MM-DD[THH:MM] (Asia/Shanghai); default: today")
     lst.add_argument("--format", choices=["table", "json"], default="table")
-    show = ps.add_parser("show", help="one call, every field")
+    show = ps.add_parser(
+        "show", help="one call, every field (and its Twilio events); or a Twilio CallSid"
+    )
     show.add_argument("call_id")
 
 
@@ -31,12 +33,7 @@ def run_calls(settings: Settings, args: argparse.Namespace) -> int:
     history = History.open(settings.db)
     try:
         if args.calls_command == "show":
-            record = history.call(args.call_id)
-            live = snapshot(settings).calls if record is None else {}
-            doc = call_doc(record) if record is not None else live.get(args.call_id)
-            if doc is None:
-                raise CLIError(f"no call {args.call_id!r}")
-            print_json(doc)
+            print_json(_show(settings, history, args.call_id))
             return 0
         docs = [call_doc(r) for r in history.calls(since=since_ms(args.since))]
         docs += sorted(snapshot(settings).calls.values(), key=lambda d: d["call_id"])
@@ -47,6 +44,26 @@ def run_calls(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     print(table(HEADERS, [_row(d) for d in docs], right={4}, limit=60))
     return 0
+
+
+def _show(settings: Settings, history: History, call_id: str) -> dict[str, Any]:
+    """One call by its id, with its Twilio events when Twilio's IVR handed it over; or a
+    Twilio call by its CallSid (one that never reached the PBX: hung up in the menus)."""
+    record = history.call(call_id)
+    live = snapshot(settings).calls if record is None else {}
+    doc = call_doc(record) if record is not None else live.get(call_id)
+    sid = doc.get("twilio_sid", "") if doc is not None else call_id
+    events = [
+        {"kind": e.kind, "at": e.at_ms, "fields": dict(e.fields)}
+        for e in (history.twilio_events(sid) if sid else [])
+    ]
+    if doc is None:
+        if not events:
+            raise CLIError(f"no call {call_id!r} (a call id, or a Twilio CallSid)")
+        doc = {"twilio_sid": sid}
+    if events or doc.get("twilio_sid"):
+        doc["twilio_events"] = events
+    return doc
 
 
 HEADERS = ["call", "arrived", "caller", "queue", "wait", "agent", "end", "path"]

@@ -42,7 +42,8 @@ STORES: tuple[type[schema.Store], ...] = (
 )  # fmt: skip
 TABLES = (
     "calls", "call_visits", "call_rings", "agent_journal", "callbacks", "recordings",
-    "alerts", "escalations", "transcripts", "access_log", "legal_holds", "disposals",
+    "alerts", "escalations", "twilio_events", "transcripts", "access_log", "legal_holds",
+    "disposals",
     "disposal_files", "integrity_alerts", "web_users", "web_sessions", "metrics_changes",
     "metrics_rollup", "metrics_rollup_by", "metrics_dirty", "metrics_rollup_built",
 )  # fmt: skip
