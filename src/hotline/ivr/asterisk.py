@@ -317,7 +317,7 @@ def _twilio(flow: Flow) -> str:
     Any other extension does not exist: PJSIP answers 404."""
     ctx = _Context(TWILIO, "Twilio's SIP leg: the extension is the queue chosen at Twilio")
     languages = "|".join(flow.languages)
-    word = "0-9A-Za-z_-"  # letters, digits, '_' and '-'
+    word = "-0-9A-Za-z_"  # '-', digits, letters, '_' (a last '-' would be lost)
     for name in flow.queues:
         ctx.exten(
             name,
