@@ -11,6 +11,7 @@ namespace. SIPp plays Twilio's SIP leg with the headers the TwiML renders
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import time
@@ -28,7 +29,8 @@ from hotline.ivr import twiml
 from hotline.pbx import install
 from hotline.pbx import runner as pbx
 from hotline.stores.history import History
-from tests.conftest import bed_env
+from hotline.stores.twilio_events import TwilioEvent
+from tests.conftest import bed_env, hotline
 from tests.integration import bed, netns, sip
 from tests.integration.conftest import add_ops_user
 from tests.integration.test_trunk import Events, fill, ops_client
@@ -159,12 +161,31 @@ async def test_twilio_s_sip_leg_lands_in_the_queue_and_the_call_keeps_its_call_s
     ), record  # fmt: skip
     assert record.t_answer is not None, record
     assert record.agent, record
-    history = History.open(centre.settings.run_dir / "twilio.sqlite3")
+    db = centre.settings.run_dir / "twilio.sqlite3"
+    history = History.open(db)
     history.save_calls([record])
-    stored = history.call(uid)
+    # what Twilio's webhooks stored for this call, and for one that never reached the PBX
+    history.save_twilio_events([
+        TwilioEvent(SID, "entry", 1, {"open": "1"}),
+        TwilioEvent(SID, "gather", 2, {"node": "main", "digit": "2"}),
+        TwilioEvent("CA" + "0" * 32, "status", 3, {"CallStatus": "completed"}),
+    ])  # fmt: skip
     history.close()
-    assert stored is not None
-    assert (stored.twilio_sid, stored.first_queue) == (SID, queue)
+    shown = hotline({"HOTLINE_DB": str(db)}, "calls", "show", uid)
+    assert shown.returncode == 0, shown.stderr
+    doc = json.loads(shown.stdout)
+    assert (doc["twilio_sid"], doc["queue"], doc["tag"]) == (SID, queue, tag), doc
+    assert [(e["kind"], e["fields"].get("digit")) for e in doc["twilio_events"]] == [
+        ("entry", None),
+        ("gather", "2"),
+    ], doc
+    alone = hotline({"HOTLINE_DB": str(db)}, "calls", "show", "CA" + "0" * 32)
+    assert alone.returncode == 0, alone.stderr
+    assert [e["kind"] for e in json.loads(alone.stdout)["twilio_events"]] == ["status"]
+    missing = hotline({"HOTLINE_DB": str(db)}, "calls", "show", "CA" + "9" * 32)
+    assert missing.returncode == 1, missing.stderr
+    assert "no call 'CA9999" in missing.stderr, missing.stderr
+    assert "Traceback" not in missing.stderr, missing.stderr
     # counted like every call: queue_log has the caller and the agent who answered
     queue_log = (centre.settings.pbx_dir / "log" / "queue_log").read_text()
     kinds = [ln.split("|")[4] for ln in queue_log.splitlines() if f"|{uid}|" in ln]

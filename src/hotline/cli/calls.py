@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from hotline.cli.common import CLIError, local_when, print_json, since_ms
 from hotline.cli.live import snapshot
 from hotline.core.termtable import table
@@ -49,20 +51,30 @@ def run_calls(settings: Settings, args: argparse.Namespace) -> int:
 def _show(settings: Settings, history: History, call_id: str) -> dict[str, Any]:
     """One call by its id, with its Twilio events when Twilio's IVR handed it over; or a
     Twilio call by its CallSid (one that never reached the PBX: hung up in the menus)."""
+
+    def events(sid: str) -> list[dict[str, Any]]:
+        found = history.twilio_events(sid) if sid else []
+        return [{"kind": e.kind, "at": e.at_ms, "fields": dict(e.fields)} for e in found]
+
     record = history.call(call_id)
-    live = snapshot(settings).calls if record is None else {}
-    doc = call_doc(record) if record is not None else live.get(call_id)
-    sid = doc.get("twilio_sid", "") if doc is not None else call_id
-    events = [
-        {"kind": e.kind, "at": e.at_ms, "fields": dict(e.fields)}
-        for e in (history.twilio_events(sid) if sid else [])
-    ]
+    if record is None:
+        alone = events(call_id)
+        if alone:
+            return {"twilio_sid": call_id, "twilio_events": alone}
+    if record is not None:
+        doc: dict[str, Any] | None = call_doc(record)
+    else:
+        try:
+            doc = snapshot(settings).calls.get(call_id)
+        except RedisError:
+            raise CLIError(
+                f"no call {call_id!r} in the history, and the calls in progress are "
+                "unknown: Redis does not answer"
+            ) from None
     if doc is None:
-        if not events:
-            raise CLIError(f"no call {call_id!r} (a call id, or a Twilio CallSid)")
-        doc = {"twilio_sid": sid}
-    if events or doc.get("twilio_sid"):
-        doc["twilio_events"] = events
+        raise CLIError(f"no call {call_id!r} (a call id, or a Twilio CallSid)")
+    if doc.get("twilio_sid"):
+        doc["twilio_events"] = events(doc["twilio_sid"])
     return doc
 
 
