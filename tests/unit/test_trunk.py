@@ -171,6 +171,10 @@ def test_the_shipped_templates_include_the_trunk_files() -> None:
         ),
         (IP | TWILIO | {"HOTLINE_TWILIO_SIP": "a b"}, "HOTLINE_TWILIO_SIP='a b' is not HOST"),
         (IP | TWILIO | {"HOTLINE_TWILIO_SIP": "pbx:0"}, "HOTLINE_TWILIO_SIP='0' is outside"),
+        (
+            IP | TWILIO | {"HOTLINE_TWILIO_PEERS": "10.20.0.0/24"},
+            "HOTLINE_TRUNK_PEERS (10.20.0.1/32) and HOTLINE_TWILIO_PEERS (10.20.0.0/24) overlap",
+        ),
     ],
 )
 def test_bad_trunk_settings_are_refused_by_name(env: dict[str, str], message: str) -> None:

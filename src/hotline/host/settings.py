@@ -382,11 +382,20 @@ def _trunk(env: Mapping[str, str]) -> Trunk:
                 "HOTLINE_TRUNK_PEERS (CIDRs, comma-separated), the only sources the trunk "
                 "takes calls from"
             ) from None
+    twilio = _twilio_sip(env, bind)
+    if twilio is not None:
+        for mine in peers:
+            for theirs in twilio.peers:
+                if ipaddress.IPv4Network(mine).overlaps(ipaddress.IPv4Network(theirs)):
+                    raise ConfigError(
+                        f"HOTLINE_TRUNK_PEERS ({mine}) and HOTLINE_TWILIO_PEERS ({theirs}) "
+                        "overlap: the PBX could not tell the carrier's calls from Twilio's"
+                    )
     return Trunk(
         mode=mode,
         host=host,
         peers=peers,
-        twilio=_twilio_sip(env, bind),
+        twilio=twilio,
         port=_port(env, "HOTLINE_TRUNK_PORT", 5060),
         bind=bind,
         user=user,
