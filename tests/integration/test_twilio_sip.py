@@ -103,10 +103,18 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
 
 @pytest_asyncio.fixture
 async def ami(centre: Centre) -> AsyncIterator[AMIClient]:
+    """A clean PBX; no ERROR logged by Asterisk during the test (a function not
+    registered, such as PJSIP_HEADER without its module, is one)."""
     client = await ops_client(centre.settings)
     await bed.reset(client)
+    log = centre.settings.pbx_dir / "log" / "messages.log"
+    start = log.stat().st_size
     yield client
     await client.close()
+    with log.open(errors="replace") as f:
+        f.seek(start)
+        errors = [line.strip() for line in f if "ERROR[" in line]
+    assert errors == [], "Asterisk logged errors during the test"
 
 
 async def test_twilio_s_sip_leg_lands_in_the_queue_and_the_call_keeps_its_call_sid(
