@@ -44,6 +44,7 @@ from hotline.stores.retention import RetentionError, RetentionStore
 from hotline.stores.rollup import Rollup
 from hotline.stores.search_plan import SearchFilters
 from hotline.stores.transcripts import TranscriptStore
+from hotline.stores.twilio_events import TwilioEvent
 from hotline.transcripts.fulltext import parse_query
 from hotline.transcripts.transcript import Transcript, Word
 from hotline.web.accounts import Accounts
@@ -100,6 +101,26 @@ def test_calls_with_visits_and_rings_round_trip_and_replace(db: Target) -> None:
     history.save_calls([record])  # saved again: the callback keeps its state
     assert history.callbacks()[0]["status"] == "done"
     assert History.open(db).migrate() == history.migrate()  # idempotent
+    history.close()
+
+
+def test_twilio_events_are_kept_per_call_in_order_and_tie_to_the_call(db: Target) -> None:
+    history = History.open(db)
+    sid, other = "CA" + "1" * 32, "CA" + "2" * 32
+    events = [
+        TwilioEvent(sid, "entry", T0, {"open": "1", "notice": ""}),
+        TwilioEvent(other, "entry", T0 + 1, {}),
+        TwilioEvent(sid, "gather", T0 + 2, {"node": "main", "digit": "2", "tag": "投诉"}),
+        TwilioEvent(sid, "status", T0 + 9, {"CallStatus": "completed", "CallDuration": "61"}),
+    ]
+    assert history.save_twilio_events(events) == 4
+    assert history.save_twilio_events([]) == 0
+    assert history.twilio_events(sid) == [events[0], events[2], events[3]]
+    assert history.twilio_events("CA-none") == []
+    record = answered(twilio_sid=sid)
+    history.save_calls([record])
+    assert history.call(record.call_id) == record
+    assert history.call(record.call_id).twilio_sid == sid  # type: ignore[union-attr]
     history.close()
 
 
@@ -483,6 +504,7 @@ def fill(db: Target, tmp_path: Path) -> None:
     rollup.history.save_alerts([{"id": "a1", "rule": "r", "agent": "王芳", "team": "t",
                                  "severity": "warn", "start": T0, "end": None,
                                  "t_raised": T0, "state": "open"}])  # fmt: skip
+    rollup.history.save_twilio_events([TwilioEvent("CA" + "3" * 32, "entry", T0, {"open": "1"})])
     transcripts = TranscriptStore.open(db)
     for i, text in enumerate(TEXTS):
         transcripts.save(transcript(calls[i].call_id, Leg.CALLER, text, T0 + i))

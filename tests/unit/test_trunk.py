@@ -25,6 +25,12 @@ REGISTER = IP | {
     "HOTLINE_TRUNK_USER": "+862112345",
     "HOTLINE_TRUNK_SECRET": "pa$$w0rd!",
     "HOTLINE_TRUNK_PREFIX": "0",
+    "HOTLINE_TRUNK_PEERS": "203.0.113.0/28, 198.51.100.7",
+}
+TWILIO = {
+    "HOTLINE_TWILIO_AUTH_TOKEN": "token",
+    "HOTLINE_TWILIO_SIP": "pbx.centre.example:5071",
+    "HOTLINE_TWILIO_PEERS": "54.172.60.0/30,54.244.51.0/30",
 }
 
 
@@ -154,6 +160,24 @@ def test_the_shipped_templates_include_the_trunk_files() -> None:
         (REGISTER | {"HOTLINE_TRUNK_SECRET": ""}, "needs HOTLINE_TRUNK_SECRET"),
         (REGISTER | {"HOTLINE_TRUNK_SECRET": "a;b"}, "without spaces, ';' or backslash"),
         (REGISTER | {"HOTLINE_TRUNK_SECRET": "a\nb"}, "without spaces, ';' or backslash"),
+        (
+            REGISTER | {"HOTLINE_TRUNK_PEERS": ""},
+            "HOTLINE_TRUNK_HOST=sbc.carrier.example is a host name: list the carrier's "
+            "addresses in HOTLINE_TRUNK_PEERS",
+        ),
+        (IP | {"HOTLINE_TRUNK_PEERS": "10.0.0.1/8"}, "HOTLINE_TRUNK_PEERS: '10.0.0.1/8' is not"),
+        ({"HOTLINE_TWILIO_AUTH_TOKEN": "t"}, "HOTLINE_TWILIO_AUTH_TOKEN needs HOTLINE_TWILIO_SIP"),
+        (TWILIO, "HOTLINE_TWILIO_SIP needs HOTLINE_TRUNK_BIND"),
+        (
+            IP | TWILIO | {"HOTLINE_TWILIO_PEERS": ""},
+            "HOTLINE_TWILIO_SIP needs HOTLINE_TWILIO_PEERS",
+        ),
+        (IP | TWILIO | {"HOTLINE_TWILIO_SIP": "a b"}, "HOTLINE_TWILIO_SIP='a b' is not HOST"),
+        (IP | TWILIO | {"HOTLINE_TWILIO_SIP": "pbx:0"}, "HOTLINE_TWILIO_SIP='0' is outside"),
+        (
+            IP | TWILIO | {"HOTLINE_TWILIO_PEERS": "10.20.0.0/24"},
+            "HOTLINE_TRUNK_PEERS (10.20.0.1/32) and HOTLINE_TWILIO_PEERS (10.20.0.0/24) overlap",
+        ),
     ],
 )
 def test_bad_trunk_settings_are_refused_by_name(env: dict[str, str], message: str) -> None:
@@ -180,3 +204,46 @@ def test_a_recall_is_recorded_per_leg_and_names_its_task_and_files() -> None:
         "Task: ${HOTLINE_RECALL},File: ${HOTLINE_REC})" in outbound
     )
     assert "Cause: ${HANGUPCAUSE},Task: ${HOTLINE_RECALL},File: ${HOTLINE_REC})" in outbound
+
+
+def test_the_trunk_takes_requests_only_from_the_carriers_addresses() -> None:
+    ip = Settings.from_env(IP).trunk
+    assert ip.peers == ("10.20.0.1/32",)  # the carrier's host, when it is an address
+    lines = t.render_pjsip(ip).split("[hotline-trunk]")[1].splitlines()
+    assert lines[-3:-1] == ["deny = 0.0.0.0/0", "permit = 10.20.0.1/32"]
+    registered = Settings.from_env(REGISTER).trunk
+    assert registered.peers == ("203.0.113.0/28", "198.51.100.7/32")
+    endpoint = t.render_pjsip(registered).split("[hotline-trunk]")[1]
+    assert "permit = 203.0.113.0/28,198.51.100.7/32" in endpoint.splitlines()
+
+
+def test_twilio_s_sip_leg_has_its_own_endpoint_its_peers_and_no_way_out() -> None:
+    trunk = Settings.from_env(IP | TWILIO).trunk
+    assert trunk.twilio is not None
+    assert (trunk.twilio.host, trunk.twilio.port) == ("pbx.centre.example", 5071)
+    pjsip = t.render_pjsip(trunk)
+    assert ("hotline-twilio", "endpoint") in sections(pjsip)
+    assert ("hotline-twilio", "identify") in sections(pjsip)
+    twilio = pjsip.split("[hotline-twilio]")[1].splitlines()
+    for line in (
+        "context = hotline-twilio",
+        "transport = transport-trunk",
+        "deny = 0.0.0.0/0",
+        "permit = 54.172.60.0/30,54.244.51.0/30",
+    ):
+        assert line in twilio, line
+    assert "match = 54.172.60.0/30,54.244.51.0/30" in pjsip.split("[hotline-twilio]")[2]
+    # the port defaults to the transport's
+    alone = Settings.from_env(TWILIO | {"HOTLINE_TRUNK_BIND": "10.20.0.2",
+                                        "HOTLINE_TWILIO_SIP": "198.51.100.1"}).trunk  # fmt: skip
+    assert not alone.enabled
+    assert alone.listens
+    assert alone.twilio is not None
+    assert alone.twilio.port == 5070
+    pjsip = t.render_pjsip(alone)
+    assert sections(pjsip) == [
+        ("transport-trunk", "transport"),
+        ("hotline-twilio", "endpoint"),
+        ("hotline-twilio", "identify"),
+    ]
+    assert "Dial(" not in t.render_extensions(alone)  # Twilio's leg is inbound only

@@ -120,6 +120,7 @@ class _Call:
     hangup_requested: bool = False  # HangupRequest/SoftHangupRequest seen: the caller is going
     pbx_down: bool = False  # hung up by Asterisk shutting down
     ringing_at_abandon: bool = False
+    twilio_sid: str = ""
 
     def record(self, t_end: int | None = None, reason: EndReason | None = None) -> CallRecord:
         return CallRecord(
@@ -141,6 +142,7 @@ class _Call:
             t_end=t_end,
             end_reason=reason,
             survey_score=self.survey_score,
+            twilio_sid=self.twilio_sid,
             callback_number=self.callback_number,
             recording=self.recording,
             notes=tuple(self.notes),
@@ -486,6 +488,15 @@ def _queue_request(calls: Calls, call: _Call, e: Message, t: int) -> bool:
     return before != (call.t_request, call.tag, call.ivr_path)
 
 
+def _twilio(calls: Calls, call: _Call, e: Message, t: int) -> bool:
+    """Twilio's SIP leg: the CallSid of the Twilio call (its IVR ran at Twilio)."""
+    sid = e.get("CallSid") or ""
+    if not sid or sid == call.twilio_sid:
+        return False
+    call.twilio_sid = sid
+    return True
+
+
 def _recording(calls: Calls, call: _Call, e: Message, t: int) -> bool:
     file = e.get("File") or ""
     if not file or file == call.recording:
@@ -632,6 +643,7 @@ _USER_EVENTS: dict[str, _Handler] = {
     "HotlineQueueExit": _queue_exit,
     "HotlineSurvey": _survey,
     "HotlineCallback": _callback,
+    "HotlineTwilio": _twilio,
 }
 _EVENTS: dict[str, _Handler] = {
     "QueueCallerJoin": _join,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from hotline.cli.common import CLIError, local_when, print_json, since_ms
 from hotline.cli.live import snapshot
 from hotline.core.termtable import table
@@ -23,7 +25,9 @@ def add_parsers(sub: Any) -> None:
     lst = ps.add_parser("list", help="recent calls, newest last")
     lst.add_argument("--since", help="YYYY-MM-DD[THH:MM] (Asia/Shanghai); default: today")
     lst.add_argument("--format", choices=["table", "json"], default="table")
-    show = ps.add_parser("show", help="one call, every field")
+    show = ps.add_parser(
+        "show", help="one call, every field (and its Twilio events); or a Twilio CallSid"
+    )
     show.add_argument("call_id")
 
 
@@ -31,12 +35,7 @@ def run_calls(settings: Settings, args: argparse.Namespace) -> int:
     history = History.open(settings.db)
     try:
         if args.calls_command == "show":
-            record = history.call(args.call_id)
-            live = snapshot(settings).calls if record is None else {}
-            doc = call_doc(record) if record is not None else live.get(args.call_id)
-            if doc is None:
-                raise CLIError(f"no call {args.call_id!r}")
-            print_json(doc)
+            print_json(_show(settings, history, args.call_id))
             return 0
         docs = [call_doc(r) for r in history.calls(since=since_ms(args.since))]
         docs += sorted(snapshot(settings).calls.values(), key=lambda d: d["call_id"])
@@ -47,6 +46,36 @@ def run_calls(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     print(table(HEADERS, [_row(d) for d in docs], right={4}, limit=60))
     return 0
+
+
+def _show(settings: Settings, history: History, call_id: str) -> dict[str, Any]:
+    """One call by its id, with its Twilio events when Twilio's IVR handed it over; or a
+    Twilio call by its CallSid (one that never reached the PBX: hung up in the menus)."""
+
+    def events(sid: str) -> list[dict[str, Any]]:
+        found = history.twilio_events(sid) if sid else []
+        return [{"kind": e.kind, "at": e.at_ms, "fields": dict(e.fields)} for e in found]
+
+    record = history.call(call_id)
+    if record is None:
+        alone = events(call_id)
+        if alone:
+            return {"twilio_sid": call_id, "twilio_events": alone}
+    if record is not None:
+        doc: dict[str, Any] | None = call_doc(record)
+    else:
+        try:
+            doc = snapshot(settings).calls.get(call_id)
+        except RedisError:
+            raise CLIError(
+                f"no call {call_id!r} in the history, and the calls in progress are "
+                "unknown: Redis does not answer"
+            ) from None
+    if doc is None:
+        raise CLIError(f"no call {call_id!r} (a call id, or a Twilio CallSid)")
+    if doc.get("twilio_sid"):
+        doc["twilio_events"] = events(doc["twilio_sid"])
+    return doc
 
 
 HEADERS = ["call", "arrived", "caller", "queue", "wait", "agent", "end", "path"]

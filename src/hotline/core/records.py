@@ -117,6 +117,9 @@ class CallRecord:
     source: Source = Source.AMI
     notes: tuple[str, ...] = field(default=())
     """Why the record looks the way it does where that is not obvious (closed on resync, ...)."""
+    twilio_sid: str = ""
+    """The Twilio CallSid of a caller Twilio's IVR handed over by SIP (UserEvent
+    HotlineTwilio): the key of that call's Twilio events (``hotline calls show``)."""
 
     @property
     def t_q(self) -> int | None:

@@ -246,10 +246,84 @@ class Trunk:
     """``HOTLINE_TRUNK_CALLER_ID``: the number the centre presents on outbound calls."""
     prefix: str = ""
     """``HOTLINE_TRUNK_PREFIX``: digits put before every dialled number (e.g. ``0``)."""
+    peers: tuple[str, ...] = ()
+    """``HOTLINE_TRUNK_PEERS``: the carrier's addresses (CIDRs) that may send the trunk
+    requests (default: ``HOTLINE_TRUNK_HOST``, when it is an address); any other source is
+    refused by the endpoint's ACL."""
+    twilio: TwilioSip | None = None
+    """``HOTLINE_TWILIO_SIP*``: Twilio's SIP leg into the queues (None: not configured)."""
 
     @property
     def enabled(self) -> bool:
         return self.mode != "none"
+
+    @property
+    def listens(self) -> bool:
+        """Whether the trunk's transport is needed: a carrier, or Twilio's SIP leg."""
+        return self.enabled or self.twilio is not None
+
+
+@dataclass(frozen=True, slots=True)
+class TwilioSip:
+    """Where Twilio's ``<Dial><Sip>`` reaches the PBX, and from where it may come.
+
+    Twilio's IVR (the TwiML webhooks) hands a caller who asks for a queue to the PBX over
+    SIP: ``sip:QUEUE@HOST:PORT`` with the CallSid, tag and language in ``X-Hotline-*``
+    headers; the PBX's endpoint ``hotline-twilio`` on the trunk's transport takes such
+    calls only from ``peers`` and puts them straight into the named queue.
+    """
+
+    host: str
+    """``HOTLINE_TWILIO_SIP``: HOST[:PORT] Twilio dials: the trunk transport's address as
+    Twilio sees it (public address or host name; the port defaults to the bind's)."""
+    port: int
+    peers: tuple[str, ...]
+    """``HOTLINE_TWILIO_PEERS``: Twilio's signalling addresses (CIDRs; Twilio publishes
+    them per edge location); no other source reaches ``hotline-twilio``."""
+
+
+def _bind(env: Mapping[str, str], raw: str) -> tuple[str, int]:
+    addr, _, bind_port = raw.partition(":")
+    return (
+        _ipv4_of("HOTLINE_TRUNK_BIND", addr),
+        _port({"HOTLINE_TRUNK_BIND": bind_port}, "HOTLINE_TRUNK_BIND", TRUNK_BIND_PORT),
+    )
+
+
+def _twilio_sip(env: Mapping[str, str], bind: tuple[str, int] | None) -> TwilioSip | None:
+    """``HOTLINE_TWILIO_SIP`` and ``HOTLINE_TWILIO_PEERS``; needed once the Twilio webhooks
+    are served (``HOTLINE_TWILIO_AUTH_TOKEN``): a caller is never left in a Twilio queue."""
+    raw = env.get("HOTLINE_TWILIO_SIP") or ""
+    if not raw:
+        if env.get("HOTLINE_TWILIO_AUTH_TOKEN"):
+            raise ConfigError(
+                "HOTLINE_TWILIO_AUTH_TOKEN needs HOTLINE_TWILIO_SIP=HOST[:PORT]: the address "
+                "Twilio dials to bring its callers to the PBX's queues (the trunk's transport, "
+                "HOTLINE_TRUNK_BIND, as Twilio reaches it)"
+            )
+        return None
+    if bind is None:
+        bind_raw = env.get("HOTLINE_TRUNK_BIND") or ""
+        if not bind_raw:
+            raise ConfigError(
+                "HOTLINE_TWILIO_SIP needs HOTLINE_TRUNK_BIND=ADDR[:PORT]: the PBX's interface "
+                "Twilio's SIP arrives on"
+            )
+        bind = _bind(env, bind_raw)
+    host, _, port = raw.partition(":")
+    if not _HOST.fullmatch(host):
+        raise ConfigError(f"HOTLINE_TWILIO_SIP={shown(raw)} is not HOST[:PORT]")
+    peers = _networks(env, "HOTLINE_TWILIO_PEERS")
+    if not peers:
+        raise ConfigError(
+            "HOTLINE_TWILIO_SIP needs HOTLINE_TWILIO_PEERS: Twilio's signalling addresses "
+            "(CIDRs, comma-separated), the only sources the PBX takes Twilio's calls from"
+        )
+    return TwilioSip(
+        host=host,
+        port=_port({"HOTLINE_TWILIO_SIP": port}, "HOTLINE_TWILIO_SIP", bind[1]),
+        peers=peers,
+    )
 
 
 def _trunk(env: Mapping[str, str]) -> Trunk:
@@ -257,7 +331,10 @@ def _trunk(env: Mapping[str, str]) -> Trunk:
     if mode not in TRUNK_MODES:
         raise ConfigError(f"HOTLINE_TRUNK={mode!r}: use 'none', 'ip' or 'register'")
     if mode == "none":
-        return Trunk()
+        twilio = _twilio_sip(env, None)
+        if twilio is None:
+            return Trunk()
+        return Trunk(bind=_bind(env, env["HOTLINE_TRUNK_BIND"]), twilio=twilio)
 
     def need(name: str) -> str:
         value = env.get(name) or ""
@@ -271,11 +348,7 @@ def _trunk(env: Mapping[str, str]) -> Trunk:
         return value
 
     host = kind("HOTLINE_TRUNK_HOST", need("HOTLINE_TRUNK_HOST"), _HOST, "an address or host name")
-    addr, _, bind_port = need("HOTLINE_TRUNK_BIND").partition(":")
-    bind = (
-        _ipv4_of("HOTLINE_TRUNK_BIND", addr),
-        _port({"HOTLINE_TRUNK_BIND": bind_port}, "HOTLINE_TRUNK_BIND", TRUNK_BIND_PORT),
-    )
+    bind = _bind(env, need("HOTLINE_TRUNK_BIND"))
     dids = tuple(d.strip() for d in need("HOTLINE_TRUNK_DIDS").split(",") if d.strip())
     if not dids:
         raise ConfigError(f"HOTLINE_TRUNK={mode} needs HOTLINE_TRUNK_DIDS")
@@ -299,9 +372,30 @@ def _trunk(env: Mapping[str, str]) -> Trunk:
             raise ConfigError(
                 "HOTLINE_TRUNK_SECRET: use printable ASCII without spaces, ';' or backslash"
             )
+    peers = _networks(env, "HOTLINE_TRUNK_PEERS")
+    if not peers:
+        try:
+            peers = (str(ipaddress.IPv4Network(host)),)
+        except ValueError:
+            raise ConfigError(
+                f"HOTLINE_TRUNK_HOST={host} is a host name: list the carrier's addresses in "
+                "HOTLINE_TRUNK_PEERS (CIDRs, comma-separated), the only sources the trunk "
+                "takes calls from"
+            ) from None
+    twilio = _twilio_sip(env, bind)
+    if twilio is not None:
+        for mine in peers:
+            for theirs in twilio.peers:
+                if ipaddress.IPv4Network(mine).overlaps(ipaddress.IPv4Network(theirs)):
+                    raise ConfigError(
+                        f"HOTLINE_TRUNK_PEERS ({mine}) and HOTLINE_TWILIO_PEERS ({theirs}) "
+                        "overlap: the PBX could not tell the carrier's calls from Twilio's"
+                    )
     return Trunk(
         mode=mode,
         host=host,
+        peers=peers,
+        twilio=twilio,
         port=_port(env, "HOTLINE_TRUNK_PORT", 5060),
         bind=bind,
         user=user,

@@ -27,6 +27,11 @@ SURVEY = "hotline-survey"
 VISIT = "hotline-visit"
 CALLBACK = "hotline-callback"
 HOURS = "hotline-hours"
+TWILIO = "hotline-twilio"
+"""The context of Twilio's SIP leg (pbx/trunk.py's endpoint ``hotline-twilio``): the
+extension is the queue the caller chose in Twilio's IVR (ivr/twiml.py)."""
+TWILIO_PATH = "twilio:sip"
+"""The IVR path of a call whose menus ran at Twilio (its steps are in Twilio's events)."""
 NOTICE_VARIABLE = "HOTLINE_NOTICE"
 """The global variable a supervisor sets (over AMI) to switch an announcement on."""
 
@@ -320,6 +325,41 @@ def _entry(flow: Flow, paths: Paths) -> str:
     return ctx.text()
 
 
+def _header(name: str, allowed: str) -> str:
+    """The INVITE's header ``name``, only its ``allowed`` characters (the value is data)."""
+    return f"${{FILTER({allowed},${{PJSIP_HEADER(read,{name})}})}}"
+
+
+def _twilio(flow: Flow) -> str:
+    """Twilio's callers, after the menus Twilio played: straight into the queue they chose.
+
+    The same entry event as a PBX caller (the controller's record starts there, on the
+    line's DID), then ``HotlineTwilio`` with the Twilio CallSid that ties the record to
+    Twilio's own events, then the queue context every caller takes (recording, survey).
+    Any other extension does not exist: PJSIP answers 404."""
+    ctx = _Context(TWILIO, "Twilio's SIP leg: the extension is the queue chosen at Twilio")
+    languages = "|".join(flow.languages)
+    word = "-0-9A-Za-z_"  # '-', digits, letters, '_' (a last '-' would be lost)
+    for name in flow.queues:
+        ctx.exten(
+            name,
+            f"Set(CHANNEL(language)={flow.default_language})",
+            f"Set(HOTLINE_LANG={_header('X-Hotline-Lang', 'a-z')})",
+            f'ExecIf($["${{HOTLINE_LANG}}" : "({languages})$"]'
+            "?Set(CHANNEL(language)=${HOTLINE_LANG}))",
+            f"Set(__HOTLINE_LINE={flow.did})",
+            f"Set(__HOTLINE_PATH={TWILIO_PATH})",
+            f"Set(__HOTLINE_TWILIO_SID={_header('X-Hotline-CallSid', word)})",
+            f"Set(__HOTLINE_TAG={_header('X-Hotline-Tag', word)})",
+            f'ExecIf($["${{HOTLINE_TAG}}" = ""]?Set(__HOTLINE_TAG={name}))',
+            f"UserEvent(HotlineIvr,Menu: entry,Digit: ,Path: ,Line: {flow.did})",
+            f"UserEvent(HotlineTwilio,CallSid: ${{HOTLINE_TWILIO_SID}},Queue: {name})",
+            "Answer()",
+            f"Goto({queue_context(name)},s,1)",
+        )
+    return ctx.text()
+
+
 def render_extensions(flow: Flow, source: str, paths: Paths = Paths()) -> str:
     """The dialplan of ``flow``; ``source`` is the flow's text (its hash goes in the header)."""
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
@@ -331,6 +371,7 @@ def render_extensions(flow: Flow, source: str, paths: Paths = Paths()) -> str:
     parts += [_menu(flow, flow.menus[name], paths) for name in flow.menus]
     parts += [_queue(flow, flow.queues[name], paths) for name in flow.queues]
     parts += _common(flow, paths)
+    parts.append(_twilio(flow))
     return "\n".join(parts)
 
 

@@ -107,6 +107,30 @@ class QueueResult(Enum):
             return cls.ERROR
 
 
+SIP_HEADERS = ("X-Hotline-CallSid", "X-Hotline-Tag", "X-Hotline-Lang")
+"""The headers of Twilio's SIP leg: the Twilio call it belongs to, the caller's choice and
+language (the PBX keeps letters, digits, '-' and '_' of each)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SipTarget:
+    """The PBX's trunk as Twilio dials it (``HOTLINE_TWILIO_SIP``), for one Twilio call.
+
+    With a target, a caller who reaches a queue is not ``<Enqueue>``d in a Twilio queue
+    nobody serves: ``<Dial><Sip>sip:QUEUE@HOST:PORT?X-Hotline-CallSid=…</Sip></Dial>``
+    puts them into the same Asterisk queue as the PBX's own callers.
+    """
+
+    host: str
+    port: int
+    call_sid: str = ""
+
+    def uri(self, queue: str, *, tag: str, language: str) -> str:
+        values = (self.call_sid, tag, language)
+        headers = "&".join(f"{k}={_quote(v)}" for k, v in zip(SIP_HEADERS, values, strict=True))
+        return f"sip:{_quote(queue)}@{self.host}:{self.port}?{headers}"
+
+
 _URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
@@ -124,9 +148,10 @@ class _Doc:
     base: str
     voices: Mapping[str, Voice]
     prompt_url: PromptUrl | None
+    sip: SipTarget | None = None
 
     def speaking(self, language: str) -> _Doc:
-        return _Doc(self.flow, language, self.base, self.voices, self.prompt_url)
+        return _Doc(self.flow, language, self.base, self.voices, self.prompt_url, self.sip)
 
     def url(self, *path: str, **query: str | int | None) -> str:
         """``{base}/{path}?lang=…&…``; None values are left out, the order is as given."""
@@ -163,10 +188,11 @@ def _doc(
     base: str,
     voices: Mapping[str, Voice],
     prompt_url: PromptUrl | None,
+    sip: SipTarget | None = None,
 ) -> _Doc:
     if language not in flow.languages:
         raise BadValueError(f"language {language!r} is not one of {', '.join(flow.languages)}")
-    return _Doc(flow, language, base, voices, prompt_url)
+    return _Doc(flow, language, base, voices, prompt_url, sip)
 
 
 def _menu(flow: Flow, node: str) -> Menu:
@@ -188,11 +214,25 @@ def _xml(response: Any) -> str:
 
 
 def _enqueue(d: _Doc, response: Any, queue: str, tag: str) -> None:
+    if d.sip is not None:
+        _dial(d, response, queue, tag)
+        return
     response.enqueue(
         queue,
         action=d.url("leave", queue, tag=tag),
         wait_url=d.url("wait", queue, tag=tag),
     )
+
+
+def _dial(d: _Doc, response: Any, queue: str, tag: str) -> None:
+    """Hand the caller to the PBX's queue over SIP: ``<Dial><Sip>`` with the headers the
+    PBX's ``hotline-twilio`` context reads; the call ends when that leg ends (the survey,
+    if any, runs on the PBX)."""
+    sip = d.sip
+    assert sip is not None
+    dial = response.dial(answer_on_bridge=True)
+    dial.sip(sip.uri(queue, tag=tag, language=d.language))
+    response.hangup()
 
 
 def _to_operator(d: _Doc, response: Any) -> None:
@@ -221,6 +261,7 @@ def render_entry(
     base: str = BASE,
     voices: Mapping[str, Voice] = DEFAULT_VOICES,
     prompt_url: PromptUrl | None = None,
+    sip: SipTarget | None = None,
 ) -> str:
     """The answer to a new call at ``now`` (aware, in the line's timezone).
 
@@ -228,7 +269,7 @@ def render_entry(
     names one of ``flow.announcements``; anything else is ignored, as a supervisor's switch
     is data), then the start menu in the flow's default language.
     """
-    d = _doc(flow, flow.default_language, base, voices, prompt_url)
+    d = _doc(flow, flow.default_language, base, voices, prompt_url, sip)
     if not flow.hours.is_open(now):
         response = VoiceResponse()
         d.prompt(response, flow.hours.closed_prompt or "no-input")
@@ -241,6 +282,7 @@ def render_entry(
         base=base,
         voices=voices,
         prompt_url=prompt_url,
+        sip=sip,
         notice=notice,
     )
 
@@ -254,6 +296,7 @@ def render_node(
     base: str = BASE,
     voices: Mapping[str, Voice] = DEFAULT_VOICES,
     prompt_url: PromptUrl | None = None,
+    sip: SipTarget | None = None,
     notice: str | None = None,
 ) -> str:
     """The menu ``node`` played for the ``attempt``-th time (0 = first).
@@ -267,7 +310,7 @@ def render_node(
     says its prompt in every language of the flow, in the flow's order.
     """
     menu = _menu(flow, node)
-    d = _doc(flow, language, base, voices, prompt_url)
+    d = _doc(flow, language, base, voices, prompt_url, sip)
     if attempt < 0:
         raise BadValueError(f"attempt {attempt} is negative")
     response = VoiceResponse()
@@ -298,6 +341,7 @@ def render_choice(
     base: str = BASE,
     voices: Mapping[str, Voice] = DEFAULT_VOICES,
     prompt_url: PromptUrl | None = None,
+    sip: SipTarget | None = None,
 ) -> str:
     """The step after the caller pressed ``digit`` ("" for nothing) in menu ``node``.
 
@@ -307,7 +351,7 @@ def render_choice(
     menu has been played ``retries + 1`` times, as the dialplan does.
     """
     menu = _menu(flow, node)
-    d = _doc(flow, language, base, voices, prompt_url)
+    d = _doc(flow, language, base, voices, prompt_url, sip)
     if attempt < 0:
         raise BadValueError(f"attempt {attempt} is negative")
     response = VoiceResponse()
@@ -332,6 +376,7 @@ def render_enqueue(
     base: str = BASE,
     voices: Mapping[str, Voice] = DEFAULT_VOICES,
     prompt_url: PromptUrl | None = None,
+    sip: SipTarget | None = None,
 ) -> str:
     """Put the caller into ``queue``: ``<Enqueue waitUrl=… action=…>``.
 
@@ -339,7 +384,7 @@ def render_enqueue(
     to ``waitUrl``), so :func:`render_wait` makes the offer.
     """
     _queue(flow, queue)
-    d = _doc(flow, language, base, voices, prompt_url)
+    d = _doc(flow, language, base, voices, prompt_url, sip)
     response = VoiceResponse()
     _enqueue(d, response, queue, tag or queue)
     return _xml(response)
@@ -363,6 +408,7 @@ def render_wait(
     base: str = BASE,
     voices: Mapping[str, Voice] = DEFAULT_VOICES,
     prompt_url: PromptUrl | None = None,
+    sip: SipTarget | None = None,
 ) -> str:
     """What a queued caller hears; Twilio asks again each time the document ends.
 
@@ -375,7 +421,7 @@ def render_wait(
     pause of ``hold`` seconds.
     """
     spec = _queue(flow, queue)
-    d = _doc(flow, language, base, voices, prompt_url)
+    d = _doc(flow, language, base, voices, prompt_url, sip)
     response = VoiceResponse()
     if spec.overflow_to is not None and queue_time >= _wait_limit(spec):
         response.leave()
@@ -418,6 +464,7 @@ def render_leave(
     base: str = BASE,
     voices: Mapping[str, Voice] = DEFAULT_VOICES,
     prompt_url: PromptUrl | None = None,
+    sip: SipTarget | None = None,
 ) -> str:
     """The step after the caller left ``queue`` (the ``<Enqueue>`` action).
 
@@ -427,7 +474,7 @@ def render_leave(
     dialplan's JOINEMPTY: the overflow queue, a callback or the operator.
     """
     spec = _queue(flow, queue)
-    d = _doc(flow, language, base, voices, prompt_url)
+    d = _doc(flow, language, base, voices, prompt_url, sip)
     tag = tag or queue
     response = VoiceResponse()
     if result is QueueResult.BRIDGED:
@@ -470,12 +517,13 @@ def render_callback(
     base: str = BASE,
     voices: Mapping[str, Voice] = DEFAULT_VOICES,
     prompt_url: PromptUrl | None = None,
+    sip: SipTarget | None = None,
 ) -> str:
     """The callback is registered: the confirm prompt, then hang up."""
     _queue(flow, queue)
     if flow.callback is None:
         raise UnknownNodeError("the flow offers no callback")
-    d = _doc(flow, language, base, voices, prompt_url)
+    d = _doc(flow, language, base, voices, prompt_url, sip)
     response = VoiceResponse()
     d.prompt(response, flow.callback.confirm)
     response.hangup()
@@ -497,11 +545,12 @@ def render_survey_answer(
     base: str = BASE,
     voices: Mapping[str, Voice] = DEFAULT_VOICES,
     prompt_url: PromptUrl | None = None,
+    sip: SipTarget | None = None,
 ) -> str:
     """After the survey: thanks for a valid score, then hang up (no answer: just hang up)."""
     if flow.survey is None:
         raise UnknownNodeError("the flow has no survey")
-    d = _doc(flow, language, base, voices, prompt_url)
+    d = _doc(flow, language, base, voices, prompt_url, sip)
     response = VoiceResponse()
     if survey_score(flow, digits) is not None:
         d.prompt(response, flow.survey.thanks)

@@ -48,7 +48,8 @@ STORES: tuple[type[schema.Store], ...] = (
 )  # fmt: skip
 TABLES = (
     "calls", "call_visits", "call_rings", "agent_journal", "callbacks", "recordings",
-    "alerts", "escalations", "transcripts", "access_log", "legal_holds", "disposals",
+    "alerts", "escalations", "twilio_events", "transcripts", "access_log", "legal_holds",
+    "disposals",
     "disposal_files", "integrity_alerts", "web_users", "web_sessions", "metrics_changes",
     "qa_forms", "qa_scores", "qa_appeals", "qa_flags", "qa_samples",
     "recall_tasks", "recall_calls", "recall_attempts", "recall_sync",

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotline.center.config import load_center
 from hotline.host.settings import Settings
+from hotline.ivr import twiml
 from hotline.ivr.model import Flow
 from hotline.pbx import install
 from hotline.stores import redis_server
@@ -35,7 +36,7 @@ from hotline.web.context import Services
 from hotline.web.guard import HEADERS, guarded
 from hotline.web.hub import LiveHub
 from hotline.web.routes import ROUTES, TWILIO
-from hotline.web.twilio import InMemoryCallEvents, create_twilio_app
+from hotline.web.twilio import HistoryCallEvents, create_twilio_app
 
 
 def templates() -> Environment:
@@ -100,6 +101,12 @@ class SecureHeaders:
         await self.app(scope, receive, sending)
 
 
+def twilio_sip(settings: Settings) -> twiml.SipTarget | None:
+    """The PBX's trunk as Twilio dials it (``HOTLINE_TWILIO_SIP``), if configured."""
+    target = settings.trunk.twilio
+    return twiml.SipTarget(target.host, target.port) if target is not None else None
+
+
 def create_app(services: Services) -> Starlette:
     routes: list[BaseRoute] = [
         StarletteRoute(
@@ -117,9 +124,10 @@ def create_app(services: Services) -> Starlette:
             services.flow,
             auth_token=settings.twilio_token,
             public_url=settings.public_url,
-            events=InMemoryCallEvents(),
+            events=HistoryCallEvents(services.history),
             base="",
             mounted_at=TWILIO.path,
+            sip=twilio_sip(settings),
         )
         routes.append(Mount(TWILIO.path, app=twilio, name=TWILIO.name))
 

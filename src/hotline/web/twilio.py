@@ -15,17 +15,19 @@ Answers: 200 with TwiML (``application/xml; charset=utf-8``); 403 for a missing 
 signature; 404 for a menu or queue the flow does not have; 400 for a malformed body or
 query; 413 past :data:`BODY_LIMIT`; 415 for a body that is not a form.
 
-Steps of a call are recorded as :class:`CallEvent` into a :class:`CallEventSink`: entry,
+Steps of a call are recorded as :class:`CallEvent` into a :class:`CallEventSink` (the
+history's ``twilio_events``: :class:`HistoryCallEvents`): entry,
 each menu choice (``gather``), queue exits (``leave``), callback requests (with the
 caller's number), survey scores and status callbacks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, TypedDict
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -38,6 +40,7 @@ from twilio.request_validator import RequestValidator  # type: ignore[import-unt
 
 from hotline.ivr import twiml
 from hotline.ivr.model import Flow
+from hotline.stores.twilio_events import TwilioEvent, TwilioEvents
 
 BODY_LIMIT = 64 * 1024
 """Twilio's webhook bodies are a few hundred bytes; anything this big is not Twilio."""
@@ -84,15 +87,17 @@ class CallEvent:
 
 
 class CallEventSink(Protocol):
-    """Where the webhooks put call events; called on the event loop, so it must be quick."""
+    """Where the webhooks put call events; called in a worker thread, one event at a time,
+    after the handler answered (an event that cannot be saved fails the request: Twilio
+    then retries or plays its error, and nothing is lost silently)."""
 
-    def record(self, event: CallEvent) -> None: ...
+    def record(self, event: CallEvent) -> None: ...  # in a worker thread
 
 
 class InMemoryCallEvents:
-    """A :class:`CallEventSink` keeping events in a list, for tests and local runs.
+    """A :class:`CallEventSink` keeping events in a list, for tests.
 
-    The SQLite-backed sink (the call history) comes with the controller; both keep this
+    :class:`HistoryCallEvents` (the history, SQLite or PostgreSQL) keeps the same
     contract: ``record`` keeps the event, in order.
     """
 
@@ -104,6 +109,26 @@ class InMemoryCallEvents:
 
     def of_kind(self, kind: str) -> list[CallEvent]:
         return [e for e in self.events if e.kind == kind]
+
+
+class HistoryCallEvents:
+    """A :class:`CallEventSink` saving each event in the history's ``twilio_events``
+    (``hotline calls show`` lists them); called in a worker thread (:func:`_flush`)."""
+
+    def __init__(self, history: TwilioEvents) -> None:
+        self.history = history
+
+    def record(self, event: CallEvent) -> None:
+        at_ms = round(event.at * 1000)
+        self.history.save_twilio_events(
+            [TwilioEvent(event.call_sid, event.kind, at_ms, dict(event.fields))]
+        )
+
+    def of_call(self, call_sid: str) -> list[CallEvent]:
+        return [
+            CallEvent(e.call_sid, e.kind, dict(e.fields), e.at_ms / 1000)
+            for e in self.history.twilio_events(call_sid)
+        ]
 
 
 class _RejectError(Exception):
@@ -158,6 +183,8 @@ class _Call:
     form: Mapping[str, str]
     query: Mapping[str, str]
     path: Mapping[str, str]
+    events: list[CallEvent] = field(default_factory=list)
+    """What the handler recorded, saved after it answered (:meth:`_Hooks.endpoint`)."""
 
     @property
     def sid(self) -> str:
@@ -181,6 +208,7 @@ class _Style(TypedDict):
     base: str
     voices: Mapping[str, twiml.Voice]
     prompt_url: twiml.PromptUrl | None
+    sip: twiml.SipTarget | None
 
 
 def _xml(text: str) -> Response:
@@ -200,14 +228,16 @@ class _Hooks:
         base: str,
         voices: Mapping[str, twiml.Voice],
         prompt_url: twiml.PromptUrl | None,
+        sip: twiml.SipTarget | None,
     ) -> None:
         self.flow = flow
+        self.sip = sip
         self.validator = RequestValidator(auth_token)
         self.public_url = public_url.rstrip("/") if public_url else None
         self.events = events
         self.clock = clock
         self.notice = notice
-        self.style = _Style(base=base, voices=voices, prompt_url=prompt_url)
+        self.base, self.voices, self.prompt_url = base, voices, prompt_url
         # fail at start-up, not on the first call, when the timezone is unknown
         self.tz = dt.UTC if flow.hours.always else ZoneInfo(flow.hours.timezone)
 
@@ -219,7 +249,11 @@ class _Hooks:
                 form = _parse_form(await _read_body(request), request.headers.get("content-type"))
                 self.verify(request, form)
                 call = _Call(form, dict(request.query_params), dict(request.path_params))
-                return _xml(handler(call))
+                answer = _xml(handler(call))
+                for event in call.events:
+                    # a store write (SQLite's fsync, a PostgreSQL round trip) off the loop
+                    await asyncio.to_thread(self.events.record, event)
+                return answer
             except _RejectError as reject:
                 return PlainTextResponse(reject.reason, status_code=reject.status)
             except twiml.TwimlError as exc:
@@ -247,7 +281,13 @@ class _Hooks:
             raise _RejectError(403, "invalid X-Twilio-Signature")
 
     def record(self, call: _Call, kind: str, fields: Mapping[str, str]) -> None:
-        self.events.record(CallEvent(call.sid, kind, dict(fields), self.clock()))
+        call.events.append(CallEvent(call.sid, kind, dict(fields), self.clock()))
+
+    def style(self, call: _Call) -> _Style:
+        """How this call's documents are written; a queue hands it to the PBX over SIP
+        with its CallSid, so the PBX's record of the call names the Twilio call."""
+        sip = replace(self.sip, call_sid=call.sid) if self.sip is not None else None
+        return _Style(base=self.base, voices=self.voices, prompt_url=self.prompt_url, sip=sip)
 
     def lang(self, call: _Call) -> str:
         return call.query.get("lang") or self.flow.default_language
@@ -260,7 +300,7 @@ class _Hooks:
         is_open = self.flow.hours.is_open(now)
         played = notice if is_open and notice in self.flow.announcements else None
         self.record(call, "entry", {"open": "1" if is_open else "0", "notice": played or ""})
-        return twiml.render_entry(self.flow, now=now, notice=notice, **self.style)
+        return twiml.render_entry(self.flow, now=now, notice=notice, **self.style(call))
 
     def menu(self, call: _Call) -> str:
         return twiml.render_node(
@@ -268,7 +308,7 @@ class _Hooks:
             call.path["node"],
             language=self.lang(call),
             attempt=call.number(call.query, "attempt", 0),
-            **self.style,
+            **self.style(call),
         )
 
     def gather(self, call: _Call) -> str:
@@ -281,7 +321,7 @@ class _Hooks:
             digit,
             language=self.lang(call),
             attempt=attempt,
-            **self.style,
+            **self.style(call),
         )
         fields = {"node": node, "digit": digit, "lang": self.lang(call), "attempt": str(attempt)}
         self.record(call, "gather", fields)
@@ -295,7 +335,7 @@ class _Hooks:
             tag=call.query.get("tag", ""),
             queue_time=call.number(call.form, "QueueTime", 0),
             position=call.number(call.form, "QueuePosition", 0) or None,
-            **self.style,
+            **self.style(call),
         )
 
     def leave(self, call: _Call) -> str:
@@ -307,7 +347,7 @@ class _Hooks:
             result,
             language=self.lang(call),
             tag=call.query.get("tag", ""),
-            **self.style,
+            **self.style(call),
         )
         fields = {
             "queue": queue,
@@ -332,13 +372,13 @@ class _Hooks:
                 language=self.lang(call),
                 tag=call.query.get("tag", ""),
                 offer=False,
-                **self.style,
+                **self.style(call),
             )
         xml = twiml.render_callback(
             self.flow,
             queue,
             language=self.lang(call),
-            **self.style,
+            **self.style(call),
         )
         fields = {
             "queue": queue,
@@ -358,7 +398,7 @@ class _Hooks:
             self.flow,
             digits,
             language=self.lang(call),
-            **self.style,
+            **self.style(call),
         )
         score = twiml.survey_score(self.flow, digits)
         self.record(call, "survey", {"score": score or "none", "queue": queue})
@@ -382,6 +422,7 @@ def create_twilio_app(
     mounted_at: str = "",
     voices: Mapping[str, twiml.Voice] = twiml.DEFAULT_VOICES,
     prompt_url: twiml.PromptUrl | None = None,
+    sip: twiml.SipTarget | None = None,
 ) -> Starlette:
     """The webhook app for ``flow``, its routes under ``base`` (POST only).
 
@@ -391,7 +432,10 @@ def create_twilio_app(
 
     ``auth_token`` signs Twilio's requests (from the environment, never the flow);
     ``clock`` gives epoch seconds (opening hours, event times); ``notice`` names the
-    announcement switched on now, if any.
+    announcement switched on now, if any. ``sip``: the PBX's trunk as Twilio dials it
+    (``HOTLINE_TWILIO_SIP``): callers reaching a queue are handed to the PBX's queue
+    (``<Dial><Sip>``, the Twilio CallSid in ``X-Hotline-CallSid``) instead of a Twilio
+    queue.
     """
     hooks = _Hooks(
         flow,
@@ -403,6 +447,7 @@ def create_twilio_app(
         base=mounted_at + base,
         voices=voices,
         prompt_url=prompt_url,
+        sip=sip,
     )
     table: list[tuple[str, Callable[[_Call], str]]] = [
         ("/voice", hooks.voice),

@@ -5,7 +5,9 @@ refused without a 500; call events recorded.
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
+from hotline.ivr import twiml
 from hotline.web.twilio import (
     BODY_LIMIT,
     CallEvent,
@@ -380,3 +383,49 @@ def test_signed_hostile_values_never_make_a_500(
     path = f"/twilio/gather/{node}?lang={lang}&attempt={attempt}"
     status, _, body = post(client, path, params)
     assert status in (200, 400, 403, 404), (status, body)
+
+
+# -- into the PBX's queues, the events in the history ---------------------------------------
+
+
+def test_a_signed_walk_reaches_the_pbx_queue_and_its_events_are_in_the_history(
+    tmp_path: Path,
+) -> None:
+    from hotline.ivr.model import routes
+    from hotline.stores.history import History
+    from hotline.web.twilio import HistoryCallEvents
+
+    history = History.open(tmp_path / "h.sqlite3")
+    sink = HistoryCallEvents(history)
+    pbx = twiml.SipTarget("pbx.example.org", 5070)
+    app = create_twilio_app(FLOW, auth_token=TOKEN, events=sink, clock=lambda: NOW, sip=pbx)
+    route = next(r for r in routes(FLOW) if len(r.digits) >= 2)
+    with TestClient(app) as c:
+        status, _, body = post(c, "/twilio/voice")
+        assert status == 200
+        for digit in route.digits:
+            action = ET.fromstring(body).find("Gather")
+            assert action is not None
+            status, _, body = post(c, action.get("action", ""), twilio_params(Digits=digit))
+            assert status == 200, body
+            redirect = ET.fromstring(body).find("Redirect")
+            if redirect is not None and redirect.text:  # the next menu
+                status, _, body = post(c, redirect.text)
+        sip = ET.fromstring(body).find("Dial/Sip")
+        assert sip is not None, body
+        assert sip.text == pbx.uri(
+            route.queue or "", tag=route.tag or route.queue or "", language=route.language
+        ).replace("X-Hotline-CallSid=&", f"X-Hotline-CallSid={SID}&")
+        # a forged status callback: refused, nothing stored
+        forged = twilio_params(CallStatus="completed")
+        assert post(c, "/twilio/status", forged, signature="bm90IGEgc2lnbmF0dXJl")[0] == 403
+        assert post(c, "/twilio/status", forged, signature="")[0] == 403
+        assert post(c, "/twilio/status", twilio_params(CallStatus="completed"))[0] == 200
+    kinds = [e.kind for e in history.twilio_events(SID)]
+    assert kinds == ["entry", *["gather"] * len(route.digits), "status"]
+    digits = [e.fields["digit"] for e in history.twilio_events(SID) if e.kind == "gather"]
+    assert digits == list(route.digits)
+    assert sink.of_call(SID)[-1] == CallEvent(
+        SID, "status", {"CallStatus": "completed", "From": CALLER, "To": "+8612345"}, NOW
+    )
+    history.close()

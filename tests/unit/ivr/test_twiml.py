@@ -370,3 +370,60 @@ def test_the_survey_keeps_only_its_scores() -> None:
         None,
         None,
     ]
+
+
+# -- Twilio's callers into the PBX's queues (HOTLINE_TWILIO_SIP) -----------------------------
+
+PBX = twiml.SipTarget("pbx.example.org", 5070, call_sid="CA0123456789abcdef0123456789abcdef")
+
+
+def dialled(xml: str) -> tuple[str, dict[str, str]]:
+    """The queue and headers of the ``<Dial><Sip>`` a document hands the caller to."""
+    doc = ET.fromstring(xml)
+    assert doc.find("Enqueue") is None, xml  # never a Twilio queue nobody serves
+    sip = doc.find("Dial/Sip")
+    assert sip is not None, xml
+    assert sip.text, xml
+    assert [child.tag for child in doc] == ["Dial", "Hangup"], xml  # nothing after the leg
+    uri = urlsplit(sip.text)
+    user, _, hostport = uri.path.partition("@")
+    assert (uri.scheme, hostport) == ("sip", "pbx.example.org:5070"), sip.text
+    return user, dict(parse_qsl(uri.query, strict_parsing=True))
+
+
+def test_a_queue_choice_dials_the_pbx_with_the_call_sid_and_escaped_headers() -> None:
+    menu, option = queue_choice(FLOW)
+    xml = render_choice(FLOW, menu.name, option.digit, language="en", sip=PBX)
+    queue, headers = dialled(xml)
+    assert queue == option.queue
+    assert headers == {
+        "X-Hotline-CallSid": PBX.call_sid,
+        "X-Hotline-Tag": option.tag or option.queue,
+        "X-Hotline-Lang": "en",
+    }
+    # the '&' between the headers is escaped in the document, not a raw XML entity start
+    assert "?X-Hotline-CallSid=CA0123456789abcdef0123456789abcdef&amp;X-Hotline-Tag=" in xml
+
+
+def test_every_route_dials_its_queue_and_free_text_survives_the_headers() -> None:
+    for route in routes(FLOW):
+        menu, lang = FLOW.start, FLOW.default_language
+        for digit in route.digits:
+            doc = ET.fromstring(render_choice(FLOW, menu, digit, language=lang, sip=PBX))
+            redirect = doc.find("Redirect")
+            if redirect is None:
+                break  # dialled
+            assert redirect.text
+            target = urlsplit(redirect.text)
+            menu, lang = target.path.split("/")[-1], dict(parse_qsl(target.query))["lang"]
+        queue, headers = dialled(ET.tostring(doc, encoding="unicode"))
+        assert (queue, headers["X-Hotline-Tag"]) == (route.queue, route.tag or route.queue)
+        assert headers["X-Hotline-Lang"] == route.language
+    hostile = dataclasses.replace(PBX, call_sid='CA1&X-Evil=1>"<')
+    xml = render_enqueue(FLOW, FLOW.operator_queue, language="zh", tag="投诉 &x", sip=hostile)
+    queue, headers = dialled(xml)
+    assert headers == {
+        "X-Hotline-CallSid": 'CA1&X-Evil=1>"<',
+        "X-Hotline-Tag": "投诉 &x",
+        "X-Hotline-Lang": "zh",
+    }
