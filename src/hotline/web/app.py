@@ -28,6 +28,7 @@ from hotline.stores import redis_server
 from hotline.stores.access import AccessLog
 from hotline.stores.history import History
 from hotline.stores.live import LiveStore
+from hotline.stores.orders import OrderStore
 from hotline.stores.transcripts import TranscriptStore
 from hotline.web import filters
 from hotline.web.accounts import Accounts
@@ -36,6 +37,7 @@ from hotline.web.guard import HEADERS, guarded
 from hotline.web.hub import LiveHub
 from hotline.web.routes import ROUTES, TWILIO
 from hotline.web.twilio import InMemoryCallEvents, create_twilio_app
+from hotline.web.webhooks import Webhooks
 
 
 def templates() -> Environment:
@@ -73,7 +75,16 @@ def open_services(settings: Settings, hasher: PasswordHasher | None = None) -> S
         hub=LiveHub(LiveStore(redis)),
         templates=templates(),
         secure_cookies=settings.web_secure,
+        orders=OrderStore.open(settings.db),
+        webhooks=webhooks_of(settings),
     )
+
+
+def webhooks_of(settings: Settings) -> Webhooks | None:
+    """The orders' webhooks, when both their URL and their secret are set."""
+    if settings.orders_webhook_url and settings.orders_webhook_secret:
+        return Webhooks(settings.orders_webhook_url, settings.orders_webhook_secret)
+    return None
 
 
 class SecureHeaders:
@@ -127,6 +138,8 @@ def create_app(services: Services) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         services.hub.start()
         yield {}
+        if services.webhooks is not None:
+            await services.webhooks.drain()
         await services.hub.stop()
 
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,171 @@
+"""The work orders as the web sees them: the one Desk (:mod:`hotline.casework.desk`), the
+signed-in user as an order actor, and every step a page or the API takes, by name.
+
+    desk, actor = orders_web.desk_for(ctx)
+    order = orders_web.take(ctx, "sign", order_id, {})        # the same for forms and JSON
+
+No rule lives here: who may do what is the state machine's, what each step needs is the
+Desk's; this module turns fields into the Desk's arguments and its errors into HTTP ones
+(no such order, or another department's: 404; a step refused: 409; a bad field: 400).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TypeVar
+
+from hotline.casework.desk import Created, Desk
+from hotline.orders.errors import OrderError
+from hotline.orders.machine import TABLE, Step
+from hotline.orders.model import Action, Actor, Order, OrderType, Rating, Side, State
+from hotline.stores.access import AccessError
+from hotline.stores.dialect import DatabaseError
+from hotline.stores.orders import OrderStore
+from hotline.web.context import SignedIn
+from hotline.web.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
+from hotline.web.roles import order_actor
+
+T = TypeVar("T")
+
+
+VERBS = ("dispatch", "sign", "reply", "return", "finish", "accept", "reject", "visit",
+         "close-on-spot", "merge", "link", "urge", "reopen")  # fmt: skip
+"""Every step a page or the API takes on an existing order (the Desk's verbs)."""
+
+
+def store(ctx: SignedIn) -> OrderStore:
+    if ctx.app.orders is None:
+        ctx.app.orders = OrderStore.open(ctx.app.settings.db)
+    return ctx.app.orders
+
+
+def _actor(ctx: SignedIn) -> Actor:
+    made = order_actor(ctx.user, ctx.app.center.orders)
+    if isinstance(made, str):
+        raise Forbidden(made)
+    return made
+
+
+def desk_for(ctx: SignedIn) -> tuple[Desk, Actor]:
+    """The Desk, logging reads to the access log as ``web``, and who acts."""
+    desk = Desk(store(ctx), ctx.app.center.orders, ctx.app.access_log, "web")
+    return desk, _actor(ctx)
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """The Desk's errors as the web's: a missing (or hidden) order 404, a refused step 409;
+    a read that cannot be logged is not served (503)."""
+    try:
+        yield
+    except OrderError as exc:
+        text = str(exc)
+        if text.startswith("no order") or text.startswith("no department"):
+            raise (NotFound if text.startswith("no order") else BadRequest)(text) from None
+        raise Conflict(text) from None
+    except (*DatabaseError, AccessError) as exc:
+        raise Unavailable(f"the orders or the access log cannot be used ({exc})") from None
+
+
+def run(ctx: SignedIn, work: Callable[[Desk, Actor, int], T]) -> T:
+    desk, actor = desk_for(ctx)
+    with errors():
+        return work(desk, actor, ctx.app.clock())
+
+
+def offered(order: Order, actor: Actor) -> list[str]:
+    """The steps the machine's table lets ACTOR take on ORDER now (the forms a page shows)."""
+    if actor.side is Side.DEPARTMENT and actor.department != order.department:
+        return []
+    out = []
+    for (state, action), move in TABLE.items():
+        if state is order.state and actor.side in move.sides and action is not Action.LINK:
+            out.append(action.value)
+    return out
+
+
+def _field(fields: Mapping[str, object], name: str) -> str:
+    value = fields.get(name, "")
+    if not isinstance(value, str):
+        raise BadRequest(f"{name}: a string, not {type(value).__name__}")
+    return value.strip()
+
+
+def _choice(fields: Mapping[str, object], name: str, allowed: tuple[str, ...]) -> str:
+    value = _field(fields, name)
+    if value not in allowed:
+        raise BadRequest(f"{name}: one of {', '.join(allowed)} (not {value!r})")
+    return value
+
+
+def create(ctx: SignedIn, fields: Mapping[str, object], *, phone: str = "") -> Created:
+    """受理 from FIELDS (type, category, content, place, call_id, phone; answer: 直接办结)."""
+    type_ = OrderType(_choice(fields, "type", tuple(t.value for t in OrderType)))
+    answer = _field(fields, "answer")
+
+    def work(desk: Desk, actor: Actor, now: int) -> Created:
+        made = desk.create(actor, type_, _field(fields, "category"), _field(fields, "content"),
+                           now=now, place=_field(fields, "place"),
+                           phone=phone or _field(fields, "phone"),
+                           call_id=_field(fields, "call_id"))  # fmt: skip
+        if answer:
+            closed = desk.act(actor, made.order.id, Step(Action.CLOSE_ON_SPOT, actor, now,
+                                                         text=answer))  # fmt: skip
+            made = Created(closed, made.proposals)
+        return made
+
+    made = run(ctx, work)
+    notify(ctx, made.order, "create")
+    if answer:
+        notify(ctx, made.order, "close-on-spot")
+    return made
+
+
+def take(ctx: SignedIn, verb: str, order_id: str, fields: Mapping[str, object]) -> Order:
+    """The step VERB on ORDER_ID, its arguments from FIELDS, through the Desk."""
+    if verb not in VERBS:
+        raise BadRequest(f"no step {verb!r}: one of {', '.join(VERBS)}")
+    text = _field(fields, "text")
+
+    def work(desk: Desk, actor: Actor, now: int) -> Order:
+        if verb == "dispatch":
+            return desk.dispatch(actor, order_id, _field(fields, "to"), now=now)
+        if verb in ("accept", "reject"):
+            return desk.review(actor, order_id, verb == "accept", why=text, now=now,
+                               to=_field(fields, "to"))  # fmt: skip
+        if verb == "visit":
+            resolved = _choice(fields, "resolved", ("yes", "no")) == "yes"
+            rating = Rating(_choice(fields, "rating", tuple(r.value for r in Rating)))
+            return desk.visit(actor, order_id, resolved=resolved, rating=rating, now=now,
+                              text=text)  # fmt: skip
+        if verb == "merge":
+            return desk.merge(actor, order_id, _field(fields, "into"), now=now)
+        if verb == "link":
+            return desk.link(actor, order_id, now=now, phone=_field(fields, "phone"),
+                             call_id=_field(fields, "call_id"))  # fmt: skip
+        step = Step(Action(verb), actor, now, text=text, contact=_field(fields, "contact"))
+        return desk.act(actor, order_id, step)
+
+    order = run(ctx, work)
+    notify(ctx, order, verb)
+    return order
+
+
+def notify(ctx: SignedIn, order: Order, action: str) -> None:
+    if ctx.app.webhooks is not None:
+        ctx.app.webhooks.changed(order, action=action, user=ctx.user.username,
+                                 t=ctx.app.clock())  # fmt: skip
+
+
+def overdue(order: Order, now: int) -> bool:
+    return order.state.is_open and order.deadline is not None and order.deadline < now
+
+
+def state_of(raw: str) -> State | None:
+    if not raw:
+        return None
+    try:
+        return State(raw)
+    except ValueError:
+        raise BadRequest(f"state: one of {', '.join(s.value for s in State)}") from None
