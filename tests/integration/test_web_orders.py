@@ -361,3 +361,24 @@ async def test_signatures_cover_the_body_and_the_time() -> None:
     assert verify("other", body, headers, now=1_800_000_010) is not None
     assert "timestamp" in (verify(SECRET, body, headers, now=1_800_001_000) or "")
     assert verify(SECRET, body, {}, now=1_800_000_000) == "no timestamp or no signature"
+
+
+async def test_the_department_sees_deadlines_and_the_overdue_marked(web: Web) -> None:
+    real = web.services.clock
+    async with web.signed_in("banzhang01") as centre:
+        fresh = await create(centre, content="树枝压电线，电话13812345678")
+        await centre.post(f"/api/orders/{fresh}/dispatch", json={"to": "greening"},
+                          headers={"x-csrf-token": await csrf(centre)})  # fmt: skip
+        web.services.clock = lambda: real() - 30 * 86_400_000  # taken a month ago
+        old = await create(centre, content="路灯不亮")
+        await centre.post(f"/api/orders/{old}/dispatch", json={"to": "greening"},
+                          headers={"x-csrf-token": await csrf(centre)})  # fmt: skip
+        web.services.clock = real
+    async with web.signed_in("lvhua01") as greening:
+        page = await greening.get("/department")
+        found = re.findall(r'<tr class="([^"]*)" data-order="([^"]+)">', page.text)
+        marks = {order: cls for cls, order in found}
+        assert marks == {fresh: "", old: "overdue"}, page.text
+        assert page.text.count("已超期") == 1
+        assert "138****5678" in page.text
+        assert "13812345678" not in page.text

@@ -17,8 +17,8 @@ from typing import TypeVar
 
 from hotline.casework.desk import Created, Desk
 from hotline.orders.errors import OrderError
-from hotline.orders.machine import TABLE, Step
-from hotline.orders.model import Action, Actor, Order, OrderType, Rating, Side, State
+from hotline.orders.machine import TABLE, Step, step
+from hotline.orders.model import Action, Actor, Order, OrderType, Rating, State
 from hotline.stores.access import AccessError
 from hotline.stores.dialect import DatabaseError
 from hotline.stores.orders import OrderStore
@@ -74,14 +74,25 @@ def run(ctx: SignedIn, work: Callable[[Desk, Actor, int], T]) -> T:
         return work(desk, actor, ctx.app.clock())
 
 
-def offered(order: Order, actor: Actor) -> list[str]:
-    """The steps the machine's table lets ACTOR take on ORDER now (the forms a page shows)."""
-    if actor.side is Side.DEPARTMENT and actor.department != order.department:
-        return []
+def offered(order: Order, actor: Actor, now: int) -> list[str]:
+    """The steps ACTOR may take on ORDER now (the forms a page shows): those the state
+    machine's table lists for the order's state and the actor's side, and that the machine
+    itself accepts when tried with their fields filled in (a reopen after 满意 is not)."""
     out = []
     for (state, action), move in TABLE.items():
-        if state is order.state and actor.side in move.sides and action is not Action.LINK:
-            out.append(action.value)
+        if state is not order.state or actor.side not in move.sides or action is Action.LINK:
+            continue
+        sends = action is Action.DISPATCH or (
+            action is Action.ACCEPT and state is State.RETURN_REQUESTED
+        )
+        trial = Step(action, actor, now, text="·", department="·" if sends else "",
+                     deadline=now if sends else None, resolved=True, rating=Rating.SATISFIED,
+                     target="·")  # fmt: skip
+        try:
+            step(order, trial)
+        except OrderError:
+            continue
+        out.append(action.value)
     return out
 
 

@@ -69,7 +69,8 @@ async def department_page(ctx: SignedIn) -> Response:
     mine = [o for o in reversed(orders) if o.department == actor.department and o.state.is_open]
     past = [o for o in reversed(orders) if o not in mine]
     return ctx.render("department.html", dept_name=_names(ctx).get(actor.department, ""),
-                      mine=[(o, orders_web.overdue(o, now)) for o in mine], past=past,
+                      mine=[(o, views.order_row(o), orders_web.overdue(o, now)) for o in mine],
+                      past=past,
                       when=views.when)  # fmt: skip
 
 
@@ -84,7 +85,7 @@ def _show(ctx: SignedIn, order_id: str, proposals: tuple[Proposal, ...] = ()) ->
     return ctx.render(
         "order.html", order=shown.order, lines=views.order_lines(shown.order),
         timeline=[views.entry_line(e) for e in shown.timeline], findings=shown.findings,
-        offered=orders_web.offered(shown.order, actor), names=_names(ctx),
+        offered=orders_web.offered(shown.order, actor, ctx.app.clock()), names=_names(ctx),
         ratings=[r.value for r in Rating], proposals=proposals,
         overdue=orders_web.overdue(shown.order, ctx.app.clock()),
         mask_phone=mask_phone,
