@@ -67,6 +67,8 @@ async def test_an_order_from_a_call_bounces_is_redone_closed_and_rated(
     await agent.screenshot(path=str(artifacts / "orders-agent-form.png"), full_page=True)
     async with agent.expect_navigation():
         await agent.click('#order-form button[type="submit"]')
+    await agent.locator("#created").wait_for(timeout=5_000)
+    assert await agent.locator('form.act[data-verb="close-on-spot"]').count() == 0  # a complaint
     heading = await agent.locator("h1").first.inner_text()
     found = re.search(r"\d{8}-\d{4}", heading)
     assert found, heading

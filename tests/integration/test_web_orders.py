@@ -69,6 +69,8 @@ async def test_the_whole_loop_through_the_pages(web: Web) -> None:
     await web.live.apply([
         Change("agent", "王芳", {"name": "王芳", "status": "talking", "call_id": "1765.42"}),
         Change("call", "1765.42", {"call_id": "1765.42", "caller": "13812345678"}),
+        Change("agent", "刘洋", {"name": "刘洋", "status": "talking", "call_id": "1765.99"}),
+        Change("call", "1765.99", {"call_id": "1765.99", "caller": "13700000000"}),
     ])  # fmt: skip
     await asyncio.sleep(0.3)  # the hub follows the feed
     async with web.signed_in("wangfang") as agent:
@@ -87,6 +89,26 @@ async def test_the_whole_loop_through_the_pages(web: Web) -> None:
             "phone": "13900000000"})  # fmt: skip
         assert made.status_code == 200, made.text
         order_id = order_id_of(made.text)
+        # the citizen's second request on the same call: proposed as a duplicate, merged
+        again = await agent.post("/orders", data={
+            "csrf": token, "type": "投诉举报", "category": "绿化", "place": "城中路",
+            "content": "树枝压电线，电话13812345678", "call_id": "1765.42"})  # fmt: skip
+        dup_id = order_id_of(again.text)
+        assert f'name="into" value="{order_id}"' in again.text
+        merged = await agent.post(f"/orders/{dup_id}/act", data={
+            "csrf": token, "verb": "merge", "into": order_id})  # fmt: skip
+        assert merged.status_code == 303
+        assert 'id="order-state">合并' in (await agent.get(f"/orders/{dup_id}")).text
+        # another agent's call (or none) is not hers to link, by the page or the API
+        for call_id in ("1765.99", "nope"):
+            stolen = await agent.post("/orders", data={
+                "csrf": token, "type": "求助", "category": "供水", "content": "停水",
+                "call_id": call_id})  # fmt: skip
+            assert stolen.status_code == 403, stolen.text
+            api = await agent.post("/api/orders", json={
+                "type": "求助", "category": "供水", "content": "停水", "call_id": call_id},
+                headers={"x-csrf-token": token})  # fmt: skip
+            assert api.status_code == 403
         assert "138****5678" in made.text
         assert "13812345678" not in made.text
     async with web.signed_in("banzhang01") as centre:

@@ -22,7 +22,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from hotline.casework import views
-from hotline.web import orders_web
+from hotline.web import oncall, orders_web
 from hotline.web.context import SignedIn
 from hotline.web.errors import HTTP_STATUS, BadRequest, WebError
 from hotline.web.pages_orders import _department, _order_id
@@ -80,7 +80,9 @@ async def list_orders(ctx: SignedIn) -> Response:
 @_json_errors
 async def create_order(ctx: SignedIn) -> Response:
     doc = await body(ctx)
-    made = orders_web.create(ctx, doc)
+    call_id = doc.get("call_id", "")
+    phone = await oncall.linked_call(ctx, call_id.strip()) if isinstance(call_id, str) else ""
+    made = orders_web.create(ctx, doc, phone=phone)
     return JSONResponse({"order": views.order_doc(made.order),
                          "duplicates": [{"order": p.order, "why": p.why(),
                                          "similarity": p.similarity}

@@ -11,13 +11,12 @@ from hotline.agents.roster import Agent
 from hotline.commands.plan import Verb
 from hotline.core.localtime import CHINA, DAY_MS
 from hotline.orders.model import OrderType
-from hotline.transcripts.redact import mask_phone
 from hotline.watchdog.report import shift_report
 from hotline.watchdog.shifts import Shifts
+from hotline.web import oncall
 from hotline.web.commands import agent_verb, issue
 from hotline.web.context import Ctx, SignedIn
 from hotline.web.errors import BadRequest, Forbidden
-from hotline.web.pages_orders import caller_of
 
 
 def _me(ctx: SignedIn) -> Agent:
@@ -70,16 +69,6 @@ async def _live(ctx: SignedIn, agent: Agent) -> tuple[dict[str, Any] | None, lis
     return state.docs.get("agent", {}).get(agent.name), my_notes(state.docs.get("note", {}), agent)
 
 
-async def on_call(ctx: SignedIn, doc: dict[str, Any] | None) -> dict[str, str]:
-    """The call the agent is on (its id and the caller's number masked), or {}: the order
-    form links the order to it (the number itself is looked up again when the order is
-    taken, never sent by the browser)."""
-    call_id = str((doc or {}).get("call_id") or "")
-    if not call_id or (doc or {}).get("status") not in ("talking", "wrap_up"):
-        return {}
-    return {"id": call_id, "caller": mask_phone(await caller_of(ctx, call_id))}
-
-
 async def me(ctx: SignedIn) -> Response:
     agent = _me(ctx)
     reasons = [r for r in ctx.app.center.reasons.values() if not r.supervisor_only]
@@ -96,7 +85,7 @@ async def me(ctx: SignedIn) -> Response:
             **{f"orders.{k}": ctx.t(f"orders.{k}") for k in ("on_call", "no_call")},
         },
         redis_error=ctx.app.hub.error,
-        call=await on_call(ctx, doc),
+        call=await oncall.current(ctx, doc),
         types=[t.value for t in OrderType],
     )
 
@@ -106,7 +95,7 @@ async def me_json(ctx: SignedIn) -> Response:
     doc, notes = await _live(ctx, agent)
     return JSONResponse(
         {"agent": doc, "budget": budget(ctx, agent), "notes": notes, "now": ctx.app.clock(),
-         "call": await on_call(ctx, doc)}
+         "call": await oncall.current(ctx, doc)}
     )  # fmt: skip
 
 

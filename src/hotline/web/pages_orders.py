@@ -21,7 +21,7 @@ from hotline.orders.duplicates import Proposal
 from hotline.orders.figures import NAMES
 from hotline.orders.model import OrderType, Rating, State
 from hotline.transcripts.redact import mask_phone
-from hotline.web import orders_web
+from hotline.web import oncall, orders_web
 from hotline.web.context import SignedIn
 from hotline.web.errors import BadRequest
 
@@ -79,14 +79,16 @@ async def order_page(ctx: SignedIn) -> Response:
     return _show(ctx, _order_id(ctx))
 
 
-def _show(ctx: SignedIn, order_id: str, proposals: tuple[Proposal, ...] = ()) -> Response:
+def _show(
+    ctx: SignedIn, order_id: str, proposals: tuple[Proposal, ...] = (), created: bool = False
+) -> Response:
     shown = orders_web.run(ctx, lambda desk, actor, now: desk.show(actor, order_id, now=now))
     _, actor = orders_web.desk_for(ctx)
     return ctx.render(
         "order.html", order=shown.order, lines=views.order_lines(shown.order),
         timeline=[views.entry_line(e) for e in shown.timeline], findings=shown.findings,
         offered=orders_web.offered(shown.order, actor, ctx.app.clock()), names=_names(ctx),
-        ratings=[r.value for r in Rating], proposals=proposals,
+        ratings=[r.value for r in Rating], proposals=proposals, created=created,
         overdue=orders_web.overdue(shown.order, ctx.app.clock()),
         mask_phone=mask_phone,
     )  # fmt: skip
@@ -96,18 +98,9 @@ async def create_order(ctx: SignedIn) -> Response:
     """受理 from the agent's form; the caller's number comes from the live call, never the
     form; then the new order's page, with its possible duplicates to merge."""
     form = await ctx.form()
-    phone = await caller_of(ctx, form.get("call_id", ""))
+    phone = await oncall.linked_call(ctx, form.get("call_id", "").strip())
     made = orders_web.create(ctx, form, phone=phone)
-    return _show(ctx, made.order.id, made.proposals)
-
-
-async def caller_of(ctx: SignedIn, call_id: str) -> str:
-    """The caller's number on the live call CALL_ID ("" when it is not live)."""
-    if not call_id:
-        return ""
-    state = await ctx.app.hub.state(timeout=2.0)
-    doc = state.docs.get("call", {}).get(call_id) if state is not None else None
-    return str(doc.get("caller") or "") if isinstance(doc, dict) else ""
+    return _show(ctx, made.order.id, made.proposals, created=True)
 
 
 async def act(ctx: SignedIn) -> Response:
