@@ -225,6 +225,8 @@ async def test_hostile_requests_are_refused_clearly(web: Web) -> None:
         assert sign.status_code == 404
         form = await greening.post(f"/orders/{order_id}/act", data={"csrf": token, "verb": "sign"})
         assert form.status_code == 404
+        unsigned = await greening.post(f"/orders/{order_id}/act", data={"verb": "sign"})
+        assert unsigned.status_code == 403  # no CSRF token
         assert order_id not in (await greening.get("/department")).text
         assert (await greening.get("/api/orders")).json()["orders"] == []
         # a department does not take orders, nor reads the centre's list
@@ -271,9 +273,14 @@ async def test_the_api_reads_and_the_openapi_document(web: Web) -> None:
             "answer": "带身份证到社保中心补办"},
             headers={"x-csrf-token": await csrf(agent)})  # fmt: skip
         assert consult.json()["order"]["state"] == "办结"  # 直接办结
+        not_a_consult = await agent.post("/api/orders", json={
+            "type": "求助", "category": "供水", "content": "停水三天", "answer": "已答复"},
+            headers={"x-csrf-token": await csrf(agent)})  # fmt: skip
+        assert not_a_consult.status_code == 409
+        assert "was taken (受理) but not closed" in not_a_consult.json()["error"]
         listed_ids = [o["id"] for o in (await agent.get("/api/orders")).json()["orders"]]
         assert first in listed_ids
-        assert len(listed_ids) == 3
+        assert len(listed_ids) == 4
 
 
 async def test_report_findings_and_csv(web: Web) -> None:
@@ -404,3 +411,28 @@ async def test_the_department_sees_deadlines_and_the_overdue_marked(web: Web) ->
         assert page.text.count("已超期") == 1
         assert "138****5678" in page.text
         assert "13812345678" not in page.text
+
+
+async def test_every_order_page_speaks_both_languages(web: Web) -> None:
+    """No text key is left untranslated on the order pages (a missing one shows as its key)."""
+    raw_key = re.compile(r"\b(?:orders|dept|verb|text|nav)\.[a-z_-]+\b")
+    async with web.signed_in("banzhang01") as centre:
+        order_id = await create(centre)
+        for lang in ("zh", "en"):
+            await centre.post("/lang", data={"csrf": await csrf(centre), "lang": lang,
+                                             "back": "/orders"})  # fmt: skip
+            for path in ("/orders", f"/orders/{order_id}", "/orders/findings", "/orders/report"):
+                page = await centre.get(path)
+                assert page.status_code == 200, (path, page.text)
+                assert raw_key.findall(page.text) == [], (lang, path)
+            english = "Dispatch" in (await centre.get(f"/orders/{order_id}")).text
+            assert english is (lang == "en")
+    async with web.signed_in("lvhua01") as greening:
+        page = await greening.get("/department")
+        assert raw_key.findall(page.text) == []
+    async with web.signed_in("wangfang") as agent:
+        page = await agent.get("/me")
+        shown = re.sub(r'<script type="application/json" id="labels">.*?</script>', "",
+                       page.text, flags=re.S)  # the script's own keys  # fmt: skip
+        assert "新建工单" in shown
+        assert raw_key.findall(shown) == []

@@ -114,23 +114,19 @@ def create(ctx: SignedIn, fields: Mapping[str, object], *, phone: str = "") -> C
     """受理 from FIELDS (type, category, content, place, call_id, phone; answer: 直接办结)."""
     type_ = OrderType(_choice(fields, "type", tuple(t.value for t in OrderType)))
     answer = _field(fields, "answer")
-
-    def work(desk: Desk, actor: Actor, now: int) -> Created:
-        made = desk.create(actor, type_, _field(fields, "category"), _field(fields, "content"),
-                           now=now, place=_field(fields, "place"),
-                           phone=phone or _field(fields, "phone"),
-                           call_id=_field(fields, "call_id"))  # fmt: skip
-        if answer:
-            closed = desk.act(actor, made.order.id, Step(Action.CLOSE_ON_SPOT, actor, now,
-                                                         text=answer))  # fmt: skip
-            made = Created(closed, made.proposals)
-        return made
-
-    made = run(ctx, work)
+    made = run(ctx, lambda desk, actor, now: desk.create(
+        actor, type_, _field(fields, "category"), _field(fields, "content"), now=now,
+        place=_field(fields, "place"), phone=phone or _field(fields, "phone"),
+        call_id=_field(fields, "call_id")))  # fmt: skip
     notify(ctx, made.order, "create")
-    if answer:
-        notify(ctx, made.order, "close-on-spot")
-    return made
+    if not answer:
+        return made
+    try:
+        closed = take(ctx, "close-on-spot", made.order.id, {"text": answer})
+    except Conflict as exc:  # taken all the same: say so, with its id
+        raise Conflict(f"order {made.order.id} was taken (受理) but not closed on the spot: "
+                       f"{exc}") from None  # fmt: skip
+    return Created(closed, made.proposals)
 
 
 def take(ctx: SignedIn, verb: str, order_id: str, fields: Mapping[str, object]) -> Order:
