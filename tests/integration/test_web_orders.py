@@ -241,7 +241,10 @@ async def test_hostile_requests_are_refused_clearly(web: Web) -> None:
         assert ok.json()["order"]["state"] == "签收"
     async with web.signed_in("jijian01") as auditor:  # reads, never acts
         token = await csrf(auditor)
+        await auditor.post("/audit/purpose", data={"csrf": token, "purpose": "GD-2026-7"})
         assert (await auditor.get(f"/api/orders/{order_id}")).status_code == 200
+        [read] = [x.entry for x in web.services.access_log.entries(user="jijian01")]
+        assert (read.action, read.target, read.purpose) == ("order.show", order_id, "GD-2026-7")
         acts = await auditor.post(f"/api/orders/{order_id}/urge", json={"text": "x"},
                                   headers={"x-csrf-token": token})  # fmt: skip
         assert acts.status_code == 403

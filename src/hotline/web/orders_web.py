@@ -48,8 +48,10 @@ def _actor(ctx: SignedIn) -> Actor:
 
 
 def desk_for(ctx: SignedIn) -> tuple[Desk, Actor]:
-    """The Desk, logging reads to the access log as ``web``, and who acts."""
-    desk = Desk(store(ctx), ctx.app.center.orders, ctx.app.access_log, "web")
+    """The Desk, logging reads to the access log as ``web`` with the session's purpose (an
+    auditor's case, when set), and who acts."""
+    desk = Desk(store(ctx), ctx.app.center.orders, ctx.app.access_log, "web",
+                ctx.session.purpose)  # fmt: skip
     return desk, _actor(ctx)
 
 
