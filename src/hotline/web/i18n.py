@@ -248,6 +248,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "orders.deadline": ("办结时限", "Deadline"),
     "orders.callers": ("来电人数", "Callers"),
     "orders.overdue": ("已超期", "overdue"),
+    "orders.due_soon": ("临近时限", "due soon"),
     "orders.new": ("新建工单", "New order"),
     "orders.create": ("提交工单", "Create the order"),
     "orders.answer": ("当场答复（咨询直接办结）", "Answered on the call (a 咨询 closed at once)"),

@@ -11,11 +11,12 @@ Desk's; this module turns fields into the Desk's arguments and its errors into H
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
 from hotline.casework.desk import Created, Desk
+from hotline.orders.chase import DEFAULT_STEPS, ChaseStep
 from hotline.orders.errors import OrderError
 from hotline.orders.machine import TABLE, Step, step
 from hotline.orders.model import Action, Actor, Order, OrderType, Rating, State
@@ -27,6 +28,7 @@ from hotline.web.errors import BadRequest, Conflict, Forbidden, NotFound, Unavai
 from hotline.web.roles import order_actor
 
 T = TypeVar("T")
+HOUR_MS = 3_600_000
 
 
 VERBS = ("dispatch", "sign", "reply", "return", "finish", "accept", "reject", "visit",
@@ -167,8 +169,16 @@ def notify(ctx: SignedIn, order: Order, action: str) -> None:
                                  t=ctx.app.clock())  # fmt: skip
 
 
-def overdue(order: Order, now: int) -> bool:
-    return order.state.is_open and order.deadline is not None and order.deadline < now
+def urgency(order: Order, now: int, steps: Sequence[ChaseStep] = DEFAULT_STEPS) -> str:
+    """How late the open ORDER is: ``overdue`` past its deadline, ``due_soon`` once the
+    earliest chase step before the deadline (center.yaml ``orders.chase``, 催办 4 h before by
+    default) has come, else ""."""
+    if not order.state.is_open or order.deadline is None:
+        return ""
+    if now > order.deadline:
+        return "overdue"
+    before = min((s.hours for s in steps if s.hours < 0), default=0)
+    return "due_soon" if before and now >= order.deadline + before * HOUR_MS else ""
 
 
 def state_of(raw: str) -> State | None:

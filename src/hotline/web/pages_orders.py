@@ -54,22 +54,24 @@ async def orders_page(ctx: SignedIn) -> Response:
     orders = orders_web.run(
         ctx, lambda desk, actor, now: desk.orders(actor, now=now, state=state,
                                                   department=department))  # fmt: skip
-    now = ctx.app.clock()
-    rows = [(o, views.order_row(o), orders_web.overdue(o, now)) for o in reversed(orders)]
+    now, chase = ctx.app.clock(), ctx.app.center.orders.chase
+    rows = [(o, views.order_row(o), orders_web.urgency(o, now, chase)) for o in reversed(orders)]
     return ctx.render("orders.html", rows=rows, states=[s.value for s in State],
                       state=state.value if state else "", department=department or "",
                       names=_names(ctx))  # fmt: skip
 
 
 async def department_page(ctx: SignedIn) -> Response:
-    """A department's own orders (those it holds or held), deadlines, the overdue marked."""
+    """A department's own orders (those it holds or held), deadlines, the overdue and the
+    near-due marked."""
     orders = orders_web.run(ctx, lambda desk, actor, now: desk.orders(actor, now=now))
     _, actor = orders_web.desk_for(ctx)
-    now = ctx.app.clock()
+    now, chase = ctx.app.clock(), ctx.app.center.orders.chase
     mine = [o for o in reversed(orders) if o.department == actor.department and o.state.is_open]
     past = [o for o in reversed(orders) if o not in mine]
     return ctx.render("department.html", dept_name=_names(ctx).get(actor.department, ""),
-                      mine=[(o, views.order_row(o), orders_web.overdue(o, now)) for o in mine],
+                      mine=[(o, views.order_row(o), orders_web.urgency(o, now, chase))
+                            for o in mine],
                       past=past,
                       when=views.when)  # fmt: skip
 
@@ -89,7 +91,7 @@ def _show(
         timeline=[views.entry_line(e) for e in shown.timeline], findings=shown.findings,
         offered=orders_web.offered(shown.order, actor, ctx.app.clock()), names=_names(ctx),
         ratings=[r.value for r in Rating], proposals=proposals, created=created,
-        overdue=orders_web.overdue(shown.order, ctx.app.clock()),
+        urgency=orders_web.urgency(shown.order, ctx.app.clock(), ctx.app.center.orders.chase),
         mask_phone=mask_phone,
     )  # fmt: skip
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from hotline.orders.chase import ChaseStep
 from hotline.orders.machine import Step, fold, step
 from hotline.orders.model import Action, Actor, OrderType, Rating, Side
-from hotline.web.orders_web import offered
+from hotline.web.orders_web import offered, urgency
 from tests.unit.orders.test_machine import CENTRE, INTAKE, new
 
 GREENING = Actor("lvhua01", Side.DEPARTMENT, "greening")
@@ -38,3 +39,19 @@ def test_a_consult_is_offered_closing_on_the_spot_and_reopen_only_after_a_bad_vi
         rated = fold(closed, step(closed, Step(Action.VISIT, CENTRE, 3, resolved=resolved,
                                                rating=rating)))  # fmt: skip
         assert ("reopen" in offered(rated, CENTRE, 4)) is reopen
+
+
+def test_the_near_due_and_the_overdue_are_told_apart() -> None:
+    hour = 3_600_000
+    order, _ = new()
+    assert urgency(order, 0) == ""  # no deadline yet
+    deadline = 100 * hour
+    order = fold(order, step(order, Step(Action.DISPATCH, CENTRE, 1, department="greening",
+                                         deadline=deadline)))  # fmt: skip
+    assert urgency(order, deadline - 5 * hour) == ""
+    assert urgency(order, deadline - 4 * hour) == "due_soon"  # 催办 is due 4 h before
+    assert urgency(order, deadline) == "due_soon"
+    assert urgency(order, deadline + 1) == "overdue"
+    steps = (ChaseStep("催办", -24), ChaseStep("督办", 0))
+    assert urgency(order, deadline - 5 * hour, steps) == "due_soon"
+    assert urgency(order, deadline - 5 * hour, (ChaseStep("督办", 0),)) == ""
