@@ -5,6 +5,7 @@ pages, the JSON API with its OpenAPI document, and the signed webhooks, on the r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import threading
@@ -18,7 +19,10 @@ import httpx2 as httpx
 import pytest
 import pytest_asyncio
 
+from hotline.casework.desk import Desk
 from hotline.host.settings import Settings
+from hotline.orders.machine import Step
+from hotline.orders.model import Action, Actor, Side
 from hotline.stores.access import AccessLog
 from hotline.stores.live import Change
 from hotline.web.openapi import PREFIX, document
@@ -353,34 +357,89 @@ def receiver() -> Iterator[ThreadingHTTPServer]:
     server.server_close()
 
 
+async def received(count: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(Receiver.got) + len(Receiver.refused) < count:
+        assert time.monotonic() < deadline, (Receiver.got, Receiver.refused)
+        await asyncio.sleep(0.05)
+
+
 async def test_state_changes_reach_the_platform_signed(
     settings: Settings, redis_url: str, tmp_path: Path, receiver: ThreadingHTTPServer
 ) -> None:
+    """Every step in the journal, from the pages, the API or the CLI's Desk, is POSTed in
+    order and signed; a receiver with another secret refuses it, and it is retried."""
     url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
     web = await make_web(settings, tmp_path / "web.sqlite3", redis_url,
                          orders_webhook_url=url, orders_webhook_secret=SECRET)  # fmt: skip
+    hooks, store = web.services.webhooks, web.services.orders
+    assert hooks is not None
+    assert store is not None
+    hooks.interval, hooks.pause = 0.05, 0.05
+    async with web.signed_in("banzhang01") as centre:
+        before = await create(centre)  # in the journal before the follower starts: not sent
+    following = asyncio.create_task(hooks.follow(store))
     try:
+        await asyncio.sleep(0.2)
         async with web.signed_in("banzhang01") as centre:
-            order_id = await create(centre)
+            order_id = await create(centre, phone="13812345678")
             await centre.post(f"/api/orders/{order_id}/dispatch", json={"to": "greening"},
                               headers={"x-csrf-token": await csrf(centre)})  # fmt: skip
-        assert web.services.webhooks is not None
-        await web.services.webhooks.drain()
-        assert [(g["action"], g["order"]["state"]) for g in Receiver.got] == [  # type: ignore[index]
-            ("create", "受理"), ("dispatch", "派单")]  # fmt: skip
+        # a step taken the CLI's way: the Desk on the same database, no web request
+        desk = Desk(store, web.services.center.orders)
+        desk.act(Actor("lvhua01", Side.DEPARTMENT, "greening"), order_id,
+                 Step(Action.SIGN, Actor("lvhua01", Side.DEPARTMENT, "greening"),
+                      web.services.clock()))  # fmt: skip
+        await received(3)
+        got = [(g["action"], g["order"]["id"], g["order"]["state"]) for g in Receiver.got]  # type: ignore[index]
+        assert got == [("create", order_id, "受理"), ("dispatch", order_id, "派单"),
+                       ("sign", order_id, "签收")]  # fmt: skip
+        assert before not in json.dumps(Receiver.got)
+        assert "13812345678" not in json.dumps(Receiver.got, ensure_ascii=False)
         assert Receiver.refused == []
         # the platform's secret no longer matches: refused, retried, then kept as failed
-        web.services.webhooks.secret = "an-old-secret"
-        web.services.webhooks.pause = 0.05
+        hooks.secret = "an-old-secret"
         async with web.signed_in("lvhua01") as greening:
-            r = await greening.post(f"/api/orders/{order_id}/sign", json={},
+            r = await greening.post(f"/api/orders/{order_id}/reply",
+                                    json={"text": "已处理", "contact": "电话"},
                                     headers={"x-csrf-token": await csrf(greening)})  # fmt: skip
             assert r.status_code == 200  # the step is taken whatever the platform says
-        await web.services.webhooks.drain()
-        assert len(Receiver.refused) == 4
-        assert set(Receiver.refused) == {"the signature does not match the body"}
-        assert [f["why"] for f in web.services.webhooks.failed] == ["HTTP 401"]
-        assert len(Receiver.got) == 2
+        await received(3 + 4)
+        await hooks.drain()
+        assert Receiver.refused == ["the signature does not match the body"] * 4
+        assert [f["why"] for f in hooks.failed] == ["HTTP 401"]
+        assert len(Receiver.got) == 3
+    finally:
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
+        await close_web(web)
+
+
+async def test_the_app_follows_the_journal_while_it_runs(
+    settings: Settings, redis_url: str, tmp_path: Path, receiver: ThreadingHTTPServer
+) -> None:
+    """The web's lifespan starts the webhooks' follower and stops it (ASGI lifespan driven
+    by hand, as uvicorn does)."""
+    url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    web = await make_web(settings, tmp_path / "web.sqlite3", redis_url,
+                         orders_webhook_url=url, orders_webhook_secret=SECRET)  # fmt: skip
+    inbox: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    running = asyncio.create_task(web.app(scope, inbox.get, outbox.put))  # type: ignore[arg-type]
+    try:
+        await inbox.put({"type": "lifespan.startup"})
+        assert (await outbox.get())["type"] == "lifespan.startup.complete"
+        assert "webhooks" in {t.get_name() for t in asyncio.all_tasks()}
+        async with web.signed_in("wangfang") as agent:
+            order_id = await create(agent)
+        await received(1)
+        assert Receiver.got[0]["order"]["id"] == order_id  # type: ignore[index]
+        await inbox.put({"type": "lifespan.shutdown"})
+        assert (await outbox.get())["type"] == "lifespan.shutdown.complete"
+        await running
+        assert "webhooks" not in {t.get_name() for t in asyncio.all_tasks()}
     finally:
         await close_web(web)
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -137,9 +138,16 @@ def create_app(services: Services) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         services.hub.start()
+        hooks, following = services.webhooks, None
+        if hooks is not None and services.orders is not None:
+            following = asyncio.create_task(hooks.follow(services.orders), name="webhooks")
         yield {}
-        if services.webhooks is not None:
-            await services.webhooks.drain()
+        if following is not None:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+        if hooks is not None:
+            await hooks.drain()
         await services.hub.stop()
 
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -122,7 +122,6 @@ def create(ctx: SignedIn, fields: Mapping[str, object], *, phone: str = "") -> C
         actor, type_, _field(fields, "category"), _field(fields, "content"), now=now,
         place=_field(fields, "place"), phone=phone or _field(fields, "phone"),
         call_id=_field(fields, "call_id")))  # fmt: skip
-    notify(ctx, made.order, "create")
     if not answer:
         return made
     try:
@@ -158,15 +157,7 @@ def take(ctx: SignedIn, verb: str, order_id: str, fields: Mapping[str, object]) 
         step = Step(Action(verb), actor, now, text=text, contact=_field(fields, "contact"))
         return desk.act(actor, order_id, step)
 
-    order = run(ctx, work)
-    notify(ctx, order, verb)
-    return order
-
-
-def notify(ctx: SignedIn, order: Order, action: str) -> None:
-    if ctx.app.webhooks is not None:
-        ctx.app.webhooks.changed(order, action=action, user=ctx.user.username,
-                                 t=ctx.app.clock())  # fmt: skip
+    return run(ctx, work)
 
 
 def urgency(order: Order, now: int, steps: Sequence[ChaseStep] = DEFAULT_STEPS) -> str:
