@@ -270,6 +270,12 @@ def test_orders_and_their_chained_journal(db: Target) -> None:
     assert set(store.timelines()) == {first.id, second.id}
     assert store.verify() is None
     assert store.head() is not None
+    # what a follower of the journal reads: each row with its number in its order's timeline
+    assert [(i, n, e.order, e.action) for i, n, e in store.since(0)] == [
+        (1, 1, first.id, Action.CREATE), (2, 1, second.id, Action.CREATE),
+        (3, 2, first.id, Action.DISPATCH)]  # fmt: skip
+    assert [i for i, _, _ in store.since(1, limit=1)] == [2]
+    assert store.since(3) == []
     refuses(db, store.connection, "UPDATE order_journal SET t = t + 1 WHERE id = 2")
     refuses(db, store.connection, "DELETE FROM order_journal WHERE id = 3")
     if is_pg(db):

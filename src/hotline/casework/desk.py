@@ -61,6 +61,8 @@ class Desk:
     """Where reads of orders are logged (who, when, which order or filter); None: nowhere."""
     via: str = ""
     """How the reader came (``cli:OS_USER``, ``web``): the access log entry's detail."""
+    purpose: str = ""
+    """The case the reader gave for their session (an auditor's), logged with each read."""
 
     def _log(self, actor: Actor, action: str, target: str, now: int, **detail: object) -> None:
         if self.access is None:
@@ -68,7 +70,7 @@ class Desk:
         doc = {"via": self.via, **detail} if self.via else detail
         self.access.append(AccessEntry(
             t=now, user=actor.user, role=f"orders:{actor.side.value}", action=action,
-            target=target, purpose="", detail=json.dumps(doc, ensure_ascii=False,
+            target=target, purpose=self.purpose, detail=json.dumps(doc, ensure_ascii=False,
                                                          sort_keys=True),
         ))  # fmt: skip
 

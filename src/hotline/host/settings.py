@@ -451,6 +451,12 @@ class Settings:
     """``HOTLINE_METRICS_TOKEN``: a scraper's bearer token for /metrics (else admins only)."""
     twilio_token: str | None = field(default=None, repr=False)
     """``HOTLINE_TWILIO_AUTH_TOKEN``: serve the Twilio webhooks, signed with this token."""
+    orders_webhook_url: str | None = None
+    """``HOTLINE_ORDERS_WEBHOOK_URL``: where each work order's state change is POSTed (a
+    provincial platform's receiver; docs/orders.md, "Webhooks")."""
+    orders_webhook_secret: str | None = field(default=None, repr=False)
+    """``HOTLINE_ORDERS_WEBHOOK_SECRET``: the shared secret the webhooks are signed with
+    (HMAC-SHA256); without it no webhook is sent."""
     public_url: str | None = None
     """``HOTLINE_PUBLIC_URL``: the site's URL as Twilio sees it (signatures cover it)."""
     site: Path | None = None
@@ -519,6 +525,8 @@ class Settings:
             web_secure=_flag(env, "HOTLINE_WEB_SECURE"),
             metrics_token=env.get("HOTLINE_METRICS_TOKEN") or None,
             twilio_token=env.get("HOTLINE_TWILIO_AUTH_TOKEN") or None,
+            orders_webhook_url=env.get("HOTLINE_ORDERS_WEBHOOK_URL") or None,
+            orders_webhook_secret=env.get("HOTLINE_ORDERS_WEBHOOK_SECRET") or None,
             public_url=env.get("HOTLINE_PUBLIC_URL") or None,
             site=Path(env["HOTLINE_SITE"]) if env.get("HOTLINE_SITE") else None,
             **_sip_lan(env),

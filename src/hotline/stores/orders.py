@@ -186,6 +186,18 @@ class OrderStore(schema.Store):
             out.setdefault(str(order_id), []).append(Entry.from_fields(json.loads(body)))
         return out
 
+    def since(self, after: int, limit: int = 200) -> list[tuple[int, int, Entry]]:
+        """Journal rows after the row AFTER, oldest first: (row id, the entry's number in
+        its order's timeline from 1, the entry) — what a follower of the journal sends on."""
+        with self._lock:
+            rows = self.connection.execute(
+                "SELECT j.id, (SELECT COUNT(*) FROM order_journal k WHERE k.order_id = "
+                "j.order_id AND k.id <= j.id), j.body FROM order_journal j WHERE j.id > ? "
+                "ORDER BY j.id LIMIT ?",
+                (after, limit),
+            ).fetchall()
+        return [(int(i), int(n), Entry.from_fields(json.loads(b))) for i, n, b in rows]
+
     def head(self) -> tuple[int, str] | None:
         with self._lock:
             row = self.connection.execute(

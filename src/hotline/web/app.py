@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -29,6 +30,7 @@ from hotline.stores import redis_server
 from hotline.stores.access import AccessLog
 from hotline.stores.history import History
 from hotline.stores.live import LiveStore
+from hotline.stores.orders import OrderStore
 from hotline.stores.transcripts import TranscriptStore
 from hotline.web import filters
 from hotline.web.accounts import Accounts
@@ -37,6 +39,7 @@ from hotline.web.guard import HEADERS, guarded
 from hotline.web.hub import LiveHub
 from hotline.web.routes import ROUTES, TWILIO
 from hotline.web.twilio import HistoryCallEvents, create_twilio_app
+from hotline.web.webhooks import Webhooks
 
 
 def templates() -> Environment:
@@ -74,7 +77,16 @@ def open_services(settings: Settings, hasher: PasswordHasher | None = None) -> S
         hub=LiveHub(LiveStore(redis)),
         templates=templates(),
         secure_cookies=settings.web_secure,
+        orders=OrderStore.open(settings.db),
+        webhooks=webhooks_of(settings),
     )
+
+
+def webhooks_of(settings: Settings) -> Webhooks | None:
+    """The orders' webhooks, when both their URL and their secret are set."""
+    if settings.orders_webhook_url and settings.orders_webhook_secret:
+        return Webhooks(settings.orders_webhook_url, settings.orders_webhook_secret)
+    return None
 
 
 class SecureHeaders:
@@ -134,7 +146,16 @@ def create_app(services: Services) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         services.hub.start()
+        hooks, following = services.webhooks, None
+        if hooks is not None and services.orders is not None:
+            following = asyncio.create_task(hooks.follow(services.orders), name="webhooks")
         yield {}
+        if following is not None:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+        if hooks is not None:
+            await hooks.drain()
         await services.hub.stop()
 
     app = Starlette(routes=routes, lifespan=lifespan)

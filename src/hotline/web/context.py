@@ -28,6 +28,7 @@ from hotline.host.settings import Settings
 from hotline.ivr.model import Flow
 from hotline.stores.access import AccessLog
 from hotline.stores.history import History
+from hotline.stores.orders import OrderStore
 from hotline.stores.transcripts import TranscriptStore
 from hotline.web import i18n
 from hotline.web.accounts import Accounts, Session
@@ -35,6 +36,7 @@ from hotline.web.errors import BadRequest
 from hotline.web.hub import LiveHub
 from hotline.web.roles import Role, Scope, User, scope_of
 from hotline.web.throttle import Throttle
+from hotline.web.webhooks import Webhooks
 
 FORM_LIMIT = 64 * 1024
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -60,6 +62,8 @@ class Services:
     throttle: Throttle = field(default_factory=Throttle)
     media: dict[str, Any] = field(default_factory=dict)  # opaque id -> grant (media.py)
     cache: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    orders: OrderStore | None = None  # the work orders' journal (None: opened when first used)
+    webhooks: Webhooks | None = None  # where orders' state changes are POSTed, signed
 
 
 @dataclass(frozen=True, eq=False)

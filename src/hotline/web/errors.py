@@ -40,6 +40,12 @@ class NotFound(WebError):  # noqa: N818
     error_id = "not_found"
 
 
+class Conflict(WebError):  # noqa: N818
+    """A step the order's state or the actor's side does not allow (the text says why)."""
+
+    error_id = "conflict"
+
+
 class Unavailable(WebError):  # noqa: N818
     """A service behind the page (Redis, the controller) did not answer."""
 
@@ -59,6 +65,7 @@ HTTP_STATUS: dict[str, int] = {
     Forbidden.error_id: 403,
     PurposeRequired.error_id: 428,
     NotFound.error_id: 404,
+    Conflict.error_id: 409,
     Unavailable.error_id: 503,
     IntegrityFailure.error_id: 409,
 }

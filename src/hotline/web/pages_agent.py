@@ -10,8 +10,10 @@ from starlette.responses import JSONResponse, Response
 from hotline.agents.roster import Agent
 from hotline.commands.plan import Verb
 from hotline.core.localtime import CHINA, DAY_MS
+from hotline.orders.model import OrderType
 from hotline.watchdog.report import shift_report
 from hotline.watchdog.shifts import Shifts
+from hotline.web import oncall
 from hotline.web.commands import agent_verb, issue
 from hotline.web.context import Ctx, SignedIn
 from hotline.web.errors import BadRequest, Forbidden
@@ -78,8 +80,13 @@ async def me(ctx: SignedIn) -> Response:
         budget=budget(ctx, agent),
         live=doc,
         notes=notes,
-        labels=ctx.t_all("st."),
+        labels={
+            **ctx.t_all("st."),
+            **{f"orders.{k}": ctx.t(f"orders.{k}") for k in ("on_call", "no_call")},
+        },
         redis_error=ctx.app.hub.error,
+        call=await oncall.current(ctx, doc),
+        types=[t.value for t in OrderType],
     )
 
 
@@ -87,8 +94,9 @@ async def me_json(ctx: SignedIn) -> Response:
     agent = _me(ctx)
     doc, notes = await _live(ctx, agent)
     return JSONResponse(
-        {"agent": doc, "budget": budget(ctx, agent), "notes": notes, "now": ctx.app.clock()}
-    )
+        {"agent": doc, "budget": budget(ctx, agent), "notes": notes, "now": ctx.app.clock(),
+         "call": await oncall.current(ctx, doc)}
+    )  # fmt: skip
 
 
 async def me_command(ctx: SignedIn) -> Response:

@@ -21,7 +21,7 @@ HOME = {
     Role.AGENT: "/me",
     Role.AUDITOR: "/audit/search",
     Role.ADMIN: "/admin/users",
-    Role.DEPARTMENT: "/password",  # until the department's order pages exist (issue 18)
+    Role.DEPARTMENT: "/department",
 }
 
 

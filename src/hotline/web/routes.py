@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from hotline.web import (
+    api_orders,
     media,
     ops,
     pages_admin,
@@ -29,9 +30,11 @@ from hotline.web import (
     pages_audit,
     pages_auth,
     pages_board,
+    pages_orders,
     pages_search,
     static,
 )
+from hotline.web import openapi as openapi_doc
 from hotline.web.context import Ctx, SignedIn
 from hotline.web.kinds import ForAnyone, ForSignedIn, Handler, check_kind
 from hotline.web.roles import ANY_USER, PUBLIC, SIGNED, Access, Role
@@ -40,6 +43,13 @@ SUPERVISORS = Access.of(Role.SUPERVISOR, Role.ADMIN)
 AGENTS = Access.of(Role.AGENT)
 AUDITORS = Access.of(Role.AUDITOR)
 ADMINS = Access.of(Role.ADMIN)
+# work orders (the Desk decides which orders and steps are each one's; an admin has none)
+ORDER_READERS = Access.of(Role.SUPERVISOR, Role.AGENT, Role.DEPARTMENT, Role.AUDITOR)
+ORDER_ACTORS = Access.of(Role.SUPERVISOR, Role.AGENT, Role.DEPARTMENT)
+CENTRE = Access.of(Role.SUPERVISOR, Role.AGENT, Role.AUDITOR)
+INTAKE = Access.of(Role.SUPERVISOR, Role.AGENT)
+OVERSIGHT = Access.of(Role.SUPERVISOR, Role.AUDITOR)
+DEPARTMENTS = Access.of(Role.DEPARTMENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +90,11 @@ def signed_in(
     return Route(path, tuple(methods.split()), ForSignedIn(handler), access, name, stream)
 
 
+async def openapi(ctx: SignedIn) -> Response:
+    """The API's OpenAPI document, made from this table."""
+    return JSONResponse(openapi_doc.document(ROUTES))
+
+
 ROUTES: tuple[Route, ...] = (
     anyone("/healthz", "GET", ops.healthz, PUBLIC, "healthz"),
     anyone("/login", "GET", pages_auth.login_form, PUBLIC, "login_form"),
@@ -107,6 +122,23 @@ ROUTES: tuple[Route, ...] = (
     signed_in("/me", "GET", pages_agent.me, AGENTS, "me"),
     signed_in("/api/me", "GET", pages_agent.me_json, AGENTS, "me_json"),
     signed_in("/me/command", "POST", pages_agent.me_command, AGENTS, "me_command"),
+    # work orders (工单): pages
+    signed_in("/orders", "GET", pages_orders.orders_page, CENTRE, "orders"),
+    signed_in("/orders", "POST", pages_orders.create_order, INTAKE, "create_order"),
+    signed_in("/orders/findings", "GET", pages_orders.findings_page, OVERSIGHT, "findings"),
+    signed_in("/orders/report", "GET", pages_orders.report_page, OVERSIGHT, "report"),
+    signed_in("/orders/report.csv", "GET", pages_orders.report_csv, OVERSIGHT, "report_csv"),
+    signed_in("/orders/{order_id}", "GET", pages_orders.order_page, ORDER_READERS, "order"),
+    signed_in("/orders/{order_id}/act", "POST", pages_orders.act, ORDER_ACTORS, "order_act"),
+    signed_in("/department", "GET", pages_orders.department_page, DEPARTMENTS, "department"),
+    # work orders: the JSON API (hotline.web.openapi describes every /api/orders route)
+    signed_in("/api/openapi.json", "GET", openapi, ANY_USER, "openapi"),
+    signed_in("/api/orders", "GET", api_orders.list_orders, ORDER_READERS, "api_orders"),
+    signed_in("/api/orders", "POST", api_orders.create_order, INTAKE, "api_create"),
+    signed_in("/api/orders/{order_id}", "GET", api_orders.read_order, ORDER_READERS, "api_order"),
+    signed_in(
+        "/api/orders/{order_id}/{verb}", "POST", api_orders.take_step, ORDER_ACTORS, "api_step"
+    ),
     # auditors
     signed_in("/audit/search", "GET", pages_search.search_page, AUDITORS, "search_page"),
     signed_in("/audit/search", "POST", pages_search.search, AUDITORS, "search"),

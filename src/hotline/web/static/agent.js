@@ -29,6 +29,15 @@
           return li;
         }));
       }
+      const onCall = document.getElementById("on-call");
+      const callId = (data.call && data.call.id) || "";
+      if (onCall && onCall.dataset.call !== callId) {
+        onCall.dataset.call = callId;
+        document.getElementById("call-id").value = callId;
+        onCall.textContent = callId
+          ? labels["orders.on_call"].replace("{call}", callId).replace("{caller}", data.call.caller || "-")
+          : labels["orders.no_call"];
+      }
       if (status.dataset.status !== st) {
         status.dataset.status = st;
         status.className = "chip st-" + st;
