@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,18 @@ from hotline.host.settings import Settings
 # them on a loaded 2-core machine (a flake, not a finding). Speed is for bench/.
 hypothesis_settings.register_profile("hotline", deadline=None)
 hypothesis_settings.load_profile("hotline")
+
+
+@pytest.fixture(autouse=True)
+def _umask_restored() -> Iterator[None]:
+    """Each test leaves the process's umask as it found it: ``hotline.cli.main.main`` sets
+    the service's 027 when a test runs a command in-process, and files a later test writes
+    for the PBX (which runs as its own user) would then be unreadable to Asterisk (seen: the
+    supervision tests' tone files, silent after the store tests had run ``db migrate``)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    yield
+    os.umask(mask)
 
 
 def hotline(

@@ -41,8 +41,8 @@ from tests.integration.test_trunk import (
     CALLER_ID,
     Carrier,
     carrier_pbx,
+    clean_pbx,
     fill,
-    ops_client,
 )
 from tests.unit.recall.scene import call
 
@@ -65,16 +65,8 @@ def carrier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Carrier]:
 @pytest_asyncio.fixture
 async def ami(carrier: Carrier) -> AsyncIterator[AMIClient]:
     """A clean PBX; no ERROR logged by Asterisk during the test."""
-    client = await ops_client(carrier.settings)
-    await bed.reset(client)
-    log = carrier.settings.pbx_dir / "log" / "messages.log"
-    start = log.stat().st_size
-    yield client
-    await client.close()
-    with log.open(errors="replace") as f:
-        f.seek(start)
-        errors = [line.strip() for line in f if "ERROR[" in line]
-    assert errors == [], "Asterisk logged errors during the test"
+    async with clean_pbx(carrier.settings) as client:
+        yield client
 
 
 @pytest_asyncio.fixture

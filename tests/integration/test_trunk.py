@@ -148,12 +148,14 @@ async def ops_client(settings: Settings) -> AMIClient:
     return client
 
 
-@pytest_asyncio.fixture
-async def ami(carrier: Carrier) -> AsyncIterator[AMIClient]:
-    """A clean PBX (no calls, no members); no ERROR logged by Asterisk during the test."""
-    client = await ops_client(carrier.settings)
+@contextlib.asynccontextmanager
+async def clean_pbx(settings: Settings) -> AsyncIterator[AMIClient]:
+    """The operator's AMI client on a PBX reset to no calls and no members; on leaving,
+    no ERROR may have been logged by Asterisk meanwhile (a function not registered, such
+    as PJSIP_HEADER without its module, is one)."""
+    client = await ops_client(settings)
     await bed.reset(client)
-    log = carrier.settings.pbx_dir / "log" / "messages.log"
+    log = settings.pbx_dir / "log" / "messages.log"
     start = log.stat().st_size
     yield client
     await client.close()
@@ -161,6 +163,13 @@ async def ami(carrier: Carrier) -> AsyncIterator[AMIClient]:
         f.seek(start)
         errors = [line.strip() for line in f if "ERROR[" in line]
     assert errors == [], "Asterisk logged errors during the test"
+
+
+@pytest_asyncio.fixture
+async def ami(carrier: Carrier) -> AsyncIterator[AMIClient]:
+    """A clean PBX (no calls, no members); no ERROR logged by Asterisk during the test."""
+    async with clean_pbx(carrier.settings) as client:
+        yield client
 
 
 class Events:

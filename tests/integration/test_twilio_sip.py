@@ -33,7 +33,7 @@ from hotline.stores.twilio_events import TwilioEvent
 from tests.conftest import bed_env, hotline
 from tests.integration import bed, netns, sip
 from tests.integration.conftest import add_ops_user
-from tests.integration.test_trunk import Events, fill, ops_client
+from tests.integration.test_trunk import Events, clean_pbx, fill
 
 pytestmark = pytest.mark.asyncio
 
@@ -105,16 +105,8 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
 async def ami(centre: Centre) -> AsyncIterator[AMIClient]:
     """A clean PBX; no ERROR logged by Asterisk during the test (a function not
     registered, such as PJSIP_HEADER without its module, is one)."""
-    client = await ops_client(centre.settings)
-    await bed.reset(client)
-    log = centre.settings.pbx_dir / "log" / "messages.log"
-    start = log.stat().st_size
-    yield client
-    await client.close()
-    with log.open(errors="replace") as f:
-        f.seek(start)
-        errors = [line.strip() for line in f if "ERROR[" in line]
-    assert errors == [], "Asterisk logged errors during the test"
+    async with clean_pbx(centre.settings) as client:
+        yield client
 
 
 async def test_twilio_s_sip_leg_lands_in_the_queue_and_the_call_keeps_its_call_sid(

@@ -38,6 +38,14 @@ class Asterisk(Protocol):
     async def action(self, name: str, headers: Headers = ...) -> Message | EventList: ...
 
 
+async def device_state(asterisk: Asterisk, interface: str) -> str:
+    """Asterisk's DEVICE_STATE of a phone (``PJSIP/1001``): NOT_INUSE, INUSE, RINGING,
+    UNAVAILABLE (not registered), ...; "" when Asterisk gave no value. AMIError if the
+    action failed."""
+    reply = await asterisk.action("Getvar", {"Variable": f"DEVICE_STATE({interface})"})
+    return (reply.get("Value") or "") if isinstance(reply, Message) else ""
+
+
 class Expectations(Protocol):
     """Who is about to change an agent (:class:`hotline.agents.state.Agents`)."""
 

@@ -33,7 +33,7 @@ from hotline.ami.message import EventList, Message
 from hotline.ami.timestamps import event_ms
 from hotline.commands.bus import Reply
 from hotline.commands.plan import Command, Verb
-from hotline.controller.agent_actions import NOT_CONNECTED
+from hotline.controller.agent_actions import NOT_CONNECTED, device_state
 from hotline.core.localtime import CHINA
 from hotline.core.records import AgentStatus
 from hotline.pbx.trunk import OUTBOUND
@@ -195,12 +195,9 @@ class Recaller:
         """Why the agent's phone cannot take the recall now ("" when it can): not
         registered, or on another call (Asterisk's DEVICE_STATE)."""
         try:
-            reply = await self.asterisk.action(
-                "Getvar", {"Variable": f"DEVICE_STATE({agent.state_interface})"}
-            )
+            state = await device_state(self.asterisk, agent.state_interface)
         except AMIError as exc:
             return f"unknown ({exc})"
-        state = (reply.get("Value") or "") if isinstance(reply, Message) else ""
         return PHONE_CANNOT.get(state, "")
 
     async def _originate(self, task_id: int, number: str, agent: Agent) -> None:

@@ -35,7 +35,7 @@ from hotline.commands.supervise import (
     plan_notify,
     plan_spy,
 )
-from hotline.controller.agent_actions import NOT_CONNECTED, Asterisk
+from hotline.controller.agent_actions import NOT_CONNECTED, Asterisk, device_state
 from hotline.stores.access import AccessEntry
 
 log = logging.getLogger(__name__)
@@ -119,13 +119,11 @@ class Supervision:
         if not self.asterisk.connected:
             return Reply(False, NOT_CONNECTED)
         try:
-            state = await self.asterisk.action(
-                "Getvar", {"Variable": f"DEVICE_STATE(PJSIP/{command.phone})"}
-            )
+            state = await device_state(self.asterisk, f"PJSIP/{command.phone}")
             listing = await self.asterisk.action("CoreShowChannels")
         except AMIError as exc:
             return Reply(False, f"supervise {agent.name}: {exc}")
-        if isinstance(state, Message) and state.get("Value") in UNREACHABLE:
+        if state in UNREACHABLE:
             return Reply(False, f"phone {command.phone} is not registered (not reachable)")
         events = listing.events if isinstance(listing, EventList) else []
         channel = agent_channel(events, agent)
