@@ -136,7 +136,7 @@ async def test_a_caller_who_gave_up_is_called_back_through_the_trunk_and_recorde
                    HOLD_MS="30000", CHALLENGE="", VERIFY="", VERIFY_TEST="")  # fmt: skip
         citizen = asyncio.create_task(carrier.sipp(uas, service="", timeout=45))
         with Softphone(settings, "1001", tmp_path / "baresip", agent_audio) as phone:
-            await asyncio.sleep(0.5)  # SIPp listens
+            await carrier.listening()
             reply = await dial(running, task.id)
             assert reply.ok, reply.message
             attempts = await until(lambda: store.attempts(task.id), 40, "attempt")
@@ -179,7 +179,7 @@ async def test_a_busy_or_invalid_number_is_stored_as_such(
         refuse = fill("trunk_reject.xml", tmp_path, CODE=str(code), REASON=reason)
         carrier_run = asyncio.create_task(carrier.sipp(refuse, service="", timeout=30))
         with Softphone(carrier.settings, "1001", tmp_path / "baresip", silence):
-            await asyncio.sleep(0.5)
+            await carrier.listening()
             reply = await dial(running, task.id)
             assert reply.ok, reply.message
             (attempt,) = await until(lambda: store.attempts(task.id), 30, "attempt")
@@ -240,7 +240,7 @@ async def test_a_callback_keeps_its_place_and_goes_to_the_next_free_agent(
                HOLD_MS="30000", CHALLENGE="", VERIFY="", VERIFY_TEST="")  # fmt: skip
     citizen = asyncio.create_task(carrier.sipp(uas, service="", timeout=45))
     with Softphone(settings, "1001", tmp_path / "baresip", agent_audio):
-        await asyncio.sleep(0.5)
+        await carrier.listening()
         login = Command(id=uuid.uuid4().hex, verb=Verb.LOGIN, agent="1001", actor="王芳",
                         queue="intake")  # fmt: skip
         assert (await bus.send(running.redis, login, timeout=10)).ok
@@ -299,7 +299,7 @@ async def test_a_visit_call_asks_the_citizen_and_records_the_rating_on_the_order
     scenario = fill("trunk_uas_keys.xml", tmp_path, NUMBER=CITIZEN, CALLER_ID=CALLER_ID,
                     HOLD_MS="30000", FIRST=first, SECOND=second)  # fmt: skip
     citizen = asyncio.create_task(carrier.sipp(scenario, service="", timeout=45))
-    await asyncio.sleep(0.5)  # SIPp listens
+    await carrier.listening()
     command = Command(id=uuid.uuid4().hex, verb=Verb.VISIT, agent="", actor="banzhang01",
                       task=order_id)  # fmt: skip
     reply = await bus.send(running.redis, command, timeout=10)

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import os
 import re
+import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -63,6 +64,21 @@ class Carrier:
     @property
     def pbx_address(self) -> str:
         return f"{self.ns.host_ip}:{TRUNK_PORT}"
+
+    async def listening(self, timeout: float = 10.0) -> None:
+        """Wait until SIPp (a server scenario) has bound the carrier's port: under load
+        it takes longer than the half second the first tests slept (an INVITE sent before
+        then goes unanswered for 32 s)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            out = subprocess.run(
+                ["ip", "netns", "exec", self.ns.name, "ss", "-Hlun", f"sport = :{CARRIER_PORT}"],
+                capture_output=True, text=True, check=False,
+            ).stdout  # fmt: skip
+            if out.strip():
+                return
+            assert time.monotonic() < deadline, f"SIPp did not listen within {timeout} s"
+            await asyncio.sleep(0.1)
 
     async def sipp(self, scenario: Path, *, service: str = "s", timeout: float = 45) -> sip.SippRun:
         """SIPp as the carrier: from its namespace, to the PBX's trunk transport
