@@ -13,6 +13,7 @@ Dates and times given on the command line, and shown, are the centre's (Asia/Sha
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 import sys
 from collections.abc import Iterator
@@ -23,9 +24,11 @@ from zoneinfo import ZoneInfo
 
 from hotline.center.config import Center, CenterError, load_center
 from hotline.core.localtime import TZ_NAME
+from hotline.host.clock import wall_ms
 from hotline.host.settings import ConfigError, Database, Settings, database
 from hotline.metrics.timefmt import parse_local
 from hotline.pbx.install import read_flow
+from hotline.stores.access import AccessEntry, AccessLog
 
 __all__ = [
     "ZONE",
@@ -150,6 +153,29 @@ def read_center(settings: Settings) -> Center:
     """The centre of ``HOTLINE_CENTER``, checked against the flow's queues."""
     flow, _ = read_flow(settings.flow)
     return center_file(settings.center, set(flow.queues))
+
+
+# -- the access log ------------------------------------------------------------------------
+
+
+def log_read(db: Database, action: str, target: str, purpose: str, detail: dict[str, Any]) -> None:
+    """A command's read of calls' data (transcripts, callers, flags) in the access log, as
+    every such read is: the OS user who ran it, role ``cli``, why, and what was read."""
+    log = AccessLog.open(db)
+    try:
+        log.append(
+            AccessEntry(
+                t=wall_ms(),
+                user=getpass.getuser(),
+                role="cli",
+                action=action,
+                target=target,
+                purpose=purpose,
+                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
+            )
+        )
+    finally:
+        log.close()
 
 
 # -- output ----------------------------------------------------------------------------------

@@ -19,14 +19,20 @@ version (who, when, what changed); search is the transcripts' Chinese search. Nu
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from hotline.cli.common import DB_HELP, CLIError, db_path, local_time, parse_when, print_json
+from hotline.cli.common import (
+    DB_HELP,
+    CLIError,
+    db_path,
+    local_time,
+    log_read,
+    parse_when,
+    print_json,
+)
 from hotline.core.termtable import table
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Database, Settings
@@ -36,7 +42,6 @@ from hotline.kb.model import EDIT_ROLES, USE_ROLES, Answer, Content, Version
 from hotline.kb.propose import propose
 from hotline.orders.errors import OrderError
 from hotline.orders.machine import replay
-from hotline.stores.access import AccessEntry, AccessLog
 from hotline.stores.history import History
 from hotline.stores.kb import KbHit, KbStore, Link
 from hotline.stores.orders import OrderStore
@@ -148,18 +153,6 @@ def _store(settings: Settings, args: argparse.Namespace) -> Iterator[KbStore]:
         raise CLIError(str(exc)) from None
     finally:
         store.close()
-
-
-def _log(db: Database, action: str, target: str, detail: dict[str, object]) -> None:
-    """A read of calls' data (a transcript, callers and their orders) in the access log,
-    as every such read is, with the OS user who ran the command."""
-    log = AccessLog.open(db)
-    try:
-        text = json.dumps(detail, ensure_ascii=False, sort_keys=True)
-        log.append(AccessEntry(t=wall_ms(), user=getpass.getuser(), role="cli", action=action,
-                               target=target, purpose="", detail=text))  # fmt: skip
-    finally:
-        log.close()
 
 
 def _version_doc(v: Version) -> dict[str, object]:
@@ -308,7 +301,7 @@ def _propose(store: KbStore, db: Database, args: argparse.Namespace) -> int:
         transcripts.close()
     found = propose(store.answers(), ivr_path=call.ivr_path, tag=call.tag, words=words,
                     now=wall_ms(), limit=args.limit)  # fmt: skip
-    _log(db, "kb propose", call.call_id, {"answers": [p.answer for p in found]})
+    log_read(db, "kb propose", call.call_id, "", {"answers": [p.answer for p in found]})
     if args.format == "json":
         print_json({"call": call.call_id, "ivr_path": call.ivr_path, "tag": call.tag,
                     "transcribed": bool(words),
@@ -418,7 +411,9 @@ def _conflicts(store: KbStore, db: Database, args: argparse.Namespace) -> int:
         raise CLIError(f"--days {args.days}: use 0 to 3660")
     since = _day(args.since)
     found = find(_uses(store, db, since), days=args.days)
-    _log(db, "kb conflicts", "", {"days": args.days, "since": args.since, "found": len(found)})
+    log_read(
+        db, "kb conflicts", "", "", {"days": args.days, "since": args.since, "found": len(found)}
+    )
     if args.format == "json":
         print_json([_conflict_doc(c) for c in found])
         return 0

@@ -17,20 +17,26 @@ centre file's ``qa:`` section (``HOTLINE_CENTER`` or ``--center``).
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from hotline.cli import qa_review
-from hotline.cli.common import DB_HELP, CLIError, center_file, db_path, failures, print_json
+from hotline.cli.common import (
+    DB_HELP,
+    CLIError,
+    center_file,
+    db_path,
+    failures,
+    log_read,
+    print_json,
+)
 from hotline.core.termtable import table
-from hotline.host.clock import wall_ms
-from hotline.host.settings import Database, Settings
+from hotline.host.settings import Settings
 from hotline.qa.flags import Flag, FlagConfig, QaTurn, flag
 from hotline.qa.turnfile import TurnsError, parse_turns
-from hotline.stores.access import AccessEntry, AccessError, AccessLog
+from hotline.stores.access import AccessError
 from hotline.stores.history import History
 from hotline.stores.transcripts import TranscriptStore
 from hotline.stt.flagging import stored_turns
@@ -82,24 +88,6 @@ def _read_turns(name: str) -> list[QaTurn]:
         raise CLIError(f"{name} has bad turns:\n{exc}") from None
 
 
-def _log(db: Database, action: str, target: str, purpose: str, detail: dict[str, Any]) -> None:
-    log = AccessLog.open(db)
-    try:
-        log.append(
-            AccessEntry(
-                t=wall_ms(),
-                user=getpass.getuser(),
-                role="cli",
-                action=action,
-                target=target,
-                purpose=purpose,
-                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
-            )
-        )
-    finally:
-        log.close()
-
-
 def _stored_turns(settings: Settings, args: argparse.Namespace) -> list[QaTurn]:
     if not (args.purpose or "").strip():
         raise CLIError("say why you look (--purpose CASE): it goes into the access log", 2)
@@ -114,9 +102,9 @@ def _stored_turns(settings: Settings, args: argparse.Namespace) -> list[QaTurn]:
         history.close()
     with failures(AccessError):
         detail = {"legs": [t.leg.value for t in legs], "found": bool(legs)}
-        _log(db, "qa-flag", args.call, args.purpose, detail)
+        log_read(db, "qa-flag", args.call, args.purpose, detail)
         if args.unmask:
-            _log(db, "unmask", args.call, args.purpose, detail)
+            log_read(db, "unmask", args.call, args.purpose, detail)
     if not legs:
         raise CLIError(f"no transcript of call {args.call!r} in {db}")
     return merged

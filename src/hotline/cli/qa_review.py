@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from hotline.cli.common import (
     db_path,
     failures,
     local_time,
+    log_read,
     parse_when,
     print_json,
 )
@@ -48,7 +48,7 @@ from hotline.host.settings import Database, Settings
 from hotline.qa.forms import Form, FormError, score_call
 from hotline.qa.report import report
 from hotline.qa.sampling import SampledCall, sample, week_bounds
-from hotline.stores.access import AccessEntry, AccessError, AccessLog
+from hotline.stores.access import AccessError
 from hotline.stores.history import History
 from hotline.stores.qa import QaStore, QaStoreError, Score, StoredScore
 from hotline.stores.transcripts import TranscriptStore
@@ -190,7 +190,7 @@ def _sample(settings: Settings, args: argparse.Namespace) -> int:
             if found:
                 flagged.add(call.call_id)
         purpose = args.purpose or f"质检抽样 {args.week}"
-        _log(db, "qa-sample", args.week, purpose, {"calls": read})
+        log_read(db, "qa-sample", args.week, purpose, {"calls": read})
         picks = sample(candidates, flagged, center.qa.sampling, args.seed)
         store.save_sample(args.week, picks, seed=args.seed, at=wall_ms())
     finally:
@@ -208,16 +208,6 @@ def _sample(settings: Settings, args: argparse.Namespace) -> int:
     if picks:
         print(table(["agent", "call", "why"], [[p.agent, p.call_id, p.reason] for p in picks]))
     return 0
-
-
-def _log(db: Database, action: str, target: str, purpose: str, detail: dict[str, Any]) -> None:
-    log = AccessLog.open(db)
-    try:
-        text = json.dumps(detail, ensure_ascii=False, sort_keys=True)
-        log.append(AccessEntry(t=wall_ms(), user=getpass.getuser(), role="cli", action=action,
-                               target=target, purpose=purpose, detail=text))  # fmt: skip
-    finally:
-        log.close()
 
 
 # -- score and appeal ------------------------------------------------------------------------
@@ -385,9 +375,9 @@ def _flagged(settings: Settings, args: argparse.Namespace) -> int:
         store.close()
     detail = {"from": args.since, "to": args.until, "rule": args.rule, "agent": args.agent,
               "text": args.text, "calls": sorted({f["call_id"] for f in found})}  # fmt: skip
-    _log(db, "qa-flagged", args.text or "", args.purpose, detail)
+    log_read(db, "qa-flagged", args.text or "", args.purpose, detail)
     if args.unmask:
-        _log(db, "unmask", args.text or "", args.purpose, detail)
+        log_read(db, "unmask", args.text or "", args.purpose, detail)
     if not args.unmask:
         found = [{**f, "text": redact.mask(f["text"]), "detail": redact.mask(f["detail"])}
                  for f in found]  # fmt: skip

@@ -15,8 +15,6 @@ Dates are Asia/Shanghai: ``--from D --to D`` covers whole days, both included.
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
 import sys
 from typing import Any
 
@@ -27,16 +25,16 @@ from hotline.cli.common import (
     db_path,
     failures,
     local_time,
+    log_read,
     parse_when,
     print_json,
     read_center,
 )
 from hotline.core.termtable import aligned_rows
-from hotline.host.clock import wall_ms
-from hotline.host.settings import Database, Settings
+from hotline.host.settings import Settings
 from hotline.ivr.loader import FlowError
 from hotline.recordings.leg import Leg
-from hotline.stores.access import AccessEntry, AccessError, AccessLog
+from hotline.stores.access import AccessError
 from hotline.stores.history import History
 from hotline.stores.transcripts import Hit, SearchFilters, TranscriptStore
 from hotline.transcripts import redact, turns
@@ -44,7 +42,6 @@ from hotline.transcripts.fulltext import QueryError
 
 __all__ = ["add_parsers", "run_transcripts"]
 
-ROLE = "cli"
 LEGS = {"caller": Leg.CALLER, "agent": Leg.AGENT}
 MARK = ("【", "】")
 
@@ -86,24 +83,6 @@ def run_transcripts(settings: Settings, args: argparse.Namespace) -> int:
         if args.transcripts_command == "search":
             return _search(settings, args)
         return _show(settings, args)
-
-
-def _log(db: Database, action: str, target: str, purpose: str, detail: dict[str, Any]) -> None:
-    log = AccessLog.open(db)
-    try:
-        log.append(
-            AccessEntry(
-                t=wall_ms(),
-                user=getpass.getuser(),
-                role=ROLE,
-                action=action,
-                target=target,
-                purpose=purpose,
-                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
-            )
-        )
-    finally:
-        log.close()
 
 
 def _agent(settings: Settings, key: str) -> str:
@@ -150,10 +129,10 @@ def _search(settings: Settings, args: argparse.Namespace) -> int:
             "total": total, "limit": args.limit, "offset": args.offset,
             "calls": sorted({h.call_id for h in hits}),
         }  # fmt: skip
-        _log(db, "search", args.query, args.purpose, detail)
+        log_read(db, "search", args.query, args.purpose, detail)
         # a digit run searched against the unmasked index confirms hidden digits
         if args.unmask or redact.probes_numbers(args.query):
-            _log(db, "unmask", args.query, args.purpose, {"calls": detail["calls"]})
+            log_read(db, "unmask", args.query, args.purpose, {"calls": detail["calls"]})
     finally:
         store.close()
     shown = hits if args.unmask else [h.masked() for h in hits]
@@ -204,9 +183,9 @@ def _show(settings: Settings, args: argparse.Namespace) -> int:
         legs = store.get(args.call_id)
         call = history.call(args.call_id)
         detail = {"legs": [t.leg.value for t in legs], "found": bool(legs)}
-        _log(db, "show", args.call_id, args.purpose, detail)
+        log_read(db, "show", args.call_id, args.purpose, detail)
         if args.unmask:
-            _log(db, "unmask", args.call_id, args.purpose, detail)
+            log_read(db, "unmask", args.call_id, args.purpose, detail)
     finally:
         store.close()
         history.close()
