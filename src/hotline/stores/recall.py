@@ -32,7 +32,7 @@ from hotline.recall.tasks import (
     decide,
     expire,
 )
-from hotline.stores import schema
+from hotline.stores import dialect, schema
 from hotline.stores.dialect import Connection
 
 __all__ = ["COMPONENT", "MARGIN_MS", "Attempt", "RecallError", "RecallStore"]
@@ -194,11 +194,15 @@ class RecallStore(schema.Store):
                 "ORDER BY t_first, id",
                 tuple(args),
             ).fetchall()
+            # only these tasks' calls: the recaller lists the open tasks every second, and
+            # recall_calls keeps every call ever folded
             calls: dict[int, list[str]] = {}
-            for task_id, call_id in conn.execute(
-                "SELECT task_id, call_id FROM recall_calls ORDER BY t, call_id"
-            ):
-                calls.setdefault(int(task_id), []).append(str(call_id))
+            for among, part in dialect.any_of(conn, "task_id", [int(r[0]) for r in rows]):
+                for task_id, call_id in conn.execute(
+                    f"SELECT task_id, call_id FROM recall_calls WHERE {among} ORDER BY t, call_id",
+                    part,
+                ):
+                    calls.setdefault(int(task_id), []).append(str(call_id))
         return [replace(t, calls=tuple(calls.get(t.id, ()))) for t in map(_task, rows)]
 
     def attempts(self, task_id: int) -> list[Attempt]:
@@ -258,16 +262,16 @@ class RecallStore(schema.Store):
             "SELECT 1 FROM recall_calls WHERE call_id = ?", (record.call_id,)
         ).fetchone():
             return ""  # already folded into a task
-        row = conn.execute(
-            f"SELECT {_TASK} FROM recall_tasks WHERE number = ? AND state = ? ORDER BY id LIMIT 1",
-            (record.callback_number or record.caller, State.OPEN.value),
-        ).fetchone()
-        if row is None and record.callback_number and record.callback_number != record.caller:
+        row = None
+        # the open task of the number to call back, else of the caller's own number
+        for number in dict.fromkeys(n for n in (record.callback_number, record.caller) if n):
             row = conn.execute(
                 f"SELECT {_TASK} FROM recall_tasks WHERE number = ? AND state = ? "
                 "ORDER BY id LIMIT 1",
-                (record.caller, State.OPEN.value),
+                (number, State.OPEN.value),
             ).fetchone()
+            if row is not None:
+                break
         action = decide(record, _task(row) if row else None, rules)
         if isinstance(action, New):
             m = action.missed
