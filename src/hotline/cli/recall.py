@@ -157,10 +157,7 @@ def _show(store: RecallStore, db: Database, args: argparse.Namespace, now: int) 
 
 
 def _figure_row(name: str, f: Figures) -> list[str]:
-    rate = "-" if f.rate is None else f"{f.rate:.1%}"
-    tries = "-" if f.attempts_per_task is None else f"{f.attempts_per_task:.1f}"
-    median = "-" if f.median_recall_ms is None else f"{f.median_recall_ms / 60000:.1f} min"
-    return [name, str(f.tasks), *(str(f.counts[v]) for v in VERDICTS), rate, tries, median,
+    return [name, str(f.tasks), *(str(f.counts[v]) for v in VERDICTS), *f.shown(),
             str(f.never_reached)]  # fmt: skip
 
 

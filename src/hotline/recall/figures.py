@@ -54,12 +54,18 @@ class Figures:
     never_reached: int  # expired without ever reaching the citizen
     median_spared_ms: int | None = None  # callbacks: the wait on hold the caller was spared
 
-    def line(self) -> str:
-        """The figures in one paragraph (the end of ``hotline metrics report``)."""
+    def shown(self) -> tuple[str, str, str]:
+        """The rate in time, attempts per task and median time to recall as people read
+        them ("-" where there is nothing to count)."""
         rate = "-" if self.rate is None else f"{self.rate:.1%}"
         tries = "-" if self.attempts_per_task is None else f"{self.attempts_per_task:.1f}"
         median = ("-" if self.median_recall_ms is None
                   else f"{self.median_recall_ms / 60000:.1f} min")  # fmt: skip
+        return rate, tries, median
+
+    def line(self) -> str:
+        """The figures in one paragraph (the end of ``hotline metrics report``)."""
+        rate, tries, median = self.shown()
         counts = ", ".join(f"{v} {self.counts.get(v, 0)}" for v in VERDICTS)
         return (
             f"recall (missed callers called back): {self.tasks} tasks ({counts}); "
