@@ -153,13 +153,10 @@ def test_legs_are_transcribed_once_and_bad_ones_dead_lettered(bed: Bed, vosk: En
     assert "integrity: 1" in text
 
 
-@dataclasses.dataclass
-class Failing:
-    """The real engine, failing its first FAILURES calls (an engine crash, say)."""
+class Named:
+    """The real engine's names (what the worker records with each transcript)."""
 
     real: Engine
-    failures: int
-    calls: int = 0
 
     @property
     def name(self) -> str:
@@ -172,6 +169,15 @@ class Failing:
     @property
     def language(self) -> str:
         return self.real.language
+
+
+@dataclasses.dataclass
+class Failing(Named):
+    """The real engine, failing its first FAILURES calls (an engine crash, say)."""
+
+    real: Engine
+    failures: int
+    calls: int = 0
 
     def recognize(self, segments: Iterable[audio.Segment], duration_ms: int) -> Recognized:
         self.calls += 1
@@ -379,24 +385,12 @@ def test_the_in_memory_job_stream_takes_jobs_as_the_stream_does(
 
 
 @dataclasses.dataclass
-class Scripted:
+class Scripted(Named):
     """The real engine's names, with words given per leg length (a 4 s leg is the citizen's,
     a 6 s one the agent's): what an answered call's legs said, known in advance."""
 
     real: Engine
     said: dict[int, list[tuple[str, int]]]
-
-    @property
-    def name(self) -> str:
-        return self.real.name
-
-    @property
-    def model(self) -> str:
-        return self.real.model
-
-    @property
-    def language(self) -> str:
-        return self.real.language
 
     def recognize(self, segments: Iterable[audio.Segment], duration_ms: int) -> Recognized:
         words = tuple(Word(w, t, t + 400, 1.0) for w, t in self.said[duration_ms])

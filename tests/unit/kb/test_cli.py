@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from hotline.cli.main import main
 from hotline.host.clock import wall_ms
@@ -17,8 +16,8 @@ from hotline.stores.access import AccessLog
 from hotline.stores.orders import OrderStore
 from hotline.stores.transcripts import TranscriptStore
 from hotline.transcripts.transcript import Transcript
-from hotline.web.accounts import Accounts
 from hotline.web.roles import Role, Scope
+from tests.unit.site import site_with_users
 from tests.unit.test_history import answered
 
 USERS = {
@@ -33,15 +32,7 @@ WAGES = "可向劳动保障监察大队投诉，我们转交劳动监察部门�
 
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db = tmp_path / "h.sqlite3"
-    monkeypatch.setenv("HOTLINE_DB", str(db))
-    monkeypatch.setenv("HOTLINE_RUN_DIR", str(tmp_path / "run"))
-    accounts = Accounts.open(db, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    for name, spec in USERS.items():
-        accounts.add(name, "a long password", now=0, **spec)  # type: ignore[arg-type]
-    accounts.set_disabled("gone01")
-    accounts.close()
-    return db
+    return site_with_users(tmp_path, monkeypatch, USERS, disabled=["gone01"])
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -8,15 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from hotline.cli.main import main
 from hotline.core.localtime import DAY_MS
 from hotline.host.clock import wall_ms
 from hotline.stores.access import AccessLog
 from hotline.stores.orders import OrderStore
-from hotline.web.accounts import Accounts
 from hotline.web.roles import Role, Scope
+from tests.unit.site import site_with_users
 
 USERS = {
     "banzhang01": {"role": Role.SUPERVISOR, "scope": Scope(all=True)},
@@ -31,14 +30,7 @@ USERS = {
 
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db = tmp_path / "h.sqlite3"
-    monkeypatch.setenv("HOTLINE_DB", str(db))
-    monkeypatch.setenv("HOTLINE_RUN_DIR", str(tmp_path / "run"))
-    accounts = Accounts.open(db, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    for name, spec in USERS.items():
-        accounts.add(name, "a long password", now=0, **spec)  # type: ignore[arg-type]
-    accounts.close()
-    return db
+    return site_with_users(tmp_path, monkeypatch, USERS)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
