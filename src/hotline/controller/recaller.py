@@ -296,8 +296,11 @@ class Recaller:
         agent of that queue (virtual hold); the tasks dialled."""
         if self.floor is None or not self.asterisk.connected:
             return []
+        ready = self.floor.ready()
+        if not ready:  # every second: no database read while nobody could take a callback
+            return []
+        waiting = self.floor.waiting()
         tasks = await asyncio.to_thread(self.store.tasks, State.OPEN)
-        waiting, ready = self.floor.waiting(), self.floor.ready()
         dialled = []
         for task, agent in virtual_hold(tasks, waiting, ready, self.clock(), self.dialling):
             command = Command(id=f"vh-{task.id}-{self.clock()}", verb=Verb.RECALL, agent=agent,
