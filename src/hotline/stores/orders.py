@@ -158,11 +158,12 @@ class OrderStore(schema.Store):
     def migrate_component(self) -> int:
         """Migrate, then index the orders the search does not know yet (made before it)."""
         version = super().migrate_component()
+        missing = "SELECT id FROM orders WHERE id NOT IN (SELECT order_id FROM order_text)"
+        with self._lock:
+            if self.connection.execute(missing + " LIMIT 1").fetchone() is None:
+                return version  # the usual: nothing to do, no write lock taken
         with self.tx() as conn:
-            rows = conn.execute(
-                "SELECT id FROM orders WHERE id NOT IN (SELECT order_id FROM order_text)"
-            ).fetchall()
-            for (order_id,) in rows:
+            for (order_id,) in conn.execute(missing).fetchall():
                 timeline = self._timeline(conn, str(order_id))
                 self._index(conn, replay(timeline), timeline)
         return version
