@@ -654,9 +654,10 @@ def test_a_site_moves_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgSer
     for query in ["停水", "供水", "物业", "噪", "施工", ""]:
         assert orders_after.search(query) == orders_before.search(query)
         assert orders_after.count(query) == orders_before.count(query)
+    # the held call's transcript, linked to the order
     assert [(h.source, h.orders) for h in orders_after.search("施工")] == [
         (Source.TRANSCRIPT, ("20261028-0001",))
-    ]  # fmt: skip (the held call's transcript)
+    ]
     assert [(h.source, h.field) for h in orders_after.search("停水")] == [
         (Source.ORDER, "content")]  # fmt: skip
     assert RetentionStore.open(source).disposals() == RetentionStore.open(target).disposals()
