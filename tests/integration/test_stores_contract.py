@@ -284,6 +284,54 @@ def test_orders_and_their_chained_journal(db: Target) -> None:
     assert ("order_journal", 3) in [(a.chain, a.id) for a in heads]
 
 
+def test_orders_searched_with_their_calls_transcripts(db: Target) -> None:
+    """Both engines find the same orders and linked transcripts, exactly those whose text
+    matches by the definition (Query.matches), each hit saying where it was found."""
+    from hotline.casework.desk import Desk
+    from hotline.orders.text import parts, searchable
+    from hotline.stores.order_search import OrderSearch, Source
+    from tests.unit.orders.test_seeds import AGENT, CENTER, CENTRE, GREENING
+
+    store, transcripts = OrderStore.open(db), TranscriptStore.open(db)
+    desk = Desk(store, CENTER.orders)
+    contents = ["树枝压电线，很危险", "小区停水三天 water", "夜间施工噪音扰民", "3号楼 电梯 坏了",
+                "噪", "Noise from 物业"]  # fmt: skip
+    ids = []
+    for i, content in enumerate(contents):
+        made = desk.create(AGENT, OrderType.COMPLAINT, "绿化" if i % 2 else "住建", content,
+                           now=T0 + i, place=f"和平路{i}号", call_id=f"call-{i}").order  # fmt: skip
+        ids.append(made.id)
+    desk.dispatch(CENTRE, ids[0], "greening", now=T0 + 10)
+    desk.act(GREENING, ids[0], Step(Action.SIGN, GREENING, T0 + 11))
+    desk.act(GREENING, ids[0], Step(Action.REPLY, GREENING, T0 + 12, text="已修剪 树枝",
+                                    contact="电话"))  # fmt: skip
+    for i, text in enumerate(TEXTS):  # calls 0-5 are linked to an order, 6-7 are not
+        transcripts.save(Transcript(f"call-{i}", Leg.CALLER, "whisper", "small", "zh", text,
+                                    t_done=T0 + i))  # fmt: skip
+    found = OrderSearch(store, transcripts)
+    texts = {o: searchable(parts(store.order(o), store.timeline(o))) for o in ids}
+    for query in ["树枝", "噪", "噪音", "物业 噪音", "noise", "3号楼", "修剪", "和平路", "绿化",
+                  "12345", "water", "化和", "", "。"]:  # fmt: skip
+        q = parse_query(query)
+        hits = found.search(query, limit=100)
+        want_orders = [o for o in reversed(ids) if q.matches(texts[o])]
+        want_calls = [f"call-{i}" for i in reversed(range(6)) if q.matches(TEXTS[i])]
+        assert [h.orders[0] for h in hits if h.source is Source.ORDER] == want_orders, query
+        assert [h.call.call_id for h in hits if h.call is not None] == want_calls, query
+        assert found.count(query) == (len(want_orders), len(want_calls)), query
+        for h in hits:
+            if h.source is Source.TRANSCRIPT:
+                assert h.orders == (ids[int(h.call.call_id[-1])],)  # type: ignore[union-attr]
+    assert [h.field for h in found.search("修剪")] == ["reply"]
+    assert [h.field for h in found.search("和平路3号")] == ["place"]
+    assert found.search("12345") == []  # said on a call linked to no order
+    # an order's text follows its steps; the index follows the text
+    desk.act(GREENING, ids[0], Step(Action.FINISH, GREENING, T0 + 13, text="现场照片 已处理"))
+    assert [h.field for h in found.search("现场照片")] == ["evidence"]
+    store.close()
+    transcripts.close()
+
+
 # -- transcripts and their search -------------------------------------------------------
 
 TEXTS = [
@@ -556,7 +604,8 @@ def fill(db: Target, tmp_path: Path) -> None:
     OrderStore.open(db).create(
         lambda order_id: Entry(order=order_id, t=T0, user="wangfang", side=Side.INTAKE,
                                action=Action.CREATE, before=None, after=State.RECEIVED,
-                               text="停水", type=OrderType.HELP, category="供水"),
+                               text="停水", type=OrderType.HELP, category="供水",
+                               call_id=calls[1].call_id),
         day="20261028",
     )  # fmt: skip
     kb = KbStore.open(db)
@@ -598,6 +647,19 @@ def test_a_site_moves_from_sqlite_to_postgresql(tmp_path: Path, pg_server: PgSer
     before, after = TranscriptStore.open(source), TranscriptStore.open(target)
     for query in ["物业", "噪", "3号楼", "noise", ""]:
         assert before.search(query) == after.search(query)
+    from hotline.stores.order_search import OrderSearch, Source
+
+    orders_before = OrderSearch(OrderStore.open(source), before)
+    orders_after = OrderSearch(OrderStore.open(target), after)
+    for query in ["停水", "供水", "物业", "噪", "施工", ""]:
+        assert orders_after.search(query) == orders_before.search(query)
+        assert orders_after.count(query) == orders_before.count(query)
+    # the held call's transcript, linked to the order
+    assert [(h.source, h.orders) for h in orders_after.search("施工")] == [
+        (Source.TRANSCRIPT, ("20261028-0001",))
+    ]
+    assert [(h.source, h.field) for h in orders_after.search("停水")] == [
+        (Source.ORDER, "content")]  # fmt: skip
     assert RetentionStore.open(source).disposals() == RetentionStore.open(target).disposals()
     assert RetentionStore.open(target).held().keys() == {"c1"}
     assert Accounts.open(target).user("admin01") is not None

@@ -272,6 +272,12 @@ def test_filters(with_calls: TranscriptStore) -> None:
     assert ids(s, "噪音", SearchFilters(leg=Leg.AGENT)) == set()
     assert ids(s, "您好", SearchFilters(leg=Leg.AGENT, agent="李娜")) == {"c2/tx"}
     assert ids(s, "", SearchFilters(agent="李娜")) == {"c2/rx", "c2/tx"}
+    # the calls linked to work orders: the transcript's own call, in the history or not
+    assert calls(calls=("c1", "orphan", "c9")) == {"c1", "orphan"}
+    assert calls(calls=("c1", "c2"), agent="王芳") == {"c1"}
+    assert calls(calls=()) == set()
+    assert ids(s, "噪音", SearchFilters(calls=("c3",), leg=Leg.CALLER)) == {"c3/rx"}
+    assert s.search_count("物业", SearchFilters(calls=("c2", "orphan"))) == 4
 
 
 def test_hits_carry_the_call(with_calls: TranscriptStore) -> None:
@@ -373,6 +379,8 @@ filters_strategy = st.builds(
     agent=st.none() | st.sampled_from(["王芳", "李娜"]),
     caller=st.none() | st.sampled_from(["138", "139"]),
     leg=st.none() | st.sampled_from([Leg.CALLER, Leg.AGENT]),
+    calls=st.none()
+    | st.lists(st.sampled_from([f"c{i}" for i in range(13)]), max_size=4).map(tuple),
 )
 
 
@@ -411,6 +419,7 @@ def test_filters_find_what_a_scan_of_the_calls_finds(
             and (f.queue is None or f.queue in (visits if t_q is not None else []))
             and (f.agent is None or agent == f.agent)
             and (f.caller is None or caller == f.caller)
+            and (f.calls is None or f"c{i}" in f.calls)
         )
         for which, text in ((Leg.CALLER, said), (Leg.AGENT, "您好" + said[::-1])):
             if ok and (f.leg is None or f.leg is which) and q.matches(text):

@@ -8,6 +8,7 @@ the order pages (:class:`hotline.casework.desk.Desk`).
     hotline orders review ID accept|reject --why "..." [--to DEPT] --as banzhang01
     hotline orders visit ID --resolved yes --rating 满意 --as banzhang01
     hotline orders show|list|departments|findings|report ... --as USER
+    hotline orders search QUERY --purpose CASE --as AUDITOR [--unmask]  # with their calls
 
 ``--as USER`` is a web account (``hotline users``): a supervisor acts for the centre, an
 agent takes orders, a department's handler (listed in center.yaml ``orders.departments``)
@@ -29,6 +30,7 @@ from typing import Any
 
 from hotline.casework import views
 from hotline.casework.desk import Desk
+from hotline.cli import orders_search
 from hotline.cli.common import DB_HELP, CLIError, center_file, db_path, print_json
 from hotline.cli.live import send_command
 from hotline.commands.plan import Command, Verb
@@ -111,6 +113,9 @@ def add_parsers(sub: Any) -> None:
     ch = ps.add_parser("chase", help="催办/督办 due now (center.yaml orders.chase)")
     ch.add_argument("--apply", action="store_true", help="record each on its order")
     _common(ch)
+    se = ps.add_parser("search", help="orders and their calls' transcripts (auditors)")
+    orders_search.add_arguments(se)
+    _common(se)
     r = ps.add_parser("report", help="each department's figures for a month")
     r.add_argument("--month", required=True, help="YYYY-MM")
     r.add_argument("--by", choices=["department"], default="department")
@@ -187,6 +192,8 @@ def run_orders(settings: Settings, args: argparse.Namespace) -> int:
                 hint = f"hotline orders merge {order.id} --into {p.order}"
                 print(f"possible duplicate: {p.order} ({p.why()}); {hint}", file=sys.stderr)
             return 0
+        if name == "search":
+            return orders_search.run_search(desk, actor, args, now)
         if name == "chase":
             chased = desk.chase(actor, now=now, apply=args.apply)
             rows = [[c.order, c.department, c.step.name, views.when(c.t_due),

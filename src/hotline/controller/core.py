@@ -34,6 +34,7 @@ from hotline.center.config import Center
 from hotline.commands.bus import Inbox
 from hotline.controller.agent_actions import AgentActions
 from hotline.controller.alerting import Alerting
+from hotline.controller.chaser import Chaser
 from hotline.controller.inbox import Commands
 from hotline.controller.outbox import Outbox
 from hotline.controller.recaller import ModelFloor, Recaller
@@ -108,6 +109,7 @@ class Controller:
             floor=ModelFloor(self.queues, self.agents),
         )  # fmt: skip
         self.visits = Visits(Desk(OrderStore.open(history.file), center.orders), client, clock)
+        self.chaser = Chaser(self.visits.desk, clock)  # 催办/督办 every minute
         self.access = AccessLog.open(settings.db)
         self.supervision = Supervision(center, client, self.access.append, clock)
         self.commands = Commands(
@@ -144,6 +146,7 @@ class Controller:
             "recordings": self.recorder.serve,
             "recall": lambda: self.recaller.serve(self.ready),
             "visits": self.visits.serve,
+            "chase": self.chaser.serve,
             "sweep": lambda: self.sweep.serve(self.ready),
             "supervision": lambda: self.supervision.follow(spying),
         }

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from hotline.orders.model import Action, Entry, Order, State
 
-__all__ = ["DEFAULT_STEPS", "Chase", "ChaseStep", "due"]
+__all__ = ["CHASED", "DEFAULT_STEPS", "Chase", "ChaseStep", "due"]
 
 CHASED = (State.DISPATCHED, State.SIGNED, State.REPLIED, State.REDO)
 _HOUR_MS = 3_600_000

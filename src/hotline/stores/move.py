@@ -8,8 +8,8 @@ every row of every store, then the counts and the hash chains checked on the cop
 The target gets each component's schema from its own migrations (per dialect), then the
 rows with their ids (identities and sequences moved past them), so chains link the same
 and anchors taken before the move still name the right rows. The search columns of a
-transcript and of a knowledge-base version are made for the target (PostgreSQL's grams,
-or SQLite's index by its triggers).
+transcript, of a knowledge-base version and of an order's text are made for the target
+(PostgreSQL's grams, or SQLite's index by its triggers).
 Tables are copied parents first and the rollup's "built" marks last (so the rollup's
 triggers note nothing during the copy). A target that already holds rows is refused: a
 move is done once, into an empty database, with hotline stopped. The source is brought
@@ -54,11 +54,12 @@ TABLES = (
     "qa_forms", "qa_scores", "qa_appeals", "qa_flags", "qa_samples",
     "recall_tasks", "recall_calls", "recall_attempts", "recall_sync",
     "metrics_rollup", "metrics_rollup_by", "metrics_dirty", "metrics_rollup_built", "orders",
-    "order_journal", "kb_answers", "kb_versions", "kb_links",
+    "order_journal", "order_text", "order_calls", "kb_answers", "kb_versions", "kb_links",
 )  # fmt: skip
 """Every table hotline keeps, parents before children, the rollup's marks last."""
-_SKIP = ("schema_components", "sqlite_sequence", "transcript_index", "kb_index")  # the target's
-SEARCHED = {"transcripts": "text", "kb_versions": "search_text"}
+_SKIP = ("schema_components", "sqlite_sequence",
+         "transcript_index", "kb_index", "order_index")  # the target's  # fmt: skip
+SEARCHED = {"transcripts": "text", "kb_versions": "search_text", "order_text": "text"}
 """The tables with search columns made for the target (grams, folded), from which text."""
 BATCH = 5000
 

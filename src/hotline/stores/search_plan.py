@@ -25,6 +25,7 @@ side to start from chosen by PostgreSQL's planner from its statistics.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from enum import Enum
@@ -60,6 +61,9 @@ class SearchFilters:
     agent: str | None = None
     caller: str | None = None
     leg: Leg | None = None
+    calls: tuple[str, ...] | None = None
+    """Only the transcripts of these calls (the calls linked to work orders: a
+    :class:`~hotline.stores.order_search.OrderSearch`); none: nothing matches."""
 
     @property
     def needs_calls(self) -> bool:
@@ -121,6 +125,23 @@ def _call_filters(f: SearchFilters) -> tuple[list[str], list[object]]:
     return where, args
 
 
+def _row_filters(f: SearchFilters, dialect: Dialect) -> tuple[list[str], list[object]]:
+    """The conditions on the transcript's own row (``t``): its leg, its call."""
+    where: list[str] = []
+    args: list[object] = []
+    if f.leg is not None:
+        where.append("t.leg = ?")
+        args.append(f.leg.value)
+    if f.calls is not None:
+        if dialect is Dialect.POSTGRESQL:
+            where.append("t.call_id = ANY(?::text[])")
+            args.append(list(f.calls))
+        else:  # one argument however many calls (SQLite allows 32,766)
+            where.append("t.call_id IN (SELECT value FROM json_each(?))")
+            args.append(json.dumps(list(f.calls)))
+    return where, args
+
+
 def _capped(conn: Connection, sql: str, args: list[object], cap: int) -> int:
     sql = f"SELECT count(*) FROM ({sql} LIMIT {cap}) AS capped"
     return int(conn.execute(sql, args).fetchone()[0])
@@ -130,17 +151,16 @@ def plan(conn: Connection, q: Query, f: SearchFilters, *, wanted: int | None) ->
     """How to run Q with F (WANTED: the rows up to the end of a page, None: a count);
     None when nothing can match (only punctuation asked, or call filters on a file
     without a history)."""
-    if q.matches_nothing or (f.needs_calls and not has_calls(conn)):
+    if q.matches_nothing or (f.needs_calls and not has_calls(conn)) or f.calls == ():
         return None
     if conn.dialect is Dialect.POSTGRESQL:
         return _server(conn, q, f, wanted)
     text_args: list[object] = [] if q.blank else [q.fts()]
-    leg = ["t.leg = ?"] if f.leg is not None else []
-    leg_args: list[object] = [f.leg.value] if f.leg is not None else []
+    leg, leg_args = _row_filters(f, conn.dialect)
     call_where, call_args = _call_filters(f)
     if not call_where:
         if q.blank:
-            only = " WHERE " + leg[0] if leg else ""
+            only = " WHERE " + " AND ".join(leg) if leg else ""
             return Plan(Way.TEXT_FIRST, "FROM transcripts t" + only, tuple(leg_args), "t.rowid")
         if not leg and wanted is None:  # the index alone: each of its rows is a transcript
             return Plan(Way.TEXT_FIRST, f"FROM transcript_index WHERE {MATCH}",
@@ -187,9 +207,9 @@ def _server(conn: Connection, q: Query, f: SearchFilters, wanted: int | None) ->
     are sorted. Sorting M matches costs about M rows, walking N rows for W wanted about
     W·N/M: the cap is where they meet, √(W·N), N from the table's statistics."""
     where, args = pg_search.text_where(q)
-    if f.leg is not None:
-        where.append("t.leg = ?")
-        args.append(f.leg.value)
+    row_where, row_args = _row_filters(f, conn.dialect)
+    where += row_where
+    args += row_args
     call_where, call_args = _call_filters(f)
     sql = "FROM transcripts t"
     if call_where:

@@ -22,7 +22,7 @@ from hotline.transcripts import redact
 from hotline.transcripts.fulltext import Query, QueryError, parse_query
 from hotline.transcripts.redact import Pii, PiiKind
 
-__all__ = ["Hit", "SearchFilters", "count_hits", "find_hits"]
+__all__ = ["Hit", "SearchFilters", "Snip", "count_hits", "find_hits", "snip"]
 
 MAX_LIMIT = 1000
 BEFORE, AFTER = 20, 60  # characters of context around the first match
@@ -93,8 +93,20 @@ def count_hits(conn: Connection, query: str, filters: SearchFilters) -> int:
     return int(conn.execute(how.count(), how.args).fetchone()[0])
 
 
-def _hit(q: Query, row: tuple[Any, ...]) -> Hit:
-    call_id, leg, text, words, t_q, queue, agent, caller, t_arrival = row
+@dataclass(frozen=True, slots=True)
+class Snip:
+    """A window of a text around its first match: raw, with the matches' marks and the
+    personal numbers inside it (offsets into ``snippet``)."""
+
+    snippet: str
+    marks: tuple[tuple[int, int], ...]
+    pii: tuple[Pii, ...]
+    first: int | None  # the offset in the whole text where the first match starts
+
+
+def snip(q: Query, text: str) -> Snip:
+    """TEXT's snippet for Q (20 characters before the first match, 60 after, ``…`` where
+    cut), never cutting a personal number (found on the whole text) in half."""
     spans = q.spans(text)
     pii = redact.find(text)
     if spans:
@@ -118,17 +130,23 @@ def _hit(q: Query, row: tuple[Any, ...]) -> Hit:
         for p in pii
         if p.start >= start and p.end <= end
     )
+    return Snip(snippet, marks, inside, spans[0][0] if spans else None)
+
+
+def _hit(q: Query, row: tuple[Any, ...]) -> Hit:
+    call_id, leg, text, words, t_q, queue, agent, caller, t_arrival = row
+    s = snip(q, text)
     return Hit(
         call_id=call_id,
         leg=Leg(leg),
-        snippet=snippet,
-        marks=marks,
-        start_ms=_start_ms(text, json.loads(words), spans[0][0]) if spans else None,
+        snippet=s.snippet,
+        marks=s.marks,
+        start_ms=_start_ms(text, json.loads(words), s.first) if s.first is not None else None,
         t_q=t_q,
         queue=queue or "",
         agent=agent or "",
         caller=caller or "",
-        pii=inside,
+        pii=s.pii,
         t_arrival=t_arrival,
     )
 

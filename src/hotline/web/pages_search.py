@@ -1,6 +1,7 @@
 """Transcript search for auditors: the empty form, and the search, whose query and filters
 come in a POST body (a query may hold a phone number: never in a URL); every search is
-logged with its purpose."""
+logged with its purpose. With ``scope=orders`` the work orders are searched with their
+linked calls' transcripts instead (:mod:`hotline.web.pages_search_orders`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from hotline.stores.search_plan import SearchFilters
 from hotline.stores.transcript_search import Hit
 from hotline.transcripts import redact
 from hotline.transcripts.fulltext import QueryError
-from hotline.web import audit
+from hotline.web import audit, pages_search_orders
 from hotline.web.context import Ctx, SignedIn
 from hotline.web.errors import BadRequest, Forbidden
 
@@ -31,6 +32,7 @@ CALLER = re.compile(r"[0-9+]{3,20}")
 def _page(ctx: SignedIn, **values: Any) -> Response:
     """The search page: the session's purpose, the queues to filter by, and ``values``."""
     queues = ctx.app.flow.queues if ctx.app.flow else {}
+    values.setdefault("order_hits", None)
     return ctx.render("search.html", purpose=ctx.session.purpose, queues=queues, **values)
 
 
@@ -117,6 +119,13 @@ async def search(ctx: SignedIn) -> Response:
     unmask = form.get("unmask") == "1" or redact.probes_numbers(query)
     if unmask and not can_unmask:
         raise Forbidden(ctx.t("audit.may_not_unmask"))
+    if form.get("scope") == "orders":
+        found, orders, calls = pages_search_orders.search_orders(ctx, form, query, page, PAGE,
+                                                                 unmask)  # fmt: skip
+        total = orders + calls
+        return _page(ctx, hits=None, order_hits=found, orders_total=orders, calls_total=calls,
+                     total=total, form=form, page=page, pages=-(-total // PAGE),
+                     unmasked=unmask)  # fmt: skip
     store = ctx.app.transcripts
     try:
         hits = store.search(query, filters, limit=PAGE, offset=page * PAGE)
