@@ -19,6 +19,7 @@ from hotline.recordings.catalogue import describe
 from hotline.recordings.leg import Leg
 from hotline.stores.qa import QaStore
 from hotline.stt.flagging import flag_call
+from hotline.web.context import Services
 from hotline.web.roles import Role
 from tests.integration.test_web_audit import a_wav
 from tests.integration.webapp import (
@@ -44,20 +45,19 @@ FULL = {"item.greeting": "8", "item.listening": "15", "item.accuracy": "20",
 
 
 def save_flagged_call(
-    web: Web, call_id: str, tmp: Path, agent_words: list[tuple[str, int, int]]
+    s: Services, call_id: str, tmp: Path, agent_words: list[tuple[str, int, int]], t0: int = T0
 ) -> QaStore:
     """A call answered by 王芳, both legs recorded and transcribed, flagged by the centre's
     rules (the STT worker's own step)."""
-    s = web.services
     s.history.save_calls([
-        CallRecord(call_id=call_id, caller=PHONE, t_arrival=T0,
-                   visits=(QueueVisit("labour", T0 + 2000, 1, T0 + 5000, "CONNECT"),),
-                   t_answer=T0 + 5000, agent="王芳", t_end=T0 + 30_000,
+        CallRecord(call_id=call_id, caller=PHONE, t_arrival=t0,
+                   visits=(QueueVisit("labour", t0 + 2000, 1, t0 + 5000, "CONNECT"),),
+                   t_answer=t0 + 5000, agent="王芳", t_end=t0 + 30_000,
                    end_reason=EndReason.ANSWERED)
     ])  # fmt: skip
     legs = [describe(call_id, leg, a_wav(tmp / f"{call_id}-{leg.value}.wav"))
             for leg in (Leg.CALLER, Leg.AGENT)]  # fmt: skip
-    s.history.save_recordings(legs, at=T0 + 31_000)
+    s.history.save_recordings(legs, at=t0 + 31_000)
     s.transcripts.save(fixture_transcript(call_id, Leg.CALLER, CALLER_WORDS))
     s.transcripts.save(fixture_transcript(call_id, Leg.AGENT, agent_words))
     store = QaStore.open(s.settings.db)
@@ -73,7 +73,7 @@ async def web(settings: Settings, redis_url: str, tmp_path: Path) -> AsyncIterat
     app = await make_web(settings, tmp_path / "qa.sqlite3", redis_url)
     app.services.accounts.add("lina", PASSWORD, now=app.services.clock(), role=Role.AGENT,
                               agent="1002")  # fmt: skip
-    save_flagged_call(app, CALL, tmp_path, DISMISSIVE).close()
+    save_flagged_call(app.services, CALL, tmp_path, DISMISSIVE).close()
     yield app
     await close_web(app)
 
