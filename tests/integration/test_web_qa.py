@@ -37,8 +37,8 @@ CALL = "1796000000.9"
 T0 = 1_796_000_000_000
 WEEK = week_of(T0 + 5000)
 PHONE = "13812345678"
-# the agent answers without a greeting and says a forbidden phrase at 2.0 s
-DISMISSIVE = [("这个", 2000, 2300), ("不归", 2300, 2700), ("我们", 2700, 3000), ("管", 3000, 3300)]
+# once the caller is done, the agent answers without a greeting, with a forbidden phrase
+DISMISSIVE = [("这个", 3500, 3800), ("不归", 3800, 4200), ("我们", 4200, 4500), ("管", 4500, 4800)]
 FULL = {"item.greeting": "8", "item.listening": "15", "item.accuracy": "20",
         "item.recording": "25", "item.courtesy": "10", "item.dismissive": "fail",
         "item.abusive": "pass"}  # fmt: skip
@@ -109,11 +109,11 @@ async def test_a_flagged_call_is_scored_appealed_and_settled_by_another(web: Web
         assert 'data-rule="forbidden_phrase"' in flagged
         assert "不归我们管" in flagged
         assert 'data-rule="greeting_missing"' in flagged
-        assert "0:02–0:03" in flagged  # when it was said
+        assert "0:03–0:04" in flagged  # when it was said
         page = await inspector.get(f"/qa/calls/{CALL}")
         assert page.status_code == 200, page.text
         assert page.text.count("<audio") == 2  # the auditor's players, one per leg
-        assert 'data-start="2300"' in page.text  # the turns, word by word
+        assert 'data-start="3800"' in page.text  # the turns, word by word
         assert PHONE not in page.text
         assert "138****5678" in page.text
         assert 'name="item.dismissive" value="fail"' in page.text
