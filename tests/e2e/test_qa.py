@@ -36,7 +36,7 @@ async def test_an_inspector_scores_a_flagged_call_and_the_agent_appeals(
     await page.screenshot(path=str(artifacts / "qa-list.png"), full_page=True)
 
     async with page.expect_navigation():
-        await flagged.locator("h3 a").click()
+        await flagged.locator("h3 a").first.click()
     await page.wait_for_selector('audio[data-leg="tx"]', state="attached")
     assert "13812345678" not in await page.content()
     for key, points in (("greeting", "6"), ("listening", "15"), ("accuracy", "20"),
