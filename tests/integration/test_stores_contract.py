@@ -823,6 +823,9 @@ def test_qa_scores_appeals_and_form_versions(db: Target) -> None:
     assert store.appeals(state="open") == []
     assert [r.total for r in store.score_rows()] == [75.0, 50.0]
     assert store.effective_scores(since=T0 + 1) == []
+    # the agent's own page: theirs only, newest first, superseded ones too
+    assert [s.score.call_id for s in store.scores_of("王芳")] == ["c2", "c1", "c1"]
+    assert store.scores_of("李娜") == []
     store.close()
     assert QaStore.open(db).migrate_component() == 1
 
@@ -842,6 +845,9 @@ def test_qa_flags_and_samples_replace_per_call_and_week(db: Target) -> None:
     assert [f["call_id"] for f in store.flags(agent="王芳", rule="forbidden_phrase")] == ["c1"]
     assert store.flags(since=T0 + 6) == []
     assert [r.call_id for r in store.flag_rows()] == ["c1", "c2"]
+    assert [(f["rule"], f["text"]) for f in store.flags_of("c1")] == [
+        ("forbidden_phrase", "不归我们管")]  # fmt: skip
+    assert store.flags_of("c9") == []
     # retention disposes of c1's transcripts: its flags keep rule and time, not the words
     TranscriptStore.open(db).save(transcript("c1", Leg.CALLER, "这个不归我们管", T0))
     kept = Kept("c1", "", T0, (), 1)

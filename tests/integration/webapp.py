@@ -129,6 +129,8 @@ async def close_web(web: Web) -> None:
         await web.services.webhooks.drain()
     if web.services.orders is not None:
         web.services.orders.close()
+    if web.services.qa is not None:
+        web.services.qa.close()
     await web.services.hub.stop()
     await web.services.redis.aclose()
     web.services.accounts.close()

@@ -271,6 +271,15 @@ class QaStore(schema.Store):
             ).fetchall()
         return [_score(r) for r in rows]
 
+    def scores_of(self, agent: str, limit: int = 200) -> list[StoredScore]:
+        """AGENT's scores, superseded ones too, newest first (their own page)."""
+        with self._lock:
+            rows = self.connection.execute(
+                f"SELECT {_SCORE_COLUMNS} FROM qa_scores WHERE agent = ? ORDER BY id DESC LIMIT ?",
+                (agent, limit),
+            ).fetchall()
+        return [_score(r) for r in rows]
+
     def effective_scores(self, since: int = 0, until: int = 2**62) -> list[StoredScore]:
         """The scores that count: not replaced by an appeal, of calls in [since, until)."""
         with self._lock:
@@ -413,6 +422,15 @@ class QaStore(schema.Store):
             )
         with self._lock:
             cur = self.connection.execute(sql + " ORDER BY t_call, call_id, n", args)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def flags_of(self, call_id: str) -> list[dict[str, Any]]:
+        """The flags of one call, in the order the rules found them."""
+        with self._lock:
+            cur = self.connection.execute(
+                "SELECT * FROM qa_flags WHERE call_id = ? ORDER BY n", (call_id,)
+            )
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 

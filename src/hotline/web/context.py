@@ -29,6 +29,7 @@ from hotline.ivr.model import Flow
 from hotline.stores.access import AccessLog
 from hotline.stores.history import History
 from hotline.stores.orders import OrderStore
+from hotline.stores.qa import QaStore
 from hotline.stores.transcripts import TranscriptStore
 from hotline.web import i18n
 from hotline.web.accounts import Accounts, Session
@@ -64,6 +65,7 @@ class Services:
     cache: dict[str, tuple[int, Any]] = field(default_factory=dict)
     orders: OrderStore | None = None  # the work orders' journal (None: opened when first used)
     webhooks: Webhooks | None = None  # where orders' state changes are POSTed, signed
+    qa: QaStore | None = None  # quality inspection's scores and flags (opened when first used)
 
 
 @dataclass(frozen=True, eq=False)

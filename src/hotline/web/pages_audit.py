@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.responses import RedirectResponse, Response
 
@@ -34,10 +35,16 @@ def check_purpose(raw: str, ctx: Ctx) -> str:
     return purpose
 
 
+BACK = re.compile(r"/qa(/calls/[A-Za-z0-9][A-Za-z0-9._-]{0,63})?")
+"""Where a purpose form may send the auditor back to (the QA pages); else the search."""
+
+
 async def set_purpose(ctx: SignedIn) -> Response:
-    purpose = check_purpose((await ctx.form()).get("purpose", ""), ctx)
+    form = await ctx.form()
+    purpose = check_purpose(form.get("purpose", ""), ctx)
     ctx.app.accounts.update_session(ctx.token, ctx.session, purpose=purpose)
-    return RedirectResponse("/audit/search", 303)
+    back = form.get("back", "")
+    return RedirectResponse(back if BACK.fullmatch(back) else "/audit/search", 303)
 
 
 CALL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -90,14 +97,14 @@ def shown_turns(transcripts: list[Transcript], unmask: bool) -> list[ShownTurn]:
     return out
 
 
-def _call_id(ctx: Ctx) -> str:
+def call_id_of(ctx: Ctx) -> str:
     call_id = str(ctx.request.path_params.get("call_id", ""))
     if not CALL_ID.fullmatch(call_id):
         raise NotFound(ctx.t("audit.no_call"))
     return call_id
 
 
-def _record(ctx: SignedIn, call_id: str) -> CallRecord:
+def record_of(ctx: SignedIn, call_id: str) -> CallRecord:
     """The call, once the session has a purpose (checked before anything about the call is
     looked up)."""
     if not ctx.session.purpose:
@@ -108,9 +115,10 @@ def _record(ctx: SignedIn, call_id: str) -> CallRecord:
     return record
 
 
-async def _call_view(ctx: SignedIn, call_id: str, unmasked: bool) -> Response:
-    record = _record(ctx, call_id)
-    audit.record(ctx, "unmask" if unmasked else "show", call_id)
+def call_parts(ctx: SignedIn, record: CallRecord, unmasked: bool) -> dict[str, Any]:
+    """What templates/call_parts.html shows of a call: its legs' players (a media grant
+    each) and its turns, masked unless UNMASKED. The caller logs the access first."""
+    call_id = record.call_id
     transcripts = ctx.app.transcripts.get(call_id)
     legs = [
         {
@@ -122,38 +130,43 @@ async def _call_view(ctx: SignedIn, call_id: str, unmasked: bool) -> Response:
         for rec in ctx.app.history.recordings(call_id)
         if rec.leg is not Leg.MIXED
     ]
+    return {"legs": legs, "turns": shown_turns(transcripts, unmasked)}
+
+
+async def _call_view(ctx: SignedIn, call_id: str, unmasked: bool) -> Response:
+    record = record_of(ctx, call_id)
+    audit.record(ctx, "unmask" if unmasked else "show", call_id)
     flow = ctx.app.flow
     labels = {q.name: q.label for q in flow.queues.values()} if flow else {}
     v = verdict(record, labels=labels)
     return ctx.render(
         "call.html",
         call=record,
-        legs=legs,
         verdict=v.en if ctx.lang == "en" else v.zh,
         caller=record.caller if unmasked else redact.mask_phone(record.caller),
         can_unmask=ctx.user.can_unmask and not unmasked,
         unmasked=unmasked,
         purpose=ctx.session.purpose,
-        turns=shown_turns(transcripts, unmasked),
+        **call_parts(ctx, record, unmasked),
     )
 
 
 async def call_page(ctx: SignedIn) -> Response:
-    return await _call_view(ctx, _call_id(ctx), unmasked=False)
+    return await _call_view(ctx, call_id_of(ctx), unmasked=False)
 
 
 async def unmask_call(ctx: SignedIn) -> Response:
     """Show the call with personal data (auditors allowed to); the unmasking is logged."""
     if not ctx.user.can_unmask:
         raise Forbidden(ctx.t("audit.may_not_unmask"))
-    return await _call_view(ctx, _call_id(ctx), unmasked=True)
+    return await _call_view(ctx, call_id_of(ctx), unmasked=True)
 
 
 async def export_call(ctx: SignedIn) -> Response:
     """The call as a JSON file: its record, the metric verdict and the legs' SHA-256 (the
     caller's number masked unless the auditor may unmask); logged as an export."""
-    call_id = _call_id(ctx)
-    record = _record(ctx, call_id)
+    call_id = call_id_of(ctx)
+    record = record_of(ctx, call_id)
     audit.record(ctx, "export", call_id)
     doc = to_doc(record)
     if not ctx.user.can_unmask:

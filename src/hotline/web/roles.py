@@ -5,10 +5,12 @@
 
 Roles (docs/domain.md): a supervisor (班长) watches the wallboard of their teams and queues and
 acts on those agents; an auditor (质检, 纪检监察) searches and plays recordings, each access
-logged with a purpose; an admin manages accounts and reads the access log; an agent (话务员)
-logs in and out and pauses themself; a department's handler (承办单位) acts on the work orders
-of the department center.yaml lists them under, and sees only those. Nobody has every power:
-an admin does not read transcripts, an auditor does not force pauses.
+logged with a purpose, scores calls for quality inspection and settles agents' appeals
+(another auditor than the one who scored); an admin manages accounts and reads the access
+log; an agent (话务员) logs in and out, pauses themself, and sees and appeals their own QA
+scores; a department's handler (承办单位) acts on the work orders of the department
+center.yaml lists them under, and sees only those. Nobody has every power: an admin does not
+read transcripts, an auditor does not force pauses.
 """
 
 from __future__ import annotations

@@ -30,7 +30,9 @@ from hotline.web import (
     pages_audit,
     pages_auth,
     pages_board,
+    pages_myqa,
     pages_orders,
+    pages_qa,
     pages_search,
     static,
 )
@@ -122,6 +124,8 @@ ROUTES: tuple[Route, ...] = (
     signed_in("/me", "GET", pages_agent.me, AGENTS, "me"),
     signed_in("/api/me", "GET", pages_agent.me_json, AGENTS, "me_json"),
     signed_in("/me/command", "POST", pages_agent.me_command, AGENTS, "me_command"),
+    signed_in("/me/qa", "GET", pages_myqa.my_qa, AGENTS, "my_qa"),
+    signed_in("/me/qa/appeal", "POST", pages_myqa.my_appeal, AGENTS, "my_appeal"),
     # work orders (工单): pages
     signed_in("/orders", "GET", pages_orders.orders_page, CENTRE, "orders"),
     signed_in("/orders", "POST", pages_orders.create_order, INTAKE, "create_order"),
@@ -147,6 +151,11 @@ ROUTES: tuple[Route, ...] = (
     signed_in("/audit/calls/{call_id}/unmask", "POST", pages_audit.unmask_call, AUDITORS, "unmask"),
     signed_in("/audit/calls/{call_id}/export", "POST", pages_audit.export_call, AUDITORS, "export"),
     signed_in("/media/{media_id}", "GET", media.serve, AUDITORS, "media"),
+    # quality inspection (质检): auditors score calls and settle appeals
+    signed_in("/qa", "GET", pages_qa.qa_home, AUDITORS, "qa"),
+    signed_in("/qa/calls/{call_id}", "GET", pages_qa.qa_call, AUDITORS, "qa_call"),
+    signed_in("/qa/calls/{call_id}/score", "POST", pages_qa.qa_score, AUDITORS, "qa_score"),
+    signed_in("/qa/appeals/{appeal_id}/settle", "POST", pages_qa.qa_settle, AUDITORS, "qa_settle"),
     # admins
     signed_in("/admin/users", "GET", pages_admin.users, ADMINS, "users"),
     signed_in("/admin/users", "POST", pages_admin.add_user, ADMINS, "add_user"),
