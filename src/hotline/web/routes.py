@@ -30,7 +30,9 @@ from hotline.web import (
     pages_audit,
     pages_auth,
     pages_board,
+    pages_kb,
     pages_orders,
+    pages_recall,
     pages_search,
     static,
 )
@@ -122,6 +124,11 @@ ROUTES: tuple[Route, ...] = (
     signed_in("/me", "GET", pages_agent.me, AGENTS, "me"),
     signed_in("/api/me", "GET", pages_agent.me_json, AGENTS, "me_json"),
     signed_in("/me/command", "POST", pages_agent.me_command, AGENTS, "me_command"),
+    signed_in("/me/recall", "GET", pages_recall.fragment, AGENTS, "me_recall"),
+    signed_in("/me/recall/dial", "POST", pages_recall.dial, AGENTS, "recall_dial"),
+    signed_in("/me/recall/done", "POST", pages_recall.done, AGENTS, "recall_done"),
+    signed_in("/me/kb", "GET", pages_kb.fragment, AGENTS, "me_kb"),
+    signed_in("/me/kb/use", "POST", pages_kb.use, AGENTS, "kb_use"),
     # work orders (工单): pages
     signed_in("/orders", "GET", pages_orders.orders_page, CENTRE, "orders"),
     signed_in("/orders", "POST", pages_orders.create_order, INTAKE, "create_order"),
