@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from hotline.agents.roster import Agent
 from hotline.casework import preview
 from hotline.commands.plan import Verb
-from hotline.recall.tasks import State, Task
+from hotline.recall.tasks import Task
 from hotline.stores.dialect import DatabaseError
 from hotline.stores.recall import RecallError, RecallStore
 from hotline.transcripts.redact import mask_phone
@@ -59,7 +59,7 @@ async def current_offer(ctx: SignedIn, agent: Agent, agent_doc: dict[str, Any] |
     state = await ctx.app.hub.state(timeout=2.0)
     queues = state.docs.get("queue", {}) if state is not None else {}
     try:
-        tasks = await asyncio.to_thread(store(ctx).tasks, State.OPEN)
+        tasks = await asyncio.to_thread(store(ctx).open_in, agent.queues)
     except DatabaseError as exc:
         raise Unavailable(f"the recall list cannot be read ({exc})") from None
     return offer(tasks, agent.queues, agent_doc, queues, now=ctx.app.clock(),
