@@ -161,6 +161,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "callers wait longer than the service level: answer them first",
     ),
     "recall.why.none_due": ("暂无待回拨任务", "nothing to call back now"),
+    "recall.why.unavailable": ("回拨列表暂时无法读取", "the recall list cannot be read now"),
     "recall.bad_task": ("回拨任务编号有误：{task}", "not a recall task number: {task}"),
     "recall.no_task": ("没有回拨任务 {task}", "no recall task {task}"),
     "recall.closed": ("回拨任务 {task} 已结束（{state}）", "recall task {task} is {state} already"),
