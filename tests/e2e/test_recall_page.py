@@ -62,3 +62,12 @@ async def test_a_missed_caller_is_offered_to_wangfang_and_her_recall_reaches_the
     assert after.open  # refused before any dial: no attempt used
     assert after.attempts == 0
     assert recaller.dialling == {}
+    # the preview she saw is in the access log, as hers
+    logged = [x.entry for x in site.services.access_log.entries(action="recall preview")]
+    assert [(e.user, e.target) for e in logged][:1] == [("wangfang", f"recall:{task.id}")]
+    # she reached the citizen some other way: 已联系 closes it, the card says nothing is due
+    await page.click(f'#recall button[data-recall="done"][data-task="{task.id}"]')
+    await page.locator('#recall [data-why="none_due"]').wait_for(timeout=15_000)
+    closed = recaller.store.task(task.id)
+    assert closed is not None
+    assert (closed.state, closed.closed_by) == (State.DONE, "王芳")
