@@ -1037,6 +1037,7 @@ FIELDS = [
     "q", "page", "from", "to", "queue", "agent", "leg", "caller", "unmask", "username",
     "password", "role", "teams", "queues", "all", "action", "approver", "approver_password",
     "purpose", "reason", "alert", "comment", "lang", "back", "old", "new", "notice", "can_unmask",
+    "task", "answer", "version", "call",
 ]  # fmt: skip
 NASTY = [
     "", " ", "0", "-1", "99999999999999999999", "1e9", "NaN", "王芳", "intake", "pause",

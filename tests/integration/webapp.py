@@ -127,10 +127,9 @@ async def make_web(settings: Settings, db: Path, redis_url: str, **changes: obje
 async def close_web(web: Web) -> None:
     if web.services.webhooks is not None:
         await web.services.webhooks.drain()
-    if web.services.orders is not None:
-        web.services.orders.close()
-    if web.services.qa is not None:
-        web.services.qa.close()
+    for store in (web.services.orders, web.services.qa, web.services.recall, web.services.kb):
+        if store is not None:
+            store.close()
     await web.services.hub.stop()
     await web.services.redis.aclose()
     web.services.accounts.close()

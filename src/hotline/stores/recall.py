@@ -13,7 +13,7 @@ queue_log fill is still seen); a call folded into a task is never folded twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -203,6 +203,28 @@ class RecallStore(schema.Store):
                     part,
                 ):
                     calls.setdefault(int(task_id), []).append(str(call_id))
+        return [replace(t, calls=tuple(calls.get(t.id, ()))) for t in map(_task, rows)]
+
+    def open_in(self, queues: Collection[str]) -> list[Task]:
+        """The open tasks of QUEUES with their calls, oldest first: what an agent's page
+        offers from (it reads this every poll, so only those tasks' calls are read)."""
+        wanted = sorted(set(queues))
+        if not wanted:
+            return []
+        where = f"state = ? AND queue IN ({','.join('?' * len(wanted))})"
+        args = (State.OPEN.value, *wanted)
+        with self._lock:
+            conn = self.connection
+            rows = conn.execute(
+                f"SELECT {_TASK} FROM recall_tasks WHERE {where} ORDER BY t_first, id", args
+            ).fetchall()
+            calls: dict[int, list[str]] = {}
+            for task_id, call_id in conn.execute(
+                "SELECT task_id, call_id FROM recall_calls WHERE task_id IN "
+                f"(SELECT id FROM recall_tasks WHERE {where}) ORDER BY t, call_id",
+                args,
+            ):
+                calls.setdefault(int(task_id), []).append(str(call_id))
         return [replace(t, calls=tuple(calls.get(t.id, ()))) for t in map(_task, rows)]
 
     def attempts(self, task_id: int) -> list[Attempt]:

@@ -5,9 +5,14 @@
 The log is the hash-chained :class:`hotline.stores.access.AccessLog` the CLI writes too.
 Fails closed: an access that cannot be logged is not served (no purpose: Forbidden; the
 log's database failing: Unavailable), so no search, view or playback happens unlogged.
+An agent's reads (a recall's preview, the answers proposed from a call) go in through
+:func:`read`, without a purpose.
 """
 
 from __future__ import annotations
+
+import json
+from collections.abc import Mapping
 
 from hotline.stores.access import AccessEntry, AccessError
 from hotline.stores.dialect import DatabaseError
@@ -31,6 +36,26 @@ def record(
         target=target,
         purpose=purpose,
         detail=detail,
+    )
+    try:
+        ctx.app.access_log.append(entry)
+    except (*DatabaseError, AccessError) as exc:
+        raise Unavailable(f"the access log cannot be written ({exc}): access refused") from None
+
+
+def read(ctx: SignedIn, action: str, target: str, detail: Mapping[str, object]) -> None:
+    """Append one read of personal data by a user who works the calls (an agent's preview
+    of a citizen, the proposals made from a call's transcript): no purpose is asked, the
+    work is the purpose. Fails closed like :func:`record`."""
+    user = ctx.user
+    entry = AccessEntry(
+        t=ctx.app.clock(),
+        user=user.username,
+        role=user.role.value,
+        action=action,
+        target=target,
+        purpose=ctx.session.purpose,
+        detail=json.dumps({"via": "web", **detail}, ensure_ascii=False, sort_keys=True),
     )
     try:
         ctx.app.access_log.append(entry)

@@ -39,6 +39,7 @@ async def issue(
     notice: str = "",
     mode: str = "",
     phone: str = "",
+    task: str = "",
 ) -> Response:
     """Send ``verb`` (see :class:`hotline.commands.plan.Command`) as the signed-in user, now; the
     controller's reply as JSON (409 when it refused)."""
@@ -55,6 +56,7 @@ async def issue(
         notice=notice,
         mode=mode,
         phone=phone,
+        task=task,
     )
     try:
         reply = await bus.send(ctx.app.redis, command, timeout=ctx.app.command_timeout)

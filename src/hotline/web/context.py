@@ -28,8 +28,10 @@ from hotline.host.settings import Settings
 from hotline.ivr.model import Flow
 from hotline.stores.access import AccessLog
 from hotline.stores.history import History
+from hotline.stores.kb import KbStore
 from hotline.stores.orders import OrderStore
 from hotline.stores.qa import QaStore
+from hotline.stores.recall import RecallStore
 from hotline.stores.transcripts import TranscriptStore
 from hotline.web import i18n
 from hotline.web.accounts import Accounts, Session
@@ -66,6 +68,8 @@ class Services:
     orders: OrderStore | None = None  # the work orders' journal (None: opened when first used)
     webhooks: Webhooks | None = None  # where orders' state changes are POSTed, signed
     qa: QaStore | None = None  # quality inspection's scores and flags (opened when first used)
+    recall: RecallStore | None = None  # the recall list (None: opened when first used)
+    kb: KbStore | None = None  # the knowledge base (None: opened when first used)
 
 
 @dataclass(frozen=True, eq=False)

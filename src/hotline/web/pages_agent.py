@@ -13,10 +13,10 @@ from hotline.core.localtime import CHINA, DAY_MS
 from hotline.orders.model import OrderType
 from hotline.watchdog.report import shift_report
 from hotline.watchdog.shifts import Shifts
-from hotline.web import oncall
+from hotline.web import oncall, pages_recall
 from hotline.web.commands import agent_verb, issue
 from hotline.web.context import Ctx, SignedIn
-from hotline.web.errors import BadRequest, Forbidden
+from hotline.web.errors import BadRequest, Forbidden, Unavailable
 
 
 def _me(ctx: SignedIn) -> Agent:
@@ -91,11 +91,18 @@ async def me(ctx: SignedIn) -> Response:
 
 
 async def me_json(ctx: SignedIn) -> Response:
+    """The page's poll: the state, the budget, the notes, the call; and the recall task
+    offered (its number only: the page fetches /me/recall, logged, when it changes)."""
     agent = _me(ctx)
     doc, notes = await _live(ctx, agent)
+    try:
+        offered = await pages_recall.current_offer(ctx, agent, doc)
+        offer = {"task": offered.task.id if offered.task else None, "why": offered.why}
+    except Unavailable:  # the rest of the page goes on without the recall list
+        offer = {"task": None, "why": "unavailable"}
     return JSONResponse(
         {"agent": doc, "budget": budget(ctx, agent), "notes": notes, "now": ctx.app.clock(),
-         "call": await oncall.current(ctx, doc)}
+         "call": await oncall.current(ctx, doc), "offer": offer}
     )  # fmt: skip
 
 

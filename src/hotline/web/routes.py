@@ -30,9 +30,11 @@ from hotline.web import (
     pages_audit,
     pages_auth,
     pages_board,
+    pages_kb,
     pages_myqa,
     pages_orders,
     pages_qa,
+    pages_recall,
     pages_search,
     static,
 )
@@ -126,6 +128,11 @@ ROUTES: tuple[Route, ...] = (
     signed_in("/me/command", "POST", pages_agent.me_command, AGENTS, "me_command"),
     signed_in("/me/qa", "GET", pages_myqa.my_qa, AGENTS, "my_qa"),
     signed_in("/me/qa/appeal", "POST", pages_myqa.my_appeal, AGENTS, "my_appeal"),
+    signed_in("/me/recall", "GET", pages_recall.fragment, AGENTS, "me_recall"),
+    signed_in("/me/recall/dial", "POST", pages_recall.dial, AGENTS, "recall_dial"),
+    signed_in("/me/recall/done", "POST", pages_recall.done, AGENTS, "recall_done"),
+    signed_in("/me/kb", "GET", pages_kb.fragment, AGENTS, "me_kb"),
+    signed_in("/me/kb/use", "POST", pages_kb.use, AGENTS, "kb_use"),
     # work orders (工单): pages
     signed_in("/orders", "GET", pages_orders.orders_page, CENTRE, "orders"),
     signed_in("/orders", "POST", pages_orders.create_order, INTAKE, "create_order"),

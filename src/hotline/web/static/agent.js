@@ -1,8 +1,25 @@
-// The agent's own page: buttons send commands; the status refreshes every 2 s.
+// The agent's own page: buttons send commands; the status refreshes every 2 s. The recall
+// card (/me/recall) and the knowledge-base card (/me/kb) are fetched again only when the task
+// offered or the call changes: each of those reads is logged on the server.
 "use strict";
 (() => {
   const status = document.getElementById("status");
   const labels = JSON.parse(document.getElementById("labels").textContent);
+  async function fragment(id, url) {
+    const box = document.getElementById(id);
+    try {
+      const r = await fetch(url, {credentials: "same-origin", headers: {"Accept": "text/html"}});
+      if (!r.ok) throw new Error(r.status);
+      box.innerHTML = await r.text();  // rendered on the server, escaped by the template
+      box.dataset.shown = box.dataset.want;
+    } catch (e) { box.dataset.want = ""; }  // the next tick tries again
+  }
+  function follow(id, url, value) {  // fetch the card again when what it shows changed
+    const box = document.getElementById(id);
+    if (!box || box.dataset.want === value) return;
+    box.dataset.want = value;
+    fragment(id, url);
+  }
   async function refresh() {
     try {
       const r = await fetch("/api/me", {credentials: "same-origin"});
@@ -38,6 +55,9 @@
           ? labels["orders.on_call"].replace("{call}", callId).replace("{caller}", data.call.caller || "-")
           : labels["orders.no_call"];
       }
+      const offered = data.offer && data.offer.task !== null ? String(data.offer.task) : "";
+      follow("recall", "/me/recall", offered + "/" + ((data.offer && data.offer.why) || ""));
+      follow("kb", "/me/kb", callId || "-");
       if (status.dataset.status !== st) {
         status.dataset.status = st;
         status.className = "chip st-" + st;
@@ -56,5 +76,25 @@
       refresh();
     });
   });
+  document.getElementById("recall").addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button[data-recall]");
+    if (!b) return;
+    b.disabled = true;
+    const r = await hotline.post("/me/recall/" + b.dataset.recall, {task: b.dataset.task});
+    b.disabled = false;
+    hotline.toast(r.message, r.ok);
+    document.getElementById("recall-reply").textContent = r.message;
+    if (b.dataset.recall === "done" && r.ok) fragment("recall", "/me/recall");
+  });
+  document.getElementById("kb").addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button[data-kb-use]");
+    if (!b) return;
+    b.disabled = true;
+    const r = await hotline.post("/me/kb/use",
+      {answer: b.dataset.kbUse, version: b.dataset.version, call: b.dataset.call});
+    hotline.toast(r.message, r.ok);
+    if (!r.ok) b.disabled = false;
+  });
+  refresh();
   setInterval(refresh, 2000);
 })();
