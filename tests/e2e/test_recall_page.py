@@ -47,7 +47,7 @@ async def test_a_missed_caller_is_offered_to_wangfang_and_her_recall_reaches_the
     shown = await offered.inner_text()
     assert "138****0001" in shown, shown
     assert CITIZEN not in await page.content()
-    assert "answered" in shown  # her call three days ago, in the preview
+    assert "已接通" in shown  # her call three days ago, in the preview
     await page.screenshot(path=str(artifacts / "recall-offered.png"), full_page=True)
     await page.click(f'#recall button[data-recall="dial"][data-task="{task.id}"]')
     reply = page.locator("#recall-reply")

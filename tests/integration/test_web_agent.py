@@ -97,8 +97,8 @@ async def test_a_ready_agent_is_offered_a_task_of_her_queues_with_its_preview(we
         assert f'data-task="{tasks[A]}"' in html
         assert "138****0001" in html
         assert A not in html  # the number is never shown whole
-        assert "abandoned_in_queue" in html
-        assert "answered" in html  # the call a week ago
+        assert "排队中挂断" in html
+        assert "已接通" in html  # the call a week ago
         assert "工地拖欠三个月工资" in html  # the open order
         assert 'data-recall="dial"' in html
         assert 'data-recall="done"' in html

@@ -208,3 +208,12 @@ def test_a_login_counts_against_the_name_from_its_address_and_the_address() -> N
                                                     ("ip", "10.1.2.3")]  # fmt: skip
     t = Throttle(free=3, first_lock_ms=1000, max_ms=4000)
     assert [t.lock_ms(n) for n in range(1, 7)] == [0, 0, 1000, 2000, 4000, 4000]
+
+
+def test_every_end_reason_has_its_words_in_both_languages() -> None:
+    from hotline.core.records import EndReason
+
+    for reason in EndReason:
+        zh, en = i18n.TEXTS[f"end.{reason.value}"]
+        assert zh != en
+    assert i18n.text("end.abandoned_in_queue", "zh") == "排队中挂断"
