@@ -2,7 +2,7 @@
 history becomes a recall task (the controller's recaller syncs it), 王芳's page offers it
 with the citizen's earlier calls, she presses 回拨, and the command reaches the controller's
 recaller through the bus. Her softphone is not registered on this bed, so the recaller
-refuses with DEVICE_STATE's "not registered": the refusal shown on her page proves the
+refuses with DEVICE_STATE's "not registered" (未注册 on her page): the refusal shown proves the
 path page → web → Redis → controller → Asterisk → back, without a softphone."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ async def test_a_missed_caller_is_offered_to_wangfang_and_her_recall_reaches_the
         "document.getElementById('recall-reply').textContent.length > 0", timeout=15_000
     )
     text = await reply.inner_text()
-    assert text == f"recall task {task.id}: 王芳's phone is not registered", text
+    assert text == f"回拨任务 {task.id}：王芳 的话机未注册", text  # her page's language
     await page.screenshot(path=str(artifacts / "recall-refused.png"), full_page=True)
     after = recaller.store.task(task.id)
     assert after is not None

@@ -239,6 +239,8 @@ async def test_commands_log_in_pause_and_force(ami: AMIClient, running: Running)
     assert reply.ok, reply.message
     reply = await send(running, Verb.PAUSE, "李娜", reason="meal")
     assert reply.ok, reply.message
+    # the same answer keyed for the pages, through Redis: its words come from web.i18n
+    assert (reply.key, reply.details["agent"]) == ("pause", "李娜"), reply
     forced = await send(running, Verb.PAUSE, "1001", reason="forced", actor="班长01",
                         supervisor=True)  # fmt: skip
     assert not forced.ok  # 王芳 is not logged in

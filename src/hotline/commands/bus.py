@@ -31,9 +31,14 @@ class NoController(Exception):  # noqa: N818
 
 @dataclass(frozen=True, slots=True)
 class Reply:
+    """What the controller answered: ``message`` in English (the CLI prints it); ``key``
+    names the same answer in the interface's words (``reply.<key>`` in :mod:`hotline.web.
+    i18n`, filled from ``details``) for pages shown in the reader's language."""
+
     ok: bool
     message: str
     details: dict[str, str] = field(default_factory=dict)
+    key: str = ""
 
 
 async def send(
@@ -48,7 +53,8 @@ async def send(
             f"no controller answered within {timeout:g} s: is `hotline controller` running?"
         )
     data = json.loads(got[1])
-    return Reply(bool(data["ok"]), str(data["message"]), dict(data.get("details") or {}))
+    details = {str(k): str(v) for k, v in (data.get("details") or {}).items()}
+    return Reply(bool(data["ok"]), str(data["message"]), details, str(data.get("key") or ""))
 
 
 @dataclass

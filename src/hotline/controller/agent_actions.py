@@ -26,6 +26,7 @@ EXPECT: dict[Verb, Kind] = {
     Verb.UNPAUSE: "unpause",
 }
 NOT_CONNECTED = "the controller is not connected to Asterisk right now"
+NOT_CONNECTED_REPLY = Reply(False, NOT_CONNECTED, key="not_connected")
 
 
 class Asterisk(Protocol):
@@ -78,7 +79,7 @@ class AgentActions:
         except CommandError as exc:
             return Reply(False, str(exc))
         if not self.asterisk.connected:
-            return Reply(False, NOT_CONNECTED)
+            return NOT_CONNECTED_REPLY
         now = self.clock()
         for _, headers in planned.actions:
             self.agents.expect(
@@ -96,4 +97,7 @@ class AgentActions:
         if failed:
             return Reply(done > 0, f"{verb} {planned.agent.name}: {'; '.join(failed)}")
         queues = ", ".join(h["Queue"] for _, h in planned.actions)
-        return Reply(True, f"{verb} {planned.agent.name} ({queues})")
+        return Reply(
+            True, f"{verb} {planned.agent.name} ({queues})",
+            {"agent": planned.agent.name, "queues": queues}, key=verb,
+        )  # fmt: skip

@@ -13,7 +13,7 @@ from typing import Protocol
 from hotline.ami.errors import AMIError
 from hotline.commands.bus import Reply
 from hotline.commands.plan import ALERT_VERBS, Command, CommandError, Verb, plan_notice
-from hotline.controller.agent_actions import NOT_CONNECTED, Asterisk
+from hotline.controller.agent_actions import NOT_CONNECTED_REPLY, Asterisk
 from hotline.controller.outbox import Publish
 from hotline.core.records import AgentChange
 from hotline.ivr.loader import FlowError
@@ -88,7 +88,7 @@ class Commands:
         except (CommandError, FlowError, PBXError) as exc:
             return Reply(False, str(exc))
         if not self.asterisk.connected:
-            return Reply(False, NOT_CONNECTED)
+            return NOT_CONNECTED_REPLY
         try:
             await self.asterisk.action(action, headers)
         except AMIError as exc:

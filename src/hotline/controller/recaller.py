@@ -33,7 +33,7 @@ from hotline.ami.message import EventList, Message
 from hotline.ami.timestamps import event_ms
 from hotline.commands.bus import Reply
 from hotline.commands.plan import Command, Verb
-from hotline.controller.agent_actions import NOT_CONNECTED, device_state
+from hotline.controller.agent_actions import NOT_CONNECTED_REPLY, device_state
 from hotline.core.localtime import CHINA
 from hotline.core.records import AgentStatus
 from hotline.pbx.trunk import OUTBOUND
@@ -168,18 +168,26 @@ class Recaller:
             return Reply(False, f"unknown agent {command.agent!r} (see center.yaml)")
         task = await asyncio.to_thread(self.store.task, task_id)
         if task is None:
-            return Reply(False, f"no recall task {task_id}")
+            return Reply(False, f"no recall task {task_id}", {"task": str(task_id)}, "no_task")
         if not task.open:
-            return Reply(False, f"recall task {task_id} is {task.state.value} already")
-        if task_id in self.dialling:
             return Reply(
-                False, f"recall task {task_id} is being dialled by {self.dialling[task_id][0]}"
-            )
+                False, f"recall task {task_id} is {task.state.value} already",
+                {"task": str(task_id), "state": task.state.value}, "task_closed",
+            )  # fmt: skip
+        if task_id in self.dialling:
+            by = self.dialling[task_id][0]
+            return Reply(
+                False, f"recall task {task_id} is being dialled by {by}",
+                {"task": str(task_id), "agent": by}, "task_dialling",
+            )  # fmt: skip
         if not self.asterisk.connected:
-            return Reply(False, NOT_CONNECTED)
-        busy = await self._phone_busy(agent)
+            return NOT_CONNECTED_REPLY
+        state, busy = await self._phone_busy(agent)
         if busy:
-            return Reply(False, f"recall task {task_id}: {agent.name}'s phone is {busy}")
+            return Reply(
+                False, f"recall task {task_id}: {agent.name}'s phone is {busy}",
+                {"task": str(task_id), "agent": agent.name, "device": state}, "phone_cannot",
+            )  # fmt: skip
         self.dialling[task_id] = (agent.name, self.clock())
         job = asyncio.create_task(self._originate(task_id, task.number, agent))
         self._originating.add(job)
@@ -188,17 +196,19 @@ class Recaller:
             True,
             f"recall task {task_id}: ringing {agent.name} ({agent.ext}), then "
             f"{mask_phone(task.number)}",
-            {"task": str(task_id), "agent": agent.name},
-        )
+            {"task": str(task_id), "agent": agent.name, "ext": agent.ext,
+             "number": mask_phone(task.number)},
+            "recall_ringing",
+        )  # fmt: skip
 
-    async def _phone_busy(self, agent: Agent) -> str:
-        """Why the agent's phone cannot take the recall now ("" when it can): not
-        registered, or on another call (Asterisk's DEVICE_STATE)."""
+    async def _phone_busy(self, agent: Agent) -> tuple[str, str]:
+        """The phone's DEVICE_STATE and why it cannot take the recall now ("" when it
+        can): not registered, or on another call."""
         try:
             state = await device_state(self.asterisk, agent.state_interface)
         except AMIError as exc:
-            return f"unknown ({exc})"
-        return PHONE_CANNOT.get(state, "")
+            return "UNKNOWN", f"unknown ({exc})"
+        return state, PHONE_CANNOT.get(state, "")
 
     async def _originate(self, task_id: int, number: str, agent: Agent) -> None:
         headers = [

@@ -35,7 +35,7 @@ from hotline.commands.supervise import (
     plan_notify,
     plan_spy,
 )
-from hotline.controller.agent_actions import NOT_CONNECTED, Asterisk, device_state
+from hotline.controller.agent_actions import NOT_CONNECTED_REPLY, Asterisk, device_state
 from hotline.stores.access import AccessEntry
 
 log = logging.getLogger(__name__)
@@ -117,18 +117,23 @@ class Supervision:
                 False, f"{command.phone!r} is no supervisor's phone (center.yaml: {known})"
             )
         if not self.asterisk.connected:
-            return Reply(False, NOT_CONNECTED)
+            return NOT_CONNECTED_REPLY
         try:
             state = await device_state(self.asterisk, f"PJSIP/{command.phone}")
             listing = await self.asterisk.action("CoreShowChannels")
         except AMIError as exc:
             return Reply(False, f"supervise {agent.name}: {exc}")
         if state in UNREACHABLE:
-            return Reply(False, f"phone {command.phone} is not registered (not reachable)")
+            return Reply(
+                False, f"phone {command.phone} is not registered (not reachable)",
+                {"phone": command.phone}, "spy_phone_unreachable",
+            )  # fmt: skip
         events = listing.events if isinstance(listing, EventList) else []
         channel = agent_channel(events, agent)
         if channel is None:
-            return Reply(False, f"{agent.name} is in no call right now")
+            return Reply(
+                False, f"{agent.name} is in no call right now", {"agent": agent.name}, "no_call"
+            )
         session = Session(
             f"spy-{uuid.uuid4().hex}", command.actor, agent.name, command.call,
             command.phone, channel, mode, self.clock(),

@@ -22,7 +22,7 @@ from hotline.ami.message import Message
 from hotline.casework.desk import Desk
 from hotline.commands.bus import Reply
 from hotline.commands.plan import Command
-from hotline.controller.agent_actions import NOT_CONNECTED
+from hotline.controller.agent_actions import NOT_CONNECTED_REPLY
 from hotline.controller.recaller import Originator
 from hotline.ivr.asterisk import VISIT
 from hotline.orders.errors import OrderError
@@ -66,7 +66,7 @@ class Visits:
         if not dialable(order.phone):
             return Reply(False, f"order {order_id} has no number to call back")
         if not self.asterisk.connected:
-            return Reply(False, NOT_CONNECTED)
+            return NOT_CONNECTED_REPLY
         job = asyncio.create_task(self._originate(order_id, order.phone))
         self._calling.add(job)
         job.add_done_callback(self._calling.discard)

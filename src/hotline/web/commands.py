@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from hotline.commands import bus
 from hotline.commands.plan import AGENT_VERBS, Command, Verb
+from hotline.web import i18n
 from hotline.web.context import SignedIn
 from hotline.web.errors import BadRequest, Unavailable
 
@@ -62,4 +63,6 @@ async def issue(
         reply = await bus.send(ctx.app.redis, command, timeout=ctx.app.command_timeout)
     except bus.NoController as exc:
         raise Unavailable(ctx.t("no_controller")) from exc
-    return JSONResponse({"ok": reply.ok, "message": reply.message}, 200 if reply.ok else 409)
+    shown = i18n.reply_text(reply.key, reply.details, ctx.lang) if reply.key else None
+    message = shown if shown is not None else reply.message
+    return JSONResponse({"ok": reply.ok, "message": message}, 200 if reply.ok else 409)

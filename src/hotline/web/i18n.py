@@ -138,6 +138,42 @@ TEXTS: dict[str, tuple[str, str]] = {
     "recall.title": ("待回拨", "Call back"),
     "recall.hint": ("示闲时显示，按时限先后", "shown while ready, soonest deadline first"),
     "recall.task": ("回拨任务 {task}", "recall task {task}"),
+    # the controller's answers to commands (commands.bus.Reply.key; values from its details)
+    "reply.not_connected": (
+        "控制器当前未连接交换机，请稍后再试",
+        "The controller is not connected to Asterisk right now",
+    ),
+    "reply.login": ("{agent} 已签入：{queues}", "{agent} logged in: {queues}"),
+    "reply.logout": ("{agent} 已签出：{queues}", "{agent} logged out: {queues}"),
+    "reply.pause": ("{agent} 已示忙：{queues}", "{agent} paused: {queues}"),
+    "reply.unpause": ("{agent} 已示闲：{queues}", "{agent} ready: {queues}"),
+    "reply.no_task": ("没有回拨任务 {task}", "No recall task {task}"),
+    "reply.task_closed": ("回拨任务 {task} 已结束", "Recall task {task} is closed already"),
+    "reply.task_dialling": (
+        "回拨任务 {task} 正由 {agent} 拨打",
+        "Recall task {task} is being dialled by {agent}",
+    ),
+    "reply.phone_cannot": (
+        "回拨任务 {task}：{agent} 的话机{device}",
+        "Recall task {task}: {agent}'s phone is {device}",
+    ),
+    "reply.recall_ringing": (
+        "回拨任务 {task}：先振铃 {agent}（{ext}），再拨 {number}",
+        "Recall task {task}: ringing {agent} ({ext}), then {number}",
+    ),
+    "reply.spy_phone_unreachable": (
+        "话机 {phone} 未注册，无法接通",
+        "Phone {phone} is not registered (not reachable)",
+    ),
+    "reply.no_call": ("{agent} 当前不在通话中", "{agent} is in no call right now"),
+    "device.UNAVAILABLE": ("未注册", "not registered"),
+    "device.INVALID": ("不是交换机认识的设备", "not a device Asterisk knows"),
+    "device.INUSE": ("正在通话", "on a call"),
+    "device.BUSY": ("占线", "busy"),
+    "device.RINGING": ("正在振铃", "ringing"),
+    "device.RINGINUSE": ("正在通话", "on a call"),
+    "device.ONHOLD": ("正在通话（保持）", "on a call (held)"),
+    "device.UNKNOWN": ("状态未知", "in an unknown state"),
     # how a call ended (core.records.EndReason), as agents and auditors read it
     "end.answered": ("已接通", "answered"),
     "end.abandoned_in_queue": ("排队中挂断", "hung up in the queue"),
@@ -484,6 +520,20 @@ def text(key: str, lang: str, **values: object) -> str:
         return key
     out = pair[1] if lang == "en" else pair[0]
     return out.format(**values) if values else out
+
+
+def reply_text(key: str, details: dict[str, str], lang: str) -> str | None:
+    """A controller's answer (``Reply.key`` and ``details``) in ``lang``; None when the key
+    has no text here or its details do not fill it (the English message is shown then)."""
+    if f"reply.{key}" not in TEXTS:
+        return None
+    values = dict(details)
+    if "device" in values:
+        values["device"] = text(f"device.{values['device']}", lang)
+    try:
+        return text(f"reply.{key}", lang, **values)
+    except (KeyError, IndexError):
+        return None
 
 
 def texts(prefix: str, lang: str) -> dict[str, str]:

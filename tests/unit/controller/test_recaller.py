@@ -155,6 +155,7 @@ async def test_a_phone_not_registered_or_on_a_call_is_not_rung(
     reply = await r.dial(command(task_of(store, B)))
     assert not reply.ok
     assert reply.message.endswith("王芳's phone is not registered")
+    assert (reply.key, reply.details["device"]) == ("phone_cannot", "UNAVAILABLE")
     ami.state = "INUSE"
     assert (await r.dial(command(task_of(store, B)))).message.endswith("is on a call")
     assert [name for name, _ in ami.sent] == ["Getvar", "Getvar"]  # never originated

@@ -217,3 +217,23 @@ def test_every_end_reason_has_its_words_in_both_languages() -> None:
         zh, en = i18n.TEXTS[f"end.{reason.value}"]
         assert zh != en
     assert i18n.text("end.abandoned_in_queue", "zh") == "排队中挂断"
+
+
+def test_a_controller_reply_in_the_readers_language() -> None:
+    details = {"task": "7", "agent": "王芳", "device": "UNAVAILABLE"}
+    assert i18n.reply_text("phone_cannot", details, "zh") == "回拨任务 7：王芳 的话机未注册"
+    assert (
+        i18n.reply_text("phone_cannot", details, "en")
+        == "Recall task 7: 王芳's phone is not registered"
+    )
+    assert (
+        i18n.reply_text("pause", {"agent": "王芳", "queues": "intake"}, "zh")
+        == "王芳 已示忙：intake"
+    )
+    # a key the interface does not know, or details that do not fill it: the English message
+    assert i18n.reply_text("no_such_reply", {}, "zh") is None
+    assert i18n.reply_text("phone_cannot", {"task": "7"}, "zh") is None
+    # every reply text fills from the names it uses, in both languages
+    for key, (zh, en) in i18n.TEXTS.items():
+        if key.startswith("reply."):
+            assert set(re.findall(r"{(\w+)}", zh)) == set(re.findall(r"{(\w+)}", en)), key
