@@ -52,6 +52,7 @@ bench: setup
 	$(PY) bench/redact.py
 	$(PY) bench/qa_flags.py
 	$(PY) bench/qa_flags_stt.py
+	$(PY) bench/stt_vocabulary.py
 	$(PY) bench/load.py
 
 # the images of docker/ (docker/README.md) for the daemon of DOCKER_HOST; compose.yaml runs them

@@ -18,10 +18,6 @@ lines) so a second run only transcribes.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -33,11 +29,10 @@ from hotline.recordings.leg import Leg
 from hotline.stt.engine import EngineKind, transcribe
 from hotline.stt.engines import open_engine
 from hotline.transcripts.turns import Turn
+from speech import cer, render
 
 ROOT = Path(__file__).resolve().parents[1]
 CENTER = ROOT / "src/hotline/center/center.yaml"
-TTS_PYTHON = Path(os.environ.get("HOTLINE_TTS_VENV") or ROOT / ".venv-tts") / "bin/python"
-MAKE = ROOT / "tests/fixtures/speech/make_zh.py"
 
 F, R, G, C = (
     RuleId.FORBIDDEN_PHRASE,
@@ -107,57 +102,6 @@ def call_with(rule: RuleId, text: str) -> list[QaTurn]:
     ]
 
 
-def render(rate: int) -> Path:
-    text = "".join(f"l{i:02d}\t{line}\n" for i, (_, _, line) in enumerate(LINES))
-    key = hashlib.sha256((text + MAKE.read_text()).encode()).hexdigest()[:12]
-    out = Path(f"/tmp/hotline-qa-speech-{key}")
-    if (out / ".done").is_file():
-        return out
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "lines.tsv").write_text(text, encoding="utf-8")
-    t0 = time.perf_counter()
-    subprocess.run(
-        [str(TTS_PYTHON), str(MAKE), str(out / "lines.tsv"), str(out)],
-        check=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for i in range(len(LINES)):
-        src = out / f"l{i:02d}-24k.wav"
-        subprocess.run(
-            [
-                "sox",
-                str(src),
-                "-b",
-                "16",
-                "-e",
-                "signed-integer",
-                "-c",
-                "1",
-                str(out / f"l{i:02d}.wav"),
-                "rate",
-                str(rate),
-            ],
-            check=True,
-        )
-        src.unlink()
-    (out / ".done").touch()
-    print(f"rendered {len(LINES)} lines in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-    return out
-
-
-def cer(ref: str, hyp: str) -> tuple[int, int]:
-    a = [c for c in ref if c.isalnum()]
-    b = [c for c in hyp if c.isalnum()]
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
-    return row[-1], len(a)
-
-
 def pr(c: Counter[str]) -> str:
     p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else float("nan")
     r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else float("nan")
@@ -170,8 +114,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     cfg = load_center(CENTER.read_text(encoding="utf-8")).qa.flags
-    audio = render(args.rate)
-    engine = open_engine(EngineKind.WHISPER, Settings.from_env(), "zh", args.threads)
+    audio = render({f"l{i:02d}": line for i, (_, _, line) in enumerate(LINES)}, args.rate, "qa")
+    engine = open_engine(EngineKind.WHISPER, Settings.from_env(), "zh", args.threads, vocabulary=())
     ref_score = {r: Counter[str]() for r in (F, R, G, C)}
     stt_score = {r: Counter[str]() for r in (F, R, G, C)}
     errors = chars = 0

@@ -197,7 +197,8 @@ def compare(
     pipe: Pipeline, settings: Settings, legs: dict[str, list[Path]], rounds: int
 ) -> dict[str, dict[str, float]]:
     """Best wall time of each engine, direct and through the pipeline, on the same legs."""
-    engines = {k: open_engine(EngineKind(k), settings, "zh" if k == "whisper" else None)
+    engines = {k: open_engine(EngineKind(k), settings, "zh" if k == "whisper" else None,
+                              vocabulary=())
                for k in ("vosk", "whisper")}  # fmt: skip
     raw_vosk = vosk.Model(str(bundled_model()))
     rec = vosk.KaldiRecognizer(raw_vosk, 8000.0)
@@ -240,8 +241,8 @@ def accuracy(settings: Settings, work: Path) -> None:
         return ", ".join(f"{r:.2f}" for r in got) + f" (mean {sum(got) / len(got):.2f})"
 
     ko = open_engine(EngineKind.VOSK, settings)
-    zh = open_engine(EngineKind.WHISPER, settings, "zh")
-    en = open_engine(EngineKind.WHISPER, settings, "en")
+    zh = open_engine(EngineKind.WHISPER, settings, "zh", vocabulary=())
+    en = open_engine(EngineKind.WHISPER, settings, "en", vocabulary=())
     ko_16k = [(korean(work, name), text) for name, text in KOREAN.items()]
     zh_16k = [(mandarin_dir() / f"{n}-16k.wav", s) for n, s in mandarin().items()]
     zh_8k = [(mandarin_dir() / f"{n}-8k.wav", s) for n, s in mandarin().items()]  # setup's sox

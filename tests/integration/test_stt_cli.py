@@ -47,6 +47,29 @@ def test_one_file_as_text_with_whisper(env: dict[str, str]) -> None:
     assert out.stderr == ""  # no progress bar for a single file
 
 
+def test_the_vocabulary_whisper_is_given_and_left_out(env: dict[str, str]) -> None:
+    out = hotline(env, "stt", "vocabulary", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["budget_tokens"] == 223  # whisper's 448 / 2 - 1
+    words = {w["word"]: w for w in doc["words"]}
+    assert words["桃城区"] == {"word": "桃城区", "source": "place", "used": True}
+    assert words["居住证"]["used"]
+    assert words["住建局"]["source"] == "department"  # center.yaml orders.departments
+    assert words["劳动保障"]["source"] == "queue"  # the flow's label 劳动保障（含欠薪）
+    assert not all(w["used"] for w in doc["words"])  # more than whisper reads: the last left out
+    table = hotline(env, "stt", "vocabulary")
+    assert "no (over budget)" in table.stdout
+    assert f"{sum(w['used'] for w in doc['words'])} of {len(words)} words given" in table.stdout
+    # the same leg with and without them: 居住证 is heard only with
+    parking = str(mandarin_dir() / "parking-8k.wav")
+    given = hotline(env, "transcribe", parking, "--engine", "whisper")
+    bare = hotline(env, "transcribe", parking, "--engine", "whisper", "--no-vocabulary")
+    assert (given.returncode, bare.returncode) == (0, 0), given.stderr + bare.stderr
+    assert "居住证" in given.stdout
+    assert "居住证" not in bare.stdout
+
+
 def asoundrc(home: Path, body: str) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     (home / ".asoundrc").write_text(body)

@@ -3,12 +3,15 @@ the hard inputs (8 kHz, 48 kHz stereo, silence, an hour-long leg)."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
 import numpy as np
 
-from hotline.stt.engine import Engine, Samples, transcribe
+from hotline.host.settings import Settings
+from hotline.stt.engine import Engine, EngineKind, Samples, transcribe
+from hotline.stt.engines import open_engine
 from tests.speech import (
     KOREAN,
     cer,
@@ -98,3 +101,21 @@ def test_samples_in_memory(vosk: Engine, tmp_path: Path) -> None:
     mono, rate = read_pcm(korean(tmp_path, "s131"))
     heard = transcribe(vosk, Samples(mono.tobytes(), rate))
     assert cer(KOREAN["s131"], heard.text) < 0.5
+
+
+def test_the_centres_vocabulary_makes_whisper_hear_its_words(
+    whisper: Engine, settings: Settings
+) -> None:
+    """parking: 请问办理居住证需要带什么材料？ With no vocabulary whisper base hears 居住证 as
+    something else (资助正, 李支柱); given the centre's words (the fixture's engine: the
+    bundled center.yaml's stt.vocabulary) it hears it, and writes no hallucinated tail."""
+    bare = open_engine(EngineKind.WHISPER, settings, "zh", vocabulary=())
+    assert bare.hotwords == ""  # type: ignore[attr-defined]
+    assert "居住证" in whisper.hotwords  # type: ignore[attr-defined]
+    path = mandarin_dir() / "parking-8k.wav"
+    assert "居住证" not in transcribe(bare, path).text
+    heard = transcribe(whisper, path)
+    assert "居住证" in heard.text, heard.text
+    assert cer(mandarin()["parking"], heard.text) < 0.2, heard.text
+    assert not re.search(r"(\w{1,4})(?:\s*\1){2,}\W*$", heard.text), heard.text
+    words_in_order(heard.words, heard.duration_ms)

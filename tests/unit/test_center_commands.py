@@ -64,7 +64,7 @@ def test_the_centre_file_is_read_like_a_flow() -> None:
         )
     assert [str(p) for p in caught.value.problems] == [
         "teamz: unknown key (expected one of agents, orders, pause_reasons, qa, recall, "
-        "retention, supervision, teams, watchdog)",
+        "retention, stt, supervision, teams, watchdog)",
         "pause_reasons.meal.max_minutes: 0 is less than 1",
         "agents.1001.team: unknown team 'team-a'",
         "agents.1001.queues: expected a list, got str",

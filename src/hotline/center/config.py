@@ -27,6 +27,7 @@ from hotline.orders.config import OrdersConfig, load_orders
 from hotline.qa.config import QaConfig, load_qa
 from hotline.recall.rules import RecallRules, load_recall
 from hotline.recordings.retention import RetentionPolicy, load_retention
+from hotline.transcripts.vocabulary import VocabularyConfig, load_vocabulary
 from hotline.watchdog.config import WatchdogConfig, load_watchdog
 
 
@@ -67,6 +68,8 @@ class Center(Roster):
     """The ``orders:`` section: departments (承办单位), 限时办结, the calendar, bounce rules."""
     supervision: Supervision = field(default_factory=Supervision)
     """The ``supervision:`` section: supervisors' softphones, whether agents are told."""
+    vocabulary: VocabularyConfig = field(default_factory=VocabularyConfig)
+    """The ``stt.vocabulary`` section: the centre's words the speech engine is given."""
 
 
 def _time(value: str) -> dt.time | None:
@@ -104,6 +107,7 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
             "qa",
             "orders",
             "supervision",
+            "stt",
         },
     )
 
@@ -181,9 +185,13 @@ def load_center(text: str, queues: set[str] | None = None) -> Center:
     qa = load_qa(top.get("qa"), r.fail)
     orders = load_orders(top.get("orders"), r.fail)
     supervision = _supervision(r, top.get("supervision"), set(agents))
+    stt = r.section("stt", top.get("stt"), {"vocabulary"})
+    vocabulary = load_vocabulary(stt.get("vocabulary"), r.fail)
     if r.problems:
         raise CenterError(r.problems)
-    return Center(reasons, teams, agents, watchdog, retention, recall, qa, orders, supervision)
+    return Center(
+        reasons, teams, agents, watchdog, retention, recall, qa, orders, supervision, vocabulary
+    )
 
 
 def _supervision(r: Reader, raw: object, agent_exts: set[str]) -> Supervision:

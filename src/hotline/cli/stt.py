@@ -1,4 +1,4 @@
-"""``hotline transcribe``, ``hotline play``, ``hotline stt worker|status|listen``."""
+"""``hotline transcribe``, ``hotline play``, ``hotline stt worker|status|listen|vocabulary``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import redis
 
 from hotline.cli.common import CLIError
 from hotline.cli.progress import Progress
+from hotline.core.termtable import table
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.recordings import audio, integrity, sound
@@ -23,10 +24,11 @@ from hotline.stores import redis_server
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stt.engine import EngineKind, Heard, Recognized, transcribe
-from hotline.stt.engines import open_engine
+from hotline.stt.engines import open_engine, vocabulary_fit
 from hotline.stt.pool import Plan, run_pool
 from hotline.stt.status import read, render
 from hotline.stt.worker import Options
+from hotline.transcripts.vocabulary import as_rows
 
 LEGS = {"caller": Leg.CALLER, "agent": Leg.AGENT}
 
@@ -49,6 +51,11 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     _engine_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument(
+        "--no-vocabulary",
+        action="store_true",
+        help="give whisper none of the centre's words (see hotline stt vocabulary)",
+    )
 
     p = sub.add_parser("play", help="play a call's recorded leg (verified first)")
     p.set_defaults(handler=run_play)
@@ -76,6 +83,8 @@ def add_parsers(sub: Any) -> None:
     li.add_argument("--device", help="an input device name (default: the system's)")
     li.add_argument("--rate", type=int, default=16000)
     li.add_argument("--seconds", type=float, help="stop after this much audio")
+    vo = ps.add_parser("vocabulary", help="the centre's words whisper is given, and which fit")
+    vo.add_argument("--format", choices=["text", "json"], default="text")
 
 
 def _kind(settings: Settings, args: argparse.Namespace) -> EngineKind:
@@ -92,7 +101,8 @@ def _doc(path: Path, heard: Recognized, engine: Any) -> dict[str, Any]:
 
 
 def run_transcribe(settings: Settings, args: argparse.Namespace) -> int:
-    engine = open_engine(_kind(settings, args), settings, args.language)
+    none = () if args.no_vocabulary else None
+    engine = open_engine(_kind(settings, args), settings, args.language, vocabulary=none)
     progress = Progress(len(args.files)) if len(args.files) > 1 else None
     failed = 0
     for path in args.files:
@@ -167,6 +177,22 @@ def _listen(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _vocabulary(settings: Settings, args: argparse.Namespace) -> int:
+    """Each word of the centre's vocabulary, where it comes from, whether whisper gets it."""
+    kept, dropped, budget = vocabulary_fit(settings)
+    rows = as_rows(kept, dropped)
+    if args.format == "json":
+        doc = {"budget_tokens": budget, "words": rows}
+        print(json.dumps(doc, ensure_ascii=False))
+        return 0
+    print(table(["word", "source", "given"],
+                [[r["word"], r["source"], "yes" if r["used"] else "no (over budget)"]
+                 for r in rows]))  # fmt: skip
+    print(f"{len(kept)} of {len(rows)} words given to whisper "
+          f"(at most {budget} tokens)")  # fmt: skip
+    return 0
+
+
 def run_stt(settings: Settings, args: argparse.Namespace) -> int:
     if args.stt_command == "worker":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -176,6 +202,8 @@ def run_stt(settings: Settings, args: argparse.Namespace) -> int:
         return run_pool(settings, plan, args.processes)
     if args.stt_command == "listen":
         return _listen(settings, args)
+    if args.stt_command == "vocabulary":
+        return _vocabulary(settings, args)
     client = redis.Redis.from_url(redis_server.url(settings), socket_timeout=5)
     try:
         now = wall_ms()

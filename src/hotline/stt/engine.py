@@ -95,6 +95,19 @@ def transcribe(engine: Engine, source: Path | str | Samples) -> Recognized:
     return engine.recognize(audio.segments(source, info), info.duration_ms)
 
 
+MAX_RATE = 12.0  # characters per second: Mandarin is spoken at 3-6, fast at 8
+CHARACTER_LANGUAGES = ("zh", "ja", "yue")
+
+
+def spoken(text: str, start_s: float, end_s: float, language: str) -> bool:
+    """False for a piece no one could have said in its time: 3 or more characters faster
+    than MAX_RATE per second (only where characters are syllables)."""
+    if language not in CHARACTER_LANGUAGES:
+        return True
+    n = sum(1 for c in text if c.isalnum())
+    return n < 3 or n <= MAX_RATE * max(end_s - start_s, 0.0)
+
+
 def join_words(texts: Iterable[str], language: str) -> str:
     """Words as one text: Chinese and Japanese without spaces, other languages with."""
     parts = [t.strip() for t in texts if t.strip()]
