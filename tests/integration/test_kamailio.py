@@ -22,7 +22,7 @@ from hotline.ami.client import AMIClient
 from hotline.host.settings import Settings
 from hotline.pbx import kamailio_run
 from hotline.pbx import runner as pbx
-from tests.conftest import hotline
+from tests.conftest import bed_env, hotline
 from tests.integration.multibed import (
     ADDRESSES,
     Centre,
@@ -69,7 +69,8 @@ def test_bad_settings_get_a_clear_error(tmp_path: Path) -> None:
     done = hotline({"HOTLINE_RUN_DIR": str(tmp_path)}, "kamailio", "status")
     assert (done.returncode, done.stdout.strip()) == (3, "Kamailio: stopped")
     # a PBX of a centre needs its own name
-    done = hotline({**env, "HOTLINE_AMI_SECRET": "x"}, "pbx", "start")
+    pbx_env = {**bed_env(tmp_path / "pbx"), "HOTLINE_KAMAILIO": "127.0.0.1:5999"}
+    done = hotline(pbx_env, "pbx", "start")
     assert done.returncode == 1
     assert "HOTLINE_KAMAILIO needs HOTLINE_PBX_NAME" in done.stderr
 

@@ -14,6 +14,7 @@ import pytest
 from hotline.center.config import load_center
 from hotline.host.settings import DEFAULT_CENTER, ConfigError, Settings
 from hotline.pbx import PBXError
+from hotline.pbx.instance import config_values, read_templates
 from hotline.pbx.kamailio import (
     CFG,
     DISPATCHER,
@@ -24,6 +25,7 @@ from hotline.pbx.kamailio import (
     with_identity,
 )
 from hotline.pbx.kamailio_run import TEMPLATE
+from hotline.pbx.render import render_configs
 from hotline.pbx.softphones import render_softphones
 
 CENTRE = {
@@ -170,3 +172,17 @@ def test_each_pbx_has_its_own_systemname_and_entity_id() -> None:
     assert with_identity(conf, None) == conf
     with pytest.raises(PBXError, match=r"no \[options\]"):
         with_identity("[directories]\n", "pbx-a")
+
+
+def test_a_pbx_on_another_loopback_address_binds_its_sip_there() -> None:
+    def bind(env: dict[str, str]) -> str:
+        settings = Settings.from_env({**env, "HOTLINE_AMI_SECRET": "x"})
+        pjsip = render_configs(read_templates(settings.dialplan_dir), config_values(settings))
+        return pjsip["pjsip.conf"].split("[transport-udp]")[1].split("bind = ")[1].split("\n")[0]
+
+    assert bind({}) == "127.0.0.1:5060"
+    assert (
+        bind({"HOTLINE_SIP_ADDRESS": "127.0.0.2", "HOTLINE_SIP_PORT": "5070"}) == "127.0.0.2:5070"
+    )
+    # an address on the LAN gets its own transports; the loopback one stays on 127.0.0.1
+    assert bind({"HOTLINE_SIP_ADDRESS": "192.168.10.5"}) == "127.0.0.1:5060"
