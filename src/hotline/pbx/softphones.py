@@ -91,7 +91,9 @@ def _endpoint(
         *(
             ["max_contacts = 1", "remove_existing = yes"]
             if proxy is None
-            else [f"contact = {agent_contact(ext, proxy)}"]
+            # Kamailio answers 404 for a phone that is not registered: only a 2xx (the
+            # phone's own answer, relayed) makes the agent reachable
+            else [f"contact = {agent_contact(ext, proxy)}", "qualify_2xx_only = yes"]
         ),
         "qualify_frequency = 30",
         "",
