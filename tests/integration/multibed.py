@@ -20,6 +20,7 @@ PBXs' Settings, with their AMI secrets).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import secrets
@@ -35,6 +36,7 @@ from hotline.host import procs
 from hotline.host.settings import Settings
 from hotline.pbx import install, instance, kamailio_run
 from hotline.pbx import runner as pbx
+from hotline.pbx.softphones import agent_password
 from tests.conftest import bed_env
 from tests.integration import sip
 from tests.integration.conftest import add_ops_user
@@ -62,6 +64,7 @@ class Centre:
     agents: list[Agent] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.sip_secret = "bed-" + secrets.token_hex(8)  # the centre's: agents' passwords
         rtp = 40000 + (os.getpid() % 40) * 500
         for n in range(self.count):
             env = bed_env(self.base / NAMES[n])
@@ -71,6 +74,7 @@ class Centre:
                 "HOTLINE_RTP_PORTS": f"{rtp + n * 200}-{rtp + n * 200 + 199}",
                 "HOTLINE_KAMAILIO": f"{KAMAILIO_ADDRESS}:{self.kamailio_port}",
                 "HOTLINE_PBX_NAME": NAMES[n],
+                "HOTLINE_SIP_SECRET": self.sip_secret,
             }
             self.envs.append(env)
             self.pbxs.append(Settings.from_env(env))
@@ -78,6 +82,7 @@ class Centre:
             "HOTLINE_RUN_DIR": str(self.base / "proxy"),
             "HOTLINE_KAMAILIO": f"{KAMAILIO_ADDRESS}:{self.kamailio_port}",
             "HOTLINE_KAMAILIO_PBXS": ",".join(f"{s.sip_address}:{s.sip_port}" for s in self.pbxs),
+            "HOTLINE_SIP_SECRET": self.sip_secret,
         }
         self.kamailio = Settings.from_env(self.kamailio_env)
 
@@ -126,9 +131,14 @@ class Centre:
 
     # -- agents ---------------------------------------------------------------------------
 
-    def register(self, ext: str, contact: tuple[str, int], expires: int = 600) -> str:
-        """REGISTER ``ext`` at Kamailio with ``contact``; Kamailio's status line."""
-        return register(self.proxy, ext, contact, expires)
+    def register(
+        self, ext: str, contact: tuple[str, int], expires: int = 600, password: str | None = None
+    ) -> str:
+        """REGISTER ``ext`` at Kamailio with ``contact`` and her password (the one hotline
+        derives, unless given); Kamailio's final status line."""
+        if password is None:
+            password = agent_password(self.sip_secret, ext)
+        return register(self.proxy, ext, contact, password, expires)
 
     def agent(self, ext: str, workdir: Path, talk_ms: int = 3000) -> Agent:
         """A SIPp agent for ``ext``, started and registered at Kamailio."""
@@ -149,35 +159,81 @@ class Centre:
         return self.log.stat().st_size
 
 
-def register(proxy: tuple[str, int], ext: str, contact: tuple[str, int], expires: int = 600) -> str:
-    """A REGISTER for ``ext`` (no auth: Kamailio's registrar as the bed renders it); the
-    first line of the final reply."""
+def _digest(challenge: str, ext: str, password: str, uri: str) -> str:
+    """The Authorization header answering a WWW-Authenticate digest challenge (RFC 2617,
+    MD5, qop=auth when offered)."""
+    fields = dict(re.findall(r'(\w+)="?([^",]*)"?', challenge.split(" ", 1)[1]))
+    realm, nonce = fields["realm"], fields["nonce"]
+
+    def md5(text: str) -> str:
+        return hashlib.md5(text.encode()).hexdigest()
+
+    ha1, ha2 = md5(f"{ext}:{realm}:{password}"), md5(f"REGISTER:{uri}")
+    header = f'Digest username="{ext}", realm="{realm}", nonce="{nonce}", uri="{uri}"'
+    if "auth" in fields.get("qop", "").split(","):
+        cnonce = secrets.token_hex(4)
+        response = md5(f"{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}")
+        header += f', qop=auth, nc=00000001, cnonce="{cnonce}"'
+    else:
+        response = md5(f"{ha1}:{nonce}:{ha2}")
+    return header + f', response="{response}", algorithm=MD5'
+
+
+def register(
+    proxy: tuple[str, int],
+    ext: str,
+    contact: tuple[str, int],
+    password: str,
+    expires: int = 600,
+) -> str:
+    """A REGISTER for ``ext``, answering Kamailio's digest challenge once with
+    ``password``; the first line of the final reply."""
+    uri = f"sip:{proxy[0]}:{proxy[1]}"
+    call_id = secrets.token_hex(8) + "@hotline-tests"
+    tag = secrets.token_hex(4)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         s.settimeout(1.0)
         host, port = s.getsockname()
-        call_id = secrets.token_hex(8)
-        msg = (
-            f"REGISTER sip:{proxy[0]}:{proxy[1]} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP {host}:{port};rport;branch=z9hG4bK{secrets.token_hex(6)}\r\n"
-            "Max-Forwards: 70\r\n"
-            f"From: <sip:{ext}@{proxy[0]}>;tag={secrets.token_hex(4)}\r\n"
-            f"To: <sip:{ext}@{proxy[0]}>\r\n"
-            f"Call-ID: {call_id}@hotline-tests\r\n"
-            "CSeq: 1 REGISTER\r\n"
-            f"Contact: <sip:{ext}@{contact[0]}:{contact[1]}>;expires={expires}\r\n"
-            "User-Agent: hotline-tests\r\n"
-            "Content-Length: 0\r\n\r\n"
-        ).encode()
-        for _ in range(5):
-            s.sendto(msg, proxy)
-            try:
-                while True:
-                    first = s.recv(65535).decode(errors="replace").split("\r\n", 1)[0]
-                    if not first.startswith("SIP/2.0 1"):
-                        return first
-            except TimeoutError:
-                continue
+        authorization = ""
+        for cseq in (1, 2):
+            msg = (
+                f"REGISTER {uri} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP {host}:{port};rport;branch=z9hG4bK{secrets.token_hex(6)}\r\n"
+                "Max-Forwards: 70\r\n"
+                f"From: <sip:{ext}@{proxy[0]}>;tag={tag}\r\n"
+                f"To: <sip:{ext}@{proxy[0]}>\r\n"
+                f"Call-ID: {call_id}\r\n"
+                f"CSeq: {cseq} REGISTER\r\n"
+                f"Contact: <sip:{ext}@{contact[0]}:{contact[1]}>;expires={expires}\r\n"
+                f"{authorization}"
+                "User-Agent: hotline-tests\r\n"
+                "Content-Length: 0\r\n\r\n"
+            ).encode()
+            reply = _exchange(s, msg, proxy)
+            first = reply.split("\r\n", 1)[0]
+            challenge = next(
+                (ln.split(":", 1)[1].strip() for ln in reply.split("\r\n")
+                 if ln.lower().startswith("www-authenticate:")),
+                None,
+            )  # fmt: skip
+            if not first.startswith("SIP/2.0 401") or challenge is None or cseq == 2:
+                return first
+            authorization = f"Authorization: {_digest(challenge, ext, password, uri)}\r\n"
+    raise AssertionError("unreachable")
+
+
+def _exchange(s: socket.socket, msg: bytes, proxy: tuple[str, int]) -> str:
+    """Send ``msg`` (again on silence) and return the first final reply."""
+    for _ in range(5):
+        s.sendto(msg, proxy)
+        try:
+            while True:
+                reply = s.recv(65535).decode(errors="replace")
+                if not reply.startswith("SIP/2.0 1"):
+                    return reply
+        except TimeoutError:
+            continue
     raise AssertionError(f"Kamailio at {proxy} did not answer a REGISTER")
 
 

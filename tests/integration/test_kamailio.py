@@ -238,4 +238,18 @@ def test_stopping_a_pbx_sends_new_calls_to_the_other_within_5_s(centre: Centre) 
     assert answered == [ADDRESSES[0]] * 4, why
     assert all(s is not None and s < 5 for s in setups), why
     # registration still works with one PBX down, and Kamailio still answers
-    assert register(centre.proxy, "1003", ("127.0.0.1", 9)).startswith("SIP/2.0 200")
+    assert centre.register("1003", ("127.0.0.1", 9)).startswith("SIP/2.0 200")
+
+
+def test_only_the_centres_agents_register_with_their_passwords(centre: Centre) -> None:
+    """Kamailio's registrar takes an extension of center.yaml with the password hotline
+    derives for it (digest), nothing else."""
+    assert centre.register("1004", ("127.0.0.1", 9), expires=0).startswith("SIP/2.0 200")
+    wrong = centre.register("1004", ("127.0.0.1", 9), password="0" * 24)
+    assert wrong.startswith("SIP/2.0 401"), wrong  # challenged again: the digest failed
+    stranger = register(centre.proxy, "9999", ("127.0.0.1", 9), "0" * 24)
+    assert stranger.startswith("SIP/2.0 403"), stranger
+    # the contact of 1001 is still the agent's phone, not replaced by the failed attempts
+    assert f"sip:1001@127.0.0.1:{centre.agents[0].port}" in kamailio_run.rpc(
+        centre.kamailio, "ul.lookup", "location", "s:1001"
+    )

@@ -190,3 +190,18 @@ def test_a_pbx_on_another_loopback_address_binds_its_sip_there() -> None:
     )
     # an address on the LAN gets its own transports; the loopback one stays on 127.0.0.1
     assert bind({"HOTLINE_SIP_ADDRESS": "192.168.10.5"}) == "127.0.0.1:5060"
+
+
+def test_only_the_centres_phones_may_register_with_their_derived_passwords() -> None:
+    cfg = render(replace(PROXY, agents=(("1001", "ab" * 12), ("1901", "cd" * 12))))[CFG]
+    init = cfg.split("event_route[htable:mod-init] {")[1]
+    assert '$sht(agents=>1001) = "' + "ab" * 12 + '";' in init
+    assert '$sht(agents=>1901) = "' + "cd" * 12 + '";' in init
+    registrar = cfg.split("route[REGISTRAR] {")[1].split("\n}\n")[0]
+    # an unknown extension is refused before any digest (an empty password never matches)
+    assert registrar.index("$sht(agents=>$tU) == $null") < registrar.index("pv_auth_check")
+    assert registrar.index("pv_auth_check") < registrar.index('save("location")')
+    with pytest.raises(PBXError, match="cannot be a SIP user"):
+        render(replace(PROXY, agents=(('10"01', "ab" * 12),)))
+    with pytest.raises(PBXError, match="not a derived one"):
+        render(replace(PROXY, agents=(("1001", 'x";'),)))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 from dataclasses import dataclass
 
 from hotline.pbx.errors import PBXError
@@ -55,6 +56,14 @@ class Proxy:
     pbx_fr_ms: int = 1500
     """a citizen's INVITE to a PBX that sends nothing back within it goes to the next."""
     children: int = 2
+    agents: tuple[tuple[str, str], ...] = ()
+    """(extension, SIP password) of every phone that may register: the agents' and the
+    supervisors' (center.yaml), with the passwords hotline derives for them."""
+
+
+AGENTS_MARKER = "\t# hotline-agents: one line per extension, rendered\n"
+_EXT = re.compile(r"[0-9A-Za-z_-]{1,32}")
+_PASSWORD = re.compile(r"[0-9a-f]{8,64}")
 
 
 def _address(value: str, what: str) -> str:
@@ -101,6 +110,11 @@ def check(proxy: Proxy) -> Proxy:
         raise PBXError(f"Kamailio's run directory {proxy.run_dir!r} has a quote or line break")
     if not (1 <= proxy.ping_s <= 60 and 1 <= proxy.ping_threshold <= 10):
         raise PBXError("probing: an interval of 1..60 s and a threshold of 1..10")
+    for ext, password in proxy.agents:
+        if not _EXT.fullmatch(ext):
+            raise PBXError(f"center.yaml: extension {ext!r} cannot be a SIP user at Kamailio")
+        if not _PASSWORD.fullmatch(password):
+            raise PBXError(f"the SIP password of {ext} is not a derived one (hex)")
     if not (100 <= proxy.pbx_fr_ms <= proxy.fr_ms <= 30000):
         raise PBXError("timers: 100 <= the INVITE's timer <= fr_timer <= 30000 ms")
     return proxy
@@ -131,6 +145,10 @@ def render_kamailio(template: str, proxy: Proxy) -> dict[str, str]:
         "DS_ALGORITHM": str(DS_ROUND_ROBIN),
     }
     cfg = render_configs({CFG: template}, values)[CFG]
+    if cfg.count(AGENTS_MARKER) != 1:
+        raise PBXError(f"{CFG}: the template needs the line {AGENTS_MARKER.strip()!r} once")
+    passwords = "".join(f'\t$sht(agents=>{ext}) = "{pw}";\n' for ext, pw in proxy.agents)
+    cfg = cfg.replace(AGENTS_MARKER, AGENTS_MARKER + passwords)
     return {CFG: cfg, DISPATCHER: render_dispatcher(proxy)}
 
 

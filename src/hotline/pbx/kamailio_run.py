@@ -3,7 +3,9 @@
 ``hotline kamailio render|start|stop|status``. Everything lives in ``RUN_DIR/kamailio``:
 the rendered ``kamailio.cfg`` and ``dispatcher.list``, our pid file, the control socket
 (``kamcmd``) and the log (Kamailio logs to stderr, which goes there). As root Kamailio
-drops to the Debian package's ``kamailio`` user once its port is bound.
+drops to the Debian package's ``kamailio`` user once its port is bound. Agents register
+with the passwords their PBX would give them (``HOTLINE_SIP_SECRET`` and center.yaml), so
+the config is readable by root and Kamailio's group only.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from pathlib import Path
 
 from hotline.host import procs as procutil
 from hotline.host.settings import Settings, bundled
-from hotline.pbx import kamailio
+from hotline.pbx import instance, kamailio
 from hotline.pbx.errors import PBXError
 from hotline.pbx.process import PidRecord
+from hotline.pbx.softphones import agent_password
 
 TEMPLATE = bundled("pbx", kamailio.CFG)
 USER = "kamailio"  # the Debian package's system user
@@ -83,8 +86,16 @@ def proxy(settings: Settings) -> kamailio.Proxy:
             "and citizens' calls arrive), and HOTLINE_KAMAILIO_PBXS"
         )
     address, port = settings.kamailio
+    center = instance.read_center(settings)
+    secret = instance.sip_secret(settings)
+    exts = [a.ext for a in center.agents.values()]
+    exts += [p.ext for p in center.supervision.phones.values()]
     return kamailio.Proxy(
-        address, port, settings.kamailio_pbxs, str(settings.kamailio_dir.resolve())
+        address,
+        port,
+        settings.kamailio_pbxs,
+        str(settings.kamailio_dir.resolve()),
+        agents=tuple((ext, agent_password(secret, ext)) for ext in exts),
     )
 
 
@@ -107,8 +118,14 @@ def render(settings: Settings) -> Path:
     owner = _owner()
     if owner is not None:
         os.chown(base, owner[0], owner[1])
-    for name, text in files.items():
-        (base / name).write_text(text, encoding="utf-8")
+    for name, text in files.items():  # the config holds the agents' passwords
+        path = base / name
+        path.unlink(missing_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        if owner is not None:
+            os.chown(path, 0, owner[1])
     cfg = base / kamailio.CFG
     checked = subprocess.run(
         [binary(), "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=30, check=False
