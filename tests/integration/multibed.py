@@ -4,17 +4,18 @@
 127.0.0.3 (each its own run directory, AMI port, RTP range, ``systemname`` and
 ``entityid``), and stops them leaving nothing behind. Agents are SIPp servers (one per
 extension, ``sipp/agent_uas.xml``) registered at Kamailio with a REGISTER sent from
-here; citizens are the IVR callers of :mod:`tests.integration.sip`, sent to Kamailio.
+here (digest auth, the password hotline derives from the bed's ``HOTLINE_SIP_SECRET``);
+citizens are the IVR callers of :mod:`tests.integration.sip`, sent to Kamailio.
 
 Reusable: the controller-over-two-PBXs tests build on it (``Centre.pbxs[i]`` are the
 PBXs' Settings, with their AMI secrets).
 
     centre = Centre(tmp_path)
     centre.start_kamailio()
-    centre.register("1001", agent.address)
-    centre.start_pbxs()
-    ...
-    centre.stop()
+    centre.agent("1001", tmp_path / "agents")   # SIPp answering, registered (digest)
+    centre.start_pbxs()                          # after: their first qualify finds her
+    ...                                          # centre.stop_pbx(1): PBX B down
+    centre.stop()                                # nothing left running
 """
 
 from __future__ import annotations
