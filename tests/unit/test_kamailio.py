@@ -200,7 +200,7 @@ def test_only_the_centres_phones_may_register_with_their_derived_passwords() -> 
     registrar = cfg.split("route[REGISTRAR] {")[1].split("\n}\n")[0]
     # an unknown extension is refused before any digest (an empty password never matches)
     assert registrar.index("$sht(agents=>$tU) == $null") < registrar.index("pv_auth_check")
-    assert registrar.index("pv_auth_check") < registrar.index('save("location")')
+    assert registrar.index("pv_auth_check") < registrar.index('save("location", "0x04")')
     with pytest.raises(PBXError, match="cannot be a SIP user"):
         render(replace(PROXY, agents=(('10"01', "ab" * 12),)))
     with pytest.raises(PBXError, match="not a derived one"):
