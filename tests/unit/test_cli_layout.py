@@ -71,8 +71,8 @@ def test_every_command_names_its_handler() -> None:
     assert missing == []
     assert sorted(sub.choices) == [  # type: ignore[attr-defined]
         "access", "agent", "agents", "alerts", "ami", "audit", "backup", "calls", "controller",
-        "db", "init", "ivr", "kb", "logrotate", "metrics", "notice", "orders", "pbx", "play",
-        "prompts", "qa", "recall",
+        "db", "init", "ivr", "kamailio", "kb", "logrotate", "metrics", "notice", "orders", "pbx",
+        "play", "prompts", "qa", "recall",
         "redact", "redis", "restore", "retention", "run", "sim", "stt", "supervise", "systemd",
         "transcribe",
         "transcripts", "users", "web",

@@ -22,6 +22,7 @@ from hotline.cli import (
     db,
     init,
     ivr,
+    kamailio,
     kb,
     metrics,
     orders,
@@ -51,6 +52,7 @@ GROUPS = (
     init,  # init DIR: a site's own copies of the bundled files
     db,  # db migrate: SQLite to PostgreSQL
     pbx,  # pbx start|stop|status|cli|reload
+    kamailio,  # kamailio render|start|stop|status: in front of several PBXs
     redis,  # redis start|stop|status
     run,  # run: everything until Ctrl-C
     service,  # systemd, logrotate: a non-container install's units and log rotation

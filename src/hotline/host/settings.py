@@ -406,6 +406,40 @@ def _trunk(env: Mapping[str, str]) -> Trunk:
     )
 
 
+# -- several PBXs behind Kamailio (HOTLINE_KAMAILIO*, HOTLINE_PBX_NAME) --------------------
+
+_PBX_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
+
+
+def _address_port(name: str, raw: str, default_port: int = 5060) -> tuple[str, int]:
+    """ADDR[:PORT] with an IPv4 address (PBXs and Kamailio know each other by address)."""
+    addr, sep, port = raw.strip().partition(":")
+    if sep and not port:
+        raise ConfigError(f"{name}={shown(raw)}: a port after ':' (ADDR:PORT)")
+    return _ipv4_of(name, addr), _port({name: port}, name, default_port)
+
+
+def _kamailio(env: Mapping[str, str]) -> dict[str, Any]:
+    """``HOTLINE_KAMAILIO`` (this PBX reaches agents through Kamailio, and takes citizens
+    from it), ``HOTLINE_KAMAILIO_PBXS`` (Kamailio's side: the PBXs it spreads calls over)
+    and ``HOTLINE_PBX_NAME`` (this PBX's name in the centre: systemname, entityid)."""
+    raw = env.get("HOTLINE_KAMAILIO") or ""
+    proxy = _address_port("HOTLINE_KAMAILIO", raw) if raw else None
+    pbxs = []
+    for item in (part.strip() for part in (env.get("HOTLINE_KAMAILIO_PBXS") or "").split(",")):
+        if item:
+            pbxs.append(_address_port("HOTLINE_KAMAILIO_PBXS", item))
+    if len(set(pbxs)) != len(pbxs):
+        raise ConfigError("HOTLINE_KAMAILIO_PBXS names a PBX twice")
+    name = env.get("HOTLINE_PBX_NAME") or None
+    if name is not None and not _PBX_NAME.fullmatch(name):
+        raise ConfigError(
+            f"HOTLINE_PBX_NAME={shown(name)}: a short name like pbx-a (lower-case letters, "
+            "digits and '-', a letter first, at most 32)"
+        )
+    return {"kamailio": proxy, "kamailio_pbxs": tuple(pbxs), "pbx_name": name}
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Where hotline keeps things and how it reaches Asterisk and Redis."""
@@ -482,6 +516,16 @@ class Settings:
     """``HOTLINE_SIP_LOCAL_NETS``: networks reached without NAT (default: the ACL's)."""
     trunk: Trunk = Trunk()
     """``HOTLINE_TRUNK*``: the carrier trunk (none by default)."""
+    kamailio: tuple[str, int] | None = None
+    """``HOTLINE_KAMAILIO``: ADDR[:PORT] of the centre's Kamailio. Set, this PBX is one of
+    several: agents are reached through Kamailio (they register there, not here) and
+    Kamailio's calls, known by its address, enter the IVR."""
+    kamailio_pbxs: tuple[tuple[str, int], ...] = ()
+    """``HOTLINE_KAMAILIO_PBXS``: ADDR[:PORT],... the PBXs Kamailio spreads citizens over
+    (`hotline kamailio render|start`)."""
+    pbx_name: str | None = None
+    """``HOTLINE_PBX_NAME``: this PBX's name in a centre of several (Asterisk's
+    ``systemname``; its ``entityid`` derives from it); needed with ``HOTLINE_KAMAILIO``."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -531,6 +575,7 @@ class Settings:
             site=Path(env["HOTLINE_SITE"]) if env.get("HOTLINE_SITE") else None,
             **_sip_lan(env),
             trunk=_trunk(env),
+            **_kamailio(env),
         )
 
     def with_secret(self, secret: str) -> Settings:
@@ -540,6 +585,11 @@ class Settings:
     def pbx_dir(self) -> Path:
         """The bundled PBX's instance directory (etc, log, spool, run, lib)."""
         return self.run_dir / "asterisk"
+
+    @property
+    def kamailio_dir(self) -> Path:
+        """Kamailio's run directory (its rendered config, pid file, control socket, log)."""
+        return self.run_dir / "kamailio"
 
     @property
     def redis_dir(self) -> Path:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hotline.center.config import Center, CenterError, load_center
 from hotline.host.settings import Settings
+from hotline.pbx import kamailio
 from hotline.pbx.errors import PBXError
 from hotline.pbx.lan import TLS_CERT, TLS_DIR, TLS_KEY, Lan, agent_security, render_lan
 from hotline.pbx.render import render_configs
@@ -64,6 +65,9 @@ def config_values(settings: Settings) -> dict[str, str]:
         "AMI_USER": settings.ami_user,
         "AMI_SECRET": settings.ami_secret,
         "SIP_PORT": str(settings.sip_port),
+        # transport-udp: loopback, on HOTLINE_SIP_ADDRESS when that is a loopback address
+        # (127.0.0.2, 127.0.0.3: two PBXs of a centre on one machine)
+        "SIP_LOOPBACK": settings.sip_address if lan(settings).loopback else "127.0.0.1",
         "RTP_START": str(settings.rtp_ports[0]),
         "RTP_END": str(settings.rtp_ports[1]),
     }
@@ -270,6 +274,12 @@ def prepare(settings: Settings) -> Path:
     As root, the directories Asterisk writes belong to the rootfs's ``asterisk`` user and
     the configuration (the AMI and SIP secrets among it) is root's, readable by its group.
     """
+    if settings.kamailio is not None and settings.pbx_name is None:
+        raise PBXError(
+            "HOTLINE_KAMAILIO needs HOTLINE_PBX_NAME on a PBX: each PBX of a centre has its "
+            "own name (its uniqueids and entity id derive from it, so two PBXs' calls never "
+            "collide)"
+        )
     base = settings.pbx_dir
     for sub in SUBDIRS:
         (base / sub).mkdir(parents=True, exist_ok=True)
@@ -278,8 +288,10 @@ def prepare(settings: Settings) -> Path:
     site = lan(settings)
     rendered["pjsip-lan.conf"] = render_lan(site)
     rendered["pjsip-agents.conf"] = render_softphones(
-        read_center(settings), sip_secret(settings), agent_security(site)
+        read_center(settings), sip_secret(settings), agent_security(site), settings.kamailio
     )
+    rendered[kamailio.PJSIP_FILE] = kamailio.render_pbx_side(settings.kamailio)
+    rendered["asterisk.conf"] = kamailio.with_identity(rendered["asterisk.conf"], settings.pbx_name)
     rendered.update(render_trunk(settings.trunk))
     (base / "prompts").mkdir(exist_ok=True)
     (base / "prompts" / SUPERVISOR_BEEP).write_bytes(double_beep())

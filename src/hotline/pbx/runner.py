@@ -120,16 +120,16 @@ def status(settings: Settings, timeout: float = 2.0) -> PBXStatus:
     return PBXStatus(PBXState.RUNNING, pid, version, uptime)
 
 
-def _check_port(kind: int, port: int, what: str, variable: str) -> None:
+def _check_port(kind: int, port: int, what: str, variable: str, address: str = "127.0.0.1") -> None:
     with socket.socket(socket.AF_INET, kind) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind(("127.0.0.1", port))
+            probe.bind((address, port))
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
                 raise
             raise PBXError(
-                f"{what} port {port} on 127.0.0.1 is already in use by another process "
+                f"{what} port {port} on {address} is already in use by another process "
                 f"(see `ss -lntup | grep :{port}`): stop it or set {variable}"
             ) from None
 
@@ -161,7 +161,8 @@ def _prepare_start(settings: Settings) -> tuple[Settings, Path]:
         raise PBXError(f"the PBX is already running (pid {pid}); `hotline pbx stop` first")
     check_rootfs(settings.rootfs)
     _check_port(socket.SOCK_STREAM, settings.ami_port, "AMI", "HOTLINE_AMI_PORT")
-    _check_port(socket.SOCK_DGRAM, settings.sip_port, "SIP", "HOTLINE_SIP_PORT")
+    sip = settings.sip_address if instance.lan(settings).loopback else "127.0.0.1"
+    _check_port(socket.SOCK_DGRAM, settings.sip_port, "SIP", "HOTLINE_SIP_PORT", sip)
     settings = instance.resolve_secret(settings)
     base = instance.prepare(settings)
     (settings.rootfs / instance.MOUNT_POINT.lstrip("/")).mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ import hmac
 from collections.abc import Sequence
 
 from hotline.center.config import Center
+from hotline.pbx.kamailio import agent_contact
 
 LOOPBACK_ONLY = ("transport = transport-udp",)
 """An agent's transport on a loopback-only PBX. On the LAN the endpoint names none: each
@@ -23,7 +24,10 @@ def agent_password(site_secret: str, ext: str) -> str:
 
 
 def render_softphones(
-    center: Center, site_secret: str, security: Sequence[str] = LOOPBACK_ONLY
+    center: Center,
+    site_secret: str,
+    security: Sequence[str] = LOOPBACK_ONLY,
+    proxy: tuple[str, int] | None = None,
 ) -> str:
     """pjsip-agents.conf: an endpoint, auth and aor per agent (context hotline-agents) and
     per supervisor's phone (context hotline-supervisors).
@@ -38,18 +42,24 @@ def render_softphones(
     for agent in center.agents.values():
         out += _endpoint(
             agent.ext, agent.name, f"{agent.name} ({agent.team})", "hotline-agents",
-            site_secret, security,
+            site_secret, security, proxy,
         )  # fmt: skip
     for phone in center.supervision.phones.values():
         out += _endpoint(
             phone.ext, phone.name, f"{phone.name} (supervisor)", "hotline-supervisors",
-            site_secret, security,
+            site_secret, security, proxy,
         )  # fmt: skip
     return "\n".join(out)
 
 
 def _endpoint(
-    ext: str, name: str, comment: str, context: str, site_secret: str, security: Sequence[str]
+    ext: str,
+    name: str,
+    comment: str,
+    context: str,
+    site_secret: str,
+    security: Sequence[str],
+    proxy: tuple[str, int] | None,
 ) -> list[str]:
     """An endpoint, its auth and aor; ``context`` runs what the phone dials (nothing: the
     agents' and supervisors' contexts hang up)."""
@@ -78,8 +88,13 @@ def _endpoint(
         "",
         f"[{ext}]",
         "type = aor",
-        "max_contacts = 1",
-        "remove_existing = yes",
+        *(
+            ["max_contacts = 1", "remove_existing = yes"]
+            if proxy is None
+            # Kamailio answers 404 for a phone that is not registered: only a 2xx (the
+            # phone's own answer, relayed) makes the agent reachable
+            else [f"contact = {agent_contact(ext, proxy)}", "qualify_2xx_only = yes"]
+        ),
         "qualify_frequency = 30",
         "",
     ]

@@ -1,0 +1,259 @@
+"""Two bundled PBXs behind a real Kamailio (issue 16): the SIP side of the centre.
+
+One bed for the module (tests/integration/multibed.py): Kamailio on 127.0.0.1, PBX A on
+127.0.0.2 and PBX B on 127.0.0.3, a SIPp agent (1001) registered at Kamailio and a member
+of ``intake`` on both PBXs. Citizens are SIPp IVR callers sent to Kamailio. The failover
+test stops PBX B, so it runs last. Figures go to ``kamailio-figures.json`` beside the
+bed (and are printed) for docs/architecture.md "Scale-out".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hotline.ami.client import AMIClient
+from hotline.host.settings import Settings
+from hotline.pbx import kamailio_run
+from hotline.pbx import runner as pbx
+from tests.conftest import bed_env, hotline
+from tests.integration.multibed import (
+    ADDRESSES,
+    Centre,
+    answered_by,
+    call,
+    most_at_once,
+    register,
+    setup_seconds,
+)
+
+AGENT = "1001"
+UNREGISTERED = "1002"
+FIGURES: dict[str, object] = {}
+
+
+@pytest.fixture(scope="module")
+def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
+    bed = Centre(tmp_path_factory.mktemp("centre"))
+    try:
+        bed.start_kamailio()
+        bed.agent(AGENT, bed.base / "agents", talk_ms=2500)
+        bed.start_pbxs()
+        yield bed
+    finally:
+        (bed.base / "kamailio-figures.json").write_text(json.dumps(FIGURES, indent=2))
+        print("figures:", json.dumps(FIGURES))
+        bed.stop()
+    # nothing of the bed is left: no Kamailio, no Asterisk
+    assert not (bed.kamailio.kamailio_dir / kamailio_run.PIDFILE).exists()
+    assert kamailio_run.status(bed.kamailio).state is kamailio_run.KamailioState.STOPPED
+    for settings in bed.pbxs:
+        assert pbx.status(settings).state is pbx.PBXState.STOPPED
+
+
+def test_bad_settings_get_a_clear_error(tmp_path: Path) -> None:
+    env = {"HOTLINE_RUN_DIR": str(tmp_path), "HOTLINE_KAMAILIO": "127.0.0.1:5999"}
+    done = hotline(env, "kamailio", "start")
+    assert done.returncode == 1
+    assert "HOTLINE_KAMAILIO_PBXS is not set" in done.stderr
+    done = hotline({**env, "HOTLINE_KAMAILIO_PBXS": "127.0.0.1:5999"}, "kamailio", "render")
+    assert (done.returncode, "is Kamailio's own address" in done.stderr) == (1, True)
+    done = hotline({**env, "HOTLINE_KAMAILIO": "sip.example"}, "kamailio", "render")
+    assert (done.returncode, "is not an IPv4 address" in done.stderr) == (2, True)
+    done = hotline({"HOTLINE_RUN_DIR": str(tmp_path)}, "kamailio", "status")
+    assert (done.returncode, done.stdout.strip()) == (3, "Kamailio: stopped")
+    # a PBX of a centre needs its own name
+    pbx_env = {**bed_env(tmp_path / "pbx"), "HOTLINE_KAMAILIO": "127.0.0.1:5999"}
+    done = hotline(pbx_env, "pbx", "start")
+    assert done.returncode == 1
+    assert "HOTLINE_KAMAILIO needs HOTLINE_PBX_NAME" in done.stderr
+
+
+async def _ami(settings: Settings) -> AMIClient:
+    client = AMIClient(pbx.endpoint(settings))
+    await client.connect()
+    return client
+
+
+def test_kamailio_sees_both_pbxs_up_and_each_pbx_is_one_of_a_centre(centre: Centre) -> None:
+    status = kamailio_run.status(centre.kamailio)
+    assert status.state is kamailio_run.KamailioState.RUNNING
+    deadline = time.monotonic() + 5
+    while not all(d.up for d in status.pbxs) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = kamailio_run.status(centre.kamailio)
+    assert sorted(d.uri for d in status.pbxs if d.up) == sorted(
+        f"sip:{s.sip_address}:{s.sip_port}" for s in centre.pbxs
+    ), status.describe()
+    # each PBX has its own systemname and entity id
+    seen = []
+    for settings in centre.pbxs:
+        shown = pbx.cli(settings, "core show settings")
+        name = re.search(r"System name:\s*(\S+)", shown)
+        eid = re.search(r"Entity ID:\s*(\S+)", shown)
+        assert name, shown
+        assert eid, shown
+        seen.append((name.group(1), eid.group(1)))
+    assert [n for n, _ in seen] == ["pbx-a", "pbx-b"]
+    assert seen[0][1] != seen[1][1]
+
+
+def test_pbxs_qualify_agents_through_kamailio(centre: Centre) -> None:
+    """Check 6: each PBX's qualify of sip:<ext>@kamailio reaches the registered phone (its
+    200: Avail); an unregistered agent's gets Kamailio's 404, which qualify_2xx_only
+    turns into Unavail (Asterisk would take any reply as reachable)."""
+    statuses, began = {}, time.monotonic()
+    for settings in centre.pbxs:
+        deadline = time.monotonic() + 45  # qualify_frequency 30 s; the first one at load
+        while True:
+            shown = pbx.cli(settings, "pjsip show contacts")
+            rows = {
+                ext: re.search(rf"{ext}/sip:{ext}@\S+\s+\S+\s+(\w+)", shown)
+                for ext in ("1001", "1002")
+            }
+            got = {ext: (m.group(1) if m else None) for ext, m in rows.items()}
+            if got == {AGENT: "Avail", UNREGISTERED: "Unavail"}:
+                break
+            assert time.monotonic() < deadline, shown
+            time.sleep(1)
+        statuses[settings.pbx_name] = got
+    FIGURES["qualify"] = statuses
+    FIGURES["qualify_settled_s"] = round(time.monotonic() - began, 1)
+
+
+def test_citizens_land_on_both_pbxs_and_one_agent_is_never_rung_twice(centre: Centre) -> None:
+    """Checks 1 and 2: calls waiting on both PBXs, one agent in both queues: her phone
+    never has two calls at once; Kamailio's 486s are counted."""
+
+    async def scenario() -> list[object]:
+        clients = [await _ami(s) for s in centre.pbxs]
+        try:
+            for client in clients:
+                await client.action(
+                    "QueueAdd",
+                    {"Queue": "intake", "Interface": f"PJSIP/{AGENT}", "MemberName": AGENT},
+                )
+            since = centre.log_size()
+            runs = []
+            for n in range(6):
+                runs.append(
+                    asyncio.create_task(
+                        call(centre, "0", centre.base / "callers", 60000, f"c{n}", timeout=100)
+                    )
+                )
+                await asyncio.sleep(0.3)
+            done = await asyncio.gather(*runs)
+            for client in clients:
+                await client.action(
+                    "QueueRemove", {"Queue": "intake", "Interface": f"PJSIP/{AGENT}"}
+                )
+            return [since, *done]
+        finally:
+            for client in clients:
+                await client.close()
+
+    since, *runs = asyncio.run(scenario())
+    routed = centre.log_lines("hotline: at=", since)  # type: ignore[arg-type]
+    to_pbx = [re.search(r"to PBX sip:([\d.]+):", ln) for ln in routed if " call " in ln]
+    busy = [ln for ln in routed if " 486 agent=" in ln]
+    calls = centre.agents[0].calls()
+    by_pbx = {addr: sum(1 for c in calls if c.pbx == addr) for addr in ADDRESSES}
+    FIGURES["calls"] = {
+        "citizens": len(runs),
+        "routed_to": {a: sum(1 for m in to_pbx if m and m.group(1) == a) for a in ADDRESSES},
+        "agent_answered_from": by_pbx,
+        "kamailio_486": len(busy),
+        "agent_most_at_once": most_at_once(calls),
+    }
+    why = json.dumps(FIGURES["calls"]) + "\n" + "\n".join(routed[-30:])
+    # citizens were spread over both PBXs, and the agent answered calls from both
+    assert FIGURES["calls"]["routed_to"] == {ADDRESSES[0]: 3, ADDRESSES[1]: 3}, why  # type: ignore[index]
+    assert min(by_pbx.values()) >= 2, why
+    assert len(calls) == len(runs), why
+    # never two calls at once on her phone, although both PBXs tried: Kamailio said 486
+    assert most_at_once(calls) == 1, why
+    assert busy, why
+    # app_queue took the 486 as busy, never paused her (autopausebusy=no): queue_log
+    lines, waits = [], {}
+    for settings in centre.pbxs:
+        log = settings.pbx_dir / "log" / "queue_log"
+        mine = [ln.split("|") for ln in log.read_text().splitlines() if f"|{AGENT}|" in ln]
+        lines += mine
+        # CONNECT's first field: the caller's wait (s): the order is per PBX
+        waits[str(settings.pbx_name)] = [int(f[5]) for f in mine if f[4] == "CONNECT"]
+    events = sorted({f[4] for f in lines})
+    FIGURES["queue_log_events_of_agent"] = events
+    # Kamailio's 486 reaches queue_log as RINGNOANSWER with a ring time of 0 ms
+    FIGURES["ringnoanswer_ms"] = [f[5] for f in lines if f[4] == "RINGNOANSWER"]
+    FIGURES["waits_s_by_pbx"] = waits
+    assert not {"PAUSE", "PAUSEALL"} & set(events), events
+
+
+def test_stopping_a_pbx_sends_new_calls_to_the_other_within_5_s(centre: Centre) -> None:
+    """Checks of the failover: B stopped, how soon Kamailio marks it down, and how long a
+    new citizen's call takes to be answered (by A) from the moment B was gone."""
+    dead = centre.pbxs[1]
+    dead_uri = f"sip:{dead.sip_address}:{dead.sip_port}"
+
+    async def scenario() -> tuple[float, float | None, list[object]]:
+        await asyncio.to_thread(centre.stop_pbx, 1)
+        gone = time.monotonic()
+        runs = []
+        for n in range(4):
+            runs.append(
+                asyncio.create_task(call(centre, "", centre.base / "failover", 1500, f"f{n}"))
+            )
+            await asyncio.sleep(1.0)
+        detected = None
+        while detected is None and time.monotonic() - gone < 10:
+            flags = {
+                d.uri: d.up
+                for d in await asyncio.to_thread(kamailio_run.destinations, centre.kamailio)
+            }
+            if not flags.get(dead_uri, True):
+                detected = time.monotonic() - gone
+            await asyncio.sleep(0.1)
+        return gone, detected, list(await asyncio.gather(*runs))
+
+    since = centre.log_size()
+    _, detected, runs = asyncio.run(scenario())
+    setups = [setup_seconds(r) for r in runs]  # type: ignore[arg-type]
+    answered = [answered_by(r) for r in runs]  # type: ignore[arg-type]
+    failed_over = centre.log_lines("failed", since)
+    FIGURES["failover"] = {
+        "detected_down_s": detected,
+        "call_setup_s": setups,
+        "answered_by": answered,
+        "kamailio_failovers": len(failed_over),
+    }
+    why = json.dumps(FIGURES["failover"]) + "\n" + "\n".join(centre.log_lines("hotline:", since))
+    assert detected is not None, why
+    assert detected < 5, why
+    assert answered == [ADDRESSES[0]] * 4, why
+    assert all(s is not None and s < 5 for s in setups), why
+    # registration still works with one PBX down, and Kamailio still answers
+    assert centre.register("1003", ("127.0.0.1", 9)).startswith("SIP/2.0 200")
+
+
+def test_only_the_centres_agents_register_with_their_passwords(centre: Centre) -> None:
+    """Kamailio's registrar takes an extension of center.yaml with the password hotline
+    derives for it (digest), nothing else."""
+    assert centre.register("1004", ("127.0.0.1", 9)).startswith("SIP/2.0 200")
+    # her phone restarted on another port: the new contact replaces the old one
+    assert centre.register("1004", ("127.0.0.1", 10)).startswith("SIP/2.0 200")
+    shown = kamailio_run.rpc(centre.kamailio, "ul.lookup", "location", "s:1004")
+    assert re.findall(r"Address: (\S+)", shown) == ["sip:1004@127.0.0.1:10"], shown
+    wrong = centre.register("1004", ("127.0.0.1", 9), password="0" * 24)
+    assert wrong.startswith("SIP/2.0 401"), wrong  # challenged again: the digest failed
+    stranger = register(centre.proxy, "9999", ("127.0.0.1", 9), "0" * 24)
+    assert stranger.startswith("SIP/2.0 403"), stranger
+    # the contact of 1001 is still the agent's phone, not replaced by the failed attempts
+    assert f"sip:1001@127.0.0.1:{centre.agents[0].port}" in kamailio_run.rpc(
+        centre.kamailio, "ul.lookup", "location", "s:1001"
+    )
