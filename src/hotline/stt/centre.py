@@ -19,7 +19,8 @@ job), hashed as it arrives, and used only when its SHA-256 is the job's (the cat
 when the call ended) and the centre's. What can go wrong, and what becomes of the job:
 
 - the centre unreachable, a 5xx, 401 (no token) or 403 (a wrong one): :class:`CentreUnavailable`:
-  the worker waits, the job stays pending (it is nobody's fault but the setup's);
+  the job goes back to the stream untouched and the worker waits (it is no fault of the
+  job's: nothing is counted against it);
 - the body cut short of ``Content-Length`` (``truncated``) or the connection dropped or
   silent mid-body (``dropped``): a transient failure, retried as a new entry;
 - the bytes not hashing to the catalogue's SHA-256 (``integrity``): an alert at the centre,

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 class CentreUnavailable(Exception):  # noqa: N818 (a state, like redis.ConnectionError)
     """The centre cannot be reached or refuses this worker (a wrong token): no job can
-    run until it answers. The worker waits, and the job stays pending in the stream."""
+    run until it answers. The worker gives the job back to the stream and waits."""
 
 
 class LegSource(Protocol):

@@ -140,6 +140,15 @@ class JobQueue:
             p.hincrby(k.stt_stats, "retried", 1)
             p.execute()
 
+    def requeue(self, entry_id: str, job: Job) -> None:
+        """The job back at the end of the stream as it was (no attempt counted): this
+        worker cannot run it now, through no fault of the job's."""
+        k = self.keys
+        with self.redis.pipeline(transaction=True) as p:
+            p.xadd(k.stt_jobs, streams.fields(job.fields()))
+            p.xack(k.stt_jobs, STT_GROUP, entry_id)
+            p.execute()
+
     def dead(self, entry_id: str, fields: Fields, reason: str, error: str) -> None:
         k = self.keys
         entry: dict[Any, Any] = {key.decode(): value for key, value in fields.items()}
@@ -272,8 +281,13 @@ class Worker:
             return self._failed(d, job, exc.reason, str(exc), permanent=False)
         except RecordingError as exc:  # bad audio: retrying cannot help
             return self._failed(d, job, exc.reason, str(exc), permanent=True)
-        except (redis.RedisError, CentreUnavailable, *db.OperationalError):
-            raise  # the worker's loop waits for Redis or the centre; the job stays pending
+        except CentreUnavailable:
+            # no centre (or it refuses our token): give the job back untouched, so that
+            # waiting does not count as the deliveries of a poison file, then wait
+            self.queue.requeue(d.entry_id, job)
+            raise
+        except (redis.RedisError, *db.OperationalError):
+            raise  # the worker's loop waits for Redis; the job stays pending
         # the job loop's top: an engine failure fails the job, never the worker
         except Exception as exc:
             log.exception("job %s failed", d.entry_id)
