@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -38,6 +39,8 @@ from hotline.stt.centre import Centre, HttpLegs, HttpResults
 from hotline.stt.engine import Engine
 from hotline.stt.jobs import Job
 from hotline.stt.worker import JobQueue, Options, Worker
+from hotline.transcripts.transcript import Transcript
+from hotline.transcripts.wire import to_doc
 from tests.conftest import free_port
 from tests.integration import bed
 from tests.integration.netns import namespace
@@ -298,3 +301,56 @@ async def test_a_worker_on_another_host_transcribes_a_call_made_on_the_pbx(
     assert left == [], left
     log_text = log.read_text()
     assert "waiting for" not in log_text, log_text
+
+
+async def test_the_worker_endpoints_refuse_what_is_not_a_worker_s(
+    settings: Settings, redis_url: str, tmp_path: Path
+) -> None:
+    """In process (httpx's ASGI transport): who gets in, what a path can name, and what a
+    transcript must be to be stored."""
+    web = await make_web(settings, tmp_path / "centre.sqlite3", redis_url, stt_token=TOKEN)
+    leg = korean(tmp_path, "s131")
+    rec = describe("c-1", Leg.CALLER, leg)
+    web.services.history.save_recordings([rec], 0)
+    auth = {"Authorization": f"Bearer {TOKEN}", "X-Hotline-Worker": "gpu-1"}
+    doc = to_doc(Transcript("c-1", Leg.CALLER, "vosk", "m", "ko", "안녕", (), 1000, rec.sha256, 1))
+    try:
+        async with web.client() as client:
+            r = await client.get("/stt/legs/c-1/rx")
+            assert (r.status_code, r.headers["www-authenticate"]) == (401, 'Bearer realm="hotline"')
+            r = await client.get("/stt/legs/c-1/rx", headers={"Authorization": "Bearer nope"})
+            assert (r.status_code, r.text) == (403, "wrong worker token")
+            r = await client.post("/stt/transcripts", json=doc)
+            assert r.status_code == 401  # no CSRF asked of a token request, but a token
+            r = await client.get("/stt/legs/c-1/rx", headers=auth)
+            assert r.status_code == 200
+            assert r.content == leg.read_bytes()
+            assert r.headers["x-hotline-sha256"] == rec.sha256
+            for path in ("/stt/legs/c-1/mixed", "/stt/legs/c-2/rx"):
+                r = await client.get(path, headers=auth)
+                assert (r.status_code, r.headers["x-hotline-reason"]) == (404, "not_catalogued")
+            for path in ("/stt/legs/..%2F..%2Fetc/rx", "/stt/legs/c-1/..%2F..%2Fpasswd",
+                         "/stt/legs/%2Fetc%2Fpasswd/rx"):  # fmt: skip
+                r = await client.get(path, headers=auth)
+                assert r.status_code == 404, path  # no route, or no such catalogued leg
+            r = await client.post("/stt/transcripts", json={**doc, "audio_sha256": "0" * 64},
+                                  headers=auth)  # fmt: skip
+            assert (r.status_code, r.text) == (409, "the transcript of c-1/rx was made from "
+                                               "other bytes than the catalogued leg's")  # fmt: skip
+            r = await client.post("/stt/transcripts", json={**doc, "leg": "mixed"}, headers=auth)
+            assert (r.status_code, r.text) == (400, "not a transcript: leg: the mixed leg is "
+                                               "not transcribed")  # fmt: skip
+            r = await client.post("/stt/transcripts", json=doc, headers=auth)
+            assert r.json() == {"saved": "c-1/rx", "flags": 0}
+        assert [t.text for t in web.services.transcripts.get("c-1")] == ["안녕"]
+        [fetch] = [e.entry for e in AccessLog.open(tmp_path / "centre.sqlite3").entries()]
+        assert (fetch.user, fetch.role, fetch.action, fetch.target, fetch.purpose) == (
+            "stt-worker:gpu-1", "stt-worker", "fetch", "c-1/rx", "transcription")  # fmt: skip
+        # a centre without the token serves no worker, whatever it is sent
+        web.services.settings = dataclasses.replace(web.services.settings, stt_token=None)
+        async with web.client() as client:
+            r = await client.get("/stt/legs/c-1/rx", headers=auth)
+            assert r.status_code == 403
+            assert "HOTLINE_STT_TOKEN is not set" in r.text
+    finally:
+        await close_web(web)
