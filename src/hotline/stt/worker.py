@@ -272,8 +272,12 @@ class Worker:
             with self._kept(d.entry_id):
                 done = self._transcribe(job)
         except integrity.MismatchError as exc:
-            self.results.alert(exc.mismatch, by=self.queue.consumer, at=self.clock())
             log.error("integrity alert: %s", exc)
+            try:
+                self.results.alert(exc.mismatch, by=self.queue.consumer, at=self.clock())
+            except CentreUnavailable:  # the alert is raised again when the job is
+                self.queue.requeue(d.entry_id, job)
+                raise
             # on this host only the file can be wrong; fetched, the transfer may be
             retry = isinstance(exc, FetchedMismatchError)
             return self._failed(d, job, exc.reason, str(exc), permanent=not retry)
