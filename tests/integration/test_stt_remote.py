@@ -38,12 +38,14 @@ from hotline.stores.transcripts import TranscriptStore
 from hotline.stt.centre import Centre, HttpLegs, HttpResults
 from hotline.stt.engine import Engine
 from hotline.stt.jobs import Job
+from hotline.stt.legs import StoreResults
 from hotline.stt.worker import JobQueue, Options, Worker
 from hotline.transcripts.transcript import Transcript
 from hotline.transcripts.wire import to_doc
 from tests.conftest import free_port
 from tests.integration import bed
 from tests.integration.netns import namespace
+from tests.integration.pgbed import PgServer
 from tests.integration.test_controller import Running
 from tests.integration.test_ivr_calls import dial
 from tests.integration.webapp import Web, close_web, make_web
@@ -106,7 +108,7 @@ class Relay:
 
 @contextlib.asynccontextmanager
 async def centre(
-    settings: Settings, db: Path, redis_url: str, host: str
+    settings: Settings, db: Path | str, redis_url: str, host: str
 ) -> AsyncIterator[tuple[Web, str]]:
     """The centre's web app (the workers' token set) served by uvicorn on HOST."""
     web = await make_web(settings, db, redis_url, stt_token=TOKEN)
@@ -365,3 +367,35 @@ async def test_the_worker_endpoints_refuse_what_is_not_a_worker_s(
             assert "HOTLINE_STT_TOKEN is not set" in r.text
     finally:
         await close_web(web)
+
+
+async def test_a_remote_worker_writes_straight_to_the_centre_s_postgresql(
+    settings: Settings, redis_url: str, tmp_path: Path, vosk: Engine, pg_server: PgServer
+) -> None:
+    """HOTLINE_DB a postgresql:// URL on the worker: the legs still come over HTTP (no
+    shared disk), the transcripts go into the centre's PostgreSQL, where the search finds
+    them; the fetch is in the access log there."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    url_db = pg_server.create("remote")
+    speech = korean(tmp_path, "s131")
+    async with centre(settings, url_db, redis_url, "127.0.0.1") as (_, url):
+        history = History.open(url_db)
+        catalogue(history, client, "pg-1", speech)
+        history.close()
+        remote = dataclasses.replace(settings, db=url_db, stt_source="http", stt_url=url,
+                                     stt_token=TOKEN, redis_url=redis_url)  # fmt: skip
+        worker = Worker.open(remote, vosk, client, "pg-worker", FAST)
+        assert isinstance(worker.legs, HttpLegs)
+        assert isinstance(worker.results, StoreResults)
+        await asyncio.to_thread(worker.run, threading.Event(), until_idle=True)
+        worker.close()
+        assert worker.handled == 1
+    store = TranscriptStore.open(url_db)
+    [t] = store.get("pg-1")
+    assert cer(KOREAN["s131"], t.text) < 0.5, t.text
+    assert [h.call_id for h in store.search(t.text.split()[0])] == ["pg-1"]
+    store.close()
+    fetches = [e.entry for e in AccessLog.open(url_db).entries() if e.entry.action == "fetch"]
+    assert [(e.user, e.target) for e in fetches] == [("stt-worker:pg-worker", "pg-1/rx")]
+    client.close()
