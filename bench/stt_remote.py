@@ -53,7 +53,7 @@ from hotline.stt.worker import JobQueue, Options, Worker
 from hotline.web.app import create_app, open_services
 
 MBROLA = ["mbrola", "/usr/share/mbrola/hn1/hn1", "/usr/share/doc/mbrola-hn1/examples/s132.pho"]
-TOKEN = "bench-" + os.urandom(8).hex()
+TOKEN = "bench-" + os.urandom(12).hex()
 
 
 def free_port() -> int:

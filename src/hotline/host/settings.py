@@ -115,6 +115,9 @@ def database(value: str | Path, name: str = "HOTLINE_DB") -> Database:
     )
 
 
+MIN_TOKEN = 24
+
+
 def _stt_source(env: Mapping[str, str]) -> tuple[str, str | None]:
     """HOTLINE_STT_SOURCE and HOTLINE_STT_URL, checked together: ``http`` needs the URL
     (http or https, no path past the site's root) and the token."""
@@ -128,8 +131,13 @@ def _stt_source(env: Mapping[str, str]) -> tuple[str, str | None]:
         )
     if source == "http" and url is None:
         raise ConfigError("HOTLINE_STT_SOURCE=http needs HOTLINE_STT_URL (the centre's web app)")
-    if source == "http" and not env.get("HOTLINE_STT_TOKEN"):
+    token = env.get("HOTLINE_STT_TOKEN") or ""
+    if source == "http" and not token:
         raise ConfigError("HOTLINE_STT_SOURCE=http needs HOTLINE_STT_TOKEN (the workers' secret)")
+    if token and len(token) < MIN_TOKEN:
+        # it opens every recording of the centre: not something to guess
+        raise ConfigError(f"HOTLINE_STT_TOKEN: at least {MIN_TOKEN} characters "
+                          "(e.g. the output of openssl rand -hex 24)")  # fmt: skip
     return source, url
 
 
