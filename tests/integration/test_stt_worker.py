@@ -36,6 +36,7 @@ from hotline.stores.transcripts import TranscriptStore
 from hotline.stt import engine, jobs
 from hotline.stt.engine import Engine, Recognized
 from hotline.stt.jobs import Job
+from hotline.stt.legs import StoreResults
 from hotline.stt.status import read, render
 from hotline.stt.stream import JobStream, MemoryJobs
 from hotline.stt.worker import JobQueue, Options, Worker
@@ -425,5 +426,6 @@ def test_an_answered_call_is_flagged_once_its_last_leg_is_transcribed(
     # a centre file that cannot be read: transcription goes on, flags are off
     broken = dataclasses.replace(bed.settings, center=bed.tmp / "nope.yaml")
     worker = Worker.open(broken, eng, bed.redis, "test-2", FAST)
-    assert (worker.qa, worker.center) == (None, None)
+    assert isinstance(worker.results, StoreResults)
+    assert (worker.results.qa, worker.results.center) == (None, None)
     worker.close()

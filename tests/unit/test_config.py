@@ -77,6 +77,27 @@ def test_speech_to_text_settings() -> None:
         Settings.from_env({"HOTLINE_STT_ENGINE": "kaldi"})
 
 
+def test_a_worker_on_another_host_needs_the_centre_and_its_token() -> None:
+    s = Settings.from_env({"HOTLINE_RUN_DIR": "/x"})
+    assert (s.stt_source, s.stt_url, s.stt_token) == ("local", None, None)
+    env = {"HOTLINE_STT_SOURCE": "http", "HOTLINE_STT_URL": "https://centre.example:8080/",
+           "HOTLINE_STT_TOKEN": "w0rker-secret-0123456789abcdef"}  # fmt: skip
+    s = Settings.from_env(env)
+    assert (s.stt_source, s.stt_url, s.stt_token) == ("http", "https://centre.example:8080",
+                                                      "w0rker-secret-0123456789abcdef")  # fmt: skip
+    assert "w0rker-secret-0123456789abcdef" not in repr(s)
+    for bad, message in (
+        ({"HOTLINE_STT_SOURCE": "nfs"}, "HOTLINE_STT_SOURCE='nfs': use 'local' or 'http'"),
+        ({**env, "HOTLINE_STT_URL": ""}, "needs HOTLINE_STT_URL"),
+        ({**env, "HOTLINE_STT_TOKEN": ""}, "needs HOTLINE_STT_TOKEN"),
+        ({"HOTLINE_STT_TOKEN": "short-secret"}, "HOTLINE_STT_TOKEN: at least 24 characters"),
+        ({**env, "HOTLINE_STT_URL": "ftp://centre"}, "as http\\(s\\)://host"),
+        ({**env, "HOTLINE_STT_URL": "centre:8080"}, "as http\\(s\\)://host"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            Settings.from_env(bad)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [

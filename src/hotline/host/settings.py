@@ -115,6 +115,32 @@ def database(value: str | Path, name: str = "HOTLINE_DB") -> Database:
     )
 
 
+MIN_TOKEN = 24
+
+
+def _stt_source(env: Mapping[str, str]) -> tuple[str, str | None]:
+    """HOTLINE_STT_SOURCE and HOTLINE_STT_URL, checked together: ``http`` needs the URL
+    (http or https, no path past the site's root) and the token."""
+    source = env.get("HOTLINE_STT_SOURCE") or "local"
+    if source not in ("local", "http"):
+        raise ConfigError(f"HOTLINE_STT_SOURCE={source!r}: use 'local' or 'http'")
+    url = (env.get("HOTLINE_STT_URL") or "").rstrip("/") or None
+    if url is not None and not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", url):
+        raise ConfigError(
+            f"HOTLINE_STT_URL={url!r}: give the centre's web app as http(s)://host[:port]"
+        )
+    if source == "http" and url is None:
+        raise ConfigError("HOTLINE_STT_SOURCE=http needs HOTLINE_STT_URL (the centre's web app)")
+    token = env.get("HOTLINE_STT_TOKEN") or ""
+    if source == "http" and not token:
+        raise ConfigError("HOTLINE_STT_SOURCE=http needs HOTLINE_STT_TOKEN (the workers' secret)")
+    if token and len(token) < MIN_TOKEN:
+        # it opens every recording of the centre: not something to guess
+        raise ConfigError(f"HOTLINE_STT_TOKEN: at least {MIN_TOKEN} characters "
+                          "(e.g. the output of openssl rand -hex 24)")  # fmt: skip
+    return source, url
+
+
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -473,6 +499,17 @@ class Settings:
     vosk when ``HOTLINE_VOSK_MODEL`` is set, else whisper)."""
     stt_language: str = "zh"
     """``HOTLINE_STT_LANGUAGE``: the language spoken on the calls (whisper's ``language``)."""
+    stt_source: str = "local"
+    """``HOTLINE_STT_SOURCE``: where a worker gets each leg: ``local`` (the catalogue's file
+    on this host's disk) or ``http`` (the centre's web app at ``HOTLINE_STT_URL``, with
+    ``HOTLINE_STT_TOKEN``; transcripts go back the same way unless ``HOTLINE_DB`` is a
+    PostgreSQL URL)."""
+    stt_url: str | None = None
+    """``HOTLINE_STT_URL``: the centre's web app as a remote worker reaches it
+    (``https://centre.example:8080``)."""
+    stt_token: str | None = field(default=None, repr=False)
+    """``HOTLINE_STT_TOKEN``: the workers' shared secret; the web app serves legs to a
+    worker only with it (unset on the centre: no remote worker is served)."""
     dialplan_dir: Path = DEFAULT_DIALPLAN_DIR
     """``HOTLINE_DIALPLAN_DIR``: the Asterisk configuration templates."""
     flow: Path = DEFAULT_FLOW
@@ -544,6 +581,7 @@ class Settings:
         engine = env.get("HOTLINE_STT_ENGINE") or ("vosk" if vosk else "whisper")
         if engine not in ("vosk", "whisper"):
             raise ConfigError(f"HOTLINE_STT_ENGINE={engine!r}: use 'vosk' or 'whisper'")
+        stt_source, stt_url = _stt_source(env)
         return cls(
             run_dir=run_dir,
             db=database(env.get("HOTLINE_DB") or run_dir / "hotline.sqlite3"),
@@ -563,6 +601,9 @@ class Settings:
             ),
             stt_engine=engine,
             stt_language=env.get("HOTLINE_STT_LANGUAGE") or "zh",
+            stt_source=stt_source,
+            stt_url=stt_url,
+            stt_token=env.get("HOTLINE_STT_TOKEN") or None,
             dialplan_dir=_site_file(env, "HOTLINE_DIALPLAN_DIR", "dialplan", DEFAULT_DIALPLAN_DIR),
             flow=_site_file(env, "HOTLINE_FLOW", "flow", DEFAULT_FLOW),
             center=_site_file(env, "HOTLINE_CENTER", "center", DEFAULT_CENTER),

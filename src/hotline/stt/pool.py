@@ -62,8 +62,9 @@ def serve(settings: Settings, plan: Plan, stop: threading.Event | None = None) -
     worker = Worker.open(settings, engine, client, consumer_name(), plan.options)
     log.info("stt worker %s: %s (%s, %s)", worker.queue.consumer, engine.name, engine.model,
              engine.language)  # fmt: skip
-    print(f"stt worker pid {os.getpid()}: {engine.name} {engine.model} ({engine.language})",
-          flush=True)  # fmt: skip
+    source = f"legs from {settings.stt_url}" if settings.stt_source == "http" else "local legs"
+    print(f"stt worker pid {os.getpid()}: {engine.name} {engine.model} ({engine.language}), "
+          f"{source}", flush=True)  # fmt: skip
     try:
         worker.run(stop)
     finally:

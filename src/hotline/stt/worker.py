@@ -11,6 +11,9 @@ JUSTID every third of that), so a long leg is not stolen. Failures follow
 :mod:`hotline.stt.jobs`: dead-lettered at once when the audio or recording is bad,
 retried then dead-lettered when the engine or store failed. Every leg is verified against
 the catalogue's SHA-256 first; a mismatch is an integrity alert, never transcribed.
+Where the leg comes from and where the transcript goes are the worker's two sides
+(:mod:`hotline.stt.legs`): the disk and the stores of this host, or, for a worker on
+another host (``HOTLINE_STT_SOURCE=http``), the centre's web app (:mod:`hotline.stt.centre`).
 When the last recorded leg of an answered call is transcribed, the centre's QA flag rules
 run over the call and their flags are stored (:mod:`hotline.stt.flagging`); a centre file
 that cannot be read turns that off with a warning, never the transcription.
@@ -33,7 +36,7 @@ import redis
 
 from hotline.center.config import Center, CenterError, load_center
 from hotline.host.clock import wall_ms
-from hotline.host.settings import Settings
+from hotline.host.settings import ConfigError, Settings
 from hotline.recordings import integrity
 from hotline.recordings.errors import JobError, RecordingError
 from hotline.stores import dialect as db
@@ -41,12 +44,13 @@ from hotline.stores import streams
 from hotline.stores.history import History
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stores.keys import KEYS, STT_DONE_LENGTH, STT_GROUP, Keys
-from hotline.stores.qa import QaStore, QaStoreError
+from hotline.stores.qa import QaStore
 from hotline.stores.transcripts import TranscriptStore
 from hotline.stt import jobs
+from hotline.stt.centre import Centre, FetchedMismatchError, FetchError, HttpLegs, HttpResults
 from hotline.stt.engine import Engine, transcribe
-from hotline.stt.flagging import flag_call
 from hotline.stt.jobs import Job, Verdict
+from hotline.stt.legs import CentreUnavailable, LegSource, LocalLegs, Results, StoreResults
 from hotline.transcripts.transcript import Transcript
 
 log = logging.getLogger(__name__)
@@ -136,6 +140,15 @@ class JobQueue:
             p.hincrby(k.stt_stats, "retried", 1)
             p.execute()
 
+    def requeue(self, entry_id: str, job: Job) -> None:
+        """The job back at the end of the stream as it was (no attempt counted): this
+        worker cannot run it now, through no fault of the job's."""
+        k = self.keys
+        with self.redis.pipeline(transaction=True) as p:
+            p.xadd(k.stt_jobs, streams.fields(job.fields()))
+            p.xack(k.stt_jobs, STT_GROUP, entry_id)
+            p.execute()
+
     def dead(self, entry_id: str, fields: Fields, reason: str, error: str) -> None:
         k = self.keys
         entry: dict[Any, Any] = {key.decode(): value for key, value in fields.items()}
@@ -183,60 +196,32 @@ def _id(raw: bytes | str) -> str:
 class Worker:
     engine: Engine
     queue: JobQueue
-    history: History
-    transcripts: TranscriptStore
-    alerts: IntegrityAlerts
+    legs: LegSource
+    results: Results
     options: Options = field(default_factory=Options)
     clock: Callable[[], int] = wall_ms
     current: str = ""
     handled: int = 0
-    qa: QaStore | None = None  # with center: each answered call flagged once transcribed
-    center: Center | None = None
 
     @classmethod
     def open(
         cls, settings: Settings, engine: Engine, client: redis.Redis, consumer: str,
         options: Options | None = None,
     ) -> Worker:  # fmt: skip
-        center = _center(settings)
-        return cls(
-            engine, JobQueue(client, consumer), History.open(settings.db),
-            TranscriptStore.open(settings.db), IntegrityAlerts.open(settings.db),
-            options or Options(), qa=QaStore.open(settings.db) if center else None,
-            center=center,
-        )  # fmt: skip
+        legs, results = open_sides(settings, consumer)
+        return cls(engine, JobQueue(client, consumer), legs, results, options or Options())
 
     def close(self) -> None:
-        for store in (self.history, self.transcripts, self.alerts, self.qa):
-            if store is not None:
-                store.close()
-
-    def _flag(self, call_id: str) -> None:
-        """The QA flags of the call, once its last recorded leg is transcribed."""
-        if self.qa is None or self.center is None:
-            return
-        center = self.center
-
-        def team_of(name: str) -> str:
-            agent = center.agent(name)
-            return agent.team if agent is not None else ""
-
-        try:
-            found = flag_call(self.history, self.transcripts, self.qa, center.qa.flags,
-                              team_of, call_id, both_legs=True)  # fmt: skip
-        except (QaStoreError, RecordingError) as exc:  # the transcript stands; qa sample redoes it
-            log.warning("QA flags of %s not stored: %s", call_id, exc)
-            return
-        if found:
-            log.info("QA flags of %s: %s", call_id, ", ".join(f.rule.value for f in found))
+        self.legs.close()
+        self.results.close()
 
     # -- one job -------------------------------------------------------------------------
 
     def _transcribe(self, job: Job) -> dict[str, str | int]:
         started = time.monotonic()
-        rec = integrity.verified(self.history, job.call_id, job.leg, job.path)
-        heard = transcribe(self.engine, Path(rec.path))
-        self.transcripts.save(
+        with self.legs.leg(job) as rec:
+            heard = transcribe(self.engine, Path(rec.path))
+        self.results.save(
             Transcript(
                 call_id=job.call_id, leg=job.leg, engine=self.engine.name,
                 model=self.engine.model, language=self.engine.language, text=heard.text,
@@ -287,11 +272,24 @@ class Worker:
             with self._kept(d.entry_id):
                 done = self._transcribe(job)
         except integrity.MismatchError as exc:
-            self.alerts.add(exc.mismatch, by=self.queue.consumer, at=self.clock())
             log.error("integrity alert: %s", exc)
-            return self._failed(d, job, exc.reason, str(exc), permanent=True)
+            try:
+                self.results.alert(exc.mismatch, by=self.queue.consumer, at=self.clock())
+            except CentreUnavailable:  # the alert is raised again when the job is
+                self.queue.requeue(d.entry_id, job)
+                raise
+            # on this host only the file can be wrong; fetched, the transfer may be
+            retry = isinstance(exc, FetchedMismatchError)
+            return self._failed(d, job, exc.reason, str(exc), permanent=not retry)
+        except FetchError as exc:  # cut short or dropped: the next try may get it whole
+            return self._failed(d, job, exc.reason, str(exc), permanent=False)
         except RecordingError as exc:  # bad audio: retrying cannot help
             return self._failed(d, job, exc.reason, str(exc), permanent=True)
+        except CentreUnavailable:
+            # no centre (or it refuses our token): give the job back untouched, so that
+            # waiting does not count as the deliveries of a poison file, then wait
+            self.queue.requeue(d.entry_id, job)
+            raise
         except (redis.RedisError, *db.OperationalError):
             raise  # the worker's loop waits for Redis; the job stays pending
         # the job loop's top: an engine failure fails the job, never the worker
@@ -302,7 +300,7 @@ class Worker:
             self.current = ""
         self.queue.finish(d.entry_id, done)
         self.handled += 1
-        self._flag(job.call_id)
+        self.results.flag(job.call_id)
         log.info("transcribed %s/%s: %d ms of audio in %d ms", job.call_id, job.leg.value,
                  done["audio_ms"], done["took_ms"])  # fmt: skip
         return "done"
@@ -347,14 +345,39 @@ class Worker:
                     if until_idle and not got:
                         return
                     backoff = 0.2
-                except (redis.RedisError, *db.OperationalError) as exc:
-                    log.warning("waiting for Redis/SQLite (%s); retry in %.1f s", exc, backoff)
+                except (redis.RedisError, CentreUnavailable, *db.OperationalError) as exc:
+                    log.warning("waiting for Redis/the store/the centre (%s); retry in %.1f s",
+                                exc, backoff)  # fmt: skip
                     ready = False
                     stop.wait(backoff)
                     backoff = min(backoff * 2, 5.0)
         finally:
             with contextlib.suppress(redis.RedisError):
                 self.queue.gone()
+
+
+def open_sides(settings: Settings, consumer: str) -> tuple[LegSource, Results]:
+    """Where legs come from and results go, by ``HOTLINE_STT_SOURCE``: ``local`` reads the
+    catalogue and files here and writes the stores; ``http`` fetches from the centre and
+    hands results back to it, or writes them to ``HOTLINE_DB`` when that is PostgreSQL
+    (a worker with no SQLite file of its own: the centre's server, reached directly)."""
+    if settings.stt_source == "http":
+        if not settings.stt_url or not settings.stt_token:
+            raise ConfigError("HOTLINE_STT_SOURCE=http needs HOTLINE_STT_URL and HOTLINE_STT_TOKEN")
+        centre = Centre(settings.stt_url, settings.stt_token, consumer)
+        if isinstance(settings.db, str):  # a postgresql:// URL (settings.database)
+            return HttpLegs(centre), _store_results(settings)
+        return HttpLegs(centre), HttpResults(centre)
+    return LocalLegs(History.open(settings.db)), _store_results(settings)
+
+
+def _store_results(settings: Settings) -> StoreResults:
+    center = _center(settings)
+    return StoreResults(
+        TranscriptStore.open(settings.db), IntegrityAlerts.open(settings.db),
+        history=History.open(settings.db) if center else None,
+        qa=QaStore.open(settings.db) if center else None, center=center,
+    )  # fmt: skip
 
 
 def _center(settings: Settings) -> Center | None:

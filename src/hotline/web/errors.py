@@ -24,6 +24,12 @@ class BadRequest(WebError):  # noqa: N818
     error_id = "bad_request"
 
 
+class Unauthorized(WebError):  # noqa: N818
+    """A request that must authenticate itself (a worker's bearer token) came without."""
+
+    error_id = "unauthorized"
+
+
 class Forbidden(WebError):  # noqa: N818
     """Signed in, but this user may not do this (role, scope, a missing purpose)."""
 
@@ -62,6 +68,7 @@ HTTP_STATUS: dict[str, int] = {
     WebError.error_id: 500,
     AccountError.error_id: 400,
     BadRequest.error_id: 400,
+    Unauthorized.error_id: 401,
     Forbidden.error_id: 403,
     PurposeRequired.error_id: 428,
     NotFound.error_id: 404,

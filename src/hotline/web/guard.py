@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from hotline.web.context import Ctx, Services, SignedIn
-from hotline.web.errors import HTTP_STATUS, Forbidden, WebError
+from hotline.web.errors import HTTP_STATUS, Forbidden, Unauthorized, WebError
 from hotline.web.kinds import ForAnyone, Handler
 from hotline.web.roles import Access
 
@@ -145,7 +145,10 @@ async def refusal(ctx: Ctx, access: Access, name: str) -> Response | None:
             return denied(RedirectResponse("/password", 303), "must_change")
         moved = PlainTextResponse("change your password first: /password", 403)
         return denied(moved, "must_change")
-    if request.method not in SAFE_METHODS and not access.public:
+    # a request that signs itself and has no session (a worker's token) is no browser's:
+    # CSRF is about cookies a browser sends on its own
+    self_signed = access.signed and session is None
+    if request.method not in SAFE_METHODS and not access.public and not self_signed:
         if not same_origin(request):
             return denied(PlainTextResponse("cross-site request refused", 403), "origin")
         given = request.headers.get("x-csrf-token", "")
@@ -191,6 +194,9 @@ def guarded(
                 response = PlainTextResponse(str(exc), status)
             if isinstance(exc, Forbidden):
                 denied(response, "forbidden")
+            elif isinstance(exc, Unauthorized):
+                response.headers["WWW-Authenticate"] = 'Bearer realm="hotline"'
+                denied(response, "unauthorized")
         return secure_headers(response, tls=tls)
 
     return endpoint

@@ -37,6 +37,7 @@ from hotline.web import (
     pages_recall,
     pages_search,
     static,
+    workers_api,
 )
 from hotline.web import openapi as openapi_doc
 from hotline.web.context import Ctx, SignedIn
@@ -54,6 +55,8 @@ CENTRE = Access.of(Role.SUPERVISOR, Role.AGENT, Role.AUDITOR)
 INTAKE = Access.of(Role.SUPERVISOR, Role.AGENT)
 OVERSIGHT = Access.of(Role.SUPERVISOR, Role.AUDITOR)
 DEPARTMENTS = Access.of(Role.DEPARTMENT)
+# speech-to-text workers on other hosts: their bearer token, no session (workers_api)
+WORKERS = Access(frozenset(), signed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +166,10 @@ ROUTES: tuple[Route, ...] = (
     signed_in("/qa/calls/{call_id}", "GET", pages_qa.qa_call, AUDITORS, "qa_call"),
     signed_in("/qa/calls/{call_id}/score", "POST", pages_qa.qa_score, AUDITORS, "qa_score"),
     signed_in("/qa/appeals/{appeal_id}/settle", "POST", pages_qa.qa_settle, AUDITORS, "qa_settle"),
+    # speech-to-text workers on other hosts (their token; every fetch in the access log)
+    anyone("/stt/legs/{call_id}/{leg}", "GET", workers_api.fetch_leg, WORKERS, "stt_leg"),
+    anyone("/stt/transcripts", "POST", workers_api.put_transcript, WORKERS, "stt_transcript"),
+    anyone("/stt/alerts", "POST", workers_api.put_alert, WORKERS, "stt_alert"),
     # admins
     signed_in("/admin/users", "GET", pages_admin.users, ADMINS, "users"),
     signed_in("/admin/users", "POST", pages_admin.add_user, ADMINS, "add_user"),
