@@ -406,6 +406,85 @@ def _trunk(env: Mapping[str, str]) -> Trunk:
     )
 
 
+# -- several PBXs (HOTLINE_PBX_NAME, HOTLINE_PBXS, HOTLINE_PBX_<NAME>_*) ----------------------
+
+DEFAULT_PBX_NAME = "pbx1"
+_PBX_NAME = re.compile(r"[a-z][a-z0-9-]{0,30}")
+
+
+@dataclass(frozen=True, slots=True)
+class PbxLink:
+    """One PBX the controller follows: its AMI, its queue_log and its recordings.
+
+    The default PBX (``HOTLINE_AMI_*``, the bundled instance under ``RUN_DIR/asterisk``) is
+    named by ``HOTLINE_PBX_NAME`` (default ``pbx1``); each further one listed in
+    ``HOTLINE_PBXS`` is read from ``HOTLINE_PBX_<NAME>_*`` (NAME upper-cased, ``-`` as
+    ``_``): ``AMI_HOST`` (required), ``AMI_PORT`` (5038), ``AMI_USER`` (``hotline``),
+    ``AMI_SECRET`` (required), ``QUEUE_LOG`` (required: the file, as this host reaches it)
+    and ``RECORDINGS`` (required: its ``spool/recordings`` directory).
+    """
+
+    name: str
+    ami_host: str
+    ami_port: int
+    ami_user: str
+    ami_secret: str | None = field(repr=False)
+    queue_log: Path
+    recordings: Path
+
+
+def pbx_env_prefix(name: str) -> str:
+    """``HOTLINE_PBX_<NAME>_``: where PBX NAME's settings are read from."""
+    return f"HOTLINE_PBX_{name.upper().replace('-', '_')}_"
+
+
+def _pbx_name(name: str, raw: str) -> str:
+    if not _PBX_NAME.fullmatch(raw):
+        raise ConfigError(
+            f"{name}={shown(raw)}: a PBX name is 1-31 lower-case letters, digits or '-', "
+            "starting with a letter (it keys every call of that PBX)"
+        )
+    return raw
+
+
+def _other_pbxs(env: Mapping[str, str], default: str) -> tuple[PbxLink, ...]:
+    raw = env.get("HOTLINE_PBXS") or ""
+    names = [part.strip() for part in raw.split(",") if part.strip()]
+    seen = {default}
+    links = []
+    for item in names:
+        name = _pbx_name("HOTLINE_PBXS", item)
+        if name in seen:
+            raise ConfigError(
+                f"HOTLINE_PBXS: {name!r} is named twice (the default PBX is {default!r}, "
+                "HOTLINE_PBX_NAME)"
+            )
+        seen.add(name)
+        prefix = pbx_env_prefix(name)
+
+        def need(key: str, prefix: str = prefix, name: str = name) -> str:
+            value = env.get(prefix + key) or ""
+            if not value:
+                raise ConfigError(f"HOTLINE_PBXS lists {name!r}: set {prefix}{key}")
+            return value
+
+        host = need("AMI_HOST")
+        if not _HOST.fullmatch(host):
+            raise ConfigError(f"{prefix}AMI_HOST={shown(host)} is not an address or host name")
+        links.append(
+            PbxLink(
+                name=name,
+                ami_host=host,
+                ami_port=_port(env, prefix + "AMI_PORT", 5038),
+                ami_user=env.get(prefix + "AMI_USER") or "hotline",
+                ami_secret=need("AMI_SECRET"),
+                queue_log=Path(need("QUEUE_LOG")),
+                recordings=Path(need("RECORDINGS")),
+            )
+        )
+    return tuple(links)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Where hotline keeps things and how it reaches Asterisk and Redis."""
@@ -482,6 +561,11 @@ class Settings:
     """``HOTLINE_SIP_LOCAL_NETS``: networks reached without NAT (default: the ACL's)."""
     trunk: Trunk = Trunk()
     """``HOTLINE_TRUNK*``: the carrier trunk (none by default)."""
+    pbx_name: str = DEFAULT_PBX_NAME
+    """``HOTLINE_PBX_NAME``: the default PBX's name (``HOTLINE_AMI_*``, the bundled one):
+    it keys its calls in the history; keep it once calls are stored."""
+    other_pbxs: tuple[PbxLink, ...] = ()
+    """``HOTLINE_PBXS``: further PBXs the controller follows (:class:`PbxLink`)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -500,6 +584,7 @@ class Settings:
         engine = env.get("HOTLINE_STT_ENGINE") or ("vosk" if vosk else "whisper")
         if engine not in ("vosk", "whisper"):
             raise ConfigError(f"HOTLINE_STT_ENGINE={engine!r}: use 'vosk' or 'whisper'")
+        pbx_name = _pbx_name("HOTLINE_PBX_NAME", env.get("HOTLINE_PBX_NAME") or DEFAULT_PBX_NAME)
         return cls(
             run_dir=run_dir,
             db=database(env.get("HOTLINE_DB") or run_dir / "hotline.sqlite3"),
@@ -531,10 +616,26 @@ class Settings:
             site=Path(env["HOTLINE_SITE"]) if env.get("HOTLINE_SITE") else None,
             **_sip_lan(env),
             trunk=_trunk(env),
+            pbx_name=pbx_name,
+            other_pbxs=_other_pbxs(env, pbx_name),
         )
 
     def with_secret(self, secret: str) -> Settings:
         return replace(self, ami_secret=secret)
+
+    @property
+    def pbx_links(self) -> tuple[PbxLink, ...]:
+        """Every PBX the controller follows, the default one first."""
+        default = PbxLink(
+            name=self.pbx_name,
+            ami_host=self.ami_host,
+            ami_port=self.ami_port,
+            ami_user=self.ami_user,
+            ami_secret=self.ami_secret,
+            queue_log=self.pbx_dir / "log" / "queue_log",
+            recordings=self.pbx_dir / "spool" / "recordings",
+        )
+        return (default, *self.other_pbxs)
 
     @property
     def pbx_dir(self) -> Path:
