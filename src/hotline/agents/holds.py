@@ -40,6 +40,12 @@ HOLD_PREFIX = "hotline:held:"
 """A hold's pause reason is this and the name of the PBX that rings or connects her."""
 
 
+BUSY_STATUS = frozenset({"2", "3", "6", "7"})
+"""QueueMember ``Status`` (AST_DEVICE_*): in use, busy, ringing, ringing and in use."""
+MEMBER_KEY = "member:"
+"""An engagement found at a resync is keyed by its member, not by a channel."""
+
+
 def hold_reason(pbx: str) -> str:
     return f"{HOLD_PREFIX}{pbx}"
 
@@ -183,6 +189,13 @@ class Holds:
         for entry in members:
             if entry.name == "QueueMember":
                 self._member(pbx, entry)
+                iface = entry.get("Location") or ""
+                busy = entry.get("InCall") == "1" or entry.get("Status") in BUSY_STATUS
+                if iface and busy:
+                    # rung or talking on this PBX as we (re)connect: her channel's id is not
+                    # in QueueStatus, so the engagement ends when the member is free again
+                    key = (pbx, f"{MEMBER_KEY}{iface}")
+                    self._engaged[key] = _Engagement(pbx, iface, entry.get("Name") or "", True)
         # a hold found on a member after a restart of the controller: ours to manage
         for (where, iface), member in self._members.items():
             if where == pbx and member.paused and is_hold_reason(member.reason):
@@ -208,6 +221,8 @@ class Holds:
         wrap = event.get("Wrapuptime")
         if wrap and wrap.isdigit():
             member.wrapup_ms = int(wrap) * 1000
+        if event.get("InCall") == "0" and event.get("Status") not in BUSY_STATUS:
+            self._engaged.pop((pbx, f"{MEMBER_KEY}{iface}"), None)
 
     def _wanted(self, now: int) -> dict[tuple[str, str], Hold]:
         """Every (PBX, interface) that should be held now, and by which PBX."""

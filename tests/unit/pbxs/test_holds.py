@@ -99,3 +99,16 @@ def test_a_hold_found_at_a_resync_is_lifted_when_nothing_engages_her() -> None:
     found = event("QueueMember", None, Queue="intake", Location=IFACE, Name="王芳", Paused="1",
                   PausedReason=hold_reason("pbx1"))  # fmt: skip
     assert holds.link_up("pbx2", [found], T0) == [Lift("pbx2", IFACE, "", "pbx1")]
+
+
+def test_a_call_found_at_a_resync_holds_her_until_the_member_is_free() -> None:
+    holds = Holds(["pbx1", "pbx2"])
+    talking = event("QueueMember", None, Queue="intake", Location=IFACE, Name="王芳", Paused="0",
+                    InCall="1", Status="2")  # fmt: skip
+    assert holds.link_up("pbx1", [talking], T0) == [Hold("pbx2", IFACE, "王芳", "pbx1")]
+    still = event("QueueMemberStatus", T0 + 1, Queue="intake", Interface=IFACE, InCall="1",
+                  Status="2", Paused="0")  # fmt: skip
+    assert holds.apply("pbx1", still, T0 + 1) == []
+    free = event("QueueMemberStatus", T0 + 2, Queue="intake", Interface=IFACE, InCall="0",
+                 Status="1", Paused="0")  # fmt: skip
+    assert holds.apply("pbx1", free, T0 + 2) == [Lift("pbx2", IFACE, "王芳", "pbx1")]
