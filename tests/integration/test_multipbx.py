@@ -195,6 +195,13 @@ async def test_two_pbxs_one_centre(
     assert other is not None
     assert (one.pbx, one.end_reason, one.agent) == ("pbx1", EndReason.ANSWERED, "agent8001")
     assert (other.pbx, other.end_reason, other.agent) == ("pbx2", EndReason.ANSWERED, "agent8002")
+    # pbx2's legs catalogued from pbx2's spool, under its call's key
+    deadline = time.monotonic() + 20
+    while len(legs := history.recordings(twin)) < 2:
+        assert time.monotonic() < deadline, legs
+        await asyncio.sleep(0.2)
+    assert {leg.leg.value for leg in legs} == {"rx", "tx"}
+    assert all(leg.path.startswith(str(second_pbx.pbx_dir)) for leg in legs), legs
     # the hold is lifted once the call (and its wrap-up: 0 s here) has ended
     deadline = time.monotonic() + 5
     while (await member_pause(two, AGENT))[0] != "0":

@@ -144,7 +144,12 @@ class Controller:
                 link.queue_log, positions=QueueLogPosition(redis, keys), calls=self.calls,
                 flush=self.flush, history=history, namespace=ns,
             )  # fmt: skip
-            self.others[link.name] = PbxSide(link, ns, others[link.name], reconciler, keys)
+            # its legs: the PBX writes /srv/hotline/spool/recordings/...; here they are
+            # under RECORDINGS (its instance's spool/recordings)
+            recorder = Recorder(history, JobStream(redis), link.recordings.parent.parent, clock)
+            self.others[link.name] = PbxSide(
+                link, ns, others[link.name], reconciler, keys, recorder
+            )
         clients = {self.pbx_name: client} | {n: side.client for n, side in self.others.items()}
         self.holds = HoldKeeper(Holds(clients), clients)
         self._pbx_up: dict[str, bool] = {}
@@ -183,6 +188,7 @@ class Controller:
         for name, side in self.others.items():
             loops[f"events:{name}"] = functools.partial(self._follow_other, side)
             loops[f"queue_log:{name}"] = side.reconciler.run
+            loops[f"recordings:{name}"] = side.recorder.serve
         tasks = [
             asyncio.create_task(self._guard(name, loop), name=name) for name, loop in loops.items()
         ]
@@ -309,11 +315,12 @@ class Controller:
         side = self.others.get(pbx)
         self.apply(side.namespace.event(event) if side is not None else event, pbx=pbx)
 
-    def _side_of(self, call_id: str) -> tuple[Namespace, Reconciler]:
+    def _side_of(self, call_id: str) -> tuple[Namespace, Reconciler, Recorder]:
+        """The PBX a call is on: its namespace, queue_log follower and recorder."""
         for side in self.others.values():
             if side.namespace.owns(call_id):
-                return side.namespace, side.reconciler
-        return self.namespace, self.reconciler
+                return side.namespace, side.reconciler, side.recorder
+        return self.namespace, self.reconciler, self.recorder
 
     def pbx_links_up(self) -> dict[str, bool]:
         """Each PBX's AMI link: up or down, the default PBX first."""
@@ -330,7 +337,7 @@ class Controller:
 
     def _calls(self, effects: list[Effect]) -> None:
         for effect in effects:
-            namespace, reconciler = self._side_of(effect.record.call_id)
+            namespace, reconciler, recorder = self._side_of(effect.record.call_id)
             record = namespace.record(effect.record)
             if isinstance(effect, CallEnded | CallAmended):
                 # what queue_log proved of the call joins AMI's record before it is stored:
@@ -340,7 +347,7 @@ class Controller:
             if isinstance(effect, CallEnded):
                 self.outbox.call_ended(record)
                 if record.recording:
-                    self.recorder.call_ended(record.call_id, record.recording)
+                    recorder.call_ended(record.call_id, record.recording)
             elif isinstance(effect, CallAmended):
                 self.outbox.call_ended(record)  # stored again, completed
             else:

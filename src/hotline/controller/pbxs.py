@@ -14,6 +14,7 @@ from typing import Any
 from hotline.ami.client import AMIClient, Subscription
 from hotline.calls.namespace import Namespace
 from hotline.controller.reconcile import Reconciler
+from hotline.controller.recorder import Recorder
 from hotline.host.settings import PbxLink
 from hotline.stores.keys import Keys
 
@@ -26,13 +27,14 @@ memberships, pauses and device state are the same on every PBX and come from the
 
 @dataclass
 class PbxSide:
-    """One other PBX: its settings, ids, AMI link and queue_log follower."""
+    """One other PBX: its settings, ids, AMI link, queue_log follower and recorder."""
 
     link: PbxLink
     namespace: Namespace
     client: AMIClient
     reconciler: Reconciler
     keys: Keys
+    recorder: Recorder
     events: Subscription | None = None
     resyncs: int = 0
 
