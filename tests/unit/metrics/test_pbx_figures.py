@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hotline.cli.main import main
+from hotline.core.records import AgentChange, AgentStatus, PauseSetBy
 from hotline.stores.history import History
 
 from .calls import T0, S, abandoned, answered
@@ -35,6 +36,13 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         # pbx2: the same Uniqueid, 1 answered late, 1 abandoned
         replace(answered("pbx2:1.1", 40 * S), pbx="pbx2"),
         replace(abandoned("pbx2:1.2", 30 * S, t_q=T0 + S), pbx="pbx2"),
+    ])  # fmt: skip
+    # an agent's states are the centre's, not a PBX's: a report by PBX has them in the total
+    history.append_journal([
+        AgentChange(t=T0 - 60 * S, agent="1007", kind="login", queue="labour",
+                    status=AgentStatus.READY),
+        AgentChange(t=T0 + 90 * S, agent="1007", kind="pause", queue="labour", reason="toilet",
+                    set_by=PauseSetBy.SELF, status=AgentStatus.BREAK),
     ])  # fmt: skip
     history.close()
     return path
