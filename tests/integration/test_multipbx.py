@@ -258,6 +258,14 @@ async def test_two_pbxs_one_centre(
         assert (done.pbx, done.end_reason, done.agent) == ("pbx1", EndReason.ANSWERED, "agent8002")
     finally:
         await asyncio.to_thread(pbx.start, second_pbx)  # the module's bed stays usable
+    # pbx2 restarted empty (persistentmembers = no): the controller re-adds its members
+    await until(lambda: controller.others["pbx2"].resyncs >= 2, 20, "pbx2 resync")
+    again = AMIClient(pbx.endpoint(second_pbx))
+    await again.connect()
+    try:
+        assert (await member_pause(again, AGENT))[0] == "0"
+    finally:
+        await again.close()
 
     # 3. per-PBX figures add up to the centre's
     for key, value in centre_env(env, second_pbx).items():

@@ -453,7 +453,8 @@ class Controller:
         return f"{KEYS.prefix}:pbx:started"
 
     async def _resync_other(self, side: PbxSide, client: AMIClient) -> None:
-        """Rebuild another PBX's calls from its own view (its on_connect hook)."""
+        """Rebuild another PBX's calls from its own view (its on_connect hook); after its
+        restart, re-add the members it lost (``persistentmembers = no``)."""
         async with self.lock:
             if side.events is not None:
                 for event in side.events.take():
@@ -461,16 +462,20 @@ class Controller:
             started = await self._asterisk_started(client)
             raw = await self.redis.get(side.started_key)
             last = raw.decode() if isinstance(raw, bytes) else str(raw or "")
+            restarted = bool(last) and started != last
             status = await client.action("QueueStatus")
             channels = await client.action("CoreShowChannels")
             assert isinstance(status, EventList)
             assert isinstance(channels, EventList)
+            if restarted and await self._readd_members(client, status, expect=False):
+                status = await client.action("QueueStatus")
+                assert isinstance(status, EventList)
             now = self.clock()
             qualify = side.namespace.event
             self._calls(
                 self.calls.resync(
                     [qualify(c) for c in channels.events], [qualify(e) for e in status.events],
-                    now=now, pbx_restarted=bool(last) and started != last,
+                    now=now, pbx_restarted=restarted,
                     owns=side.namespace.owns,
                 )
             )  # fmt: skip
@@ -493,8 +498,15 @@ class Controller:
             return ""
         return raw.decode() if isinstance(raw, bytes) else str(raw)
 
-    async def _readd_members(self, client: AMIClient, status: EventList) -> int:
-        """Re-add the members Asterisk lost in its restart, paused as they were."""
+    async def _readd_members(
+        self, client: AMIClient, status: EventList, *, expect: bool = True
+    ) -> int:
+        """Re-add the members Asterisk lost in its restart, paused as they were.
+
+        An agent is a member on every PBX of the centre, so what she should be (her queues,
+        her pause) is re-added on any PBX that restarted; ``expect``: the agents' model
+        follows this PBX's membership events (the default PBX), so it is told who re-adds.
+        """
         present = {
             (m.get("Queue"), m.get("Location")) for m in status.events if m.name == "QueueMember"
         }
@@ -504,10 +516,11 @@ class Controller:
             if (intent["queue"], intent["interface"]) in present:
                 continue
             now = self.clock()
-            self.agents.expect(
-                intent["name"], "login", set_by=PauseSetBy.SYSTEM, actor="controller",
-                queue=intent["queue"], now=now,
-            )  # fmt: skip
+            if expect:
+                self.agents.expect(
+                    intent["name"], "login", set_by=PauseSetBy.SYSTEM, actor="controller",
+                    queue=intent["queue"], now=now,
+                )  # fmt: skip
             headers = {
                 "Queue": intent["queue"],
                 "Interface": intent["interface"],
