@@ -29,6 +29,7 @@ import redis.asyncio as aredis
 
 from hotline.ami.client import AMIClient, ClientOptions, Endpoint
 from hotline.ami.message import EventList, Message
+from hotline.ami.timestamps import event_ms
 from hotline.center.config import load_center
 from hotline.cli.main import main
 from hotline.controller.core import Controller
@@ -176,6 +177,7 @@ async def test_two_pbxs_one_centre(
 
     # 1. the same Uniqueid on both PBXs; agent8001 connected on pbx1 is held on pbx2
     uid = f"multi-{time.time_ns() % 10**9}-i"
+    rung, paused = ami.subscribe("AgentCalled"), two.subscribe("QueueMemberPause")
     await dial_as(ami, uid, "1-4", TALK="14", __AGENT_TALK="8")
     await until(lambda: (c := controller.calls.get(uid)) is not None and c.t_answer, 20,
                 "pbx1 answers")  # fmt: skip
@@ -183,6 +185,16 @@ async def test_two_pbxs_one_centre(
     while await member_pause(two, AGENT) != ("1", "hotline:held:pbx1"):
         assert time.monotonic() < deadline, await member_pause(two, AGENT)
         await asyncio.sleep(0.05)
+    # from the ring on pbx1 to the hold on pbx2, by the PBXs' own event times (one host)
+    t_rung = event_ms(await rung.get(timeout=1))
+    held_at = event_ms(await paused.get(timeout=1))
+    assert t_rung is not None
+    assert held_at is not None
+    with capsys.disabled():
+        print(f"hold latency: {held_at - t_rung} ms")
+    assert 0 <= held_at - t_rung < 1000
+    rung.close()
+    paused.close()
     await dial_as(two, uid, "1-4", TALK="10", __AGENT_TALK="3")  # held: agent8002 answers
     twin = f"pbx2:{uid}"
     deadline = time.monotonic() + 60
