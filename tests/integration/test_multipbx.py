@@ -20,6 +20,7 @@ import asyncio
 import json
 import os
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from hotline.ami.message import EventList, Message
 from hotline.ami.timestamps import event_ms
 from hotline.center.config import load_center
 from hotline.cli.main import main
+from hotline.commands.plan import Command, Verb
 from hotline.controller.core import Controller
 from hotline.core.records import EndReason
 from hotline.host.settings import Settings
@@ -174,6 +176,14 @@ async def test_two_pbxs_one_centre(
     for client in (ami, two):
         await add(client, AGENT, "agent8001")
     await add(two, OTHER, "agent8002")
+
+    # 0. her own commands go to both PBXs (王芳, PJSIP/1001: intake and labour)
+    for verb, reason in ((Verb.LOGIN, ""), (Verb.PAUSE, "meal")):
+        cmd = Command(id=uuid.uuid4().hex, verb=verb, agent="1001", actor="1001", reason=reason)
+        reply = await controller.agent_actions.carry_out(cmd)
+        assert reply.ok, reply.message
+    for client in (ami, two):
+        assert await member_pause(client, "PJSIP/1001") == ("1", "meal")
 
     # 1. the same Uniqueid on both PBXs; agent8001 connected on pbx1 is held on pbx2
     uid = f"multi-{time.time_ns() % 10**9}-i"

@@ -119,6 +119,10 @@ class Holds:
         """The holds in force (sent, not lifted)."""
         return list(self._held.values())
 
+    def holds(self, pbx: str, interface: str) -> bool:
+        """Whether a hold keeps ``interface`` paused on ``pbx`` now."""
+        return (pbx, interface) in self._held
+
     def is_hold_event(self, pbx: str, event: Message) -> bool:
         """Whether ``event`` is a hold being put or lifted on ``pbx``: the agent's journal,
         pause time and the busy-abuse rules leave it out. Ask before :meth:`apply`."""

@@ -94,7 +94,39 @@ class Controller:
         self.calls = Calls()
         self.queues = Queues()
         self.agents = Agents(policy=policy)
-        self.agent_actions = AgentActions(center, client, self.agents, clock)
+        # several PBXs (docs/architecture.md "Scale-out"): the default one is followed by
+        # every component; each other one by its own AMI link, queue_log tail and resync,
+        # its ids qualified at the edge (calls.namespace), and holds kept across all
+        self.pbx_name = settings.pbx_name
+        self.namespace = Namespace(settings.pbx_name)
+        self.reconciler = Reconciler(
+            settings.pbx_dir / "log" / "queue_log", positions=QueueLogPosition(redis),
+            calls=self.calls, flush=self.flush, history=history, namespace=self.namespace,
+        )  # fmt: skip
+        self.others: dict[str, PbxSide] = {}
+        for link in settings.other_pbxs:
+            if others is None or link.name not in others:
+                raise ValueError(f"no AMI client for PBX {link.name!r}")
+            ns = Namespace(link.name, qualified=True)
+            keys = Keys(prefix=f"{KEYS.prefix}:pbx:{link.name}")
+            reconciler = Reconciler(
+                link.queue_log, positions=QueueLogPosition(redis, keys), calls=self.calls,
+                flush=self.flush, history=history, namespace=ns,
+            )  # fmt: skip
+            # its legs: the PBX writes /srv/hotline/spool/recordings/...; here they are
+            # under RECORDINGS (its instance's spool/recordings)
+            recorder = Recorder(history, JobStream(redis), link.recordings.parent.parent, clock)
+            self.others[link.name] = PbxSide(
+                link, ns, others[link.name], reconciler, keys, recorder
+            )
+        clients = {self.pbx_name: client} | {n: side.client for n, side in self.others.items()}
+        self.holds = HoldKeeper(Holds(clients), clients)
+        self._pbx_up: dict[str, bool] = {}
+        # her own commands (login, pause, ...) go to every PBX she is a member of
+        self.agent_actions = AgentActions(
+            center, client, self.agents, clock, held=self.holds.holds.holds,
+            mirrors={name: side.client for name, side in self.others.items()},
+        )  # fmt: skip
         self.watchdog = Watchdog(center.watchdog, center, tz=CHINA, keep_alerts=False)
         self.outbox = Outbox(
             history, self.live, snapshot=self.write_snapshot, remember=self._remember_members
@@ -125,34 +157,6 @@ class Controller:
             supervise=self.supervision.carry_out,
         )  # fmt: skip
         self.sweep = Sweep(self.recorder, self.calls, history, settings.pbx_dir, clock)
-        # several PBXs (docs/architecture.md "Scale-out"): the default one is followed by
-        # everything above; each other one by its own AMI link, queue_log tail and resync,
-        # its ids qualified at the edge (calls.namespace), and holds kept across all
-        self.pbx_name = settings.pbx_name
-        self.namespace = Namespace(settings.pbx_name)
-        self.reconciler = Reconciler(
-            settings.pbx_dir / "log" / "queue_log", positions=QueueLogPosition(redis),
-            calls=self.calls, flush=self.flush, history=history, namespace=self.namespace,
-        )  # fmt: skip
-        self.others: dict[str, PbxSide] = {}
-        for link in settings.other_pbxs:
-            if others is None or link.name not in others:
-                raise ValueError(f"no AMI client for PBX {link.name!r}")
-            ns = Namespace(link.name, qualified=True)
-            keys = Keys(prefix=f"{KEYS.prefix}:pbx:{link.name}")
-            reconciler = Reconciler(
-                link.queue_log, positions=QueueLogPosition(redis, keys), calls=self.calls,
-                flush=self.flush, history=history, namespace=ns,
-            )  # fmt: skip
-            # its legs: the PBX writes /srv/hotline/spool/recordings/...; here they are
-            # under RECORDINGS (its instance's spool/recordings)
-            recorder = Recorder(history, JobStream(redis), link.recordings.parent.parent, clock)
-            self.others[link.name] = PbxSide(
-                link, ns, others[link.name], reconciler, keys, recorder
-            )
-        clients = {self.pbx_name: client} | {n: side.client for n, side in self.others.items()}
-        self.holds = HoldKeeper(Holds(clients), clients)
-        self._pbx_up: dict[str, bool] = {}
         self._events: Subscription | None = None
         self.failures: dict[str, int] = {}
         self.event_lag_ms = 0  # wall clock at handling − a recent event's Timestamp
