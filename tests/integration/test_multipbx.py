@@ -35,7 +35,7 @@ from hotline.center.config import load_center
 from hotline.cli.main import main
 from hotline.commands.plan import Command, Verb
 from hotline.controller.core import Controller
-from hotline.core.records import EndReason
+from hotline.core.records import AgentStatus, EndReason
 from hotline.host.settings import Settings
 from hotline.pbx import install
 from hotline.pbx import runner as pbx
@@ -244,6 +244,9 @@ async def test_two_pbxs_one_centre(
     while await member_pause(ami, AGENT) != ("1", "hotline:held:pbx2"):
         assert time.monotonic() < deadline, await member_pause(ami, AGENT)
         await asyncio.sleep(0.05)
+    view = controller.agents.view("agent8001")
+    assert view is not None
+    assert view.status is AgentStatus.TALKING  # on pbx2: the agents' model knows it
     goes_on = f"on-{time.time_ns() % 10**9}-i"
     await dial_as(ami, goes_on, "1-4", TALK="20", __AGENT_TALK="12")  # agent8002 on pbx1
     await until(lambda: (c := controller.calls.get(goes_on)) is not None and c.t_answer, 20,
@@ -261,6 +264,10 @@ async def test_two_pbxs_one_centre(
             "pbx2", EndReason.PBX_DOWN, "agent8001",
         )  # fmt: skip
         await until(lambda: not controller.pbx_links_up()["pbx2"], 10, "pbx2 link down")
+        await until(
+            lambda: (v := controller.agents.view("agent8001")) is not None
+            and v.status is not AgentStatus.TALKING, 10, "agent8001's call on pbx2 ended",
+        )  # fmt: skip
         while (await member_pause(ami, AGENT))[0] != "0":
             assert time.monotonic() - stopped < 20, "pbx2's hold on pbx1 was not lifted"
             await asyncio.sleep(0.1)
