@@ -36,7 +36,8 @@ class HoldKeeper:
         self.failed = 0
         self.decided: deque[HoldEffect] = deque(maxlen=1000)
         """The last holds and lifts decided, newest last (for tests and the logs)."""
-        self._todo: asyncio.Queue[HoldEffect] = asyncio.Queue()
+        # one queue per PBX: a PBX slow to answer never delays the holds on the others
+        self._todo: dict[str, asyncio.Queue[HoldEffect]] = {n: asyncio.Queue() for n in clients}
         self._up: dict[str, bool] = {}
 
     def is_hold_event(self, pbx: str, event: Message) -> bool:
@@ -59,19 +60,26 @@ class HoldKeeper:
         self._up[pbx] = True
         self._queue(self.holds.link_up(pbx, members, now))
 
-    def status(self) -> dict[str, bool]:
-        return dict(self._up)
-
     def _queue(self, effects: list[HoldEffect]) -> None:
         for effect in effects:
             self.decided.append(effect)
-            self._todo.put_nowait(effect)
+            self._todo[effect.pbx].put_nowait(effect)
 
     async def serve(self) -> None:
+        """Send each PBX's holds and lifts in order, every PBX on its own."""
+        senders = [asyncio.create_task(self._send(name)) for name in self.clients]
+        try:
+            await asyncio.gather(*senders)
+        finally:
+            for task in senders:
+                task.cancel()
+            await asyncio.gather(*senders, return_exceptions=True)
+
+    async def _send(self, pbx: str) -> None:
+        todo, client = self._todo[pbx], self.clients[pbx]
         while True:
-            effect = await self._todo.get()
-            client = self.clients.get(effect.pbx)
-            if client is None or not client.connected:
+            effect = await todo.get()
+            if not client.connected:
                 continue
             headers = {"Interface": effect.interface}
             if isinstance(effect, Hold):
