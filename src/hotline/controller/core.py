@@ -381,7 +381,10 @@ class Controller:
         """Replace the live store's snapshot with the whole model."""
         now = self.clock()
         await self.live.replace(
-            calls={r.call_id: call_doc(r) for r in self.calls.records()},
+            calls={
+                r.call_id: call_doc(self._side_of(r.call_id)[0].record(r))
+                for r in self.calls.records()
+            },
             agents={n: agent_doc(v) for n, v in self.agents.views().items() if v.memberships},
             queues={n: queue_doc(v, now) for n, v in self.queues.views().items()},
         )

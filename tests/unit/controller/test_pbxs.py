@@ -137,3 +137,19 @@ def test_the_wallboard_shows_each_pbx_up_or_down(tmp_path: Path, history: Histor
         "t": T * 1000,
         "pbxs": [{"name": "pbx1", "up": False}, {"name": "pbx2", "up": False}],
     }
+
+
+def test_live_call_documents_carry_their_pbx(tmp_path: Path, history: History) -> None:
+    controller = two_pbxs(tmp_path, history)
+    for pbx in ("pbx1", "pbx2"):
+        for e in call(T * 1000, "1796619249.8")[:2]:  # both waiting in intake
+            controller.apply_from(pbx, e)  # type: ignore[arg-type]
+    pending = [c for c in controller.outbox.pending.live.values() if c.kind == "call"]
+    assert {(c.id, c.doc["pbx"]) for c in pending if c.doc} == {  # type: ignore[index]
+        (UID, "pbx1"), (f"pbx2:{UID}", "pbx2"),
+    }  # fmt: skip
+    live = MemoryLive()
+    controller.live = live  # type: ignore[assignment]
+    asyncio.run(controller.write_snapshot())
+    docs = asyncio.run(live.docs("call"))
+    assert {k: d["pbx"] for k, d in docs.items()} == {UID: "pbx1", f"pbx2:{UID}": "pbx2"}
