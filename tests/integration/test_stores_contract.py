@@ -104,6 +104,20 @@ def test_calls_with_visits_and_rings_round_trip_and_replace(db: Target) -> None:
     history.close()
 
 
+def test_the_same_uniqueid_on_two_pbxs_is_two_calls_each_with_its_pbx(db: Target) -> None:
+    history = History.open(db)
+    one = answered("1765100000.7", pbx="pbx1")
+    two = answered("pbx2:1765100000.7", pbx="pbx2", agent="李娜")
+    assert history.save_calls([one, two]) == 2
+    assert history.call("1765100000.7") == one
+    assert history.call("pbx2:1765100000.7") == two
+    assert {(c.call_id, c.pbx) for c in history.calls()} == {
+        ("1765100000.7", "pbx1"), ("pbx2:1765100000.7", "pbx2"),
+    }  # fmt: skip
+    assert history.select_calls("WHERE pbx = ?", ("pbx2",)) == [two]
+    history.close()
+
+
 def test_twilio_events_are_kept_per_call_in_order_and_tie_to_the_call(db: Target) -> None:
     history = History.open(db)
     sid, other = "CA" + "1" * 32, "CA" + "2" * 32

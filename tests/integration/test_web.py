@@ -333,12 +333,15 @@ async def test_metrics_with_a_bearer_token(
     try:
         await web.services.redis.set(
             KEYS.controller_status,
-            json.dumps({"t": 1, "ami_connected": True, "event_lag_ms": 42, "resyncs": 1}),
-        )
+            json.dumps({"t": 1, "ami_connected": True, "event_lag_ms": 42, "resyncs": 1,
+                        "pbxs": {"pbx1": True, "pbx2": False}}),
+        )  # fmt: skip
         async with web.client() as client:
             response = await client.get("/metrics", headers={"authorization": "Bearer scrape-me"})
         assert response.status_code == 200
         assert "hotline_ami_connected 1" in response.text.splitlines()
+        assert 'hotline_pbx_connected{pbx="pbx1"} 1' in response.text.splitlines()
+        assert 'hotline_pbx_connected{pbx="pbx2"} 0' in response.text.splitlines()
         assert "hotline_event_lag_seconds 0.042" in response.text.splitlines()
     finally:
         await close_web(web)

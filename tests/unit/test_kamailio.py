@@ -44,12 +44,17 @@ def test_the_settings_of_a_centre_of_two_pbxs() -> None:
     s = Settings.from_env(CENTRE)
     assert s.kamailio == ("127.0.0.1", 5990)
     assert s.kamailio_pbxs == (("127.0.0.2", 5060), ("127.0.0.3", 5061))
-    assert s.pbx_name == "pbx-a"
+    assert (s.pbx_name, s.pbx_named) == ("pbx-a", True)
     assert s.kamailio_dir == s.run_dir / "kamailio"
     # the port defaults to SIP's
     assert Settings.from_env({"HOTLINE_KAMAILIO": "10.0.0.5"}).kamailio == ("10.0.0.5", 5060)
     alone = Settings.from_env({})
-    assert (alone.kamailio, alone.kamailio_pbxs, alone.pbx_name) == (None, (), None)
+    assert (alone.kamailio, alone.kamailio_pbxs, alone.pbx_name, alone.pbx_named) == (
+        None,
+        (),
+        "pbx1",
+        False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -63,7 +68,7 @@ def test_the_settings_of_a_centre_of_two_pbxs() -> None:
         ({"HOTLINE_KAMAILIO": "127.0.0.1:70000"}, "outside 1..65535"),
         ({"HOTLINE_KAMAILIO_PBXS": "127.0.0.2:5060,pbx-b"}, "HOTLINE_KAMAILIO_PBXS='pbx-b'"),
         ({"HOTLINE_KAMAILIO_PBXS": "127.0.0.2,127.0.0.2:5060"}, "names a PBX twice"),
-        ({"HOTLINE_PBX_NAME": "PBX A"}, "HOTLINE_PBX_NAME='PBX A': a short name"),
+        ({"HOTLINE_PBX_NAME": "PBX A"}, "HOTLINE_PBX_NAME='PBX A': a PBX name is"),
         ({"HOTLINE_PBX_NAME": "a" * 33}, "HOTLINE_PBX_NAME="),
     ],
 )

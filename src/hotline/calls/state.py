@@ -301,6 +301,7 @@ class Calls:
         *,
         now: int,
         pbx_restarted: bool = False,
+        owns: Callable[[str], bool] | None = None,
     ) -> list[Effect]:
         """Reconcile with Asterisk's own view after a (re)connect.
 
@@ -310,7 +311,8 @@ class Calls:
         may complete it); a caller channel we do not know (in our IVR contexts, or in Queue())
         starts a call with second-precision times and a note. ``pbx_restarted``: Asterisk
         started anew since the last resync, so a call gone meanwhile was cut off by it
-        (PBX_DOWN), not lost from sight.
+        (PBX_DOWN), not lost from sight. ``owns``: which calls this PBX's view settles (a
+        centre on several PBXs resyncs each apart: ``calls.namespace.Namespace.owns``).
         """
         self.now = max(self.now, now)
         alive: dict[str, Message] = {}
@@ -321,6 +323,8 @@ class Calls:
         waits = {e.get("Uniqueid") or "": e for e in queue_status if e.name == "QueueEntry"}
         effects: list[Effect] = []
         for call in list(self._active.values()):
+            if owns is not None and not owns(call.call_id):
+                continue  # another PBX's call
             if call.call_id not in alive:
                 call.notes.append(GONE_AT_RESYNC)
                 if pbx_restarted:

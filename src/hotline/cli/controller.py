@@ -10,7 +10,7 @@ import logging
 import signal
 from typing import Any
 
-from hotline.ami.client import AMIClient
+from hotline.ami.client import AMIClient, Endpoint
 from hotline.center.config import Center
 from hotline.cli.common import read_center
 from hotline.cli.live import connect
@@ -32,9 +32,16 @@ def add_parsers(sub: Any) -> None:
 async def _run_controller(settings: Settings, center: Center) -> None:
     redis = connect(settings)
     history = History.open(settings.db)
+    others = {
+        link.name: AMIClient(
+            Endpoint(link.ami_host, link.ami_port, link.ami_user, link.ami_secret or "")
+        )
+        for link in settings.other_pbxs
+    }  # each PBX of HOTLINE_PBXS beside the default one
     controller = Controller(
-        settings, center, client=AMIClient(runner.endpoint(settings)), redis=redis, history=history
-    )
+        settings, center, client=AMIClient(runner.endpoint(settings)), redis=redis,
+        history=history, others=others,
+    )  # fmt: skip
     task = asyncio.create_task(controller.run())
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

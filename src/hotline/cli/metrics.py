@@ -69,6 +69,7 @@ def add_parsers(sub: Any) -> None:
     r.add_argument("--from", dest="since", required=True, help="YYYY-MM-DD[THH:MM] (Shanghai)")
     r.add_argument("--to", dest="until", required=True, help="YYYY-MM-DD (included) or a time")
     r.add_argument("--by", choices=[g.value for g in GroupBy], default="queue")
+    r.add_argument("--pbx", metavar="NAME", help="only the calls of this PBX (HOTLINE_PBXS)")
     _common(r)
     r.add_argument("--repeat-days", type=int, help="repeat-caller window (days)")
     r.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -126,10 +127,12 @@ def _explain(settings: Settings, args: argparse.Namespace) -> int:
     params, _ = params_of(args, params_at(changes, at))
     acw = call_acw(AgentData(journal=tuple(journal))).get(record.call_id)
     v = verdict(record, params=params, labels=_labels(settings), acw_ms=acw)
+    pbx = record.pbx or settings.pbx_name
     pops = sorted((p.value for p in v.populations), key=_order)
     if args.format == "json":
         doc = {
             "call_id": v.call_id,
+            "pbx": pbx,
             "populations": pops,
             "excluded": v.excluded.value if v.excluded else None,
             "t_interval_ms": v.t_interval,
@@ -147,6 +150,7 @@ def _explain(settings: Settings, args: argparse.Namespace) -> int:
         }
         print_json(doc)
         return 0
+    print(f"PBX {pbx} / 交换机 {pbx}")
     print("\n".join(v.en))
     print()
     print("\n".join(v.zh))
@@ -187,6 +191,9 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
         raise CLIError(f"--to {args.until} is not after --from {args.since}")
     if args.repeat_days is not None and args.repeat_days < 1:
         raise CLIError(f"--repeat-days {args.repeat_days}: use 1 or more")
+    names = [link.name for link in settings.pbx_links]
+    if args.pbx is not None and args.pbx not in names:
+        raise CLIError(f"--pbx {args.pbx!r}: this centre's PBXs are {', '.join(names)}")
     report = load_report(settings, args, since, until, GroupBy(args.by))
     recalled = _recall(settings, db_path(settings, args.db), since, until)
     if args.format == "json":  # the recall figures beside the call figures

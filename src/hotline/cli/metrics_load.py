@@ -17,6 +17,7 @@ from hotline.agents.status import PausePolicy
 from hotline.center.config import Center, load_center
 from hotline.cli.common import db_path
 from hotline.core.localtime import DAY_MS
+from hotline.core.records import CallRecord
 from hotline.host.clock import wall_ms as now_ms
 from hotline.host.settings import Database, Settings
 from hotline.ivr.loader import FlowError
@@ -62,6 +63,12 @@ def params_of(args: argparse.Namespace, recorded: Params) -> tuple[Params, bool]
     return replace(recorded, **given), bool(given)
 
 
+def pbx_of(record: CallRecord, default: str) -> CallRecord:
+    """``record`` with its PBX named: a call stored before PBXs were named ("") was on
+    the default PBX (``HOTLINE_PBX_NAME``)."""
+    return record if record.pbx else replace(record, pbx=default)
+
+
 def _center(settings: Settings) -> Center | None:
     """The centre (teams, pause reasons), or None when center.yaml is unusable."""
     try:
@@ -91,7 +98,9 @@ def load_report(
     params, given = params_of(args, periods[-1].params)
     source = "command line" if given else ("recorded" if changes_of_params(changes) else "default")
     center = _center(settings)
-    rollup = _rollup_if_built(path, params)
+    pbx = getattr(args, "pbx", None)
+    # the rollup's rows are not kept per PBX: one PBX's figures come from its call records
+    rollup = None if pbx or by is GroupBy.PBX else _rollup_if_built(path, params)
     history = rollup.history if rollup is not None else History.open(path)
     try:
         # the journal from a day before (each agent's state at the start) to a day after (a
@@ -109,6 +118,9 @@ def load_report(
         # the N days before: earlier calls of the same numbers (repeat callers), and calls
         # that arrived before the window but queued inside it
         records = history.calls(since=since - params.repeat_days * DAY_MS, until=until)
+        records = [pbx_of(r, settings.pbx_name) for r in records]
+        if pbx:
+            records = [r for r in records if r.pbx == pbx]
         callbacks = {
             row["call_id"]: CallbackState(row["call_id"], row["t_requested"], row["t_done"])
             for row in history.callbacks(since=since - DAY_MS, until=until + 2 * DAY_MS)

@@ -3,11 +3,16 @@
 The command is planned from the centre's roster (center.yaml), announced to the
 agents reducer (so the events Asterisk sends back are journaled as done by the command's
 actor), then sent; the reply says what Asterisk did, queue by queue.
+
+In a centre on several PBXs an agent is a member on each: the same actions go to every
+other PBX (``mirrors``) after the default one, except an unpause where a hold keeps her
+(``held``: another PBX rings or connects her; the hold's lift frees her there).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from hotline.agents.model import Kind
@@ -27,6 +32,7 @@ EXPECT: dict[Verb, Kind] = {
 }
 NOT_CONNECTED = "the controller is not connected to Asterisk right now"
 NOT_CONNECTED_REPLY = Reply(False, NOT_CONNECTED, key="not_connected")
+log = logging.getLogger(__name__)
 
 
 class Asterisk(Protocol):
@@ -65,11 +71,16 @@ class AgentActions:
         asterisk: Asterisk,
         agents: Expectations,
         clock: Callable[[], int],
+        *,
+        mirrors: Mapping[str, Asterisk] | None = None,
+        held: Callable[[str, str], bool] = lambda pbx, interface: False,
     ) -> None:
         self.roster = roster
         self.asterisk = asterisk
         self.agents = agents
         self.clock = clock
+        self.mirrors = dict(mirrors or {})
+        self.held = held
 
     async def carry_out(self, command: Command) -> Reply:
         """Plan, announce (so the journal says who did it), send; report what Asterisk
@@ -93,6 +104,8 @@ class AgentActions:
             except AMIError as exc:
                 failed.append(f"{headers['Queue']}: {exc}")
         done = len(planned.actions) - len(failed)
+        if done:
+            failed += await self._mirror(planned.actions)
         verb = command.verb.value
         if failed:
             return Reply(done > 0, f"{verb} {planned.agent.name}: {'; '.join(failed)}")
@@ -101,3 +114,20 @@ class AgentActions:
             True, f"{verb} {planned.agent.name} ({queues})",
             {"agent": planned.agent.name, "queues": queues}, key=verb,
         )  # fmt: skip
+
+    async def _mirror(self, actions: tuple[tuple[str, dict[str, str]], ...]) -> list[str]:
+        """The same actions on every other PBX; what failed there, named by PBX."""
+        failed = []
+        for pbx, asterisk in self.mirrors.items():
+            if not asterisk.connected:
+                failed.append(f"{pbx}: {NOT_CONNECTED}")
+                continue
+            for name, headers in actions:
+                if headers.get("Paused") == "false" and self.held(pbx, headers["Interface"]):
+                    continue  # held there: the hold's lift will free her
+                try:
+                    await asterisk.action(name, headers)
+                except AMIError as exc:
+                    log.warning("%s %s on %s failed: %s", name, headers, pbx, exc)
+                    failed.append(f"{pbx} {headers['Queue']}: {exc}")
+        return failed

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import redis.asyncio as aredis
 from redis.exceptions import RedisError
 
+from hotline.agents.holds import Holds
 from hotline.agents.model import AgentView, Membership
 from hotline.agents.state import Agents
 from hotline.agents.status import PausePolicy
@@ -28,6 +30,7 @@ from hotline.ami.client import AMIClient, Subscription
 from hotline.ami.errors import AMIError
 from hotline.ami.message import EventList, Message
 from hotline.ami.timestamps import event_ms
+from hotline.calls.namespace import Namespace
 from hotline.calls.state import CallAmended, CallEnded, Calls, Effect
 from hotline.casework.desk import Desk
 from hotline.center.config import Center
@@ -35,8 +38,10 @@ from hotline.commands.bus import Inbox
 from hotline.controller.agent_actions import AgentActions
 from hotline.controller.alerting import Alerting
 from hotline.controller.chaser import Chaser
+from hotline.controller.holds import HoldKeeper
 from hotline.controller.inbox import Commands
 from hotline.controller.outbox import Outbox
+from hotline.controller.pbxs import AGENT_CALL_EVENTS, PbxSide, pbx_status_doc
 from hotline.controller.recaller import ModelFloor, Recaller
 from hotline.controller.reconcile import Reconciler
 from hotline.controller.recorder import Recorder
@@ -52,7 +57,7 @@ from hotline.stores import dialect as db
 from hotline.stores.access import AccessLog
 from hotline.stores.docs import agent_doc, call_doc, queue_doc
 from hotline.stores.history import History
-from hotline.stores.keys import KEYS, STATUS_TTL
+from hotline.stores.keys import KEYS, STATUS_TTL, Keys
 from hotline.stores.live import Change, LiveStore
 from hotline.stores.orders import OrderStore
 from hotline.stores.queuelog_position import QueueLogPosition
@@ -75,6 +80,7 @@ class Controller:
         history: History,
         clock: Callable[[], int] = wall_ms,
         flush_every: float = 0.05,
+        others: Mapping[str, AMIClient] | None = None,
     ) -> None:
         self.settings = settings
         self.center = center
@@ -88,7 +94,39 @@ class Controller:
         self.calls = Calls()
         self.queues = Queues()
         self.agents = Agents(policy=policy)
-        self.agent_actions = AgentActions(center, client, self.agents, clock)
+        # several PBXs (docs/architecture.md "Scale-out"): the default one is followed by
+        # every component; each other one by its own AMI link, queue_log tail and resync,
+        # its ids qualified at the edge (calls.namespace), and holds kept across all
+        self.pbx_name = settings.pbx_name
+        self.namespace = Namespace(settings.pbx_name)
+        self.reconciler = Reconciler(
+            settings.pbx_dir / "log" / "queue_log", positions=QueueLogPosition(redis),
+            calls=self.calls, flush=self.flush, history=history, namespace=self.namespace,
+        )  # fmt: skip
+        self.others: dict[str, PbxSide] = {}
+        for link in settings.other_pbxs:
+            if others is None or link.name not in others:
+                raise ValueError(f"no AMI client for PBX {link.name!r}")
+            ns = Namespace(link.name, qualified=True)
+            keys = Keys(prefix=f"{KEYS.prefix}:pbx:{link.name}")
+            reconciler = Reconciler(
+                link.queue_log, positions=QueueLogPosition(redis, keys), calls=self.calls,
+                flush=self.flush, history=history, namespace=ns,
+            )  # fmt: skip
+            # its legs: the PBX writes /srv/hotline/spool/recordings/...; here they are
+            # under RECORDINGS (its instance's spool/recordings)
+            recorder = Recorder(history, JobStream(redis), link.recordings.parent.parent, clock)
+            self.others[link.name] = PbxSide(
+                link, ns, others[link.name], reconciler, keys, recorder
+            )
+        clients = {self.pbx_name: client} | {n: side.client for n, side in self.others.items()}
+        self.holds = HoldKeeper(Holds(clients), clients)
+        self._pbx_up: dict[str, bool] = {}
+        # her own commands (login, pause, ...) go to every PBX she is a member of
+        self.agent_actions = AgentActions(
+            center, client, self.agents, clock, held=self.holds.holds.holds,
+            mirrors={name: side.client for name, side in self.others.items()},
+        )  # fmt: skip
         self.watchdog = Watchdog(center.watchdog, center, tz=CHINA, keep_alerts=False)
         self.outbox = Outbox(
             history, self.live, snapshot=self.write_snapshot, remember=self._remember_members
@@ -119,10 +157,6 @@ class Controller:
             supervise=self.supervision.carry_out,
         )  # fmt: skip
         self.sweep = Sweep(self.recorder, self.calls, history, settings.pbx_dir, clock)
-        self.reconciler = Reconciler(
-            settings.pbx_dir / "log" / "queue_log", positions=QueueLogPosition(redis),
-            calls=self.calls, flush=self.flush, history=history,
-        )  # fmt: skip
         self._events: Subscription | None = None
         self.failures: dict[str, int] = {}
         self.event_lag_ms = 0  # wall clock at handling − a recent event's Timestamp
@@ -137,6 +171,10 @@ class Controller:
         spying = self.client.subscribe(*Supervision.EVENTS)
         await self.alerting.restore()
         await self.client.start(wait=False)
+        for side in self.others.values():
+            side.client.on_connect(functools.partial(self._resync_other, side))
+            side.events = side.client.subscribe(maxsize=100_000)
+            await side.client.start(wait=False)
         loops: dict[str, Callable[[], Awaitable[None]]] = {
             "events": lambda: self._follow(events),
             "flush": self._flusher,
@@ -149,7 +187,12 @@ class Controller:
             "chase": self.chaser.serve,
             "sweep": lambda: self.sweep.serve(self.ready),
             "supervision": lambda: self.supervision.follow(spying),
+            "holds": self.holds.serve,
         }
+        for name, side in self.others.items():
+            loops[f"events:{name}"] = functools.partial(self._follow_other, side)
+            loops[f"queue_log:{name}"] = side.reconciler.run
+            loops[f"recordings:{name}"] = side.recorder.serve
         tasks = [
             asyncio.create_task(self._guard(name, loop), name=name) for name, loop in loops.items()
         ]
@@ -162,6 +205,8 @@ class Controller:
             with contextlib.suppress(Exception):
                 await self.flush()
             await self.client.close()
+            for side in self.others.values():
+                await side.client.close()
             self.recaller.store.close()
             self.visits.desk.store.close()
             self.access.close()
@@ -202,6 +247,16 @@ class Controller:
                 # flusher publish now and then (measured: p99 publish 962 ms -> 219 ms)
                 await asyncio.sleep(0)
 
+    async def _follow_other(self, side: PbxSide) -> None:
+        assert side.events is not None
+        handled = 0
+        async for event in side.events:
+            async with self.lock:
+                self.apply_from(side.link.name, event)
+            handled += 1
+            if handled % 64 == 0:
+                await asyncio.sleep(0)
+
     async def _flusher(self) -> None:
         while True:
             await asyncio.sleep(self.flush_every)
@@ -214,6 +269,8 @@ class Controller:
             await asyncio.sleep(1.0)
             now = self.clock()
             async with self.lock:
+                self.holds.tick(now)
+                self._pbx_status(now)
                 self._journal(self.agents.tick(now))
                 self.alerting.publish(self.watchdog.tick(now))
                 # waiting times grow while nothing happens: the wallboard needs them
@@ -231,32 +288,70 @@ class Controller:
     async def _publish_status(self, now: int) -> None:
         """The heartbeat /metrics reads: AMI link up, how late events are handled."""
         status = {"t": now, "ami_connected": self.client.connected,
-                  "event_lag_ms": self.event_lag_ms, "resyncs": self.resyncs}  # fmt: skip
+                  "event_lag_ms": self.event_lag_ms, "resyncs": self.resyncs,
+                  "pbxs": self.pbx_links_up(), "holds": len(self.holds.holds.held())}  # fmt: skip
         await self.redis.set(KEYS.controller_status, json.dumps(status), ex=STATUS_TTL)
 
     # -- reducing --------------------------------------------------------------------------
 
-    def apply(self, event: Message) -> None:
-        """Feed one AMI event to every reducer and collect their effects."""
+    def apply(self, event: Message, pbx: str = "") -> None:
+        """Feed one AMI event of ``pbx`` (default: the default PBX; another PBX's event
+        has its ids qualified) to every reducer and collect their effects."""
+        pbx = pbx or self.pbx_name
+        hold = self.holds.is_hold_event(pbx, event)  # never the agent's own pause
+        self.holds.feed(pbx, event, self.clock())
         self._calls(self.calls.apply(event))
+        if pbx != self.pbx_name:
+            # her memberships, pauses and device are the same on every PBX and reported by
+            # the default one; another PBX tells only that it rings or connects her
+            if event.name in AGENT_CALL_EVENTS:
+                self._journal(self.agents.apply(event))
+            return
         for change in self.queues.apply(event):
             self._queue_changed(change.view.name)
-        self._journal(self.agents.apply(event))
+        if not hold:
+            self._journal(self.agents.apply(event))
         self.recaller.apply(event)
         self.visits.apply(event)
 
+    def apply_from(self, pbx: str, event: Message) -> None:
+        """An event as PBX ``pbx`` sent it: its ids qualified, then :meth:`apply`."""
+        side = self.others.get(pbx)
+        self.apply(side.namespace.event(event) if side is not None else event, pbx=pbx)
+
+    def _side_of(self, call_id: str) -> tuple[Namespace, Reconciler, Recorder]:
+        """The PBX a call is on: its namespace, queue_log follower and recorder."""
+        for side in self.others.values():
+            if side.namespace.owns(call_id):
+                return side.namespace, side.reconciler, side.recorder
+        return self.namespace, self.reconciler, self.recorder
+
+    def pbx_links_up(self) -> dict[str, bool]:
+        """Each PBX's AMI link: up or down, the default PBX first."""
+        return {self.pbx_name: self.client.connected} | {
+            name: side.client.connected for name, side in self.others.items()
+        }
+
+    def _pbx_status(self, now: int) -> None:
+        """The wallboard's PBX status (a live setting), written when a link changes."""
+        up = self.pbx_links_up()
+        if up != self._pbx_up:
+            self._pbx_up = up
+            self.outbox.put(Change("setting", "pbxs", pbx_status_doc(up, now)))
+
     def _calls(self, effects: list[Effect]) -> None:
         for effect in effects:
-            record = effect.record
+            namespace, reconciler, recorder = self._side_of(effect.record.call_id)
+            record = namespace.record(effect.record)
             if isinstance(effect, CallEnded | CallAmended):
                 # what queue_log proved of the call joins AMI's record before it is stored:
                 # it may have been read first (reconcile.py, "the rule")
-                record = self.reconciler.completed(record)
+                record = reconciler.completed(record)
             self.alerting.publish(self.watchdog.feed(record))  # an upsert by call id
             if isinstance(effect, CallEnded):
                 self.outbox.call_ended(record)
                 if record.recording:
-                    self.recorder.call_ended(record.call_id, record.recording)
+                    recorder.call_ended(record.call_id, record.recording)
             elif isinstance(effect, CallAmended):
                 self.outbox.call_ended(record)  # stored again, completed
             else:
@@ -286,7 +381,10 @@ class Controller:
         """Replace the live store's snapshot with the whole model."""
         now = self.clock()
         await self.live.replace(
-            calls={r.call_id: call_doc(r) for r in self.calls.records()},
+            calls={
+                r.call_id: call_doc(self._side_of(r.call_id)[0].record(r))
+                for r in self.calls.records()
+            },
             agents={n: agent_doc(v) for n, v in self.agents.views().items() if v.memberships},
             queues={n: queue_doc(v, now) for n, v in self.queues.views().items()},
         )
@@ -339,8 +437,10 @@ class Controller:
                 c.get("Uniqueid") or "" for c in channels.events if c.name == "CoreShowChannel"
             ]
             self._calls(
-                self.calls.resync(channels.events, status.events, now=now, pbx_restarted=restarted)
-            )
+                self.calls.resync(channels.events, status.events, now=now,
+                                  pbx_restarted=restarted, owns=self.namespace.owns)
+            )  # fmt: skip
+            self.holds.link_up(self.pbx_name, status.events, now)
             self.queues.resync(status.events, channels.events, now=now)
             changes = self.agents.resync(status.events, now=now, calls=alive)
             # a pause found at a resync counts from Asterisk's LastPause (in the note)
@@ -359,6 +459,39 @@ class Controller:
     def _started_key(self) -> str:
         return f"{KEYS.prefix}:pbx:started"
 
+    async def _resync_other(self, side: PbxSide, client: AMIClient) -> None:
+        """Rebuild another PBX's calls from its own view (its on_connect hook); after its
+        restart, re-add the members it lost (``persistentmembers = no``)."""
+        async with self.lock:
+            if side.events is not None:
+                for event in side.events.take():
+                    self.apply_from(side.link.name, event)
+            started = await self._asterisk_started(client)
+            raw = await self.redis.get(side.started_key)
+            last = raw.decode() if isinstance(raw, bytes) else str(raw or "")
+            restarted = bool(last) and started != last
+            status = await client.action("QueueStatus")
+            channels = await client.action("CoreShowChannels")
+            assert isinstance(status, EventList)
+            assert isinstance(channels, EventList)
+            if restarted and await self._readd_members(client, status, expect=False):
+                status = await client.action("QueueStatus")
+                assert isinstance(status, EventList)
+            now = self.clock()
+            qualify = side.namespace.event
+            self._calls(
+                self.calls.resync(
+                    [qualify(c) for c in channels.events], [qualify(e) for e in status.events],
+                    now=now, pbx_restarted=restarted,
+                    owns=side.namespace.owns,
+                )
+            )  # fmt: skip
+            self.holds.link_up(side.link.name, status.events, now)
+            await self.flush()
+            await self.redis.set(side.started_key, started)
+            side.resyncs += 1
+            log.info("resync of PBX %s: %d channels", side.link.name, len(channels.events))
+
     async def _asterisk_started(self, client: AMIClient) -> str:
         """When this Asterisk started (CoreStatus): a change means it restarted."""
         core = await client.action("CoreStatus")
@@ -372,8 +505,15 @@ class Controller:
             return ""
         return raw.decode() if isinstance(raw, bytes) else str(raw)
 
-    async def _readd_members(self, client: AMIClient, status: EventList) -> int:
-        """Re-add the members Asterisk lost in its restart, paused as they were."""
+    async def _readd_members(
+        self, client: AMIClient, status: EventList, *, expect: bool = True
+    ) -> int:
+        """Re-add the members Asterisk lost in its restart, paused as they were.
+
+        An agent is a member on every PBX of the centre, so what she should be (her queues,
+        her pause) is re-added on any PBX that restarted; ``expect``: the agents' model
+        follows this PBX's membership events (the default PBX), so it is told who re-adds.
+        """
         present = {
             (m.get("Queue"), m.get("Location")) for m in status.events if m.name == "QueueMember"
         }
@@ -383,10 +523,11 @@ class Controller:
             if (intent["queue"], intent["interface"]) in present:
                 continue
             now = self.clock()
-            self.agents.expect(
-                intent["name"], "login", set_by=PauseSetBy.SYSTEM, actor="controller",
-                queue=intent["queue"], now=now,
-            )  # fmt: skip
+            if expect:
+                self.agents.expect(
+                    intent["name"], "login", set_by=PauseSetBy.SYSTEM, actor="controller",
+                    queue=intent["queue"], now=now,
+                )  # fmt: skip
             headers = {
                 "Queue": intent["queue"],
                 "Interface": intent["interface"],

@@ -29,6 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
+from hotline.calls.namespace import Namespace
 from hotline.calls.state import GONE_AT_RESYNC
 from hotline.core.records import CallRecord, EndReason, Precision
 from hotline.queuelog.build import Builder
@@ -175,7 +176,8 @@ class Reconciler:
     ``positions`` keeps where to read from after a restart; ``calls``: the calls AMI
     follows (left to it until they end); ``flush`` writes what AMI said about a call before
     the history is read; ``history``: the stored calls; ``interval``: seconds between
-    reads once the file has nothing new.
+    reads once the file has nothing new; ``namespace``: the PBX whose queue_log this is
+    (its callids qualified, its records stamped with it).
     """
 
     def __init__(
@@ -187,8 +189,10 @@ class Reconciler:
         flush: Callable[[], Awaitable[object]],
         history: CallHistory,
         interval: float = 1.0,
+        namespace: Namespace | None = None,
     ) -> None:
         self.path = path
+        self.namespace = namespace or Namespace("")
         self.positions = positions
         self.calls = calls
         self.flush = flush
@@ -214,7 +218,7 @@ class Reconciler:
                     entries = []
                     for item in parse_lines(lines, start=tail.lineno):
                         if isinstance(item, QueueLogEntry):
-                            entries.append(item)
+                            entries.append(self.namespace.entry(item))
                         else:
                             self.problems += 1
                     await self.absorb(entries, at=start)
@@ -265,6 +269,8 @@ class Reconciler:
             ours = await asyncio.to_thread(self.history.call, call_id)
             record = merge(ours, theirs)
             if record is not None:
+                if self.namespace.pbx:
+                    record = self.namespace.record(record)
                 await asyncio.to_thread(self.history.save_calls, [record])
                 self.stored += 1
                 log.info("queue_log completed call %s (%s)", call_id, record.end_reason)

@@ -120,6 +120,10 @@ class CallRecord:
     twilio_sid: str = ""
     """The Twilio CallSid of a caller Twilio's IVR handed over by SIP (UserEvent
     HotlineTwilio): the key of that call's Twilio events (``hotline calls show``)."""
+    pbx: str = ""
+    """The PBX the call was on (its name in the settings; "" in a history written before
+    PBXs were named: the site's default PBX). With ``call_id`` the call's key: a call on
+    any PBX but the default has its Uniqueid qualified in ``call_id`` (``calls.namespace``)."""
 
     @property
     def t_q(self) -> int | None:

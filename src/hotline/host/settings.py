@@ -432,9 +432,86 @@ def _trunk(env: Mapping[str, str]) -> Trunk:
     )
 
 
-# -- several PBXs behind Kamailio (HOTLINE_KAMAILIO*, HOTLINE_PBX_NAME) --------------------
+# -- several PBXs (HOTLINE_PBX_NAME, HOTLINE_PBXS, HOTLINE_PBX_<NAME>_*) ----------------------
 
-_PBX_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
+DEFAULT_PBX_NAME = "pbx1"
+_PBX_NAME = re.compile(r"[a-z][a-z0-9-]{0,30}")
+
+
+@dataclass(frozen=True, slots=True)
+class PbxLink:
+    """One PBX the controller follows: its AMI, its queue_log and its recordings.
+
+    The default PBX (``HOTLINE_AMI_*``, the bundled instance under ``RUN_DIR/asterisk``) is
+    named by ``HOTLINE_PBX_NAME`` (default ``pbx1``); each further one listed in
+    ``HOTLINE_PBXS`` is read from ``HOTLINE_PBX_<NAME>_*`` (NAME upper-cased, ``-`` as
+    ``_``): ``AMI_HOST`` (required), ``AMI_PORT`` (5038), ``AMI_USER`` (``hotline``),
+    ``AMI_SECRET`` (required), ``QUEUE_LOG`` (required: the file, as this host reaches it)
+    and ``RECORDINGS`` (required: its ``spool/recordings`` directory).
+    """
+
+    name: str
+    ami_host: str
+    ami_port: int
+    ami_user: str
+    ami_secret: str | None = field(repr=False)
+    queue_log: Path
+    recordings: Path
+
+
+def pbx_env_prefix(name: str) -> str:
+    """``HOTLINE_PBX_<NAME>_``: where PBX NAME's settings are read from."""
+    return f"HOTLINE_PBX_{name.upper().replace('-', '_')}_"
+
+
+def _pbx_name(name: str, raw: str) -> str:
+    if not _PBX_NAME.fullmatch(raw):
+        raise ConfigError(
+            f"{name}={shown(raw)}: a PBX name is 1-31 lower-case letters, digits or '-', "
+            "starting with a letter (it keys every call of that PBX)"
+        )
+    return raw
+
+
+def _other_pbxs(env: Mapping[str, str], default: str) -> tuple[PbxLink, ...]:
+    raw = env.get("HOTLINE_PBXS") or ""
+    names = [part.strip() for part in raw.split(",") if part.strip()]
+    seen = {default}
+    links = []
+    for item in names:
+        name = _pbx_name("HOTLINE_PBXS", item)
+        if name in seen:
+            raise ConfigError(
+                f"HOTLINE_PBXS: {name!r} is named twice (the default PBX is {default!r}, "
+                "HOTLINE_PBX_NAME)"
+            )
+        seen.add(name)
+        prefix = pbx_env_prefix(name)
+
+        def need(key: str, prefix: str = prefix, name: str = name) -> str:
+            value = env.get(prefix + key) or ""
+            if not value:
+                raise ConfigError(f"HOTLINE_PBXS lists {name!r}: set {prefix}{key}")
+            return value
+
+        host = need("AMI_HOST")
+        if not _HOST.fullmatch(host):
+            raise ConfigError(f"{prefix}AMI_HOST={shown(host)} is not an address or host name")
+        links.append(
+            PbxLink(
+                name=name,
+                ami_host=host,
+                ami_port=_port(env, prefix + "AMI_PORT", 5038),
+                ami_user=env.get(prefix + "AMI_USER") or "hotline",
+                ami_secret=need("AMI_SECRET"),
+                queue_log=Path(need("QUEUE_LOG")),
+                recordings=Path(need("RECORDINGS")),
+            )
+        )
+    return tuple(links)
+
+
+# -- several PBXs behind Kamailio (HOTLINE_KAMAILIO*) --------------------------------------
 
 
 def _address_port(name: str, raw: str, default_port: int = 5060) -> tuple[str, int]:
@@ -447,8 +524,8 @@ def _address_port(name: str, raw: str, default_port: int = 5060) -> tuple[str, i
 
 def _kamailio(env: Mapping[str, str]) -> dict[str, Any]:
     """``HOTLINE_KAMAILIO`` (this PBX reaches agents through Kamailio, and takes citizens
-    from it), ``HOTLINE_KAMAILIO_PBXS`` (Kamailio's side: the PBXs it spreads calls over)
-    and ``HOTLINE_PBX_NAME`` (this PBX's name in the centre: systemname, entityid)."""
+    from it) and ``HOTLINE_KAMAILIO_PBXS`` (Kamailio's side: the PBXs it spreads calls
+    over); with Kamailio each PBX is named (``HOTLINE_PBX_NAME``: systemname, entityid)."""
     raw = env.get("HOTLINE_KAMAILIO") or ""
     proxy = _address_port("HOTLINE_KAMAILIO", raw) if raw else None
     pbxs = []
@@ -457,13 +534,7 @@ def _kamailio(env: Mapping[str, str]) -> dict[str, Any]:
             pbxs.append(_address_port("HOTLINE_KAMAILIO_PBXS", item))
     if len(set(pbxs)) != len(pbxs):
         raise ConfigError("HOTLINE_KAMAILIO_PBXS names a PBX twice")
-    name = env.get("HOTLINE_PBX_NAME") or None
-    if name is not None and not _PBX_NAME.fullmatch(name):
-        raise ConfigError(
-            f"HOTLINE_PBX_NAME={shown(name)}: a short name like pbx-a (lower-case letters, "
-            "digits and '-', a letter first, at most 32)"
-        )
-    return {"kamailio": proxy, "kamailio_pbxs": tuple(pbxs), "pbx_name": name}
+    return {"kamailio": proxy, "kamailio_pbxs": tuple(pbxs)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -560,9 +631,14 @@ class Settings:
     kamailio_pbxs: tuple[tuple[str, int], ...] = ()
     """``HOTLINE_KAMAILIO_PBXS``: ADDR[:PORT],... the PBXs Kamailio spreads citizens over
     (`hotline kamailio render|start`)."""
-    pbx_name: str | None = None
-    """``HOTLINE_PBX_NAME``: this PBX's name in a centre of several (Asterisk's
-    ``systemname``; its ``entityid`` derives from it); needed with ``HOTLINE_KAMAILIO``."""
+    pbx_name: str = DEFAULT_PBX_NAME
+    """``HOTLINE_PBX_NAME``: the default PBX's name (``HOTLINE_AMI_*``, the bundled one):
+    it keys its calls in the history; keep it once calls are stored."""
+    pbx_named: bool = False
+    """``HOTLINE_PBX_NAME`` was given: the bundled PBX then takes it as its ``systemname``
+    (uniqueids ``<name>-<epoch>.<n>``) and ``entityid``; needed with ``HOTLINE_KAMAILIO``."""
+    other_pbxs: tuple[PbxLink, ...] = ()
+    """``HOTLINE_PBXS``: further PBXs the controller follows (:class:`PbxLink`)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -582,6 +658,7 @@ class Settings:
         if engine not in ("vosk", "whisper"):
             raise ConfigError(f"HOTLINE_STT_ENGINE={engine!r}: use 'vosk' or 'whisper'")
         stt_source, stt_url = _stt_source(env)
+        pbx_name = _pbx_name("HOTLINE_PBX_NAME", env.get("HOTLINE_PBX_NAME") or DEFAULT_PBX_NAME)
         return cls(
             run_dir=run_dir,
             db=database(env.get("HOTLINE_DB") or run_dir / "hotline.sqlite3"),
@@ -617,10 +694,27 @@ class Settings:
             **_sip_lan(env),
             trunk=_trunk(env),
             **_kamailio(env),
+            pbx_name=pbx_name,
+            pbx_named=bool(env.get("HOTLINE_PBX_NAME")),
+            other_pbxs=_other_pbxs(env, pbx_name),
         )
 
     def with_secret(self, secret: str) -> Settings:
         return replace(self, ami_secret=secret)
+
+    @property
+    def pbx_links(self) -> tuple[PbxLink, ...]:
+        """Every PBX the controller follows, the default one first."""
+        default = PbxLink(
+            name=self.pbx_name,
+            ami_host=self.ami_host,
+            ami_port=self.ami_port,
+            ami_user=self.ami_user,
+            ami_secret=self.ami_secret,
+            queue_log=self.pbx_dir / "log" / "queue_log",
+            recordings=self.pbx_dir / "spool" / "recordings",
+        )
+        return (default, *self.other_pbxs)
 
     @property
     def pbx_dir(self) -> Path:

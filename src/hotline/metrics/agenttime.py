@@ -72,7 +72,7 @@ def agent_time(
     """Per group key and in total, the agents' time by activity in [since, until) (ms).
 
     Groups: by agent, by team, or by local interval (a segment across a boundary is split);
-    by queue there are none (the total only). An open end takes the journal's first or
+    by queue or PBX there are none (the total only). An open end takes the journal's first or
     last entry.
     """
     agents = by_agent(data.journal)
@@ -88,7 +88,7 @@ def agent_time(
                 groups[name][seg.activity] += seg.ms
             elif by is GroupBy.TEAM:
                 groups[data.team(name)][seg.activity] += seg.ms
-            elif by is not GroupBy.QUEUE:
+            elif by not in (GroupBy.QUEUE, GroupBy.PBX):  # an agent serves every PBX
                 start = seg.start
                 while start < seg.end:
                     cut = min(seg.end, interval_end(start, by, tz))

@@ -158,7 +158,9 @@ def repeats_of(
     return out
 
 
-def _key(v: Verdict, by: GroupBy, tz: str, agents: AgentData) -> str:
+def _key(v: Verdict, by: GroupBy, tz: str, agents: AgentData, record: CallRecord) -> str:
+    if by is GroupBy.PBX:
+        return record.pbx
     if by is GroupBy.QUEUE:
         return v.queue
     if by is GroupBy.AGENT:
@@ -206,7 +208,7 @@ def compute(
             continue
         call = tally(total, record, v, repeats, acw, callbacks)
         if call is not None:
-            add_call(groups[_key(v, by, params.tz, agents)], call)
+            add_call(groups[_key(v, by, params.tz, agents, record)], call)
     return assemble(
         total, groups, params, by=by, since=since, until=until, agents=agents,
         in_force=in_force, params_from=params_from,

@@ -84,6 +84,7 @@ class GroupBy(Enum):
     QUEUE = "queue"
     AGENT = "agent"
     TEAM = "team"
+    PBX = "pbx"  # the PBX the call was on (a centre on several PBXs)
     MIN15 = "15min"
     HOUR = "hour"
     DAY = "day"

@@ -274,7 +274,7 @@ def prepare(settings: Settings) -> Path:
     As root, the directories Asterisk writes belong to the rootfs's ``asterisk`` user and
     the configuration (the AMI and SIP secrets among it) is root's, readable by its group.
     """
-    if settings.kamailio is not None and settings.pbx_name is None:
+    if settings.kamailio is not None and not settings.pbx_named:
         raise PBXError(
             "HOTLINE_KAMAILIO needs HOTLINE_PBX_NAME on a PBX: each PBX of a centre has its "
             "own name (its uniqueids and entity id derive from it, so two PBXs' calls never "
@@ -291,7 +291,9 @@ def prepare(settings: Settings) -> Path:
         read_center(settings), sip_secret(settings), agent_security(site), settings.kamailio
     )
     rendered[kamailio.PJSIP_FILE] = kamailio.render_pbx_side(settings.kamailio)
-    rendered["asterisk.conf"] = kamailio.with_identity(rendered["asterisk.conf"], settings.pbx_name)
+    rendered["asterisk.conf"] = kamailio.with_identity(
+        rendered["asterisk.conf"], settings.pbx_name if settings.pbx_named else None
+    )
     rendered.update(render_trunk(settings.trunk))
     (base / "prompts").mkdir(exist_ok=True)
     (base / "prompts" / SUPERVISOR_BEEP).write_bytes(double_beep())

@@ -30,7 +30,7 @@ class Calls(schema.Store):
                 conn.execute("DELETE FROM calls WHERE call_id = ?", (r.call_id,))
                 conn.execute(
                     "INSERT INTO calls VALUES "
-                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         r.call_id, r.linkedid, r.caller, r.caller_name, r.line, r.t_arrival,
                         r.t_q, r.first_queue, r.ivr_path, r.tag, r.t_answer, r.agent,
@@ -38,7 +38,7 @@ class Calls(schema.Store):
                         r.end_reason.value if r.end_reason else None, r.survey_score,
                         r.callback_number, r.recording, r.precision.value, r.source.value,
                         json.dumps(list(r.notes), ensure_ascii=False),
-                        r.t_request, r.twilio_sid,
+                        r.t_request, r.twilio_sid, r.pbx,
                     ),
                 )  # fmt: skip
                 conn.executemany(
@@ -84,7 +84,7 @@ class Calls(schema.Store):
             rows = conn.execute(
                 "SELECT call_id, linkedid, caller, caller_name, line, t_arrival, ivr_path, tag, "
                 "t_answer, agent, talk_end, completed_by, t_end, end_reason, survey_score, "
-                "callback_number, recording, precision, source, notes, t_request, twilio_sid "
+                "callback_number, recording, precision, source, notes, t_request, twilio_sid, pbx "
                 f"FROM calls {where}",
                 args,
             ).fetchall()
@@ -132,6 +132,7 @@ class Calls(schema.Store):
                 notes=tuple(json.loads(row[19])),
                 t_request=row[20],
                 twilio_sid=row[21],
+                pbx=row[22],
             )
             for row in rows
         ]

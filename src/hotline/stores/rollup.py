@@ -424,7 +424,7 @@ class Rollup:
     ) -> Report | None:
         """The report from the rows, or None when they cannot give it (not built for these
         parameters, by 15 min or hour, or a window not cut at local midnight)."""
-        if by in (GroupBy.MIN15, GroupBy.HOUR) or not self.built(params):
+        if by in (GroupBy.MIN15, GroupBy.HOUR, GroupBy.PBX) or not self.built(params):
             return None
         first, last = _day(since, params.tz), _day(until - 1, params.tz)
         if _day_bounds(first, params.tz)[0] != since or _day_bounds(last, params.tz)[1] != until:

@@ -114,6 +114,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "board.recall": ("待回拨", "to call back"),
     "board.recall_overdue": ("已超时", "overdue"),
     "board.recall_rate": ("今日按时回拨率", "called back in time today"),
+    "board.pbxs": ("交换机", "PBXs"),
+    "board.pbx_up": ("正常", "up"),
+    "board.pbx_down": ("中断", "down"),
     # the agent page
     "agent.title": ("我的状态", "My status"),
     "agent.unknown": (

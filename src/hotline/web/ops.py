@@ -163,6 +163,12 @@ async def metrics(ctx: Ctx) -> Response:
         [({}, 1 if status.get("ami_connected") else 0)],
     )
     out.metric(
+        "hotline_pbx_connected",
+        "gauge",
+        "1 while the controller's AMI link to this PBX is up (HOTLINE_PBXS).",
+        [({"pbx": name}, 1 if up else 0) for name, up in (status.get("pbxs") or {}).items()],
+    )
+    out.metric(
         "hotline_event_lag_seconds",
         "gauge",
         "Handling time minus the AMI Timestamp of the controller's last event.",

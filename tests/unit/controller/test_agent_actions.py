@@ -85,3 +85,25 @@ def test_a_refused_queue_is_named_in_the_reply() -> None:
     reply = asyncio.run(actions.carry_out(command(Verb.LOGIN)))
     assert (reply.ok, reply.message) == (True, "login 王芳 (intake, labour)")
     assert [h["MemberName"] for name, h in ami.sent if name == "QueueAdd"] == ["王芳"] * 3
+
+
+def test_on_several_pbxs_her_command_goes_to_each_but_never_unpauses_a_hold() -> None:
+    one, two, three = StandInAMI(), StandInAMI(), StandInAMI(connected=False)
+    model = agents()
+    model.apply(member("QueueMemberAdded", T0, agent="王芳", queue="intake"))
+    actions = AgentActions(
+        CENTER, one, model, Clock(T0), mirrors={"pbx2": two, "pbx3": three},
+        held=lambda pbx, iface: pbx == "pbx2" and iface == "PJSIP/1001",
+    )  # fmt: skip
+    reply = asyncio.run(actions.carry_out(command(Verb.PAUSE, actor="1001", reason="meal")))
+    assert [(n, h["Queue"], h["Paused"]) for n, h in two.sent] == [
+        ("QueuePause", "intake", "true"), ("QueuePause", "labour", "true"),
+    ]  # fmt: skip
+    assert two.sent == one.sent
+    # pbx3 is down: the default PBX did it, the reply says where it could not
+    assert reply.ok
+    assert "pbx3: the controller is not connected to Asterisk right now" in reply.message
+    reply = asyncio.run(actions.carry_out(command(Verb.UNPAUSE, actor="1001")))
+    assert one.sent[-1] == ("QueuePause", {"Queue": "labour", "Interface": "PJSIP/1001",
+                                           "Paused": "false"})  # fmt: skip
+    assert len(two.sent) == 2  # held on pbx2 (another PBX rings her): the hold's lift frees her

@@ -160,8 +160,16 @@
       doc.overdue ? ` · ${L.recall_overdue} ${doc.overdue}` : "",
       ` · ${L.recall_rate} ` + (typeof today.rate === "number" ? (today.rate * 100).toFixed(1) + "%" : "—"));
   }
+  function renderPbxs() {
+    // each PBX's AMI link as the controller sees it (the live setting "pbxs")
+    const doc = (docs.setting || {}).pbxs, box = document.getElementById("pbxs");
+    if (!box || !doc) return;
+    box.replaceChildren(L.pbxs + " ", ...doc.pbxs.map((p) => el("b",
+      {class: "pbx " + (p.up ? "up" : "down"), "data-pbx": p.name, "data-up": p.up ? "1" : "0"},
+      `${p.name} ${p.up ? L.pbx_up : L.pbx_down}`)));
+  }
   function renderSetting(id) {
-    if (id === "recall") renderRecall(); else renderNotice();
+    if (id === "recall") renderRecall(); else if (id === "pbxs") renderPbxs(); else renderNotice();
   }
   function alertItem(a) {
     const comment = el("input", {placeholder: L.comment, required: true});
@@ -207,7 +215,7 @@
       const d = JSON.parse(e.data);
       seq = d.seq; docs = Object.assign({queue: {}, agent: {}, alert: {}, call: {}, note: {}, setting: {}}, d.docs);
       offset = d.now - Date.now();
-      renderQueues(); renderAgents(); renderAlerts(); renderNotice(); renderRecall(); setLive(true);
+      renderQueues(); renderAgents(); renderAlerts(); renderNotice(); renderRecall(); renderPbxs(); setLive(true);
     });
     es.addEventListener("change", (e) => apply(JSON.parse(e.data)));
     es.addEventListener("down", () => setLive(false, L.down));
