@@ -41,7 +41,7 @@ from hotline.agents.model import AUTOPAUSE_REASON, AgentView, Expectation, Kind,
 from hotline.agents.status import DeviceState, PauseKind, PausePolicy, Phase, status
 from hotline.ami.message import Message
 from hotline.ami.timestamps import event_time
-from hotline.core.records import AgentChange, AgentStatus, PauseSetBy
+from hotline.core.records import BUSY_RING_MS, AgentChange, AgentStatus, PauseSetBy
 
 __all__ = ["Agents", "diff"]
 
@@ -293,20 +293,18 @@ class Agents:
         return self._agent(name), call
 
     def _no_answer(self, e: Message, t: int, out: list[AgentChange]) -> None:
+        """A ring she let go (``ring_no_answer``, its RingTime in ms as the reason); a ring
+        refused at once (under :data:`BUSY_RING_MS`: her phone, or Kamailio while she talks
+        on another PBX, said busy) is a ``ring_end`` "busy": she had no ring to answer."""
         a, call = self._agent_of(e)
         if a is None or call not in a.ringing:
             return
         self._unring(a, call)
-        out.append(
-            self._change(
-                a,
-                t,
-                "ring_no_answer",
-                queue=e.get("Queue") or "",
-                reason=e.get("RingTime") or "",
-                call_id=call,
-            )
-        )
+        queue, rang = e.get("Queue") or "", e.get("RingTime") or ""
+        if rang.isdigit() and int(rang) < BUSY_RING_MS:
+            out.append(self._change(a, t, "ring_end", queue=queue, reason="busy", call_id=call))
+            return
+        out.append(self._change(a, t, "ring_no_answer", queue=queue, reason=rang, call_id=call))
 
     def _unring(self, a: _Agent, call: str) -> None:
         del a.ringing[call]

@@ -44,6 +44,12 @@ class EndReason(Enum):
     # answered, else L; counted apart as cut_by_pbx)
 
 
+BUSY_RING_MS = 1000
+"""A ring-no-answer shorter than this was refused, not let go: the agent's phone, or
+Kamailio while she talks on another PBX (its 486 reaches app_queue's RINGNOANSWER with a
+ring time of 0 ms), said busy. It is journaled ``ring_end`` "busy", not ``ring_no_answer``."""
+
+
 class AgentStatus(Enum):
     """What a supervisor sees (derived from membership, pause, device and call phase)."""
 

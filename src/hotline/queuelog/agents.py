@@ -16,7 +16,8 @@ Kinds, by event:
 ADDMEMBER / AGENTLOGIN             ``login`` (+ ``pause`` if data1 is ``PAUSED``)
 REMOVEMEMBER / AGENTLOGOFF         ``logout``
 PAUSE / UNPAUSE                    ``pause`` / ``unpause``, reason = the text
-RINGNOANSWER                       ``ring_no_answer``, reason = ring time in ms
+RINGNOANSWER                       ``ring_no_answer``, reason = ring time in ms (under
+                                   BUSY_RING_MS: ``ring_end``, reason ``busy``)
 RINGCANCELED                       ``ring_canceled``, reason = ring time in ms
 CONNECT                            ``connect``
 COMPLETEAGENT / COMPLETECALLER     ``complete``, reason ``agent`` / ``caller``
@@ -31,7 +32,7 @@ versions left it empty); a change for both would count every pause twice.
 
 from __future__ import annotations
 
-from hotline.core.records import AgentChange, PauseSetBy
+from hotline.core.records import BUSY_RING_MS, AgentChange, PauseSetBy
 from hotline.queuelog.parse import Event, QueueLogEntry
 
 __all__ = ["AGENT_EVENTS", "AUTO_PAUSE", "NOT_A_CALL", "agent_changes"]
@@ -87,6 +88,8 @@ def agent_changes(entry: QueueLogEntry) -> tuple[AgentChange, ...]:
         reason = entry.text()
     elif event in _RING_MS:
         reason = entry.at(0)
+        if event == Event.RINGNOANSWER and reason.isdigit() and int(reason) < BUSY_RING_MS:
+            kind, reason = "ring_end", "busy"  # refused at once, not let go (BUSY_RING_MS)
     else:
         reason = _REASON.get(event, "")
     t = entry.t * 1000

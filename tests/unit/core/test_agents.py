@@ -325,3 +325,20 @@ def test_diff_names_what_differs() -> None:
     b.apply(member("QueueMemberAdded", paused=True, reason="示忙"))
     (problem,) = diff(a, b)
     assert problem.startswith("王芳: memberships")
+
+
+def test_a_ring_refused_at_once_is_busy_not_unanswered() -> None:
+    """Kamailio answers 486 for an agent talking on another PBX: app_queue ends the ring
+    with RingTime 0. That is no ring she let go (the watchdog counts those)."""
+    agents = Agents()
+    journal = [c for e in (member("QueueMemberAdded", queue="intake"),
+                           agent_event("AgentCalled", T0 + 10, queue="intake"),
+                           agent_event("AgentRingNoAnswer", T0 + 20, queue="intake", RingTime="0"),
+                           agent_event("AgentCalled", T0 + 2000, call="c2", queue="intake"),
+                           agent_event("AgentRingNoAnswer", T0 + 17000, call="c2",
+                                       queue="intake", RingTime="15000"))
+               for c in agents.apply(e)]  # fmt: skip
+    assert [(c.kind, c.reason, c.call_id) for c in journal if c.kind.startswith("ring")] == [
+        ("ring", "", "c1"), ("ring_end", "busy", "c1"),
+        ("ring", "", "c2"), ("ring_no_answer", "15000", "c2"),
+    ]  # fmt: skip

@@ -55,6 +55,8 @@ def test_a_reason_with_a_pipe_is_whole() -> None:
     ("line", "kind", "reason"),
     [
         ("1795536115|c|labour|李娜|RINGNOANSWER|15000", "ring_no_answer", "15000"),
+        # Kamailio's 486 for an agent talking on another PBX: refused at once, not let go
+        ("1795536115|c|labour|李娜|RINGNOANSWER|0", "ring_end", "busy"),
         ("1795536316|c|labour|王芳|RINGCANCELED|4000", "ring_canceled", "4000"),
         ("1795536118|c|labour|王芳|CONNECT|18|x.3|3", "connect", ""),
         ("1795536178|c|labour|王芳|COMPLETEAGENT|18|60|1", "complete", "agent"),
