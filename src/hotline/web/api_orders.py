@@ -15,7 +15,6 @@ such order (or another department's), 409 a step the order's state does not allo
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from hotline.casework import views
 from hotline.web import oncall, orders_web
 from hotline.web.context import SignedIn
-from hotline.web.errors import HTTP_STATUS, BadRequest, WebError
+from hotline.web.errors import HTTP_STATUS, WebError
 from hotline.web.pages_orders import _department, _order_id
 
 BODY_LIMIT = 64 * 1024
@@ -50,21 +49,7 @@ def _json_errors(
 
 async def body(ctx: SignedIn) -> dict[str, Any]:
     """The request's JSON object (400 with the reason when it is not one)."""
-    ctype = (ctx.request.headers.get("content-type") or "").split(";")[0].strip()
-    if ctype != "application/json":
-        raise BadRequest("expected a JSON body (Content-Type: application/json)")
-    raw = b""
-    async for chunk in ctx.request.stream():
-        raw += chunk
-        if len(raw) > BODY_LIMIT:
-            raise BadRequest("the body is too large")
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadRequest(f"malformed JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise BadRequest("the body is a JSON object")
-    return doc
+    return await ctx.json(BODY_LIMIT)
 
 
 @_json_errors

@@ -12,6 +12,7 @@ cookie named a live session; the route table says which of the two each handler 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,6 +124,25 @@ class Ctx:
             # kept on the request, whose body can be read once (the context is frozen)
             cached = self.request.state.hotline_form = dict(pairs)
         return cached
+
+    async def json(self, limit: int) -> dict[str, Any]:
+        """The request's JSON object of at most LIMIT bytes (BadRequest, 400, saying why
+        when it is not one: another type, too large, malformed, not an object)."""
+        ctype = (self.request.headers.get("content-type") or "").split(";")[0].strip()
+        if ctype != "application/json":
+            raise BadRequest("expected a JSON body (Content-Type: application/json)")
+        raw = b""
+        async for chunk in self.request.stream():
+            raw += chunk
+            if len(raw) > limit:
+                raise BadRequest("the body is too large")
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise BadRequest(f"malformed JSON: {exc}") from None
+        if not isinstance(doc, dict):
+            raise BadRequest("the body is a JSON object")
+        return doc
 
     def render(self, name: str, status: int = 200, **values: Any) -> Response:
         template = self.app.templates.get_template(name)

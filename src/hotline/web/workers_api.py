@@ -117,30 +117,12 @@ async def fetch_leg(ctx: Ctx) -> Response:
     return StreamingResponse(_chunks(fd), 200, headers=headers, media_type="audio/wav")
 
 
-async def _body(ctx: Ctx) -> dict[str, Any]:
-    ctype = (ctx.request.headers.get("content-type") or "").split(";")[0].strip()
-    if ctype != "application/json":
-        raise BadRequest("expected a JSON body (Content-Type: application/json)")
-    raw = b""
-    async for chunk in ctx.request.stream():
-        raw += chunk
-        if len(raw) > BODY_LIMIT:
-            raise BadRequest("the body is too large")
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadRequest(f"malformed JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise BadRequest("the body is a JSON object")
-    return doc
-
-
 async def put_transcript(ctx: Ctx) -> Response:
     """Store a worker's transcript: only of a catalogued leg, made from its catalogued
     bytes (409 otherwise); then the call's QA flags once its last leg is in."""
     worker_of(ctx)
     try:
-        transcript = from_doc(await _body(ctx))
+        transcript = from_doc(await ctx.json(BODY_LIMIT))
     except WireError as exc:
         raise BadRequest(f"not a transcript: {exc}") from None
     t = transcript
@@ -162,7 +144,7 @@ async def put_transcript(ctx: Ctx) -> Response:
 async def put_alert(ctx: Ctx) -> Response:
     """Store the integrity mismatch a worker found in a leg it fetched."""
     worker = worker_of(ctx)
-    doc = await _body(ctx)
+    doc = await ctx.json(BODY_LIMIT)
     leg = LEGS.get(str(doc.get("leg", "")))
     call_id, expected, actual = (str(doc.get(k, "")) for k in ("call_id", "expected", "actual"))
     if leg is None or not call_id or len(call_id) > 200:
