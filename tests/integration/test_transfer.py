@@ -201,6 +201,7 @@ async def test_a_blind_transfer_to_a_department_goes_out_through_the_trunk(
     assert record.t_end - record.talk_end > 3_000  # the citizen talked on with the department
     counted_once(record)
     kinds = [line[4] for line in queue_log(carrier, uid)]
+    print("department:", kinds)
     assert "BLINDTRANSFER" in kinds, kinds
     files = await legs(running, uid)
     assert rms(files[Leg.CALLER]) > 0.01, files  # the citizen's tone, through to the end
@@ -222,6 +223,7 @@ async def test_an_attended_transfer_to_an_agent_is_completed_by_the_controller(
     assert any("transfer attended to agent 1002" in n for n in record.notes), record.notes
     counted_once(record)
     kinds = [line[4] for line in queue_log(carrier, uid)]
+    print("attended:", kinds, record.completed_by, record.talk_end, record.t_end)
     assert "ATTENDEDTRANSFER" in kinds, kinds
     files = await legs(running, uid)
     tx = files[Leg.AGENT]  # what the citizen heard
@@ -249,7 +251,10 @@ async def test_a_conference_puts_the_citizen_and_both_agents_in_one_bridge(
     await asyncio.sleep(4)  # all three talk
     record = await until(lambda: ended(running, uid), 60, "ended call")
     assert record.end_reason is EndReason.ANSWERED
+    assert [(v.queue, v.outcome) for v in record.visits] == [("intake", "CONNECT")]
+    assert any("transfer conference to agent 1002" in n for n in record.notes), record.notes
     counted_once(record)
+    print("conference:", [line[4] for line in queue_log(carrier, uid)], record.completed_by)
     files = await legs(running, uid)
     tx = files[Leg.AGENT]  # what the citizen heard
     assert share(tx, AGENT_HZ) > HEARD, files
