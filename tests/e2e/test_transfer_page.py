@@ -33,16 +33,12 @@ async def test_wangfang_transfers_her_call_to_another_queue_from_her_page(
     uid = await dial(ami, "1-0", __AGENT_TALK="40", TALK="40")
     while (await connects.get(timeout=40)).get("MemberName") != "王芳":
         pass
-    await page.wait_for_function(
-        "!document.querySelector('#transfer button[data-transfer=\"blind\"]').disabled",
-        timeout=15_000,
-    )
+    enabled = '#transfer button[data-transfer="blind"]:not([disabled])'
+    await page.locator(enabled).wait_for(timeout=15_000)  # the page saw her call
     await page.select_option("#transfer-to", "property")
     await page.screenshot(path=str(artifacts / "transfer-card.png"), full_page=True)
     await blind.click()
-    await page.wait_for_function(
-        "document.getElementById('transfer-reply').textContent.length > 0", timeout=15_000
-    )
+    await page.locator("#transfer-reply:not(:empty)").wait_for(timeout=15_000)
     text = await page.locator("#transfer-reply").inner_text()
     assert text == f"blind transfer of {uid} from 王芳 to queue property", text
     while (await connects.get(timeout=40)).get("MemberName") != "李娜":

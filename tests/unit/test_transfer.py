@@ -259,6 +259,24 @@ def test_no_call_an_unanswered_call_or_an_unknown_target_is_refused() -> None:
         assert not any(n in ("BlindTransfer", "Atxfer") for n, _ in ami.sent)
 
 
+def test_a_local_member_under_the_agents_name_is_found_in_the_citizens_bridge() -> None:
+    member = Message(
+        MessageKind.EVENT,
+        (("Event", "CoreShowChannel"), ("Channel", "Local/1001@hotline-test-agent-00000001;1"),
+         ("Uniqueid", "1795.8"), ("BridgeId", "b1"), ("Application", "AppQueue")),
+    )  # fmt: skip
+    ami, journal = PBX(channels=[TALKING[0], member]), []
+    reply = asyncio.run(transfers(ami, journal).carry_out(command()))
+    assert reply.ok, reply.message
+    assert ami.sent[1][1]["Channel"] == "Local/1001@hotline-test-agent-00000001;1"
+    # a channel in the bridge that app_queue did not connect is not taken for the agent
+    other = Message(MessageKind.EVENT, tuple((k, "Dial" if k == "Application" else v)
+                                             for k, v in member.headers))  # fmt: skip
+    ami = PBX(channels=[TALKING[0], other])
+    reply = asyncio.run(transfers(ami, []).carry_out(command()))
+    assert not reply.ok
+
+
 def test_a_conference_turns_three_way_once_the_target_answers() -> None:
     agent = "PJSIP/1001-00000002"
     consulting = [

@@ -51,6 +51,7 @@ COMPLETE_KEYS = "*#1"
 THREEWAY_KEYS = "*#3"
 
 Action = tuple[str, list[tuple[str, str]]]
+CHANNEL_BAD = ",|\r\n"
 
 
 class Mode(Enum):
@@ -138,8 +139,10 @@ def check_mode(mode: Mode, target: Target) -> None:
         raise CommandError(f"a queue takes blind transfers only ({target.name}: no --{mode.value})")
 
 
-def _safe(what: str, value: str) -> str:
-    if not value or any(c in value for c in ",|;\r\n"):
+def _safe(what: str, value: str, bad: str = ",|;\r\n") -> str:
+    """``value`` unless it is empty or has a character AMI or the dialplan would read as
+    syntax (a channel name may have ``;``: the halves of a Local channel)."""
+    if not value or any(c in value for c in bad):
         raise CommandError(f"invalid {what} {value!r}")
     return value
 
@@ -149,7 +152,7 @@ def plan_transfer(mode: Mode, channel: str, target: Target) -> list[Action]:
     is bridged to it)."""
     check_mode(mode, target)
     headers = [
-        ("Channel", _safe("channel", channel)),
+        ("Channel", _safe("channel", channel, CHANNEL_BAD)),
         ("Context", _safe("context", target.context)),
         ("Exten", _safe("extension", target.exten)),
     ]
@@ -160,7 +163,7 @@ def plan_transfer(mode: Mode, channel: str, target: Target) -> list[Action]:
 
 def plan_keys(channel: str, keys: str) -> list[Action]:
     """The feature ``keys`` as if the agent pressed them: one PlayDTMF Receive per digit."""
-    _safe("channel", channel)
+    _safe("channel", channel, CHANNEL_BAD)
     return [
         ("PlayDTMF", [("Channel", channel), ("Digit", key), ("Duration", "100"),
                       ("Receive", "true")])
@@ -175,7 +178,7 @@ def plan_threeway(channel: str) -> list[Action]:
 
 def plan_cancel(channel: str) -> list[Action]:
     """Cancel the agent's attended transfer: back to the citizen."""
-    return [("CancelAtxfer", [("Channel", _safe("channel", channel))])]
+    return [("CancelAtxfer", [("Channel", _safe("channel", channel, CHANNEL_BAD))])]
 
 
 def plan_note(call: str, mode: Mode, target: Target, actor: str) -> Action:

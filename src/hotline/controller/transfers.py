@@ -70,6 +70,23 @@ def channels_of(listing: Iterable[Message], call: str, agent_chan: str | None) -
     return Channels(caller, agent_chan, bridge)
 
 
+def queue_peer(listing: Iterable[Message], caller: Message) -> str | None:
+    """The queue member's channel bridged with the citizen (``AppQueue``: the leg app_queue
+    dialled and connected), whatever its interface: the agent's channel when the roster's
+    interface does not name it (a Local member under the agent's name)."""
+    bridge = caller.get("BridgeId") or ""
+    if not bridge:
+        return None
+    for ch in listing:
+        if (
+            ch.get("BridgeId") == bridge
+            and ch.get("Uniqueid") != caller.get("Uniqueid")
+            and ch.get("Application") == "AppQueue"
+        ):
+            return ch.get("Channel") or None
+    return None
+
+
 def answered_peer(listing: Iterable[Message], agent_chan: str, call: str) -> str | None:
     """The channel that answered in the agent's bridge during an attended transfer (not the
     citizen, who waits in the old one), or None yet."""
@@ -141,11 +158,17 @@ class Transfers:
         except AMIError as exc:
             return Reply(False, f"transfer {command.call}: {exc}")
         chans = channels_of(listing, command.call, agent_channel(listing, agent))
-        if chans.caller is None:
+        caller = chans.caller
+        if caller is None:
             return Reply(False, f"no such call {command.call!r} in progress")
+        bridged = caller.get("BridgeId") or ""
+        if not finish and bridged and chans.agent_bridge != bridged:
+            peer = queue_peer(listing, caller)
+            if peer is not None:
+                chans = channels_of(listing, command.call, peer)
         if chans.agent is None:
             return Reply(False, f"{agent.name} is in no call right now")
-        if not finish and (chans.caller.get("BridgeId") or "") != chans.agent_bridge:
+        if not finish and bridged != chans.agent_bridge:
             return Reply(
                 False, f"call {command.call} is not answered by {agent.name} (not bridged)"
             )
