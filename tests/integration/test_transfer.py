@@ -13,6 +13,7 @@ One PBX with an ``ip`` trunk, its Redis and the two softphones for the whole mod
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import subprocess
 import time
@@ -25,6 +26,8 @@ import pytest
 import pytest_asyncio
 
 from hotline.ami.client import AMIClient
+from hotline.cli import transfer as cli
+from hotline.cli.common import CLIError
 from hotline.commands import bus
 from hotline.commands.plan import Command, Verb
 from hotline.core.records import CallRecord, EndReason
@@ -32,6 +35,8 @@ from hotline.metrics.populations import Population
 from hotline.metrics.report import compute
 from hotline.recordings.leg import Leg
 from hotline.stores import redis_server
+from hotline.web.accounts import Accounts
+from hotline.web.roles import Role
 from tests.integration import bed
 from tests.integration.softphone import Softphone
 from tests.integration.test_controller import Running, controller_on
@@ -259,3 +264,87 @@ async def test_a_conference_puts_the_citizen_and_both_agents_in_one_bridge(
     tx = files[Leg.AGENT]  # what the citizen heard
     assert share(tx, AGENT_HZ) > HEARD, files
     assert share(tx, SECOND_HZ) > HEARD, files
+
+
+async def test_a_conference_with_a_department_through_the_trunk_keeps_the_agent_in(
+    carrier: Carrier, ami: AMIClient, running: Running, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """三方通话 with 住建局's duty line, asked on the command line as the call's own agent."""
+    accounts = Accounts.open(carrier.settings.db)
+    for name, role, ext in (("wangfang", Role.AGENT, "1001"), ("lina", Role.AGENT, "1002")):
+        if accounts.user(name) is None:
+            accounts.add(name, "a long password", role, now=1, agent=ext)
+    accounts.close()
+    scenario = fill("trunk_uas.xml", tmp_path, NUMBER=DUTY, CALLER_ID=CALLER_ID,
+                    HOLD_MS="40000", CHALLENGE="", VERIFY="", VERIFY_TEST="")  # fmt: skip
+    uas = asyncio.create_task(carrier.sipp(scenario, service="", timeout=70))
+    await carrier.listening()
+    uid, _ = await answered_by(ami, carrier, 25)
+    args = argparse.Namespace(call=uid, target="housing", mode="conference", user="lina")
+    with pytest.raises(CLIError, match="only their own calls"):  # 李娜 is not on this call
+        await asyncio.to_thread(cli.run, carrier.settings, args)
+    args.user = "wangfang"
+    assert await asyncio.to_thread(cli.run, carrier.settings, args) == 0
+    assert "conference transfer" in capsys.readouterr().out
+
+    async def bridge_of_three() -> list[str]:
+        chans = await bed.channels(ami)
+        citizen = next((c for c in chans if c.get("Uniqueid") == uid), None)
+        bridge = citizen.get("BridgeId") if citizen is not None else ""
+        return [c.get("Channel") or "" for c in chans if bridge and c.get("BridgeId") == bridge]
+
+    deadline = time.monotonic() + 30
+    while len(together := await bridge_of_three()) < 3:
+        assert time.monotonic() < deadline, f"no three-way bridge: {together}"
+        await asyncio.sleep(0.3)
+    assert any(c.startswith("PJSIP/1001-") for c in together), together  # the agent stays
+    assert any(DUTY in c for c in together), together  # the department, through the trunk
+    record = await until(lambda: ended(running, uid), 60, "ended call")
+    # the citizen has hung up; the agent and the department talk on until she hangs up
+    wang = next(c for c in together if c.startswith("PJSIP/1001-"))
+    await ami.action("Hangup", {"Channel": wang})
+    run = await uas
+    assert run.returncode == 0, run.report()  # the department got its BYE
+    assert record.end_reason is EndReason.ANSWERED
+    assert [(v.queue, v.outcome) for v in record.visits] == [("intake", "CONNECT")]
+    assert any("transfer conference to department housing by wangfang" in n
+               for n in record.notes), record.notes  # fmt: skip
+    counted_once(record)
+    files = await legs(running, uid)
+    assert rms(files[Leg.CALLER]) > 0.01, files
+    assert share(files[Leg.AGENT], AGENT_HZ) > HEARD, files  # 王芳 stayed in the call
+
+
+async def test_an_attended_transfer_cancelled_gives_the_citizen_back_to_the_agent(
+    carrier: Carrier, ami: AMIClient, running: Running
+) -> None:
+    uid, _ = await answered_by(ami, carrier, 20)
+    reply = await transfer(running, uid, "李娜", "attended")
+    assert reply.ok, reply.message
+    await asyncio.sleep(3)  # 李娜 answers; the citizen waits
+
+    async def with_wang() -> bool:
+        chans = await bed.channels(ami)
+        citizen = next((c for c in chans if c.get("Uniqueid") == uid), None)
+        bridge = citizen.get("BridgeId") if citizen is not None else ""
+        return any(
+            c.get("BridgeId") == bridge and (c.get("Channel") or "").startswith("PJSIP/1001-")
+            for c in chans
+        ) if bridge else False  # fmt: skip
+
+    assert not await with_wang()  # consulting: the citizen is not with 王芳
+    cancelled = await transfer(running, uid, "", "cancel")
+    assert cancelled.ok, cancelled.message
+    deadline = time.monotonic() + 10
+    while not await with_wang():
+        assert time.monotonic() < deadline, "the citizen is not back with 王芳"
+        await asyncio.sleep(0.3)
+    record = await until(lambda: ended(running, uid), 60, "ended call")
+    assert record.agent == "王芳"
+    assert record.completed_by != "transfer", record
+    kinds = [line[4] for line in queue_log(carrier, uid)]
+    assert "ATTENDEDTRANSFER" not in kinds, kinds
+    counted_once(record)
+    journal = [c for c in running.history.journal("王芳") if c.kind == "transfer"]
+    assert [c.reason for c in journal if c.call_id == uid] == ["attended:agent:1002", "cancel"]

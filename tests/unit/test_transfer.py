@@ -4,6 +4,7 @@ kind, the call's note and journal, and the checks against Asterisk's channels.""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,17 +107,22 @@ def test_the_calls_agent_and_the_teams_supervisors_may_transfer() -> None:
 def test_each_kind_acts_on_the_agents_channel() -> None:
     chan = "PJSIP/1001-0000002a"
     dept = resolve_target("housing", CENTER.agents, QUEUES, DEPTS)
-    [(blind, headers)] = plan_transfer(Mode.BLIND, chan, dept)
+    [[(blind, headers)]] = plan_transfer(Mode.BLIND, chan, dept)
     assert blind == "BlindTransfer"
     assert dict(headers) == {"Channel": chan, "Context": "hotline-outbound",
                              "Exten": "01065550101"}  # fmt: skip
-    [(attended, headers)] = plan_transfer(Mode.ATTENDED, chan, dept)
-    assert attended == "Atxfer"
-    assert dict(headers)["Channel"] == chan
-    assert plan_transfer(Mode.CONFERENCE, chan, dept)[0][0] == "Atxfer"
+    start, dial = plan_transfer(Mode.ATTENDED, chan, dept)
+    assert start[0] == ("Setvar", [("Channel", chan), ("Variable", "TRANSFER_CONTEXT"),
+                                   ("Value", "hotline-outbound")])  # fmt: skip
+    assert [dict(h)["Digit"] for _, h in start[1:]] == list(ATXFER_KEYS)
+    assert "".join(dict(h)["Digit"] for _, h in dial) == "01065550101#"
+    assert all(name == "PlayDTMF" and dict(h)["Receive"] == "true" for name, h in dial)
+    assert plan_transfer(Mode.CONFERENCE, chan, dept) == [start, dial]
     keys = plan_threeway(chan)
     assert [dict(h)["Digit"] for _, h in keys] == list(THREEWAY_KEYS)
-    assert all(name == "PlayDTMF" and dict(h)["Receive"] == "true" for name, h in keys)
+    plus = dataclasses.replace(dept, exten="+8601065550101")
+    with pytest.raises(CommandError, match="dials digits only"):
+        plan_transfer(Mode.ATTENDED, chan, plus)
 
 
 def test_a_queue_takes_blind_transfers_only_and_channels_are_checked() -> None:
@@ -199,7 +205,7 @@ class PBX(StandInAMI):
 
     async def action(self, name: str, headers: Headers = ()) -> Message | EventList:
         reply = await super().action(name, headers)
-        if name == "Atxfer" and self.after_atxfer is not None:
+        if name == "Setvar" and self.after_atxfer is not None:
             self.channels = self.after_atxfer
         if name == "CoreShowChannels":
             ok = Message(MessageKind.RESPONSE, (("Response", "Success"),))
@@ -210,7 +216,7 @@ class PBX(StandInAMI):
 
 def transfers(ami: PBX, journal: list[AgentChange]) -> Transfers:
     return Transfers(CENTER, ami, journal=journal.append, queues=lambda: QUEUES,
-                     clock=lambda: T0, poll=0.01, answer_timeout=1)  # fmt: skip
+                     clock=lambda: T0, poll=0.01, answer_timeout=1, digit_pause=0)  # fmt: skip
 
 
 def command(to: str = "labour", mode: str = "blind", call: str = "1795.7") -> Command:
@@ -256,7 +262,7 @@ def test_no_call_an_unanswered_call_or_an_unknown_target_is_refused() -> None:
         assert not reply.ok
         assert error in reply.message, (cmd, reply.message)
         assert not journal
-        assert not any(n in ("BlindTransfer", "Atxfer") for n, _ in ami.sent)
+        assert not any(n in ("BlindTransfer", "Setvar", "PlayDTMF") for n, _ in ami.sent)
 
 
 def test_a_local_member_under_the_agents_name_is_found_in_the_citizens_bridge() -> None:
@@ -294,7 +300,7 @@ def test_a_conference_turns_three_way_once_the_target_answers() -> None:
 
     asyncio.run(go())
     digits = [h["Digit"] for name, h in ami.sent if name == "PlayDTMF"]
-    assert "".join(digits) == THREEWAY_KEYS
+    assert "".join(digits) == ATXFER_KEYS + "01065550101#" + THREEWAY_KEYS
     assert answered_peer(consulting, agent, "1795.7") == consulting[2].get("Channel")
     ringing = [*consulting[:2], chan("Local/x;1", "1795.9", "b2", state="5")]
     assert answered_peer(ringing, agent, "1795.7") is None

@@ -13,8 +13,9 @@ Redirect of the caller instead leaves a stale COMPLETECALLER behind.
   (the citizen waits there like any caller, the queue visits follow one another), an
   agent's softphone (``hotline-transfer``), or a department's duty line through the
   trunk (``hotline-outbound``, the number from center.yaml).
-- attended: ``Atxfer`` holds the citizen while the agent talks to the target; the agent
-  completes (hangs up, or the atxfercomplete keys) or cancels (``CancelAtxfer``).
+- attended: the atxfer keys (as ``Atxfer`` sends them) hold the citizen while the agent
+  talks to the target; the agent completes (hangs up, or the atxfercomplete keys) or
+  cancels (``CancelAtxfer``).
 - conference (三方通话): an attended transfer that becomes three-way once the target
   answers: the atxferthreeway keys, emulated as received on the agent's channel
   (``PlayDTMF`` with ``Receive``), put citizen, agent and target in one bridge.
@@ -147,18 +148,28 @@ def _safe(what: str, value: str, bad: str = ",|;\r\n") -> str:
     return value
 
 
-def plan_transfer(mode: Mode, channel: str, target: Target) -> list[Action]:
-    """The action that starts the transfer of the agent's ``channel`` (the citizen is what
-    is bridged to it)."""
+def plan_transfer(mode: Mode, channel: str, target: Target) -> list[list[Action]]:
+    """The actions that start the transfer of the agent's ``channel`` (the citizen is what
+    is bridged to it), in steps the controller sends a moment apart.
+
+    Blind: one ``BlindTransfer``. Attended and conference: TRANSFER_CONTEXT on the agent's
+    channel, then the atxfer keys as if the agent pressed them, then (a step later) the
+    target's digits and ``#``. Not AMI's ``Atxfer``: it queues the feature code and the
+    digits at once, and on Asterisk 22 digits that reach the channel before the transfer
+    starts collecting are lost ("Unable to acquire target extension", seen on the real
+    PBX, now and then).
+    """
     check_mode(mode, target)
-    headers = [
-        ("Channel", _safe("channel", channel, CHANNEL_BAD)),
-        ("Context", _safe("context", target.context)),
-        ("Exten", _safe("extension", target.exten)),
-    ]
+    _safe("channel", channel, CHANNEL_BAD)
+    context, exten = _safe("context", target.context), _safe("extension", target.exten)
     if mode is Mode.BLIND:
-        return [("BlindTransfer", headers)]
-    return [("Atxfer", headers)]
+        return [[("BlindTransfer", [("Channel", channel), ("Context", context),
+                                    ("Exten", exten)])]]  # fmt: skip
+    if not exten.isdigit():
+        raise CommandError(f"an attended transfer dials digits only, not {exten!r}")
+    setvar = ("Setvar", [("Channel", channel), ("Variable", "TRANSFER_CONTEXT"),
+                         ("Value", context)])  # fmt: skip
+    return [[setvar, *plan_keys(channel, ATXFER_KEYS)], plan_keys(channel, exten + "#")]
 
 
 def plan_keys(channel: str, keys: str) -> list[Action]:

@@ -11,7 +11,9 @@ answered yet, gets a clear error instead of an action on a stale channel. Each t
 into the agent-state journal (kind ``transfer``, by whom, to what) and, as the UserEvent
 ``HotlineTransfer``, into the call's notes.
 
-A conference is an attended transfer made three-way once the target answers: a task waits
+An attended transfer is the agent's atxfer keys and then the target's digits, as if she
+pressed them, half a second apart (``digit_pause``). A conference is an attended transfer
+made three-way once the target answers: a task waits
 (at most ``answer_timeout`` seconds) for another channel up in the agent's new bridge.
 """
 
@@ -119,6 +121,7 @@ class Transfers:
         clock: Callable[[], int],
         answer_timeout: float = 45.0,
         poll: float = 0.3,
+        digit_pause: float = 0.5,
     ) -> None:
         self.center = center
         self.asterisk = asterisk
@@ -127,6 +130,7 @@ class Transfers:
         self.clock = clock
         self.answer_timeout = answer_timeout
         self.poll = poll
+        self.digit_pause = digit_pause
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def _listing(self) -> list[Message]:
@@ -176,7 +180,11 @@ class Transfers:
             if finish:
                 return await self._finish(command, chans.agent)
             assert target is not None
-            await self._send(plan_transfer(mode, chans.agent, target))
+            steps = plan_transfer(mode, chans.agent, target)
+            for i, step in enumerate(steps):
+                if i:  # the transfer has begun collecting the target's digits
+                    await asyncio.sleep(self.digit_pause)
+                await self._send(step)
             await self._send([plan_note(command.call, mode, target, command.actor)])
         except (AMIError, CommandError) as exc:
             return Reply(False, f"transfer {command.call} to {command.target}: {exc}")
