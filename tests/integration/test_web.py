@@ -704,7 +704,8 @@ async def test_an_agent_sees_the_watchdog_s_notes_to_her_only(web: Web) -> None:
         assert [n["text"] for n in me["notes"]] == ["单次示忙过长: 王芳"]
         page = await client.get("/me")
         assert "单次示忙过长: 王芳" in page.text
-        assert "刘洋" not in page.text
+        # (刘洋's name is on the page, as a transfer target: his note is not)
+        assert "单次示忙过长: 刘洋" not in page.text
         assert "给班长的" not in page.text
 
 

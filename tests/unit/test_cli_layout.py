@@ -75,7 +75,7 @@ def test_every_command_names_its_handler() -> None:
         "play", "prompts", "qa", "recall",
         "redact", "redis", "restore", "retention", "run", "sim", "stt", "supervise", "systemd",
         "transcribe",
-        "transcripts", "users", "web",
+        "transcripts", "transfer", "users", "web",
     ]  # fmt: skip
 
 

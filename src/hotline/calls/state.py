@@ -234,7 +234,7 @@ class Calls:
         call = self._active.get(uid)
         created = call is None
         if call is None:
-            if name == "Hangup" or name.endswith("HangupRequest"):
+            if name == "Hangup" or name.endswith("HangupRequest") or handler is _transfer:
                 return []  # the ;1 half, agents' legs, anything not a call
             call = self._start(uid, event, t, name)
         if name == "Hangup":
@@ -631,6 +631,19 @@ def _complete(calls: Calls, call: _Call, e: Message, t: int) -> bool:
     return True
 
 
+def _transfer(calls: Calls, call: _Call, e: Message, t: int) -> bool:
+    """The controller's note that it transferred the call (commands.transfer): the call goes
+    on, one call; AgentComplete Reason transfer ends the agent's part."""
+    note = (
+        f"transfer {e.get('Mode') or '?'} to {e.get('Kind') or '?'} {e.get('Target') or '?'}"
+        f" by {e.get('Actor') or '?'}"
+    )
+    if note in call.notes:
+        return False
+    call.notes.append(note)
+    return True
+
+
 def _hangup_request(calls: Calls, call: _Call, e: Message, t: int) -> bool:
     call.hangup_requested = True
     shutdown = e.name == "SoftHangupRequest" and e.get("Cause") == SOFTHANGUP_SHUTDOWN
@@ -648,6 +661,7 @@ _USER_EVENTS: dict[str, _Handler] = {
     "HotlineSurvey": _survey,
     "HotlineCallback": _callback,
     "HotlineTwilio": _twilio,
+    "HotlineTransfer": _transfer,
 }
 _EVENTS: dict[str, _Handler] = {
     "QueueCallerJoin": _join,

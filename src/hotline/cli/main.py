@@ -38,6 +38,7 @@ from hotline.cli import (
     stt,
     supervise,
     transcripts,
+    transfer,
     users,
     web,
 )
@@ -66,6 +67,7 @@ GROUPS = (
     alerts,  # alerts list|show|acknowledge|close|reopen, notice on|off
     recall,  # recall list|show|dial|done|report: missed callers to call back
     supervise,  # supervise listen|whisper|barge CALL_OR_AGENT --from EXT --as USER
+    transfer,  # transfer CALL --to QUEUE|EXT|DEPT [--attended|--conference] --as USER
     transcripts,  # transcripts search|show
     qa,  # qa flag|forms|sample|score|appeal|report: quality inspection (质检)
     orders,  # orders create|dispatch|sign|reply|return|finish|review|visit|show|list|report

@@ -34,6 +34,9 @@ class Verb(Enum):
     VISIT = "visit"
     # live supervision (``hotline supervise``): the supervisor's phone joins the agent's call
     SUPERVISE = "supervise"
+    # transfer a call (``hotline transfer``): ``call``, ``target``, ``mode`` blind, attended,
+    # conference; ``agent`` is the call's agent
+    TRANSFER = "transfer"
 
     @property
     def on_agent(self) -> bool:
@@ -66,6 +69,7 @@ class Command:
     mode: str = ""  # SUPERVISE: listen, whisper or barge
     phone: str = ""  # SUPERVISE: the supervisor's softphone (extension) that joins
     call: str = ""  # SUPERVISE: the call the supervisor picked ("" when they picked the agent)
+    target: str = ""  # TRANSFER: a queue, an agent's extension or a department (center.yaml)
 
     def fields(self) -> dict[str, str]:
         """As flat strings, for a Redis stream entry."""
@@ -85,6 +89,7 @@ class Command:
             "mode": self.mode,
             "phone": self.phone,
             "call": self.call,
+            "target": self.target,
         }
 
     @classmethod
@@ -106,6 +111,7 @@ class Command:
                 mode=raw.get("mode", ""),
                 phone=raw.get("phone", ""),
                 call=raw.get("call", ""),
+                target=raw.get("target", ""),
             )
         except (KeyError, ValueError) as exc:
             raise CommandError(f"malformed command: {exc}") from None

@@ -47,11 +47,13 @@ from hotline.controller.reconcile import Reconciler
 from hotline.controller.recorder import Recorder
 from hotline.controller.supervision import Supervision
 from hotline.controller.sweep import Sweep
+from hotline.controller.transfers import Transfers
 from hotline.controller.visits import Visits
 from hotline.core.localtime import CHINA
 from hotline.core.records import AgentChange, PauseSetBy
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
+from hotline.pbx.install import read_flow
 from hotline.queues.state import Queues
 from hotline.stores import dialect as db
 from hotline.stores.access import AccessLog
@@ -150,11 +152,15 @@ class Controller:
         self.chaser = Chaser(self.visits.desk, clock)  # 催办/督办 every minute
         self.access = AccessLog.open(settings.db)
         self.supervision = Supervision(center, client, self.access.append, clock)
+        self.transfers = Transfers(
+            center, client, journal=self.outbox.journal, clock=clock,
+            queues=lambda: read_flow(settings.flow)[0].queues,
+        )  # fmt: skip
         self.commands = Commands(
             agent_actions=self.agent_actions.carry_out, alerts=self.alerting.handle,
             recall=self.recaller.dial, visit=self.visits.call, asterisk=client,
             flow=settings.flow, outbox=self.outbox, clock=clock,
-            supervise=self.supervision.carry_out,
+            supervise=self.supervision.carry_out, transfer=self.transfers.carry_out,
         )  # fmt: skip
         self.sweep = Sweep(self.recorder, self.calls, history, settings.pbx_dir, clock)
         self._events: Subscription | None = None

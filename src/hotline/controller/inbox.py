@@ -1,6 +1,6 @@
 """Carry out the commands sent over the bus (``hotline agent ...``, ``hotline alerts ...``,
-``hotline notice ...``, ``hotline recall dial``, ``hotline supervise ...``, the web): one at a
-time, each with a reply."""
+``hotline notice ...``, ``hotline recall dial``, ``hotline supervise ...``, ``hotline
+transfer ...``, the web): one at a time, each with a reply."""
 
 from __future__ import annotations
 
@@ -49,9 +49,11 @@ class Commands:
         outbox: Publish,
         clock: Callable[[], int],
         supervise: Handler | None = None,
+        transfer: Handler | None = None,
     ) -> None:
         self.agent_actions = agent_actions
         self.supervise = supervise
+        self.transfer = transfer
         self.alerts = alerts
         self.recall = recall
         self.visit = visit
@@ -78,6 +80,10 @@ class Commands:
             if self.supervise is None:
                 return Reply(False, "this controller does not carry out supervision")
             return await self.supervise(command)
+        if command.verb is Verb.TRANSFER:
+            if self.transfer is None:
+                return Reply(False, "this controller does not transfer calls")
+            return await self.transfer(command)
         return await self.switch_notice(command)
 
     async def switch_notice(self, command: Command) -> Reply:

@@ -146,10 +146,12 @@ class CallRecord:
 
 
 SUPERVISION_KINDS = frozenset(
-    {"alert", "alert_acknowledge", "alert_close", "alert_reopen", "escalation", "notice"}
-)
+    {"alert", "alert_acknowledge", "alert_close", "alert_reopen", "escalation", "notice",
+     "transfer"}
+)  # fmt: skip
 """Journal kinds that record what the watchdog and supervisors did (an alert raised or
-handled, an escalation step, the IVR announcement switched), not an agent's state: the
+handled, an escalation step, the IVR announcement switched, a call transferred), not an
+agent's state: the
 reducers and the watchdog's rules pass them by."""
 
 

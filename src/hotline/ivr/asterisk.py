@@ -172,8 +172,11 @@ def _queue(flow: Flow, queue: QueueSpec, paths: Paths) -> str:
         "MixMonitor(,br(${HOTLINE_REC}-rx.wav)t(${HOTLINE_REC}-tx.wav))",
         # MixMonitor's own events carry no file name: tell the controller where the legs go
         "UserEvent(HotlineRecording,File: ${HOTLINE_REC})",
-        # c: continue here when the agent hangs up, for the survey
-        f"(queue)Queue({name},c,,,{wait})",
+        # c: continue here when the agent hangs up, for the survey; t: the agent's side may
+        # transfer, which is what lets AMI's Atxfer (hotline transfer --attended) start an
+        # attended transfer on the agent's channel: it sends the atxfer feature code as if
+        # pressed, and a bridge listens for it only on a channel allowed to transfer
+        f"(queue)Queue({name},ct,,,{wait})",
         f'GotoIf($["${{MEMBERINTERFACE}}" != ""]?{SURVEY},s,1)',
         # QueueCallerAbandon fires on a timeout too: this says how the caller left
         f"UserEvent(HotlineQueueExit,Queue: {name},Status: ${{QUEUESTATUS}})",

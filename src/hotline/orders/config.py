@@ -45,6 +45,7 @@ class Department:
     code: str
     name: str
     handlers: tuple[str, ...] = ()  # web account names that act for it
+    phone: str = ""  # the duty line (值班电话) transfers dial through the trunk; "" = none
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,14 +171,17 @@ def load_orders(raw: Any, fail: Fail) -> OrdersConfig:
     for code, raw_d in r.section("orders.departments", top.get("departments")).items():
         node = f"orders.departments.{code}"
         r.kind(node, Kind.CODE, code)
-        spec_d = r.mapping(node, raw_d, {"name", "handlers"})
+        spec_d = r.mapping(node, raw_d, {"name", "handlers", "phone"})
         dname = r.get(node, spec_d, "name", str)
+        phone = str(spec_d.get("phone", ""))
+        if "phone" in spec_d:
+            r.kind(f"{node}.phone", Kind.DID, phone)
         handlers = tuple(str(h) for h in r.items(f"{node}.handlers", spec_d.get("handlers")))
         for h in handlers:
             if h in owner:
                 r.fail(f"{node}.handlers", f"{h!r} handles for {owner[h]} already")
             owner[h] = code
-        departments[code] = Department(code, dname or code, handlers)
+        departments[code] = Department(code, dname or code, handlers, phone)
     return OrdersConfig(
         departments, calendar, sign or Limit(2, "h"), types, categories,
         dup_days or 30, float(sim), Thresholds(**values),

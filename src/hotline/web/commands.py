@@ -41,6 +41,8 @@ async def issue(
     mode: str = "",
     phone: str = "",
     task: str = "",
+    call: str = "",
+    target: str = "",
 ) -> Response:
     """Send ``verb`` (see :class:`hotline.commands.plan.Command`) as the signed-in user, now; the
     controller's reply as JSON (409 when it refused)."""
@@ -58,6 +60,8 @@ async def issue(
         mode=mode,
         phone=phone,
         task=task,
+        call=call,
+        target=target,
     )
     try:
         reply = await bus.send(ctx.app.redis, command, timeout=ctx.app.command_timeout)

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from hotline.agents.roster import Agent
 from hotline.commands.plan import Verb
+from hotline.commands.transfer import MODES as TRANSFER_MODES
 from hotline.core.localtime import CHINA, DAY_MS
 from hotline.orders.model import OrderType
 from hotline.watchdog.report import shift_report
@@ -87,7 +88,20 @@ async def me(ctx: SignedIn) -> Response:
         redis_error=ctx.app.hub.error,
         call=await oncall.current(ctx, doc),
         types=[t.value for t in OrderType],
+        targets=transfer_targets(ctx, agent),
     )
+
+
+def transfer_targets(ctx: Ctx, agent: Agent) -> list[tuple[str, str]]:
+    """Where the agent can transfer a call, as (value, label): the flow's queues, the other
+    agents, the departments with a duty number."""
+    center, flow = ctx.app.center, ctx.app.flow
+    queues = [(q, f"{ctx.t('transfer.queue')} {q}") for q in sorted(flow.queues)] if flow else []
+    agents = [(a.ext, f"{ctx.t('transfer.agent')} {a.name} {a.ext}")
+              for a in center.agents.values() if a.ext != agent.ext]  # fmt: skip
+    depts = [(d.code, f"{ctx.t('transfer.department')} {d.name}")
+             for d in center.orders.departments.values() if d.phone]  # fmt: skip
+    return queues + agents + depts
 
 
 async def me_json(ctx: SignedIn) -> Response:
@@ -115,3 +129,26 @@ async def me_command(ctx: SignedIn) -> Response:
     if reason is not None and reason not in ctx.app.center.reasons:
         raise BadRequest(ctx.t("agent.bad_reason"))
     return await issue(ctx, verb, agent.ext, reason=reason)
+
+
+FINISH_MODES = ("complete", "cancel")
+
+
+async def me_transfer(ctx: SignedIn) -> Response:
+    """Transfer the call the agent is on (read from the live feed, never from the form) to
+    ``to`` (a queue, an agent, a department), ``mode`` blind, attended or conference; or
+    finish an attended transfer (``complete``, ``cancel``). The controller checks the call
+    on Asterisk and journals the transfer."""
+    agent = _me(ctx)
+    form = await ctx.form()
+    mode = form.get("mode", "blind")
+    if mode not in TRANSFER_MODES + FINISH_MODES:
+        raise BadRequest(f"unknown transfer mode {mode[:20]!r}")
+    to = "" if mode in FINISH_MODES else form.get("to", "")
+    if mode not in FINISH_MODES and not to:
+        raise BadRequest(ctx.t("transfer.no_target"))
+    doc, _ = await _live(ctx, agent)
+    call = (await oncall.current(ctx, doc)).get("id", "")
+    if not call:
+        raise BadRequest(ctx.t("transfer.no_call"))
+    return await issue(ctx, Verb.TRANSFER, agent.name, mode=mode, call=call, target=to)

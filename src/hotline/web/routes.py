@@ -129,6 +129,7 @@ ROUTES: tuple[Route, ...] = (
     signed_in("/me", "GET", pages_agent.me, AGENTS, "me"),
     signed_in("/api/me", "GET", pages_agent.me_json, AGENTS, "me_json"),
     signed_in("/me/command", "POST", pages_agent.me_command, AGENTS, "me_command"),
+    signed_in("/me/transfer", "POST", pages_agent.me_transfer, AGENTS, "me_transfer"),
     signed_in("/me/qa", "GET", pages_myqa.my_qa, AGENTS, "my_qa"),
     signed_in("/me/qa/appeal", "POST", pages_myqa.my_appeal, AGENTS, "my_appeal"),
     signed_in("/me/recall", "GET", pages_recall.fragment, AGENTS, "me_recall"),

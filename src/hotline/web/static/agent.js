@@ -58,6 +58,7 @@
       const offered = data.offer && data.offer.task !== null ? String(data.offer.task) : "";
       follow("recall", "/me/recall", offered + "/" + ((data.offer && data.offer.why) || ""));
       follow("kb", "/me/kb", callId || "-");
+      document.querySelectorAll("button[data-transfer]").forEach((b) => { b.disabled = !callId; });
       if (status.dataset.status !== st) {
         status.dataset.status = st;
         status.className = "chip st-" + st;
@@ -73,6 +74,19 @@
       const r = await hotline.post("/me/command", fields);
       b.disabled = false;
       hotline.toast(r.message, r.ok);
+      refresh();
+    });
+  });
+  document.querySelectorAll("button[data-transfer]").forEach((b) => {
+    b.addEventListener("click", async () => {
+      // the call is the one the server sees the agent on: the form names only the target
+      const fields = {mode: b.dataset.transfer, to: document.getElementById("transfer-to").value};
+      b.disabled = true;
+      const r = await hotline.post("/me/transfer", fields);
+      b.disabled = false;
+      const reply = document.getElementById("transfer-reply");
+      reply.textContent = r.message;
+      reply.className = "reply " + (r.ok ? "ok" : "error");
       refresh();
     });
   });

@@ -1,0 +1,71 @@
+"""The agent's transfer card (issue 20): the call is the one the live feed has the agent on,
+never the browser's; the target and the mode go to the controller as ``hotline transfer``
+sends them. On the real app (real Redis, a real SQLite file)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from hotline.commands.plan import Verb
+from hotline.host.settings import Settings
+from tests.integration.test_web import Controller
+from tests.integration.test_web_agent import live, ready
+from tests.integration.webapp import Web, close_web, csrf, make_web
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest_asyncio.fixture
+async def web(settings: Settings, redis_url: str, tmp_path: Path) -> AsyncIterator[Web]:
+    app = await make_web(settings, tmp_path / "web.sqlite3", redis_url)
+    await app.services.redis.flushdb()
+    yield app
+    await close_web(app)
+
+
+async def test_an_agent_transfers_the_call_she_is_on(web: Web) -> None:
+    await live(web, ready("talking", "1795.42"))
+    async with Controller(web) as controller, web.signed_in("wangfang") as client:
+        page = await client.get("/me")
+        assert page.status_code == 200
+        assert 'id="transfer"' in page.text
+        assert '<option value="property">' in page.text  # a queue of the flow
+        assert '<option value="1002">' in page.text  # another agent
+        assert '<option value="1001">' not in page.text  # not herself
+        assert '<option value="housing">' in page.text  # a department with a duty number
+        assert '<option value="realty">' not in page.text  # one without
+        token = await csrf(client)
+        r = await client.post(
+            "/me/transfer",
+            data={"csrf": token, "to": "housing", "mode": "conference", "call": "other.1"},
+        )
+        assert r.status_code == 200, r.text
+        done = await client.post("/me/transfer", data={"csrf": token, "mode": "complete"})
+        assert done.status_code == 200, done.text
+        bad = await client.post("/me/transfer", data={"csrf": token, "to": "x", "mode": "hop"})
+        assert bad.status_code == 400
+        nowhere = await client.post("/me/transfer", data={"csrf": token, "mode": "blind"})
+        assert nowhere.status_code == 400
+    first, second = controller.got
+    assert (first.verb, first.agent, first.call, first.target, first.mode) == (
+        Verb.TRANSFER, "王芳", "1795.42", "housing", "conference")  # fmt: skip
+    assert first.actor == "wangfang"
+    assert (second.mode, second.call, second.target) == ("complete", "1795.42", "")
+
+
+async def test_no_call_no_transfer_and_a_supervisor_has_no_transfer_card(web: Web) -> None:
+    await live(web, ready())
+    async with Controller(web) as controller, web.signed_in("wangfang") as client:
+        token = await csrf(client)
+        r = await client.post("/me/transfer", data={"csrf": token, "to": "property"})
+        assert r.status_code == 400
+        assert "没有通话" in r.text
+    assert controller.got == []
+    async with web.signed_in("banzhang01") as boss:
+        token = await csrf(boss)
+        refused = await boss.post("/me/transfer", data={"csrf": token, "to": "property"})
+        assert refused.status_code == 403
