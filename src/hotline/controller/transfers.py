@@ -43,7 +43,7 @@ from hotline.commands.transfer import (
     plan_transfer,
     resolve_target,
 )
-from hotline.controller.agent_actions import NOT_CONNECTED, Asterisk
+from hotline.controller.agent_actions import NOT_CONNECTED_REPLY, Asterisk
 from hotline.core.records import AgentChange
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class Transfers:
         except (CommandError, ValueError) as exc:  # FlowError is a ValueError too
             return Reply(False, str(exc))
         if not self.asterisk.connected:
-            return Reply(False, NOT_CONNECTED)
+            return NOT_CONNECTED_REPLY
         try:
             listing = await self._listing()
         except AMIError as exc:
@@ -164,18 +164,24 @@ class Transfers:
         chans = channels_of(listing, command.call, agent_channel(listing, agent))
         caller = chans.caller
         if caller is None:
-            return Reply(False, f"no such call {command.call!r} in progress")
+            return Reply(
+                False, f"no such call {command.call!r} in progress",
+                {"call": command.call}, "no_such_call",
+            )  # fmt: skip
         bridged = caller.get("BridgeId") or ""
         if not finish and bridged and chans.agent_bridge != bridged:
             peer = queue_peer(listing, caller)
             if peer is not None:
                 chans = channels_of(listing, command.call, peer)
         if chans.agent is None:
-            return Reply(False, f"{agent.name} is in no call right now")
+            return Reply(
+                False, f"{agent.name} is in no call right now", {"agent": agent.name}, "no_call"
+            )
         if not finish and bridged != chans.agent_bridge:
             return Reply(
-                False, f"call {command.call} is not answered by {agent.name} (not bridged)"
-            )
+                False, f"call {command.call} is not answered by {agent.name} (not bridged)",
+                {"call": command.call, "agent": agent.name}, "not_answered_by",
+            )  # fmt: skip
         try:
             if finish:
                 return await self._finish(command, chans.agent)
@@ -197,7 +203,8 @@ class Transfers:
             True,
             f"{mode.value} transfer of {command.call} from {agent.name} to {target}",
             {"mode": mode.value, "kind": target.kind.value, "target": target.name,
-             "channel": chans.agent},
+             "label": target.label, "channel": chans.agent},
+            f"transfer_{mode.value}",
         )  # fmt: skip
 
     def _target(self, to: str) -> Target:
@@ -209,7 +216,10 @@ class Transfers:
         else:
             await self._send(plan_keys(channel, COMPLETE_KEYS))
         self._journal(command, command.agent, command.mode)
-        return Reply(True, f"attended transfer of {command.call}: {command.mode}")
+        return Reply(
+            True, f"attended transfer of {command.call}: {command.mode}",
+            {"call": command.call}, f"transfer_{command.mode}",
+        )  # fmt: skip
 
     def _journal(self, command: Command, agent: str, what: str) -> None:
         self.journal(

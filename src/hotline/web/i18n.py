@@ -185,6 +185,25 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Phone {phone} is not registered (not reachable)",
     ),
     "reply.no_call": ("{agent} 当前不在通话中", "{agent} is in no call right now"),
+    "reply.no_such_call": ("通话 {call} 已不在进行中", "No such call {call} in progress"),
+    "reply.not_answered_by": (
+        "通话 {call} 不是 {agent} 接听的",
+        "Call {call} is not answered by {agent}",
+    ),
+    "reply.transfer_blind": ("已转接至 {label}", "Transferred to {label}"),
+    "reply.transfer_attended": (
+        "正在咨询 {target}：可完成转接或取消",
+        "Talking to {target} first: complete or cancel",
+    ),
+    "reply.transfer_conference": (
+        "三方通话：正在邀请 {target}",
+        "Three-way call: bringing in {target}",
+    ),
+    "reply.transfer_complete": ("转接已完成", "Transfer completed"),
+    "reply.transfer_cancel": (
+        "转接已取消，回到市民通话",
+        "Transfer cancelled: back with the citizen",
+    ),
     "device.UNAVAILABLE": ("未注册", "not registered"),
     "device.INVALID": ("不是交换机认识的设备", "not a device Asterisk knows"),
     "device.INUSE": ("正在通话", "on a call"),
