@@ -40,7 +40,7 @@ async def test_wangfang_transfers_her_call_to_another_queue_from_her_page(
     await blind.click()
     await page.locator("#transfer-reply:not(:empty)").wait_for(timeout=15_000)
     text = await page.locator("#transfer-reply").inner_text()
-    assert text == "已转接至 property", text  # the controller's answer in her language
+    assert text == "已转接至 住房和物业", text  # the controller's answer, in her language
     while (await connects.get(timeout=40)).get("MemberName") != "李娜":
         pass
     await page.screenshot(path=str(artifacts / "transfer-done.png"), full_page=True)

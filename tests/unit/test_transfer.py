@@ -324,3 +324,12 @@ def test_the_cli_names_the_calls_agent_or_says_why_not() -> None:
 def test_a_transfer_command_crosses_the_bus_whole() -> None:
     cmd = command(to="住建局", mode="conference")
     assert Command.from_fields(cmd.fields()) == cmd
+
+
+def test_a_queue_is_named_by_its_label_where_the_flow_is_given() -> None:
+    from hotline.ivr.model import QueueSpec
+
+    specs = {"labour": QueueSpec("labour", "劳动保障（含欠薪）"), "intake": QueueSpec("intake", "")}
+    target = resolve_target("labour", CENTER.agents, specs, DEPTS)
+    assert (target.name, target.label) == ("labour", "劳动保障（含欠薪）")
+    assert resolve_target("intake", CENTER.agents, specs, DEPTS).label == "intake"  # no label

@@ -33,6 +33,7 @@ from hotline.agents.roster import Agent
 from hotline.commands.plan import CommandError
 from hotline.commands.supervise import SUPERVISOR_ROLE, SupervisorGrant
 from hotline.ivr.asterisk import queue_context
+from hotline.ivr.model import QueueSpec
 from hotline.orders.config import Department
 
 AGENT_CONTEXT = "hotline-transfer"
@@ -85,14 +86,20 @@ class Target:
 def resolve_target(
     to: str,
     agents: Mapping[str, Agent],
-    queues: Iterable[str],
+    queues: Mapping[str, QueueSpec] | Iterable[str],
     departments: Mapping[str, Department],
 ) -> Target:
-    """What ``to`` names: a queue of the flow, an agent (extension or name), or a department
-    (code or name) with a duty number. CommandError says which are known."""
-    known_queues = sorted(queues)
-    if to in known_queues:
-        return Target(TargetKind.QUEUE, to, to, queue_context(to), "s")
+    """What ``to`` names: a queue of the flow (its label read where the flow's specs are
+    given), an agent (extension or name), or a department (code or name) with a duty
+    number. CommandError says which are known."""
+    labels = (
+        {name: spec.label or name for name, spec in queues.items()}
+        if isinstance(queues, Mapping)
+        else {name: name for name in queues}
+    )
+    known_queues = sorted(labels)
+    if to in labels:
+        return Target(TargetKind.QUEUE, to, labels[to], queue_context(to), "s")
     for agent in agents.values():
         if to in (agent.ext, agent.name):
             return Target(TargetKind.AGENT, agent.ext, agent.name, AGENT_CONTEXT, agent.ext)

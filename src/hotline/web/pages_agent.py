@@ -96,7 +96,11 @@ def transfer_targets(ctx: Ctx, agent: Agent) -> list[tuple[str, str]]:
     """Where the agent can transfer a call, as (value, label): the flow's queues, the other
     agents, the departments with a duty number."""
     center, flow = ctx.app.center, ctx.app.flow
-    queues = [(q, f"{ctx.t('transfer.queue')} {q}") for q in sorted(flow.queues)] if flow else []
+    queues = (
+        [(q, f"{ctx.t('transfer.queue')} {spec.label}") for q, spec in sorted(flow.queues.items())]
+        if flow
+        else []
+    )
     agents = [(a.ext, f"{ctx.t('transfer.agent')} {a.name} {a.ext}")
               for a in center.agents.values() if a.ext != agent.ext]  # fmt: skip
     depts = [(d.code, f"{ctx.t('transfer.department')} {d.name}")
