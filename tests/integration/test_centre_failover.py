@@ -91,6 +91,8 @@ def wait_avail(settings: Settings, timeout: float = 45) -> None:
         if all(m and m.group(1) == "Avail" for m in found):
             return
         assert time.monotonic() < deadline, shown
+        for ext in EXTS:  # ask again now rather than at the next qualify_frequency
+            pbx.cli(settings, f"pjsip qualify {ext}")
         time.sleep(0.5)
 
 
@@ -193,6 +195,7 @@ async def scenario(centre: Centre, settings: Settings, history: History, redis_u
         await until(lambda: controller.others["pbx-b"].resyncs >= 1, 20, "pbx-b resync")
         await log_in(centre, controller)
         await calls_on_both(centre, controller, history)
+        await busy_elsewhere(centre, controller, history)
         await failover(centre, controller, history, redis)
     finally:
         task.cancel()
@@ -262,6 +265,53 @@ async def calls_on_both(centre: Centre, controller: Controller, history: History
     assert {r.agent for r in records} == set(NAMES.values()), records
 
 
+async def command(controller: Controller, verb: Verb, ext: str, reason: str = "") -> None:
+    cmd = Command(id=uuid.uuid4().hex, verb=verb, agent=ext, actor=ext, reason=reason)
+    reply = await controller.agent_actions.carry_out(cmd)
+    assert reply.ok, reply.message
+
+
+async def busy_elsewhere(centre: Centre, controller: Controller, history: History) -> None:
+    """2b. 王芳 talks on pbx-a outside the queues (no hold for it): pbx-b rings her,
+    Kamailio refuses (486), and her journal has a busy ring_end, no ring_no_answer."""
+    # the agents talk long from now on (here, and a call still going on pbx-b when it stops)
+    for agent in list(centre.agents):
+        agent.stop()
+        centre.agents.remove(agent)
+        centre.agent(agent.ext, centre.base / "agents-long", talk_ms=20000)
+    await command(controller, Verb.PAUSE, "1002", "meal")
+    before = len(history.calls())
+    since, began = centre.log_size(), controller.clock()
+    async with pbx.session(centre.pbxs[0]) as a:
+        direct = {
+            "Channel": "PJSIP/1001", "Application": "Wait", "Data": "30",
+            "CallerID": "direct <8888>",
+        }  # fmt: skip
+        await a.originate(list(direct.items()))
+        runs = []
+        for n in range(2):  # one lands on each PBX; both wait in intake, then give up
+            runs.append(asyncio.create_task(call(centre, "0", centre.base / "busy", 7000, f"b{n}")))
+            await asyncio.sleep(0.3)
+        done = await asyncio.gather(*runs)
+        await a.action("Hangup", {"Channel": "/^PJSIP/1001-/"})
+    await command(controller, Verb.UNPAUSE, "1002")
+    await settle(controller, history, before + len(done))
+    busy = centre.log_lines(" 486 agent=1001", since)
+    mine = history.journal(agent=NAMES["1001"], since=began)
+    FIGURES["busy_elsewhere"] = {
+        "kamailio_486": len(busy),
+        "journal": [[c.kind, c.reason] for c in mine if c.kind.startswith("ring")],
+    }
+    FIGURES["citizens"] = int(FIGURES["citizens"]) + len(done)  # type: ignore[call-overload]
+    FIGURES["queued"] = int(FIGURES["queued"]) + len(done)  # type: ignore[call-overload]
+    for name, n in count_by_pbx(done).items():
+        FIGURES["answered_by_pbx"][name] += n  # type: ignore[index]
+    why = json.dumps(FIGURES["busy_elsewhere"], ensure_ascii=False)
+    assert busy, why
+    assert any(c.kind == "ring_end" and c.reason == "busy" for c in mine), why
+    assert not [c for c in mine if c.kind == "ring_no_answer"], why
+
+
 def count_by_pbx(runs: list[sip.SippRun]) -> dict[str, int]:
     names = dict(zip(ADDRESSES, ("pbx-a", "pbx-b"), strict=True))
     out = {"pbx-a": 0, "pbx-b": 0}
@@ -286,11 +336,6 @@ async def failover(
     centre: Centre, controller: Controller, history: History, redis: aredis.Redis
 ) -> None:
     """3. pbx-b stopped with a call talking on it."""
-    # the agents talk long now: a call is still going on pbx-b when it stops
-    for agent in list(centre.agents):
-        agent.stop()
-        centre.agents.remove(agent)
-        centre.agent(agent.ext, centre.base / "agents-long", talk_ms=20000)
     before = len(history.calls())
     since = centre.log_size()
     runs = []
