@@ -398,6 +398,10 @@ async def failover(
     assert (record.pbx, record.end_reason) == ("pbx-b", EndReason.PBX_DOWN), why
     assert record.agent in NAMES.values(), why
     assert shown == [{"name": "pbx-a", "up": True}, {"name": "pbx-b", "up": False}], why
+    # from the busy phase on too, no phone ever had two calls at once
+    at_once = {a.ext: most_at_once(a.calls()) for a in centre.agents}
+    FIGURES["failover"]["agent_most_at_once"] = at_once  # type: ignore[index]
+    assert set(at_once.values()) == {1}, at_once
 
 
 async def marked_down(centre: Centre, uri: str, timeout: float = 10) -> float | None:
