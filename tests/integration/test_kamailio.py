@@ -204,21 +204,26 @@ def test_stopping_a_pbx_sends_new_calls_to_the_other_within_5_s(centre: Centre) 
     async def scenario() -> tuple[float, float | None, list[object]]:
         await asyncio.to_thread(centre.stop_pbx, 1)
         gone = time.monotonic()
+
+        async def marked_down() -> float | None:  # polled from the stop on, every 0.1 s
+            while time.monotonic() - gone < 10:
+                flags = {
+                    d.uri: d.up
+                    for d in await asyncio.to_thread(kamailio_run.destinations, centre.kamailio)
+                }
+                if not flags.get(dead_uri, True):
+                    return time.monotonic() - gone
+                await asyncio.sleep(0.1)
+            return None
+
+        watch = asyncio.create_task(marked_down())
         runs = []
         for n in range(4):
             runs.append(
                 asyncio.create_task(call(centre, "", centre.base / "failover", 1500, f"f{n}"))
             )
             await asyncio.sleep(1.0)
-        detected = None
-        while detected is None and time.monotonic() - gone < 10:
-            flags = {
-                d.uri: d.up
-                for d in await asyncio.to_thread(kamailio_run.destinations, centre.kamailio)
-            }
-            if not flags.get(dead_uri, True):
-                detected = time.monotonic() - gone
-            await asyncio.sleep(0.1)
+        detected = await watch
         return gone, detected, list(await asyncio.gather(*runs))
 
     since = centre.log_size()

@@ -26,7 +26,7 @@ from hotline.pbx.kamailio import (
 )
 from hotline.pbx.kamailio_run import TEMPLATE
 from hotline.pbx.render import render_configs
-from hotline.pbx.softphones import render_softphones
+from hotline.pbx.softphones import qualify_commands, render_softphones
 
 CENTRE = {
     "HOTLINE_KAMAILIO": "127.0.0.1:5990",
@@ -165,6 +165,21 @@ def test_agents_are_reached_through_kamailio_and_do_not_register_at_the_pbx() ->
     assert alone.replace("max_contacts = 1\nremove_existing = yes\n", "").count("\n") == (
         behind.count("\n") - 2 * behind.count("contact = sip:")
     )
+
+
+def test_behind_kamailio_a_started_pbx_qualifies_every_phone_at_once() -> None:
+    """Asterisk's first qualify of a static contact comes at a random moment within
+    qualify_frequency: a restarted PBX would not ring its agents for up to 30 s."""
+    center = load_center(DEFAULT_CENTER.read_text(encoding="utf-8"))
+    behind = qualify_commands(center, ("127.0.0.1", 5990))
+    # one per endpoint whose aor points at Kamailio, agents and supervisors' phones alike
+    rendered = render_softphones(center, "s", proxy=("127.0.0.1", 5990))
+    aors = re.findall(r"^\[(\w+)\]\ntype = aor\ncontact = sip:", rendered, re.MULTILINE)
+    assert behind == [f"pjsip qualify {ext}" for ext in aors]
+    assert "pjsip qualify 1001" in behind
+    assert len(behind) == len(center.agents) + len(center.supervision.phones)
+    # phones that register with the PBX itself are qualified as they register
+    assert qualify_commands(center, None) == []
 
 
 def test_each_pbx_has_its_own_systemname_and_entity_id() -> None:

@@ -27,6 +27,7 @@ from hotline.host import procs as procutil
 from hotline.host.settings import Settings, bundled
 from hotline.pbx import instance, process
 from hotline.pbx.errors import PBXError
+from hotline.pbx.softphones import qualify_commands
 
 
 class PBXState(Enum):
@@ -221,9 +222,17 @@ def start(settings: Settings, timeout: float = 60.0) -> PBXStatus:
             last = str(exc) or type(exc).__name__
             time.sleep(0.2)
             continue
+        _qualify_now(settings)
         return PBXStatus(PBXState.RUNNING, process.asterisk_pid(base), version, uptime)
     stop(settings)
     raise PBXError(f"Asterisk did not boot within {timeout:.0f} s (last: {last}); see {base}/log")
+
+
+def _qualify_now(settings: Settings) -> None:
+    """Behind Kamailio: qualify every phone at once rather than up to 30 s later
+    (:func:`hotline.pbx.softphones.qualify_commands`)."""
+    for command in qualify_commands(instance.read_center(settings), settings.kamailio):
+        cli(settings, command)
 
 
 def stop(settings: Settings, timeout: float = 20.0) -> bool:
