@@ -164,6 +164,7 @@ async def search(ctx: SignedIn) -> Response:
         total=counted,
         form=form,
         page=page,
-        pages=-(-counted.n // PAGE) + counted.more,
+        # past the cap the last page is not known: a full page offers the next one
+        pages=max(-(-counted.n // PAGE), page + 2 if counted.more and len(hits) == PAGE else 0),
         unmasked=unmask,
     )
