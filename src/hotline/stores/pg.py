@@ -53,6 +53,14 @@ def placeholders(sql: str) -> str:
     return "".join(out)
 
 
+def _readable(fd: int) -> bool:
+    """Whether FD has something to read (or hung up) now; poll, not select: a process
+    with more than 1,024 files open (a busy web app) has descriptors select cannot take."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
 class PgConnection:
     """A psycopg connection with sqlite3's calling convention (the stores' :class:`~hotline.
     stores.dialect.Connection`); ``url`` is where it connected (another store opens it),
@@ -73,7 +81,7 @@ class PgConnection:
         if (
             not raw.closed
             and raw.info.transaction_status is TransactionStatus.IDLE
-            and select.select([raw.fileno()], [], [], 0)[0]
+            and _readable(raw.fileno())
         ):
             raw.close()  # idle, yet the server spoke: its FATAL goodbye, or the socket's end
         if not (raw.closed or raw.broken):
