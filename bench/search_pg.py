@@ -3,21 +3,22 @@ against the SQLite index (FTS5 bigrams) and a plain LIKE scan, on the same synth
 
 Usage::
 
-    .venv/bin/python bench/search_pg.py [--docs 100000] [--reps 3] [--pg URL]
+    .venv/bin/python bench/search_pg.py [--docs 100000] [--reps 11] [--slow-reps 1] [--pg URL]
 
 Without ``--pg`` a private PostgreSQL 15 cluster is started in a temporary directory
 (as the store tests do: tests/integration/pgbed.py) and removed at the end. Both
 databases get the same calls and legs (bench/corpus.py) through the stores' API
 (``TranscriptStore.save_many``); PostgreSQL is ANALYZEd. For 1-, 2-, 3- and 5-character
-Chinese queries and English words: the first page (``search``, 50 hits) and the total
-(``search_count``) on each engine, and a ``LIKE '%q%'`` count over the raw text on each.
-Counts are cross-checked (both indexes must agree with each other). Prints Markdown.
+Chinese queries and English words: the first page (``search``, 50 hits), the capped total
+(``search_total``: exact up to 10,000, else "10,000+") and the full total (``search_count``)
+on each engine, and a ``LIKE '%q%'`` count over the raw text on each. Counts are
+cross-checked (both indexes must agree with each other, the capped with the full). Prints
+Markdown: p50 / p99 per query, then per kind of query.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.integra
 
 from hotline.recordings.leg import Leg
 from hotline.stores.history import History
-from hotline.stores.transcripts import TranscriptStore
+from hotline.stores.transcripts import COUNT_CAP, TranscriptStore
 from hotline.transcripts.transcript import Transcript
 
 T0 = 1_767_225_600_000
@@ -71,19 +72,30 @@ def load(db: Path | str, n: int) -> float:
     return time.perf_counter() - t
 
 
-def timed(fn: Callable[[], object], reps: int) -> tuple[float, object]:
+def timed(fn: Callable[[], object], reps: int) -> tuple[list[float], object]:
+    """FN's times in ms over REPS runs (sorted), and its last result."""
     times, out = [], None
     for _ in range(reps):
         t = time.perf_counter()
         out = fn()
         times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), out
+    return sorted(times), out
+
+
+def pct(times: list[float], p: float) -> float:
+    """The P-th percentile (nearest rank) of sorted TIMES."""
+    return times[min(len(times) - 1, max(0, round(p / 100 * len(times) + 0.5) - 1))]
+
+
+def ms(times: list[float]) -> str:
+    return f"{pct(times, 50):.1f} / {pct(times, 99):.1f}"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=100_000)
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=11, help="runs of each page and capped count")
+    ap.add_argument("--slow-reps", type=int, default=1, help="runs of each full count, LIKE")
     ap.add_argument("--pg", help="a PostgreSQL URL (default: a private cluster)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="hotline-bench-pg-"))
@@ -98,40 +110,56 @@ def main() -> None:
     try:
         sqlite = tmp / "h.sqlite3"
         print(f"load: sqlite {load(sqlite, args.docs):.1f} s, postgresql "
-              f"{load(url, args.docs):.1f} s for {args.docs} legs")  # fmt: skip
+              f"{load(url, args.docs):.1f} s for {args.docs} legs", flush=True)  # fmt: skip
         s, p = TranscriptStore.open(sqlite), TranscriptStore.open(url)
         size = p.connection.execute(
             "SELECT pg_table_size('transcripts'), pg_relation_size('transcripts_grams'), "
             "(SELECT sum(length(text)) FROM transcripts)"
         ).fetchone()
         print(f"PostgreSQL: table {size[0] / 1e6:.0f} MB, GIN {size[1] / 1e6:.0f} MB, "
-              f"text {size[2] / 1e6:.0f} M characters\n")  # fmt: skip
+              f"text {size[2] / 1e6:.0f} M characters; SQLite file "
+              f"{sqlite.stat().st_size / 1e6:.0f} MB\n")  # fmt: skip
         print(
-            "| query | kind | hits | SQLite page | PG page | SQLite count | PG count "
-            "| LIKE count SQLite | LIKE count PG |"
+            "| query | kind | hits | SQLite page | PG page | SQLite capped | PG capped "
+            "| SQLite count | PG count | LIKE SQLite | LIKE PG |"
         )
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        by_kind: dict[str, dict[str, list[float]]] = {}
         for kind, queries in QUERIES.items():
             for q in queries:
                 sp, _ = timed(lambda q=q: s.search(q), args.reps)
                 pp, _ = timed(lambda q=q: p.search(q), args.reps)
-                sc, ns = timed(lambda q=q: s.search_count(q), args.reps)
-                pc, np_ = timed(lambda q=q: p.search_count(q), args.reps)
+                st, ts = timed(lambda q=q: s.search_total(q), args.reps)
+                pt, tp = timed(lambda q=q: p.search_total(q), args.reps)
+                sc, ns = timed(lambda q=q: s.search_count(q), args.slow_reps)
+                pc, np_ = timed(lambda q=q: p.search_count(q), args.slow_reps)
                 like = f"%{q}%"
                 sl, _nl = timed(lambda like=like: s.connection.execute(
                     "SELECT count(*) FROM transcripts WHERE text LIKE ?", (like,)
-                ).fetchone()[0], args.reps)  # fmt: skip
+                ).fetchone()[0], args.slow_reps)  # fmt: skip
                 pl, _ = timed(lambda like=like: p.connection.execute(
                     "SELECT count(*) FROM transcripts WHERE text LIKE ?", (like,)
-                ).fetchone()[0], args.reps)  # fmt: skip
+                ).fetchone()[0], args.slow_reps)  # fmt: skip
                 assert ns == np_, (q, ns, np_)
-                print(f"| {q} | {kind} | {ns} | {sp:.1f} | {pp:.1f} | {sc:.1f} | {pc:.1f} "
-                      f"| {sl:.0f} | {pl:.0f} |")  # fmt: skip
-        print(
-            "\ntimes in ms, median of",
-            args.reps,
-            "; LIKE is case-sensitive on raw text (its count may differ for English)",
-        )
+                assert ts == tp, (q, ts, tp)
+                assert ts.n == min(ns, COUNT_CAP), (q, ts, ns)
+                assert ts.more == (ns > COUNT_CAP), (q, ts, ns)
+                row = {"SQLite page": sp, "PG page": pp, "SQLite capped": st,
+                       "PG capped": pt, "SQLite count": sc, "PG count": pc,
+                       "LIKE SQLite": sl, "LIKE PG": pl}  # fmt: skip
+                for name, times in row.items():
+                    by_kind.setdefault(kind, {}).setdefault(name, []).extend(times)
+                print(f"| {q} | {kind} | {ns} ({ts}) | " + " | ".join(ms(t) for t in row.values())
+                      + " |", flush=True)  # fmt: skip
+        print(f"\ntimes in ms, p50 / p99 (nearest rank) of {args.reps} runs (page, capped "
+              f"count) or {args.slow_reps} (full count, LIKE); LIKE is case-sensitive on raw "
+              "text (its count may differ for English)\n")  # fmt: skip
+        names = list(next(iter(by_kind.values())))
+        print("| kind | " + " | ".join(names) + " |")
+        print("|---|" + "---:|" * len(names))
+        for kind, cols in by_kind.items():
+            print(f"| {kind} | " + " | ".join(ms(sorted(cols[n])) for n in names) + " |")
+        print("\nper kind: p50 / p99 over every run of every query of the kind")
     finally:
         if server is not None:
             pgbed.stop(server)

@@ -43,9 +43,9 @@ from hotline.stores.qa import QaStore, QaStoreError, Score
 from hotline.stores.retention import RetentionError, RetentionStore
 from hotline.stores.rollup import Rollup
 from hotline.stores.search_plan import SearchFilters
-from hotline.stores.transcripts import TranscriptStore
+from hotline.stores.transcripts import Total, TranscriptStore
 from hotline.stores.twilio_events import TwilioEvent
-from hotline.transcripts.fulltext import parse_query
+from hotline.transcripts.fulltext import QueryError, parse_query
 from hotline.transcripts.transcript import Transcript, Word
 from hotline.web.accounts import Accounts
 from hotline.web.roles import Role, Scope
@@ -424,6 +424,26 @@ def test_search_filters_order_and_pages(searched: TranscriptStore) -> None:
     assert (hit.queue, hit.agent, hit.caller) == ("labour", "a0", "13800000000")
     assert searched.delete("c0") == 2
     assert searched.search("楼上") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "filters"),
+    [("", SearchFilters()), ("12345", SearchFilters()), ("物业", SearchFilters(queue="property")),
+     ("您好", SearchFilters(leg=Leg.AGENT)), ("12345", SearchFilters(since_ms=T0 + DAY_MS)),
+     ("物业噪音", SearchFilters()), ("不存在", SearchFilters()), ("，", SearchFilters())],
+)  # fmt: skip
+def test_capped_total_is_exact_to_its_cap_then_more(
+    searched: TranscriptStore, query: str, filters: SearchFilters
+) -> None:
+    n = searched.search_count(query, filters)
+    assert searched.search_total(query, filters) == Total(n)  # far below COUNT_CAP
+    assert searched.search_total(query, filters, cap=max(n, 1)) == Total(n)
+    if n > 1:
+        capped = searched.search_total(query, filters, cap=n - 1)
+        assert capped == Total(n - 1, more=True)
+        assert str(capped) == f"{n - 1:,}+"
+    with pytest.raises(QueryError, match="cap 0"):
+        searched.search_total(query, filters, cap=0)
 
 
 def test_search_matches_a_brute_force_scan(db: Target) -> None:

@@ -16,6 +16,7 @@ from hotline.core.records import CallRecord, EndReason, QueueVisit
 from hotline.host.settings import Settings
 from hotline.recordings.catalogue import describe
 from hotline.recordings.leg import Leg
+from hotline.stores import transcript_search
 from hotline.stores.integrity import IntegrityAlerts
 from tests.integration.webapp import (
     AGENT_WORDS,
@@ -97,6 +98,29 @@ async def test_search_needs_a_purpose_and_is_logged(web: Web) -> None:
     ]
     assert '"leg": "rx"' in log[0].entry.detail
     assert web.services.access_log.verify() is None
+
+
+async def test_a_total_past_the_cap_shows_as_more(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A common term's total is counted to a cap ("10,000+"), here 2: the page says "2+"
+    and the access log records the capped count as such."""
+    for n in range(3):
+        web.services.transcripts.save(
+            fixture_transcript(f"1799000000.{n}", Leg.CALLER, CALLER_WORDS)
+        )
+    monkeypatch.setattr(transcript_search, "COUNT_CAP", 2)
+    async with web.signed_in("zhijian01") as client:
+        token = await csrf(client)
+        await with_purpose(client)
+        page = await client.post("/audit/search", data={"csrf": token, "q": "拖欠"})
+    assert page.status_code == 200, page.text
+    assert re.search(r"<h2>(共 2\+ 条结果|2\+ results)</h2>", page.text), page.text
+    assert ">下一页<" not in page.text  # 3 hits: one page (more pages: tests/e2e)
+    assert ">next<" not in page.text
+    (entry,) = web.services.access_log.entries(user="zhijian01")
+    assert '"hits": 2' in entry.entry.detail
+    assert '"more": true' in entry.entry.detail
 
 
 HOSTILE = [

@@ -12,6 +12,7 @@ import pytest
 from hotline.cli.main import main
 from hotline.core.records import CallRecord, QueueVisit
 from hotline.recordings.leg import Leg, Recording
+from hotline.stores import transcript_search
 from hotline.stores.access import AccessEntry, AccessLog
 from hotline.stores.history import History
 from hotline.stores.transcripts import TranscriptStore
@@ -122,6 +123,19 @@ def test_filters_and_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert hit["caller"] == "139****1111"
     assert hit["snippet"][slice(*hit["marks"][0])] == "物业"
     assert len(logged(db)) == 5
+
+
+def test_a_total_past_the_cap_is_more_unless_exact(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transcript_search, "COUNT_CAP", 1)  # 物业: 2 legs
+    args = ["transcripts", "search", "物业", "--purpose", "P"]
+    code, out, _ = hotline(capsys, *args)
+    assert (code, out.splitlines()[0]) == (0, "1+ transcribed legs match (showing 1-2)")
+    code, out, _ = hotline(capsys, *args, "--format", "json")
+    assert (json.loads(out)["total"], json.loads(out)["total_more"]) == (1, True)
+    code, out, _ = hotline(capsys, *args, "--format", "json", "--exact-count")
+    assert (json.loads(out)["total"], json.loads(out)["total_more"]) == (2, False)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ full-text search.
     store.save(transcript)          # idempotent: (call_id, leg) is replaced as a whole
     store.get(call_id)              # both legs, caller first
     store.search("物业", SearchFilters(queue="property"), limit=20)   # [Hit, ...]
-    store.search_count("物业", SearchFilters(queue="property"))
+    store.search_count("物业", SearchFilters(queue="property"))   # exact: every match
+    store.search_total("物业")      # Total(10000, more=True): "10,000+" (capped, fast)
 
 A job delivered twice (Redis Streams are at-least-once) writes the same row twice: the
 second save replaces the first, so there is never a duplicate.
@@ -30,17 +31,24 @@ from pathlib import Path
 from typing import Any
 
 from hotline.recordings.leg import Leg
-from hotline.stores import schema
+from hotline.stores import schema, transcript_search
 from hotline.stores.dialect import Connection, Dialect
 from hotline.stores.pg_search import folded, gram_set
 from hotline.stores.search_plan import SearchFilters
-from hotline.stores.transcript_search import Hit, count_hits, find_hits
+from hotline.stores.transcript_search import (
+    COUNT_CAP,
+    Hit,
+    Total,
+    count_hits,
+    find_hits,
+    total_hits,
+)
 from hotline.transcripts.fulltext import grams
 from hotline.transcripts.transcript import Transcript, Word
 
 __all__ = [
-    "COMPONENT", "MIGRATIONS", "PG_MIGRATIONS", "Hit", "SearchFilters", "TranscriptStore",
-    "prepare",
+    "COMPONENT", "COUNT_CAP", "MIGRATIONS", "PG_MIGRATIONS", "Hit", "SearchFilters", "Total",
+    "TranscriptStore", "prepare",
 ]  # fmt: skip
 
 COMPONENT = "transcripts"
@@ -218,3 +226,17 @@ class TranscriptStore(schema.Store):
         """How many transcripts :meth:`search` would find without a limit."""
         with self._lock:
             return count_hits(self.connection, query, filters)
+
+    def search_total(
+        self,
+        query: str,
+        filters: SearchFilters = SearchFilters(),  # noqa: B008
+        *,
+        cap: int | None = None,
+    ) -> Total:
+        """:meth:`search_count` exact up to CAP (default :data:`~hotline.stores.
+        transcript_search.COUNT_CAP`), else ``Total(cap, more=True)``: what a page shows
+        ("10,000+"), at the cost of CAP rows at most, not of every match."""
+        with self._lock:
+            return total_hits(self.connection, query, filters,
+                              cap=transcript_search.COUNT_CAP if cap is None else cap)  # fmt: skip

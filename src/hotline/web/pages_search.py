@@ -129,7 +129,7 @@ async def search(ctx: SignedIn) -> Response:
     store = ctx.app.transcripts
     try:
         hits = store.search(query, filters, limit=PAGE, offset=page * PAGE)
-        total = store.search_count(query, filters)
+        counted = store.search_total(query, filters)  # "10,000+": a common term stays fast
     except QueryError as exc:
         raise BadRequest(f"{ctx.t('search.bad_query')}: {exc}") from None
     shown_filters = {
@@ -142,7 +142,9 @@ async def search(ctx: SignedIn) -> Response:
         "unmask" if unmask else "search",
         query if can_unmask else redact.mask(query),  # the log shows no number it may not
         detail=json.dumps(
-            {"filters": shown_filters, "hits": total, "page": page}, ensure_ascii=False
+            {"filters": shown_filters, "hits": counted.n, "page": page}
+            | ({"more": True} if counted.more else {}),
+            ensure_ascii=False,
         ),
     )
     rows: list[dict[str, Any]] = []
@@ -157,5 +159,12 @@ async def search(ctx: SignedIn) -> Response:
             }
         )
     return _page(
-        ctx, hits=rows, total=total, form=form, page=page, pages=-(-total // PAGE), unmasked=unmask
+        ctx,
+        hits=rows,
+        total=counted,
+        form=form,
+        page=page,
+        # past the cap the last page is not known: a full page offers the next one
+        pages=max(-(-counted.n // PAGE), page + 2 if counted.more and len(hits) == PAGE else 0),
+        unmasked=unmask,
     )
