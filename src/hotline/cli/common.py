@@ -23,12 +23,15 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from hotline.center.config import Center, CenterError, load_center
+from hotline.commands.supervise import SupervisorGrant
 from hotline.core.localtime import TZ_NAME
 from hotline.host.clock import wall_ms
 from hotline.host.settings import ConfigError, Database, Settings, database
 from hotline.metrics.timefmt import parse_local
 from hotline.pbx.install import read_flow
 from hotline.stores.access import AccessEntry, AccessLog
+from hotline.web.accounts import Accounts
+from hotline.web.roles import User
 
 __all__ = [
     "ZONE",
@@ -184,3 +187,27 @@ def log_read(db: Database, action: str, target: str, purpose: str, detail: dict[
 def print_json(doc: Any) -> None:
     """DOC as indented JSON, Chinese as it is."""
     print(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+def account(db: Database, username: str, *, code: int = 1) -> User:
+    """The web account USERNAME (CLIError naming ``hotline users list`` when there is none):
+    who a command acts as (``--as``)."""
+    accounts = Accounts.open(db)
+    try:
+        user = accounts.user(username)
+    finally:
+        accounts.close()
+    if user is None:
+        raise CLIError(f"--as {username}: no such account (hotline users list)", code)
+    return user
+
+
+def grant_of(user: User) -> SupervisorGrant:
+    """What the accounts store says of ``user`` that decides whom they may listen to."""
+    return SupervisorGrant(
+        user.username,
+        user.role.value,
+        frozenset(user.scope.teams),
+        user.scope.all,
+        user.disabled,
+    )

@@ -17,14 +17,12 @@ from typing import Any
 
 from hotline.agents.roster import Agent
 from hotline.center.config import Center
-from hotline.cli.common import CLIError, read_center
+from hotline.cli.common import CLIError, account, grant_of, read_center
 from hotline.cli.live import send_command, snapshot
 from hotline.commands.plan import Command, CommandError, Verb
-from hotline.commands.supervise import MODES, SupervisorGrant, check_supervisor
+from hotline.commands.supervise import MODES, check_supervisor
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
-from hotline.web.accounts import Accounts
-from hotline.web.roles import User
 
 __all__ = ["add_parsers", "grant_of", "resolve", "run"]
 
@@ -40,17 +38,6 @@ def add_parsers(sub: Any) -> None:
                    help="the supervisor's softphone (center.yaml supervision.phones)")  # fmt: skip
     p.add_argument("--as", dest="user", required=True, metavar="USER",
                    help="the supervisor's account (hotline users)")  # fmt: skip
-
-
-def grant_of(user: User) -> SupervisorGrant:
-    """What the accounts store says of ``user`` that decides whom they may listen to."""
-    return SupervisorGrant(
-        user.username,
-        user.role.value,
-        frozenset(user.scope.teams),
-        user.scope.all,
-        user.disabled,
-    )
 
 
 def resolve(key: str, center: Center, calls: dict[str, dict[str, Any]] | None) -> tuple[Agent, str]:
@@ -76,13 +63,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         raise CLIError(f"--from {args.phone}: not a supervisor's phone (center.yaml: {known})", 2)
     calls = None if center.agent(args.target) else snapshot(settings).calls
     agent, call = resolve(args.target, center, calls)
-    accounts = Accounts.open(settings.db)
-    try:
-        user = accounts.user(args.user)
-    finally:
-        accounts.close()
-    if user is None:
-        raise CLIError(f"--as {args.user}: no such account (hotline users list)")
+    user = account(settings.db, args.user)
     try:
         check_supervisor(grant_of(user), agent)
     except CommandError as exc:

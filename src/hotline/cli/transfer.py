@@ -19,14 +19,12 @@ from typing import Any
 
 from hotline.agents.roster import Agent
 from hotline.center.config import Center
-from hotline.cli.common import CLIError, read_center
+from hotline.cli.common import CLIError, account, grant_of, read_center
 from hotline.cli.live import send_command, snapshot
 from hotline.commands.plan import Command, CommandError, Verb
-from hotline.commands.supervise import SupervisorGrant
 from hotline.commands.transfer import Mode, check_transferer
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
-from hotline.web.accounts import Accounts
 
 __all__ = ["add_parsers", "call_agent", "run"]
 
@@ -82,19 +80,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         raise CLIError(f"--{args.mode} finishes an attended transfer: no --to", 2)
     center = read_center(settings)
     agent = call_agent(args.call, center, snapshot(settings).calls)
-    accounts = Accounts.open(settings.db)
+    user = account(settings.db, args.user)
     try:
-        user = accounts.user(args.user)
-    finally:
-        accounts.close()
-    if user is None:
-        raise CLIError(f"--as {args.user}: no such account (hotline users list)")
-    try:
-        grant = SupervisorGrant(
-            user.username, user.role.value, frozenset(user.scope.teams), user.scope.all,
-            user.disabled,
-        )  # fmt: skip
-        check_transferer(grant, agent, user.agent)
+        check_transferer(grant_of(user), agent, user.agent)
     except CommandError as exc:
         raise CLIError(str(exc)) from None
     command = Command(
