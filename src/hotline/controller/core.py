@@ -54,7 +54,7 @@ from hotline.core.records import AgentChange, PauseSetBy
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.pbx.install import read_flow
-from hotline.queues.state import Queues
+from hotline.queues.state import CentreQueues, Queues
 from hotline.stores import dialect as db
 from hotline.stores.access import AccessLog
 from hotline.stores.docs import agent_doc, call_doc, queue_doc
@@ -94,7 +94,7 @@ class Controller:
         self.live = LiveStore(redis)
         policy = PausePolicy.from_reasons(center.reasons.values())
         self.calls = Calls()
-        self.queues = Queues()
+        self.queues = Queues()  # the default PBX's callers
         self.agents = Agents(policy=policy)
         # several PBXs (docs/architecture.md "Scale-out"): the default one is followed by
         # every component; each other one by its own AMI link, queue_log tail and resync,
@@ -106,6 +106,9 @@ class Controller:
             calls=self.calls, flush=self.flush, history=history, namespace=self.namespace,
         )  # fmt: skip
         self.others: dict[str, PbxSide] = {}
+        self.centre_queues = CentreQueues(
+            lambda: [self.queues, *(side.queues for side in self.others.values())]
+        )
         for link in settings.other_pbxs:
             if others is None or link.name not in others:
                 raise ValueError(f"no AMI client for PBX {link.name!r}")
@@ -146,7 +149,7 @@ class Controller:
         self.recaller = Recaller(
             RecallStore.open(history.file), history, center.recall, center, client,
             self.recorder, clock, publish=self.outbox,
-            floor=ModelFloor(self.queues, self.agents),
+            floor=ModelFloor(self.centre_queues, self.agents),
         )  # fmt: skip
         self.visits = Visits(Desk(OrderStore.open(history.file), center.orders), client, clock)
         self.chaser = Chaser(self.visits.desk, clock)  # 催办/督办 every minute
@@ -280,7 +283,7 @@ class Controller:
                 self._journal(self.agents.tick(now))
                 self.alerting.publish(self.watchdog.tick(now))
                 # waiting times grow while nothing happens: the wallboard needs them
-                for view in self.queues.views().values():
+                for view in self.centre_queues.views().values():
                     if view.waiting:
                         self._queue_changed(view.name)
                 steps = self.alerting.due_steps(now)
@@ -309,7 +312,12 @@ class Controller:
         self._calls(self.calls.apply(event))
         if pbx != self.pbx_name:
             # her memberships, pauses and device are the same on every PBX and reported by
-            # the default one; another PBX tells only that it rings or connects her
+            # the default one; another PBX tells only that it rings or connects her, and
+            # its own callers waiting and talking (read with the default's: centre_queues)
+            side = self.others.get(pbx)
+            if side is not None:
+                for change in side.queues.apply(event):
+                    self._queue_changed(change.view.name)
             if event.name in AGENT_CALL_EVENTS:
                 self._journal(self.agents.apply(event))
             return
@@ -339,9 +347,17 @@ class Controller:
         }
 
     def _pbx_status(self, now: int) -> None:
-        """The wallboard's PBX status (a live setting), written when a link changes."""
+        """The wallboard's PBX status (a live setting), written when a link changes; a PBX
+        whose link is down has no callers in the centre's queues (its resync brings back
+        whoever is still there)."""
         up = self.pbx_links_up()
         if up != self._pbx_up:
+            for name, side in self.others.items():
+                if not up[name] and self._pbx_up.get(name, True):
+                    names = list(side.queues.views())
+                    side.queues = Queues()
+                    for queue in names:
+                        self._queue_changed(queue)
             self._pbx_up = up
             self.outbox.put(Change("setting", "pbxs", pbx_status_doc(up, now)))
 
@@ -364,7 +380,7 @@ class Controller:
                 self.outbox.put(Change("call", record.call_id, call_doc(record)))
 
     def _queue_changed(self, name: str) -> None:
-        view = self.queues.view(name)
+        view = self.centre_queues.view(name)
         if view is not None:
             doc = queue_doc(view, self.clock())
             self.outbox.put(Change("queue", name, doc))
@@ -392,7 +408,7 @@ class Controller:
                 for r in self.calls.records()
             },
             agents={n: agent_doc(v) for n, v in self.agents.views().items() if v.memberships},
-            queues={n: queue_doc(v, now) for n, v in self.queues.views().items()},
+            queues={n: queue_doc(v, now) for n, v in self.centre_queues.views().items()},
         )
 
     # -- desired membership ----------------------------------------------------------------
@@ -493,6 +509,10 @@ class Controller:
                 )
             )  # fmt: skip
             self.holds.link_up(side.link.name, status.events, now)
+            side.queues.resync([qualify(e) for e in status.events],
+                               [qualify(c) for c in channels.events], now=now)  # fmt: skip
+            for name in side.queues.views():
+                self._queue_changed(name)
             await self.flush()
             await self.redis.set(side.started_key, started)
             side.resyncs += 1

@@ -8,7 +8,7 @@ wires them; this module holds their state and the wallboard's PBX status documen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hotline.ami.client import AMIClient, Subscription
@@ -16,13 +16,16 @@ from hotline.calls.namespace import Namespace
 from hotline.controller.reconcile import Reconciler
 from hotline.controller.recorder import Recorder
 from hotline.host.settings import PbxLink
+from hotline.queues.state import Queues
 from hotline.stores.keys import Keys
 
 AGENT_CALL_EVENTS = frozenset(
     {"AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer", "AgentDump"}
 )
 """What another PBX tells the agents' model: that it rings or connects an agent. Her
-memberships, pauses and device state are the same on every PBX and come from the default."""
+memberships, pauses and device state are the same on every PBX and come from the default.
+Its callers go to its own queue model, read with the default PBX's as the centre's queues
+(:class:`hotline.queues.state.CentreQueues`)."""
 
 
 @dataclass
@@ -37,6 +40,7 @@ class PbxSide:
     recorder: Recorder
     events: Subscription | None = None
     resyncs: int = 0
+    queues: Queues = field(default_factory=Queues)  # its callers, for the centre's queues
 
     @property
     def started_key(self) -> str:

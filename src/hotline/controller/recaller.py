@@ -37,7 +37,7 @@ from hotline.controller.agent_actions import NOT_CONNECTED_REPLY, device_state
 from hotline.core.localtime import CHINA
 from hotline.core.records import AgentStatus
 from hotline.pbx.trunk import OUTBOUND
-from hotline.queues.state import Queues
+from hotline.queues.state import CentreQueues, Queues
 from hotline.recall.figures import board_doc
 from hotline.recall.rules import RecallRules
 from hotline.recall.tasks import Outcome, State, outcome_of, virtual_hold
@@ -92,7 +92,7 @@ class Floor(Protocol):
 class ModelFloor:
     """The floor as the controller's queue and agent models see it."""
 
-    queues: Queues
+    queues: Queues | CentreQueues
     agents: Agents
 
     def waiting(self) -> dict[str, list[int]]:

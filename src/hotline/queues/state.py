@@ -21,7 +21,7 @@ Timestamp: ``now`` is the controller's clock, and QueueEntry's ``Wait`` is whole
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from hotline.ami.message import Message
@@ -291,3 +291,29 @@ _EVENTS = {
     "Hangup": Queues._hangup,
     "QueueParams": Queues._params,
 }
+
+
+def merged(views: Sequence[QueueView]) -> QueueView:
+    """One queue as the centre sees it over several PBXs (the same name on each): every
+    PBX's waiting callers in order of arrival, every talking caller, the first view's
+    parameters (the default PBX's, given first)."""
+    waiting = tuple(sorted((w for v in views for w in v.waiting), key=lambda w: w.since))
+    talking = tuple(uid for v in views for uid in v.talking)
+    params = next((v.params for v in views if v.params is not None), None)
+    return QueueView(views[0].name, waiting, talking, params)
+
+
+class CentreQueues:
+    """The queues of every PBX a controller follows, read as one: :func:`merged` views of
+    the reducers ``parts()`` returns (the default PBX's first)."""
+
+    def __init__(self, parts: Callable[[], Sequence[Queues]]) -> None:
+        self.parts = parts
+
+    def view(self, name: str) -> QueueView | None:
+        views = [v for q in self.parts() if (v := q.view(name)) is not None]
+        return merged(views) if views else None
+
+    def views(self) -> dict[str, QueueView]:
+        names = sorted({name for q in self.parts() for name in q.views()})
+        return {name: view for name in names if (view := self.view(name)) is not None}

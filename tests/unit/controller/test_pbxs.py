@@ -153,3 +153,27 @@ def test_live_call_documents_carry_their_pbx(tmp_path: Path, history: History) -
     asyncio.run(controller.write_snapshot())
     docs = asyncio.run(live.docs("call"))
     assert {k: d["pbx"] for k, d in docs.items()} == {UID: "pbx1", f"pbx2:{UID}": "pbx2"}
+
+
+def test_the_centres_queue_holds_the_callers_of_every_pbx(tmp_path: Path, history: History) -> None:
+    """A caller waiting on pbx2 is on the wallboard's intake tile with pbx1's (in order of
+    arrival); when pbx2's link is down its callers leave the tile."""
+    controller = two_pbxs(tmp_path, history)
+    controller.apply_from("pbx2", call(T * 1000, "1796619249.8")[1])  # type: ignore[arg-type]
+    controller.apply_from("pbx1", call(T * 1000 + 5_000, "1796619249.8")[1])  # type: ignore[arg-type]
+
+    def intake() -> dict[str, object]:
+        (doc,) = [c.doc for c in controller.outbox.pending.live.values()
+                  if c.kind == "queue" and c.id == "intake"]  # fmt: skip
+        assert doc is not None
+        return doc
+
+    assert intake()["waiting_count"] == 2
+    assert [w["uniqueid"] for w in intake()["waiting"]] == [f"pbx2:{UID}", UID]  # type: ignore[attr-defined]
+    # virtual hold reads the same floor: callers waiting on any PBX
+    assert controller.recaller.floor.waiting()["intake"] == [T * 1000 + 100, T * 1000 + 5_100]
+    controller._pbx_up = {"pbx1": True, "pbx2": True}
+    controller.client._logged_in = True  # pbx1's link is up, pbx2's is not
+    controller._pbx_status(T * 1000 + 6_000)  # pbx2's link: down
+    assert intake()["waiting_count"] == 1
+    assert [w["uniqueid"] for w in intake()["waiting"]] == [UID]  # type: ignore[attr-defined]

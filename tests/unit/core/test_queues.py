@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from hotline.ami import EventList
-from hotline.queues.state import QueueChanged, QueueParams, Queues, diff
+from hotline.queues.state import (
+    CentreQueues,
+    QueueChanged,
+    QueueParams,
+    Queues,
+    QueueView,
+    Waiting,
+    diff,
+    merged,
+)
 
 from .events import T0, agent_event, event
 from .replay import load
@@ -125,3 +134,13 @@ def test_queue_params_tolerate_garbage() -> None:
         event("QueueParams", None, Queue="x", Max="-", ServiceLevel="15", ServicelevelPerf="n/a")
     )
     assert (params.max, params.service_level, params.servicelevel_perf) == (0, 15, 0.0)
+
+
+def test_a_queue_over_several_pbxs_is_one_queue_in_order_of_arrival() -> None:
+    one = QueueView("intake", (Waiting("a", 300), Waiting("b", 900)), ("t1",))
+    two = QueueView("intake", (Waiting("pbx2:a", 100),), ("pbx2:t",))
+    view = merged([one, two])
+    assert [w.uniqueid for w in view.waiting] == ["pbx2:a", "a", "b"]
+    assert view.talking == ("t1", "pbx2:t")
+    assert view.longest_wait(1000) == 900
+    assert CentreQueues(lambda: [Queues(), Queues()]).views() == {}  # nothing seen yet
