@@ -145,7 +145,7 @@ class Alerting:
             else:
                 doc = await asyncio.to_thread(self.history.alert, alert_id)
                 if doc is None:
-                    return Reply(False, f"no alert {alert_id!r}")
+                    return Reply(False, f"no alert {alert_id!r}", {"alert": alert_id}, "no_alert")
                 before, history = lifecycle_of(doc)
                 s = step(before, history, action, by=by, at=now, comment=comment)
                 doc = {**doc, "state": s.after.value,
@@ -163,7 +163,8 @@ class Alerting:
                 note=f"{alert_id}: {comment}",
             )
         )
-        return Reply(True, f"{alert_id}: {state}", {"state": state})
+        return Reply(True, f"{alert_id}: {state}", {"alert": alert_id, "state": state},
+                     f"alert_{state}")  # fmt: skip
 
     def due_steps(self, now: int) -> list[Step]:
         """The steps due by ``now`` not yet carried out (nor being carried out)."""

@@ -105,7 +105,9 @@ class Commands:
         self.outbox.journal(
             AgentChange(t=now, agent="", kind="notice", reason=command.notice, actor=command.actor)
         )
-        return Reply(True, f"announcement {command.notice or 'off'}")
+        if not command.notice:
+            return Reply(True, "announcement off", key="notice_off")
+        return Reply(True, f"announcement {command.notice}", {"notice": command.notice}, "notice")
 
     async def serve(self, inbox: CommandInbox) -> None:
         """Reply to each command of ``inbox`` (a malformed one: with its error).

@@ -190,6 +190,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "通话 {call} 不是 {agent} 接听的",
         "Call {call} is not answered by {agent}",
     ),
+    "reply.alert_open": ("告警 {alert} 已重新打开", "Alert {alert} reopened"),
+    "reply.alert_acknowledged": ("告警 {alert} 已确认", "Alert {alert} acknowledged"),
+    "reply.alert_closed": ("告警 {alert} 已关闭", "Alert {alert} closed"),
+    "reply.no_alert": ("没有告警 {alert}", "No alert {alert}"),
+    "reply.notice": ("IVR 公告已切换为 {notice}", "IVR announcement: {notice}"),
+    "reply.notice_off": ("IVR 公告已关闭", "IVR announcement off"),
     "reply.transfer_blind": ("已转接至 {label}", "Transferred to {label}"),
     "reply.transfer_attended": (
         "正在咨询 {target}：可完成转接或取消",

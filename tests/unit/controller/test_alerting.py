@@ -188,3 +188,20 @@ def test_alerts_and_notes_raised_a_day_ago_leave_the_live_store(
     flush(alerting)
     assert set(live.hashes[kind]) == {"new"}  # type: ignore[index]
     assert set(kept) == {"new"}
+
+
+def test_the_replies_name_their_text_for_the_wallboard(history: History, live: MemoryLive) -> None:
+    from hotline.web.i18n import reply_text
+
+    alerting, _, _ = alerting_on(history, live)
+    alert = long_pause(alerting.watchdog)
+    alerting.publish([alert])
+    command = Command(id="x", verb=Verb.ACKNOWLEDGE, agent="", actor="班长01", alert=alert.id,
+                      comment="已提醒")  # fmt: skip
+    reply = asyncio.run(alerting.handle(command))
+    assert (reply.ok, reply.key) == (True, "alert_acknowledged"), reply
+    assert reply_text(reply.key, reply.details, "zh") == f"告警 {alert.id} 已确认"
+    missing = Command(id="y", verb=Verb.CLOSE, agent="", actor="班长01", alert="nope",
+                      comment="已处理")  # fmt: skip
+    reply = asyncio.run(alerting.handle(missing))
+    assert (reply.ok, reply_text(reply.key, reply.details, "zh")) == (False, "没有告警 nope")
