@@ -8,6 +8,7 @@ nothing here ever turns into a skip.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +24,17 @@ from hotline.host.settings import Settings
 # them on a loaded 2-core machine (a flake, not a finding). Speed is for bench/.
 hypothesis_settings.register_profile("hotline", deadline=None)
 hypothesis_settings.load_profile("hotline")
+
+
+def _interrupted(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A run stopped with SIGTERM (a CI timeout, ``kill``) ends like Ctrl-C: pytest then
+    tears the session's fixtures down, so the PBX, Redis and PostgreSQL it started stop
+    too. Python's default for SIGTERM ends the process at once and left them running."""
+    signal.signal(signal.SIGTERM, _interrupted)
 
 
 @pytest.fixture(autouse=True)
