@@ -312,7 +312,9 @@ class CentreQueues:
 
     def view(self, name: str) -> QueueView | None:
         views = [v for q in self.parts() if (v := q.view(name)) is not None]
-        return merged(views) if views else None
+        if len(views) <= 1:  # one PBX (or none seen): its view as it is, nothing to sort
+            return views[0] if views else None
+        return merged(views)
 
     def views(self) -> dict[str, QueueView]:
         names = sorted({name for q in self.parts() for name in q.views()})

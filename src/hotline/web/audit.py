@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from hotline.stores.access import AccessEntry, AccessError
 from hotline.stores.dialect import DatabaseError
-from hotline.web.context import SignedIn
+from hotline.web.context import Ctx, SignedIn
 from hotline.web.errors import PurposeRequired, Unavailable
 
 
@@ -27,37 +27,30 @@ def record(
     purpose = ctx.session.purpose if purpose is None else purpose
     if not purpose:
         raise PurposeRequired(ctx.t("audit.no_purpose"))
-    user = ctx.user
-    entry = AccessEntry(
-        t=ctx.app.clock(),
-        user=user.username,
-        role=user.role.value,
-        action=action,
-        target=target,
-        purpose=purpose,
-        detail=detail,
-    )
-    try:
-        ctx.app.access_log.append(entry)
-    except (*DatabaseError, AccessError) as exc:
-        raise Unavailable(f"the access log cannot be written ({exc}): access refused") from None
+    _append(ctx, action, target, purpose, detail)
 
 
 def read(ctx: SignedIn, action: str, target: str, detail: Mapping[str, object]) -> None:
     """Append one read of personal data by a user who works the calls (an agent's preview
     of a citizen, the proposals made from a call's transcript): no purpose is asked, the
     work is the purpose. Fails closed like :func:`record`."""
+    shown = json.dumps({"via": "web", **detail}, ensure_ascii=False, sort_keys=True)
+    _append(ctx, action, target, ctx.session.purpose, shown)
+
+
+def _append(ctx: SignedIn, action: str, target: str, purpose: str, detail: str) -> None:
     user = ctx.user
     entry = AccessEntry(
-        t=ctx.app.clock(),
-        user=user.username,
-        role=user.role.value,
-        action=action,
-        target=target,
-        purpose=ctx.session.purpose,
-        detail=json.dumps({"via": "web", **detail}, ensure_ascii=False, sort_keys=True),
-    )
+        t=ctx.app.clock(), user=user.username, role=user.role.value, action=action,
+        target=target, purpose=purpose, detail=detail,
+    )  # fmt: skip
+    append(ctx, entry, "access refused")
+
+
+def append(ctx: Ctx, entry: AccessEntry, refused: str) -> None:
+    """ENTRY into the access log, or Unavailable (503) ending in REFUSED: what is not
+    logged is not served."""
     try:
         ctx.app.access_log.append(entry)
     except (*DatabaseError, AccessError) as exc:
-        raise Unavailable(f"the access log cannot be written ({exc}): access refused") from None
+        raise Unavailable(f"the access log cannot be written ({exc}): {refused}") from None

@@ -104,14 +104,7 @@ class Ctx:
         """The urlencoded body as a dict (the last value of a repeated field wins)."""
         cached: dict[str, str] | None = getattr(self.request.state, "hotline_form", None)
         if cached is None:
-            ctype = (self.request.headers.get("content-type") or "").split(";")[0].strip()
-            if ctype != FORM_TYPE:
-                raise BadRequest(f"expected a form ({FORM_TYPE})")
-            body = b""
-            async for chunk in self.request.stream():
-                body += chunk
-                if len(body) > FORM_LIMIT:
-                    raise BadRequest("the form is too large")
+            body = await self._body(FORM_TYPE, FORM_LIMIT, f"a form ({FORM_TYPE})", "form")
             try:
                 pairs = parse_qsl(
                     body.decode("utf-8"),
@@ -125,17 +118,24 @@ class Ctx:
             cached = self.request.state.hotline_form = dict(pairs)
         return cached
 
+    async def _body(self, ctype: str, limit: int, what: str, name: str) -> bytes:
+        """The request's body of content type CTYPE, at most LIMIT bytes (BadRequest, 400:
+        "expected WHAT", "the NAME is too large")."""
+        given = (self.request.headers.get("content-type") or "").split(";")[0].strip()
+        if given != ctype:
+            raise BadRequest(f"expected {what}")
+        body = b""
+        async for chunk in self.request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise BadRequest(f"the {name} is too large")
+        return body
+
     async def json(self, limit: int) -> dict[str, Any]:
         """The request's JSON object of at most LIMIT bytes (BadRequest, 400, saying why
         when it is not one: another type, too large, malformed, not an object)."""
-        ctype = (self.request.headers.get("content-type") or "").split(";")[0].strip()
-        if ctype != "application/json":
-            raise BadRequest("expected a JSON body (Content-Type: application/json)")
-        raw = b""
-        async for chunk in self.request.stream():
-            raw += chunk
-            if len(raw) > limit:
-                raise BadRequest("the body is too large")
+        what = "a JSON body (Content-Type: application/json)"
+        raw = await self._body("application/json", limit, what, "body")
         try:
             doc = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:

@@ -101,6 +101,13 @@ def csrf_ok(given: str, expected: str) -> bool:
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
+def bearer_ok(request: Request, token: str | None) -> bool:
+    """The request carries ``Authorization: Bearer TOKEN`` (compared in constant time); a
+    centre with no TOKEN set takes none."""
+    given = request.headers.get("authorization", "")
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
 # what a session whose password someone else set may do: change it, leave, switch language
 MAY_BEFORE_CHANGE = frozenset({"password_form", "password", "logout", "lang", "static"})
 

@@ -8,7 +8,6 @@ to AMI, how late it handles events, the speech-to-text backlog and the wallboard
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Iterable
 
@@ -21,6 +20,7 @@ from hotline.stores.memory import MEMORY_WARN, Memory, memory
 from hotline.stt import status
 from hotline.web.context import Ctx
 from hotline.web.errors import Forbidden
+from hotline.web.guard import bearer_ok
 from hotline.web.pages_board import today_figures
 from hotline.web.roles import Role, Scope
 
@@ -73,9 +73,7 @@ class _Out:
 def _allowed(ctx: Ctx) -> bool:
     if ctx.session is not None and ctx.session.user.role is Role.ADMIN:
         return True
-    token = ctx.app.settings.metrics_token
-    given = ctx.request.headers.get("authorization", "")
-    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    return bearer_ok(ctx.request, ctx.app.settings.metrics_token)
 
 
 async def stt_backlog(ctx: Ctx) -> int:

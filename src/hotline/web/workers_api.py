@@ -15,7 +15,6 @@ SHA-256; the centre does not read each file twice.
 
 from __future__ import annotations
 
-import hmac
 import json
 import os
 import re
@@ -26,14 +25,16 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 
 from hotline.recordings.integrity import Mismatch
 from hotline.recordings.leg import Leg
-from hotline.stores.access import AccessEntry, AccessError
+from hotline.stores.access import AccessEntry
 from hotline.stores.dialect import DatabaseError
 from hotline.stores.integrity import IntegrityAlerts
 from hotline.stt.centre import REASON_HEADER, SHA_HEADER, WORKER_HEADER
 from hotline.stt.legs import flag_stored
 from hotline.transcripts.wire import SHA256, WireError, from_doc
+from hotline.web import audit
 from hotline.web.context import Ctx
 from hotline.web.errors import BadRequest, Conflict, Forbidden, Unauthorized, Unavailable
+from hotline.web.guard import bearer_ok
 from hotline.web.qa_scoring import qa_store
 
 CHUNK = 64 * 1024
@@ -53,7 +54,7 @@ def worker_of(ctx: Ctx) -> str:
     token = ctx.app.settings.stt_token
     if not token:
         raise Forbidden("this centre serves no remote worker: HOTLINE_STT_TOKEN is not set")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    if not bearer_ok(ctx.request, token):
         raise Forbidden("wrong worker token")
     name = ctx.request.headers.get(WORKER_HEADER, "")
     return name if _NAME.fullmatch(name) else "unnamed"
@@ -65,10 +66,7 @@ def _log_fetch(ctx: Ctx, worker: str, target: str, detail: dict[str, Any]) -> No
         purpose="transcription",
         detail=json.dumps({"via": "stt", **detail}, ensure_ascii=False, sort_keys=True),
     )  # fmt: skip
-    try:
-        ctx.app.access_log.append(entry)
-    except (*DatabaseError, AccessError) as exc:
-        raise Unavailable(f"the access log cannot be written ({exc}): leg not served") from None
+    audit.append(ctx, entry, "leg not served")
 
 
 def _alert(ctx: Ctx, mismatch: Mismatch, by: str) -> None:
