@@ -8,6 +8,7 @@ Screenshots go to artifacts/e2e/ (gitignored), to be looked at.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pytest_asyncio
 import redis.asyncio as aredis
 import uvicorn
 from playwright.async_api import Browser, Page, async_playwright
+from starlette.applications import Starlette
 
 from hotline.ami.client import AMIClient
 from hotline.host.settings import Settings
@@ -71,6 +73,31 @@ class Site:
         return page
 
 
+@contextlib.asynccontextmanager
+async def served(app: Starlette) -> AsyncIterator[tuple[str, Browser]]:
+    """APP served by uvicorn on a free loopback port, and Debian's chromium: (the app's
+    URL, the browser); both stopped on the way out."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            timeout_graceful_shutdown=1)  # fmt: skip
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not serving.done(), "uvicorn did not start"
+        await asyncio.sleep(0.05)
+    try:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path="/usr/bin/chromium",
+                                              args=CHROMIUM_ARGS)  # fmt: skip
+            try:
+                yield f"http://127.0.0.1:{port}", browser
+            finally:
+                await browser.close()
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(serving, 10)
+
+
 @pytest_asyncio.fixture
 async def site(
     ami: AMIClient,  # noqa: F811
@@ -90,27 +117,9 @@ async def site(
     await running.redis.set("hotline:queuelog:position", json.dumps(position))
     await running.start()
     web = await make_web(pbx_running, db, redis_url)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            web.app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "uvicorn did not start"
-        await asyncio.sleep(0.05)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield Site(f"http://127.0.0.1:{port}", web.services, running, browser)
-        finally:
-            await browser.close()
-            server.should_exit = True
-            await asyncio.wait_for(serving, 10)
-            await close_web(web)
-            await running.stop()
+    try:
+        async with served(web.app) as (url, browser):
+            yield Site(url, web.services, running, browser)
+    finally:
+        await close_web(web)
+        await running.stop()

@@ -3,20 +3,17 @@ page, on the web app alone (no PBX: the transcripts are written by the test)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-import uvicorn
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from hotline.host.settings import Settings
 from hotline.recordings.leg import Leg
 from hotline.stores import transcript_search
-from tests.conftest import free_port
-from tests.e2e.conftest import CHROMIUM_ARGS
+from tests.e2e.conftest import served as serving
 from tests.integration.webapp import (
     CALLER_WORDS,
     PASSWORD,
@@ -34,24 +31,11 @@ async def served(
     settings: Settings, redis_url: str, tmp_path: Path
 ) -> AsyncIterator[tuple[Web, str, Browser]]:
     web = await make_web(settings, tmp_path / "h.sqlite3", redis_url)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(web.app, host="127.0.0.1", port=port, log_level="warning",
-                       timeout_graceful_shutdown=1)
-    )  # fmt: skip
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "uvicorn did not start"
-        await asyncio.sleep(0.05)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield web, f"http://127.0.0.1:{port}", browser
-        finally:
-            await browser.close()
-            server.should_exit = True
-            await asyncio.wait_for(serving, 10)
-            await close_web(web)
+    try:
+        async with serving(web.app) as (url, browser):
+            yield web, url, browser
+    finally:
+        await close_web(web)
 
 
 async def test_a_capped_total_reads_as_more_with_a_next_page(

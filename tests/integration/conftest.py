@@ -97,3 +97,15 @@ async def ami(pbx_running: Settings) -> AsyncIterator[AMIClient]:
             if "ERROR[" in line and "Asterisk is shutting down" not in line
         ]
     assert errors == [], "Asterisk logged errors during the test"
+
+
+@pytest_asyncio.fixture
+async def web(settings: Settings, redis_url: str, tmp_path: Path) -> AsyncIterator[object]:
+    """The web app on a fresh database and an emptied Redis (a module's own ``web`` with
+    more in it overrides this one)."""
+    from tests.integration.webapp import close_web, make_web
+
+    app = await make_web(settings, tmp_path / "web.sqlite3", redis_url)
+    await app.services.redis.flushdb()
+    yield app
+    await close_web(app)

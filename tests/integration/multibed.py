@@ -20,6 +20,7 @@ PBXs' Settings, with their AMI secrets).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import os
@@ -384,6 +385,21 @@ async def call(
     return await sip.run_sipp(
         scenario, centre.pbxs[0], remote=f"{centre.proxy[0]}:{centre.proxy[1]}", timeout=timeout
     )
+
+
+async def place(
+    centre: Centre, count: int, folder: str, hold_ms: int, *, timeout: float = 90
+) -> list[asyncio.Task[sip.SippRun]]:
+    """COUNT citizens pressing 0, sent to Kamailio 0.3 s apart (``<folder[0]><n>``, their
+    files under ``base/folder``); the running calls, to be gathered."""
+    runs = []
+    for n in range(count):
+        name = f"{folder[0]}{n}"
+        runs.append(asyncio.create_task(
+            call(centre, "0", centre.base / folder, hold_ms, name, timeout=timeout)
+        ))  # fmt: skip
+        await asyncio.sleep(0.3)
+    return runs
 
 
 def answered_by(run: sip.SippRun) -> str | None:

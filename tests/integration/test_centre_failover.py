@@ -25,7 +25,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,8 +50,10 @@ from tests.integration.multibed import (
     answered_by,
     call,
     most_at_once,
+    place,
     setup_seconds,
 )
+from tests.integration.waiting import until
 
 pytestmark = [pytest.mark.timeout(300)]
 
@@ -107,13 +109,6 @@ def controller_env(centre: Centre) -> dict[str, str]:
         "HOTLINE_PBX_PBX_B_QUEUE_LOG": str(b.pbx_dir / "log" / "queue_log"),
         "HOTLINE_PBX_PBX_B_RECORDINGS": str(b.pbx_dir / "spool" / "recordings"),
     }
-
-
-async def until(check: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
 
 
 async def members(settings: Settings) -> dict[str, str]:
@@ -219,15 +214,7 @@ async def log_in(centre: Centre, controller: Controller) -> None:
 async def calls_on_both(centre: Centre, controller: Controller, history: History) -> None:
     """2. Citizens on both PBXs, two agents in both queues: never two calls on a phone."""
     since, began = centre.log_size(), controller.clock()
-    runs = []
-    for n in range(8):
-        runs.append(
-            asyncio.create_task(
-                call(centre, "0", centre.base / "callers", 60000, f"c{n}", timeout=100)
-            )
-        )
-        await asyncio.sleep(0.3)
-    done = await asyncio.gather(*runs)
+    done = await asyncio.gather(*await place(centre, 8, "callers", 60000, timeout=100))
     await settle(controller, history, len(done))
     busy = centre.log_lines(" 486 agent=", since)
     FIGURES["citizens"] = FIGURES["queued"] = len(done)
@@ -287,11 +274,8 @@ async def busy_elsewhere(centre: Centre, controller: Controller, history: Histor
             "CallerID": "direct <8888>",
         }  # fmt: skip
         await a.originate(list(direct.items()))
-        runs = []
-        for n in range(2):  # one lands on each PBX; both wait in intake, then give up
-            runs.append(asyncio.create_task(call(centre, "0", centre.base / "busy", 7000, f"b{n}")))
-            await asyncio.sleep(0.3)
-        done = await asyncio.gather(*runs)
+        # one lands on each PBX; both wait in intake, then give up
+        done = await asyncio.gather(*await place(centre, 2, "busy", 7000))
         await a.action("Hangup", {"Channel": "/^PJSIP/1001-/"})
     await command(controller, Verb.UNPAUSE, "1002")
     await settle(controller, history, before + len(done))
@@ -337,12 +321,7 @@ async def failover(
     """3. pbx-b stopped with a call talking on it."""
     before = len(history.calls())
     since = centre.log_size()
-    runs = []
-    for n in range(2):
-        runs.append(
-            asyncio.create_task(call(centre, "0", centre.base / "cut", 60000, f"k{n}", timeout=100))
-        )
-        await asyncio.sleep(0.3)
+    runs = await place(centre, 2, "cut", 60000, timeout=100)
 
     def talking(prefix: bool) -> list[str]:
         return [

@@ -29,6 +29,7 @@ from tests.integration.multibed import (
     answered_by,
     call,
     most_at_once,
+    place,
     register,
     setup_seconds,
 )
@@ -140,15 +141,7 @@ def test_citizens_land_on_both_pbxs_and_one_agent_is_never_rung_twice(centre: Ce
                     {"Queue": "intake", "Interface": f"PJSIP/{AGENT}", "MemberName": AGENT},
                 )
             since = centre.log_size()
-            runs = []
-            for n in range(6):
-                runs.append(
-                    asyncio.create_task(
-                        call(centre, "0", centre.base / "callers", 60000, f"c{n}", timeout=100)
-                    )
-                )
-                await asyncio.sleep(0.3)
-            done = await asyncio.gather(*runs)
+            done = await asyncio.gather(*await place(centre, 6, "callers", 60000, timeout=100))
             for client in clients:
                 await client.action(
                     "QueueRemove", {"Queue": "intake", "Interface": f"PJSIP/{AGENT}"}

@@ -43,6 +43,7 @@ from hotline.stores.history import History
 from hotline.stores.live import LiveStore
 from tests.conftest import bed_env
 from tests.integration import bed
+from tests.integration.waiting import until
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(240)]
 
@@ -125,13 +126,6 @@ async def centre(
         await asyncio.wait([task], timeout=15)
         history.close()
         await redis.aclose()
-
-
-async def until(check: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
 
 
 async def dial_as(client: AMIClient, uid: str, digits: str, **variables: str) -> None:

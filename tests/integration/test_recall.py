@@ -9,14 +9,12 @@ A private PBX with an ``ip`` trunk, its own Redis and an in-process controller.
 from __future__ import annotations
 
 import asyncio
-import re
-import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 import pytest_asyncio
@@ -34,7 +32,7 @@ from hotline.recall.tasks import Origin, Outcome, State
 from hotline.recordings.leg import Leg
 from hotline.stores import redis_server
 from hotline.stores.recall import RecallStore
-from tests.integration import bed, sip
+from tests.integration import bed, sip, waiting
 from tests.integration.softphone import Softphone, speech
 from tests.integration.test_controller import Running, controller_on
 from tests.integration.test_trunk import (
@@ -44,10 +42,12 @@ from tests.integration.test_trunk import (
     clean_pbx,
     fill,
 )
+from tests.integration.waiting import rms
 from tests.unit.recall.scene import call
 
 pytestmark = pytest.mark.asyncio
-T = TypeVar("T")
+# the checks read the history or a store: in a thread
+until = partial(waiting.until, in_thread=True, every=0.3)
 CITIZEN = "13800000001"
 
 
@@ -77,25 +77,6 @@ async def running(carrier: Carrier, ami: AMIClient, tmp_path: Path) -> AsyncIter
 
 def rules(carrier: Carrier) -> RecallRules:
     return load_center(carrier.settings.center.read_text(encoding="utf-8")).recall
-
-
-async def until(check: Callable[[], T], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = await asyncio.to_thread(check)
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        await asyncio.sleep(0.3)
-
-
-def rms(path: str) -> float:
-    """sox's RMS amplitude of a WAV (0 for digital silence)."""
-    out = subprocess.run(["sox", path, "-n", "stat"], capture_output=True, text=True, check=True)
-    m = re.search(r"RMS\s+amplitude:\s+([0-9.]+)", out.stderr)
-    assert m, out.stderr
-    return float(m.group(1))
 
 
 async def dial(run: Running, task: int, agent: str = "1001") -> bus.Reply:

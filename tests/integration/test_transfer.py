@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 import pytest_asyncio
@@ -37,15 +36,17 @@ from hotline.recordings.leg import Leg
 from hotline.stores import redis_server
 from hotline.web.accounts import Accounts
 from hotline.web.roles import Role
-from tests.integration import bed
+from tests.integration import bed, waiting
 from tests.integration.softphone import Softphone
 from tests.integration.test_controller import Running, controller_on
 from tests.integration.test_ivr_calls import dial
 from tests.integration.test_supervise import AGENT_HZ, CITIZEN_HZ, HEARD, share, tone
 from tests.integration.test_trunk import CALLER_ID, Carrier, carrier_pbx, clean_pbx, fill
+from tests.integration.waiting import rms
 
 pytestmark = pytest.mark.asyncio
-T = TypeVar("T")
+# the checks read the history or a store: in a thread
+until = partial(waiting.until, in_thread=True, every=0.3)
 SECOND_HZ = 1600
 DUTY = "01065550101"  # housing's duty line in the bundled center.yaml
 
@@ -94,17 +95,6 @@ async def running(
         yield run
 
 
-async def until(check: Callable[[], T], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = await asyncio.to_thread(check)
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        await asyncio.sleep(0.3)
-
-
 async def answered_by(ami: AMIClient, carrier: Carrier, talk: int) -> tuple[str, object]:
     """A citizen's call (speaking 400 Hz for ``talk`` s) answered by 王芳 in intake."""
     spool = carrier.settings.pbx_dir / "spool"
@@ -148,13 +138,6 @@ async def legs(run: Running, call: str) -> dict[Leg, Path]:
     recordings = run.history.recordings(call)
     assert sorted(r.leg.value for r in recordings) == ["rx", "tx"], recordings
     return {r.leg: Path(r.path) for r in recordings}
-
-
-def rms(path: Path) -> float:
-    out = subprocess.run(["sox", str(path), "-n", "stat"], capture_output=True, text=True,
-                         check=True)  # fmt: skip
-    line = next(x for x in out.stderr.splitlines() if x.startswith("RMS     amplitude"))
-    return float(line.split(":")[1])
 
 
 async def test_a_blind_transfer_to_another_queue_is_one_call_with_two_visits(

@@ -5,16 +5,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from hotline.casework.desk import Desk
 from hotline.commands.plan import Verb
 from hotline.core.records import EndReason
-from hotline.host.settings import Settings
 from hotline.kb.model import Content
 from hotline.orders.model import Actor, OrderType, Side
 from hotline.recall.tasks import Outcome, State
@@ -25,21 +21,13 @@ from hotline.stores.live import Change
 from hotline.stores.orders import OrderStore
 from hotline.stores.recall import RecallStore
 from tests.integration.test_web import Controller
-from tests.integration.webapp import Web, close_web, csrf, fixture_transcript, make_web
+from tests.integration.webapp import Web, csrf, fixture_transcript
 from tests.unit.recall.scene import call
 
 pytestmark = pytest.mark.asyncio
 
 A, B = "13800000001", "13900000002"  # a labour caller (王芳's queue); a property caller (not)
 MINUTE = 60_000
-
-
-@pytest_asyncio.fixture
-async def web(settings: Settings, redis_url: str, tmp_path: Path) -> AsyncIterator[Web]:
-    app = await make_web(settings, tmp_path / "web.sqlite3", redis_url)
-    await app.services.redis.flushdb()
-    yield app
-    await close_web(app)
 
 
 def missed_calls(web: Web) -> dict[str, int]:

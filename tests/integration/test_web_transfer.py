@@ -4,27 +4,14 @@ sends them. On the real app (real Redis, a real SQLite file)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-import pytest_asyncio
 
 from hotline.commands.plan import Verb
-from hotline.host.settings import Settings
 from tests.integration.test_web import Controller
 from tests.integration.test_web_agent import live, ready
-from tests.integration.webapp import Web, close_web, csrf, make_web
+from tests.integration.webapp import Web, csrf
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest_asyncio.fixture
-async def web(settings: Settings, redis_url: str, tmp_path: Path) -> AsyncIterator[Web]:
-    app = await make_web(settings, tmp_path / "web.sqlite3", redis_url)
-    await app.services.redis.flushdb()
-    yield app
-    await close_web(app)
 
 
 async def test_an_agent_transfers_the_call_she_is_on(web: Web) -> None:
