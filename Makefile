@@ -38,7 +38,7 @@ e2e:
 
 # every test: the checks, then the real Asterisk, Redis, SIP peers and browser
 test: check
-	$(PYTEST) tests/integration tests/e2e $(PYTEST_ARGS)
+	$(PYTEST) tests/integration tests/e2e --durations=40 $(PYTEST_ARGS)
 
 # every benchmark; each starts what it needs (a private PBX, Redis, data it generates once)
 bench: setup
