@@ -88,3 +88,17 @@ async def test_an_inspector_scores_a_flagged_call_and_the_agent_appeals(
     log = site.services.access_log
     assert log.verify() is None
     assert ("show", CALL) in [(e.entry.action, e.entry.target) for e in log.entries()]
+
+    # the report: from /qa, this week by agent, the upheld 0 with its failed item
+    await page.goto(site.url + "/qa")
+    async with page.expect_navigation():
+        await page.click('a[href="/qa/report"]')
+    row = page.locator('table.qa-report tr[data-key="王芳"]')
+    await row.wait_for(timeout=10_000)
+    text = await row.inner_text()
+    assert "推诿" in text  # the failed critical item, by its label
+    assert "禁语 ×1" in text
+    await page.screenshot(path=str(artifacts / "qa-report.png"), full_page=True)
+    assert ("qa_report", "质检2026-49") in [
+        (e.entry.action, e.entry.purpose) for e in log.entries(user="zhijian01")
+    ]

@@ -251,3 +251,61 @@ async def test_hostile_and_malformed_requests_get_a_clear_refusal(web: Web) -> N
         assert half.status_code == 400
         assert "listening" in half.text
         assert qa(web).appeals()[0].state == "open"
+
+
+async def test_the_report_per_agent_and_team_over_weeks_as_page_and_csv(
+    web: Web, tmp_path: Path
+) -> None:
+    """Two scored calls in different weeks (one failed a critical item, one revised on
+    appeal): the report counts the effective scores, per week; the CSV says the same; the
+    read is logged with the purpose; bad ranges and another role are refused."""
+    second = "1796600000.3"
+    t_second = T0 + 7 * 86_400_000  # the next week
+    save_flagged_call(web.services, second, tmp_path, DISMISSIVE, t0=t_second).close()
+    weeks = f"{WEEK}..{week_of(t_second + 5000)}"
+    async with web.signed_in("zhijian01") as inspector:
+        first = await inspector.get("/qa/report")
+        assert first.status_code == 200
+        assert 'name="back" value="/qa/report"' in first.text
+        assert "王芳" not in first.text  # nothing before the purpose
+        token = await with_purpose(inspector, back="/qa/report")
+        for call, answers in ((CALL, FULL), (second, {**FULL, "item.dismissive": "pass"})):
+            scored = await inspector.post(
+                f"/qa/calls/{call}/score", data={"csrf": token, "form": "service", **answers}
+            )
+            assert scored.status_code == 303, scored.text
+        span = {"from": WEEK, "to": week_of(t_second + 5000)}
+        page = await inspector.get("/qa/report", params=span)
+        assert page.status_code == 200, page.text
+        row = page.text.split('data-key="王芳"', 1)[1].split("</tr>")[0]
+        # two calls, 0 (failed: 推诿) and 78: average 39, one failed call, by its label
+        assert "<td>2</td><td>39</td><td>1</td>" in row, row
+        assert "推诿、搪塞" in row, row  # the failed item by its form label
+        assert " ×1" in row, row
+        assert "禁语 ×2" in row, row  # both calls flagged for the forbidden phrase
+        assert '<td class="week" title="评分来电 1">0</td>' in row, row
+        assert '<td class="week" title="评分来电 1">78</td>' in row, row
+        teams = await inspector.get("/qa/report", params={**span, "by": "team"})
+        team = teams.text.split('data-key="team-a"', 1)[1].split("</tr>")[0]
+        assert "<td>2</td><td>39</td><td>1</td>" in team, team
+        csv_ = await inspector.get("/qa/report.csv", params=span)
+        assert csv_.status_code == 200
+        assert csv_.headers["content-type"].startswith("text/csv")
+        lines = csv_.text.splitlines()
+        assert (
+            lines[0] == f"agent,scored,average,failed_calls,failed_items,flags,{WEEK},{span['to']}"
+        )
+        assert (
+            lines[1]
+            == "王芳,2,39.0,1,dismissive:1,closing_missing:2 forbidden_phrase:2 greeting_missing:2,0.0,78.0"
+        )
+        for bad in ({"from": "2026-49"}, {"from": span["to"], "to": WEEK},
+                    {"from": "2020-W01", "to": WEEK}, {"by": "city"}):  # fmt: skip
+            refused = await inspector.get("/qa/report", params=bad)
+            assert refused.status_code == 400, (bad, refused.text)
+    log = web.services.access_log.entries(user="zhijian01")
+    reports = [e.entry for e in log if e.entry.action == "qa_report"]
+    assert [(e.target, e.purpose) for e in reports] == [(weeks, "质检2026-48")] * 3
+    assert '"王芳"' in reports[0].detail
+    async with web.signed_in("wangfang") as agent:
+        assert (await agent.get("/qa/report")).status_code == 403

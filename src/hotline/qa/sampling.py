@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 from hotline.core.localtime import CHINA, DAY_MS
 
-__all__ = ["Pick", "SampledCall", "SamplingConfig", "sample", "week_bounds", "week_of"]
+__all__ = [
+    "Pick", "SampledCall", "SamplingConfig", "sample", "week_bounds", "week_of", "weeks_from",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,23 @@ def week_bounds(week: str) -> tuple[int, int]:
         raise ValueError(f"{week!r}: no such week") from None
     start = int(monday.replace(tzinfo=CHINA).timestamp() * 1000)
     return start, start + 7 * DAY_MS
+
+
+def weeks_from(first: str, last: str, *, most: int = 53) -> list[str]:
+    """Every week from FIRST to LAST, both included (``2026-W45`` … ``2026-W49``).
+
+    ValueError for a week not written ``YYYY-Www``, LAST before FIRST, or more than MOST
+    weeks (a report over years is the CLI's job, in JSON).
+    """
+    start, _ = week_bounds(first)
+    end, _ = week_bounds(last)
+    if end < start:
+        raise ValueError(f"{last} is before {first}")
+    count = (end - start) // (7 * DAY_MS) + 1
+    if count > most:
+        raise ValueError(f"{first} to {last} is {count} weeks: at most {most}")
+    # noon of each Monday: the centre's zone has no DST, but the arithmetic stays safe
+    return [week_of(start + n * 7 * DAY_MS + DAY_MS // 2) for n in range(count)]
 
 
 def _rank(seed: int, call_id: str) -> str:

@@ -35,7 +35,7 @@ def check_purpose(raw: str, ctx: Ctx) -> str:
     return purpose
 
 
-BACK = re.compile(r"/qa(/calls/[A-Za-z0-9][A-Za-z0-9._-]{0,63})?")
+BACK = re.compile(r"/qa(/calls/[A-Za-z0-9][A-Za-z0-9._-]{0,63}|/report)?")
 """Where a purpose form may send the auditor back to (the QA pages); else the search."""
 
 

@@ -34,6 +34,7 @@ from hotline.web import (
     pages_myqa,
     pages_orders,
     pages_qa,
+    pages_qa_report,
     pages_recall,
     pages_search,
     static,
@@ -164,6 +165,8 @@ ROUTES: tuple[Route, ...] = (
     signed_in("/media/{media_id}", "GET", media.serve, AUDITORS, "media"),
     # quality inspection (质检): auditors score calls and settle appeals
     signed_in("/qa", "GET", pages_qa.qa_home, AUDITORS, "qa"),
+    signed_in("/qa/report", "GET", pages_qa_report.qa_report, AUDITORS, "qa_report"),
+    signed_in("/qa/report.csv", "GET", pages_qa_report.qa_report_csv, AUDITORS, "qa_report_csv"),
     signed_in("/qa/calls/{call_id}", "GET", pages_qa.qa_call, AUDITORS, "qa_call"),
     signed_in("/qa/calls/{call_id}/score", "POST", pages_qa.qa_score, AUDITORS, "qa_score"),
     signed_in("/qa/appeals/{appeal_id}/settle", "POST", pages_qa.qa_settle, AUDITORS, "qa_settle"),

@@ -7,7 +7,14 @@ import pytest
 from hotline.core.reader import Reader
 from hotline.qa.forms import Form, FormError, Item, load_forms, score_call
 from hotline.qa.report import FlagRow, ScoreRow, report
-from hotline.qa.sampling import SampledCall, SamplingConfig, sample, week_bounds, week_of
+from hotline.qa.sampling import (
+    SampledCall,
+    SamplingConfig,
+    sample,
+    week_bounds,
+    week_of,
+    weeks_from,
+)
 
 FORM = Form("service", "服务", 1, (Item("greeting", "问候", 10), Item("accuracy", "准确", 30),
                                    Item("dismissive", "推诿", 0, critical=True)))  # fmt: skip
@@ -90,6 +97,18 @@ def test_weeks_are_iso_weeks_in_the_centres_zone() -> None:
     for bad in ("2026-49", "2026-W54"):
         with pytest.raises(ValueError, match="2026"):
             week_bounds(bad)
+
+
+def test_a_range_of_weeks_crosses_the_year_and_is_bounded() -> None:
+    assert weeks_from("2026-W49", "2026-W49") == ["2026-W49"]
+    assert weeks_from("2026-W52", "2027-W02") == ["2026-W52", "2026-W53", "2027-W01", "2027-W02"]
+    assert len(weeks_from("2026-W01", "2026-W53")) == 53
+    with pytest.raises(ValueError, match="before"):
+        weeks_from("2026-W49", "2026-W48")
+    with pytest.raises(ValueError, match="at most 53"):
+        weeks_from("2025-W01", "2026-W49")
+    with pytest.raises(ValueError, match="YYYY-Www"):
+        weeks_from("2026-W49", "last week")
 
 
 def test_the_report_by_agent_and_team() -> None:
