@@ -62,3 +62,26 @@ async def test_wangfang_transfers_her_call_to_another_queue_from_her_page(
         await asyncio.sleep(0.3)
     assert [(c.actor, c.call_id, c.reason) for c in done] == [
         ("wangfang", uid, "blind:queue:property")]  # fmt: skip
+
+    # her team's supervisor sends the call on from the wallboard: 李娜's row, 转接至 intake
+    board = await site.signed_in("banzhang01")
+    pick = board.locator(
+        '#agents tr[data-agent="李娜"][data-status="talking"] select[data-do="transfer"]'
+    )
+    await pick.wait_for(timeout=15_000)
+    await board.screenshot(path=str(artifacts / "wallboard-transfer.png"), full_page=True)
+    await pick.select_option("intake")
+    while (await connects.get(timeout=40)).get("MemberName") != "王芳":
+        pass
+    connects.close()
+    deadline = time.monotonic() + 15
+    while True:  # the same call, a third visit; journaled for 李娜, by the supervisor
+        sent = [c for c in site.running.history.journal("李娜") if c.kind == "transfer"]
+        call = site.running.controller.calls.get(uid)
+        if sent and call is not None and len(call.visits) == 3:
+            break
+        assert time.monotonic() < deadline, (sent, call)
+        await asyncio.sleep(0.3)
+    assert [(c.actor, c.call_id, c.reason) for c in sent] == [
+        ("banzhang01", uid, "blind:queue:intake")]  # fmt: skip
+    await board.context.close()

@@ -84,6 +84,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "board.unpause": ("示闲", "unpause"),
     "board.logout": ("签出", "log out"),
     "board.listen": ("监听", "listen"),
+    "board.transfer": ("转接至…", "transfer to…"),
     "board.your_phone": (
         "您的话机分机号（监听时振铃）",
         "your phone's extension (it rings to listen)",

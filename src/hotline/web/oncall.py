@@ -2,6 +2,7 @@
 
     call = await current(ctx, agent_doc)        # {"id": ..., "caller": "138****5678"} or {}
     phone = await linked_call(ctx, call_id)     # the caller's number; an agent's own call only
+    targets = transfer_targets(ctx, but="1001") # where a call can be transferred to
 
 The caller's number is read from the live call on the server, never taken from the
 browser, and shown masked.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from hotline.transcripts.redact import mask_phone
-from hotline.web.context import SignedIn
+from hotline.web.context import Ctx, SignedIn
 from hotline.web.errors import Forbidden
 from hotline.web.roles import Role
 
@@ -44,6 +45,28 @@ async def current(ctx: SignedIn, doc: dict[str, Any] | None) -> dict[str, str]:
     if not call_id:
         return {}
     return {"id": call_id, "caller": mask_phone(await caller_of(ctx, call_id))}
+
+
+def transfer_targets(ctx: Ctx, *, but: str = "") -> list[tuple[str, str]]:
+    """Where a call can be transferred to, as (value, label): the flow's queues, the agents
+    (but the one of extension BUT: her own call), the departments with a duty number."""
+    center, flow = ctx.app.center, ctx.app.flow
+    queues = (
+        [(q, f"{ctx.t('transfer.queue')} {spec.label}") for q, spec in sorted(flow.queues.items())]
+        if flow
+        else []
+    )
+    agents = [(a.ext, f"{ctx.t('transfer.agent')} {a.name} {a.ext}")
+              for a in center.agents.values() if a.ext != but]  # fmt: skip
+    depts = [(d.code, f"{ctx.t('transfer.department')} {d.name}")
+             for d in center.orders.departments.values() if d.phone]  # fmt: skip
+    return queues + agents + depts
+
+
+async def agent_call(ctx: SignedIn, name: str) -> str:
+    """The id of the call agent NAME is on (talking or in wrap-up) as the live feed has
+    it; "" when none."""
+    return _call_id((await _docs(ctx)).get("agent", {}).get(name))
 
 
 async def linked_call(ctx: SignedIn, call_id: str) -> str:

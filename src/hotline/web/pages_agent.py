@@ -88,24 +88,8 @@ async def me(ctx: SignedIn) -> Response:
         redis_error=ctx.app.hub.error,
         call=await oncall.current(ctx, doc),
         types=[t.value for t in OrderType],
-        targets=transfer_targets(ctx, agent),
+        targets=oncall.transfer_targets(ctx, but=agent.ext),
     )
-
-
-def transfer_targets(ctx: Ctx, agent: Agent) -> list[tuple[str, str]]:
-    """Where the agent can transfer a call, as (value, label): the flow's queues, the other
-    agents, the departments with a duty number."""
-    center, flow = ctx.app.center, ctx.app.flow
-    queues = (
-        [(q, f"{ctx.t('transfer.queue')} {spec.label}") for q, spec in sorted(flow.queues.items())]
-        if flow
-        else []
-    )
-    agents = [(a.ext, f"{ctx.t('transfer.agent')} {a.name} {a.ext}")
-              for a in center.agents.values() if a.ext != agent.ext]  # fmt: skip
-    depts = [(d.code, f"{ctx.t('transfer.department')} {d.name}")
-             for d in center.orders.departments.values() if d.phone]  # fmt: skip
-    return queues + agents + depts
 
 
 async def me_json(ctx: SignedIn) -> Response:

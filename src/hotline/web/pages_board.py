@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from hotline.agents.roster import Agent
 from hotline.agents.status import PausePolicy
 from hotline.commands.plan import CommandError, Verb
 from hotline.commands.supervise import MODES, SupervisorGrant, check_supervisor
+from hotline.commands.transfer import check_transferer
 from hotline.core.localtime import CHINA
 from hotline.core.records import CallRecord
 from hotline.metrics.changes import in_force
@@ -23,7 +25,7 @@ from hotline.metrics.report import compute
 from hotline.metrics.timefmt import GroupBy
 from hotline.stores.metrics import read_changes
 from hotline.watchdog.shifts import local_day
-from hotline.web import board, charts
+from hotline.web import board, charts, oncall
 from hotline.web.commands import agent_verb, issue
 from hotline.web.context import Ctx, SignedIn
 from hotline.web.errors import BadRequest, Forbidden, Unavailable
@@ -56,6 +58,7 @@ async def wallboard(ctx: SignedIn) -> Response:
     }
     meta["labels"] = ctx.t_all("board.")
     meta["status"] = ctx.t_all("st.")
+    meta["transfer"] = oncall.transfer_targets(ctx)
     return ctx.render("wallboard.html", meta=meta, notices=meta["notices"], reasons=meta["reasons"])
 
 
@@ -315,17 +318,40 @@ async def supervise(ctx: SignedIn) -> Response:
     barge; ``phone``: one of center.yaml's ``supervision.phones``), as ``hotline
     supervise`` does: only an enabled supervisor of the agent's team."""
     form = await ctx.form()
-    agent = ctx.app.center.agent(form.get("agent", ""))
-    if agent is None:
-        raise BadRequest(ctx.t("unknown_agent"))
+    agent = _supervised(ctx, form.get("agent", ""), check_supervisor)
     mode, phone = form.get("mode", ""), form.get("phone", "")
     if mode not in MODES or phone not in ctx.app.center.supervision.phones:
         raise BadRequest(f"mode {mode!r} or phone {phone!r} unknown")
+    return await issue(ctx, Verb.SUPERVISE, agent.name, supervisor=True, mode=mode, phone=phone)
+
+
+async def transfer(ctx: SignedIn) -> Response:
+    """Transfer the call an agent is on (blind: to a queue, an agent or a department's duty
+    line), as ``hotline transfer --as`` does: only an enabled supervisor of her team. The
+    call is the one the live feed has her on, never taken from the form."""
+    form = await ctx.form()
+    agent = _supervised(ctx, form.get("agent", ""), check_transferer)
+    to = form.get("to", "")
+    if to not in {value for value, _ in oncall.transfer_targets(ctx)}:
+        raise BadRequest(ctx.t("transfer.no_target"))
+    call = await oncall.agent_call(ctx, agent.name)
+    if not call:
+        raise BadRequest(ctx.t("transfer.no_call"))
+    return await issue(ctx, Verb.TRANSFER, agent.name, supervisor=True, mode="blind",
+                       call=call, target=to)  # fmt: skip
+
+
+def _supervised(ctx: SignedIn, name: str, check: Callable[[SupervisorGrant, Agent], None]) -> Agent:
+    """The agent NAME, if CHECK lets the signed-in user act on her call (an enabled
+    supervisor of her team)."""
+    agent = ctx.app.center.agent(name)
+    if agent is None:
+        raise BadRequest(ctx.t("unknown_agent"))
     user = ctx.user
     grant = SupervisorGrant(user.username, user.role.value, frozenset(user.scope.teams),
                             user.scope.all, user.disabled)  # fmt: skip
     try:
-        check_supervisor(grant, agent)
+        check(grant, agent)
     except CommandError as exc:
         raise Forbidden(str(exc)) from None
-    return await issue(ctx, Verb.SUPERVISE, agent.name, supervisor=True, mode=mode, phone=phone)
+    return agent

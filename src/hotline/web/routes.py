@@ -124,6 +124,7 @@ ROUTES: tuple[Route, ...] = (
     signed_in("/supervisor/agent", "POST", pages_board.act_on_agent, SUPERVISORS, "act_on_agent"),
     signed_in("/supervisor/notice", "POST", pages_board.switch_notice, SUPERVISORS, "notice"),
     signed_in("/supervisor/listen", "POST", pages_board.supervise, SUPERVISORS, "supervise"),
+    signed_in("/supervisor/transfer", "POST", pages_board.transfer, SUPERVISORS, "sv_transfer"),
     signed_in("/alerts/ack", "POST", pages_board.ack_alert, SUPERVISORS, "ack_alert"),
     signed_in("/alerts/close", "POST", pages_board.close_alert, SUPERVISORS, "close_alert"),
     # agents

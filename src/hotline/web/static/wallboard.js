@@ -94,6 +94,23 @@
     });
     return b;
   }
+  // transfer a talking agent's call (blind): to a queue, an agent or a department
+  function transferSelect(agent) {
+    const pick = el("select", {class: "small", "data-do": "transfer"},
+      el("option", {value: ""}, L.transfer),
+      ...meta.transfer.filter(([value]) => value !== (meta.agents[agent] || {}).ext)
+        .map(([value, label]) => el("option", {value}, label)));
+    pick.addEventListener("change", async () => {
+      const to = pick.value;
+      if (!to) return;
+      pick.disabled = true;
+      const r = await post("/supervisor/transfer", {agent, to});
+      pick.disabled = false;
+      pick.value = "";
+      toast(r.message, r.ok);
+    });
+    return pick;
+  }
   function renderAgent(name) {
     const body = document.querySelector("#agents tbody");
     const row = body.querySelector(`tr[data-agent="${CSS.escape(name)}"]`);
@@ -111,7 +128,8 @@
       el("td", {class: "dur", "data-role": "dur"}, a ? duration(now() - since(a)) : ""),
       el("td", {}, a ? (a.queues || []).join(", ") : ""),
       el("td", {class: "acts"}, ...(a ? [button(L.force, "pause", name), button(L.unpause, "unpause", name), button(L.logout, "logout", name)] : []),
-        ...(status === "talking" && (meta.phones || []).length ? [listenButton(name)] : [])));
+        ...(status === "talking" && (meta.phones || []).length ? [listenButton(name)] : []),
+        ...(status === "talking" && (meta.transfer || []).length ? [transferSelect(name)] : [])));
     if (row) row.replaceWith(fresh); else body.append(fresh);
     tickAgent(fresh);
   }
