@@ -85,6 +85,10 @@ class Centre:
             "HOTLINE_KAMAILIO": f"{KAMAILIO_ADDRESS}:{self.kamailio_port}",
             "HOTLINE_KAMAILIO_PBXS": ",".join(f"{s.sip_address}:{s.sip_port}" for s in self.pbxs),
             "HOTLINE_SIP_SECRET": self.sip_secret,
+            # the guards as a centre sets them: agents and carriers from named networks
+            # (the tests play strangers from 127.0.0.40, outside both)
+            "HOTLINE_SIP_NETWORKS": "127.0.0.0/28",
+            "HOTLINE_KAMAILIO_CARRIERS": "127.0.0.0/28",
         }
         self.kamailio = Settings.from_env(self.kamailio_env)
 
@@ -134,13 +138,18 @@ class Centre:
     # -- agents ---------------------------------------------------------------------------
 
     def register(
-        self, ext: str, contact: tuple[str, int], expires: int = 600, password: str | None = None
+        self,
+        ext: str,
+        contact: tuple[str, int],
+        expires: int = 600,
+        password: str | None = None,
+        source: str = "127.0.0.1",
     ) -> str:
         """REGISTER ``ext`` at Kamailio with ``contact`` and her password (the one hotline
-        derives, unless given); Kamailio's final status line."""
+        derives, unless given), from ``source``; Kamailio's final status line."""
         if password is None:
             password = agent_password(self.sip_secret, ext)
-        return register(self.proxy, ext, contact, password, expires)
+        return register(self.proxy, ext, contact, password, expires, source)
 
     def agent(self, ext: str, workdir: Path, talk_ms: int = 3000) -> Agent:
         """A SIPp agent for ``ext``, started and registered at Kamailio."""
@@ -187,14 +196,15 @@ def register(
     contact: tuple[str, int],
     password: str,
     expires: int = 600,
+    source: str = "127.0.0.1",
 ) -> str:
-    """A REGISTER for ``ext``, answering Kamailio's digest challenge once with
-    ``password``; the first line of the final reply."""
+    """A REGISTER for ``ext`` sent from ``source``, answering Kamailio's digest challenge
+    once with ``password``; the first line of the final reply."""
     uri = f"sip:{proxy[0]}:{proxy[1]}"
     call_id = secrets.token_hex(8) + "@hotline-tests"
     tag = secrets.token_hex(4)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((source, 0))
         s.settimeout(1.0)
         host, port = s.getsockname()
         authorization = ""

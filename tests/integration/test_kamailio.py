@@ -10,8 +10,11 @@ bed (and are printed) for docs/architecture.md "Scale-out".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
+import secrets
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -255,3 +258,95 @@ def test_only_the_centres_agents_register_with_their_passwords(centre: Centre) -
     assert f"sip:1001@127.0.0.1:{centre.agents[0].port}" in kamailio_run.rpc(
         centre.kamailio, "ul.lookup", "location", "s:1001"
     )
+
+
+GUESSER = "127.0.0.9"  # inside the agents' networks (the bed's HOTLINE_SIP_NETWORKS)
+FLOODER = "127.0.0.41"  # outside the carriers too: they are never flood-guarded
+STRANGER = "127.0.0.40"  # outside the agents' and the carriers' networks
+
+
+def _send_from(source: str, message: str, proxy: tuple[str, int], timeout: float = 1.0) -> str:
+    """One request from ``source``; Kamailio's first final reply ("" if none came)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((source, 0))
+        s.settimeout(timeout)
+        host, port = s.getsockname()
+        s.sendto(message.format(host=host, port=port).encode(), proxy)
+        try:
+            while True:
+                reply = s.recv(65535).decode(errors="replace")
+                if not reply.startswith("SIP/2.0 1"):
+                    return reply.split("\r\n", 1)[0]
+        except TimeoutError:
+            return ""
+
+
+def _request(method: str, uri: str) -> str:
+    return (
+        f"{method} {uri} SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP {host}:{port};rport;branch=z9hG4bK" + secrets.token_hex(6) + "\r\n"
+        "Max-Forwards: 70\r\n"
+        "From: <sip:13812345678@{host}>;tag=" + secrets.token_hex(4) + "\r\n"
+        f"To: <{uri}>\r\n"
+        f"Call-ID: {secrets.token_hex(8)}@hotline-tests\r\n"
+        f"CSeq: 1 {method}\r\n"
+        "Contact: <sip:13812345678@{host}:{port}>\r\n"
+        "Content-Length: 0\r\n\r\n"
+    )
+
+
+def test_strangers_guessers_and_floods_are_shut_out_and_the_centre_goes_on(
+    centre: Centre,
+) -> None:
+    """The guards of kamailio.cfg on the wire: a REGISTER or a call from outside the named
+    networks is refused; ten wrong digests from one address shut it out, even with the
+    right password, while agents elsewhere register; a flood of requests from one
+    address goes unanswered while it lasts, and the others are still served."""
+    proxy = centre.proxy
+    since = centre.log_size()
+    stranger = centre.register("1003", ("127.0.0.1", 9), source=STRANGER)
+    assert stranger == "SIP/2.0 403 Not from the agents' network", stranger
+    call_in = _send_from(STRANGER, _request("INVITE", f"sip:12345@{proxy[0]}:{proxy[1]}"), proxy)
+    assert call_in == "SIP/2.0 403 Not a carrier of this centre", call_in
+
+    for _ in range(10):
+        wrong = centre.register("1003", ("127.0.0.1", 9), password="0" * 24, source=GUESSER)
+        assert wrong.startswith("SIP/2.0 401"), wrong
+    right = centre.register("1003", ("127.0.0.1", 9), source=GUESSER)
+    assert right == "SIP/2.0 403 Too many failed attempts", right
+    assert centre.register("1003", ("127.0.0.1", 9)).startswith("SIP/2.0 200")  # elsewhere
+    assert len(centre.log_lines(f"from {GUESSER}: wrong digest", since)) == 10
+
+    options = _request("OPTIONS", f"sip:{proxy[0]}:{proxy[1]}")
+    answered = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((FLOODER, 0))
+        s.setblocking(False)
+        host, port = s.getsockname()
+        began = time.monotonic()
+        for _ in range(400):  # 4 × the guard's 100 in 2 s
+            s.sendto(options.format(host=host, port=port).encode(), proxy)
+        sent_s = time.monotonic() - began
+        time.sleep(1.0)
+        with contextlib.suppress(BlockingIOError):
+            while s.recv(65535):
+                answered += 1
+    late = _send_from(FLOODER, options, proxy)
+    FIGURES["flood"] = {"sent": 400, "sent_in_s": round(sent_s, 3), "answered": answered}
+    assert answered < 400, FIGURES["flood"]
+    assert late == "", late  # still ignored: the flood has not calmed down yet
+    assert _send_from("127.0.0.1", options, proxy) == "SIP/2.0 200 OK"  # others served
+    assert centre.log_lines(f"flood from {FLOODER}", since)
+
+
+def test_a_restarted_kamailio_still_reaches_the_registered_phones(centre: Centre) -> None:
+    """Registrations are written at shutdown (db_text) and read back at start: after a
+    restart the agent's phone is found without registering again."""
+    contact = f"sip:1001@127.0.0.1:{centre.agents[0].port}"
+    assert contact in kamailio_run.rpc(centre.kamailio, "ul.lookup", "location", "s:1001")
+    kamailio_run.stop(centre.kamailio)
+    location = centre.kamailio.kamailio_dir / "db" / "location"
+    assert contact in location.read_text(), location.read_text()
+    kamailio_run.start(centre.kamailio)
+    shown = kamailio_run.rpc(centre.kamailio, "ul.lookup", "location", "s:1001")
+    assert contact in shown, shown

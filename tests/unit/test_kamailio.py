@@ -48,7 +48,12 @@ def test_the_settings_of_a_centre_of_two_pbxs() -> None:
     assert s.kamailio_dir == s.run_dir / "kamailio"
     # the port defaults to SIP's
     assert Settings.from_env({"HOTLINE_KAMAILIO": "10.0.0.5"}).kamailio == ("10.0.0.5", 5060)
+    guarded = Settings.from_env(
+        CENTRE | {"HOTLINE_KAMAILIO_CARRIERS": "203.0.113.0/28", "HOTLINE_KAMAILIO_FLOOD": "0"}
+    )
+    assert (guarded.kamailio_carriers, guarded.kamailio_flood) == (("203.0.113.0/28",), 0)
     alone = Settings.from_env({})
+    assert (alone.kamailio_carriers, alone.kamailio_flood) == ((), 100)
     assert (alone.kamailio, alone.kamailio_pbxs, alone.pbx_name, alone.pbx_named) == (
         None,
         (),
@@ -70,6 +75,9 @@ def test_the_settings_of_a_centre_of_two_pbxs() -> None:
         ({"HOTLINE_KAMAILIO_PBXS": "127.0.0.2,127.0.0.2:5060"}, "names a PBX twice"),
         ({"HOTLINE_PBX_NAME": "PBX A"}, "HOTLINE_PBX_NAME='PBX A': a PBX name is"),
         ({"HOTLINE_PBX_NAME": "a" * 33}, "HOTLINE_PBX_NAME="),
+        ({"HOTLINE_KAMAILIO_CARRIERS": "203.0.113.5/24"}, "HOTLINE_KAMAILIO_CARRIERS: '203"),
+        ({"HOTLINE_KAMAILIO_FLOOD": "-5"}, "HOTLINE_KAMAILIO_FLOOD='-5'"),
+        ({"HOTLINE_KAMAILIO_FLOOD": "many"}, "HOTLINE_KAMAILIO_FLOOD='many'"),
     ],
 )
 def test_bad_settings_are_refused_by_name(env: dict[str, str], message: str) -> None:
@@ -101,8 +109,36 @@ def test_kamailio_cfg_listens_probes_and_fails_over_as_the_design_says() -> None
     assert to_agent.index('lock("$var(agent)")') < to_agent.index("get_profile_size")
     assert to_agent.index("get_profile_size") < to_agent.index('set_dlg_profile("agent"')
     assert 'sl_send_reply("486", "Busy Here")' in to_agent
-    # usrloc stays in memory
-    assert 'modparam("usrloc", "db_mode", 0)' in cfg
+    # registrations written through to db_text in the run directory (kept across restarts)
+    assert 'modparam("usrloc", "db_url", "text:///run/k/db")' in cfg
+    assert 'modparam("usrloc", "db_mode", 1)' in cfg
+
+
+def test_the_guards_are_open_until_networks_are_named_and_the_flood_guard_spares_carriers() -> None:
+    cfg = render()[CFG]
+    registrar = cfg.split("route[REGISTRAR] {")[1].split("\n}\n")[0]
+    to_pbx = cfg.split("route[TO_PBX] {")[1].split("\n}\n")[0]
+    assert 'is_in_subnet("$si", "0.0.0.0/0")' in registrar  # any address may register
+    assert 'is_in_subnet("$si", "0.0.0.0/0")' in to_pbx  # and call
+    # the ban is checked before the digest, and only wrong digests count
+    assert registrar.index("$sht(authfail=>$si) >= 10") < registrar.index("pv_auth_check")
+    assert "$shtinc(authfail=>$si)" in registrar
+    assert 'modparam("htable", "htable", "authfail=>size=8;autoexpire=300;")' in cfg
+    # every source but the PBXs is flood-guarded when no carrier is named
+    assert (
+        'if (100 > 0 && !ds_is_from_list("1", "3") && !is_in_subnet("$si", "255.255.255.255/32"))'
+        in cfg
+    )
+    assert 'modparam("pike", "reqs_density_per_unit", 100)' in cfg
+    named = render(replace(PROXY, agent_nets=("10.1.0.0/16",),
+                           carriers=("203.0.113.0/28", "198.51.100.7/32"), flood=0))  # fmt: skip
+    cfg = named[CFG]
+    assert 'is_in_subnet("$si", "10.1.0.0/16")' in cfg.split("route[REGISTRAR] {")[1]
+    assert (
+        'is_in_subnet("$si", "203.0.113.0/28,198.51.100.7/32")' in cfg.split("route[TO_PBX] {")[1]
+    )
+    assert "if (0 > 0 &&" in cfg  # no flood guard
+    assert 'modparam("pike", "reqs_density_per_unit", 1)' in cfg  # pike's own minimum
 
 
 def test_dispatcher_list_names_every_pbx_in_set_1() -> None:
@@ -127,6 +163,10 @@ def test_dispatcher_list_names_every_pbx_in_set_1() -> None:
         (replace(PROXY, run_dir='/tmp/x"y'), "quote or line break"),
         (replace(PROXY, pbx_fr_ms=5000), "timers"),
         (replace(PROXY, ping_threshold=0), "probing"),
+        (replace(PROXY, carriers=("10.0.0.1/8",)), "HOTLINE_KAMAILIO_CARRIERS"),
+        (replace(PROXY, agent_nets=("lan",)), "HOTLINE_SIP_NETWORKS"),
+        (replace(PROXY, flood=-1), "HOTLINE_KAMAILIO_FLOOD"),
+        (replace(PROXY, auth_fails=0), "failed digests"),
     ],
 )
 def test_a_config_kamailio_could_not_work_with_is_refused(proxy: Proxy, message: str) -> None:

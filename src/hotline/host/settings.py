@@ -534,7 +534,15 @@ def _kamailio(env: Mapping[str, str]) -> dict[str, Any]:
             pbxs.append(_address_port("HOTLINE_KAMAILIO_PBXS", item))
     if len(set(pbxs)) != len(pbxs):
         raise ConfigError("HOTLINE_KAMAILIO_PBXS names a PBX twice")
-    return {"kamailio": proxy, "kamailio_pbxs": tuple(pbxs)}
+    raw_flood = (env.get("HOTLINE_KAMAILIO_FLOOD") or "100").strip()
+    if not (raw_flood.isascii() and raw_flood.isdigit() and int(raw_flood) <= 100_000):
+        raise ConfigError(
+            f"HOTLINE_KAMAILIO_FLOOD={shown(raw_flood)}: requests in 2 s from one address "
+            "above which Kamailio ignores it, 0 (no guard) to 100000"
+        )
+    return {"kamailio": proxy, "kamailio_pbxs": tuple(pbxs),
+            "kamailio_carriers": _networks(env, "HOTLINE_KAMAILIO_CARRIERS"),
+            "kamailio_flood": int(raw_flood)}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -631,6 +639,12 @@ class Settings:
     kamailio_pbxs: tuple[tuple[str, int], ...] = ()
     """``HOTLINE_KAMAILIO_PBXS``: ADDR[:PORT],... the PBXs Kamailio spreads citizens over
     (`hotline kamailio render|start`)."""
+    kamailio_carriers: tuple[str, ...] = ()
+    """``HOTLINE_KAMAILIO_CARRIERS``: CIDRs citizens' calls may come from (the carriers'
+    SBCs; unset: any address). Agents register only from ``HOTLINE_SIP_NETWORKS``."""
+    kamailio_flood: int = 100
+    """``HOTLINE_KAMAILIO_FLOOD``: requests in 2 s from one address (not a PBX or carrier)
+    above which Kamailio ignores it while it lasts; 0: no guard."""
     pbx_name: str = DEFAULT_PBX_NAME
     """``HOTLINE_PBX_NAME``: the default PBX's name (``HOTLINE_AMI_*``, the bundled one):
     it keys its calls in the history; keep it once calls are stored."""

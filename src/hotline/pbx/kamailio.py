@@ -59,8 +59,20 @@ class Proxy:
     agents: tuple[tuple[str, str], ...] = ()
     """(extension, SIP password) of every phone that may register: the agents' and the
     supervisors' (center.yaml), with the passwords hotline derives for them."""
+    agent_nets: tuple[str, ...] = ()
+    """``HOTLINE_SIP_NETWORKS``: where phones may register from (empty: anywhere)."""
+    carriers: tuple[str, ...] = ()
+    """``HOTLINE_KAMAILIO_CARRIERS``: where citizens' calls may come from (empty: anywhere)."""
+    flood: int = 100
+    """``HOTLINE_KAMAILIO_FLOOD``: requests in 2 s from one address (not a PBX or carrier)
+    above which it is ignored while it lasts (pike); 0: no guard."""
+    auth_fails: int = 10
+    """Failed digests from one address that shut it out ..."""
+    ban_s: int = 300
+    """... until this long after the last one."""
 
 
+NOBODY = "255.255.255.255/32"  # a network no request comes from
 AGENTS_MARKER = "\t# hotline-agents: one line per extension, rendered\n"
 _EXT = re.compile(r"[0-9A-Za-z_-]{1,32}")
 _PASSWORD = re.compile(r"[0-9a-f]{8,64}")
@@ -117,7 +129,23 @@ def check(proxy: Proxy) -> Proxy:
             raise PBXError(f"the SIP password of {ext} is not a derived one (hex)")
     if not (100 <= proxy.pbx_fr_ms <= proxy.fr_ms <= 30000):
         raise PBXError("timers: 100 <= the INVITE's timer <= fr_timer <= 30000 ms")
+    for name, nets in (("HOTLINE_SIP_NETWORKS", proxy.agent_nets),
+                       ("HOTLINE_KAMAILIO_CARRIERS", proxy.carriers)):  # fmt: skip
+        for net in nets:
+            try:
+                ipaddress.IPv4Network(net)
+            except ValueError:
+                raise PBXError(f"{name}: {net!r} is not an IPv4 network") from None
+    if not (0 <= proxy.flood <= 100_000):
+        raise PBXError(f"HOTLINE_KAMAILIO_FLOOD={proxy.flood}: 0 (off) to 100000 requests in 2 s")
+    if not (1 <= proxy.auth_fails <= 1000 and 10 <= proxy.ban_s <= 86_400):
+        raise PBXError("failed digests: 1..1000 before a ban of 10..86400 s")
     return proxy
+
+
+def _subnets(nets: tuple[str, ...]) -> str:
+    """ipops' list of networks (``0.0.0.0/0``: any address)."""
+    return ",".join(nets) or "0.0.0.0/0"
 
 
 def render_dispatcher(proxy: Proxy) -> str:
@@ -143,6 +171,14 @@ def render_kamailio(template: str, proxy: Proxy) -> dict[str, str]:
         "PING_THRESHOLD": str(proxy.ping_threshold),
         "DS_SET": str(DS_SET),
         "DS_ALGORITHM": str(DS_ROUND_ROBIN),
+        "AGENT_NETS": _subnets(proxy.agent_nets),
+        "CARRIERS": _subnets(proxy.carriers),
+        # the carriers are never flood-guarded; with none named, nobody is exempt
+        "PIKE_EXEMPT": ",".join(proxy.carriers) or NOBODY,
+        "FLOOD": str(proxy.flood),
+        "PIKE_DENSITY": str(max(proxy.flood, 1)),  # pike's own minimum; unused at 0
+        "AUTH_FAILS": str(proxy.auth_fails),
+        "BAN_S": str(proxy.ban_s),
     }
     cfg = render_configs({CFG: template}, values)[CFG]
     if cfg.count(AGENTS_MARKER) != 1:

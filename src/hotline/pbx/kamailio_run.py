@@ -34,6 +34,8 @@ USER = "kamailio"  # the Debian package's system user
 CTL = "kamailio.ctl"
 LOG = "kamailio.log"
 PIDFILE = "hotline-kamailio.pid"
+DB = "db"  # db_text: the registrations, written at shutdown
+DBTEXT = Path("/usr/share/kamailio/dbtext/kamailio")  # the package's table definitions
 
 
 class KamailioState(Enum):
@@ -96,6 +98,9 @@ def proxy(settings: Settings) -> kamailio.Proxy:
         settings.kamailio_pbxs,
         str(settings.kamailio_dir.resolve()),
         agents=tuple((ext, agent_password(secret, ext)) for ext in exts),
+        agent_nets=settings.sip_networks,
+        carriers=settings.kamailio_carriers,
+        flood=settings.kamailio_flood,
     )
 
 
@@ -126,6 +131,7 @@ def render(settings: Settings) -> Path:
             f.write(text)
         if owner is not None:
             os.chown(path, 0, owner[1])
+    _registrations_db(base / DB, owner)
     cfg = base / kamailio.CFG
     checked = subprocess.run(
         [binary(), "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=30, check=False
@@ -134,6 +140,29 @@ def render(settings: Settings) -> Path:
         problems = [ln for ln in checked.stderr.splitlines() if "ERROR" in ln or "CRITICAL" in ln]
         raise PBXError(f"Kamailio refuses {cfg}:\n" + "\n".join(problems[-10:]))
     return cfg
+
+
+def _registrations_db(db: Path, owner: tuple[int, int] | None) -> None:
+    """The db_text database the registrations are kept in across restarts: the package's
+    ``version`` and ``location`` table definitions, once; the rows Kamailio wrote at its
+    last shutdown are kept."""
+    db.mkdir(mode=0o750, exist_ok=True)
+    if owner is not None:
+        os.chown(db, owner[0], owner[1])
+    try:
+        versions = (DBTEXT / "version").read_text(encoding="utf-8").splitlines()
+        location = (DBTEXT / "location").read_text(encoding="utf-8").splitlines()[0]
+    except (OSError, IndexError):
+        raise PBXError(f"{DBTEXT} lacks db_text's tables: reinstall Debian's kamailio") from None
+    ours = [line for line in versions[1:] if line.split(":")[1:2] == ["location"]]
+    tables = {"version": "\n".join([versions[0], *ours]) + "\n", "location": location + "\n"}
+    for name, text in tables.items():
+        path = db / name
+        if name == "location" and path.exists():
+            continue  # the registrations of the last run
+        path.write_text(text, encoding="utf-8")
+        if owner is not None:
+            os.chown(path, owner[0], owner[1])
 
 
 def _record(settings: Settings) -> PidRecord | None:
