@@ -29,6 +29,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -103,6 +104,11 @@ class Centre:
     # -- starting and stopping ------------------------------------------------------------
 
     def start_kamailio(self) -> None:
+        # pytest's temporary folders are 0700: Kamailio, dropped to its user, must pass them
+        for parent in (self.base.resolve(), *self.base.resolve().parents):
+            if parent == Path(tempfile.gettempdir()):
+                break
+            parent.chmod(parent.stat().st_mode | 0o001)
         kamailio_run.start(self.kamailio)
 
     def start_pbx(self, n: int) -> None:

@@ -109,6 +109,7 @@ def test_kamailio_cfg_listens_probes_and_fails_over_as_the_design_says() -> None
     assert to_agent.index('lock("$var(agent)")') < to_agent.index("get_profile_size")
     assert to_agent.index("get_profile_size") < to_agent.index('set_dlg_profile("agent"')
     assert 'sl_send_reply("486", "Busy Here")' in to_agent
+    assert 'modparam("cfgutils", "lock_set_size", 8)' in cfg  # else lock() is a no-op
     # registrations written through to db_text in the run directory (kept across restarts)
     assert 'modparam("usrloc", "db_url", "text:///run/k/db")' in cfg
     assert 'modparam("usrloc", "db_mode", 1)' in cfg

@@ -123,6 +123,7 @@ def render(settings: Settings) -> Path:
     owner = _owner()
     if owner is not None:
         os.chown(base, owner[0], owner[1])
+        _reachable(base.resolve(), owner)
     for name, text in files.items():  # the config holds the agents' passwords
         path = base / name
         path.unlink(missing_ok=True)
@@ -140,6 +141,24 @@ def render(settings: Settings) -> Path:
         problems = [ln for ln in checked.stderr.splitlines() if "ERROR" in ln or "CRITICAL" in ln]
         raise PBXError(f"Kamailio refuses {cfg}:\n" + "\n".join(problems[-10:]))
     return cfg
+
+
+def _reachable(base: Path, owner: tuple[int, int]) -> None:
+    """PBXError unless Kamailio, once it dropped to its user, can reach BASE: it reads its
+    config as root, but writes the registrations there at shutdown as ``kamailio``."""
+    for parent in base.parents:
+        st = parent.stat()
+        if st.st_mode & 0o001:
+            continue
+        if st.st_gid == owner[1] and st.st_mode & 0o010:
+            continue
+        if st.st_uid == owner[0] and st.st_mode & 0o100:
+            continue
+        raise PBXError(
+            f"Kamailio runs as {USER!r} and cannot pass {parent} (mode {st.st_mode & 0o777:o}) "
+            f"to reach {base}: it could not keep the registrations. Allow it "
+            f"(chmod o+x {parent}) or choose another HOTLINE_RUN_DIR"
+        )
 
 
 def _registrations_db(db: Path, owner: tuple[int, int] | None) -> None:
