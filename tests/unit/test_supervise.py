@@ -353,3 +353,28 @@ def test_a_call_on_a_pbx_whose_link_is_down_gets_a_clear_reply(tmp_path: Path) -
     assert (reply.ok, reply.key) == (False, "no_pbx_connected")
     assert log.entries() == []
     assert [n for n, _ in one.sent] == ["CoreShowChannels"] * 3
+
+
+def test_a_session_whose_hang_up_came_while_its_pbx_was_away_ends_at_its_resync(
+    tmp_path: Path,
+) -> None:
+    log = AccessLog.open(tmp_path / "h.db")
+    links, _, _ = centre()
+    clock = Clock()
+    sessions = Supervision(CENTER, links, log.append, clock)
+    session = asyncio.run(sessions.carry_out(command())).details["session"]
+    clock.t += 1000
+    sessions.apply(event("UserEvent", UserEvent="HotlineSpy", Step="start", Uniqueid=session),
+                   clock.t, "pbx2")  # fmt: skip
+    clock.t += 9000
+    # pbx1 resyncs: not its session
+    assert sessions.lost("pbx1", [], clock.t) == []
+    # pbx2 still has the supervisor's channel: it goes on
+    still = event("CoreShowChannel", Channel="PJSIP/1901-0000000a", Uniqueid=session)
+    assert sessions.lost("pbx2", [still], clock.t) == []
+    asyncio.run(sessions.resynced("pbx2", []))  # gone: ended, logged
+    assert sessions.sessions == {}
+    start, end = log.entries()
+    assert (start.entry.action, end.entry.action) == ("supervise-listen", "supervise-end")
+    detail = json.loads(end.entry.detail)
+    assert (detail["end_unseen"], detail["joined"], detail["seconds"]) == (True, True, 9.0)

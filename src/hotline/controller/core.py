@@ -489,6 +489,7 @@ class Controller:
             self.outbox.snapshot_due = True  # the flush writes the whole model, not the changes
             await self.flush()
             await self.commands.resend_notice(self.pbx_name, client)
+            await self.supervision.resynced(self.pbx_name, channels.events)
             # only now: if anything above failed, the next resync re-adds the members again
             await self.redis.set(self._started_key, started)
             self.resyncs += 1
@@ -535,6 +536,7 @@ class Controller:
                 self._queue_changed(name)
             await self.flush()
             await self.commands.resend_notice(side.link.name, client)
+            await self.supervision.resynced(side.link.name, channels.events)
             await self.redis.set(side.started_key, started)
             side.resyncs += 1
             side.ready.set()  # its calls in progress are known: its sweep may start

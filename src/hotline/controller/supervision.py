@@ -26,7 +26,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from hotline.agents.roster import Agent
@@ -65,7 +65,7 @@ class Session:
     channel: str  # the agent's channel spied on
     mode: Mode
     t_rung: int
-    pbx: str = ""  # the PBX carrying the agent's call ("" on a site of one PBX)
+    pbx: str = ""  # the PBX carrying the agent's call ("" for a bare client)
     t_joined: int | None = None  # ChanSpy started (the dialplan's UserEvent HotlineSpy)
     modes: list[tuple[str, int]] = field(default_factory=list)  # (mode, t) after each switch
 
@@ -83,11 +83,17 @@ class Session:
             detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
         )  # fmt: skip
 
-    def ended(self, now: int) -> AccessEntry:
+    def ended(self, now: int, *, unseen: bool = False) -> AccessEntry:
+        """The end entry; ``unseen``: the hang-up came while the PBX's link was down (found
+        at its resync: ``seconds`` runs to then)."""
         joined = self.t_joined is not None
         seconds = round((now - (self.t_joined or now)) / 1000, 1)
-        detail = {"session": self.id, "agent": self.agent, "call": self.call,
-                  "joined": joined, "seconds": seconds, "modes": self.modes}  # fmt: skip
+        detail: dict[str, object] = {
+            "session": self.id, "agent": self.agent, "call": self.call, "joined": joined,
+            "seconds": seconds, "modes": self.modes,
+        }  # fmt: skip
+        if unseen:
+            detail["end_unseen"] = True
         return AccessEntry(
             t=now, user=self.actor, role=SUPERVISOR_ROLE, action=ACCESS_END,
             target=self.target(), purpose="",
@@ -149,7 +155,7 @@ class Supervision:
             )  # fmt: skip
         session = Session(
             f"spy-{uuid.uuid4().hex}", command.actor, agent.name, command.call,
-            command.phone, channel, mode, self.clock(), pbx if self.links.several else "",
+            command.phone, channel, mode, self.clock(), pbx,
         )  # fmt: skip
         try:
             action, headers = plan_spy(
@@ -236,6 +242,21 @@ class Supervision:
             del self.sessions[session.id]
             return session.ended(now)
         return None
+
+    def lost(self, pbx: str, channels: Iterable[Message], now: int) -> list[AccessEntry]:
+        """At PBX ``pbx``'s resync (its CoreShowChannels): the sessions there whose
+        supervisor's channel is gone (it hung up while the link was down), ended."""
+        alive = {c.get("Uniqueid") for c in channels if c.name == "CoreShowChannel"}
+        gone = [s for s in self.sessions.values() if s.pbx == pbx and s.id not in alive]
+        for session in gone:
+            del self.sessions[session.id]
+        return [session.ended(now, unseen=True) for session in gone]
+
+    async def resynced(self, pbx: str, channels: Iterable[Message]) -> None:
+        """End (in the access log) the sessions that ended on ``pbx`` while its link was
+        down: the Hangup event was never seen."""
+        for entry in self.lost(pbx, channels, self.clock()):
+            await asyncio.to_thread(self.record, entry)
 
     async def follow(self, events: AsyncIterable[Message], pbx: str = "") -> None:
         """End sessions as their channels hang up on PBX ``pbx`` (its name in
