@@ -17,6 +17,8 @@ test gives both calls the same ``ChannelId``. What must hold:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import json
 import os
 import time
@@ -29,20 +31,26 @@ import pytest_asyncio
 import redis.asyncio as aredis
 
 from hotline.ami.client import AMIClient, ClientOptions, Endpoint
+from hotline.ami.errors import AMIError
 from hotline.ami.message import EventList, Message
 from hotline.ami.timestamps import event_ms
-from hotline.center.config import load_center
+from hotline.center.config import Center, load_center
 from hotline.cli.main import main
 from hotline.commands.plan import Command, Verb
+from hotline.controller import sweep
 from hotline.controller.core import Controller
-from hotline.core.records import AgentStatus, EndReason
+from hotline.core.records import AgentStatus, CallRecord, EndReason
 from hotline.host.settings import Settings
+from hotline.ivr.asterisk import NOTICE_VARIABLE
 from hotline.pbx import install
 from hotline.pbx import runner as pbx
+from hotline.stores.access import Logged
 from hotline.stores.history import History
 from hotline.stores.live import LiveStore
 from tests.conftest import bed_env
 from tests.integration import bed
+from tests.integration.softphone import Softphone
+from tests.integration.test_supervise import tone
 from tests.integration.waiting import until
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(240)]
@@ -84,7 +92,10 @@ def centre_env(env: dict[str, str], two: Settings) -> dict[str, str]:
 
 
 class Centre:
-    def __init__(self, settings: Settings, history: History, redis: aredis.Redis) -> None:
+    def __init__(
+        self, settings: Settings, history: History, redis: aredis.Redis,
+        center: Center | None = None,
+    ) -> None:  # fmt: skip
         self.settings = settings
         self.history = history
         self.redis = redis
@@ -93,11 +104,37 @@ class Centre:
         assert link.ami_secret is not None
         two = Endpoint(link.ami_host, link.ami_port, link.ami_user, link.ami_secret)
         self.two = AMIClient(two, OPTIONS)
-        center = load_center(settings.center.read_text(encoding="utf-8"))
+        center = center or load_center(settings.center.read_text(encoding="utf-8"))
         self.controller = Controller(
             settings, center, client=self.one, redis=redis, history=history,
             others={"pbx2": self.two},
         )  # fmt: skip
+
+
+async def from_here(redis: aredis.Redis, settings: Settings, second_pbx: Settings) -> None:
+    """Each queue_log read from where it ends now: earlier tests' calls are not ours."""
+    for key, log in (
+        ("hotline:queuelog:position", settings.pbx_dir / "log" / "queue_log"),
+        ("hotline:pbx:pbx2:queuelog:position", second_pbx.pbx_dir / "log" / "queue_log"),
+    ):
+        st = log.stat()
+        await redis.set(key, json.dumps({"offset": st.st_size, "identity": [st.st_dev, st.st_ino]}))
+
+
+@contextlib.asynccontextmanager
+async def running_centre(
+    settings: Settings, history: History, redis: aredis.Redis, center: Center | None = None
+) -> AsyncIterator[Centre]:
+    """The controller over both PBXs, once it has resynced with each."""
+    running = Centre(settings, history, redis, center)
+    task = asyncio.create_task(running.controller.run())
+    try:
+        await asyncio.wait_for(running.controller.ready.wait(), 15)
+        await until(lambda: running.controller.others["pbx2"].resyncs >= 1, 15, "pbx2 resync")
+        yield running
+    finally:
+        task.cancel()
+        await asyncio.wait([task], timeout=15)
 
 
 @pytest_asyncio.fixture
@@ -107,23 +144,12 @@ async def centre(
     settings = Settings.from_env(centre_env(env, second_pbx))
     redis = aredis.Redis.from_url(redis_url, socket_timeout=30)
     await redis.flushdb()
-    # read each queue_log from where it ends now: earlier tests' calls are not ours
-    for key, log in (
-        ("hotline:queuelog:position", settings.pbx_dir / "log" / "queue_log"),
-        ("hotline:pbx:pbx2:queuelog:position", second_pbx.pbx_dir / "log" / "queue_log"),
-    ):
-        st = log.stat()
-        await redis.set(key, json.dumps({"offset": st.st_size, "identity": [st.st_dev, st.st_ino]}))
+    await from_here(redis, settings, second_pbx)
     history = History.open(tmp_path / "history.sqlite3")
-    running = Centre(settings, history, redis)
-    task = asyncio.create_task(running.controller.run())
     try:
-        await asyncio.wait_for(running.controller.ready.wait(), 15)
-        await until(lambda: running.controller.others["pbx2"].resyncs >= 1, 15, "pbx2 resync")
-        yield running
+        async with running_centre(settings, history, redis) as running:
+            yield running
     finally:
-        task.cancel()
-        await asyncio.wait([task], timeout=15)
         history.close()
         await redis.aclose()
 
@@ -159,9 +185,36 @@ async def add(client: AMIClient, interface: str, name: str) -> None:
     await client.action("QueueAdd", {"Queue": "intake", "Interface": interface, "MemberName": name})
 
 
+async def notice_on(client: AMIClient) -> str:
+    """The IVR announcement in force on this PBX (the global HOTLINE_NOTICE)."""
+    reply = await client.action("Getvar", {"Variable": NOTICE_VARIABLE})
+    assert isinstance(reply, Message)
+    return reply.get("Value") or ""
+
+
+def notice(value: str) -> Command:
+    return Command(id=uuid.uuid4().hex, verb=Verb.NOTICE, agent="", actor="banzhang01",
+                   supervisor=True, notice=value)  # fmt: skip
+
+
+@pytest_asyncio.fixture
+async def no_notice(pbx_running: Settings, second_pbx: Settings) -> AsyncIterator[None]:
+    """Whatever the test did, both PBXs end with no announcement (the IVR of the tests
+    that follow would play it before the menu and lose their digits)."""
+    yield
+    for one in (pbx_running, second_pbx):
+        with contextlib.suppress(OSError, AMIError):
+            client = AMIClient(pbx.endpoint(one))
+            await client.connect()
+            try:
+                await client.action("Setvar", {"Variable": NOTICE_VARIABLE, "Value": ""})
+            finally:
+                await client.close()
+
+
 async def test_two_pbxs_one_centre(
     centre: Centre, ami: AMIClient, env: dict[str, str], second_pbx: Settings,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_notice: None,
 ) -> None:  # fmt: skip
     controller, history = centre.controller, centre.history
     two = AMIClient(pbx.endpoint(second_pbx))
@@ -258,6 +311,11 @@ async def test_two_pbxs_one_centre(
             "pbx2", EndReason.PBX_DOWN, "agent8001",
         )  # fmt: skip
         await until(lambda: not controller.pbx_links_up()["pbx2"], 10, "pbx2 link down")
+        # the IVR notice switched while pbx2 is down: set on pbx1, pbx2 named as missed
+        reply = await controller.commands.execute(notice("water-cut"))
+        assert (reply.ok, reply.key) == (True, "notice_partial"), reply.message
+        assert (reply.details["set"], reply.details["missed"]) == ("pbx1", "pbx2")
+        assert await notice_on(ami) == "water-cut"
         await until(
             lambda: (v := controller.agents.view("agent8001")) is not None
             and v.status is not AgentStatus.TALKING, 10, "agent8001's call on pbx2 ended",
@@ -287,6 +345,11 @@ async def test_two_pbxs_one_centre(
     await again.connect()
     try:
         assert (await member_pause(again, AGENT))[0] == "0"
+        # and the notice in force, which the restarted pbx2 had lost, is set at its resync
+        assert await notice_on(again) == "water-cut"
+        reply = await controller.commands.execute(notice(""))  # both up: off on both
+        assert (reply.ok, reply.key) == (True, "notice_off"), reply.message
+        assert [await notice_on(c) for c in (ami, again)] == ["", ""]
     finally:
         await again.close()
 
@@ -303,3 +366,98 @@ async def test_two_pbxs_one_centre(
     assert (groups["pbx1"]["A"], groups["pbx2"]["A"]) == (2, 2)  # the cut call was answered
     for name in ("R", "A", "A15", "Ab", "L"):
         assert doc["total"]["counts"][name] == groups["pbx1"][name] + groups["pbx2"][name], name
+
+
+async def test_supervision_the_notice_and_the_sweep_reach_pbx2(
+    ami: AMIClient, env: dict[str, str], second_pbx: Settings, redis_url: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, no_notice: None,
+) -> None:  # fmt: skip
+    """What the controller does on a PBX, it does on pbx2 too: the legs of a call that ended
+    there while the controller was away are swept and linked to ``pbx2:<uid>``; a supervisor
+    joins 王芳's call on pbx2 through ChanSpy on pbx2, logged; the notice is set on both."""
+    settings = Settings.from_env(centre_env(env, second_pbx))
+    two = AMIClient(pbx.endpoint(second_pbx))
+    await two.connect()
+    redis = aredis.Redis.from_url(redis_url, socket_timeout=30)
+    history = History.open(tmp_path / "history.sqlite3")
+    try:
+        await bed.reset(two)
+        await redis.flushdb()
+        await from_here(redis, settings, second_pbx)
+
+        # 1. a call on pbx2 while no controller runs: queue_log has it, its legs are on disk
+        await add(two, OTHER, "agent8002")
+        away = f"away-{time.time_ns() % 10**9}-i"
+        hangups = two.subscribe("Hangup")
+        await dial_as(two, away, "1-4", TALK="2", __AGENT_TALK="1")
+        while (await hangups.get(timeout=30)).get("Uniqueid") != away:
+            pass
+        hangups.close()
+        monkeypatch.setattr(sweep, "QUIET_S", 0.5)  # its files are quiet sooner than 10 s
+        center = load_center(settings.center.read_text(encoding="utf-8"))
+        wang = dataclasses.replace(center.agents["1001"], interface=AGENT)  # a Local agent
+        center = dataclasses.replace(center, agents={**center.agents, "1001": wang})
+        async with running_centre(settings, history, redis, center) as running:
+            controller = running.controller
+            twin = f"pbx2:{away}"
+
+            def linked() -> CallRecord | None:
+                record = history.call(twin)
+                return record if record is not None and record.recording else None
+
+            record = await until(linked, 20, "the away call linked to its legs", in_thread=True)
+            assert record is not None
+            assert record.pbx == "pbx2"
+            assert record.recording.startswith("/srv/hotline/spool/recordings/")
+            assert record.recording.endswith(f"/{away}")  # as pbx2 wrote it
+            legs = history.recordings(twin)
+            assert {leg.leg.value for leg in legs} >= {"rx", "tx"}
+            assert all(leg.path.startswith(str(second_pbx.pbx_dir)) for leg in legs), legs
+            assert history.recordings(away) == []  # not taken for pbx1's
+
+            # 2. 王芳 talks on pbx2; the supervisor's phone is rung into ChanSpy there
+            await two.action("QueueRemove", {"Queue": "intake", "Interface": OTHER})
+            await add(two, AGENT, "王芳")
+            boss_tone = tone(tmp_path / "supervisor.wav", 2500, 40)
+            with Softphone(second_pbx, "1902", tmp_path / "supervisor", boss_tone):
+                spied = f"spied-{time.time_ns() % 10**9}-i"
+                await dial_as(two, spied, "1-4", TALK="12", __AGENT_TALK="6")
+                call = f"pbx2:{spied}"
+                await until(lambda: (c := controller.calls.get(call)) is not None and c.t_answer,
+                            20, "pbx2 answers")  # fmt: skip
+                spy = Command(id=uuid.uuid4().hex, verb=Verb.SUPERVISE, agent="1001",
+                              actor="banzhang01", supervisor=True, mode="listen", phone="1902",
+                              call=call)  # fmt: skip
+                reply = await controller.commands.execute(spy)
+                assert reply.ok, reply.message
+                assert reply.details["pbx"] == "pbx2"
+                assert reply.details["channel"].startswith("Local/8001@hotline-test-agent-")
+                deadline = time.monotonic() + 10
+                while not [c for c in await bed.channels(two) if c.get("Application") == "ChanSpy"]:
+                    assert time.monotonic() < deadline, "no ChanSpy on pbx2"
+                    await asyncio.sleep(0.2)
+                assert not [c for c in await bed.channels(ami) if c.get("Application") == "ChanSpy"]
+                # her call ends, ChanSpy (E) ends, the supervisor's channel hangs up on pbx2
+                await until(lambda: not controller.supervision.sessions, 30, "the session's end")
+
+            def both() -> list[Logged] | None:
+                entries = controller.access.entries(target=call)
+                return entries if len(entries) == 2 else None
+
+            logged = await until(both, 5, "both access-log entries", in_thread=True)
+            assert logged is not None
+            started, ended = (x.entry for x in logged)
+            assert (started.action, ended.action) == ("supervise-listen", "supervise-end")
+            assert json.loads(started.detail)["pbx"] == "pbx2"
+            assert json.loads(ended.detail)["joined"] is True
+
+            # 3. the notice reaches both PBXs
+            reply = await controller.commands.execute(notice("water-cut"))
+            assert (reply.ok, reply.key) == (True, "notice"), reply.message
+            assert [await notice_on(c) for c in (ami, two)] == ["water-cut", "water-cut"]
+            assert (await controller.commands.execute(notice(""))).ok
+            assert [await notice_on(c) for c in (ami, two)] == ["", ""]
+    finally:
+        await two.close()
+        history.close()
+        await redis.aclose()

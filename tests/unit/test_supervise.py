@@ -4,6 +4,7 @@ originated, and the access log of a session from the ring to the hang-up."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from hotline.commands.supervise import (
     plan_notify,
     plan_spy,
 )
+from hotline.controller.links import Links
 from hotline.controller.supervision import Supervision
 from hotline.host.settings import DEFAULT_CENTER
 from hotline.pbx.softphones import render_softphones
@@ -242,8 +244,6 @@ def test_no_call_no_phone_no_session(tmp_path: Path) -> None:
 
 
 def test_the_agent_hears_a_beep_only_when_the_centre_says_so(tmp_path: Path) -> None:
-    import dataclasses
-
     told = dataclasses.replace(
         CENTER, supervision=dataclasses.replace(CENTER.supervision, notify_agent=True)
     )
@@ -285,3 +285,96 @@ def test_a_phone_that_is_not_registered_is_not_rung(tmp_path: Path) -> None:
     reply = asyncio.run(sessions.carry_out(command()))
     assert (reply.ok, reply.message) == (False, "phone 1901 is not registered (not reachable)")
     assert "Originate" not in [name for name, _ in ami.sent]
+
+
+# -- a centre on several PBXs ------------------------------------------------------------
+
+
+def centre(
+    on_two: tuple[tuple[str, str], ...] = (("PJSIP/1001-00000003", "b2"),),
+) -> tuple[Links[PBX], PBX, PBX]:
+    one, two = PBX(), PBX(channels=on_two)
+    return Links("pbx1", one, {"pbx2": two}), one, two
+
+
+def test_the_supervisor_is_rung_into_chanspy_on_the_pbx_that_carries_the_call(
+    tmp_path: Path,
+) -> None:
+    log = AccessLog.open(tmp_path / "h.db")
+    links, one, two = centre()
+    clock = Clock()
+    sessions = Supervision(CENTER, links, log.append, clock)
+    reply = asyncio.run(sessions.carry_out(command("whisper")))
+    assert reply.ok, reply.message
+    assert "(PJSIP/1001-00000003 on pbx2)" in reply.message
+    assert reply.details["pbx"] == "pbx2"
+    assert [name for name, _ in one.sent] == ["CoreShowChannels"]  # looked for her there
+    assert [name for name, _ in two.sent] == ["CoreShowChannels", "Getvar", "Originate"]
+    assert dict(two.sent[1][1]) == {"Variable": "DEVICE_STATE(PJSIP/1901)"}  # the phone there
+    assert dict(two.sent[2][1])["Variable"] == "SPY_ACTOR=banzhang01"
+    session = reply.details["session"]
+    (start,) = log.entries()
+    assert json.loads(start.entry.detail)["pbx"] == "pbx2"
+    # an Originate's ActionID is only unique on its own link: pbx1's a-1 is another one
+    failure = event("OriginateResponse", ActionID="a-1", Response="Failure")
+    assert sessions.apply(failure, clock.t, "pbx1") is None
+    assert session in sessions.sessions
+    clock.t += 1000
+    joined = event("UserEvent", UserEvent="HotlineSpy", Step="start", Uniqueid=session)
+    assert sessions.apply(joined, clock.t, "pbx2") is None
+    clock.t += 4000
+    end = sessions.apply(event("Hangup", Uniqueid=session), clock.t, "pbx2")
+    assert end is not None
+    assert (end.action, json.loads(end.detail)["seconds"]) == ("supervise-end", 4.0)
+    assert sessions.sessions == {}
+
+
+def test_a_call_on_a_pbx_whose_link_is_down_gets_a_clear_reply(tmp_path: Path) -> None:
+    log = AccessLog.open(tmp_path / "h.db")
+    links, one, two = centre()
+    two.connected = False
+    sessions = Supervision(CENTER, links, log.append, Clock())
+    # the supervisor picked her call on pbx2 (its id names the PBX)
+    picked = dataclasses.replace(command(), call="pbx2:1795.7")
+    reply = asyncio.run(sessions.carry_out(picked))
+    assert (reply.ok, reply.key, reply.details) == (
+        False, "spy_pbx_down", {"agent": "王芳", "pbx": "pbx2"})  # fmt: skip
+    assert reply.message == (
+        "王芳's call cannot be joined now: the controller is not connected to PBX pbx2"
+    )
+    # picked by the agent: not found on pbx1, and pbx2 cannot be asked
+    reply = asyncio.run(sessions.carry_out(dataclasses.replace(command(), call="")))
+    assert (reply.ok, reply.key) == (False, "spy_pbx_down")
+    # her call on pbx1 (a bare id), which is up: it has ended
+    reply = asyncio.run(sessions.carry_out(command()))
+    assert (reply.ok, reply.key) == (False, "no_call")
+    one.connected = False
+    reply = asyncio.run(sessions.carry_out(command()))
+    assert (reply.ok, reply.key) == (False, "no_pbx_connected")
+    assert log.entries() == []
+    assert [n for n, _ in one.sent] == ["CoreShowChannels"] * 3
+
+
+def test_a_session_whose_hang_up_came_while_its_pbx_was_away_ends_at_its_resync(
+    tmp_path: Path,
+) -> None:
+    log = AccessLog.open(tmp_path / "h.db")
+    links, _, _ = centre()
+    clock = Clock()
+    sessions = Supervision(CENTER, links, log.append, clock)
+    session = asyncio.run(sessions.carry_out(command())).details["session"]
+    clock.t += 1000
+    sessions.apply(event("UserEvent", UserEvent="HotlineSpy", Step="start", Uniqueid=session),
+                   clock.t, "pbx2")  # fmt: skip
+    clock.t += 9000
+    # pbx1 resyncs: not its session
+    assert sessions.lost("pbx1", [], clock.t) == []
+    # pbx2 still has the supervisor's channel: it goes on
+    still = event("CoreShowChannel", Channel="PJSIP/1901-0000000a", Uniqueid=session)
+    assert sessions.lost("pbx2", [still], clock.t) == []
+    asyncio.run(sessions.resynced("pbx2", []))  # gone: ended, logged
+    assert sessions.sessions == {}
+    start, end = log.entries()
+    assert (start.entry.action, end.entry.action) == ("supervise-listen", "supervise-end")
+    detail = json.loads(end.entry.detail)
+    assert (detail["end_unseen"], detail["joined"], detail["seconds"]) == (True, True, 9.0)

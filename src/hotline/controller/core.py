@@ -40,11 +40,12 @@ from hotline.controller.alerting import Alerting
 from hotline.controller.chaser import Chaser
 from hotline.controller.holds import HoldKeeper
 from hotline.controller.inbox import Commands
+from hotline.controller.links import Links
 from hotline.controller.outbox import Outbox
 from hotline.controller.pbxs import AGENT_CALL_EVENTS, PbxSide, pbx_status_doc
 from hotline.controller.recaller import ModelFloor, Recaller
 from hotline.controller.reconcile import Reconciler
-from hotline.controller.recorder import Recorder
+from hotline.controller.recorder import Recorder, Recorders
 from hotline.controller.supervision import Supervision
 from hotline.controller.sweep import Sweep
 from hotline.controller.transfers import Transfers
@@ -125,6 +126,9 @@ class Controller:
                 link, ns, others[link.name], reconciler, keys, recorder
             )
         clients = {self.pbx_name: client} | {n: side.client for n, side in self.others.items()}
+        # where supervision, the notice, recalls and 回访 act: the PBX of the call, every
+        # PBX, or the default while its link is up (controller/links.py)
+        self.links = Links(self.pbx_name, client, {n: s.client for n, s in self.others.items()})
         self.holds = HoldKeeper(Holds(clients), clients)
         self._pbx_up: dict[str, bool] = {}
         # her own commands (login, pause, ...) go to every PBX she is a member of
@@ -147,25 +151,32 @@ class Controller:
         )  # fmt: skip
         self.recorder = Recorder(history, JobStream(redis), settings.pbx_dir, clock)
         self.recaller = Recaller(
-            RecallStore.open(history.file), history, center.recall, center, client,
-            self.recorder, clock, publish=self.outbox,
+            RecallStore.open(history.file), history, center.recall, center, self.links,
+            Recorders(lambda call_id: self._side_of(call_id)[2]), clock, publish=self.outbox,
             floor=ModelFloor(self.centre_queues, self.agents),
         )  # fmt: skip
-        self.visits = Visits(Desk(OrderStore.open(history.file), center.orders), client, clock)
+        self.visits = Visits(Desk(OrderStore.open(history.file), center.orders), self.links, clock)
         self.chaser = Chaser(self.visits.desk, clock)  # 催办/督办 every minute
         self.access = AccessLog.open(settings.db)
-        self.supervision = Supervision(center, client, self.access.append, clock)
+        self.supervision = Supervision(center, self.links, self.access.append, clock)
         self.transfers = Transfers(
             center, client, journal=self.outbox.journal, clock=clock,
             queues=lambda: read_flow(settings.flow)[0].queues,
         )  # fmt: skip
         self.commands = Commands(
             agent_actions=self.agent_actions.carry_out, alerts=self.alerting.handle,
-            recall=self.recaller.dial, visit=self.visits.call, asterisk=client,
+            recall=self.recaller.dial, visit=self.visits.call, asterisk=self.links,
             flow=settings.flow, outbox=self.outbox, clock=clock,
             supervise=self.supervision.carry_out, transfer=self.transfers.carry_out,
+            live=self.live,
         )  # fmt: skip
         self.sweep = Sweep(self.recorder, self.calls, history, settings.pbx_dir, clock)
+        self.sweeps: dict[str, Sweep] = {}  # each other PBX's recordings, its ids qualified
+        for name, side in self.others.items():
+            self.sweeps[name] = Sweep(
+                side.recorder, self.calls, history, side.recorder.pbx_dir, clock,
+                root=side.link.recordings, namespace=side.namespace, queue_late=False,
+            )  # fmt: skip
         self._events: Subscription | None = None
         self.failures: dict[str, int] = {}
         self.event_lag_ms = 0  # wall clock at handling − a recent event's Timestamp
@@ -180,9 +191,11 @@ class Controller:
         spying = self.client.subscribe(*Supervision.EVENTS)
         await self.alerting.restore()
         await self.client.start(wait=False)
-        for side in self.others.values():
+        spies = {}
+        for name, side in self.others.items():
             side.client.on_connect(functools.partial(self._resync_other, side))
             side.events = side.client.subscribe(maxsize=100_000)
+            spies[name] = side.client.subscribe(*Supervision.EVENTS)
             await side.client.start(wait=False)
         loops: dict[str, Callable[[], Awaitable[None]]] = {
             "events": lambda: self._follow(events),
@@ -195,13 +208,17 @@ class Controller:
             "visits": self.visits.serve,
             "chase": self.chaser.serve,
             "sweep": lambda: self.sweep.serve(self.ready),
-            "supervision": lambda: self.supervision.follow(spying),
+            "supervision": lambda: self.supervision.follow(spying, self.pbx_name),
             "holds": self.holds.serve,
         }
         for name, side in self.others.items():
             loops[f"events:{name}"] = functools.partial(self._follow_other, side)
             loops[f"queue_log:{name}"] = side.reconciler.run
             loops[f"recordings:{name}"] = side.recorder.serve
+            loops[f"supervision:{name}"] = functools.partial(
+                self.supervision.follow, spies[name], name
+            )
+            loops[f"sweep:{name}"] = functools.partial(self.sweeps[name].serve, side.ready)
         tasks = [
             asyncio.create_task(self._guard(name, loop), name=name) for name, loop in loops.items()
         ]
@@ -320,6 +337,8 @@ class Controller:
                     self._queue_changed(change.view.name)
             if event.name in AGENT_CALL_EVENTS:
                 self._journal(self.agents.apply(event))
+            self.recaller.apply(event)  # a recall or 回访 dialled there (default down)
+            self.visits.apply(event)
             return
         for change in self.queues.apply(event):
             self._queue_changed(change.view.name)
@@ -469,6 +488,8 @@ class Controller:
             self._journal(resynced(changes, self.agents.views()))
             self.outbox.snapshot_due = True  # the flush writes the whole model, not the changes
             await self.flush()
+            await self.commands.resend_notice(self.pbx_name, client)
+            await self.supervision.resynced(self.pbx_name, channels.events)
             # only now: if anything above failed, the next resync re-adds the members again
             await self.redis.set(self._started_key, started)
             self.resyncs += 1
@@ -514,8 +535,11 @@ class Controller:
             for name in side.queues.views():
                 self._queue_changed(name)
             await self.flush()
+            await self.commands.resend_notice(side.link.name, client)
+            await self.supervision.resynced(side.link.name, channels.events)
             await self.redis.set(side.started_key, started)
             side.resyncs += 1
+            side.ready.set()  # its calls in progress are known: its sweep may start
             log.info("resync of PBX %s: %d channels", side.link.name, len(channels.events))
 
     async def _asterisk_started(self, client: AMIClient) -> str:

@@ -8,6 +8,7 @@ wires them; this module holds their state and the wallboard's PBX status documen
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ class PbxSide:
     events: Subscription | None = None
     resyncs: int = 0
     queues: Queues = field(default_factory=Queues)  # its callers, for the centre's queues
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # set at its first resync
 
     @property
     def started_key(self) -> str:

@@ -12,6 +12,12 @@ stores the attempt (:meth:`RecallStore.attempt`) and hands the recording to the
 :class:`~hotline.controller.recorder.Recorder` under the agent channel's Uniqueid.
 An agent who does not answer is an ``agent_missed`` attempt: the task is untouched.
 
+In a centre on several PBXs (:class:`~hotline.controller.links.Links`) the attempt is
+originated on the default PBX while its link is up, else on the first PBX whose link is up
+(agents and the trunk are reached from any PBX through Kamailio); its events arrive with
+that PBX's ids qualified (``Controller.apply_from``), so the attempt's call id names it,
+and ``recorder`` hands its legs to that PBX's recorder.
+
 :meth:`serve` also brings the recall list up to date with the history every
 :data:`SYNC_S` (new tasks, callers who got through, expiry).
 """
@@ -33,7 +39,8 @@ from hotline.ami.message import EventList, Message
 from hotline.ami.timestamps import event_ms
 from hotline.commands.bus import Reply
 from hotline.commands.plan import Command, Verb
-from hotline.controller.agent_actions import NOT_CONNECTED_REPLY, device_state
+from hotline.controller.agent_actions import device_state
+from hotline.controller.links import Links, none_up, one_or_many
 from hotline.core.localtime import CHINA
 from hotline.core.records import AgentStatus
 from hotline.pbx.trunk import OUTBOUND
@@ -136,7 +143,7 @@ class Recaller:
         history: Calls,
         rules: RecallRules,
         roster: Roster,
-        asterisk: Originator,
+        asterisk: Originator | Links[Originator],
         recorder: Recordings,
         clock: Callable[[], int],
         publish: Publish | None = None,
@@ -146,7 +153,7 @@ class Recaller:
         self.history = history
         self.rules = rules
         self.roster = roster
-        self.asterisk = asterisk
+        self.links = one_or_many(asterisk)
         self.recorder = recorder
         self.clock = clock
         self.publish = publish
@@ -180,37 +187,43 @@ class Recaller:
                 False, f"recall task {task_id} is being dialled by {by}",
                 {"task": str(task_id), "agent": by}, "task_dialling",
             )  # fmt: skip
-        if not self.asterisk.connected:
-            return NOT_CONNECTED_REPLY
-        state, busy = await self._phone_busy(agent)
+        dialler = self.links.dialler()
+        if dialler is None:
+            return none_up(self.links)
+        pbx, asterisk = dialler
+        state, busy = await self._phone_busy(agent, asterisk)
         if busy:
             return Reply(
                 False, f"recall task {task_id}: {agent.name}'s phone is {busy}",
                 {"task": str(task_id), "agent": agent.name, "device": state}, "phone_cannot",
             )  # fmt: skip
         self.dialling[task_id] = (agent.name, self.clock())
-        job = asyncio.create_task(self._originate(task_id, task.number, agent))
+        job = asyncio.create_task(self._originate(task_id, task.number, agent, asterisk))
         self._originating.add(job)
         job.add_done_callback(self._originating.discard)
+        # from a PBX other than the default (its link is down): the reply names it
+        on = f" (from {pbx})" if pbx != self.links.default else ""
         return Reply(
             True,
             f"recall task {task_id}: ringing {agent.name} ({agent.ext}), then "
-            f"{mask_phone(task.number)}",
+            f"{mask_phone(task.number)}{on}",
             {"task": str(task_id), "agent": agent.name, "ext": agent.ext,
-             "number": mask_phone(task.number)},
+             "number": mask_phone(task.number), "pbx": pbx},
             "recall_ringing",
         )  # fmt: skip
 
-    async def _phone_busy(self, agent: Agent) -> tuple[str, str]:
-        """The phone's DEVICE_STATE and why it cannot take the recall now ("" when it
-        can): not registered, or on another call."""
+    async def _phone_busy(self, agent: Agent, asterisk: Originator) -> tuple[str, str]:
+        """The phone's DEVICE_STATE on the PBX that dials and why it cannot take the recall
+        now ("" when it can): not registered, or on another call."""
         try:
-            state = await device_state(self.asterisk, agent.state_interface)
+            state = await device_state(asterisk, agent.state_interface)
         except AMIError as exc:
             return "UNKNOWN", f"unknown ({exc})"
         return state, PHONE_CANNOT.get(state, "")
 
-    async def _originate(self, task_id: int, number: str, agent: Agent) -> None:
+    async def _originate(
+        self, task_id: int, number: str, agent: Agent, asterisk: Originator
+    ) -> None:
         headers = [
             ("Channel", agent.interface),
             ("Context", OUTBOUND),
@@ -224,7 +237,7 @@ class Recaller:
         ]
         started = self.clock()
         try:
-            await self.asterisk.originate(headers, timeout=AGENT_RING_S + 10)
+            await asterisk.originate(headers, timeout=AGENT_RING_S + 10)
         except ActionFailed as exc:  # the agent's phone did not answer (or is not there)
             log.info("recall %d: %s did not answer (%s)", task_id, agent.name, exc)
             self.dialling.pop(task_id, None)
@@ -304,7 +317,7 @@ class Recaller:
     async def hold_virtually(self) -> list[int]:
         """Dial the callbacks that reached the front of their queue, each from a ready
         agent of that queue (virtual hold); the tasks dialled."""
-        if self.floor is None or not self.asterisk.connected:
+        if self.floor is None or self.links.dialler() is None:
             return []
         ready = self.floor.ready()
         if not ready:  # every second: no database read while nobody could take a callback

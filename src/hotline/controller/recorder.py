@@ -198,3 +198,15 @@ class Recorder:
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
+
+
+class Recorders:
+    """The recorder of the PBX a call is on, by the call's id (each PBX's paths are under
+    its own instance on this host): for a component that hands on the legs of calls on
+    any PBX (the recaller's attempts)."""
+
+    def __init__(self, recorder_of: Callable[[str], Recorder]) -> None:
+        self.recorder_of = recorder_of
+
+    def call_ended(self, call_id: str, prefix: str) -> None:
+        self.recorder_of(call_id).call_ended(call_id, prefix)

@@ -12,7 +12,10 @@ catalogued while Redis was away (the catalogue says which: ``t_queued``). A leg 
 header a killed PBX never finished gets its sizes first (:func:`finish_header`).
 
 A leg is named by the caller channel's ``${UNIQUEID}``, which is the call id: no lookup is
-needed to tell whose it is.
+needed to tell whose it is. In a centre on several PBXs each PBX's recordings directory has
+its own sweep, and its file names are qualified with that PBX's namespace
+(:mod:`hotline.calls.namespace`: ``pbx2:<uid>``) before the catalogue and the history see
+them; only the default PBX's sweep queues the jobs Redis missed (the catalogue is one).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Protocol
 
 from redis.exceptions import RedisError
 
+from hotline.calls.namespace import Namespace
 from hotline.pbx.instance import MOUNT_POINT
 from hotline.recordings.catalogue import finish_header
 from hotline.recordings.leg import Leg, Recording
@@ -41,6 +45,7 @@ QUIET_S = 10.0  # MixMonitor closes the files at hang-up; one untouched this lon
 DAYS_AT_START = 7  # day folders swept at start (a controller away for days)
 DAYS = 2  # day folders swept after that: today and yesterday (a call across midnight UTC)
 
+UNQUALIFIED = Namespace("")  # the default PBX's files: their names are the call ids
 _SUFFIXES = ((Leg.CALLER, "-rx.wav"), (Leg.AGENT, "-tx.wav"), (Leg.MIXED, ".wav"))
 
 
@@ -119,8 +124,10 @@ class Sweep:
 
     ``recorder`` catalogues the legs found and queues their jobs; ``calls``: the calls in
     progress, left alone; ``history``: what the catalogue has, and the calls' records to
-    link; ``pbx_dir``: the PBX instance, whose ``spool/recordings`` is swept; ``clock``:
-    milliseconds (which day folders).
+    link; ``pbx_dir``: the PBX instance, whose ``spool/recordings`` is swept (or ``root``);
+    ``clock``: milliseconds (which day folders). Another PBX's sweep: its ``root`` (its
+    recordings directory as this host reaches it), its ``namespace`` (the call ids of its
+    files) and ``queue_late=False`` (the default PBX's sweep queues the late jobs).
     """
 
     def __init__(
@@ -130,13 +137,19 @@ class Sweep:
         history: SweptHistory,
         pbx_dir: Path,
         clock: Callable[[], int],
+        *,
+        root: Path | None = None,
+        namespace: Namespace = UNQUALIFIED,
+        queue_late: bool = True,
     ) -> None:
         self.recorder = recorder
         self.calls = calls
         self.history = history
         self.pbx_dir = pbx_dir
         self.clock = clock
-        self.root = pbx_dir / "spool" / "recordings"
+        self.root = root if root is not None else pbx_dir / "spool" / "recordings"
+        self.namespace = namespace
+        self.queue_late = queue_late
         self.done: set[str] = set()
         self.waiting = False  # the last sweep left files that were not quiet yet
 
@@ -149,7 +162,7 @@ class Sweep:
         for folder in day_folders(self.root, self.clock(), days):
             names = await asyncio.to_thread(_listing, folder)
             for found in group_legs(folder, names):
-                call_id = found.call_id
+                call_id = self.namespace.call_id(found.call_id)
                 if call_id in self.done or call_id in self.calls:
                     continue
                 if self.recorder.in_hand(call_id):
@@ -172,6 +185,8 @@ class Sweep:
                     self.waiting = True  # no record yet (queue_log may bring it): look again
                     continue
                 self.done.add(call_id)
+        if not self.queue_late:
+            return
         # legs catalogued while Redis was away: their jobs now
         late = await asyncio.to_thread(history.unqueued)
         if late:

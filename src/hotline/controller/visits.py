@@ -8,6 +8,10 @@ rating. The context reports the keys in ``UserEvent HotlineVisit``; :meth:`apply
 from the event stream and :meth:`serve` records the 回访 on the order through the same
 :class:`~hotline.casework.desk.Desk` the pages and the CLI use, as the centre's IVR.
 A survey left half-answered records nothing: the order stays waiting for its 回访.
+
+In a centre on several PBXs (:class:`~hotline.controller.links.Links`) the call is
+originated on the default PBX while its link is up, else on the first PBX whose link is up;
+the controller feeds :meth:`Visits.apply` every PBX's events.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from hotline.ami.message import Message
 from hotline.casework.desk import Desk
 from hotline.commands.bus import Reply
 from hotline.commands.plan import Command
-from hotline.controller.agent_actions import NOT_CONNECTED_REPLY
+from hotline.controller.links import Links, none_up, one_or_many
 from hotline.controller.recaller import Originator
 from hotline.ivr.asterisk import VISIT
 from hotline.orders.errors import OrderError
@@ -47,9 +51,11 @@ class Answered:
 
 
 class Visits:
-    def __init__(self, desk: Desk, asterisk: Originator, clock: Callable[[], int]) -> None:
+    def __init__(
+        self, desk: Desk, asterisk: Originator | Links[Originator], clock: Callable[[], int]
+    ) -> None:
         self.desk = desk
-        self.asterisk = asterisk
+        self.links = one_or_many(asterisk)
         self.clock = clock
         self.answered: asyncio.Queue[Answered] = asyncio.Queue()
         self._calling: set[asyncio.Task[None]] = set()
@@ -65,15 +71,18 @@ class Visits:
             return Reply(False, f"order {order_id} is {order.state.value}: 回访 follows 办结")
         if not dialable(order.phone):
             return Reply(False, f"order {order_id} has no number to call back")
-        if not self.asterisk.connected:
-            return NOT_CONNECTED_REPLY
-        job = asyncio.create_task(self._originate(order_id, order.phone))
+        dialler = self.links.dialler()
+        if dialler is None:
+            return none_up(self.links)
+        pbx, asterisk = dialler
+        job = asyncio.create_task(self._originate(order_id, order.phone, asterisk))
         self._calling.add(job)
         job.add_done_callback(self._calling.discard)
-        return Reply(True, f"回访 of order {order_id}: calling {mask_phone(order.phone)}",
-                     {"order": order_id})  # fmt: skip
+        on = f" (from {pbx})" if pbx != self.links.default else ""
+        return Reply(True, f"回访 of order {order_id}: calling {mask_phone(order.phone)}{on}",
+                     {"order": order_id, "pbx": pbx})  # fmt: skip
 
-    async def _originate(self, order_id: str, number: str) -> None:
+    async def _originate(self, order_id: str, number: str, asterisk: Originator) -> None:
         headers = [
             ("Channel", f"Local/{number}@{OUTBOUND}"),
             ("Context", VISIT),
@@ -84,7 +93,7 @@ class Visits:
             ("Variable", f"__HOTLINE_VISIT={order_id}"),
         ]
         try:
-            await self.asterisk.originate(headers, timeout=RING_S + 15)
+            await asterisk.originate(headers, timeout=RING_S + 15)
         except AMIError as exc:  # not answered, busy, no trunk: the order keeps waiting
             log.info("回访 of order %s: not answered (%s)", order_id, exc)
 

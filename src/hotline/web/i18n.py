@@ -197,6 +197,22 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reply.no_alert": ("没有告警 {alert}", "No alert {alert}"),
     "reply.notice": ("IVR 公告已切换为 {notice}", "IVR announcement: {notice}"),
     "reply.notice_off": ("IVR 公告已关闭", "IVR announcement off"),
+    "reply.notice_partial": (
+        "IVR 公告已切换为 {notice}（已生效：{set}；{missed} 未连接，恢复连接后自动设置）",
+        "IVR announcement: {notice} (on {set}; {missed} not connected: set when its link is back)",
+    ),
+    "reply.notice_off_partial": (
+        "IVR 公告已关闭（已生效：{set}；{missed} 未连接，恢复连接后自动关闭）",
+        "IVR announcement off (on {set}; {missed} not connected: set when its link is back)",
+    ),
+    "reply.no_pbx_connected": (
+        "控制器当前未连接任何交换机（{pbxs}），请稍后再试",
+        "The controller is connected to none of the PBXs right now ({pbxs})",
+    ),
+    "reply.spy_pbx_down": (
+        "无法监听 {agent}：控制器未连接交换机 {pbx}",
+        "{agent}'s call cannot be joined now: the controller is not connected to PBX {pbx}",
+    ),
     "reply.transfer_blind": ("已转接至 {label}", "Transferred to {label}"),
     "reply.transfer_attended": (
         "正在咨询 {target}：可完成转接或取消",

@@ -12,6 +12,7 @@ from hotline.commands.plan import NOTICE_VARIABLE, Command, Verb
 from hotline.controller.agent_actions import AgentActions
 from hotline.controller.alerting import Alerting
 from hotline.controller.inbox import Commands
+from hotline.controller.links import Links
 from hotline.controller.outbox import Outbox
 from hotline.host.settings import DEFAULT_FLOW
 from hotline.stores.history import History
@@ -83,3 +84,69 @@ def test_an_announcement_that_cannot_be_switched_changes_nothing(
     ok, message = run(commands, Verb.NOTICE, notice="water-cut", supervisor=True)
     assert (ok, message) == (False, "notice: Setvar: Permission denied")
     assert not outbox.pending
+
+
+def on_two_pbxs(
+    history: History, live: MemoryLive
+) -> tuple[Commands, StandInAMI, StandInAMI, Outbox]:
+    commands, one, outbox = commands_on(history, live)
+    two = StandInAMI()
+    commands = Commands(
+        agent_actions=commands.agent_actions, alerts=commands.alerts,
+        asterisk=Links("pbx1", one, {"pbx2": two}), flow=DEFAULT_FLOW, outbox=outbox,
+        clock=Clock(T), live=live,
+    )  # fmt: skip
+    return commands, one, two, outbox
+
+
+def test_the_announcement_is_set_on_every_pbx_and_a_pbx_back_gets_it(
+    history: History, live: MemoryLive
+) -> None:
+    commands, one, two, outbox = on_two_pbxs(history, live)
+    setvar = ("Setvar", {"Variable": NOTICE_VARIABLE, "Value": "water-cut"})
+    assert run(commands, Verb.NOTICE, notice="water-cut", supervisor=True) == (
+        True, "announcement water-cut")  # fmt: skip
+    assert (one.sent, two.sent) == ([setvar], [setvar])
+    # pbx2's link is down: switched off on pbx1, and the reply says pbx2 is still to follow
+    two.connected = False
+    command = Command(id="c2", verb=Verb.NOTICE, agent="", actor="班长01", supervisor=True)
+    reply = asyncio.run(commands.execute(command))
+    assert (reply.ok, reply.key, reply.details) == (
+        True, "notice_off_partial", {"notice": "", "set": "pbx1", "missed": "pbx2"})  # fmt: skip
+    assert reply.message == "announcement off on pbx1; not yet on pbx2: set when its link is back"
+    assert one.sent[-1] == ("Setvar", {"Variable": NOTICE_VARIABLE, "Value": ""})
+    asyncio.run(outbox.flush())
+    # pbx2 (re)connects: its resync sets the notice in force (the live setting)
+    two.connected = True
+    asyncio.run(commands.resend_notice("pbx2", two))
+    assert two.sent[-1] == ("Setvar", {"Variable": NOTICE_VARIABLE, "Value": ""})
+    assert run(commands, Verb.NOTICE, notice="water-cut", supervisor=True)[0]
+    asyncio.run(outbox.flush())
+    restarted = StandInAMI()  # a restarted pbx2 lost its globals
+    asyncio.run(commands.resend_notice("pbx2", restarted))
+    assert restarted.sent == [setvar]
+
+
+def test_a_pbx_that_refuses_is_named_and_none_up_is_refused(
+    history: History, live: MemoryLive
+) -> None:
+    commands, one, two, outbox = on_two_pbxs(history, live)
+    # never switched: a PBX that connects keeps the dialplan's own default
+    asyncio.run(commands.resend_notice("pbx2", two))
+    assert two.sent == []
+    two.refuse = {"Setvar": "Permission denied"}
+    command = Command(id="c1", verb=Verb.NOTICE, agent="", actor="x", supervisor=True,
+                      notice="water-cut")  # fmt: skip
+    reply = asyncio.run(commands.execute(command))
+    assert (reply.ok, reply.key) == (True, "notice_partial")
+    assert "not yet on pbx2 (pbx2: Setvar: Permission denied)" in reply.message
+    one.refuse = {"Setvar": "Permission denied"}
+    ok, message = run(commands, Verb.NOTICE, notice="water-cut", supervisor=True)
+    refused = "pbx1: Setvar: Permission denied; pbx2: Setvar: Permission denied"
+    assert (ok, message) == (False, f"notice: {refused}")
+    one.connected = two.connected = False
+    ok, message = run(commands, Verb.NOTICE, notice="water-cut", supervisor=True)
+    assert not ok
+    assert message == "the controller is connected to none of the PBXs right now (pbx1, pbx2)"
+    asyncio.run(outbox.flush())
+    assert [c.reason for c in history.journal()] == ["water-cut"]  # once: when it was set

@@ -12,6 +12,7 @@ import redis.asyncio as aredis
 
 from hotline.agents.holds import Hold, Lift, hold_reason
 from hotline.ami.client import AMIClient, Endpoint
+from hotline.ami.message import Message, MessageKind
 from hotline.controller.core import Controller
 from hotline.core.records import EndReason
 from hotline.host.settings import Settings
@@ -177,3 +178,39 @@ def test_the_centres_queue_holds_the_callers_of_every_pbx(tmp_path: Path, histor
     controller._pbx_status(T * 1000 + 6_000)  # pbx2's link: down
     assert intake()["waiting_count"] == 1
     assert [w["uniqueid"] for w in intake()["waiting"]] == [UID]  # type: ignore[attr-defined]
+
+
+def test_recall_and_visit_events_of_another_pbx_reach_their_components(
+    tmp_path: Path, history: History
+) -> None:
+    """A recall or 回访 dialled on pbx2 (pbx1's link down) ends there: its events arrive
+    qualified, and the attempt's legs go to pbx2's recorder (its paths are pbx2's)."""
+    controller = two_pbxs(tmp_path, history)
+    assert list(controller.links) == ["pbx1", "pbx2"]
+    outbound = Message(MessageKind.EVENT, (
+        ("Event", "UserEvent"), ("UserEvent", "HotlineOutbound"), ("Status", "ANSWER"),
+        ("Cause", "16"), ("Task", "7"), ("Uniqueid", UID),
+        ("File", f"/srv/hotline/spool/recordings/2026/12/07/{UID}"),
+    ))  # fmt: skip
+    controller.apply_from("pbx2", outbound)
+    finished = controller.recaller.finished.get_nowait()
+    assert (finished.task, finished.call_id) == (7, f"pbx2:{UID}")
+    asyncio.run(controller.recaller.record(finished))  # no task 7: the legs still go on
+    assert controller.others["pbx2"].recorder.in_hand(f"pbx2:{UID}")
+    assert not controller.recorder.in_hand(f"pbx2:{UID}")
+    visit = Message(MessageKind.EVENT, (
+        ("Event", "UserEvent"), ("UserEvent", "HotlineVisit"), ("Order", "GD-1"),
+        ("Resolved", "1"), ("Rating", "5"), ("Uniqueid", UID),
+    ))  # fmt: skip
+    controller.apply_from("pbx2", visit)
+    assert controller.visits.answered.get_nowait().order == "GD-1"
+
+
+def test_each_pbxs_recordings_have_their_sweep(tmp_path: Path, history: History) -> None:
+    controller = two_pbxs(tmp_path, history)
+    sweep = controller.sweeps["pbx2"]
+    assert sweep.root == tmp_path / "pbx2" / "recordings"
+    assert (sweep.namespace.call_id(UID), sweep.queue_late) == (f"pbx2:{UID}", False)
+    assert sweep.recorder is controller.others["pbx2"].recorder
+    assert controller.sweep.root == controller.settings.pbx_dir / "spool" / "recordings"
+    assert controller.sweep.queue_late

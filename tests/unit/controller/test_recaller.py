@@ -12,6 +12,7 @@ import pytest
 from hotline.ami.message import Message, MessageKind
 from hotline.ami.stand_in import StandInAMI
 from hotline.commands.plan import Command, Verb
+from hotline.controller.links import Links
 from hotline.controller.recaller import Recaller
 from hotline.controller.recorder import Recorder
 from hotline.recall.rules import RecallRules
@@ -37,7 +38,9 @@ def store(history: History) -> Iterator[RecallStore]:
     recall.close()
 
 
-def recaller(store: RecallStore, history: History, ami: StandInAMI, tmp_path: Path) -> Recaller:
+def recaller(
+    store: RecallStore, history: History, ami: StandInAMI | Links[StandInAMI], tmp_path: Path
+) -> Recaller:
     clock = Clock(T0 + 900_000)
     recorder = Recorder(history, MemoryJobs(), tmp_path, clock)
     return Recaller(store, history, RULES, CENTER, ami, recorder, clock)
@@ -159,3 +162,33 @@ async def test_a_phone_not_registered_or_on_a_call_is_not_rung(
     ami.state = "INUSE"
     assert (await r.dial(command(task_of(store, B)))).message.endswith("is on a call")
     assert [name for name, _ in ami.sent] == ["Getvar", "Getvar"]  # never originated
+
+
+async def test_with_the_default_pbx_down_the_recall_is_dialled_from_the_first_pbx_up(
+    store: RecallStore, history: History, tmp_path: Path
+) -> None:
+    one, two = StandInAMI(connected=False), StandInAMI()
+    r = recaller(store, history, Links("pbx1", one, {"pbx2": two}), tmp_path)
+    a = task_of(store, A)
+    reply = await r.dial(command(a))
+    assert reply.ok, reply.message
+    assert reply.message.endswith("(from pbx2)")
+    assert reply.details["pbx"] == "pbx2"
+    await asyncio.sleep(0)
+    assert [name for name, _ in two.sent] == ["Getvar", "Originate"]  # her phone there
+    assert one.sent == []
+    # its end arrives from pbx2, its ids qualified (Controller.apply_from)
+    r.apply(outbound("ANSWER", "16", a, uid="pbx2:1796.7"))
+    await r.record(r.finished.get_nowait())
+    (attempt,) = store.attempts(a)
+    assert (attempt.outcome, attempt.call_id) == (Outcome.REACHED, "pbx2:1796.7")
+    one.connected = True  # the default back: recalls go there again
+    reply = await r.dial(command(task_of(store, B)))
+    assert (reply.ok, reply.details["pbx"]) == (True, "pbx1")
+    assert "from" not in reply.message
+    await asyncio.sleep(0)
+    assert [name for name, _ in one.sent] == ["Getvar", "Originate"]
+    r.dialling.clear()  # as if that attempt had ended
+    one.connected = two.connected = False
+    reply = await r.dial(command(task_of(store, B), "1004"))
+    assert (reply.ok, reply.key) == (False, "no_pbx_connected")

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from redis.exceptions import RedisError
 
+from hotline.calls.namespace import Namespace
 from hotline.controller.recorder import Recorder
 from hotline.controller.sweep import Sweep
 from hotline.core.records import CallRecord
+from hotline.recordings.catalogue import describe
 from hotline.recordings.leg import Leg
 from hotline.stores.history import History
 from hotline.stt.stream import MemoryJobs
@@ -159,3 +161,34 @@ def test_the_sweep_waits_until_the_calls_in_progress_are_known(
 
     asyncio.run(run())
     assert len(history.recordings("1796.4")) == 3
+
+
+def test_another_pbxs_recordings_are_swept_under_its_calls_ids(
+    history: History, tmp_path: Path
+) -> None:
+    """PBX 2 writes ``<uid>-rx.wav`` into its own spool; its call is ``pbx2:<uid>``."""
+    pbx2 = tmp_path / "pbx2"
+    jobs = MemoryJobs()
+    recorder = Recorder(history, jobs, pbx2, Clock(T), settle_s=0.01)
+    sweep = Sweep(recorder, set(), history, pbx2, Clock(T), root=pbx2 / "spool" / "recordings",
+                  namespace=Namespace("pbx2", qualified=True), queue_late=False)  # fmt: skip
+    history.save_calls([CallRecord(call_id="1796.7"), CallRecord(call_id="pbx2:1796.7")])
+    on_disk(pbx2, "1796.7")
+    history.save_recordings(  # a leg of pbx1's 1796.7 whose job never reached Redis
+        [describe("1796.7", Leg.CALLER, wav(tmp_path / "pbx1-rx.wav", 1.0))], T
+    )
+    asyncio.run(sweep.once(days=2))
+    assert {r.leg for r in history.recordings("pbx2:1796.7")} == set(Leg)
+    assert all(r.path.startswith(str(pbx2 / DAY)) for r in history.recordings("pbx2:1796.7"))
+    assert [r.leg for r in history.recordings("1796.7")] == [Leg.CALLER]  # pbx1's: untouched
+    two = history.call("pbx2:1796.7")
+    assert two is not None
+    assert two.recording == f"{PREFIX}/1796.7"  # as pbx2 wrote it
+    one = history.call("1796.7")
+    assert one is not None
+    assert one.recording == ""
+    # its legs' jobs are queued; pbx1's late job is left to the default PBX's sweep
+    assert [(j.call_id, j.leg) for j in jobs.jobs] == [
+        ("pbx2:1796.7", Leg.CALLER), ("pbx2:1796.7", Leg.AGENT),
+    ]  # fmt: skip
+    assert sweep.done == {"pbx2:1796.7"}
