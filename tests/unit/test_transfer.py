@@ -31,6 +31,7 @@ from hotline.commands.transfer import (
     plan_transfer,
     resolve_target,
 )
+from hotline.controller.links import Links
 from hotline.controller.transfers import Transfers, answered_peer
 from hotline.core.records import SUPERVISION_KINDS, AgentChange
 from hotline.host.settings import DEFAULT_CENTER
@@ -333,3 +334,25 @@ def test_a_queue_is_named_by_its_label_where_the_flow_is_given() -> None:
     target = resolve_target("labour", CENTER.agents, specs, DEPTS)
     assert (target.name, target.label) == ("labour", "劳动保障（含欠薪）")
     assert resolve_target("intake", CENTER.agents, specs, DEPTS).label == "intake"  # no label
+
+
+def test_a_call_on_another_pbx_is_transferred_there_under_its_own_uniqueid() -> None:
+    """A centre of two PBXs: the call ``pbx2:1795.7`` is looked up and transferred on pbx2,
+    with pbx2's own Uniqueid in the note; pbx1 is not touched. With pbx2's link down the
+    reply says so."""
+    one, two = PBX(channels=[]), PBX(channels=TALKING)
+    links = Links("pbx1", one, {"pbx2": two})
+    journal: list[AgentChange] = []
+    doer = Transfers(CENTER, links, journal=journal.append, queues=lambda: QUEUES,
+                     clock=lambda: T0, digit_pause=0)  # fmt: skip
+    reply = asyncio.run(doer.carry_out(command(call="pbx2:1795.7")))
+    assert reply.ok, reply.message
+    assert one.sent == []
+    assert [name for name, _ in two.sent] == ["CoreShowChannels", "BlindTransfer", "UserEvent"]
+    assert two.sent[2][1]["Uniqueid"] == "1795.7"  # qualified again when the event comes back
+    assert [e.call_id for e in journal] == ["pbx2:1795.7"]
+    two.connected = False
+    down = asyncio.run(doer.carry_out(command(call="pbx2:1795.7")))
+    assert (down.ok, down.key) == (False, "transfer_pbx_down")
+    stranger = asyncio.run(doer.carry_out(command(call="pbx9:1795.7")))
+    assert (stranger.ok, stranger.key) == (False, "no_such_call")

@@ -160,7 +160,7 @@ class Controller:
         self.access = AccessLog.open(settings.db)
         self.supervision = Supervision(center, self.links, self.access.append, clock)
         self.transfers = Transfers(
-            center, client, journal=self.outbox.journal, clock=clock,
+            center, self.links, journal=self.outbox.journal, clock=clock,
             queues=lambda: read_flow(settings.flow)[0].queues,
         )  # fmt: skip
         self.commands = Commands(

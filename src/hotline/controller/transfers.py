@@ -1,6 +1,6 @@
 """Transfers on Asterisk: an agent's call to a queue, an agent or a department, journaled.
 
-    transfers = Transfers(center, client, journal=outbox.journal, queues=flow_queues, clock)
+    transfers = Transfers(center, links, journal=outbox.journal, queues=flow_queues, clock)
     reply = await transfers.carry_out(command)    # Verb.TRANSFER: finds the agent's and the
                                                   # citizen's channels, starts the transfer
 
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from hotline.ami.errors import AMIError
 from hotline.ami.message import EventList, Message
+from hotline.calls.namespace import SEPARATOR
 from hotline.center.config import Center
 from hotline.commands.bus import Reply
 from hotline.commands.plan import Command, CommandError
@@ -44,6 +45,7 @@ from hotline.commands.transfer import (
     resolve_target,
 )
 from hotline.controller.agent_actions import NOT_CONNECTED_REPLY, Asterisk
+from hotline.controller.links import Links, one_or_many
 from hotline.core.records import AgentChange
 
 log = logging.getLogger(__name__)
@@ -114,7 +116,7 @@ class Transfers:
     def __init__(
         self,
         center: Center,
-        asterisk: Asterisk,
+        asterisk: Asterisk | Links[Asterisk],
         *,
         journal: Callable[[AgentChange], object],
         queues: Callable[[], Iterable[str]],
@@ -124,7 +126,7 @@ class Transfers:
         digit_pause: float = 0.5,
     ) -> None:
         self.center = center
-        self.asterisk = asterisk
+        self.links = one_or_many(asterisk)  # a call on another PBX is transferred there
         self.journal = journal
         self.queues = queues  # the flow's queues, read when asked (the flow may change)
         self.clock = clock
@@ -133,13 +135,34 @@ class Transfers:
         self.digit_pause = digit_pause
         self.tasks: set[asyncio.Task[None]] = set()
 
-    async def _listing(self) -> list[Message]:
-        reply = await self.asterisk.action("CoreShowChannels")
+    @staticmethod
+    async def _listing(asterisk: Asterisk) -> list[Message]:
+        reply = await asterisk.action("CoreShowChannels")
         return list(reply.events) if isinstance(reply, EventList) else []
 
-    async def _send(self, actions: list[Action]) -> None:
+    @staticmethod
+    async def _send(asterisk: Asterisk, actions: list[Action]) -> None:
         for name, headers in actions:
-            await self.asterisk.action(name, headers)
+            await asterisk.action(name, headers)
+
+    def _where(self, call: str) -> tuple[Asterisk, str] | Reply:
+        """The link of the PBX that carries CALL and the call's Uniqueid there, or why not."""
+        pbx = self.links.owner(call)
+        asterisk = self.links.get(pbx) if pbx is not None else None
+        if asterisk is None:
+            return Reply(
+                False, f"no such call {call!r}: it is on no PBX this controller follows",
+                {"call": call}, "no_such_call",
+            )  # fmt: skip
+        if not asterisk.connected:
+            if not self.links.several:
+                return NOT_CONNECTED_REPLY
+            return Reply(
+                False, f"call {call} is on PBX {pbx}, whose link is down",
+                {"call": call, "pbx": str(pbx)}, "transfer_pbx_down",
+            )  # fmt: skip
+        prefix = f"{pbx}{SEPARATOR}"
+        return asterisk, call[len(prefix) :] if call.startswith(prefix) else call
 
     async def carry_out(self, command: Command) -> Reply:
         """Check the call on Asterisk, start (or finish) the transfer, journal it."""
@@ -155,13 +178,15 @@ class Transfers:
             target = None if finish else await asyncio.to_thread(self._target, command.target)
         except (CommandError, ValueError) as exc:  # FlowError is a ValueError too
             return Reply(False, str(exc))
-        if not self.asterisk.connected:
-            return NOT_CONNECTED_REPLY
+        where = self._where(command.call)
+        if isinstance(where, Reply):
+            return where
+        asterisk, uid = where
         try:
-            listing = await self._listing()
+            listing = await self._listing(asterisk)
         except AMIError as exc:
             return Reply(False, f"transfer {command.call}: {exc}")
-        chans = channels_of(listing, command.call, agent_channel(listing, agent))
+        chans = channels_of(listing, uid, agent_channel(listing, agent))
         caller = chans.caller
         if caller is None:
             return Reply(
@@ -172,7 +197,7 @@ class Transfers:
         if not finish and bridged and chans.agent_bridge != bridged:
             peer = queue_peer(listing, caller)
             if peer is not None:
-                chans = channels_of(listing, command.call, peer)
+                chans = channels_of(listing, uid, peer)
         if chans.agent is None:
             return Reply(
                 False, f"{agent.name} is in no call right now", {"agent": agent.name}, "no_call"
@@ -184,19 +209,19 @@ class Transfers:
             )  # fmt: skip
         try:
             if finish:
-                return await self._finish(command, chans.agent)
+                return await self._finish(asterisk, command, chans.agent)
             assert target is not None
             steps = plan_transfer(mode, chans.agent, target)
             for i, step in enumerate(steps):
                 if i:  # the transfer has begun collecting the target's digits
                     await asyncio.sleep(self.digit_pause)
-                await self._send(step)
-            await self._send([plan_note(command.call, mode, target, command.actor)])
+                await self._send(asterisk, step)
+            await self._send(asterisk, [plan_note(uid, mode, target, command.actor)])
         except (AMIError, CommandError) as exc:
             return Reply(False, f"transfer {command.call} to {command.target}: {exc}")
         self._journal(command, agent.name, f"{mode.value}:{target.kind.value}:{target.name}")
         if mode is Mode.CONFERENCE:
-            task = asyncio.create_task(self._threeway(command.call, chans.agent))
+            task = asyncio.create_task(self._threeway(asterisk, uid, chans.agent))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
         return Reply(
@@ -210,11 +235,11 @@ class Transfers:
     def _target(self, to: str) -> Target:
         return resolve_target(to, self.center.agents, self.queues(), self.center.orders.departments)
 
-    async def _finish(self, command: Command, channel: str) -> Reply:
+    async def _finish(self, asterisk: Asterisk, command: Command, channel: str) -> Reply:
         if command.mode == "cancel":
-            await self._send(plan_cancel(channel))
+            await self._send(asterisk, plan_cancel(channel))
         else:
-            await self._send(plan_keys(channel, COMPLETE_KEYS))
+            await self._send(asterisk, plan_keys(channel, COMPLETE_KEYS))
         self._journal(command, command.agent, command.mode)
         return Reply(
             True, f"attended transfer of {command.call}: {command.mode}",
@@ -229,19 +254,19 @@ class Transfers:
             )
         )  # fmt: skip
 
-    async def _threeway(self, call: str, channel: str) -> None:
+    async def _threeway(self, asterisk: Asterisk, call: str, channel: str) -> None:
         """Once the target answers the agent, make it three-way (or give up, logged)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.answer_timeout
         try:
             while loop.time() < deadline:
                 await asyncio.sleep(self.poll)
-                listing = await self._listing()
+                listing = await self._listing(asterisk)
                 if not any(c.get("Channel") == channel for c in listing):
                     log.info("conference on %s: the agent's channel is gone", call)
                     return
                 if answered_peer(listing, channel, call) is not None:
-                    await self._send(plan_threeway(channel))
+                    await self._send(asterisk, plan_threeway(channel))
                     log.info("conference on %s: three-way", call)
                     return
             log.warning("conference on %s: the target did not answer in time", call)

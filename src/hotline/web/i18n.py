@@ -209,6 +209,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "控制器当前未连接任何交换机（{pbxs}），请稍后再试",
         "The controller is connected to none of the PBXs right now ({pbxs})",
     ),
+    "reply.transfer_pbx_down": (
+        "无法转接通话 {call}：控制器未连接交换机 {pbx}",
+        "Call {call} cannot be transferred now: the controller is not connected to PBX {pbx}",
+    ),
     "reply.spy_pbx_down": (
         "无法监听 {agent}：控制器未连接交换机 {pbx}",
         "{agent}'s call cannot be joined now: the controller is not connected to PBX {pbx}",
