@@ -65,7 +65,9 @@ def merge(ours: CallRecord | None, theirs: CallRecord) -> CallRecord | None:
     if ours is None:
         return replace(theirs, notes=(*theirs.notes, "from queue_log: the controller was away"))
     guessed = any(RESYNC_MARK in note for note in ours.notes)
-    vanished = ours.end_reason is EndReason.VANISHED
+    # VANISHED: the controller lost sight of the call; PBX_LOST: of its PBX, and the end is
+    # only presumed. Either way what queue_log proves of the end wins.
+    vanished = ours.end_reason in (EndReason.VANISHED, EndReason.PBX_LOST)
     if not vanished and not guessed:
         return fill_completion(ours, theirs)
     if theirs.end_reason is None and vanished:
