@@ -2,7 +2,8 @@
 
 Calls that began or ended while the controller was away are known to queue_log only (whole
 seconds): they are stored from it, marked as such. A call the controller closed as VANISHED
-at a resync gets its end from queue_log, keeping what AMI told (arrival, IVR path, ms).
+at a resync, or as PBX_LOST with its lost PBX, gets its end from queue_log, keeping what AMI
+told (arrival, IVR path, ms).
 The file position is kept in Redis (:mod:`hotline.stores.queuelog_position`): not where
 reading stopped but the first line of the oldest call queue_log has not finished with
 (:class:`ReplayMark`), so a controller killed mid-call reads those calls' earlier lines
