@@ -195,4 +195,8 @@ async def test_a_frozen_pbx_s_call_is_closed_then_reopened_not_doubled(
     assert [r.call_id for r in ours] == [call_id], [(r.call_id, r.end_reason) for r in ours]
     await until(lambda: not talking(controller, "agent8001"), 5, "agent8001's call ended")
     with capsys.disabled():
-        print(f"\nlost after {closed_after:.1f} s; frozen {(thawed_at - frozen_at) / 1000:.1f} s")
+        print(
+            f"\nfrozen {(thawed_at - frozen_at) / 1000:.1f} s; closed as lost "
+            f"{closed_after:.1f} s after the freeze, ended {frozen_at - record.t_end} ms "
+            f"before it; {record.notes[-1]}"
+        )
