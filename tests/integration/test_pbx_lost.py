@@ -11,9 +11,12 @@ controller's AMI link drops on its Ping timeout. What must hold:
 - after SIGCONT the call is still up on PBX 2 (the Local channels' timers ran on): the
   controller reopens it (the same call id, in the live store again, the agent talking),
   and when the citizen hangs up, its true end replaces the lost record: the history has
-  the call once, answered, with its end after the thaw.
+  the call once, answered, with its end after the thaw;
+- the default PBX (the bed's) frozen the same way with a caller waiting: the caller leaves
+  the queue tile and is stored as lost, is back on the tile after the thaw, and ends once,
+  as the abandon it was.
 
-PBX 2 is always thawed (SIGCONT) in a ``finally``.
+A frozen PBX is always thawed (SIGCONT) in a ``finally``.
 """
 
 from __future__ import annotations
@@ -200,3 +203,61 @@ async def test_a_frozen_pbx_s_call_is_closed_then_reopened_not_doubled(
             f"{closed_after:.1f} s after the freeze, ended {frozen_at - record.t_end} ms "
             f"before it; {record.notes[-1]}"
         )
+
+
+async def test_the_default_pbx_frozen_with_a_caller_waiting(
+    centre: Centre, ami: AMIClient, pbx_running: Settings
+) -> None:
+    """The default PBX's link is watched like any other: a caller waiting there when it
+    freezes leaves the queue tile and is stored as lost (L), then, thawed, is reopened and
+    ends once, as the abandon it was."""
+    controller, history = centre.controller, centre.history
+    live = LiveStore(centre.redis)
+    paused = {"Paused": "true", "Reason": "test"}  # nobody answers: the caller waits
+    await ami.action(
+        "QueueAdd", {"Queue": "intake", "Interface": AGENT, "MemberName": "agent8001", **paused}
+    )
+    uid = f"wait-{time.time_ns() % 10**9}-i"
+    await dial_as(ami, uid, "1-4", TALK="90")
+
+    def waiting() -> bool:
+        view = controller.centre_queues.view("intake")
+        return view is not None and any(w.uniqueid == uid for w in view.waiting)
+
+    await until(waiting, 20, "the caller waits in intake on pbx1")
+    asterisk = process.asterisk_pid(pbx_running.pbx_dir)
+    assert asterisk is not None
+    frozen_at = wall_ms()
+    os.kill(asterisk, signal.SIGSTOP)
+    try:
+        await stored(centre, uid, EndReason.PBX_LOST, within=LOST_S + 8)
+        record = history.call(uid)
+        assert record is not None
+        assert (record.pbx, record.t_answer) == ("pbx1", None)
+        assert record.t_end is not None
+        assert frozen_at - 1_500 <= record.t_end <= frozen_at + 200
+        assert not waiting()
+        await controller.flush()
+        assert uid not in await live.docs("call")
+    finally:
+        os.kill(asterisk, signal.SIGCONT)
+    await until(lambda: uid in controller.calls, 15, "the waiting caller reopened")
+    await until(waiting, 5, "back on the intake tile")
+    again = AMIClient(pbx.endpoint(pbx_running))
+    await again.connect()
+    try:
+        channels = await again.action("CoreShowChannels")
+        assert isinstance(channels, EventList)
+        citizen = [c for c in channels.events if c.get("Uniqueid") == f"{uid[:-1]}c"]
+        assert citizen, [c.get("Channel") for c in channels.events]
+        await again.action("Hangup", {"Channel": citizen[0].get("Channel") or "", "Cause": "16"})
+    finally:
+        await again.close()
+    await stored(centre, uid, EndReason.ABANDONED_IN_QUEUE, within=10)
+    final = history.call(uid)
+    assert final is not None
+    assert REOPENED_NOTE in final.notes
+    assert final.visits[0].t_enter == record.visits[0].t_enter  # to the ms, as AMI saw it
+    row = history.connection.execute("SELECT COUNT(*) FROM calls WHERE linkedid LIKE ?",
+                                     (f"{uid[:-2]}%",)).fetchone()  # fmt: skip
+    assert row[0] == 1
