@@ -166,6 +166,7 @@ async def test_a_frozen_pbx_s_call_is_closed_then_reopened_not_doubled(
 
     # back: the call went on (its Local channels' Wait ran on); the resync reopens it
     await until(lambda: call_id in controller.calls, 15, "the call reopened")
+    reopened_after = (wall_ms() - thawed_at) / 1000
     reopened = controller.calls.get(call_id)
     assert reopened is not None
     assert REOPENED_NOTE in reopened.notes
@@ -201,7 +202,7 @@ async def test_a_frozen_pbx_s_call_is_closed_then_reopened_not_doubled(
         print(
             f"\nfrozen {(thawed_at - frozen_at) / 1000:.1f} s; closed as lost "
             f"{closed_after:.1f} s after the freeze, ended {frozen_at - record.t_end} ms "
-            f"before it; {record.notes[-1]}"
+            f"before it; {record.notes[-1]}; reopened {reopened_after:.2f} s after the thaw"
         )
 
 
