@@ -7,7 +7,7 @@ controller's AMI link drops on its Ping timeout. What must hold:
 
 - about 3 s after the link dropped the call is in the history as ``pbx_lost``, ended when
   PBX 2 was last heard (within a Ping interval of the freeze), gone from the live store;
-  the agent is no longer shown talking;
+  the agent is no longer shown talking, and her hold on PBX 1 was lifted;
 - after SIGCONT the call is still up on PBX 2 (the Local channels' timers ran on): the
   controller reopens it (the same call id, in the live store again, the agent talking),
   and when the citizen hangs up, its true end replaces the lost record: the history has
@@ -46,7 +46,7 @@ from hotline.pbx import runner as pbx
 from hotline.stores.history import History
 from hotline.stores.live import LiveStore
 from tests.integration import bed
-from tests.integration.test_multipbx import add, centre_env, dial_as, second_pbx
+from tests.integration.test_multipbx import add, centre_env, dial_as, member_pause, second_pbx
 from tests.integration.waiting import until
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
@@ -138,6 +138,10 @@ async def test_a_frozen_pbx_s_call_is_closed_then_reopened_not_doubled(
     await controller.flush()
     assert call_id in await live.docs("call")
     await two.close()  # the test's own link would time out too
+    deadline = time.monotonic() + 5
+    while await member_pause(ami, AGENT) != ("1", "hotline:held:pbx2"):
+        assert time.monotonic() < deadline, await member_pause(ami, AGENT)
+        await asyncio.sleep(0.05)
 
     asterisk = process.asterisk_pid(second_pbx.pbx_dir)
     assert asterisk is not None
@@ -160,6 +164,7 @@ async def test_a_frozen_pbx_s_call_is_closed_then_reopened_not_doubled(
         assert call_id not in await live.docs("call")  # off the live store and the wallboard
         assert not talking(controller, "agent8001")
         assert not controller.pbx_links_up()["pbx2"]
+        assert (await member_pause(ami, AGENT))[0] == "0"  # the hold went with the link
     finally:
         os.kill(asterisk, signal.SIGCONT)
     thawed_at = wall_ms()
