@@ -75,3 +75,27 @@ def test_bad_pbx_settings_name_the_variable(change: dict[str, str], message: str
     with pytest.raises(ConfigError) as caught:
         Settings.from_env(TWO | change)
     assert message in str(caught.value)
+
+
+def test_a_pbx_is_lost_after_a_minute_unless_told_otherwise() -> None:
+    assert Settings.from_env({"HOTLINE_RUN_DIR": "/srv/a"}).pbx_lost_s == 60.0
+    env = {"HOTLINE_RUN_DIR": "/srv/a", "HOTLINE_PBX_LOST_S": "2.5"}
+    assert Settings.from_env(env).pbx_lost_s == 2.5
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("soon", "not a number of seconds"),
+        ("0", "seconds from 1 to 86400"),
+        ("-5", "seconds from 1 to 86400"),
+        ("0.5", "seconds from 1 to 86400"),
+        ("86401", "seconds from 1 to 86400"),
+        ("nan", "seconds from 1 to 86400"),
+        ("inf", "seconds from 1 to 86400"),
+    ],
+)
+def test_a_bad_lost_time_is_refused_by_name(raw: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        Settings.from_env({"HOTLINE_RUN_DIR": "/srv/a", "HOTLINE_PBX_LOST_S": raw})
+    assert "HOTLINE_PBX_LOST_S" in str(caught.value)

@@ -166,3 +166,28 @@ def test_a_completion_ami_saw_is_kept() -> None:
     ours = from_queue_log(t_answer=T + 25_123, talk_end=T + 59_456, completed_by="caller",
                           precision=Precision.MILLISECOND, source=Source.AMI)  # fmt: skip
     assert merge(ours, from_queue_log()) is None
+
+
+def lost_record() -> CallRecord:
+    """An answered call closed as PBX_LOST: its end presumed when the PBX was last heard."""
+    return from_queue_log(
+        t_arrival=T - 9_000, ivr_path="1", t_answer=T + 25_123, talk_end=None, completed_by="",
+        t_end=T + 40_000, end_reason=EndReason.PBX_LOST, precision=Precision.MILLISECOND,
+        source=Source.AMI, notes=("its PBX was lost",),
+    )  # fmt: skip
+
+
+def test_a_call_closed_with_its_lost_pbx_gets_the_end_queue_log_proves() -> None:
+    """The link was cut, the PBX went on: its queue_log says how the call ended."""
+    stored = merge(lost_record(), from_queue_log(completed_by="caller"))
+    assert stored is not None
+    assert (stored.end_reason, stored.t_end) == (EndReason.ANSWERED, T + 60_000)
+    assert (stored.completed_by, stored.talk_end) == ("caller", T + 60_000)
+    assert (stored.t_arrival, stored.ivr_path) == (T - 9_000, "1")  # what AMI saw stays
+    assert stored.precision is Precision.SECOND
+    assert merge(stored, from_queue_log(completed_by="caller")) is None  # read again
+
+
+def test_a_call_closed_with_its_lost_pbx_stays_so_while_queue_log_has_no_end() -> None:
+    going = from_queue_log(talk_end=None, completed_by="", t_end=None, end_reason=None)
+    assert merge(lost_record(), going) is None

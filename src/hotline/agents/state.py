@@ -43,7 +43,12 @@ from hotline.ami.message import Message
 from hotline.ami.timestamps import event_time
 from hotline.core.records import BUSY_RING_MS, AgentChange, AgentStatus, PauseSetBy
 
-__all__ = ["Agents", "diff"]
+__all__ = ["PBX_BACK", "PBX_LOST", "Agents", "diff"]
+
+PBX_LOST = "pbx lost"
+"""The note (and ring_end reason) of what ended because the call's PBX was lost."""
+PBX_BACK = "pbx back"
+"""The note of a talk that goes on because the PBX came back with the call."""
 
 
 @dataclass(slots=True)
@@ -377,6 +382,34 @@ class Agents:
         if e.name == "Hangup":  # AgentComplete always came first on Asterisk 22: missed
             for name in sorted(self._calls.get(call, ())):
                 self._end_talk(self._agents[name], call, t, out, 0, note="hangup")
+
+    # -- a lost PBX ----------------------------------------------------------------------------
+
+    def calls_lost(self, calls: Iterable[str], *, now: int) -> list[AgentChange]:
+        """The PBX of ``calls`` was lost (:meth:`hotline.calls.state.Calls.lost`): their
+        rings end and their talks end (no wrap-up), noted ``pbx lost``."""
+        self.now = max(self.now, now)
+        out: list[AgentChange] = []
+        for call in calls:
+            self._end_rings(call, now, out, PBX_LOST)
+            for name in sorted(self._calls.get(call, ())):
+                agent = self._agents[name]
+                if agent.talking == call:
+                    self._end_talk(agent, call, now, out, 0, note=PBX_LOST)
+        return out
+
+    def resume(self, name: str, call: str, *, now: int) -> list[AgentChange]:
+        """Her call, closed with its lost PBX, goes on (the PBX came back with it): she
+        talks again, unless she talks on another call now."""
+        agent = self._agents.get(name)
+        if agent is None or agent.talking is not None:
+            return []
+        self.now = max(self.now, now)
+        agent.ringing.pop(call, None)
+        agent.talking, agent.wrap_until = call, None
+        self._wraps.pop(name, None)
+        self._calls.setdefault(call, set()).add(name)
+        return [self._change(agent, now, "connect", call_id=call, note=PBX_BACK)]
 
     # -- resync ------------------------------------------------------------------------------
 

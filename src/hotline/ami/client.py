@@ -188,6 +188,14 @@ class AMIClient:
         """True while a logged-in session is up (hooks may still be running)."""
         return self._logged_in
 
+    def quiet_s(self) -> float:
+        """Seconds since anything last came from Asterisk (an event, a reply to Ping)."""
+        return self._clock() - self.last_received
+
+    def down_s(self) -> float:
+        """Seconds since the last session was lost (meaningful while not connected)."""
+        return self._clock() - self.stats.last_disconnect
+
     def on_connect(self, hook: Hook) -> None:
         """Run ``hook(client)`` after every successful login (the controller resyncs here)."""
         self._hooks.append(hook)

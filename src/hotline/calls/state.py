@@ -37,6 +37,12 @@ What Asterisk 22 sent in the recorded scenarios (tests/fixtures/ami/scenarios):
   Reason caller, QueueCallerAbandon: queue_log writes COMPLETECALLER and ABANDON as for any
   call), then Shutdown. Such a call ends as PBX_DOWN. A PBX killed outright sends nothing:
   the resync after it finds a new CoreStartupTime and the calls gone (``pbx_restarted``).
+- A PBX lost (its host gone, frozen, its network cut) sends nothing either, and may never
+  come back: once its AMI link has been down long enough (``HOTLINE_PBX_LOST_S``) the
+  controller calls :meth:`Calls.lost`, which closes its calls as PBX_LOST at the moment
+  the PBX was last heard (:class:`CallLost`). If it comes back with a call (an event of
+  that call, or the call's channel at the resync), the call is reopened as it was
+  (:class:`CallResumed`) and its final CallEnded replaces the record, under the same id.
 """
 
 from __future__ import annotations
@@ -58,7 +64,19 @@ from hotline.ivr.asterisk import (
     queue_context,
 )
 
-__all__ = ["GONE_AT_RESYNC", "CallAmended", "CallEnded", "CallUpdated", "Calls", "Effect"]
+__all__ = [
+    "GONE_AT_RESYNC",
+    "LOST_NOTE",
+    "REOPENED_NOTE",
+    "CallAmended",
+    "CallEnded",
+    "CallLost",
+    "CallResumed",
+    "CallUpdated",
+    "Calls",
+    "Effect",
+    "Unsettled",
+]
 
 GONE_AT_RESYNC = "channel gone at resync"
 SOFTHANGUP_SHUTDOWN = "4"  # SoftHangupRequest Cause: AST_SOFTHANGUP_SHUTDOWN (1 << 2)
@@ -86,8 +104,27 @@ class CallAmended:
     record: CallRecord
 
 
-Effect = CallUpdated | CallEnded | CallAmended
+@dataclass(frozen=True, slots=True)
+class CallLost:
+    """The call's PBX was lost (:meth:`Calls.lost`): ``record`` is closed as PBX_LOST, its
+    end presumed when the PBX was last heard. Store it and take the call off the live store,
+    but leave its legs alone: the PBX may still be writing them (a frozen or cut-off PBX),
+    and a call it comes back with is reopened (:class:`CallResumed`) and ends again, same id.
+    """
+
+    record: CallRecord
+
+
+@dataclass(frozen=True, slots=True)
+class CallResumed(CallUpdated):
+    """A call closed as PBX_LOST that its PBX came back with: in progress again (publish it
+    as any CallUpdated; its agent, if she was talking, talks again)."""
+
+
+Effect = CallUpdated | CallEnded | CallAmended | CallLost
 LATE_COMPLETE = "AgentComplete came after the hang-up"
+LOST_NOTE = "its PBX was lost (AMI link down, no word of the end): end presumed when last heard"
+REOPENED_NOTE = "closed as pbx_lost, reopened: the PBX came back with the call"
 TRANSFER = "transfer"
 """AgentComplete's Reason when the agent transferred the caller (BlindTransfer,
 AttendedTransfer): the call goes on with the next agent, the same call."""
@@ -190,6 +227,8 @@ class Calls:
         self._keep_ended = keep_ended
         # answered calls that ended with no AgentComplete yet: it may still come (see apply)
         self._unfinished: dict[str, CallRecord] = {}
+        # calls closed with their lost PBX, as they were then: reopened if it comes back
+        self._lost: dict[str, _Call] = {}
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -208,6 +247,16 @@ class Calls:
         """Every call in progress, in order of arrival."""
         return [call.record() for call in self._active.values()]
 
+    def is_lost(self, call_id: str) -> bool:
+        """Whether the call was closed with its lost PBX, which has not come back since."""
+        return call_id in self._lost
+
+    @property
+    def unsettled(self) -> Unsettled:
+        """The calls in progress and those closed with a lost PBX (``in``): their files may
+        still be written (the recordings sweep keeps off them)."""
+        return Unsettled(self)
+
     # -- events ------------------------------------------------------------------------------
 
     def apply(self, event: Message) -> list[Effect]:
@@ -222,6 +271,7 @@ class Calls:
         uid = event.get("Uniqueid")
         if not uid:
             return []
+        resumed = uid in self._lost and self._reopen(uid)
         if uid in self._ended:
             # app_queue publishes AgentComplete from its own stasis subscription, the
             # channel its Hangup: under load (200 calls) the Hangup of a caller who hung
@@ -239,8 +289,8 @@ class Calls:
             call = self._start(uid, event, t, name)
         if name == "Hangup":
             return [self._end(call, t)]
-        if handler(self, call, event, t) or created:
-            return [CallUpdated(call.record())]
+        if handler(self, call, event, t) or created or resumed:
+            return [CallResumed(call.record()) if resumed else CallUpdated(call.record())]
         return []
 
     def _start(self, uid: str, event: Message, t: int, name: str) -> _Call:
@@ -279,6 +329,41 @@ class Calls:
             if len(unfinished) > self._keep_ended:
                 del unfinished[next(iter(unfinished))]
         return CallEnded(record)
+
+    def lost(self, owns: Callable[[str], bool], *, at: int, note: str = "") -> list[Effect]:
+        """The PBX of the calls ``owns`` picks was lost: close each as PBX_LOST (CallLost).
+
+        ``at``: when the PBX was last heard (ms, the controller's clock), the end given to
+        each call (never before what the call itself saw); ``note``: added to each (how
+        far the true end may be from it). Each is remembered as it was,
+        to be reopened if the PBX comes back with it (an event of it, or its channel at the
+        resync); the resync forgets those it does not have.
+        """
+        effects: list[Effect] = []
+        for call in [c for c in self._active.values() if owns(c.call_id)]:
+            self._lost[call.call_id] = replace(
+                call, visits=list(call.visits), rings=list(call.rings), notes=list(call.notes)
+            )
+            call.notes.append(LOST_NOTE)
+            if note:
+                call.notes.append(note)
+            ended = self._end(call, max(at, _latest(call)), EndReason.PBX_LOST)
+            self._unfinished.pop(call.call_id, None)  # no AgentComplete comes over a lost link
+            effects.append(CallLost(ended.record))
+        while len(self._lost) > self._keep_ended:
+            del self._lost[next(iter(self._lost))]
+        return effects
+
+    def _reopen(self, uid: str) -> bool:
+        """The PBX is back with a call closed as lost: in progress again, as it was."""
+        call = self._lost.pop(uid, None)
+        if call is None:
+            return False
+        self._ended.pop(uid, None)
+        self._unfinished.pop(uid, None)
+        call.notes.append(REOPENED_NOTE)
+        self._active[uid] = call
+        return True
 
     def _late_complete(self, record: CallRecord, e: Message, t: int) -> CallAmended:
         """The talk ended no later than the caller's channel: ``t_end`` bounds it."""
@@ -331,9 +416,15 @@ class Calls:
                     call.notes.append("the PBX restarted meanwhile")
                 gone = EndReason.PBX_DOWN if pbx_restarted else EndReason.VANISHED
                 effects.append(self._end(call, now, gone))
+        for uid in [u for u in self._lost if (owns is None or owns(u)) and u not in alive]:
+            del self._lost[uid]  # the PBX came back without it: it stays as it was closed
         for uid, ch in alive.items():
             known = self._active.get(uid)
-            if known is None:
+            if known is None and self._reopen(uid):
+                call = self._active[uid]
+                _sync_queue(call, ch, waits.get(uid), now)
+                effects.append(CallResumed(call.record()))
+            elif known is None:
                 self._ended.pop(uid, None)
                 self._unfinished.pop(uid, None)
                 call = self._active[uid] = _Call(
@@ -349,6 +440,26 @@ class Calls:
             elif _sync_queue(known, ch, waits.get(uid), now):
                 effects.append(CallUpdated(known.record()))
         return effects
+
+
+class Unsettled:
+    """``call_id in calls.unsettled``: in progress, or closed with a lost PBX."""
+
+    def __init__(self, calls: Calls) -> None:
+        self._calls = calls
+
+    def __contains__(self, call_id: object) -> bool:
+        return call_id in self._calls or (isinstance(call_id, str) and self._calls.is_lost(call_id))
+
+
+def _latest(call: _Call) -> int:
+    """The last moment the call's own events name (ms; 0 if none)."""
+    times = [call.t_arrival, call.t_request, call.t_answer, call.talk_end]
+    for visit in call.visits:
+        times += (visit.t_enter, visit.t_leave)
+    for ring in call.rings:
+        times += (ring.t_start, ring.t_end)
+    return max((t for t in times if t is not None), default=0)
 
 
 def _sync_queue(call: _Call, ch: Message, entry: Message | None, now: int) -> bool:

@@ -31,7 +31,7 @@ from hotline.ami.errors import AMIError
 from hotline.ami.message import EventList, Message
 from hotline.ami.timestamps import event_ms
 from hotline.calls.namespace import Namespace
-from hotline.calls.state import CallAmended, CallEnded, Calls, Effect
+from hotline.calls.state import CallAmended, CallEnded, CallLost, CallResumed, Calls, Effect
 from hotline.casework.desk import Desk
 from hotline.center.config import Center
 from hotline.commands.bus import Inbox
@@ -41,6 +41,7 @@ from hotline.controller.chaser import Chaser
 from hotline.controller.holds import HoldKeeper
 from hotline.controller.inbox import Commands
 from hotline.controller.links import Links
+from hotline.controller.lost import LostPbxs
 from hotline.controller.outbox import Outbox
 from hotline.controller.pbxs import AGENT_CALL_EVENTS, PbxSide, pbx_status_doc
 from hotline.controller.recaller import ModelFloor, Recaller
@@ -130,6 +131,14 @@ class Controller:
         # PBX, or the default while its link is up (controller/links.py)
         self.links = Links(self.pbx_name, client, {n: s.client for n, s in self.others.items()})
         self.holds = HoldKeeper(Holds(clients), clients)
+        # a PBX whose link stays down is lost: its calls are closed (controller/lost.py)
+        owners = {self.pbx_name: self.namespace.owns} | {
+            name: side.namespace.owns for name, side in self.others.items()
+        }
+        self.lost = LostPbxs(
+            clients, owners, lost_s=settings.pbx_lost_s, calls=self.calls, agents=self.agents,
+            queues=self._queues_of,
+        )  # fmt: skip
         self._pbx_up: dict[str, bool] = {}
         # her own commands (login, pause, ...) go to every PBX she is a member of
         self.agent_actions = AgentActions(
@@ -170,11 +179,12 @@ class Controller:
             supervise=self.supervision.carry_out, transfer=self.transfers.carry_out,
             live=self.live,
         )  # fmt: skip
-        self.sweep = Sweep(self.recorder, self.calls, history, settings.pbx_dir, clock)
+        # the calls in progress or closed with a lost PBX: their files may still be written
+        self.sweep = Sweep(self.recorder, self.calls.unsettled, history, settings.pbx_dir, clock)
         self.sweeps: dict[str, Sweep] = {}  # each other PBX's recordings, its ids qualified
         for name, side in self.others.items():
             self.sweeps[name] = Sweep(
-                side.recorder, self.calls, history, side.recorder.pbx_dir, clock,
+                side.recorder, self.calls.unsettled, history, side.recorder.pbx_dir, clock,
                 root=side.link.recordings, namespace=side.namespace, queue_late=False,
             )  # fmt: skip
         self._events: Subscription | None = None
@@ -297,6 +307,7 @@ class Controller:
             async with self.lock:
                 self.holds.tick(now)
                 self._pbx_status(now)
+                self._close_lost(now)
                 self._journal(self.agents.tick(now))
                 self.alerting.publish(self.watchdog.tick(now))
                 # waiting times grow while nothing happens: the wallboard needs them
@@ -359,6 +370,21 @@ class Controller:
                 return side.namespace, side.reconciler, side.recorder
         return self.namespace, self.reconciler, self.recorder
 
+    def _close_lost(self, now: int) -> None:
+        """The calls, talks and waiting callers of a PBX whose link stayed down: ended."""
+        for closed in self.lost.tick(now):
+            self._calls(closed.calls)
+            self._journal(closed.agents)
+            for queue in closed.queues:
+                self._queue_changed(queue)
+
+    def _queues_of(self, pbx: str) -> Queues | None:
+        """PBX ``pbx``'s own queue model (each other PBX's is replaced at its resync)."""
+        if pbx == self.pbx_name:
+            return self.queues
+        side = self.others.get(pbx)
+        return side.queues if side is not None else None
+
     def pbx_links_up(self) -> dict[str, bool]:
         """Each PBX's AMI link: up or down, the default PBX first."""
         return {self.pbx_name: self.client.connected} | {
@@ -384,7 +410,7 @@ class Controller:
         for effect in effects:
             namespace, reconciler, recorder = self._side_of(effect.record.call_id)
             record = namespace.record(effect.record)
-            if isinstance(effect, CallEnded | CallAmended):
+            if isinstance(effect, CallEnded | CallAmended | CallLost):
                 # what queue_log proved of the call joins AMI's record before it is stored:
                 # it may have been read first (reconcile.py, "the rule")
                 record = reconciler.completed(record)
@@ -395,8 +421,13 @@ class Controller:
                     recorder.call_ended(record.call_id, record.recording)
             elif isinstance(effect, CallAmended):
                 self.outbox.call_ended(record)  # stored again, completed
+            elif isinstance(effect, CallLost):
+                # stored, off the live store; its legs wait for its true end (or the sweep)
+                self.outbox.call_ended(record)
             else:
                 self.outbox.put(Change("call", record.call_id, call_doc(record)))
+                if isinstance(effect, CallResumed):  # its PBX came back with it
+                    self._journal(self.lost.resumed(record, self.clock()))
 
     def _queue_changed(self, name: str) -> None:
         view = self.centre_queues.view(name)

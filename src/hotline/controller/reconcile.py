@@ -2,7 +2,8 @@
 
 Calls that began or ended while the controller was away are known to queue_log only (whole
 seconds): they are stored from it, marked as such. A call the controller closed as VANISHED
-at a resync gets its end from queue_log, keeping what AMI told (arrival, IVR path, ms).
+at a resync, or as PBX_LOST with its lost PBX, gets its end from queue_log, keeping what AMI
+told (arrival, IVR path, ms).
 The file position is kept in Redis (:mod:`hotline.stores.queuelog_position`): not where
 reading stopped but the first line of the oldest call queue_log has not finished with
 (:class:`ReplayMark`), so a controller killed mid-call reads those calls' earlier lines
@@ -65,7 +66,9 @@ def merge(ours: CallRecord | None, theirs: CallRecord) -> CallRecord | None:
     if ours is None:
         return replace(theirs, notes=(*theirs.notes, "from queue_log: the controller was away"))
     guessed = any(RESYNC_MARK in note for note in ours.notes)
-    vanished = ours.end_reason is EndReason.VANISHED
+    # VANISHED: the controller lost sight of the call; PBX_LOST: of its PBX, and the end is
+    # only presumed. Either way what queue_log proves of the end wins.
+    vanished = ours.end_reason in (EndReason.VANISHED, EndReason.PBX_LOST)
     if not vanished and not guessed:
         return fill_completion(ours, theirs)
     if theirs.end_reason is None and vanished:

@@ -42,6 +42,9 @@ class EndReason(Enum):
     FAILED = "failed"  # answered, then dropped: channels not compatible (SYSCOMPAT) (L)
     PBX_DOWN = "pbx_down"  # cut off by the PBX stopping, restarting or crashing (A if it was
     # answered, else L; counted apart as cut_by_pbx)
+    PBX_LOST = "pbx_lost"  # its PBX was lost (AMI link down HOTLINE_PBX_LOST_S, no Hangup, no
+    # Shutdown): presumed cut when it was last heard; counted as PBX_DOWN, but queue_log's
+    # proven end replaces it, and the PBX coming back with the call reopens it
 
 
 BUSY_RING_MS = 1000

@@ -459,6 +459,29 @@ class PbxLink:
     recordings: Path
 
 
+PBX_LOST_S = 60.0
+"""``HOTLINE_PBX_LOST_S`` unset: how long a PBX's AMI link stays down before its calls are
+closed as lost (some ten times a reconnect: Ping detection is at most 8 s, then a login)."""
+PBX_LOST_RANGE = (1.0, 86_400.0)
+
+
+def _pbx_lost_s(env: Mapping[str, str]) -> float:
+    raw = env.get("HOTLINE_PBX_LOST_S") or ""
+    if not raw:
+        return PBX_LOST_S
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"HOTLINE_PBX_LOST_S={shown(raw)} is not a number of seconds") from None
+    lo, hi = PBX_LOST_RANGE
+    if not lo <= value <= hi:  # NaN fails too
+        raise ConfigError(
+            f"HOTLINE_PBX_LOST_S={shown(raw)}: seconds from {lo:g} to {hi:g} (a day), "
+            f"default {PBX_LOST_S:g}"
+        )
+    return value
+
+
 def pbx_env_prefix(name: str) -> str:
     """``HOTLINE_PBX_<NAME>_``: where PBX NAME's settings are read from."""
     return f"HOTLINE_PBX_{name.upper().replace('-', '_')}_"
@@ -653,6 +676,9 @@ class Settings:
     (uniqueids ``<name>-<epoch>.<n>``) and ``entityid``; needed with ``HOTLINE_KAMAILIO``."""
     other_pbxs: tuple[PbxLink, ...] = ()
     """``HOTLINE_PBXS``: further PBXs the controller follows (:class:`PbxLink`)."""
+    pbx_lost_s: float = PBX_LOST_S
+    """``HOTLINE_PBX_LOST_S``: seconds a PBX's AMI link (the default PBX's too) stays down
+    before the controller closes that PBX's calls as lost (``pbx_lost``)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -711,6 +737,7 @@ class Settings:
             pbx_name=pbx_name,
             pbx_named=bool(env.get("HOTLINE_PBX_NAME")),
             other_pbxs=_other_pbxs(env, pbx_name),
+            pbx_lost_s=_pbx_lost_s(env),
         )
 
     def with_secret(self, secret: str) -> Settings:

@@ -102,6 +102,13 @@ _LOSS: dict[str, tuple[str, str]] = {
         "answered; counted apart under data quality (cut_by_pbx)",
         "交换机停止、重启或崩溃导致通话中断，此时尚无坐席接听；另计入数据质量（cut_by_pbx）",
     ),
+    EndReason.PBX_LOST.value: (
+        "its PBX was lost (the controller's link to it stayed down, no word of the call's "
+        "end) before an agent answered: presumed cut when the PBX was last heard; counted "
+        "apart under data quality (cut_by_pbx)",
+        "交换机失联（控制器与其连接持续中断，无该来电结束的消息），此时尚无坐席接听："
+        "按最后一次收到交换机消息的时间视为中断；另计入数据质量（cut_by_pbx）",
+    ),
     "JOINEMPTY": (
         "refused at the door: no agent logged in (JOINEMPTY)",
         "无坐席签入，拒绝入队（JOINEMPTY）",
@@ -237,6 +244,14 @@ class _Words:
                     "then the PBX went down (stopped, restarted or crashed) and cut the call "
                     "off; counted apart under data quality (cut_by_pbx)",
                     "随后交换机停止、重启或崩溃，通话被中断；另计入数据质量（cut_by_pbx）",
+                )
+            if r.end_reason is EndReason.PBX_LOST:
+                self.say(
+                    "then its PBX was lost (the controller's link to it stayed down): the "
+                    "call is presumed cut when the PBX was last heard, its true end is "
+                    "unknown; counted apart under data quality (cut_by_pbx)",
+                    "随后交换机失联（控制器与其连接持续中断）：按最后一次收到交换机消息的时间"
+                    "视为中断，实际结束时间未知；另计入数据质量（cut_by_pbx）",
                 )
         elif Population.AB in v:
             self.abandon(start_en, start_zh, wait)

@@ -7,8 +7,9 @@ records. The controller's record wins when it is finished: it has milliseconds, 
 (arrival, path, tag), refusals at the door and the recording, all of which queue_log lacks.
 The imported record is stored when there is none, when the stored one is itself from
 queue_log (a second import: the same record, so importing twice changes nothing), and when
-the controller's is open or VANISHED (it lost sight of the call): then it keeps what only
-the controller knew (arrival, request time, IVR path, tag, line, recording) with a note.
+the controller's is open or VANISHED (it lost sight of the call), or PBX_LOST (it lost the
+call's PBX, and queue_log proves how the call ended): then it keeps what only the
+controller knew (arrival, request time, IVR path, tag, line, recording) with a note.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hotline.core.records import CallRecord, EndReason, Source
 __all__ = ["COMPLETED_NOTE", "merge"]
 
 COMPLETED_NOTE = "completed from queue_log: the controller did not see the end"
+_UNKNOWN_END = (None, EndReason.VANISHED, EndReason.PBX_LOST)
 _KEPT = ("linkedid", "caller_name", "line", "t_arrival", "ivr_path", "tag", "recording")
 
 
@@ -27,7 +29,9 @@ def merge(existing: CallRecord | None, imported: CallRecord) -> CallRecord | Non
     """The record to store for ``imported``, or None to keep ``existing`` as it is."""
     if existing is None:
         return imported
-    if existing.source is Source.AMI and existing.end_reason not in (None, EndReason.VANISHED):
+    if existing.end_reason is EndReason.PBX_LOST and imported.end_reason is None:
+        return None  # queue_log has no end either: the presumed one stays
+    if existing.source is Source.AMI and existing.end_reason not in _UNKNOWN_END:
         return None
     kept = {
         name: getattr(existing, name)

@@ -23,7 +23,9 @@ The rules (docs/domain.md, "Metrics"):
   request, and a callback registered after one of those.
 - A call the PBX cut off (it stopped, restarted or crashed: PBX_DOWN) counts as what it was
   when cut: answered (A, and A15 by its wait) if an agent had answered, else lost by the
-  system (L); reports count these calls apart (data quality, ``cut_by_pbx``).
+  system (L); reports count these calls apart (data quality, ``cut_by_pbx``). A call whose
+  PBX was lost (its AMI link down for HOTLINE_PBX_LOST_S with no word of the call's end:
+  PBX_LOST) is presumed cut when the PBX was last heard and counts the same way.
 - A callback chosen at the offer (no refusal, no timeout) is in R only: neither answered,
   nor abandoned, nor lost.
 - Out of every population, with the reason: IVR_ONLY (never asked for a human), out of hours
@@ -44,6 +46,7 @@ from hotline.metrics.params import Params
 
 __all__ = [
     "ANSWERED_REASONS",
+    "CUT_BY_PBX",
     "REFUSED",
     "Exclusion",
     "Population",
@@ -103,10 +106,13 @@ _LOSS = frozenset(
         EndReason.FAILED,
         EndReason.CLOSED,
         EndReason.PBX_DOWN,  # waiting or in the IVR after the request when the PBX went
+        EndReason.PBX_LOST,  # the same when the PBX was lost (presumed cut)
     }
 )
 # end reasons of a call that was bridged to an agent
-ANSWERED_REASONS = frozenset({EndReason.ANSWERED, EndReason.PBX_DOWN})
+ANSWERED_REASONS = frozenset({EndReason.ANSWERED, EndReason.PBX_DOWN, EndReason.PBX_LOST})
+CUT_BY_PBX = frozenset({EndReason.PBX_DOWN, EndReason.PBX_LOST})
+"""End reasons of a call its PBX cut off (or was presumed to, when it was lost)."""
 # visit outcomes after which a callback is the end of a loss, not the caller's choice
 REFUSED = frozenset({"JOINEMPTY", "JOINUNAVAIL", "FULL"})
 _LOST_VISIT = REFUSED | {"EXITWITHTIMEOUT", "EXITEMPTY"}
@@ -150,7 +156,7 @@ def _exclusion(record: CallRecord) -> Exclusion | None:
         return Exclusion.VANISHED
     if reason is EndReason.IVR_ONLY:
         return Exclusion.NO_REQUEST
-    if reason is EndReason.PBX_DOWN and not record.visits and record.t_request is None:
+    if reason in CUT_BY_PBX and not record.visits and record.t_request is None:
         return Exclusion.NO_REQUEST  # cut off in the menus, before asking for a human
     if reason is EndReason.CLOSED and not record.visits and record.t_request is None:
         return Exclusion.CLOSED_AT_ENTRY

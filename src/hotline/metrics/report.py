@@ -25,12 +25,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from hotline.core.localtime import DAY_MS
-from hotline.core.records import CallRecord, EndReason, Precision, Source
+from hotline.core.records import CallRecord, Precision, Source
 from hotline.metrics.agenttime import AgentData, agent_time, call_acw
 from hotline.metrics.changes import Period
 from hotline.metrics.formulas import FormulaVersion, Quantity, version
 from hotline.metrics.params import Params
-from hotline.metrics.populations import Exclusion, Population, Verdict, classify
+from hotline.metrics.populations import CUT_BY_PBX, Exclusion, Population, Verdict, classify
 from hotline.metrics.sums import Figure, Group, Sums, WaitSet
 from hotline.metrics.timefmt import GroupBy, clock, interval_key
 
@@ -64,7 +64,7 @@ class Quality:
     no_talk_end: int  # answered calls whose end of talk is unknown: outside AHT
     no_number: int  # counted calls without a caller number: outside the repeat figure
     no_acw: int = 0  # answered calls whose end of talk is not in the journal: outside AHT
-    cut_by_pbx: int = 0  # counted calls the PBX cut off (PBX_DOWN): A or L as they were
+    cut_by_pbx: int = 0  # counted calls the PBX cut off (PBX_DOWN, PBX_LOST): A or L as they were
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +246,7 @@ def tally(
     q["no_talk_end"] += answered and v.talk_ms is None
     q["no_number"] += not record.caller
     q["no_acw"] += answered and record.call_id not in acw
-    q["cut_by_pbx"] += record.end_reason is EndReason.PBX_DOWN
+    q["cut_by_pbx"] += record.end_reason in CUT_BY_PBX
     call = _Call(
         record, v, repeats.get(record.call_id) if record.caller else None,
         acw.get(record.call_id) if answered else None, callbacks.get(record.call_id),

@@ -203,6 +203,21 @@ class Queues:
         q.params = params
         return q
 
+    def calls_gone(self, uids: Iterable[str]) -> list[QueueChanged]:
+        """These callers left without a word (their PBX was lost): off every queue."""
+        gone = set(uids)
+        changed: dict[str, _Queue] = {}
+        for q in self._queues.values():
+            waiting = [w for w in q.waiting if w.uniqueid not in gone]
+            if len(waiting) != len(q.waiting):
+                q.waiting = waiting
+                changed[q.name] = q
+        for uid in gone:
+            q2 = self._untalk(uid)
+            if q2 is not None:
+                changed[q2.name] = q2
+        return [QueueChanged(q.view()) for _, q in sorted(changed.items())]
+
     # -- resync ------------------------------------------------------------------------------
 
     @classmethod

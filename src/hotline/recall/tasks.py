@@ -89,12 +89,15 @@ UNSERVED = frozenset(
         EndReason.LEFT_WITH_KEY,
         EndReason.FAILED,
         EndReason.PBX_DOWN,
+        EndReason.PBX_LOST,
         EndReason.VANISHED,
         EndReason.CALLBACK,
     }
 )
-"""End reasons of a caller owed a call back (PBX_DOWN and VANISHED only before an answer)."""
+"""End reasons of a caller owed a call back (PBX_DOWN, PBX_LOST and VANISHED only before an
+answer)."""
 
+_CUT_OR_UNKNOWN = frozenset({EndReason.PBX_DOWN, EndReason.PBX_LOST, EndReason.VANISHED})
 _NUMBER = re.compile(r"\+?\d{3,20}")
 
 
@@ -123,7 +126,7 @@ def missed(r: CallRecord, rules: RecallRules) -> Missed | None:
     wait, no number to call, not ended)."""
     if r.end_reason not in UNSERVED or r.t_end is None:
         return None
-    if r.end_reason in (EndReason.PBX_DOWN, EndReason.VANISHED) and r.t_answer is not None:
+    if r.end_reason in _CUT_OR_UNKNOWN and r.t_answer is not None:
         return None
     asked = r.t_q if r.t_q is not None else r.t_request
     if asked is None:

@@ -255,6 +255,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "end.withdrawn": ("被移出队列", "withdrawn from the queue"),
     "end.failed": ("接通后失败", "failed after answer"),
     "end.pbx_down": ("交换机中断", "cut off by the PBX"),
+    "end.pbx_lost": ("交换机失联", "PBX lost"),
     "recall.origin.missed": ("未接来电", "missed call"),
     "recall.origin.callback": ("预约回拨", "asked for a callback"),
     "recall.missed": ("未接于", "missed at"),

@@ -40,3 +40,14 @@ def test_an_open_or_vanished_record_is_completed_keeping_the_ivr() -> None:
     assert merge(merged, record) == merged  # and a second import changes nothing
     still_open = replace(lost, end_reason=None)
     assert merge(still_open, record) == merged
+
+
+def test_a_record_closed_with_its_lost_pbx_takes_the_end_an_import_proves() -> None:
+    cut = replace(answered("c", 17_208), end_reason=EndReason.PBX_LOST, ivr_path="1")
+    record = answered("c", 17 * S, precision=Precision.SECOND)
+    merged = merge(cut, record)
+    assert merged is not None
+    assert (merged.end_reason, merged.ivr_path) == (EndReason.ANSWERED, "1")
+    assert merged.notes[-1] == COMPLETED_NOTE
+    # an import that has no end either leaves the presumed one
+    assert merge(cut, replace(record, end_reason=None, t_end=None)) is None

@@ -205,6 +205,20 @@ def test_a_call_the_pbx_cut_off_counts_as_what_it_was_when_cut() -> None:
     assert classify(in_the_menus, DEFAULT).excluded is Exclusion.NO_REQUEST
 
 
+def test_a_call_whose_pbx_was_lost_counts_as_one_it_cut_off_and_says_so() -> None:
+    talking = replace(answered("c", 9_000), end_reason=EndReason.PBX_LOST)
+    assert pops(talking) == {P.R, P.A, P.A15}
+    v = verdict(talking)
+    assert any("PBX was lost" in line and "cut_by_pbx" in line for line in v.en)
+    assert any("交换机失联" in line for line in v.zh)
+    waiting = replace(abandoned("w", 40_000), end_reason=EndReason.PBX_LOST)
+    v = verdict(waiting)
+    assert (set(v.populations), v.lost_by) == ({P.R, P.L}, "pbx_lost")
+    assert any("PBX was lost" in line for line in v.en)
+    in_the_menus = replace(ivr_only("i"), end_reason=EndReason.PBX_LOST)
+    assert classify(in_the_menus, DEFAULT).excluded is Exclusion.NO_REQUEST
+
+
 def test_a_wait_to_the_second_near_the_threshold_says_the_verdict_could_flip() -> None:
     v = verdict(answered("c", 15 * S, precision=Precision.SECOND))
     assert any("could go the other way" in line for line in v.en)

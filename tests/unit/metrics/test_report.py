@@ -102,11 +102,12 @@ def test_data_quality_counts_what_is_left_out() -> None:
 
 def test_calls_the_pbx_cut_off_are_counted_apart() -> None:
     cut = dataclasses.replace(answered("cut", 5 * S), end_reason=EndReason.PBX_DOWN)
-    report = compute([answered("a", 5 * S), cut])
-    assert report.quality.cut_by_pbx == 1
-    assert report.total.counts[Population.A] == 2
-    assert as_dict(report)["data_quality"]["cut_by_pbx"] == 1  # type: ignore[index]
-    assert "cut off by the PBX: 1" in to_table(report)
+    lost = dataclasses.replace(answered("lost", 5 * S), end_reason=EndReason.PBX_LOST)
+    report = compute([answered("a", 5 * S), cut, lost])
+    assert report.quality.cut_by_pbx == 2
+    assert report.total.counts[Population.A] == 3
+    assert as_dict(report)["data_quality"]["cut_by_pbx"] == 2  # type: ignore[index]
+    assert "cut off by the PBX: 2" in to_table(report)
 
 
 def sample() -> list[CallRecord]:

@@ -58,7 +58,7 @@ def call(
 def test_each_kind_of_unserved_caller_is_owed_a_call_back() -> None:
     for reason in (EndReason.ABANDONED_IN_QUEUE, EndReason.ABANDONED_RINGING,
                    EndReason.TIMEOUT, EndReason.LEAVE_EMPTY, EndReason.REFUSED_NO_AGENT,
-                   EndReason.REFUSED_FULL, EndReason.PBX_DOWN):  # fmt: skip
+                   EndReason.REFUSED_FULL, EndReason.PBX_DOWN, EndReason.PBX_LOST):  # fmt: skip
         m = missed(call(reason), RULES)
         assert m is not None, reason
         assert m.number == "13800000001", reason
@@ -75,6 +75,7 @@ def test_served_short_unfinished_ivr_only_and_anonymous_calls_are_not() -> None:
     assert missed(call(EndReason.IVR_ONLY, visits=(), t_request=None), RULES) is None
     assert missed(call(EndReason.CLOSED, visits=(), t_request=None), RULES) is None
     assert missed(call(EndReason.PBX_DOWN, answered=True), RULES) is None  # was served
+    assert missed(call(EndReason.PBX_LOST, answered=True), RULES) is None
     for anonymous in ("", "anonymous", "<unknown>", "12"):
         assert missed(call(EndReason.TIMEOUT, caller=anonymous), RULES) is None
 

@@ -1,0 +1,269 @@
+"""A PBX lost outright, then back: its calls end, and nothing is counted twice (issue 16).
+
+Two real Asterisks (the bed's and a second one, as in test_multipbx.py) under one
+controller with ``HOTLINE_PBX_LOST_S=3``. A citizen talks to an agent on PBX 2; PBX 2's
+Asterisk is then frozen with SIGSTOP: no Hangup, no Shutdown, nothing at all, and the
+controller's AMI link drops on its Ping timeout. What must hold:
+
+- about 3 s after the link dropped the call is in the history as ``pbx_lost``, ended when
+  PBX 2 was last heard (within a Ping interval of the freeze), gone from the live store;
+  the agent is no longer shown talking, and her hold on PBX 1 was lifted;
+- after SIGCONT the call is still up on PBX 2 (the Local channels' timers ran on): the
+  controller reopens it (the same call id, in the live store again, the agent talking),
+  and when the citizen hangs up, its true end replaces the lost record: the history has
+  the call once, answered, with its end after the thaw;
+- the default PBX (the bed's) frozen the same way with a caller waiting: the caller leaves
+  the queue tile and is stored as lost, is back on the tile after the thaw, and ends once,
+  as the abandon it was.
+
+A frozen PBX is always thawed (SIGCONT) in a ``finally``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import redis.asyncio as aredis
+
+from hotline.ami.client import AMIClient, ClientOptions, Endpoint
+from hotline.ami.message import EventList
+from hotline.calls.state import REOPENED_NOTE
+from hotline.center.config import load_center
+from hotline.controller.core import Controller
+from hotline.core.records import AgentStatus, EndReason
+from hotline.host.clock import wall_ms
+from hotline.host.settings import Settings
+from hotline.pbx import process
+from hotline.pbx import runner as pbx
+from hotline.stores.history import History
+from hotline.stores.live import LiveStore
+from tests.integration import bed
+from tests.integration.test_multipbx import add, centre_env, dial_as, member_pause, second_pbx
+from tests.integration.waiting import until
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
+
+__all__ = ["second_pbx"]  # the module's PBX 2 (a fixture)
+
+AGENT = bed.member("8001")
+LOST_S = 3
+# the controller's links: a frozen peer is found within ping_interval + ping_timeout (2 s)
+OPTIONS = ClientOptions(backoff_initial=0.1, backoff_max=0.5, ping_interval=1.0, ping_timeout=1.0)
+
+
+class Centre:
+    def __init__(self, settings: Settings, history: History, redis: aredis.Redis) -> None:
+        self.history = history
+        self.redis = redis
+        (link,) = settings.other_pbxs
+        assert link.ami_secret is not None
+        two = Endpoint(link.ami_host, link.ami_port, link.ami_user, link.ami_secret)
+        center = load_center(settings.center.read_text(encoding="utf-8"))
+        self.controller = Controller(
+            settings, center, client=AMIClient(pbx.endpoint(settings), OPTIONS), redis=redis,
+            history=history, others={"pbx2": AMIClient(two, OPTIONS)},
+        )  # fmt: skip
+
+
+@pytest_asyncio.fixture
+async def centre(
+    ami: AMIClient, env: dict[str, str], second_pbx: Settings, redis_url: str, tmp_path: Path
+) -> AsyncIterator[Centre]:
+    settings = Settings.from_env(centre_env(env, second_pbx) | {"HOTLINE_PBX_LOST_S": str(LOST_S)})
+    assert settings.pbx_lost_s == LOST_S
+    redis = aredis.Redis.from_url(redis_url, socket_timeout=30)
+    await redis.flushdb()
+    for key, log in (
+        ("hotline:queuelog:position", settings.pbx_dir / "log" / "queue_log"),
+        ("hotline:pbx:pbx2:queuelog:position", second_pbx.pbx_dir / "log" / "queue_log"),
+    ):
+        st = log.stat()
+        await redis.set(key, json.dumps({"offset": st.st_size, "identity": [st.st_dev, st.st_ino]}))
+    history = History.open(tmp_path / "history.sqlite3")
+    running = Centre(settings, history, redis)
+    task = asyncio.create_task(running.controller.run())
+    try:
+        await asyncio.wait_for(running.controller.ready.wait(), 15)
+        await until(lambda: running.controller.others["pbx2"].resyncs >= 1, 15, "pbx2 resync")
+        yield running
+    finally:
+        task.cancel()
+        await asyncio.wait([task], timeout=15)
+        history.close()
+        await redis.aclose()
+
+
+async def stored(centre: Centre, call_id: str, reason: EndReason, within: float) -> None:
+    """Wait until the history holds ``call_id`` ended with ``reason``."""
+    deadline = time.monotonic() + within
+    while True:
+        await centre.controller.flush()
+        record = centre.history.call(call_id)
+        if record is not None and record.end_reason is reason:
+            return
+        assert time.monotonic() < deadline, f"{call_id}: {record}"
+        await asyncio.sleep(0.1)
+
+
+def talking(controller: Controller, agent: str) -> bool:
+    view = controller.agents.view(agent)
+    return view is not None and view.status is AgentStatus.TALKING
+
+
+async def test_a_frozen_pbx_s_call_is_closed_then_reopened_not_doubled(
+    centre: Centre, ami: AMIClient, second_pbx: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    controller, history = centre.controller, centre.history
+    live = LiveStore(centre.redis)
+    two = AMIClient(pbx.endpoint(second_pbx))
+    await two.connect()
+    await bed.reset(two)
+    for client in (ami, two):
+        await add(client, AGENT, "agent8001")
+    uid = f"lost-{time.time_ns() % 10**9}-i"
+    call_id = f"pbx2:{uid}"
+    started = wall_ms()
+    await dial_as(two, uid, "1-4", TALK="90", __AGENT_TALK="90")
+    await until(lambda: (c := controller.calls.get(call_id)) is not None and c.t_answer, 20,
+                "pbx2 answers")  # fmt: skip
+    await until(lambda: talking(controller, "agent8001"), 5, "agent8001 talking on pbx2")
+    await controller.flush()
+    assert call_id in await live.docs("call")
+    await two.close()  # the test's own link would time out too
+    deadline = time.monotonic() + 5
+    while await member_pause(ami, AGENT) != ("1", "hotline:held:pbx2"):
+        assert time.monotonic() < deadline, await member_pause(ami, AGENT)
+        await asyncio.sleep(0.05)
+
+    asterisk = process.asterisk_pid(second_pbx.pbx_dir)
+    assert asterisk is not None
+    frozen_at = wall_ms()
+    os.kill(asterisk, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        await stored(centre, call_id, EndReason.PBX_LOST, within=LOST_S + 8)
+        closed_after = time.monotonic() - t0
+        record = history.call(call_id)
+        assert record is not None
+        assert (record.pbx, record.agent) == ("pbx2", "agent8001")
+        assert record.t_answer is not None
+        assert record.t_end is not None
+        # ended when pbx2 was last heard: a Ping reply at most ping_interval before the freeze
+        assert frozen_at - 1_500 <= record.t_end <= frozen_at + 200, (frozen_at, record.t_end)
+        assert any("last heard" in note for note in record.notes), record.notes
+        assert call_id not in controller.calls
+        await controller.flush()
+        assert call_id not in await live.docs("call")  # off the live store and the wallboard
+        assert not talking(controller, "agent8001")
+        assert not controller.pbx_links_up()["pbx2"]
+        assert (await member_pause(ami, AGENT))[0] == "0"  # the hold went with the link
+    finally:
+        os.kill(asterisk, signal.SIGCONT)
+    thawed_at = wall_ms()
+
+    # back: the call went on (its Local channels' Wait ran on); the resync reopens it
+    await until(lambda: call_id in controller.calls, 15, "the call reopened")
+    reopened_after = (wall_ms() - thawed_at) / 1000
+    reopened = controller.calls.get(call_id)
+    assert reopened is not None
+    assert REOPENED_NOTE in reopened.notes
+    assert reopened.t_answer == record.t_answer  # as AMI saw it, not guessed at the resync
+    await until(lambda: talking(controller, "agent8001"), 5, "agent8001 talking again")
+    await controller.flush()
+    assert call_id in await live.docs("call")
+
+    # the citizen hangs up: the true end replaces the lost record, under the same id
+    again = AMIClient(pbx.endpoint(second_pbx))
+    await again.connect()
+    try:
+        channels = await again.action("CoreShowChannels")
+        assert isinstance(channels, EventList)
+        citizen = [c for c in channels.events if c.get("Uniqueid") == f"{uid[:-1]}c"]
+        assert citizen, [c.get("Channel") for c in channels.events]
+        hung_up = wall_ms()
+        await again.action("Hangup", {"Channel": citizen[0].get("Channel") or "", "Cause": "16"})
+    finally:
+        await again.close()
+    await stored(centre, call_id, EndReason.ANSWERED, within=10)
+    final = history.call(call_id)
+    assert final is not None
+    assert final.t_end is not None
+    assert final.t_end >= hung_up >= thawed_at
+    assert (final.agent, final.t_answer, final.pbx) == ("agent8001", record.t_answer, "pbx2")
+    assert REOPENED_NOTE in final.notes
+    # once in the history: no second call for the same citizen
+    ours = [r for r in history.calls(since=started - 60_000) if r.pbx == "pbx2"]
+    assert [r.call_id for r in ours] == [call_id], [(r.call_id, r.end_reason) for r in ours]
+    await until(lambda: not talking(controller, "agent8001"), 5, "agent8001's call ended")
+    with capsys.disabled():
+        print(
+            f"\nfrozen {(thawed_at - frozen_at) / 1000:.1f} s; closed as lost "
+            f"{closed_after:.1f} s after the freeze, ended {frozen_at - record.t_end} ms "
+            f"before it; {record.notes[-1]}; reopened {reopened_after:.2f} s after the thaw"
+        )
+
+
+async def test_the_default_pbx_frozen_with_a_caller_waiting(
+    centre: Centre, ami: AMIClient, pbx_running: Settings
+) -> None:
+    """The default PBX's link is watched like any other: a caller waiting there when it
+    freezes leaves the queue tile and is stored as lost (L), then, thawed, is reopened and
+    ends once, as the abandon it was."""
+    controller, history = centre.controller, centre.history
+    live = LiveStore(centre.redis)
+    paused = {"Paused": "true", "Reason": "test"}  # nobody answers: the caller waits
+    await ami.action(
+        "QueueAdd", {"Queue": "intake", "Interface": AGENT, "MemberName": "agent8001", **paused}
+    )
+    uid = f"wait-{time.time_ns() % 10**9}-i"
+    await dial_as(ami, uid, "1-4", TALK="90")
+
+    def waiting() -> bool:
+        view = controller.centre_queues.view("intake")
+        return view is not None and any(w.uniqueid == uid for w in view.waiting)
+
+    await until(waiting, 20, "the caller waits in intake on pbx1")
+    asterisk = process.asterisk_pid(pbx_running.pbx_dir)
+    assert asterisk is not None
+    frozen_at = wall_ms()
+    os.kill(asterisk, signal.SIGSTOP)
+    try:
+        await stored(centre, uid, EndReason.PBX_LOST, within=LOST_S + 8)
+        record = history.call(uid)
+        assert record is not None
+        assert (record.pbx, record.t_answer) == ("pbx1", None)
+        assert record.t_end is not None
+        assert frozen_at - 1_500 <= record.t_end <= frozen_at + 200
+        assert not waiting()
+        await controller.flush()
+        assert uid not in await live.docs("call")
+    finally:
+        os.kill(asterisk, signal.SIGCONT)
+    await until(lambda: uid in controller.calls, 15, "the waiting caller reopened")
+    await until(waiting, 5, "back on the intake tile")
+    again = AMIClient(pbx.endpoint(pbx_running))
+    await again.connect()
+    try:
+        channels = await again.action("CoreShowChannels")
+        assert isinstance(channels, EventList)
+        citizen = [c for c in channels.events if c.get("Uniqueid") == f"{uid[:-1]}c"]
+        assert citizen, [c.get("Channel") for c in channels.events]
+        await again.action("Hangup", {"Channel": citizen[0].get("Channel") or "", "Cause": "16"})
+    finally:
+        await again.close()
+    await stored(centre, uid, EndReason.ABANDONED_IN_QUEUE, within=10)
+    final = history.call(uid)
+    assert final is not None
+    assert REOPENED_NOTE in final.notes
+    assert final.visits[0].t_enter == record.visits[0].t_enter  # to the ms, as AMI saw it
+    row = history.connection.execute("SELECT COUNT(*) FROM calls WHERE linkedid LIKE ?",
+                                     (f"{uid[:-2]}%",)).fetchone()  # fmt: skip
+    assert row[0] == 1
