@@ -152,13 +152,14 @@ async def phones(
 async def one_call(
     ami: AMIClient, settings: Settings, phones: tuple[Softphone, Softphone], mode: str,
     log: AccessLog, *, center: Center | None = None,
-    during: Callable[[], Awaitable[None]] | None = None,
+    during: Callable[[], Awaitable[None]] | None = None, speech_s: int = 9,
 ) -> tuple[dict[int, float], dict[int, float], dict[int, float], str]:  # fmt: skip
     """A citizen's call answered by the agent, joined by the supervisor in ``mode``; what the
-    citizen, the agent and the supervisor heard, and the session id."""
+    citizen, the agent and the supervisor heard, and the session id. The citizen speaks
+    ``speech_s`` seconds and hangs up (the supervisor joins about 2.5 s in)."""
     agent, boss = phones
     spool = settings.pbx_dir / "spool"
-    tone(spool / "test-citizen-tone.wav", CITIZEN_HZ, 14)
+    tone(spool / "test-citizen-tone.wav", CITIZEN_HZ, speech_s)
     before = {p for ph in phones for p in (ph.home / "dumps").glob("*.wav")}
     connects = ami.subscribe("AgentConnect")
     spy = ami.subscribe("UserEvent")
@@ -255,7 +256,9 @@ async def test_the_supervisor_switches_mode_with_keys(
         await asyncio.sleep(3)
         await asyncio.to_thread(boss.command, "sndcode", "6")
 
-    citizen, agent, _, _ = await one_call(ami, pbx_running, phones, "listen", log, during=keys)
+    citizen, agent, _, _ = await one_call(
+        ami, pbx_running, phones, "listen", log, during=keys, speech_s=14
+    )
     print(f"switching: citizen heard {citizen}, agent heard {agent}")
     assert agent[SUPERVISOR_HZ] > HEARD, agent  # whispered to after 5
     assert citizen[SUPERVISOR_HZ] > HEARD, citizen  # barged in after 6
