@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -109,3 +110,27 @@ async def web(settings: Settings, redis_url: str, tmp_path: Path) -> AsyncIterat
     await app.services.redis.flushdb()
     yield app
     await close_web(app)
+
+
+@pytest.fixture(scope="session")
+def kamailio_bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Kamailio and two bundled PBXs behind it, SIPp agents 1001 and 1002 registered
+    (tests/integration/multibed.py): started once for the modules that use it
+    (test_kamailio, test_kamailio_failover), each of which begins with ``ensure_running``;
+    the last one stops it early. Nothing of it may survive (checked here)."""
+    from hotline.pbx import kamailio_run
+    from tests.integration.multibed import Centre
+
+    bed = Centre(tmp_path_factory.mktemp("centre"))
+    try:
+        bed.start_kamailio()
+        for ext in ("1001", "1002"):
+            bed.agent(ext, bed.base / "agents", talk_ms=2500)
+        bed.start_pbxs()
+        yield bed
+    finally:
+        bed.stop()
+    assert not (bed.kamailio.kamailio_dir / kamailio_run.PIDFILE).exists()
+    assert kamailio_run.status(bed.kamailio).state is kamailio_run.KamailioState.STOPPED
+    for each in bed.pbxs:
+        assert pbx.status(each).state is pbx.PBXState.STOPPED

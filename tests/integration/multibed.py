@@ -8,7 +8,9 @@ here (digest auth, the password hotline derives from the bed's ``HOTLINE_SIP_SEC
 citizens are the IVR callers of :mod:`tests.integration.sip`, sent to Kamailio.
 
 Reusable: the controller-over-two-PBXs tests build on it (``Centre.pbxs[i]`` are the
-PBXs' Settings, with their AMI secrets).
+PBXs' Settings, with their AMI secrets). One bed serves the session (the ``kamailio_bed``
+fixture of tests/integration/conftest.py): test_kamailio and test_kamailio_failover each
+begin with :meth:`Centre.ensure_running`, and the last of them stops it.
 
     centre = Centre(tmp_path)
     centre.start_kamailio()
@@ -125,6 +127,17 @@ class Centre:
 
     def stop_pbx(self, n: int) -> None:
         pbx.stop(self.pbxs[n])
+
+    def ensure_running(self) -> None:
+        """Kamailio and every PBX running again (a module before may have stopped one),
+        each agent's calls counted from now (:meth:`Agent.calls`)."""
+        if kamailio_run.status(self.kamailio).state is not kamailio_run.KamailioState.RUNNING:
+            self.start_kamailio()
+        for n, settings in enumerate(self.pbxs):
+            if pbx.status(settings).state is not pbx.PBXState.RUNNING:
+                self.start_pbx(n)
+        for agent in self.agents:
+            agent.mark()
 
     def stop(self) -> None:
         """Stop the agents, the PBXs and Kamailio; fail if any process survives."""
@@ -265,6 +278,7 @@ class Agent:
     talk_ms: int = 3000
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
+    since: int = 0  # where this module's part of the message log begins (:meth:`mark`)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -317,9 +331,16 @@ class Agent:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
 
+    def mark(self) -> None:
+        """Count calls from here on (the bed is shared by several modules)."""
+        self.since = self.messages.stat().st_size if self.messages.exists() else 0
+
     def calls(self) -> list[Call]:
-        """The agent's calls from SIPp's message log: INVITE in, BYE/CANCEL/final."""
-        return parse_calls(self.messages.read_text(errors="replace"))
+        """The agent's calls since :meth:`mark` from SIPp's message log: INVITE in,
+        BYE/CANCEL/final."""
+        with self.messages.open("rb") as log:
+            log.seek(self.since)
+            return parse_calls(log.read().decode(errors="replace"))
 
 
 @dataclass
