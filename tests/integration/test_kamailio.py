@@ -3,8 +3,9 @@
 The session's bed (tests/integration/multibed.py, conftest ``kamailio_bed``): Kamailio on
 127.0.0.1, PBX A on 127.0.0.2 and PBX B on 127.0.0.3, SIPp agents 1001 and 1002 registered
 at Kamailio; 1001 is made a member of ``intake`` on both PBXs. Citizens are SIPp IVR
-callers sent to Kamailio. The failover test stops PBX B, so it runs after the calls. Figures go to ``kamailio-figures.json`` beside the
-bed (and are printed) for docs/architecture.md "Scale-out".
+callers sent to Kamailio. The failover test stops PBX B, so it runs after the calls.
+Figures go to ``kamailio-figures.json`` beside the bed (and are printed) for
+docs/architecture.md "Scale-out".
 """
 
 from __future__ import annotations
