@@ -3,7 +3,8 @@
 A private dockerd (its data, exec root, pid file and socket under this module's tmp dir;
 ``--iptables=false --bridge=none``: every container uses the host's network, every address
 is loopback) builds the images once for the module (docker/build: the rootfs tarballs and
-the wheelhouse are cached, the images are not), then the stack runs a site written by
+the wheelhouse are cached; the daemon's data root too, in HOTLINE_CACHE, so docker's
+layer cache serves a rebuild of the same inputs), then the stack runs a site written by
 ``hotline init`` in the hotline/app image, on free ports:
 
 - a SIPp caller presses through the IVR into a queue whose member is a simulated agent
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -109,6 +111,10 @@ class Daemon:
     env: dict[str, str]
     proc: subprocess.Popen[bytes] | None = None
     before: dict[str, set[str]] = field(default_factory=dict)
+    data: Path | None = None
+    """Its data root: the images. Kept across runs in the cache (:func:`kept_data`) while
+    no other run holds it, so a rebuild reuses docker's layers; else private, removed."""
+    _lock: int | None = None
 
     @property
     def cgroup_parent(self) -> str:
@@ -121,13 +127,16 @@ class Daemon:
             if not Path(tool).exists():
                 pytest.fail(f"{tool} is missing: run scripts/setup (apt: docker.io docker-compose)")
         self.before = host_state()
+        self.data, self._lock = kept_data()
+        if self.data is None:
+            self.data = self.root / "data"
         config = self.root / "daemon.json"
         # dockerd 20.10 writes its trust key to /etc/docker/key.json unless told otherwise
         config.write_text(json.dumps({"deprecated-key-path": str(self.root / "key.json")}))
         argv = [
             DOCKERD, "--config-file", str(config),
             "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none",
-            "--data-root", str(self.root / "data"), "--exec-root", str(self.root / "exec"),
+            "--data-root", str(self.data), "--exec-root", str(self.root / "exec"),
             "--pidfile", str(self.root / "docker.pid"), "--host", self.env["DOCKER_HOST"],
             "--cgroup-parent", self.cgroup_parent,
         ]  # fmt: skip
@@ -151,6 +160,8 @@ class Daemon:
             if containers:
                 left.append(f"containers: {containers}")
                 run([DOCKER, "rm", "-f", *containers], self.env, check=False)
+            if self._lock is not None:  # the kept data root: no dangling image piles up
+                run([DOCKER, "image", "prune", "-f"], self.env, check=False)
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(60)
@@ -167,7 +178,10 @@ class Daemon:
         # dockerd binds the host's network namespace at EXEC_ROOT/netns/default and leaves
         # it when it exits: ours to undo; any other mount is a leftover
         residue = str(self.root / "exec" / "netns" / "default")
-        for point in sorted(mounts_under(self.root), reverse=True):
+        points = mounts_under(self.root) + (
+            mounts_under(self.data) if self._lock is not None else []
+        )
+        for point in sorted(points, reverse=True):
             if point != residue:
                 left.append(f"mount {point}")
             subprocess.run(["umount", point], check=False)
@@ -184,9 +198,29 @@ class Daemon:
         left += docker_changes(self.before, host_state())
         if Path("/etc/docker/key.json").exists():
             left.append("/etc/docker/key.json")
-        shutil.rmtree(self.root / "data", ignore_errors=True)  # images: GBs, not for pytest's tmp
-        print(f"dockerd's data removed in {time.monotonic() - stopped:.0f} s")
+        if self._lock is None:  # a private data root: images are GBs, not for pytest's tmp
+            shutil.rmtree(self.root / "data", ignore_errors=True)
+            print(f"dockerd's data removed in {time.monotonic() - stopped:.0f} s")
+        else:  # the cache's: its images stay for the next run
+            os.close(self._lock)
+            self._lock = None
         return left
+
+
+def kept_data() -> tuple[Path | None, int | None]:
+    """The data root kept in hotline's cache (where docker/build keeps its tarballs) and
+    its lock, or (None, None) while another run holds it (two daemons must never share
+    one)."""
+    cache = Path(os.environ.get("HOTLINE_CACHE") or "/var/cache/hotline")
+    data = cache / "docker" / "test-daemon"
+    data.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(cache / "docker" / "test-daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None, None
+    return data, fd
 
 
 @pytest.fixture(scope="module")
