@@ -22,7 +22,6 @@ A frozen PBX is always thawed (SIGCONT) in a ``finally``.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import time
@@ -33,10 +32,9 @@ import pytest
 import pytest_asyncio
 import redis.asyncio as aredis
 
-from hotline.ami.client import AMIClient, ClientOptions, Endpoint
+from hotline.ami.client import AMIClient
 from hotline.ami.message import EventList
 from hotline.calls.state import REOPENED_NOTE
-from hotline.center.config import load_center
 from hotline.controller.core import Controller
 from hotline.core.records import AgentStatus, EndReason
 from hotline.host.clock import wall_ms
@@ -46,7 +44,16 @@ from hotline.pbx import runner as pbx
 from hotline.stores.history import History
 from hotline.stores.live import LiveStore
 from tests.integration import bed
-from tests.integration.test_multipbx import add, centre_env, dial_as, member_pause, second_pbx
+from tests.integration.test_multipbx import (
+    Centre,
+    add,
+    centre_env,
+    dial_as,
+    from_here,
+    member_pause,
+    running_centre,
+    second_pbx,
+)
 from tests.integration.waiting import until
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(180)]
@@ -56,21 +63,6 @@ __all__ = ["second_pbx"]  # the module's PBX 2 (a fixture)
 AGENT = bed.member("8001")
 LOST_S = 3
 # the controller's links: a frozen peer is found within ping_interval + ping_timeout (2 s)
-OPTIONS = ClientOptions(backoff_initial=0.1, backoff_max=0.5, ping_interval=1.0, ping_timeout=1.0)
-
-
-class Centre:
-    def __init__(self, settings: Settings, history: History, redis: aredis.Redis) -> None:
-        self.history = history
-        self.redis = redis
-        (link,) = settings.other_pbxs
-        assert link.ami_secret is not None
-        two = Endpoint(link.ami_host, link.ami_port, link.ami_user, link.ami_secret)
-        center = load_center(settings.center.read_text(encoding="utf-8"))
-        self.controller = Controller(
-            settings, center, client=AMIClient(pbx.endpoint(settings), OPTIONS), redis=redis,
-            history=history, others={"pbx2": AMIClient(two, OPTIONS)},
-        )  # fmt: skip
 
 
 @pytest_asyncio.fixture
@@ -81,23 +73,14 @@ async def centre(
     assert settings.pbx_lost_s == LOST_S
     redis = aredis.Redis.from_url(redis_url, socket_timeout=30)
     await redis.flushdb()
-    for key, log in (
-        ("hotline:queuelog:position", settings.pbx_dir / "log" / "queue_log"),
-        ("hotline:pbx:pbx2:queuelog:position", second_pbx.pbx_dir / "log" / "queue_log"),
-    ):
-        st = log.stat()
-        await redis.set(key, json.dumps({"offset": st.st_size, "identity": [st.st_dev, st.st_ino]}))
+    await from_here(redis, settings, second_pbx)
     history = History.open(tmp_path / "history.sqlite3")
-    running = Centre(settings, history, redis)
-    task = asyncio.create_task(running.controller.run())
     try:
-        await asyncio.wait_for(running.controller.ready.wait(), 15)
-        await until(lambda: running.controller.others["pbx2"].resyncs >= 1, 15, "pbx2 resync")
-        yield running
+        async with running_centre(settings, history, redis) as running:
+            yield running
     finally:
-        task.cancel()
-        await asyncio.wait([task], timeout=15)
         history.close()
+        await redis.aclose()
         await redis.aclose()
 
 
@@ -181,17 +164,8 @@ async def test_a_frozen_pbx_s_call_is_closed_then_reopened_not_doubled(
     assert call_id in await live.docs("call")
 
     # the citizen hangs up: the true end replaces the lost record, under the same id
-    again = AMIClient(pbx.endpoint(second_pbx))
-    await again.connect()
-    try:
-        channels = await again.action("CoreShowChannels")
-        assert isinstance(channels, EventList)
-        citizen = [c for c in channels.events if c.get("Uniqueid") == f"{uid[:-1]}c"]
-        assert citizen, [c.get("Channel") for c in channels.events]
-        hung_up = wall_ms()
-        await again.action("Hangup", {"Channel": citizen[0].get("Channel") or "", "Cause": "16"})
-    finally:
-        await again.close()
+    hung_up = wall_ms()
+    await hang_up_citizen(second_pbx, uid)
     await stored(centre, call_id, EndReason.ANSWERED, within=10)
     final = history.call(call_id)
     assert final is not None
@@ -249,16 +223,7 @@ async def test_the_default_pbx_frozen_with_a_caller_waiting(
         os.kill(asterisk, signal.SIGCONT)
     await until(lambda: uid in controller.calls, 15, "the waiting caller reopened")
     await until(waiting, 5, "back on the intake tile")
-    again = AMIClient(pbx.endpoint(pbx_running))
-    await again.connect()
-    try:
-        channels = await again.action("CoreShowChannels")
-        assert isinstance(channels, EventList)
-        citizen = [c for c in channels.events if c.get("Uniqueid") == f"{uid[:-1]}c"]
-        assert citizen, [c.get("Channel") for c in channels.events]
-        await again.action("Hangup", {"Channel": citizen[0].get("Channel") or "", "Cause": "16"})
-    finally:
-        await again.close()
+    await hang_up_citizen(pbx_running, uid)
     await stored(centre, uid, EndReason.ABANDONED_IN_QUEUE, within=10)
     final = history.call(uid)
     assert final is not None
@@ -267,3 +232,17 @@ async def test_the_default_pbx_frozen_with_a_caller_waiting(
     row = history.connection.execute("SELECT COUNT(*) FROM calls WHERE linkedid LIKE ?",
                                      (f"{uid[:-2]}%",)).fetchone()  # fmt: skip
     assert row[0] == 1
+
+
+async def hang_up_citizen(settings: Settings, uid: str) -> None:
+    """The citizen of the Local call ``uid`` hangs up (its ``;2`` half, ``<uid>c``)."""
+    client = AMIClient(pbx.endpoint(settings))
+    await client.connect()
+    try:
+        channels = await client.action("CoreShowChannels")
+        assert isinstance(channels, EventList)
+        citizen = [c for c in channels.events if c.get("Uniqueid") == f"{uid[:-1]}c"]
+        assert citizen, [c.get("Channel") for c in channels.events]
+        await client.action("Hangup", {"Channel": citizen[0].get("Channel") or "", "Cause": "16"})
+    finally:
+        await client.close()
