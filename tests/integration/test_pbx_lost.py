@@ -35,6 +35,7 @@ import redis.asyncio as aredis
 from hotline.ami.client import AMIClient
 from hotline.ami.message import EventList
 from hotline.calls.state import REOPENED_NOTE
+from hotline.commands.plan import Command, Verb
 from hotline.controller.core import Controller
 from hotline.core.records import AgentStatus, EndReason
 from hotline.host.clock import wall_ms
@@ -186,11 +187,12 @@ async def test_a_frozen_pbx_s_call_is_closed_then_reopened_not_doubled(
 
 
 async def test_the_default_pbx_frozen_with_a_caller_waiting(
-    centre: Centre, ami: AMIClient, pbx_running: Settings
+    centre: Centre, ami: AMIClient, pbx_running: Settings, second_pbx: Settings
 ) -> None:
     """The default PBX's link is watched like any other: a caller waiting there when it
     freezes leaves the queue tile and is stored as lost (L), then, thawed, is reopened and
-    ends once, as the abandon it was."""
+    ends once, as the abandon it was. Meanwhile an agent's pause goes to pbx2, whose events
+    are her state, and pbx1 gets it at its resync."""
     controller, history = centre.controller, centre.history
     live = LiveStore(centre.redis)
     paused = {"Paused": "true", "Reason": "test"}  # nobody answers: the caller waits
@@ -205,6 +207,9 @@ async def test_the_default_pbx_frozen_with_a_caller_waiting(
         return view is not None and any(w.uniqueid == uid for w in view.waiting)
 
     await until(waiting, 20, "the caller waits in intake on pbx1")
+    # 王芳 logged in to labour on both PBXs (not intake: she must not take the caller)
+    login = Command("in", Verb.LOGIN, "1001", "1001", queue="labour")
+    assert (await controller.agent_actions.carry_out(login)).ok
     asterisk = process.asterisk_pid(pbx_running.pbx_dir)
     assert asterisk is not None
     frozen_at = wall_ms()
@@ -219,8 +224,24 @@ async def test_the_default_pbx_frozen_with_a_caller_waiting(
         assert not waiting()
         await controller.flush()
         assert uid not in await live.docs("call")
+        # with pbx1 away she still goes to lunch: pbx2 takes it, and its events are her state
+        meal = Command("meal", Verb.PAUSE, "1001", "1001", reason="meal")
+        reply = await controller.agent_actions.carry_out(meal)
+        assert reply.ok, reply.message
+        assert "pbx1: the controller is not connected" in reply.message
+        await until(lambda: her_pause(controller) == (True, "meal"), 5, "paused in the model")
+        assert await labour_pause(second_pbx) == ("1", "meal")
     finally:
         os.kill(asterisk, signal.SIGCONT)
+    # pbx1 missed the pause: its resync sets it as she is
+    await until(lambda: controller.client.connected, 15, "pbx1's link back")
+    deadline = time.monotonic() + 10
+    while await labour_pause(pbx_running) != ("1", "meal"):
+        assert time.monotonic() < deadline, await labour_pause(pbx_running)
+        await asyncio.sleep(0.3)
+    assert her_pause(controller) == (True, "meal")
+    logout = Command("out", Verb.LOGOUT, "1001", "1001")
+    assert (await controller.agent_actions.carry_out(logout)).ok
     await until(lambda: uid in controller.calls, 15, "the waiting caller reopened")
     await until(waiting, 5, "back on the intake tile")
     await hang_up_citizen(pbx_running, uid)
@@ -246,3 +267,26 @@ async def hang_up_citizen(settings: Settings, uid: str) -> None:
         await client.action("Hangup", {"Channel": citizen[0].get("Channel") or "", "Cause": "16"})
     finally:
         await client.close()
+
+
+def her_pause(controller: Controller) -> tuple[bool, str]:
+    """王芳's pause in labour as the agents' model has it."""
+    view = controller.agents.view("王芳")
+    assert view is not None
+    (labour,) = [m for m in view.memberships if m.queue == "labour"]
+    return labour.paused, labour.reason
+
+
+async def labour_pause(settings: Settings) -> tuple[str, str]:
+    """(Paused, PausedReason) of PJSIP/1001 in labour on this PBX, as it says."""
+    client = AMIClient(pbx.endpoint(settings))
+    await client.connect()
+    try:
+        status = await client.action("QueueStatus", {"Queue": "labour"})
+    finally:
+        await client.close()
+    assert isinstance(status, EventList)
+    found = [m for m in status.events
+             if m.name == "QueueMember" and m.get("Location") == "PJSIP/1001"]  # fmt: skip
+    assert found, "PJSIP/1001 is not in labour"
+    return found[0].get("Paused") or "", found[0].get("PausedReason") or ""

@@ -74,6 +74,7 @@ class AgentActions:
         *,
         mirrors: Mapping[str, Asterisk] | None = None,
         held: Callable[[str, str], bool] = lambda pbx, interface: False,
+        name: str = "",
     ) -> None:
         self.roster = roster
         self.asterisk = asterisk
@@ -81,6 +82,7 @@ class AgentActions:
         self.clock = clock
         self.mirrors = dict(mirrors or {})
         self.held = held
+        self.name = name  # the default PBX's (replies name a PBX not reached)
 
     async def carry_out(self, command: Command) -> Reply:
         """Plan, announce (so the journal says who did it), send; report what Asterisk
@@ -89,8 +91,14 @@ class AgentActions:
             planned = plan(command, self.roster)
         except CommandError as exc:
             return Reply(False, str(exc))
-        if not self.asterisk.connected:
+        # the default PBX first; while it is down, the first other PBX up (its events then
+        # feed the agents' model: controller/members.py), and the rest mirror it
+        links = [(self.name, self.asterisk), *self.mirrors.items()]
+        up = [(pbx, a) for pbx, a in links if a.connected]
+        if not up:
             return NOT_CONNECTED_REPLY
+        first, primary = up[0]
+        rest = [link for link in links if link[0] != first]
         now = self.clock()
         for _, headers in planned.actions:
             self.agents.expect(
@@ -99,13 +107,15 @@ class AgentActions:
             )  # fmt: skip
         failed = []
         for name, headers in planned.actions:
+            if first != self.name and self._held_there(first, headers):
+                continue
             try:
-                await self.asterisk.action(name, headers)
+                await primary.action(name, headers)
             except AMIError as exc:
                 failed.append(f"{headers['Queue']}: {exc}")
         done = len(planned.actions) - len(failed)
         if done:
-            failed += await self._mirror(planned.actions)
+            failed += await self._mirror(planned.actions, rest)
         verb = command.verb.value
         if failed:
             return Reply(done > 0, f"{verb} {planned.agent.name}: {'; '.join(failed)}")
@@ -115,15 +125,21 @@ class AgentActions:
             {"agent": planned.agent.name, "queues": queues}, key=verb,
         )  # fmt: skip
 
-    async def _mirror(self, actions: tuple[tuple[str, dict[str, str]], ...]) -> list[str]:
-        """The same actions on every other PBX; what failed there, named by PBX."""
+    def _held_there(self, pbx: str, headers: dict[str, str]) -> bool:
+        """An unpause of a member the controller holds on ``pbx``: the hold's lift frees her."""
+        return headers.get("Paused") == "false" and self.held(pbx, headers["Interface"])
+
+    async def _mirror(
+        self, actions: tuple[tuple[str, dict[str, str]], ...], to: list[tuple[str, Asterisk]]
+    ) -> list[str]:
+        """The same actions on the other PBXs; what failed there, named by PBX."""
         failed = []
-        for pbx, asterisk in self.mirrors.items():
+        for pbx, asterisk in to:
             if not asterisk.connected:
-                failed.append(f"{pbx}: {NOT_CONNECTED}")
+                failed.append(f"{pbx or 'PBX'}: {NOT_CONNECTED}")
                 continue
             for name, headers in actions:
-                if headers.get("Paused") == "false" and self.held(pbx, headers["Interface"]):
+                if self._held_there(pbx, headers):
                     continue  # held there: the hold's lift will free her
                 try:
                     await asterisk.action(name, headers)

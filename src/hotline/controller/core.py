@@ -23,11 +23,9 @@ import redis.asyncio as aredis
 from redis.exceptions import RedisError
 
 from hotline.agents.holds import Holds
-from hotline.agents.model import AgentView, Membership
 from hotline.agents.state import Agents
 from hotline.agents.status import PausePolicy
 from hotline.ami.client import AMIClient, Subscription
-from hotline.ami.errors import AMIError
 from hotline.ami.message import EventList, Message
 from hotline.ami.timestamps import event_ms
 from hotline.calls.namespace import Namespace
@@ -42,6 +40,7 @@ from hotline.controller.holds import HoldKeeper
 from hotline.controller.inbox import Commands
 from hotline.controller.links import Links
 from hotline.controller.lost import LostPbxs
+from hotline.controller.members import DesiredMembers, members_source
 from hotline.controller.outbox import Outbox
 from hotline.controller.pbxs import AGENT_CALL_EVENTS, PbxSide, pbx_status_doc
 from hotline.controller.recaller import ModelFloor, Recaller
@@ -52,7 +51,7 @@ from hotline.controller.sweep import Sweep
 from hotline.controller.transfers import Transfers
 from hotline.controller.visits import Visits
 from hotline.core.localtime import CHINA
-from hotline.core.records import AgentChange, PauseSetBy
+from hotline.core.records import AgentChange
 from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.pbx.install import read_flow
@@ -143,11 +142,14 @@ class Controller:
         # her own commands (login, pause, ...) go to every PBX she is a member of
         self.agent_actions = AgentActions(
             center, client, self.agents, clock, held=self.holds.holds.holds,
-            mirrors={name: side.client for name, side in self.others.items()},
+            mirrors={name: side.client for name, side in self.others.items()}, name=self.pbx_name,
         )  # fmt: skip
         self.watchdog = Watchdog(center.watchdog, center, tz=CHINA, keep_alerts=False)
+        # what each agent should be on every PBX; whose member events the model follows
+        self.members = DesiredMembers(redis, self.agents, self.agents, clock)
+        self.members_moved = False  # another PBX's events fed the model while the default was away
         self.outbox = Outbox(
-            history, self.live, snapshot=self.write_snapshot, remember=self._remember_members
+            history, self.live, snapshot=self.write_snapshot, remember=self.members.remember
         )
         self.lock = asyncio.Lock()  # held by resync: events wait until the model is rebuilt
         # outlives a restart of the commands loop: commands sent meanwhile are served
@@ -346,7 +348,10 @@ class Controller:
             if side is not None:
                 for change in side.queues.apply(event):
                     self._queue_changed(change.view.name)
-            if event.name in AGENT_CALL_EVENTS:
+            if pbx == self.members_from():  # the default is away: this PBX's word counts
+                if not hold:
+                    self._journal(self.agents.apply(event))
+            elif event.name in AGENT_CALL_EVENTS:
                 self._journal(self.agents.apply(event))
             self.recaller.apply(event)  # a recall or 回访 dialled there (default down)
             self.visits.apply(event)
@@ -391,6 +396,10 @@ class Controller:
             name: side.client.connected for name, side in self.others.items()
         }
 
+    def members_from(self) -> str:
+        """The PBX whose member events the agents' model follows (controller/members.py)."""
+        return members_source(self.pbx_name, self.pbx_links_up())
+
     def _pbx_status(self, now: int) -> None:
         """The wallboard's PBX status (a live setting), written when a link changes; a PBX
         whose link is down has no callers in the centre's queues (its resync brings back
@@ -405,6 +414,8 @@ class Controller:
                         self._queue_changed(queue)
             self._pbx_up = up
             self.outbox.put(Change("setting", "pbxs", pbx_status_doc(up, now)))
+        if self.members_from() != self.pbx_name:
+            self.members_moved = True  # the default's pauses are brought in line at its resync
 
     def _calls(self, effects: list[Effect]) -> None:
         for effect in effects:
@@ -461,24 +472,6 @@ class Controller:
             queues={n: queue_doc(v, now) for n, v in self.centre_queues.views().items()},
         )
 
-    # -- desired membership ----------------------------------------------------------------
-
-    async def _remember_members(self, agents: set[str]) -> None:
-        """Keep what each agent should be (queues, pause) for re-adding after a restart."""
-        keys = KEYS.members
-        current = await self.redis.hgetall(keys)
-        pipe = self.redis.pipeline(transaction=True)
-        for raw_key, raw in current.items():
-            if json.loads(raw).get("name") in agents:
-                pipe.hdel(keys, raw_key)
-        for name in agents:
-            view = self.agents.view(name)
-            if view is None:
-                continue
-            for m in view.memberships:
-                pipe.hset(keys, f"{m.queue}|{m.interface}", json.dumps(_intent(view, m)))
-        await pipe.execute()
-
     # -- resync ----------------------------------------------------------------------------
 
     async def resync(self, client: AMIClient) -> None:
@@ -501,7 +494,11 @@ class Controller:
             channels = await client.action("CoreShowChannels")
             assert isinstance(status, EventList)
             assert isinstance(channels, EventList)
-            if restarted and await self._readd_members(client, status):
+            if self.members_moved and await self.members.repause(client, status, self.pbx_name):
+                status = await client.action("QueueStatus")
+                assert isinstance(status, EventList)
+            self.members_moved = False
+            if restarted and await self.members.readd(client, status):
                 status = await client.action("QueueStatus")
                 assert isinstance(status, EventList)
             now = self.clock()
@@ -548,7 +545,12 @@ class Controller:
             channels = await client.action("CoreShowChannels")
             assert isinstance(status, EventList)
             assert isinstance(channels, EventList)
-            if restarted and await self._readd_members(client, status, expect=False):
+            if side.link.name != self.members_from() and await self.members.repause(
+                client, status, side.link.name
+            ):
+                status = await client.action("QueueStatus")
+                assert isinstance(status, EventList)
+            if restarted and await self.members.readd(client, status, expect=False):
                 status = await client.action("QueueStatus")
                 assert isinstance(status, EventList)
             now = self.clock()
@@ -586,47 +588,6 @@ class Controller:
             return ""
         return raw.decode() if isinstance(raw, bytes) else str(raw)
 
-    async def _readd_members(
-        self, client: AMIClient, status: EventList, *, expect: bool = True
-    ) -> int:
-        """Re-add the members Asterisk lost in its restart, paused as they were.
-
-        An agent is a member on every PBX of the centre, so what she should be (her queues,
-        her pause) is re-added on any PBX that restarted; ``expect``: the agents' model
-        follows this PBX's membership events (the default PBX), so it is told who re-adds.
-        """
-        present = {
-            (m.get("Queue"), m.get("Location")) for m in status.events if m.name == "QueueMember"
-        }
-        added = 0
-        for raw in (await self.redis.hgetall(KEYS.members)).values():
-            intent = json.loads(raw)
-            if (intent["queue"], intent["interface"]) in present:
-                continue
-            now = self.clock()
-            if expect:
-                self.agents.expect(
-                    intent["name"], "login", set_by=PauseSetBy.SYSTEM, actor="controller",
-                    queue=intent["queue"], now=now,
-                )  # fmt: skip
-            headers = {
-                "Queue": intent["queue"],
-                "Interface": intent["interface"],
-                "MemberName": intent["name"],
-                "Paused": "true" if intent["paused"] else "false",
-            }
-            if intent.get("state_interface"):
-                headers["StateInterface"] = intent["state_interface"]
-            if intent["paused"]:
-                headers["Reason"] = intent.get("reason", "")
-            try:
-                await client.action("QueueAdd", headers)
-                added += 1
-            except AMIError as exc:
-                log.warning("re-adding %s to %s failed: %s", intent["name"], intent["queue"], exc)
-        log.info("Asterisk restarted: re-added %d members", added)
-        return added
-
 
 async def stop_tasks(tasks: list[asyncio.Task[None]], *, attempts: int = 10) -> None:
     """Cancel the loops and wait for them, cancelling again those that go on.
@@ -646,14 +607,3 @@ async def stop_tasks(tasks: list[asyncio.Task[None]], *, attempts: int = 10) -> 
     left = [t.get_name() for t in tasks if not t.done()]
     if left:
         log.error("loops still running after %d cancels: %s", attempts, ", ".join(left))
-
-
-def _intent(view: AgentView, m: Membership) -> dict[str, object]:
-    return {
-        "name": view.name,
-        "queue": m.queue,
-        "interface": m.interface,
-        "state_interface": m.state_interface,
-        "paused": m.paused,
-        "reason": m.reason,
-    }

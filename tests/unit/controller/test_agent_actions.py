@@ -107,3 +107,28 @@ def test_on_several_pbxs_her_command_goes_to_each_but_never_unpauses_a_hold() ->
     assert one.sent[-1] == ("QueuePause", {"Queue": "labour", "Interface": "PJSIP/1001",
                                            "Paused": "false"})  # fmt: skip
     assert len(two.sent) == 2  # held on pbx2 (another PBX rings her): the hold's lift frees her
+
+
+def test_with_the_default_pbx_down_her_command_goes_to_the_pbxs_that_are_up() -> None:
+    """pbx1 (the default) is down: the first PBX up takes the command (its events feed the
+    agents' model meanwhile: controller/members.py), the others mirror it, the reply names
+    the PBX it could not reach; with none up, nothing is sent."""
+    one, two, three = StandInAMI(connected=False), StandInAMI(), StandInAMI()
+    model = agents()
+    model.apply(member("QueueMemberAdded", T0, agent="王芳", queue="intake"))
+    actions = AgentActions(CENTER, one, model, Clock(T0), mirrors={"pbx2": two, "pbx3": three},
+                           name="pbx1")  # fmt: skip
+    reply = asyncio.run(actions.carry_out(command(Verb.PAUSE, actor="1001", reason="meal")))
+    assert reply.ok, reply.message
+    assert "pbx1: the controller is not connected to Asterisk right now" in reply.message
+    assert one.sent == []
+    assert [(n, h["Queue"], h["Paused"]) for n, h in two.sent] == [
+        ("QueuePause", "intake", "true"), ("QueuePause", "labour", "true"),
+    ]  # fmt: skip
+    assert three.sent == two.sent
+    two.connected = three.connected = False
+    none = asyncio.run(actions.carry_out(command(Verb.UNPAUSE, actor="1001")))
+    assert (none.ok, none.message) == (
+        False,
+        "the controller is not connected to Asterisk right now",
+    )

@@ -214,3 +214,28 @@ def test_each_pbxs_recordings_have_their_sweep(tmp_path: Path, history: History)
     assert sweep.recorder is controller.others["pbx2"].recorder
     assert controller.sweep.root == controller.settings.pbx_dir / "spool" / "recordings"
     assert controller.sweep.queue_late
+
+
+def test_with_the_default_pbx_down_the_model_follows_the_first_pbx_up(
+    tmp_path: Path, history: History
+) -> None:
+    """pbx1 (the default) is down, pbx2 up: pbx2's member events are her pauses now (a
+    hold there is not), and the default's pauses are set right at its resync."""
+    controller = two_pbxs(tmp_path, history)
+    member = {"Queue": "intake", "Interface": IFACE, "MemberName": "王芳", "Wrapuptime": "0"}
+    controller.apply_from("pbx1", event("QueueMemberAdded", T * 1000, Paused="0", **member))
+    pause = event("QueueMemberPause", T * 1000 + 1000, Paused="1", PausedReason="meal", **member)
+    controller.apply_from("pbx2", pause)  # both links down: pbx1's word only
+    assert not controller.agents.views()["王芳"].memberships[0].paused
+    controller.others["pbx2"].client._logged_in = True  # pbx1 down, pbx2 up
+    assert controller.members_from() == "pbx2"
+    controller.apply_from("pbx2", pause)
+    assert controller.agents.views()["王芳"].memberships[0].paused
+    held = event("QueueMemberPause", T * 1000 + 2000, Paused="1",
+                 PausedReason=hold_reason("pbx1"), **member)  # fmt: skip
+    unpaused = event("QueueMemberPause", T * 1000 + 3000, Paused="0", **member)
+    controller.apply_from("pbx2", unpaused)
+    controller.apply_from("pbx2", held)  # a hold on pbx2 is not her pause
+    assert not controller.agents.views()["王芳"].memberships[0].paused
+    controller._pbx_status(T * 1000 + 4000)
+    assert controller.members_moved  # pbx1's resync brings its pauses in line
