@@ -168,8 +168,8 @@ def run_one(bench: Benchmark, quick: bool, out: Path, env: dict[str, str]) -> Ou
     with log.open("wb") as keep:
         keep.write(f"$ {shown}\n".encode())
         proc = subprocess.Popen(
-            argv, cwd=ROOT, env={**env, MARKER: marker}, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            argv, cwd=ROOT, env={**env, MARKER: marker, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip
         rc = tee(proc, keep)
     seconds = time.monotonic() - started
