@@ -5,7 +5,8 @@ PYTEST := $(VENV)/bin/pytest
 # pytest-timeout per test; the whole suite has its own bound in .ci/run
 PYTEST_ARGS ?=
 
-.PHONY: setup run test check lint typecheck imports unit integration e2e bench docker clean
+.PHONY: setup run test check lint typecheck imports unit integration e2e bench bench-quick docker
+.PHONY: clean
 
 setup:
 	scripts/setup
@@ -40,20 +41,17 @@ e2e:
 test: check
 	$(PYTEST) tests/integration tests/e2e --durations=40 $(PYTEST_ARGS)
 
-# every benchmark; each starts what it needs (a private PBX, Redis, data it generates once)
-bench: setup
+# every benchmark (bench/run.py); each starts what it needs (a private PBX, Redis, PostgreSQL,
+# data it generates once) and stops it. Full: 1.5-2 h, figures for docs/benchmarks.md.
+# QUICK=1 (or bench-quick): small sizes, about 2 minutes each, data in bench/.data/quick/,
+# results under bench/.data/quick/results-*/ (a check that everything runs, not figures).
+# BENCH_ARGS="--only search,web" runs some of them.
+bench:
 	HOTLINE_EXTRAS=test,whisper,bench scripts/setup
-	$(PY) bench/ami_parse.py
-	$(PY) bench/controller.py
-	$(PY) bench/stt.py
-	$(PY) bench/search.py
-	$(PY) bench/metrics.py
-	$(PY) bench/web.py
-	$(PY) bench/redact.py
-	$(PY) bench/qa_flags.py
-	$(PY) bench/qa_flags_stt.py
-	$(PY) bench/stt_vocabulary.py
-	$(PY) bench/load.py
+	$(PY) bench/run.py $(if $(QUICK),--quick) $(BENCH_ARGS)
+
+bench-quick:
+	$(MAKE) bench QUICK=1
 
 # the images of docker/ (docker/README.md) for the daemon of DOCKER_HOST; compose.yaml runs them
 docker: setup

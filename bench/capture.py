@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bed import private_pbx
+from datadir import data_dir
 from hotline.ami.client import AMIClient, ClientOptions
 from hotline.ami.errors import ActionFailed, AMIError
 from hotline.ami.message import EventList, Message
@@ -37,7 +38,6 @@ from hotline.ami.protocol import Protocol
 from hotline.host.settings import Settings
 from hotline.pbx import runner
 
-DATA_DIR = Path(__file__).resolve().parent / ".data"
 QUEUE = "hotline-test"
 TERMINATOR = b"\r\n\r\n"
 
@@ -50,7 +50,7 @@ PAUSE_REASONS = ("示忙", "小休 break", "午饭", "培训 training", "整理�
 
 
 def capture_path(messages: int) -> Path:
-    return DATA_DIR / f"capture-{messages}.raw"
+    return data_dir() / f"capture-{messages}.raw"
 
 
 # -- the reference ---------------------------------------------------------------------------

