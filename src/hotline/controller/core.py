@@ -358,7 +358,9 @@ class Controller:
             return
         for change in self.queues.apply(event):
             self._queue_changed(change.view.name)
-        if not hold:
+        # back from an absence, the default PBX's member states are stale until its resync
+        # has set them as the agents are (members_moved): its rings and connects only
+        if not hold and (not self.members_moved or event.name in AGENT_CALL_EVENTS):
             self._journal(self.agents.apply(event))
         self.recaller.apply(event)
         self.visits.apply(event)

@@ -85,6 +85,8 @@ def pause_drift(
 class Views(Protocol):
     def view(self, name: str) -> AgentView | None: ...
 
+    def views(self) -> Mapping[str, AgentView]: ...
+
 
 class DesiredMembers:
     """The agents' intended memberships in Redis (``KEYS.members``), and the actions that
@@ -154,11 +156,17 @@ class DesiredMembers:
         log.info("Asterisk restarted: re-added %d members", added)
         return added
 
+    def now_intents(self) -> list[dict[str, Any]]:
+        """What every agent should be now, from the agents' model itself (Redis has it only
+        after the next flush)."""
+        views = self.agents.views()
+        return [intent(view, m) for view in views.values() for m in view.memberships]
+
     async def repause(self, client: Asterisk, status: EventList, pbx: str) -> int:
         """Pause or unpause the members of a PBX that was away while the others took the
-        agents' commands; how many were changed."""
+        agents' commands, as the agents' model has them; how many were changed."""
         changed = 0
-        for headers in pause_drift(status.events, await self.intents()):
+        for headers in pause_drift(status.events, self.now_intents()):
             try:
                 await client.action("QueuePause", headers)
                 changed += 1
