@@ -142,6 +142,16 @@ async def centre(
     ami: AMIClient, env: dict[str, str], second_pbx: Settings, redis_url: str, tmp_path: Path
 ) -> AsyncIterator[Centre]:
     settings = Settings.from_env(centre_env(env, second_pbx))
+    async with fresh_centre(settings, second_pbx, redis_url, tmp_path) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def fresh_centre(
+    settings: Settings, second_pbx: Settings, redis_url: str, tmp_path: Path
+) -> AsyncIterator[Centre]:
+    """A controller over both PBXs on an empty Redis and a new history, each queue_log
+    read from where it ends now."""
     redis = aredis.Redis.from_url(redis_url, socket_timeout=30)
     await redis.flushdb()
     await from_here(redis, settings, second_pbx)

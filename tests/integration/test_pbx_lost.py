@@ -30,7 +30,6 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-import redis.asyncio as aredis
 
 from hotline.ami.client import AMIClient
 from hotline.ami.message import EventList
@@ -42,7 +41,6 @@ from hotline.host.clock import wall_ms
 from hotline.host.settings import Settings
 from hotline.pbx import process
 from hotline.pbx import runner as pbx
-from hotline.stores.history import History
 from hotline.stores.live import LiveStore
 from tests.integration import bed
 from tests.integration.test_multipbx import (
@@ -50,9 +48,8 @@ from tests.integration.test_multipbx import (
     add,
     centre_env,
     dial_as,
-    from_here,
+    fresh_centre,
     member_pause,
-    running_centre,
     second_pbx,
 )
 from tests.integration.waiting import until
@@ -72,17 +69,8 @@ async def centre(
 ) -> AsyncIterator[Centre]:
     settings = Settings.from_env(centre_env(env, second_pbx) | {"HOTLINE_PBX_LOST_S": str(LOST_S)})
     assert settings.pbx_lost_s == LOST_S
-    redis = aredis.Redis.from_url(redis_url, socket_timeout=30)
-    await redis.flushdb()
-    await from_here(redis, settings, second_pbx)
-    history = History.open(tmp_path / "history.sqlite3")
-    try:
-        async with running_centre(settings, history, redis) as running:
-            yield running
-    finally:
-        history.close()
-        await redis.aclose()
-        await redis.aclose()
+    async with fresh_centre(settings, second_pbx, redis_url, tmp_path) as running:
+        yield running
 
 
 async def stored(centre: Centre, call_id: str, reason: EndReason, within: float) -> None:
