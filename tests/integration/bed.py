@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import redis.asyncio as aredis
 
 from hotline.ami.client import AMIClient
 from hotline.ami.errors import ActionFailed
@@ -62,3 +67,11 @@ async def add_members(
         )
         interfaces.append(iface)
     return interfaces
+
+
+async def queue_logs_from_here(redis: aredis.Redis, logs: Iterable[tuple[str, Path]]) -> None:
+    """Each queue_log read from where it ends now (its follower's position key, its file):
+    the calls of tests before are not this test's."""
+    for key, log in logs:
+        st = log.stat()
+        await redis.set(key, json.dumps({"offset": st.st_size, "identity": [st.st_dev, st.st_ino]}))

@@ -44,7 +44,7 @@ from hotline.pbx import kamailio_run
 from hotline.pbx import runner as pbx
 from hotline.stores.history import History
 from hotline.stores.live import LiveStore
-from tests.integration import sip
+from tests.integration import bed, sip
 from tests.integration.multibed import (
     ADDRESSES,
     Centre,
@@ -175,11 +175,10 @@ async def scenario(centre: Centre, settings: Settings, history: History, redis_u
     redis = aredis.Redis.from_url(redis_url, socket_timeout=30)
     await redis.flushdb()
     # each queue_log is read from where it ends now: test_kamailio's calls are not ours
-    for key, one_pbx in (("hotline:queuelog:position", centre.pbxs[0]),
-                         ("hotline:pbx:pbx-b:queuelog:position", centre.pbxs[1])):  # fmt: skip
-        st = (one_pbx.pbx_dir / "log" / "queue_log").stat()
-        doc = {"offset": st.st_size, "identity": [st.st_dev, st.st_ino]}
-        await redis.set(key, json.dumps(doc))
+    await bed.queue_logs_from_here(redis, (
+        ("hotline:queuelog:position", centre.pbxs[0].pbx_dir / "log" / "queue_log"),
+        ("hotline:pbx:pbx-b:queuelog:position", centre.pbxs[1].pbx_dir / "log" / "queue_log"),
+    ))  # fmt: skip
     one = AMIClient(pbx.endpoint(centre.pbxs[0]), OPTIONS)
     (link,) = settings.other_pbxs
     assert link.ami_secret is not None

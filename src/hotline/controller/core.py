@@ -399,7 +399,10 @@ class Controller:
         }
 
     def members_from(self) -> str:
-        """The PBX whose member events the agents' model follows (controller/members.py)."""
+        """The PBX whose member events the agents' model follows (controller/members.py).
+        Asked for each event of another PBX: the default's link up answers it at once."""
+        if self.client.connected:
+            return self.pbx_name
         return members_source(self.pbx_name, self.pbx_links_up())
 
     def _pbx_status(self, now: int) -> None:
