@@ -290,20 +290,29 @@ def test_a_phone_that_is_not_registered_is_not_rung(tmp_path: Path) -> None:
 # -- a centre on several PBXs ------------------------------------------------------------
 
 
-def centre(
-    on_two: tuple[tuple[str, str], ...] = (("PJSIP/1001-00000003", "b2"),),
-) -> tuple[Links[PBX], PBX, PBX]:
-    one, two = PBX(), PBX(channels=on_two)
-    return Links("pbx1", one, {"pbx2": two}), one, two
+@dataclass
+class Centre:
+    """Supervision over two PBXs; her call (PJSIP/1001-00000003) is on pbx2."""
+
+    log: AccessLog
+    one: PBX
+    two: PBX
+    clock: Clock
+    sessions: Supervision
+
+
+def centre(tmp_path: Path) -> Centre:
+    one, two = PBX(), PBX(channels=(("PJSIP/1001-00000003", "b2"),))
+    log, clock = AccessLog.open(tmp_path / "h.db"), Clock()
+    links = Links("pbx1", one, {"pbx2": two})
+    return Centre(log, one, two, clock, Supervision(CENTER, links, log.append, clock))
 
 
 def test_the_supervisor_is_rung_into_chanspy_on_the_pbx_that_carries_the_call(
     tmp_path: Path,
 ) -> None:
-    log = AccessLog.open(tmp_path / "h.db")
-    links, one, two = centre()
-    clock = Clock()
-    sessions = Supervision(CENTER, links, log.append, clock)
+    c = centre(tmp_path)
+    log, one, two, clock, sessions = c.log, c.one, c.two, c.clock, c.sessions
     reply = asyncio.run(sessions.carry_out(command("whisper")))
     assert reply.ok, reply.message
     assert "(PJSIP/1001-00000003 on pbx2)" in reply.message
@@ -330,10 +339,9 @@ def test_the_supervisor_is_rung_into_chanspy_on_the_pbx_that_carries_the_call(
 
 
 def test_a_call_on_a_pbx_whose_link_is_down_gets_a_clear_reply(tmp_path: Path) -> None:
-    log = AccessLog.open(tmp_path / "h.db")
-    links, one, two = centre()
+    c = centre(tmp_path)
+    log, one, two, sessions = c.log, c.one, c.two, c.sessions
     two.connected = False
-    sessions = Supervision(CENTER, links, log.append, Clock())
     # the supervisor picked her call on pbx2 (its id names the PBX)
     picked = dataclasses.replace(command(), call="pbx2:1795.7")
     reply = asyncio.run(sessions.carry_out(picked))
@@ -358,10 +366,8 @@ def test_a_call_on_a_pbx_whose_link_is_down_gets_a_clear_reply(tmp_path: Path) -
 def test_a_session_whose_hang_up_came_while_its_pbx_was_away_ends_at_its_resync(
     tmp_path: Path,
 ) -> None:
-    log = AccessLog.open(tmp_path / "h.db")
-    links, _, _ = centre()
-    clock = Clock()
-    sessions = Supervision(CENTER, links, log.append, clock)
+    c = centre(tmp_path)
+    log, clock, sessions = c.log, c.clock, c.sessions
     session = asyncio.run(sessions.carry_out(command())).details["session"]
     clock.t += 1000
     sessions.apply(event("UserEvent", UserEvent="HotlineSpy", Step="start", Uniqueid=session),
