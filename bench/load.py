@@ -14,6 +14,13 @@ calls at once):
   controller log's Ping drops);
 - cataloguing lag: each leg's ``t_catalogued`` minus its call's end.
 
+With ``--breakdown LEVEL``, hotline's call is then taken apart at one level, each part a
+step of its own against the bare call (bench/load_sip.py BREAKDOWN_CONTEXT): ``bridge``
+(the caller put through to an agent's phone: two channels, nothing recorded), ``recorded``
+(the same with hotline's two MixMonitor legs), ``queued`` (recorded, through the intake
+queue: no IVR menu, no survey). What hotline's call costs beyond ``queued`` is its IVR,
+survey and events.
+
 Then the fault cases under ``--fault-calls`` (default 50) calls: the controller killed
 (-9) and started again 10 s later, Redis restarted, Asterisk restarted, the AMI link cut
 (``ss -K``). After each, every call is compared: the history (end reason, agent, answer,
@@ -29,6 +36,7 @@ bounded in count and time.
     .venv/bin/python bench/load.py                 # the full ladder and the four faults
     .venv/bin/python bench/load.py --quick         # 5 and 10 calls, one fault (about 7 min)
     .venv/bin/python bench/load.py --ladder 10,20 --faults controller_kill
+    .venv/bin/python bench/load.py --ladder "" --faults "" --breakdown 50   # the call's parts
 
 Results: a table on stdout, JSON in bench/.data/load.json (``--out``; the directory is
 ``HOTLINE_BENCH_DATA`` if set), and beside it
@@ -92,6 +100,7 @@ class Plan:
     talk_s: float  # the agent talks this long, then hangs up (the caller goes to the survey)
     steady_s: float  # each step holds its level this long
     out: Path
+    breakdown: int = 0  # the call a part at a time at this level (0: not run)
 
 
 # -- the bed -------------------------------------------------------------------------------
@@ -185,12 +194,14 @@ def stop_agents(bed: Bed) -> None:
 
 @contextlib.contextmanager
 def running_bed(plan: Plan, tmp: Path) -> Iterator[Bed]:
-    top = max([*plan.ladder, plan.fault_calls if plan.faults else 0])
+    top = max([*plan.ladder, plan.breakdown, plan.fault_calls if plan.faults else 0])
     exts = sip.agent_exts(top + 10)
     extra = {
         "HOTLINE_CENTER": str(bench_center(tmp / "center.yaml", exts)),
         "HOTLINE_SIP_SECRET": sip.env_secret(),
-        "HOTLINE_DIALPLAN_DIR": str(sip.bench_dialplan(tmp / "dialplan", DEFAULT_DIALPLAN_DIR)),
+        "HOTLINE_DIALPLAN_DIR": str(
+            sip.bench_dialplan(tmp / "dialplan", DEFAULT_DIALPLAN_DIR, len(exts))
+        ),
     }
     with private_pbx("load", rtp=RTP, extra=extra) as (settings, env):
         sip.install_endpoints(settings)
@@ -319,7 +330,7 @@ def pct(values: list[float], q: float) -> float | None:
 
 @dataclass
 class Step:
-    kind: str  # "hotline" or "bare"
+    kind: str  # "hotline", "bare" or a part of the breakdown (load_sip.BREAKDOWN)
     target: int
     calls: int = 0
     answered: int = 0
@@ -328,7 +339,8 @@ class Step:
     steady_s: float = 0.0
     call_s: float = 0.0  # mean call length
     cpu: dict[str, float | None] = field(default_factory=dict)  # % of a core, steady window
-    cpu_per_call: float | None = None  # asterisk
+    cpu_per_call: float | None = None  # asterisk, % of a core per call up
+    cpu_s_per_call: float | None = None  # asterisk, CPU seconds per call (its whole length)
     rss_mb: dict[str, float | None] = field(default_factory=dict)  # peak
     lag_ms: dict[str, float | None] = field(default_factory=dict)
     ami_drops: int = 0
@@ -372,7 +384,7 @@ def place_calls(
     rate: float,
 ) -> tuple[sip.Sipp, Path]:
     assert bed.media is not None
-    user, service = ("sipp", "12345") if kind == "hotline" else ("sippbare", "bare")
+    user, service = ("sipp", "12345") if kind == "hotline" else ("sippbare", kind)
     work = bed.work / f"{kind}-{prefix}"
     work.mkdir(exist_ok=True)
     scenario = sip.caller_scenario(
@@ -389,7 +401,8 @@ def run_step(bed: Bed, plan: Plan, kind: str, level: int, prefix: str, call_s: f
     """``level`` calls at once for about ``plan.steady_s``; ``call_s``: the expected length."""
     total = level + math.ceil(level * plan.steady_s / call_s)
     rate = max(1.0, level / 15)  # reach the level in about 15 s
-    hold = plan.talk_s + 40 if kind == "hotline" else max(1.0, call_s - 3.1)
+    # the bare call lasts as long as asked; the others until Asterisk's BYE
+    hold = max(1.0, call_s - 3.1) if kind == "bare" else plan.talk_s + 40
     log_before = bed.log.read_text(errors="replace")
     log_start = (bed.settings.pbx_dir / "log" / "queue_log").stat().st_size
     uac, _ = place_calls(
@@ -438,6 +451,8 @@ def summarize(kind: str, level: int, calls: dict[str, sip.SippCall], samples: li
     step.cpu = {n: cpu_percent(samples, n, t0, t1) for n in names}
     ast = step.cpu.get("asterisk")
     step.cpu_per_call = ast / step.concurrent if ast is not None and step.concurrent else None
+    if step.cpu_per_call is not None:
+        step.cpu_s_per_call = step.cpu_per_call / 100 * step.call_s
     step.rss_mb = {
         n: max((s.rss[n] or 0.0 for s in samples if s.rss.get(n) is not None), default=None)
         for n in names
@@ -617,6 +632,37 @@ def ladder(bed: Bed, plan: Plan) -> list[Step]:
     return steps
 
 
+def breakdown(bed: Bed, plan: Plan) -> list[Step]:
+    """Hotline's call and its parts at one level: the bare call, two channels bridged, the
+    two legs recorded, through the queue (load_sip.BREAKDOWN), each against the bare call."""
+    level = plan.breakdown
+    ours = run_step(bed, plan, "hotline", level, "13901", plan.talk_s + 15)
+    steps = [ours]
+    for i, kind in enumerate(sip.BREAKDOWN):
+        expected = ours.call_s if kind == "bare" else plan.talk_s + 4
+        steps.append(run_step(bed, plan, kind, level, f"139{i + 1}2", expected or 20))
+    bare = steps[1]
+    for step in steps:
+        if step.cpu_per_call and bare.cpu_per_call:
+            step.ratio = step.cpu_per_call / bare.cpu_per_call
+    print(BREAKDOWN_HEADER, *map(breakdown_row, steps), sep="\n", flush=True)
+    return steps
+
+
+BREAKDOWN_HEADER = (
+    f"{'call':9} {'level':>5} {'calls':>5} {'fail':>4} {'conc':>6} {'ast %':>6} "
+    f"{'%/call':>6} {'ratio':>5} {'call s':>6} {'CPU s/call':>10}"
+)
+
+
+def breakdown_row(s: Step) -> str:
+    return (
+        f"{s.kind:9} {s.target:>5} {s.calls:>5} {s.failed:>4} {s.concurrent:>6.1f} "
+        f"{fmt(s.cpu.get('asterisk')):>6} {fmt(s.cpu_per_call, '.2f'):>6} "
+        f"{fmt(s.ratio, '.2f'):>5} {s.call_s:>6.1f} {fmt(s.cpu_s_per_call, '.3f'):>10}"
+    )
+
+
 def faults(bed: Bed, plan: Plan) -> list[FaultResult]:
     results = []
     for i, fault in enumerate(plan.faults):
@@ -667,6 +713,11 @@ def parse(argv: list[str] | None = None) -> Plan:
     p.add_argument("--talk", type=float, default=15.0, help="agent talk time, s")
     p.add_argument("--steady", type=float, default=25.0, help="seconds held at each level")
     p.add_argument("--quick", action="store_true", help="5 and 10 calls, the controller kill")
+    p.add_argument(
+        "--breakdown", type=int, default=0, metavar="LEVEL",
+        help="also hotline's call a part at a time at LEVEL calls (bare, bridge, recorded, "
+        "queued)",
+    )  # fmt: skip
     p.add_argument("--out", type=Path, default=data_dir() / "load.json")
     a = p.parse_args(argv)
     if a.quick:
@@ -676,9 +727,11 @@ def parse(argv: list[str] | None = None) -> Plan:
     if unknown:
         p.error(f"unknown faults {sorted(unknown)}; use some of {FAULTS}")
     levels = tuple(int(x) for x in a.ladder.split(",") if x)
-    if not levels or max(levels) > 250 or a.fault_calls > 250:
+    if any(not 1 <= n <= 250 for n in levels) or a.fault_calls > 250 or a.breakdown > 250:
         p.error("levels between 1 and 250")
-    return Plan(levels, faults_, a.fault_calls, a.talk, a.steady, a.out)
+    if not (levels or a.breakdown or faults_):
+        p.error("nothing to run: give --ladder, --breakdown or --faults")
+    return Plan(levels, faults_, a.fault_calls, a.talk, a.steady, a.out, a.breakdown)
 
 
 def keep_logs(bed: Bed, into: Path) -> None:
@@ -719,6 +772,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         print(HEADER, flush=True)
         steps = ladder(bed, plan)
+        parts = breakdown(bed, plan) if plan.breakdown else []
         results = faults(bed, plan)
         controller_log = bed.log.read_text(errors="replace")
         keep_logs(bed, plan.out.with_suffix(".logs"))
@@ -729,6 +783,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "plan": {**asdict(plan), "out": str(plan.out)},
         "steps": [asdict(s) for s in steps],
+        "breakdown": [asdict(s) for s in parts],
         "faults": [asdict(r) for r in results],
         "controller_errors": [ln for ln in controller_log.splitlines() if " ERROR " in ln][-50:],
     }

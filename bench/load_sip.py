@@ -72,6 +72,33 @@ exten => bare,1,Answer()
  same => n,Hangup()
 """
 
+# bench/load.py --breakdown: hotline's call built up from the bare one, a part at a time.
+# Each caller is put through to agent 2001 + (its call number mod the agents): SIPp holds
+# at most ``level`` calls up, numbered in order, so no two talk to the same agent at once.
+BREAKDOWN_CONTEXT = """
+; --- bench/load.py --breakdown: the call a part at a time ---
+exten => _[a-z].,1,Answer()
+ same => n,Set(AGENT=$[2001 + ${CALLERID(num):5} % @POOL@])
+ same => n,Set(LEGS=/srv/hotline/spool/bench-legs/${UNIQUEID})
+ same => n,Playback(/srv/hotline/prompts/zh/language)
+ same => n,Goto(bench-parts,${EXTEN},1)
+
+[bench-parts]
+; two channels bridged: the caller and an agent's phone (Dial, no queue, no recording)
+exten => bridge,1,Dial(PJSIP/${AGENT})
+ same => n,Hangup()
+; the same with the two legs recorded as hotline records them (MixMonitor, two files)
+exten => recorded,1,MixMonitor(,br(${LEGS}-rx.wav)t(${LEGS}-tx.wav))
+ same => n,Dial(PJSIP/${AGENT})
+ same => n,Hangup()
+; recorded, through hotline's queue (app_queue picks the agent): no IVR menu, no survey
+exten => queued,1,MixMonitor(,br(${LEGS}-rx.wav)t(${LEGS}-tx.wav))
+ same => n,Queue(intake,ct,,,120)
+ same => n,Hangup()
+"""
+
+BREAKDOWN = ("bare", "bridge", "recorded", "queued")  # then hotline's own call
+
 
 def install_endpoints(settings: Settings) -> None:
     """The citizens' endpoints into the site include, then a res_pjsip reload."""
@@ -79,14 +106,16 @@ def install_endpoints(settings: Settings) -> None:
     pbx.reload_modules(settings, ["res_pjsip.so"])
 
 
-def bench_dialplan(into: Path, source: Path) -> Path:
-    """A copy of the product's dialplan templates with the bare peer's context added."""
+def bench_dialplan(into: Path, source: Path, agents: int) -> Path:
+    """A copy of the product's dialplan templates with the peers' context added (the
+    breakdown's calls go to one of ``agents`` phones, 2001 on)."""
     into.mkdir(parents=True, exist_ok=True)
     for path in source.iterdir():
         if path.is_file():
             (into / path.name).write_bytes(path.read_bytes())
     ext = into / "extensions.conf"
-    ext.write_text(ext.read_text() + BARE_CONTEXT)
+    peers = BARE_CONTEXT + BREAKDOWN_CONTEXT.replace("@POOL@", str(agents))
+    ext.write_text(ext.read_text() + peers)
     return into
 
 
