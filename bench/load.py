@@ -14,12 +14,12 @@ calls at once):
   controller log's Ping drops);
 - cataloguing lag: each leg's ``t_catalogued`` minus its call's end.
 
-With ``--breakdown LEVEL``, hotline's call is then taken apart at one level, each part a
-step of its own against the bare call (bench/load_sip.py BREAKDOWN_CONTEXT): ``bridge``
-(the caller put through to an agent's phone: two channels, nothing recorded), ``recorded``
-(the same with hotline's two MixMonitor legs), ``queued`` (recorded, through the intake
-queue: no IVR menu, no survey). What hotline's call costs beyond ``queued`` is its IVR,
-survey and events.
+Then (``--breakdown LEVEL``, 50 unless told; 0: not) hotline's call is taken apart at one
+level, each part a step of its own against the bare call (bench/load_sip.py
+BREAKDOWN_CONTEXT): ``bridge`` (the caller put through to an agent's phone: two channels,
+nothing recorded), ``recorded`` (the same with hotline's two MixMonitor legs), ``queued``
+(recorded, through the intake queue: no IVR menu, no survey). What hotline's call costs
+beyond ``queued`` is its IVR, survey and events.
 
 Then the fault cases under ``--fault-calls`` (default 50) calls: the controller killed
 (-9) and started again 10 s later, Redis restarted, Asterisk restarted, the AMI link cut
@@ -33,10 +33,10 @@ as the top step), registered from the port one SIPp UAS listens on, logged in th
 controller's command bus (what ``hotline agent login`` does). Loopback only; every loop is
 bounded in count and time.
 
-    .venv/bin/python bench/load.py                 # the full ladder and the four faults
+    .venv/bin/python bench/load.py                 # the full ladder, the breakdown at 50, faults
     .venv/bin/python bench/load.py --quick         # 5 and 10 calls, one fault (about 7 min)
     .venv/bin/python bench/load.py --ladder 10,20 --faults controller_kill
-    .venv/bin/python bench/load.py --ladder "" --faults "" --breakdown 50   # the call's parts
+    .venv/bin/python bench/load.py --ladder "" --faults ""   # the breakdown alone (at 50)
 
 Results: a table on stdout, JSON in bench/.data/load.json (``--out``; the directory is
 ``HOTLINE_BENCH_DATA`` if set), and beside it
@@ -714,14 +714,15 @@ def parse(argv: list[str] | None = None) -> Plan:
     p.add_argument("--steady", type=float, default=25.0, help="seconds held at each level")
     p.add_argument("--quick", action="store_true", help="5 and 10 calls, the controller kill")
     p.add_argument(
-        "--breakdown", type=int, default=0, metavar="LEVEL",
-        help="also hotline's call a part at a time at LEVEL calls (bare, bridge, recorded, "
-        "queued)",
+        "--breakdown", type=int, default=50, metavar="LEVEL",
+        help="then hotline's call a part at a time at LEVEL calls (bare, bridge, recorded, "
+        "queued); 0: not",
     )  # fmt: skip
     p.add_argument("--out", type=Path, default=data_dir() / "load.json")
     a = p.parse_args(argv)
     if a.quick:
         a.ladder, a.faults, a.fault_calls, a.talk, a.steady = "5,10", "controller_kill", 10, 10, 15
+        a.breakdown = 5
     faults_ = tuple(f for f in a.faults.split(",") if f)
     unknown = set(faults_) - set(FAULTS)
     if unknown:
@@ -770,7 +771,8 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="hotline-load-") as tmp,
         running_bed(plan, Path(tmp)) as bed,
     ):
-        print(HEADER, flush=True)
+        if plan.ladder:
+            print(HEADER, flush=True)
         steps = ladder(bed, plan)
         parts = breakdown(bed, plan) if plan.breakdown else []
         results = faults(bed, plan)

@@ -100,6 +100,8 @@ BENCHMARKS = (
             "5",
             "--steady",
             "10",
+            "--breakdown",
+            "3",
         ),
         "a private PBX and redis-server, hotline controller, SIPp",
     ),

@@ -13,10 +13,11 @@ from bench import load_sip as sip
 def test_the_breakdown_alone_is_a_plan_and_nothing_at_all_is_refused(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    plan = load.parse(["--ladder", "", "--faults", "", "--breakdown", "50"])
-    assert (plan.ladder, plan.faults, plan.breakdown) == ((), (), 50)
+    plan = load.parse(["--ladder", "", "--faults", ""])
+    assert (plan.ladder, plan.faults, plan.breakdown) == ((), (), 50)  # at 50 unless told
+    assert load.parse(["--quick"]).breakdown == 5
     with pytest.raises(SystemExit):
-        load.parse(["--ladder", "", "--faults", ""])
+        load.parse(["--ladder", "", "--faults", "", "--breakdown", "0"])
     assert "nothing to run" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         load.parse(["--breakdown", "300"])
