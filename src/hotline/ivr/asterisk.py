@@ -212,6 +212,10 @@ def _common(flow: Flow, paths: Paths) -> list[str]:
         survey = _Context(SURVEY, "after the agent hangs up: a 1-5 rating by DTMF")
         survey.exten(
             "s",
+            # the talk is over: MixMonitor (b) would write nothing more, but its audiohook
+            # would still wake its thread for every frame of the survey (bench/load.py
+            # --breakdown: recording is the dearest part of a call); the legs close now
+            "StopMixMonitor()",
             f"Read(HOTLINE_SCORE,{_prompt(paths, s.prompt)},1,,1,{s.timeout})",
             f'GotoIf($["${{HOTLINE_SCORE}}" : "[{s.scores}]$"]?scored)',
             "UserEvent(HotlineSurvey,Score: none,Queue: ${HOTLINE_QUEUE})",
