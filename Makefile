@@ -42,7 +42,8 @@ test: check
 	$(PYTEST) tests/integration tests/e2e --durations=40 $(PYTEST_ARGS)
 
 # every benchmark (bench/run.py); each starts what it needs (a private PBX, Redis, PostgreSQL,
-# data it generates once) and stops it. Full: 1.5-2 h, figures for docs/benchmarks.md.
+# data it generates once) and stops it. Full: 96 min from a fresh clone, about an hour once
+# its data are generated; figures for docs/benchmarks.md.
 # QUICK=1 (or bench-quick): small sizes, about 2 minutes each, data in bench/.data/quick/,
 # results under bench/.data/quick/results-*/ (a check that everything runs, not figures).
 # BENCH_ARGS="--only search,web" runs some of them.
