@@ -25,6 +25,7 @@ from pathlib import Path
 from tests.integration.sip import ulaw_audio, write_rtp_pcap
 
 from hotline.host.settings import Settings
+from hotline.ivr.asterisk import RECORD_LEGS
 from hotline.pbx import runner as pbx
 from hotline.pbx.softphones import agent_password
 
@@ -79,7 +80,7 @@ BREAKDOWN_CONTEXT = """
 ; --- bench/load.py --breakdown: the call a part at a time ---
 exten => _[a-z].,1,Answer()
  same => n,Set(AGENT=$[2001 + ${CALLERID(num):5} % @POOL@])
- same => n,Set(LEGS=/srv/hotline/spool/bench-legs/${UNIQUEID})
+ same => n,Set(HOTLINE_REC=/srv/hotline/spool/bench-legs/${UNIQUEID})
  same => n,Playback(/srv/hotline/prompts/zh/language)
  same => n,Goto(bench-parts,${EXTEN},1)
 
@@ -87,12 +88,12 @@ exten => _[a-z].,1,Answer()
 ; two channels bridged: the caller and an agent's phone (Dial, no queue, no recording)
 exten => bridge,1,Dial(PJSIP/${AGENT})
  same => n,Hangup()
-; the same with the two legs recorded as hotline records them (MixMonitor, two files)
-exten => recorded,1,MixMonitor(,br(${LEGS}-rx.wav)t(${LEGS}-tx.wav))
+; the same with the two legs recorded as hotline records them (ivr/asterisk.py RECORD_LEGS)
+exten => recorded,1,@RECORD_LEGS@
  same => n,Dial(PJSIP/${AGENT})
  same => n,Hangup()
 ; recorded, through hotline's queue (app_queue picks the agent): no IVR menu, no survey
-exten => queued,1,MixMonitor(,br(${LEGS}-rx.wav)t(${LEGS}-tx.wav))
+exten => queued,1,@RECORD_LEGS@
  same => n,Queue(intake,ct,,,120)
  same => n,Hangup()
 """
@@ -114,7 +115,8 @@ def bench_dialplan(into: Path, source: Path, agents: int) -> Path:
         if path.is_file():
             (into / path.name).write_bytes(path.read_bytes())
     ext = into / "extensions.conf"
-    peers = BARE_CONTEXT + BREAKDOWN_CONTEXT.replace("@POOL@", str(agents))
+    parts = BREAKDOWN_CONTEXT.replace("@POOL@", str(agents)).replace("@RECORD_LEGS@", RECORD_LEGS)
+    peers = BARE_CONTEXT + parts
     ext.write_text(ext.read_text() + peers)
     return into
 

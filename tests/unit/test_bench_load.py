@@ -9,6 +9,8 @@ import pytest
 from bench import load
 from bench import load_sip as sip
 
+from hotline.ivr.asterisk import RECORD_LEGS
+
 
 def test_the_breakdown_alone_is_a_plan_and_nothing_at_all_is_refused(
     capsys: pytest.CaptureFixture[str],
@@ -36,5 +38,6 @@ def test_each_part_of_the_breakdown_is_an_extension_of_the_bare_peer(tmp_path: P
     assert "% 60])" in text  # callers spread over the 60 agents' phones
     for part in sip.BREAKDOWN[1:]:
         assert f"exten => {part},1," in text
-    # the recorded parts write two legs, as hotline's queue contexts do
-    assert text.count("MixMonitor(,br(${LEGS}-rx.wav)t(${LEGS}-tx.wav))") == 2
+    # the recorded parts record as hotline's queue contexts do, at a place of their own
+    assert text.count(RECORD_LEGS) == 2
+    assert "Set(HOTLINE_REC=/srv/hotline/spool/bench-legs/${UNIQUEID})" in text

@@ -33,6 +33,10 @@ extension is the queue the caller chose in Twilio's IVR (ivr/twiml.py)."""
 TWILIO_PATH = "twilio:sip"
 """The IVR path of a call whose menus ran at Twilio (its steps are in Twilio's events)."""
 NOTICE_VARIABLE = "HOTLINE_NOTICE"
+# the caller's channel recorded while bridged, the caller (rx) and the agent (tx) apart, at
+# ${HOTLINE_REC}; no file name: with r() or t() given, app_mixmonitor writes no mixed copy
+# (a third file per call that nothing read; hotline mixes on demand)
+RECORD_LEGS = "MixMonitor(,br(${HOTLINE_REC}-rx.wav)t(${HOTLINE_REC}-tx.wav))"
 """The global variable a supervisor sets (over AMI) to switch an announcement on."""
 
 
@@ -166,10 +170,7 @@ def _queue(flow: Flow, queue: QueueSpec, paths: Paths) -> str:
         '(enter)GotoIf($["${HOTLINE_REC}" != ""]?queue)',
         f"Set(__HOTLINE_REC={paths.recordings}/${{STRFTIME(${{EPOCH}},UTC,%Y/%m/%d)}}"
         "/${UNIQUEID})",
-        # b: only while bridged to an agent; r()/t(): the caller and the agent leg apart.
-        # No file name: with r() or t() given, app_mixmonitor then writes no mixed copy
-        # (a third file per call that nothing read; hotline mixes on demand)
-        "MixMonitor(,br(${HOTLINE_REC}-rx.wav)t(${HOTLINE_REC}-tx.wav))",
+        RECORD_LEGS,
         # MixMonitor's own events carry no file name: tell the controller where the legs go
         "UserEvent(HotlineRecording,File: ${HOTLINE_REC})",
         # c: continue here when the agent hangs up, for the survey; t: the agent's side may
